@@ -1,0 +1,74 @@
+# foldwise: `make folds train ensemble` from a fresh clone to submissions/*.csv.
+# `make help` lists every target. Variables: DATA, EXPS, NAME, FOLDS, SET.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FOLDWISE := $(BIN)/foldwise
+STAMP := $(VENV)/.installed
+TORCH_PIN ?= torch==2.13.0
+
+DATA ?= goemotions
+EXPS ?= tfidf
+empty :=
+space := $(empty) $(empty)
+NAME ?= $(subst $(space),+,$(strip $(EXPS)))
+METHOD ?= fit
+FOLDS ?=
+SET ?=
+
+set_flags = $(foreach s,$(SET),--set $(s))
+folds_flag = $(if $(FOLDS),--folds $(FOLDS),)
+
+.DEFAULT_GOAL := help
+.PHONY: help install data folds train ensemble submit validate test test-slow bench notebook clean
+
+help: ## show this map of the kit
+	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo
+	@echo "variables: DATA=$(DATA) EXPS=\"$(EXPS)\" NAME=$(NAME) METHOD=$(METHOD) FOLDS=<0,1> SET=\"key=value ...\""
+
+install: $(STAMP) ## create .venv and install the kit (CPU torch from the local wheel)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH_PIN)"
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+data: $(STAMP) ## copy/build data/$(DATA)/{train,test,sample_submission}.csv
+	$(FOLDWISE) data $(DATA)
+
+folds: data ## write folds/$(DATA).csv once (K and seed from configs/data/$(DATA).yaml)
+	$(FOLDWISE) folds $(DATA) $(set_flags)
+
+train: folds ## cross-validate each experiment in EXPS into runs/<exp>/ (FOLDS=0,1 for some folds)
+	$(FOLDWISE) train $(foreach e,$(EXPS),configs/$(e).yaml) $(folds_flag) $(set_flags)
+
+ensemble: $(STAMP) ## blend runs of EXPS, tune thresholds on OOF, write submissions/$(NAME).csv + .json
+	$(FOLDWISE) ensemble $(EXPS) --name $(NAME) --method $(METHOD)
+
+validate: $(STAMP) ## check submissions/$(NAME).csv against the sample submission
+	$(FOLDWISE) validate submissions/$(NAME).csv --data $(DATA)
+
+submit: $(STAMP) ## upload submissions/$(NAME).csv with the kaggle CLI (or print the command)
+	$(FOLDWISE) submit $(NAME) --data $(DATA)
+
+test: $(STAMP) ## run the test suite (slow tests excluded)
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test-slow: $(STAMP) ## run only the slow tests
+	$(BIN)/python -m pytest -m slow -q
+
+bench: $(STAMP) ## threshold-search benchmark (needs runs/tfidf from `make train`)
+	$(BIN)/python bench/thresholds.py
+
+notebook: $(STAMP) ## execute notebooks/results.ipynb in place on the current runs/
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/results.ipynb
+
+clean: ## remove runs/ and submissions/ outputs (keeps data/, folds/ and .venv)
+	rm -rf runs submissions/*.csv submissions/*.json submissions/*.png

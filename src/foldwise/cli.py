@@ -1,0 +1,204 @@
+"""``foldwise`` command line: parses arguments and dispatches; the logic lives elsewhere."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import FoldwiseError
+
+CONFIGS = Path("configs")
+
+
+def _data_config_path(value: str) -> Path:
+    """A data config given as a path or as a dataset name (configs/data/<name>.yaml)."""
+    path = Path(value)
+    return path if path.suffix in (".yaml", ".yml") else CONFIGS / "data" / f"{value}.yaml"
+
+
+def cmd_data(args: argparse.Namespace) -> None:
+    from .config import load_data_config
+    from .fetch import fetch
+
+    cfg = load_data_config(_data_config_path(args.data), args.set)
+    folder, how = fetch(cfg, force=args.force)
+    print(f"{folder}: {how}")
+
+
+def cmd_folds(args: argparse.Namespace) -> None:
+    from .config import load_data_config
+    from .data import load_competition
+    from .folds import write_folds
+
+    cfg = load_data_config(_data_config_path(args.data), args.set)
+    data = load_competition(cfg)
+    path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names, force=args.force)
+    print(table.to_string())
+    print(f"{path}: {'written' if written else 'already there with the same settings (no change)'}"
+          f" ({cfg.folds.n_splits} folds, seed {cfg.folds.seed}, {len(data.train_ids)} rows)")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from .config import load_experiment
+    from .cv import run_cv
+
+    for experiment in args.experiments:
+        cfg = load_experiment(experiment, args.set)
+        result = run_cv(cfg, folds=args.folds, force=args.force)
+        if result.evaluation is not None:
+            s = result.evaluation.summary
+            print(f"{cfg.name}: OOF macro-F1 {s['at_0.5']['macro_f1']:.4f} at 0.5, "
+                  f"{s['tuned']['macro_f1']:.4f} tuned ({s['tuned_crossfit_macro_f1']:.4f} cross-fitted) "
+                  f"-> {result.run_dir}/")
+
+
+def cmd_ensemble(args: argparse.Namespace) -> None:
+    from .config import ThresholdConfig
+    from .make_submission import ensemble
+
+    name = args.name or "+".join(Path(e).name for e in args.experiments)
+    thresholds = ThresholdConfig(mode=args.threshold_mode, at_least_one=args.at_least_one)
+    result = ensemble([str(e) for e in args.experiments], name, method=args.method, thresholds=thresholds)
+    r = result.record
+    weights = ", ".join(f"{k} {v:.3f}" for k, v in r["weights"].items())
+    print(f"weights: {weights}")
+    print(f"OOF macro-F1 {r['cv_macro_f1']:.4f} (cross-fitted thresholds {r['cv_macro_f1_crossfit']:.4f}, "
+          f"at 0.5 {r['cv_macro_f1_at_0.5']:.4f})")
+    print(f"{result.csv}: written and validated against {r['sample_submission']}")
+
+
+def cmd_validate(args: argparse.Namespace) -> None:
+    from . import artifacts
+    from .config import load_data_config
+    from .data import read_csv
+    from .submission import validate_submission
+
+    csv = Path(args.csv)
+    record = csv.with_suffix(".json")
+    if args.sample:
+        sample_path, id_column, labels = Path(args.sample), args.id_column, None
+    else:
+        cfg = load_data_config(_data_config_path(args.data))
+        sample_path, id_column = cfg.path / cfg.sample_submission_file, cfg.id_column
+        labels = artifacts.read_json(record).get("metrics", {}).get("per_class") if record.exists() else None
+    sample = read_csv(sample_path)
+    sub = validate_submission(csv, sample, id_column, list(labels) if labels else None)
+    print(f"{csv}: valid ({len(sub)} rows, columns as in {sample_path})")
+
+
+def cmd_submit(args: argparse.Namespace) -> None:
+    from . import artifacts, paths
+    from .config import load_data_config
+    from .kaggle import submit
+
+    csv = Path(args.submission)
+    if csv.suffix != ".csv":
+        csv = paths.submission_csv(args.submission)
+    if not csv.exists():
+        raise FoldwiseError(f"{csv}: submission not found (run `make ensemble` first)")
+    record_path = csv.with_suffix(".json")
+    record = artifacts.read_json(record_path) if record_path.exists() else {}
+    competition = args.competition or load_data_config(_data_config_path(args.data)).kaggle_competition
+    if not competition:
+        raise FoldwiseError("no competition slug: pass --competition or set kaggle_competition in the data config")
+    message = args.message or (f"{csv.stem}: CV macro-F1 {record['cv_macro_f1']:.4f} ({'+'.join(record['members'])})"
+                               if record else csv.stem)
+    uploaded, line = submit(csv, competition, message, dry_run=args.dry_run)
+    if uploaded:
+        print(f"uploaded: {line}")
+    else:
+        print("kaggle CLI not installed or not configured (~/.kaggle/kaggle.json); run:")
+        print(line)
+
+
+def cmd_config(args: argparse.Namespace) -> None:
+    from .config import ExperimentConfig, describe_keys, load_experiment, to_yaml
+    from .models import model_config_class
+
+    if args.keys:
+        cfg = load_experiment(args.experiment, args.set) if args.experiment else None
+        rows = describe_keys(ExperimentConfig)
+        model_cls = type(cfg.model) if cfg else model_config_class("tfidf")
+        rows += describe_keys(model_cls, "model.")
+        for key, default, text in rows:
+            print(f"{key:<34} {default:<22} {text}")
+        return
+    if not args.experiment:
+        raise FoldwiseError("config: name an experiment YAML (or pass --keys)")
+    print(to_yaml(load_experiment(args.experiment, args.set)), end="")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="foldwise", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_set(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. --set model.C=2 (repeatable)")
+        return p
+
+    p = with_set(sub.add_parser("data", help="get the competition files into data/<name>/"))
+    p.add_argument("data", nargs="?", default="goemotions", help="data config path or dataset name")
+    p.add_argument("--force", action="store_true", help="fetch again even if the files are there")
+    p.set_defaults(func=cmd_data)
+
+    p = with_set(sub.add_parser("folds", help="write folds/<dataset>.csv once"))
+    p.add_argument("data", nargs="?", default="goemotions", help="data config path or dataset name")
+    p.add_argument("--force", action="store_true", help="rewrite the folds even if settings differ")
+    p.set_defaults(func=cmd_folds)
+
+    p = with_set(sub.add_parser("train", help="cross-validate experiments into runs/<exp>/"))
+    p.add_argument("experiments", nargs="+", help="experiment YAML files")
+    p.add_argument("--folds", help="train only these folds, e.g. 0,1")
+    p.add_argument("--force", action="store_true", help="retrain folds that are already done")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("ensemble", help="blend runs and write submissions/<name>.csv")
+    p.add_argument("experiments", nargs="+", help="run names under runs/")
+    p.add_argument("--name", help="submission name (default: members joined with +)")
+    p.add_argument("--method", choices=["fit", "mean"], default="fit",
+                   help="weights fit on OOF macro-F1 (default) or equal weights")
+    p.add_argument("--threshold-mode", choices=["per_class", "global", "fixed"], default="per_class")
+    p.add_argument("--at-least-one", action="store_true", help="give every row at least one label")
+    p.set_defaults(func=cmd_ensemble)
+
+    p = sub.add_parser("validate", help="check a submission CSV against sample_submission.csv")
+    p.add_argument("csv")
+    p.add_argument("--data", default="goemotions", help="data config whose sample submission to use")
+    p.add_argument("--sample", help="sample submission CSV (instead of --data)")
+    p.add_argument("--id-column", default="id", help="id column with --sample")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
+    p.add_argument("submission", help="submission name or CSV path")
+    p.add_argument("--data", default="goemotions", help="data config holding kaggle_competition")
+    p.add_argument("--competition", help="competition slug (overrides the data config)")
+    p.add_argument("--message", help="submission message (default: name and CV score)")
+    p.add_argument("--dry-run", action="store_true", help="print the command, upload nothing")
+    p.set_defaults(func=cmd_submit)
+
+    p = with_set(sub.add_parser("config", help="print an experiment's resolved config"))
+    p.add_argument("experiment", nargs="?")
+    p.add_argument("--keys", action="store_true", help="list every config key with its default and help")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``foldwise`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except FoldwiseError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished folds are kept, partial files were not written", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

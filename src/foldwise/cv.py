@@ -1,0 +1,183 @@
+"""Cross-validated training: per fold -> OOF and test probabilities, then the run's results.
+
+``runs/<exp>/`` after a full run::
+
+    config.yaml          resolved config (what actually ran)
+    run.json             seed, versions, git commit, fold file hash, timings
+    fold_<k>.npz/.json   one fold's validation + test probabilities and its record
+    oof.csv              id + one probability column per label, every training row once
+    test.csv             id + probabilities averaged over the fold models
+    metrics.json         OOF metrics (0.5, tuned, cross-fitted), per fold, per class
+    thresholds.json      the tuned cuts by label
+    per_class_f1.png, threshold_curves.png
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from . import artifacts, paths, report
+from .config import ExperimentConfig, to_yaml
+from .data import CompetitionData, load_competition
+from .errors import FoldwiseError
+from .evaluation import Evaluation, evaluate, macro_f1_at_half, thresholds_record
+from .folds import folds_path, read_folds
+from .models import build_model
+from .text import clean_texts
+
+
+@dataclass
+class CVResult:
+    """What a training run produced (``evaluation`` is None until every fold is done)."""
+
+    run_dir: Path
+    trained: list[int]
+    skipped: list[int]
+    evaluation: Evaluation | None
+
+
+def parse_folds(spec: str | None, n_splits: int) -> list[int]:
+    """``"0,2"`` -> [0, 2]; None -> every fold."""
+    if spec is None or spec == "":
+        return list(range(n_splits))
+    try:
+        chosen = sorted({int(part) for part in spec.split(",") if part.strip()})
+    except ValueError:
+        raise FoldwiseError(f"--folds: expected comma-separated fold numbers, got '{spec}'") from None
+    bad = [k for k in chosen if not 0 <= k < n_splits]
+    if bad:
+        raise FoldwiseError(f"--folds: fold {bad[0]} does not exist (folds are 0..{n_splits - 1})")
+    return chosen
+
+
+def save_probabilities(path: Path, ids: np.ndarray, probs: np.ndarray, label_names: list[str]) -> None:
+    """``id`` + one probability column per label, as CSV, atomically."""
+    frame = pd.DataFrame(probs, columns=label_names)
+    frame.insert(0, "id", ids)
+    artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
+
+
+def _fold_done(path: Path, fingerprint: str, folds_sha: str) -> bool:
+    record_path = path.with_suffix(".json")
+    if not (path.exists() and record_path.exists()):
+        return False
+    record = artifacts.read_json(record_path)
+    if record.get("fingerprint") == fingerprint and record.get("folds_sha256") == folds_sha:
+        return True
+    raise FoldwiseError(
+        f"{path} was trained with another config or other folds; pass --force to retrain it")
+
+
+def _train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
+                test_texts: np.ndarray, fold: np.ndarray, k: int) -> dict:
+    """Fit one fold's model; return its validation and test probabilities and timings."""
+    train_rows = np.flatnonzero(fold != k)
+    valid_rows = np.flatnonzero(fold == k)
+    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=cfg.seed + k)
+    start = time.perf_counter()
+    model.fit(train_texts[train_rows], data.labels[train_rows],
+              train_texts[valid_rows], data.labels[valid_rows])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    valid_probs = model.predict_proba(train_texts[valid_rows])
+    test_probs = model.predict_proba(test_texts)
+    predict_seconds = time.perf_counter() - start
+    return {"valid_rows": valid_rows, "valid_probs": valid_probs, "test_probs": test_probs,
+            "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
+            "train_rows": len(train_rows)}
+
+
+def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False) -> CVResult:
+    """Train the experiment on the chosen folds and, once all are done, write its results.
+
+    Parameters
+    ----------
+    cfg : the resolved experiment config.
+    folds : ``"0,1"`` to train only some folds (others may be trained later or on other
+        machines); None for all.
+    force : retrain folds that are already finished (or were trained on another config).
+    """
+    data = load_competition(cfg.data)
+    fold = read_folds(cfg.data, data.train_ids)
+    folds_sha = artifacts.file_sha256(folds_path(cfg.data))
+    n_splits = int(fold.max()) + 1
+    chosen = parse_folds(folds, n_splits)
+    fingerprint = cfg.training_fingerprint()
+    out = paths.run_dir(cfg.name)
+    out.mkdir(parents=True, exist_ok=True)
+    artifacts.write_text(out / "config.yaml", to_yaml(cfg))
+
+    train_texts = clean_texts(data.train_texts, cfg.text)
+    test_texts = clean_texts(data.test_texts, cfg.text)
+    trained, skipped = [], []
+    bar = tqdm(chosen, desc=f"{cfg.name} folds", unit="fold")
+    for k in bar:
+        path = paths.fold_file(cfg.name, k)
+        if not force and _fold_done(path, fingerprint, folds_sha):
+            skipped.append(k)
+            continue
+        result = _train_fold(cfg, data, train_texts, test_texts, fold, k)
+        rows = result["valid_rows"]
+        with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, valid_ids=data.train_ids[rows], valid_probs=result["valid_probs"],
+                     test_probs=result["test_probs"])
+        score = macro_f1_at_half(result["valid_probs"], data.labels[rows], data.task)
+        record = {"fold": k, "fingerprint": fingerprint, "folds_sha256": folds_sha,
+                  "train_rows": result["train_rows"], "valid_rows": int(len(rows)),
+                  "fit_seconds": round(result["fit_seconds"], 2),
+                  "predict_seconds": round(result["predict_seconds"], 2),
+                  "valid_macro_f1_at_0.5": score, **artifacts.provenance(cfg.seed + k)}
+        artifacts.write_json(path.with_suffix(".json"), record)
+        rate = result["train_rows"] / max(result["fit_seconds"], 1e-9)
+        tqdm.write(f"fold {k}: trained on {result['train_rows']} rows in {result['fit_seconds']:.1f}s "
+                   f"({rate:.0f} rows/s), valid macro-F1@0.5 {score:.4f}")
+        trained.append(k)
+    if skipped:
+        tqdm.write(f"folds {skipped} already trained with this config (use --force to retrain)")
+
+    done = [k for k in range(n_splits) if paths.fold_file(cfg.name, k).exists()]
+    if len(done) < n_splits:
+        tqdm.write(f"{len(done)}/{n_splits} folds trained; OOF results are written when all are done")
+        return CVResult(out, trained, skipped, None)
+    for k in done:  # folds trained by other invocations must match this config too
+        _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha)
+    evaluation = _finish(cfg, data, fold, folds_sha, fingerprint, out)
+    return CVResult(out, trained, skipped, evaluation)
+
+
+def _finish(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray, folds_sha: str,
+            fingerprint: str, out: Path) -> Evaluation:
+    """Assemble OOF and averaged test probabilities, score them, write the run's files."""
+    n_splits = int(fold.max()) + 1
+    position = {id_: i for i, id_ in enumerate(data.train_ids)}
+    oof = np.full((len(data.train_ids), data.n_labels), np.nan, dtype=np.float32)
+    test = np.zeros((len(data.test_ids), data.n_labels), dtype=np.float64)
+    for k in range(n_splits):
+        with np.load(paths.fold_file(cfg.name, k), allow_pickle=False) as saved:
+            oof[[position[i] for i in saved["valid_ids"]]] = saved["valid_probs"]
+            test += saved["test_probs"] / n_splits
+    if np.isnan(oof).any():
+        raise FoldwiseError(f"{out}: some training rows have no out-of-fold prediction")
+
+    evaluation = evaluate(oof, data.labels, fold, data.label_names, data.task, cfg.thresholds)
+    save_probabilities(out / "oof.csv", data.train_ids, oof, data.label_names)
+    save_probabilities(out / "test.csv", data.test_ids, test.astype(np.float32), data.label_names)
+    artifacts.write_json(out / "metrics.json", evaluation.summary)
+    artifacts.write_json(out / "thresholds.json", thresholds_record(evaluation, data.label_names, cfg.thresholds))
+    fold_records = [artifacts.read_json(paths.fold_file(cfg.name, k).with_suffix(".json")) for k in range(n_splits)]
+    artifacts.write_json(out / "run.json", {
+        "experiment": cfg.name, "dataset": data.name, "task": data.task,
+        "label_names": data.label_names, "fingerprint": fingerprint, "folds_sha256": folds_sha,
+        "n_splits": n_splits, "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
+        **artifacts.provenance(cfg.seed)})
+    report.plot_per_class_f1(evaluation.summary, out / "per_class_f1.png", cfg.name)
+    report.plot_threshold_curves(oof, data.labels, data.label_names, evaluation.decider.thresholds_,
+                                 out / "threshold_curves.png")
+    tqdm.write(report.per_class_table(evaluation.summary))
+    return evaluation

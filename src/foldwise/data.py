@@ -1,0 +1,209 @@
+"""Load and validate a competition's CSV files into one small in-memory structure."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import DataConfig
+from .errors import FoldwiseError
+
+
+@dataclass
+class CompetitionData:
+    """A competition's training and test rows.
+
+    Attributes
+    ----------
+    train_ids, test_ids : (n_train,), (n_test,) str arrays.
+    train_texts, test_texts : (n_train,), (n_test,) str arrays (text columns joined).
+    labels : (n_train, n_labels) uint8 0/1 matrix; for multiclass exactly one 1 per row.
+    label_names : the n_labels names, in submission column order.
+    sample_submission : the sample submission frame (ids and columns to reproduce).
+    task : "multilabel" or "multiclass".
+    """
+
+    train_ids: np.ndarray
+    train_texts: np.ndarray
+    labels: np.ndarray
+    test_ids: np.ndarray
+    test_texts: np.ndarray
+    label_names: list[str]
+    sample_submission: pd.DataFrame
+    task: str
+    name: str
+
+    @property
+    def n_labels(self) -> int:
+        """Number of labels (columns of ``labels``)."""
+        return len(self.label_names)
+
+
+def read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
+    """Read a competition CSV with every column as text (ids keep leading zeros)."""
+    if not path.is_file():
+        raise FoldwiseError(f"{path}: file not found")
+    try:
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise FoldwiseError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _require_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FoldwiseError(f"{path}: missing column '{missing[0]}' (columns: {', '.join(frame.columns)})")
+
+
+def _check_ids(ids: pd.Series, path: Path, column: str) -> np.ndarray:
+    empty = ids.isna()
+    if empty.any():
+        row = int(np.flatnonzero(empty.to_numpy())[0])
+        raise FoldwiseError(f"{path}: row {row + 2}: empty id in column '{column}'")
+    dup = ids.duplicated()
+    if dup.any():
+        row = int(np.flatnonzero(dup.to_numpy())[0])
+        raise FoldwiseError(f"{path}: row {row + 2}: duplicate id '{ids.iloc[row]}' in column '{column}'")
+    return ids.to_numpy(dtype=object).astype(str)
+
+
+def _texts(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
+    parts = frame[cfg.text_columns]
+    empty = parts.isna() | parts.apply(lambda col: col.str.strip() == "")
+    if cfg.missing_text == "error" and empty.to_numpy().any():
+        row, col = (int(v[0]) for v in np.nonzero(empty.to_numpy()))
+        raise FoldwiseError(
+            f"{path}: row {row + 2}: empty or missing text in column '{cfg.text_columns[col]}' "
+            "(set data.missing_text=fill to fill it)")
+    parts = parts.where(~empty, cfg.fill_text).astype(str)
+    joined = parts.iloc[:, 0] if len(cfg.text_columns) == 1 else parts.agg(cfg.text_joiner.join, axis=1)
+    return joined.to_numpy(dtype=object).astype(str)
+
+
+def _binary_labels(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
+    _require_columns(frame, columns, path)
+    block = frame[columns]
+    valid = block.isin(["0", "1"])
+    if not valid.to_numpy().all():
+        row, col = (int(v[0]) for v in np.nonzero(~valid.to_numpy()))
+        raise FoldwiseError(
+            f"{path}: row {row + 2}: label column '{columns[col]}' has value "
+            f"{block.iloc[row, col]!r}, expected 0 or 1")
+    return (block.to_numpy() == "1").astype(np.uint8)
+
+
+_SPLIT = re.compile(r"[,;|\s]+")
+
+
+def _parse_label_cell(cell: str | float) -> list[str]:
+    """Tokens of a label cell: "['joy', 'love']", "3,17", "joy|love", "joy"."""
+    if not isinstance(cell, str) or not cell.strip():
+        return []
+    text = cell.strip()
+    if text.startswith("["):
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = None
+        if isinstance(value, (list, tuple)):
+            return [str(v).strip() for v in value]
+        text = text.strip("[]")
+    return [t.strip("'\"") for t in _SPLIT.split(text) if t.strip("'\"")]
+
+
+def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: Path) -> np.ndarray:
+    _require_columns(frame, [cfg.label_column], path)
+    index = {name: i for i, name in enumerate(names)}
+    labels = np.zeros((len(frame), len(names)), dtype=np.uint8)
+    for row, cell in enumerate(frame[cfg.label_column].to_numpy()):
+        tokens = _parse_label_cell(cell)
+        if cfg.task == "multiclass" and len(tokens) != 1:
+            raise FoldwiseError(
+                f"{path}: row {row + 2}: column '{cfg.label_column}' must hold exactly one label, got {cell!r}")
+        for token in tokens:
+            if token in index:
+                labels[row, index[token]] = 1
+            elif token.lstrip("-").isdigit() and 0 <= int(token) < len(names):
+                labels[row, int(token)] = 1
+            else:
+                raise FoldwiseError(
+                    f"{path}: row {row + 2}: unknown label {token!r} in column '{cfg.label_column}'")
+    return labels
+
+
+def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> list[str]:
+    if cfg.label_columns:
+        return list(cfg.label_columns)
+    if cfg.label_names:
+        return list(cfg.label_names)
+    targets = [c for c in sample.columns if c != cfg.id_column]
+    if cfg.task == "multiclass" and cfg.label_column and len(targets) == 1:
+        # Kaggle's "id,label" layout: the classes are the values seen in train.
+        values = train[cfg.label_column].dropna().str.strip().unique()
+        return sorted(values, key=lambda v: (not v.lstrip("-").isdigit(), int(v) if v.lstrip("-").isdigit() else 0, v))
+    return targets
+
+
+def load_competition(cfg: DataConfig) -> CompetitionData:
+    """Read train, test and sample submission and validate them against each other.
+
+    Raises :class:`FoldwiseError` naming the file, row and column for: missing files or
+    columns, empty text (unless ``missing_text: fill``), empty or duplicate ids, label
+    values other than 0/1, unknown label names, multiclass rows without exactly one
+    label, and test ids that differ from the sample submission's.
+    """
+    folder = cfg.path
+    train_path = folder / cfg.train_file
+    test_path = folder / cfg.test_file
+    sample_path = folder / cfg.sample_submission_file
+    train = read_csv(train_path, cfg.sep)
+    test = read_csv(test_path, cfg.sep)
+    sample = read_csv(sample_path, cfg.sep)
+    if cfg.label_columns and cfg.label_column:
+        raise FoldwiseError("data config: set label_columns or label_column, not both")
+
+    for frame, path in ((train, train_path), (test, test_path)):
+        _require_columns(frame, [cfg.id_column, *cfg.text_columns], path)
+    _require_columns(sample, [cfg.id_column], sample_path)
+    if cfg.max_train_rows is not None:
+        train = train.iloc[: cfg.max_train_rows].reset_index(drop=True)
+
+    names = _label_names(cfg, sample, train)
+    if not names:
+        raise FoldwiseError(f"{sample_path}: no label columns besides '{cfg.id_column}'")
+    if cfg.label_column:
+        labels = _list_labels(train, cfg, names, train_path)
+    else:
+        labels = _binary_labels(train, names, train_path)
+        if cfg.task == "multiclass":
+            bad = np.flatnonzero(labels.sum(axis=1) != 1)
+            if bad.size:
+                raise FoldwiseError(
+                    f"{train_path}: row {bad[0] + 2}: multiclass rows need exactly one label column set to 1")
+
+    train_ids = _check_ids(train[cfg.id_column], train_path, cfg.id_column)
+    test_ids = _check_ids(test[cfg.id_column], test_path, cfg.id_column)
+    sample_ids = _check_ids(sample[cfg.id_column], sample_path, cfg.id_column)
+    missing = set(test_ids) - set(sample_ids)
+    extra = set(sample_ids) - set(test_ids)
+    if missing or extra:
+        detail = (f"test id '{sorted(missing)[0]}' is not in the sample" if missing
+                  else f"sample id '{sorted(extra)[0]}' is not in the test file")
+        raise FoldwiseError(f"{sample_path}: ids differ from {test_path} ({detail})")
+
+    return CompetitionData(
+        train_ids=train_ids,
+        train_texts=_texts(train, cfg, train_path),
+        labels=labels,
+        test_ids=test_ids,
+        test_texts=_texts(test, cfg, test_path),
+        label_names=names,
+        sample_submission=sample,
+        task=cfg.task,
+        name=cfg.name,
+    )

@@ -1,0 +1,132 @@
+"""K-fold assignment written once to ``folds/<dataset>.csv`` and shared by every model."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import artifacts, paths
+from .config import DataConfig
+from .errors import FoldwiseError
+
+
+def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int) -> np.ndarray:
+    """Fold index of every training row.
+
+    Parameters
+    ----------
+    labels : (n_rows, n_labels) 0/1 matrix.
+    task : "multilabel" uses iterative stratification (MultilabelStratifiedKFold);
+        "multiclass" uses StratifiedKFold on the label index.
+    n_splits, seed : K and the shuffle seed.
+
+    Returns
+    -------
+    (n_rows,) int array with values 0..K-1.
+    """
+    n_rows = len(labels)
+    if n_splits < 2:
+        raise FoldwiseError(f"folds: n_splits must be at least 2, got {n_splits}")
+    if n_rows < n_splits:
+        raise FoldwiseError(f"folds: {n_rows} training rows cannot fill {n_splits} folds")
+    if task == "multilabel":
+        from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+        splitter = MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        target = labels
+    else:
+        from sklearn.model_selection import StratifiedKFold
+
+        splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        target = labels.argmax(axis=1)
+    fold = np.full(n_rows, -1, dtype=np.int64)
+    for k, (_, valid) in enumerate(splitter.split(np.zeros(n_rows), target)):
+        fold[valid] = k
+    return fold
+
+
+def folds_path(cfg: DataConfig) -> Path:
+    """Where the fold file of a dataset lives."""
+    return paths.folds_csv(cfg.name)
+
+
+def fold_settings(cfg: DataConfig, ids: np.ndarray) -> dict:
+    """What identifies a fold split: K, seed, task and the training ids it covers."""
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+    return {"n_splits": cfg.folds.n_splits, "seed": cfg.folds.seed, "task": cfg.task,
+            "n_rows": len(ids), "ids_sha256": digest}
+
+
+def label_count_table(labels: np.ndarray, fold: np.ndarray, label_names: list[str]) -> pd.DataFrame:
+    """Positive count of every label in every fold (rows: labels, columns: folds)."""
+    n_splits = int(fold.max()) + 1
+    counts = np.stack([labels[fold == k].sum(axis=0) for k in range(n_splits)], axis=1)
+    table = pd.DataFrame(counts, index=label_names, columns=[f"fold {k}" for k in range(n_splits)])
+    table.loc["(rows)"] = [int((fold == k).sum()) for k in range(n_splits)]
+    return table
+
+
+def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_names: list[str],
+                force: bool = False) -> tuple[Path, pd.DataFrame, bool]:
+    """Write ``folds/<name>.csv`` (``id,fold``) and its settings JSON, once.
+
+    Re-running with the same settings is a no-op; different settings are an error
+    unless ``force`` (every model must see the same folds for OOF files to line up).
+
+    Returns
+    -------
+    (path, per-fold label-count table, whether the file was written now)
+    """
+    path = folds_path(cfg)
+    meta_path = path.with_suffix(".json")
+    settings = fold_settings(cfg, ids)
+    if path.exists() and not force:
+        old = artifacts.read_json(meta_path).get("settings") if meta_path.exists() else None
+        if old != settings:
+            raise FoldwiseError(
+                f"{path} exists with other settings ({_diff(old, settings)}); "
+                "pass --force to rewrite it (every run trained on the old folds goes stale)")
+        fold = read_folds(cfg, ids)
+        return path, label_count_table(labels, fold, label_names), False
+
+    fold = assign_folds(labels, cfg.task, cfg.folds.n_splits, cfg.folds.seed)
+    table = label_count_table(labels, fold, label_names)
+    frame = pd.DataFrame({"id": ids, "fold": fold})
+    artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False))
+    artifacts.write_json(meta_path, {"settings": settings, "label_counts": table.to_dict(),
+                              **artifacts.provenance(cfg.folds.seed)})
+    return path, table, True
+
+
+def _diff(old: dict | None, new: dict) -> str:
+    if old is None:
+        return "no settings file beside it"
+    changed = [f"{k}: {old.get(k)} -> {v}" for k, v in new.items() if old.get(k) != v]
+    return ", ".join(changed)
+
+
+def read_folds(cfg: DataConfig, ids: np.ndarray) -> np.ndarray:
+    """Fold index for each of ``ids`` from ``folds/<name>.csv``.
+
+    Ids absent from the fold file are an error; extra ids in the file are allowed so
+    that a small-data run (``max_train_rows``) reuses the full dataset's folds.
+    """
+    path = folds_path(cfg)
+    if not path.exists():
+        raise FoldwiseError(f"{path} not found; run `make folds` (foldwise folds) first")
+    frame = pd.read_csv(path, dtype={"id": str})
+    if list(frame.columns) != ["id", "fold"]:
+        raise FoldwiseError(f"{path}: expected columns id,fold, got {','.join(frame.columns)}")
+    lookup = pd.Series(frame["fold"].to_numpy(), index=frame["id"].to_numpy())
+    missing = ~pd.Index(ids).isin(lookup.index)
+    if missing.any():
+        raise FoldwiseError(
+            f"{path}: training id '{ids[np.flatnonzero(missing)[0]]}' has no fold; "
+            "the data changed since the folds were written (foldwise folds --force)")
+    fold = lookup.loc[ids].to_numpy().astype(np.int64)
+    if len(np.unique(fold)) < 2:
+        raise FoldwiseError(f"{path}: the selected rows fall in fewer than two folds")
+    return fold

@@ -1,0 +1,87 @@
+"""The ensemble stage: finished runs -> blend -> thresholds -> ``submissions/<name>.csv`` + ``.json``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import artifacts, paths, report
+from .config import ThresholdConfig
+from .data import load_competition
+from .errors import FoldwiseError
+from .ensemble import Blender, tuned_macro_f1
+from .evaluation import Evaluation, evaluate, make_decider
+from .folds import read_folds
+from .runs import check_compatible, load_run
+from .submission import build_submission, write_submission
+
+
+@dataclass
+class SubmissionResult:
+    """Where the submission went and how it scored out of fold."""
+
+    csv: Path
+    record: dict
+    evaluation: Evaluation
+
+
+def ensemble(experiments: list[str], name: str, method: str = "fit",
+             thresholds: ThresholdConfig | None = None) -> SubmissionResult:
+    """Blend finished runs, tune thresholds on the blended OOF, write a validated submission.
+
+    Parameters
+    ----------
+    experiments : run names under ``runs/`` (one is fine: it just gets thresholded).
+    name : submission name: ``submissions/<name>.csv`` and ``.json``.
+    method : "fit" (weights maximising OOF macro-F1 after thresholds) or "mean".
+    thresholds : how labels are decided; default per-class cuts.
+    """
+    thresholds = thresholds or ThresholdConfig()
+    runs = [load_run(e) for e in experiments]
+    check_compatible(runs)
+    data_cfg = runs[0].data_config
+    data = load_competition(data_cfg)
+    for what, current, saved in (("training ids", data.train_ids, runs[0].oof_ids),
+                                 ("test ids", data.test_ids, runs[0].test_ids)):
+        if not np.array_equal(current, saved):
+            raise FoldwiseError(f"{runs[0].dir}: its {what} differ from the current data files; retrain it")
+    fold = read_folds(data_cfg, data.train_ids)
+
+    objective = tuned_macro_f1(lambda: make_decider(data.task, thresholds), data.labels)
+    blender = Blender(method=method).fit([r.oof for r in runs], objective)
+    oof = blender.predict([r.oof for r in runs])
+    test = blender.predict([r.test for r in runs])
+    evaluation = evaluate(oof, data.labels, fold, data.label_names, data.task, thresholds)
+    decisions = evaluation.decider.predict(test)
+
+    frame = build_submission(data.sample_submission, data_cfg.id_column, data.test_ids,
+                             decisions, data.label_names)
+    csv = write_submission(paths.submission_csv(name), frame, data.sample_submission,
+                           data_cfg.id_column, allowed_labels=data.label_names)
+    cuts = evaluation.decider.thresholds_
+    record = {
+        "name": name,
+        "dataset": data.name,
+        "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
+        "members": [r.name for r in runs],
+        "member_cv_macro_f1": {r.name: r.metrics["tuned"]["macro_f1"] for r in runs},
+        "method": method,
+        "weights": dict(zip((r.name for r in runs), map(float, blender.weights_))),
+        "threshold_mode": evaluation.summary["threshold_mode"],
+        "at_least_one": thresholds.at_least_one,
+        "thresholds": None if cuts is None else dict(zip(data.label_names, map(float, cuts))),
+        "cv_macro_f1": evaluation.summary["tuned"]["macro_f1"],
+        "cv_macro_f1_crossfit": evaluation.summary["tuned_crossfit_macro_f1"],
+        "cv_macro_f1_at_0.5": evaluation.summary["at_0.5"]["macro_f1"],
+        "cv_macro_f1_equal_weights": blender.mean_score_,
+        "test_label_rate": float(decisions.mean()),
+        "oof_label_rate": float(data.labels.mean()),
+        "metrics": evaluation.summary,
+        **artifacts.provenance(),
+    }
+    artifacts.write_json(csv.with_suffix(".json"), record)
+    report.plot_per_class_f1(evaluation.summary, csv.with_suffix(".per_class_f1.png"), f"ensemble {name}")
+    return SubmissionResult(csv=csv, record=record, evaluation=evaluation)
+

@@ -1,0 +1,39 @@
+"""Model kinds behind one small interface (see :mod:`foldwise.models.base`).
+
+Each kind registers a config dataclass and a model class; they are imported lazily so
+the classical model never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..errors import FoldwiseError
+from .base import TextModel
+
+#: kind -> (module, config class, model class)
+MODEL_KINDS: dict[str, tuple[str, str, str]] = {
+    "tfidf": ("foldwise.models.tfidf", "TfidfConfig", "TfidfModel"),
+}
+
+
+def _kind_entry(kind: str, source: str) -> tuple[Any, Any]:
+    if kind not in MODEL_KINDS:
+        raise FoldwiseError(f"{source}: unknown model.kind '{kind}' (known: {', '.join(sorted(MODEL_KINDS))})")
+    module_name, config_name, model_name = MODEL_KINDS[kind]
+    module = importlib.import_module(module_name)
+    return getattr(module, config_name), getattr(module, model_name)
+
+
+def model_config_class(kind: str, source: str = "config") -> type:
+    """The config dataclass of a model kind."""
+    return _kind_entry(kind, source)[0]
+
+
+def build_model(config: Any, task: str, n_labels: int, seed: int) -> TextModel:
+    """A fresh, unfitted model for one fold."""
+    return _kind_entry(config.kind, "config")[1](config, task=task, n_labels=n_labels, seed=seed)
+
+
+__all__ = ["MODEL_KINDS", "TextModel", "build_model", "model_config_class"]

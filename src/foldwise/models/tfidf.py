@@ -1,0 +1,114 @@
+"""TF-IDF word and character n-grams + a linear classifier: the fast, strong baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from ..config import option
+from .base import TextModel
+
+
+@dataclass
+class TfidfConfig:
+    """TF-IDF features and logistic regression (one-vs-rest for multi-label)."""
+
+    kind: str = field(default="tfidf", init=False)
+    word_ngram_range: list[int] = option("word n-gram sizes [min, max]; [] turns word features off", [1, 2])
+    word_min_df: int = option("drop word n-grams seen in fewer rows", 2)
+    word_max_features: int | None = option("keep the most frequent word n-grams", 200000)
+    char_ngram_range: list[int] = option("character n-gram sizes [min, max]; [] turns them off", [2, 5])
+    char_analyzer: str = option("'char_wb' (inside word boundaries) or 'char'", "char_wb")
+    char_min_df: int = option("drop character n-grams seen in fewer rows", 3)
+    char_max_features: int | None = option("keep the most frequent character n-grams", 300000)
+    sublinear_tf: bool = option("use 1 + log(tf)", True)
+    lowercase: bool = option("lower-case before counting n-grams", True)
+    C: float = option("inverse L2 regularisation strength of logistic regression", 4.0)
+    class_weight: str | None = option("None or 'balanced' (up-weights rare labels)", None)
+    max_iter: int = option("solver iterations", 1000)
+    n_jobs: int = option("labels fit in parallel (multi-label)", 2)
+
+
+class TfidfModel(TextModel):
+    """Word + char TF-IDF features fit on the fold's training rows, then logistic regression."""
+
+    def _vectorizers(self) -> list:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        cfg = self.config
+        vectorizers = []
+        if cfg.word_ngram_range:
+            vectorizers.append(TfidfVectorizer(
+                ngram_range=tuple(cfg.word_ngram_range), min_df=cfg.word_min_df,
+                max_features=cfg.word_max_features, sublinear_tf=cfg.sublinear_tf,
+                lowercase=cfg.lowercase, token_pattern=r"(?u)\b\w+\b|[^\w\s]", dtype=np.float32))
+        if cfg.char_ngram_range:
+            vectorizers.append(TfidfVectorizer(
+                analyzer=cfg.char_analyzer, ngram_range=tuple(cfg.char_ngram_range),
+                min_df=cfg.char_min_df, max_features=cfg.char_max_features,
+                sublinear_tf=cfg.sublinear_tf, lowercase=cfg.lowercase, dtype=np.float32))
+        if not vectorizers:
+            raise ValueError("tfidf: both word_ngram_range and char_ngram_range are empty")
+        return vectorizers
+
+    def _features(self, texts: np.ndarray, fit: bool) -> sparse.csr_matrix:
+        if fit:
+            self.vectorizers_ = self._vectorizers()
+            blocks = [v.fit_transform(texts) for v in self.vectorizers_]
+        else:
+            blocks = [v.transform(texts) for v in self.vectorizers_]
+        return sparse.hstack(blocks, format="csr")
+
+    def _logistic(self, solver: str = "lbfgs"):
+        from sklearn.linear_model import LogisticRegression
+
+        cfg = self.config
+        return LogisticRegression(C=cfg.C, solver=solver, class_weight=cfg.class_weight,
+                                  max_iter=cfg.max_iter, random_state=self.seed)
+
+    def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
+        from joblib import Parallel, delayed
+
+        features = self._features(texts, fit=True)
+        if self.task == "multiclass":
+            self.classifier_ = self._logistic().fit(features, labels.argmax(axis=1))
+            return
+        # One binary problem per label, labels split into one chunk per worker. The
+        # features are sent to each worker once and never memory-mapped: liblinear
+        # cannot train on joblib's read-only memmaps.
+        n_jobs = max(1, min(self.config.n_jobs, self.n_labels))
+        chunks = np.array_split(np.arange(self.n_labels), n_jobs)
+        fitted = Parallel(n_jobs=n_jobs, max_nbytes=None)(
+            delayed(_fit_binary)(self._logistic("liblinear"), features, labels[:, chunk]) for chunk in chunks)
+        self.estimators_ = [estimator for chunk in fitted for estimator in chunk]
+
+    def predict_proba(self, texts) -> np.ndarray:
+        features = self._features(texts, fit=False)
+        if self.task == "multilabel":
+            return np.stack([_positive_proba(e, features) for e in self.estimators_], axis=1).astype(np.float32)
+        probs = self.classifier_.predict_proba(features)
+        full = np.zeros((len(texts), self.n_labels), dtype=np.float32)
+        full[:, self.classifier_.classes_] = probs  # a class absent from this fold's rows stays 0
+        return full
+
+
+def _fit_binary(template, features: sparse.csr_matrix, labels: np.ndarray) -> list:
+    """Fit one clone of ``template`` per label column; a constant column yields its rate."""
+    from sklearn.base import clone
+
+    fitted = []
+    for j in range(labels.shape[1]):
+        column = labels[:, j]
+        if column.min() == column.max():
+            fitted.append(float(column[0]))
+        else:
+            fitted.append(clone(template).fit(features, column))
+    return fitted
+
+
+def _positive_proba(estimator, features: sparse.csr_matrix) -> np.ndarray:
+    if isinstance(estimator, float):
+        return np.full(features.shape[0], estimator)
+    return estimator.predict_proba(features)[:, 1]

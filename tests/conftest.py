@@ -1,0 +1,79 @@
+"""Shared fixtures: small competitions in Kaggle layout, built in temporary folders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_GOEMOTIONS = REPO.parent / "shared" / "data" / "goemotions"
+FOLDWISE = [sys.executable, "-m", "foldwise.cli"]
+
+
+def write_competition(folder: Path, train: pd.DataFrame, test: pd.DataFrame,
+                      sample: pd.DataFrame | None = None) -> Path:
+    """Write train.csv, test.csv and sample_submission.csv into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+    if sample is None:
+        labels = [c for c in train.columns if c not in ("id", "text")]
+        sample = pd.DataFrame(0, index=range(len(test)), columns=labels)
+        sample.insert(0, "id", test["id"].to_numpy())
+    sample.to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def toy_frames(n_train: int = 60, n_test: int = 10, seed: int = 0):
+    """A tiny 3-label multi-label competition whose labels follow keywords in the text."""
+    rng = np.random.default_rng(seed)
+    words = {"joy": "happy glad", "anger": "angry mad", "fear": "scared afraid"}
+    rows = []
+    for i in range(n_train):
+        y = rng.random(3) < 0.35
+        if not y.any():
+            y[rng.integers(3)] = True
+        text = " ".join(words[name].split()[rng.integers(2)] for name, on in zip(words, y) if on)
+        rows.append({"id": f"t{i}", "text": f"I am {text} today", **{n: int(v) for n, v in zip(words, y)}})
+    train = pd.DataFrame(rows)
+    test = pd.DataFrame({"id": [f"s{i}" for i in range(n_test)],
+                         "text": [f"so {list(words.values())[i % 3].split()[0]}" for i in range(n_test)]})
+    return train, test
+
+
+@pytest.fixture
+def toy_competition(tmp_path: Path) -> Path:
+    """tmp_path/data/toy/ holding a small valid competition; returns the folder."""
+    train, test = toy_frames()
+    return write_competition(tmp_path / "data" / "toy", train, test)
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test with tmp_path as the working directory (runs/, folds/ go there)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def small_goemotions(folder: Path, n_train: int = 400, n_test: int = 80) -> Path:
+    """The first rows of the shared GoEmotions mirror, as a competition of its own."""
+    if not SHARED_GOEMOTIONS.exists():
+        pytest.skip(f"offline GoEmotions mirror not found at {SHARED_GOEMOTIONS}")
+    train = pd.read_csv(SHARED_GOEMOTIONS / "train.csv", dtype={"id": str}, nrows=n_train)
+    test = pd.read_csv(SHARED_GOEMOTIONS / "test.csv", dtype={"id": str}, nrows=n_test)
+    sample = pd.read_csv(SHARED_GOEMOTIONS / "sample_submission.csv", dtype={"id": str}, nrows=n_test)
+    return write_competition(folder, train, test, sample)
+
+
+def cli_env() -> dict[str, str]:
+    """Environment for running the CLI in a subprocess (the package importable, no hub)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["HF_HUB_OFFLINE"] = "1"
+    env["MPLBACKEND"] = "Agg"
+    return env

@@ -1,0 +1,103 @@
+"""The real command line on a few hundred GoEmotions rows, as a user runs it."""
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FOLDWISE, REPO, cli_env, small_goemotions
+
+
+def run(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("project")
+    small_goemotions(root / "data" / "small", n_train=400, n_test=80)
+    (root / "configs" / "data").mkdir(parents=True)
+    (root / "configs" / "data" / "small.yaml").write_text(
+        "name: small\ntask: multilabel\nfolds: {n_splits: 3, seed: 1}\nkaggle_competition: small-comp\n")
+    (root / "configs" / "words.yaml").write_text(
+        "data: small\ntext: {demojize: true}\n"
+        "model: {kind: tfidf, word_min_df: 1, char_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    (root / "configs" / "chars.yaml").write_text(
+        "data: small\nmodel: {kind: tfidf, word_ngram_range: [], char_min_df: 1, n_jobs: 1}\n")
+    return root
+
+
+def test_folds_train_ensemble_validate(project):
+    out = run(project, "folds", "small").stdout
+    assert "folds/small.csv: written (3 folds, seed 1, 400 rows)" in out
+    assert "neutral" in out  # the per-fold label-count table
+    assert "already there" in run(project, "folds", "small").stdout
+
+    # part of the folds first: no OOF results until every fold is trained
+    proc = run(project, "train", "configs/words.yaml", "--folds", "0")
+    out = proc.stdout + proc.stderr
+    assert "1/3 folds trained" in out
+    assert not (project / "runs" / "words" / "oof.csv").exists()
+    run(project, "train", "configs/words.yaml", "configs/chars.yaml")
+    proc = run(project, "train", "configs/words.yaml")
+    out = proc.stdout + proc.stderr
+    assert "already trained" in out  # finished folds are not retrained
+
+    run_dir = project / "runs" / "words"
+    oof = pd.read_csv(run_dir / "oof.csv", dtype={"id": str})
+    train = pd.read_csv(project / "data" / "small" / "train.csv", dtype={"id": str})
+    assert oof["id"].tolist() == train["id"].tolist() and oof.shape == (400, 29)
+    assert oof.iloc[:, 1:].to_numpy().min() >= 0 and oof.iloc[:, 1:].to_numpy().max() <= 1
+    assert pd.read_csv(run_dir / "test.csv").shape == (80, 29)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["tuned"]["macro_f1"] >= metrics["at_0.5"]["macro_f1"]
+    assert len(metrics["per_fold"]) == 3 and len(metrics["per_class"]) == 28
+    info = json.loads((run_dir / "run.json").read_text())
+    assert info["seed"] == 42 and "scikit-learn" in info["versions"] and "git_commit" in info
+    assert "demojize: true" in (run_dir / "config.yaml").read_text()
+    for png in ("per_class_f1.png", "threshold_curves.png"):
+        assert (run_dir / png).read_bytes()[:4] == b"\x89PNG"
+
+    out = run(project, "ensemble", "words", "chars", "--name", "blend").stdout
+    assert "written and validated" in out
+    sub = pd.read_csv(project / "submissions" / "blend.csv", dtype={"id": str})
+    sample = pd.read_csv(project / "data" / "small" / "sample_submission.csv", dtype={"id": str})
+    assert list(sub.columns) == list(sample.columns) and sub["id"].tolist() == sample["id"].tolist()
+    assert set(np.unique(sub.iloc[:, 1:].to_numpy())) <= {0, 1}
+    record = json.loads((project / "submissions" / "blend.json").read_text())
+    assert record["members"] == ["words", "chars"]
+    assert sum(record["weights"].values()) == pytest.approx(1)
+    assert len(record["thresholds"]) == 28 and 0 <= record["cv_macro_f1"] <= 1
+    assert "valid" in run(project, "validate", "submissions/blend.csv", "--data", "small").stdout
+    out = run(project, "submit", "blend", "--data", "small", "--dry-run").stdout
+    assert "kaggle competitions submit -c small-comp -f submissions/blend.csv" in out
+
+
+def test_bad_input_one_line_error_and_no_output(project, tmp_path):
+    bad = project / "configs" / "typo.yaml"
+    bad.write_text("data: small\nmodel: {kind: tfidf, ngram: 3}\n")
+    proc = run(project, "train", "configs/typo.yaml", ok=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "unknown key 'model.ngram'" in proc.stderr
+    assert not (project / "runs" / "typo").exists()
+
+    broken = pd.read_csv(project / "submissions" / "blend.csv")
+    broken.iloc[3, 2] = 7
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+    proc = run(project, "validate", str(tmp_path / "broken.csv"), "--data", "small", ok=False)
+    assert proc.returncode == 2 and "row 5" in proc.stderr and "has '7'" in proc.stderr
+
+    proc = run(project, "ensemble", "nothing-here", ok=False)
+    assert proc.returncode == 2 and "no finished run" in proc.stderr
+
+
+def test_make_help_lists_every_stage():
+    out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    for target in ("install", "data", "folds", "train", "ensemble", "submit", "validate", "test", "bench"):
+        assert f"make {target}" in out

@@ -1,0 +1,57 @@
+import pandas as pd
+import pytest
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
+
+from foldwise.config import DataConfig
+from foldwise.errors import FoldwiseError
+from foldwise.fetch import fetch, go_emotions_to_kaggle
+
+NAMES = ["admiration", "joy", "neutral"]
+
+
+def hub_like() -> DatasetDict:
+    """A tiny DatasetDict with the hub's go_emotions/simplified schema."""
+    features = Features({"text": Value("string"), "labels": Sequence(ClassLabel(names=NAMES)),
+                         "id": Value("string")})
+
+    def split(prefix, labels):
+        return Dataset.from_dict({"text": [f"{prefix} text {i}" for i in range(len(labels))],
+                                  "labels": labels, "id": [f"{prefix}{i}" for i in range(len(labels))]},
+                                 features=features)
+
+    return DatasetDict(train=split("tr", [[0], [1, 2]]), validation=split("va", [[2]]),
+                       test=split("te", [[1], [0], [0, 1]]))
+
+
+def test_converter_builds_kaggle_layout():
+    frames = go_emotions_to_kaggle(hub_like())
+    train, test, sample = frames["train"], frames["test"], frames["sample_submission"]
+    assert list(train.columns) == ["id", "text", *NAMES]
+    assert train["id"].tolist() == ["tr0", "tr1", "va0"]  # train + validation
+    assert train[NAMES].to_numpy().tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]
+    assert list(test.columns) == ["id", "text"] and len(test) == 3  # labels withheld
+    assert list(sample.columns) == ["id", *NAMES] and sample[NAMES].to_numpy().sum() == 0
+    assert sample["id"].tolist() == test["id"].tolist()
+
+
+def test_fetch_uses_hub_converter_without_mirror(in_tmp, monkeypatch):
+    from foldwise import fetch as fetch_module
+
+    monkeypatch.setitem(fetch_module.HUB_CONVERTERS, "fake", lambda: go_emotions_to_kaggle(hub_like()))
+    cfg = DataConfig(name="ge", mirror_dir=str(in_tmp / "absent"), hub_dataset="fake")
+    folder, how = fetch(cfg)
+    assert how.startswith("built from the hub")
+    assert pd.read_csv(folder / "train.csv").shape == (3, 5)
+    assert fetch(cfg)[1] == "present"
+
+
+def test_fetch_copies_mirror(in_tmp, toy_competition):
+    cfg = DataConfig(name="copy", mirror_dir=str(toy_competition))
+    folder, how = fetch(cfg)
+    assert how == f"copied from {toy_competition}"
+    assert (folder / "train.csv").read_bytes() == (toy_competition / "train.csv").read_bytes()
+
+
+def test_fetch_without_source_says_where_files_go(in_tmp):
+    with pytest.raises(FoldwiseError, match="data/nothing: put train.csv, test.csv, sample_submission.csv here"):
+        fetch(DataConfig(name="nothing"))

@@ -1,0 +1,66 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from foldwise.config import DataConfig, FoldsConfig
+from foldwise.errors import FoldwiseError
+from foldwise.folds import assign_folds, read_folds, write_folds
+
+
+def multilabel(n=600, n_labels=6, seed=0):
+    rng = np.random.default_rng(seed)
+    rates = np.array([0.3, 0.15, 0.08, 0.05, 0.03, 0.5])[:n_labels]
+    return (rng.random((n, n_labels)) < rates).astype(np.uint8)
+
+
+def test_multilabel_folds_are_balanced_per_label():
+    y = multilabel()
+    fold = assign_folds(y, "multilabel", n_splits=5, seed=1)
+    assert set(fold) == {0, 1, 2, 3, 4}
+    counts = np.stack([y[fold == k].sum(0) for k in range(5)])
+    # iterative stratification: every label's positives split within one or two of even
+    assert (counts.max(0) - counts.min(0) <= 2).all(), counts
+    sizes = np.bincount(fold)
+    assert sizes.max() - sizes.min() <= 3
+
+
+def test_folds_are_deterministic_and_seeded():
+    y = multilabel()
+    a = assign_folds(y, "multilabel", 5, seed=7)
+    assert np.array_equal(a, assign_folds(y, "multilabel", 5, seed=7))
+    assert not np.array_equal(a, assign_folds(y, "multilabel", 5, seed=8))
+
+
+def test_multiclass_uses_stratified_kfold():
+    y = np.eye(3, dtype=np.uint8)[np.arange(90) % 3]
+    fold = assign_folds(y, "multiclass", 3, seed=0)
+    for k in range(3):
+        assert (y[fold == k].sum(0) == 10).all()
+
+
+def test_write_once_noop_and_conflict(in_tmp):
+    y = multilabel(100)
+    ids = np.array([f"r{i}" for i in range(100)])
+    cfg = DataConfig(name="toy", folds=FoldsConfig(n_splits=4, seed=3))
+    path, table, written = write_folds(cfg, ids, y, list("abcdef"))
+    assert written and path.read_text().startswith("id,fold\n")
+    assert table.loc["(rows)"].sum() == 100
+    before = path.stat().st_mtime_ns
+    _, _, written = write_folds(cfg, ids, y, list("abcdef"))
+    assert not written and path.stat().st_mtime_ns == before
+    other = DataConfig(name="toy", folds=FoldsConfig(n_splits=5, seed=3))
+    with pytest.raises(FoldwiseError, match="exists with other settings .*n_splits: 4 -> 5.*--force"):
+        write_folds(other, ids, y, list("abcdef"))
+    _, _, written = write_folds(other, ids, y, list("abcdef"), force=True)
+    assert written and pd.read_csv(path)["fold"].max() == 4
+
+
+def test_read_folds_errors(in_tmp):
+    cfg = DataConfig(name="toy")
+    with pytest.raises(FoldwiseError, match="folds/toy.csv not found; run `make folds`"):
+        read_folds(cfg, np.array(["a"]))
+    ids = np.array([f"r{i}" for i in range(50)])
+    write_folds(cfg, ids, multilabel(50), list("abcdef"))
+    assert len(read_folds(cfg, ids[:20])) == 20  # a subset (max_train_rows) reuses the folds
+    with pytest.raises(FoldwiseError, match="training id 'new' has no fold"):
+        read_folds(cfg, np.array(["r1", "new"]))
