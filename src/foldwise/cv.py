@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from . import artifacts, paths, report
 from .config import ExperimentConfig, to_yaml
 from .data import CompetitionData, load_competition
+from .distributed import is_main_process
 from .errors import FoldwiseError
 from .evaluation import Evaluation, evaluate, macro_f1_at_half, thresholds_record
 from .folds import folds_path, read_folds
@@ -75,11 +76,14 @@ def _fold_done(path: Path, fingerprint: str, folds_sha: str) -> bool:
 
 
 def _train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
-                test_texts: np.ndarray, fold: np.ndarray, k: int) -> dict:
+                test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool) -> dict:
     """Fit one fold's model; return its validation and test probabilities and timings."""
     train_rows = np.flatnonzero(fold != k)
     valid_rows = np.flatnonzero(fold == k)
-    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=cfg.seed + k)
+    workdir = paths.fold_dir(cfg.name, k)
+    workdir.mkdir(parents=True, exist_ok=True)
+    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=cfg.seed + k,
+                        workdir=workdir, resume=resume)
     start = time.perf_counter()
     model.fit(train_texts[train_rows], data.labels[train_rows],
               train_texts[valid_rows], data.labels[valid_rows])
@@ -88,12 +92,15 @@ def _train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.nd
     valid_probs = model.predict_proba(train_texts[valid_rows])
     test_probs = model.predict_proba(test_texts)
     predict_seconds = time.perf_counter() - start
+    if cfg.save_models and is_main_process():
+        model.save(workdir / "model")
     return {"valid_rows": valid_rows, "valid_probs": valid_probs, "test_probs": test_probs,
             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
-            "train_rows": len(train_rows)}
+            "train_rows": len(train_rows), "history": model.history_}
 
 
-def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False) -> CVResult:
+def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
+           resume: bool = False) -> CVResult:
     """Train the experiment on the chosen folds and, once all are done, write its results.
 
     Parameters
@@ -102,6 +109,9 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False)
     folds : ``"0,1"`` to train only some folds (others may be trained later or on other
         machines); None for all.
     force : retrain folds that are already finished (or were trained on another config).
+    resume : continue an interrupted fold from its last epoch checkpoint.
+
+    Under a data-parallel launcher every process runs this; only rank 0 writes files.
     """
     data = load_competition(cfg.data)
     fold = read_folds(cfg.data, data.train_ids)
@@ -110,19 +120,23 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False)
     chosen = parse_folds(folds, n_splits)
     fingerprint = cfg.training_fingerprint()
     out = paths.run_dir(cfg.name)
-    out.mkdir(parents=True, exist_ok=True)
-    artifacts.write_text(out / "config.yaml", to_yaml(cfg))
+    main = is_main_process()
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        artifacts.write_text(out / "config.yaml", to_yaml(cfg))
 
     train_texts = clean_texts(data.train_texts, cfg.text)
     test_texts = clean_texts(data.test_texts, cfg.text)
     trained, skipped = [], []
-    bar = tqdm(chosen, desc=f"{cfg.name} folds", unit="fold")
+    bar = tqdm(chosen, desc=f"{cfg.name} folds", unit="fold", disable=not main)
     for k in bar:
         path = paths.fold_file(cfg.name, k)
         if not force and _fold_done(path, fingerprint, folds_sha):
             skipped.append(k)
             continue
-        result = _train_fold(cfg, data, train_texts, test_texts, fold, k)
+        result = _train_fold(cfg, data, train_texts, test_texts, fold, k, resume)
+        if not main:
+            continue
         rows = result["valid_rows"]
         with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, valid_ids=data.train_ids[rows], valid_probs=result["valid_probs"],
@@ -132,7 +146,11 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False)
                   "train_rows": result["train_rows"], "valid_rows": int(len(rows)),
                   "fit_seconds": round(result["fit_seconds"], 2),
                   "predict_seconds": round(result["predict_seconds"], 2),
-                  "valid_macro_f1_at_0.5": score, **artifacts.provenance(cfg.seed + k)}
+                  "valid_macro_f1_at_0.5": score, "history": result["history"],
+                  **artifacts.provenance(cfg.seed + k)}
+        if result["history"]:
+            report.plot_training_curve(result["history"], paths.fold_dir(cfg.name, k).with_suffix(".curve.png"),
+                                       f"{cfg.name} fold {k}")
         artifacts.write_json(path.with_suffix(".json"), record)
         rate = result["train_rows"] / max(result["fit_seconds"], 1e-9)
         tqdm.write(f"fold {k}: trained on {result['train_rows']} rows in {result['fit_seconds']:.1f}s "
@@ -141,6 +159,8 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False)
     if skipped:
         tqdm.write(f"folds {skipped} already trained with this config (use --force to retrain)")
 
+    if not main:
+        return CVResult(out, trained, skipped, None)
     done = [k for k in range(n_splits) if paths.fold_file(cfg.name, k).exists()]
     if len(done) < n_splits:
         tqdm.write(f"{len(done)}/{n_splits} folds trained; OOF results are written when all are done")

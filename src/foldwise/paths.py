@@ -19,6 +19,11 @@ def fold_file(experiment: str, fold: int) -> Path:
     return run_dir(experiment) / f"fold_{fold}.npz"
 
 
+def fold_dir(experiment: str, fold: int) -> Path:
+    """A fold's working folder: epoch checkpoint while training, saved model after."""
+    return run_dir(experiment) / f"fold_{fold}"
+
+
 def submission_csv(name: str) -> Path:
     """``submissions/<name>.csv``, the file to upload."""
     return SUBMISSIONS / f"{name}.csv"

@@ -83,3 +83,25 @@ def plot_threshold_curves(probs: np.ndarray, labels: np.ndarray, label_names: li
     fig.tight_layout()
     _save(fig, Path(path))
     plt.close(fig)
+
+
+def plot_training_curve(history: list[dict], path: str | Path, title: str) -> None:
+    """Train/validation loss and validation macro-F1 (at 0.5) per evaluation."""
+    plt = _pyplot()
+    steps = [r["step"] for r in history]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(steps, [r["train_loss"] for r in history], marker="o", label="train loss", color="#2f6db5")
+    if "valid_loss" in history[0]:
+        ax.plot(steps, [r["valid_loss"] for r in history], marker="o", label="valid loss", color="#d1495b")
+        f1_ax = ax.twinx()
+        f1_ax.plot(steps, [r["valid_macro_f1"] for r in history], marker="s", ls="--",
+                   label="valid macro-F1 @0.5", color="#3a9d5d")
+        f1_ax.set_ylabel("macro-F1")
+        f1_ax.legend(loc="upper right", fontsize=8)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    _save(fig, Path(path))
+    plt.close(fig)

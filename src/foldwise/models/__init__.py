@@ -15,6 +15,7 @@ from .base import TextModel
 #: kind -> (module, config class, model class)
 MODEL_KINDS: dict[str, tuple[str, str, str]] = {
     "tfidf": ("foldwise.models.tfidf", "TfidfConfig", "TfidfModel"),
+    "transformer": ("foldwise.models.transformer", "TransformerConfig", "TransformerModel"),
 }
 
 
@@ -31,9 +32,16 @@ def model_config_class(kind: str, source: str = "config") -> type:
     return _kind_entry(kind, source)[0]
 
 
-def build_model(config: Any, task: str, n_labels: int, seed: int) -> TextModel:
+def model_class(kind: str) -> type[TextModel]:
+    """The model class of a kind."""
+    return _kind_entry(kind, "config")[1]
+
+
+def build_model(config: Any, task: str, n_labels: int, seed: int, workdir: Any = None,
+                resume: bool = False) -> TextModel:
     """A fresh, unfitted model for one fold."""
-    return _kind_entry(config.kind, "config")[1](config, task=task, n_labels=n_labels, seed=seed)
+    return model_class(config.kind)(config, task=task, n_labels=n_labels, seed=seed,
+                                    workdir=workdir, resume=resume)
 
 
-__all__ = ["MODEL_KINDS", "TextModel", "build_model", "model_config_class"]
+__all__ = ["MODEL_KINDS", "TextModel", "build_model", "model_class", "model_config_class"]

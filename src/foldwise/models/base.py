@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,13 +18,21 @@ class TextModel(ABC):
     task : "multilabel" (independent sigmoid-like scores) or "multiclass" (rows sum to 1).
     n_labels : number of label columns.
     seed : seed for every random choice the model makes.
+    workdir : a folder the model may use for checkpoints (None: keep nothing on disk).
+    resume : continue from the last checkpoint in ``workdir`` when there is one.
     """
 
-    def __init__(self, config: Any, task: str, n_labels: int, seed: int):
+    #: per-evaluation training history (list of dicts) for models that train in epochs
+    history_: list[dict] | None = None
+
+    def __init__(self, config: Any, task: str, n_labels: int, seed: int,
+                 workdir: Path | None = None, resume: bool = False):
         self.config = config
         self.task = task
         self.n_labels = n_labels
         self.seed = seed
+        self.workdir = workdir
+        self.resume = resume
 
     @abstractmethod
     def fit(self, texts: np.ndarray, labels: np.ndarray,
@@ -34,3 +43,17 @@ class TextModel(ABC):
     @abstractmethod
     def predict_proba(self, texts: np.ndarray) -> np.ndarray:
         """(n, n_labels) float32 probabilities for (n,) texts."""
+
+    def save(self, folder: Path) -> None:
+        """Save the fitted model so :meth:`load_predictor` can predict without retraining."""
+        import joblib
+
+        folder.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, folder / "model.joblib")
+
+    @classmethod
+    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int) -> "TextModel":
+        """A fitted model saved by :meth:`save`."""
+        import joblib
+
+        return joblib.load(folder / "model.joblib")

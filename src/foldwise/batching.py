@@ -1,0 +1,55 @@
+"""Dynamic padding and length-bucketed batches: most of a CPU's (and GPU's) speed-up.
+
+Padding every row to a fixed 128 tokens wastes most of the compute on short texts.
+Batches are padded to their own longest row, and rows of similar length are grouped:
+shuffle, cut into chunks of ``bucket_batches`` batches, sort each chunk by length, cut
+batches, shuffle the batch order. Randomness stays; padding nearly vanishes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, bucket_batches: int = 50,
+                     shuffle: bool = True) -> list[np.ndarray]:
+    """Row indices grouped into batches of similar length.
+
+    Parameters
+    ----------
+    lengths : (n,) token count of every row.
+    batch_size : rows per batch (the last batch may be smaller).
+    seed : seed of this epoch's shuffle (pass base seed + epoch).
+    bucket_batches : batches per sorted chunk; 1 disables bucketing (plain shuffle).
+    shuffle : False sorts all rows by length (inference: least padding, order restored later).
+    """
+    n = len(lengths)
+    if not shuffle:
+        order = np.argsort(-lengths, kind="stable")
+        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    chunk = batch_size * max(1, bucket_batches)
+    batches = []
+    for start in range(0, n, chunk):
+        part = order[start:start + chunk]
+        if bucket_batches > 1:
+            part = part[np.argsort(-lengths[part], kind="stable")]
+        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+    """Pad token id lists to the longest one in the batch; attention mask marks real tokens."""
+    width = max(len(ids) for ids in input_ids)
+    ids = torch.full((len(input_ids), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(input_ids), width), dtype=torch.long)
+    for i, row in enumerate(input_ids):
+        ids[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+        mask[i, :len(row)] = 1
+    batch = {"input_ids": ids, "attention_mask": mask}
+    if labels is not None:
+        batch["labels"] = torch.as_tensor(labels, dtype=torch.float32)
+    return batch

