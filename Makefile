@@ -22,7 +22,7 @@ set_flags = $(foreach s,$(SET),--set $(s))
 folds_flag = $(if $(FOLDS),--folds $(FOLDS),)
 
 .DEFAULT_GOAL := help
-.PHONY: help install data folds train ensemble submit validate test test-slow bench notebook clean
+.PHONY: help install data folds train ensemble predict submit validate test test-slow bench notebook clean
 
 help: ## show this map of the kit
 	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
@@ -53,6 +53,9 @@ train: folds ## cross-validate each experiment in EXPS into runs/<exp>/ (FOLDS=0
 ensemble: $(STAMP) ## blend runs of EXPS, tune thresholds on OOF, write submissions/$(NAME).csv + .json
 	$(FOLDWISE) ensemble $(EXPS) --name $(NAME) --method $(METHOD)
 
+predict: $(STAMP) ## label TEXT="..." with runs/$(firstword $(EXPS)) (trained with SET=save_models=true)
+	$(FOLDWISE) predict runs/$(firstword $(EXPS)) "$(TEXT)"
+
 validate: $(STAMP) ## check submissions/$(NAME).csv against the sample submission
 	$(FOLDWISE) validate submissions/$(NAME).csv --data $(DATA)
 
@@ -65,8 +68,9 @@ test: $(STAMP) ## run the test suite (slow tests excluded)
 test-slow: $(STAMP) ## run only the slow tests
 	$(BIN)/python -m pytest -m slow -q
 
-bench: $(STAMP) ## threshold-search benchmark (needs runs/tfidf from `make train`)
+bench: $(STAMP) ## benchmarks: threshold search (needs runs/tfidf) and training throughput vs HF Trainer
 	$(BIN)/python bench/thresholds.py
+	$(BIN)/python bench/train_throughput.py
 
 notebook: $(STAMP) ## execute notebooks/results.ipynb in place on the current runs/
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/results.ipynb

@@ -134,6 +134,31 @@ def cmd_predict(args: argparse.Namespace) -> None:
             print(f"    {item['label']:<16} {item['probability']:.4f}")
 
 
+def cmd_tune(args: argparse.Namespace) -> None:
+    import os
+
+    if args.gpu is not None:  # pin this worker to one GPU before torch initialises CUDA
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
+    from .tuning import finished_count, run_study, trials_table
+
+    study = run_study(args.experiment, trials=args.trials, timeout=args.timeout, storage=args.storage,
+                      overrides=args.set, heartbeat=args.heartbeat, grace=args.grace)
+    print(trials_table(study, top=5))
+    print(f"{finished_count(study)}/{args.trials} trials finished; best CV macro-F1 {study.best_value:.4f}")
+
+
+def cmd_study(args: argparse.Namespace) -> None:
+    from .tuning import STUDIES, load_study, save_study_plots, trials_table, write_tuned_config
+
+    study = load_study(args.experiment, storage=args.storage, overrides=args.set)
+    print(trials_table(study, top=args.top))
+    tuned = write_tuned_config(args.experiment, study)
+    plots = save_study_plots(study, STUDIES / study.study_name)
+    print(f"{tuned}: best parameters (train it with `foldwise train {tuned}`)")
+    for plot in plots:
+        print(f"{plot}: written")
+
+
 def cmd_config(args: argparse.Namespace) -> None:
     from .config import ExperimentConfig, describe_keys, load_experiment, to_yaml
     from .models import model_config_class
@@ -211,6 +236,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="probabilities to show per text")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_predict)
+
+    p = with_set(sub.add_parser("tune", help="run or join the experiment's Optuna study"))
+    p.add_argument("experiment", help="experiment YAML (its tune: section holds the search space)")
+    p.add_argument("--trials", type=int, default=30, help="total finished trials the study should reach")
+    p.add_argument("--timeout", type=float, help="stop this worker after this many seconds")
+    p.add_argument("--storage", help="sqlite:///..., postgresql://..., or journal:path.log "
+                                     "(default sqlite:///studies/<dataset>-<exp>.db)")
+    p.add_argument("--gpu", type=int, help="pin this worker to one GPU (sets CUDA_VISIBLE_DEVICES)")
+    p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
+    p.add_argument("--grace", type=int, default=90,
+                   help="seconds without a heartbeat before a running trial counts as failed and is retried")
+    p.set_defaults(func=cmd_tune)
+
+    p = with_set(sub.add_parser("study", help="best trials, configs/<exp>.tuned.yaml and PNG plots"))
+    p.add_argument("experiment", help="experiment YAML")
+    p.add_argument("--storage", help="the study's storage URL (default: its sqlite file)")
+    p.add_argument("--top", type=int, default=10, help="trials to list")
+    p.set_defaults(func=cmd_study)
 
     p = with_set(sub.add_parser("config", help="print an experiment's resolved config"))
     p.add_argument("experiment", nargs="?")

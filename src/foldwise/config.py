@@ -95,6 +95,17 @@ class ThresholdConfig:
 
 
 @dataclass
+class TuneConfig:
+    """How `foldwise tune` searches this experiment (see foldwise.tuning)."""
+
+    folds: int | None = option("objective over the first k folds (None: all folds)", None)
+    pruner: Literal["median", "hyperband", "none"] = option("stops bad trials after their first fold(s)", "median")
+    startup_trials: int = option("random trials before TPE and the pruner take over", 5)
+    space: dict[str, Any] | None = option(
+        "key -> {type: float|int|categorical, low, high, log, step, choices}; default per model kind", None)
+
+
+@dataclass
 class ExperimentConfig:
     """One experiment: data, text cleaning, model, thresholds and seed."""
 
@@ -106,6 +117,7 @@ class ExperimentConfig:
     text: TextConfig = field(default_factory=TextConfig)
     model: Any = None  # the dataclass registered for model.kind
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
+    tune: TuneConfig = field(default_factory=TuneConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain data (what is saved as config.yaml)."""
@@ -150,6 +162,10 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
                 errors.append(str(exc))
         raise errors[0] if len(errors) == 1 else FoldwiseError(
             f"{source}: key '{key}' has value {value!r}, expected {_type_name(tp)}")
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise FoldwiseError(f"{source}: key '{key}' must be a mapping, got {value!r}")
+        return value
     if origin is Literal:
         choices = typing.get_args(tp)
         if value not in choices:

@@ -75,12 +75,16 @@ def _fold_done(path: Path, fingerprint: str, folds_sha: str) -> bool:
         f"{path} was trained with another config or other folds; pass --force to retrain it")
 
 
-def _train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
-                test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool) -> dict:
-    """Fit one fold's model; return its validation and test probabilities and timings."""
+def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
+               test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
+               workdir: Path | None = None) -> dict:
+    """Fit one fold's model; return its validation and test probabilities and timings.
+
+    ``workdir`` (default ``runs/<exp>/fold_<k>/``) holds checkpoints and saved models.
+    """
     train_rows = np.flatnonzero(fold != k)
     valid_rows = np.flatnonzero(fold == k)
-    workdir = paths.fold_dir(cfg.name, k)
+    workdir = workdir or paths.fold_dir(cfg.name, k)
     workdir.mkdir(parents=True, exist_ok=True)
     model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=cfg.seed + k,
                         workdir=workdir, resume=resume)
@@ -90,7 +94,8 @@ def _train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.nd
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     valid_probs = model.predict_proba(train_texts[valid_rows])
-    test_probs = model.predict_proba(test_texts)
+    test_probs = (model.predict_proba(test_texts) if len(test_texts)
+                  else np.zeros((0, data.n_labels), dtype=np.float32))
     predict_seconds = time.perf_counter() - start
     if cfg.save_models and is_main_process():
         model.save(workdir / "model")
@@ -134,7 +139,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
         if not force and _fold_done(path, fingerprint, folds_sha):
             skipped.append(k)
             continue
-        result = _train_fold(cfg, data, train_texts, test_texts, fold, k, resume)
+        result = train_fold(cfg, data, train_texts, test_texts, fold, k, resume)
         if not main:
             continue
         rows = result["valid_rows"]

@@ -1,0 +1,384 @@
+"""Optuna studies whose objective is the kit's own cross-validated macro-F1.
+
+One study per experiment and dataset, in any storage Optuna speaks: sqlite under
+``studies/`` by default, a SQLAlchemy URL (PostgreSQL) for many workers, or a journal
+file on a shared filesystem. ``trials`` is the total the study should reach across
+restarts. Workers send heartbeats; a worker killed mid-trial leaves a trial that the
+next worker marks failed and re-queues with the same parameters.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from . import artifacts
+from .config import ExperimentConfig, apply_overrides, load_experiment, read_yaml
+from .data import load_competition
+from .errors import FoldwiseError
+from .evaluation import make_decider
+from .folds import read_folds
+from .metrics import macro_f1
+from .text import clean_texts
+
+STUDIES = Path("studies")
+
+#: search spaces used when the experiment YAML has no ``tune.space``
+DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
+    "tfidf": {
+        "model.C": {"type": "float", "low": 0.25, "high": 32.0, "log": True},
+        "model.word_ngram_range": {"type": "categorical", "choices": [[1, 1], [1, 2], [1, 3]]},
+        "model.char_ngram_range": {"type": "categorical", "choices": [[], [2, 4], [2, 5], [1, 6]]},
+        "model.char_max_features": {"type": "int", "low": 50000, "high": 500000, "log": True},
+        "model.sublinear_tf": {"type": "categorical", "choices": [True, False]},
+        "model.class_weight": {"type": "categorical", "choices": [None, "balanced"]},
+    },
+    "transformer": {
+        "model.lr": {"type": "float", "low": 1.0e-5, "high": 2.0e-4, "log": True},
+        "model.head_lr": {"type": "float", "low": 1.0e-4, "high": 1.0e-2, "log": True},
+        "model.weight_decay": {"type": "float", "low": 0.0, "high": 0.1},
+        "model.warmup_ratio": {"type": "float", "low": 0.0, "high": 0.2},
+        "model.epochs": {"type": "int", "low": 1, "high": 5},
+        "model.batch_size": {"type": "categorical", "choices": [16, 32, 64]},
+        "model.loss": {"type": "categorical", "choices": ["bce", "weighted_bce", "focal", "asl"]},
+        "model.focal_gamma": {"type": "float", "low": 0.5, "high": 4.0},
+        "model.pooling": {"type": "categorical", "choices": ["cls", "mean"]},
+        "model.llrd": {"type": "float", "low": 0.7, "high": 1.0},
+        "model.max_length": {"type": "categorical", "choices": [64, 128, 256]},
+    },
+}
+
+
+@dataclass
+class Param:
+    """One searched config key and its distribution."""
+
+    key: str
+    type: str
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    step: float | None = None
+    choices: list | None = None
+
+    def suggest(self, trial: Any) -> Any:
+        """Draw a value; list-valued choices travel through Optuna as their JSON text."""
+        if self.type == "float":
+            return trial.suggest_float(self.key, self.low, self.high, log=self.log, step=self.step)
+        if self.type == "int":
+            return trial.suggest_int(self.key, int(self.low), int(self.high), log=self.log, step=int(self.step or 1))
+        encoded = [_encode(c) for c in self.choices]
+        return _decode(trial.suggest_categorical(self.key, encoded))
+
+    def example(self) -> Any:
+        """A value inside the space (used to check the key before any trial runs)."""
+        if self.type == "categorical":
+            return self.choices[0]
+        return int(self.low) if self.type == "int" else float(self.low)
+
+
+def _encode(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, (list, dict)) else value
+
+
+def _decode(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+
+def parse_space(raw: dict[str, Any], source: str) -> list[Param]:
+    """Validate a ``key: {type, low, high, log | choices}`` mapping into Params."""
+    params = []
+    for key, spec in raw.items():
+        if not isinstance(spec, dict) or spec.get("type") not in ("float", "int", "categorical"):
+            raise FoldwiseError(f"{source}: search space '{key}' needs type float, int or categorical")
+        unknown = set(spec) - {"type", "low", "high", "log", "step", "choices"}
+        if unknown:
+            raise FoldwiseError(f"{source}: search space '{key}' has unknown field '{sorted(unknown)[0]}'")
+        if spec["type"] == "categorical" and not spec.get("choices"):
+            raise FoldwiseError(f"{source}: search space '{key}' needs a non-empty 'choices' list")
+        if spec["type"] != "categorical" and (spec.get("low") is None or spec.get("high") is None):
+            raise FoldwiseError(f"{source}: search space '{key}' needs 'low' and 'high'")
+        params.append(Param(key=key, **{k: v for k, v in spec.items()}))
+    return params
+
+
+def override_strings(values: dict[str, Any]) -> list[str]:
+    """``{"model.C": 2.0}`` -> ``["model.C=2.0"]`` (values as JSON, which YAML reads)."""
+    return [f"{key}={json.dumps(value)}" for key, value in values.items()]
+
+
+def search_space(path: Path, cfg: ExperimentConfig) -> list[Param]:
+    """The experiment's ``tune.space`` or its kind's default; every key checked up front.
+
+    An unknown key fails here, before the first trial, with the config loader's error.
+    """
+    raw = cfg.tune.space if cfg.tune.space is not None else DEFAULT_SPACES.get(cfg.model.kind)
+    if not raw:
+        raise FoldwiseError(f"{path}: no tune.space given and no default space for kind '{cfg.model.kind}'")
+    params = parse_space(raw, str(path))
+    for param in params:
+        load_experiment(path, override_strings({param.key: param.example()}))
+    return params
+
+
+def current_values(cfg: ExperimentConfig, params: list[Param]) -> dict[str, Any]:
+    """The experiment's own values of the searched keys (the study's first trial)."""
+    resolved = cfg.to_dict()
+    values = {}
+    for param in params:
+        node: Any = resolved
+        for part in param.key.split("."):
+            node = node[part]
+        values[param.key] = _encode(node) if param.type == "categorical" else node
+    return values
+
+
+# ---------------------------------------------------------------------------
+# objective
+
+class CVObjective:
+    """Optuna objective: OOF macro-F1 after thresholds over the first ``n_folds`` folds.
+
+    After each fold the running score (thresholds fit on the OOF rows so far) is
+    reported, so a pruner can stop a bad trial after its first fold(s).
+    """
+
+    def __init__(self, path: Path, overrides: list[str], params: list[Param], n_folds: int | None):
+        from .cv import train_fold
+
+        self._train_fold = train_fold
+        self.path, self.overrides, self.params = path, overrides, params
+        base = load_experiment(path, overrides)
+        self.data = load_competition(base.data)
+        self.fold = read_folds(base.data, self.data.train_ids)
+        self.folds = sorted(np.unique(self.fold))[: n_folds or None]
+        self._texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _clean(self, cfg: ExperimentConfig) -> tuple[np.ndarray, np.ndarray]:
+        key = json.dumps(cfg.to_dict()["text"], sort_keys=True)
+        if key not in self._texts:
+            self._texts[key] = (clean_texts(self.data.train_texts, cfg.text), clean_texts(self.data.test_texts, cfg.text))
+        return self._texts[key]
+
+    def __call__(self, trial: Any) -> float:
+        import optuna
+
+        values = {p.key: p.suggest(trial) for p in self.params}
+        cfg = load_experiment(self.path, self.overrides + override_strings(values))
+        train_texts, test_texts = self._clean(cfg)
+        data = self.data
+        oof = np.zeros((len(data.train_ids), data.n_labels), dtype=np.float32)
+        covered = np.zeros(len(data.train_ids), dtype=bool)
+        score = 0.0
+        for step, k in enumerate(self.folds):
+            with tempfile.TemporaryDirectory() as workdir:
+                try:
+                    result = self._train_fold(cfg, data, train_texts, test_texts[:0], self.fold, k,
+                                              resume=False, workdir=Path(workdir))
+                except Exception as exc:  # noqa: BLE001 - only CUDA OOM is turned into a pruned trial
+                    if not _is_cuda_oom(exc):
+                        raise
+                    _free_cuda()
+                    trial.set_user_attr("pruned_reason", f"CUDA out of memory: {str(exc).splitlines()[0]}")
+                    raise optuna.TrialPruned("CUDA out of memory") from None
+            rows = result["valid_rows"]
+            oof[rows], covered[rows] = result["valid_probs"], True
+            decider = make_decider(data.task, cfg.thresholds).fit(oof[covered], data.labels[covered])
+            score = macro_f1(data.labels[covered], decider.predict(oof[covered]))
+            trial.report(score, step)
+            if trial.should_prune():
+                trial.set_user_attr("pruned_reason", f"running CV {score:.4f} after fold {k}")
+                raise optuna.TrialPruned()
+        return score
+
+
+def _is_cuda_oom(exc: BaseException) -> bool:
+    try:
+        import torch
+
+        return isinstance(exc, torch.cuda.OutOfMemoryError) or "CUDA out of memory" in str(exc)
+    except ImportError:
+        return False
+
+
+def _free_cuda() -> None:
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except ImportError:
+        pass
+
+
+# ---------------------------------------------------------------------------
+# studies
+
+def default_storage(cfg: ExperimentConfig) -> str:
+    """``sqlite:///studies/<dataset>-<exp>.db``."""
+    STUDIES.mkdir(exist_ok=True)
+    return f"sqlite:///{STUDIES / f'{cfg.data.name}-{cfg.name}.db'}"
+
+
+def open_storage(url: str, heartbeat: int, grace: int, max_retry: int) -> Any:
+    """An Optuna storage: RDB (sqlite, PostgreSQL, ...) with heartbeats and retries of
+    trials whose worker died, or a journal file (``journal:path`` or ``*.log``)."""
+    from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
+    from optuna.storages.journal import JournalFileBackend
+
+    if url.startswith("journal:") or url.endswith(".log"):
+        path = url.removeprefix("journal:")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(path))
+    import warnings
+
+    from optuna.exceptions import ExperimentalWarning
+
+    with warnings.catch_warnings():  # heartbeats are stable in practice; silence the label
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
+        return RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
+                          heartbeat_stale_trial_callback=retry)
+
+
+def make_pruner(name: str, startup_trials: int) -> Any:
+    """MedianPruner (default), Hyperband, or none."""
+    import optuna
+
+    if name == "median":
+        return optuna.pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=0)
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    return optuna.pruners.NopPruner()
+
+
+def study_name(cfg: ExperimentConfig) -> str:
+    """One study per dataset and experiment."""
+    return f"{cfg.data.name}-{cfg.name}"
+
+
+def finished_count(study: Any) -> int:
+    """Trials that count towards the target: complete or pruned."""
+    from optuna.trial import TrialState
+
+    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
+
+
+def run_study(path: str | Path, trials: int, timeout: float | None = None, storage: str | None = None,
+              overrides: list[str] | None = None, heartbeat: int = 30, grace: int = 90,
+              max_retry: int = 2) -> Any:
+    """Run (or join, or resume) the experiment's study until it holds ``trials`` finished trials.
+
+    The experiment's current config is enqueued as the first trial, so the study never
+    ends worse than the starting point.
+    """
+    import optuna
+
+    path = Path(path)
+    overrides = overrides or []
+    cfg = load_experiment(path, overrides)
+    params = search_space(path, cfg)
+    url = storage or default_storage(cfg)
+    study = optuna.create_study(
+        study_name=study_name(cfg), storage=open_storage(url, heartbeat, grace, max_retry),
+        load_if_exists=True, direction="maximize",
+        sampler=optuna.samplers.TPESampler(seed=None, n_startup_trials=cfg.tune.startup_trials),
+        pruner=make_pruner(cfg.tune.pruner, cfg.tune.startup_trials))
+    study.set_user_attr("experiment", str(path))
+    if not study.trials:
+        study.enqueue_trial(current_values(cfg, params), user_attrs={"source": "current config"},
+                            skip_if_exists=True)
+    if finished_count(study) >= trials:
+        return study
+    objective = CVObjective(path, overrides, params, cfg.tune.folds)
+    from optuna.study import MaxTrialsCallback
+    from optuna.trial import TrialState
+
+    study.optimize(objective, timeout=timeout, gc_after_trial=True,
+                   callbacks=[MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED))])
+    return study
+
+
+def load_study(path: str | Path, storage: str | None = None, overrides: list[str] | None = None) -> Any:
+    """The existing study of an experiment (error if none)."""
+    import optuna
+
+    cfg = load_experiment(path, overrides or [])
+    url = storage or default_storage(cfg)
+    try:
+        return optuna.load_study(study_name=study_name(cfg), storage=open_storage(url, 30, 90, 0))
+    except KeyError:
+        raise FoldwiseError(f"no study '{study_name(cfg)}' in {url}; run `foldwise tune {path}` first") from None
+
+
+def write_tuned_config(path: str | Path, study: Any) -> Path:
+    """``configs/<exp>.tuned.yaml``: the experiment YAML with the best trial's values."""
+    path = Path(path)
+    raw = read_yaml(path)
+    raw.pop("tune", None)
+    raw["name"] = f"{path.stem}.tuned"
+    best = {k: _decode(v) for k, v in study.best_trial.params.items()}
+    apply_overrides(raw, override_strings(best))
+    target = path.with_name(f"{path.stem}.tuned.yaml")
+    header = (f"# {path.name} with the best of {finished_count(study)} trials of study '{study.study_name}': "
+              f"CV macro-F1 {study.best_value:.4f} (trial {study.best_trial.number})\n")
+    artifacts.write_text(target, header + yaml.safe_dump(raw, sort_keys=False))
+    load_experiment(target)  # the written file must load like any experiment
+    return target
+
+
+def save_study_plots(study: Any, folder: Path) -> list[Path]:
+    """Optimisation history, parameter importances and slice plots as PNGs."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as ovm
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    plots = {"history": ovm.plot_optimization_history, "importances": ovm.plot_param_importances,
+             "slice": ovm.plot_slice}
+    import warnings
+
+    from optuna.exceptions import ExperimentalWarning
+
+    for name, plot in plots.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                result = plot(study)
+        except (ValueError, RuntimeError, ZeroDivisionError):  # too few finished trials for this plot
+            continue
+        axes = np.atleast_1d(result)
+        fig = axes.flat[0].get_figure()
+        target = folder / f"{name}.png"
+        artifacts.write_with(target, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
+        plt.close(fig)
+        written.append(target)
+    return written
+
+
+def trials_table(study: Any, top: int = 10) -> str:
+    """The best finished trials as a text table."""
+    from optuna.trial import TrialState
+
+    finished = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+    finished.sort(key=lambda t: -t.value)
+    states: dict[str, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        states[t.state.name] = states.get(t.state.name, 0) + 1
+    lines = [f"study {study.study_name}: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items()))]
+    for t in finished[:top]:
+        params = ", ".join(f"{k.removeprefix('model.')}={_decode(v)}" for k, v in t.params.items())
+        lines.append(f"  #{t.number:<4} {t.value:.4f}  {params}")
+    return "\n".join(lines)
