@@ -135,7 +135,7 @@ def _postgres_url():
 
 def test_two_workers_share_a_postgresql_study(project):
     url = _postgres_url()
-    pytest.importorskip("psycopg2", reason="PostgreSQL driver (psycopg2-binary) not installed")
+    pytest.importorskip("psycopg", reason="PostgreSQL driver (psycopg) not installed")
     from sqlalchemy import create_engine, text
 
     with create_engine(url).begin() as conn:  # a clean study for this test

@@ -287,11 +287,15 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
     cfg = load_experiment(path, overrides)
     params = search_space(path, cfg)
     url = storage or default_storage(cfg)
-    study = optuna.create_study(
-        study_name=study_name(cfg), storage=open_storage(url, heartbeat, grace, max_retry),
-        load_if_exists=True, direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=None, n_startup_trials=cfg.tune.startup_trials),
-        pruner=make_pruner(cfg.tune.pruner, cfg.tune.startup_trials))
+
+    def create() -> Any:
+        return optuna.create_study(
+            study_name=study_name(cfg), storage=open_storage(url, heartbeat, grace, max_retry),
+            load_if_exists=True, direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=None, n_startup_trials=cfg.tune.startup_trials),
+            pruner=make_pruner(cfg.tune.pruner, cfg.tune.startup_trials))
+
+    study = _retry_on_race(create)
     study.set_user_attr("experiment", str(path))
     if not study.trials:
         study.enqueue_trial(current_values(cfg, params), user_attrs={"source": "current config"},
@@ -305,6 +309,24 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
     study.optimize(objective, timeout=timeout, gc_after_trial=True,
                    callbacks=[MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED))])
     return study
+
+
+def _retry_on_race(create: Any, attempts: int = 5) -> Any:
+    """Workers starting together on an empty database race to create its tables and the
+    study; the loser's error is harmless, so wait a moment and join what the winner made."""
+    import random
+    import time
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(attempts):
+        try:
+            return create()
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 + random.random())
+    raise AssertionError("unreachable")
 
 
 def load_study(path: str | Path, storage: str | None = None, overrides: list[str] | None = None) -> Any:
