@@ -17,19 +17,26 @@ NAME ?= $(subst $(space),+,$(strip $(EXPS)))
 METHOD ?= fit
 FOLDS ?=
 SET ?=
+EXP ?= tfidf
+TRIALS ?= 30
+TIMEOUT ?=
+STORAGE ?=
+WORKERS ?= 2
 
 set_flags = $(foreach s,$(SET),--set $(s))
+tune_flags = --trials $(TRIALS) $(if $(TIMEOUT),--timeout $(TIMEOUT),) $(if $(STORAGE),--storage $(STORAGE),) $(set_flags)
 folds_flag = $(if $(FOLDS),--folds $(FOLDS),)
 
 .DEFAULT_GOAL := help
-.PHONY: help install data folds train ensemble predict submit validate test test-slow bench notebook clean
+.PHONY: help install data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench notebook clean
 
 help: ## show this map of the kit
 	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
 	@echo
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo
 	@echo "variables: DATA=$(DATA) EXPS=\"$(EXPS)\" NAME=$(NAME) METHOD=$(METHOD) FOLDS=<0,1> SET=\"key=value ...\""
+	@echo "tuning:    EXP=$(EXP) TRIALS=$(TRIALS) TIMEOUT=<s> STORAGE=<url> WORKERS=$(WORKERS) GPU=<k>"
 
 install: $(STAMP) ## create .venv and install the kit (CPU torch from the local wheel)
 
@@ -61,6 +68,20 @@ validate: $(STAMP) ## check submissions/$(NAME).csv against the sample submissio
 
 submit: $(STAMP) ## upload submissions/$(NAME).csv with the kaggle CLI (or print the command)
 	$(FOLDWISE) submit $(NAME) --data $(DATA)
+
+tune: folds ## Optuna study of configs/$(EXP).yaml up to TRIALS in total (TIMEOUT=s, STORAGE=url)
+	$(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags)
+
+tune-worker: $(STAMP) ## join the study from another machine/GPU: STORAGE=postgresql://... [GPU=k]
+	$(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags) $(if $(GPU),--gpu $(GPU),)
+
+tune-workers: folds ## start WORKERS local workers, worker k pinned to GPU k, and wait for all
+	for k in $$(seq 0 $$(($(WORKERS) - 1))); do \
+	  $(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags) --gpu $$k & \
+	done; wait
+
+study: $(STAMP) ## best trials, configs/$(EXP).tuned.yaml and plots under studies/
+	$(FOLDWISE) study configs/$(EXP).yaml $(if $(STORAGE),--storage $(STORAGE),)
 
 test: $(STAMP) ## run the test suite (slow tests excluded)
 	$(BIN)/python -m pytest -m "not slow" -q
