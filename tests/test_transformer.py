@@ -165,3 +165,17 @@ def test_repo_transformer_configs_load():
     for name in ("minilm", "bert-base", "tinybert", "roberta-large-focal", "deberta-v3-large"):
         cfg = load_experiment(Path(__file__).parents[1] / "configs" / f"{name}.yaml")
         assert cfg.model.kind == "transformer"
+
+
+def test_gradient_accumulation_steps_and_patience(in_tmp):
+    small_goemotions(in_tmp / "d", n_train=80, n_test=4)
+    frame = pd.read_csv(in_tmp / "d" / "train.csv")
+    texts, labels = frame["text"].to_numpy(), frame.iloc[:, 2:].to_numpy(np.uint8)
+    cfg = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=2, batch_size=16, grad_accum=2)
+    result = training.fit_classifier(cfg, "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    assert [h["step"] for h in result.history] == [2, 4]  # 4 batches / 2 per step, one evaluation per epoch
+    # lr 0: the validation loss never improves after the first evaluation, so patience 1 stops at the second
+    frozen = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=5, batch_size=16, lr=0.0, head_lr=0.0,
+                               dropout=0.0, patience=1)
+    result = training.fit_classifier(frozen, "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    assert len(result.history) == 2 and result.best_step == result.history[0]["step"]

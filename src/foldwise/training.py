@@ -96,7 +96,7 @@ def parameter_groups(model: TextClassifier, cfg: TransformerConfig) -> list[dict
         if not param.requires_grad:
             continue
         if name.startswith("head."):
-            lr = cfg.head_lr or cfg.lr
+            lr = cfg.head_lr if cfg.head_lr is not None else cfg.lr
         else:
             match = layer_re.search(name)
             if match:
@@ -252,7 +252,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
                         label_smoothing=cfg.label_smoothing)
 
     batches_per_epoch = math.ceil(len(train_ids) / cfg.batch_size) // dist.world_size
-    steps_per_epoch = max(1, batches_per_epoch // cfg.grad_accum)
+    steps_per_epoch = max(1, math.ceil(batches_per_epoch / cfg.grad_accum))
     total_steps = steps_per_epoch * cfg.epochs
     if cfg.max_steps is not None:
         total_steps = min(total_steps, cfg.max_steps)
@@ -324,7 +324,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
             optimizer.zero_grad(set_to_none=True)
             step += 1
             bar.set_postfix(loss=f"{running / seen:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            end_of_epoch = i + cfg.grad_accum >= len(batches)
+            end_of_epoch = i + 1 == len(batches)
             if step % eval_every == 0 or end_of_epoch or step >= total_steps:
                 elapsed = time.perf_counter() - tick
                 record = {"epoch": epoch + 1, "step": step, "train_loss": running / max(seen, 1),
@@ -343,7 +343,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
                 if dist.is_main:
                     tqdm.write(_history_line(record))
                 running, seen, tick = 0.0, 0, time.perf_counter()
-                if (cfg.patience is not None and stale > cfg.patience) or step >= total_steps:
+                if (cfg.patience is not None and stale >= cfg.patience) or step >= total_steps:
                     stop = True
                     break
         bar.close()
