@@ -101,3 +101,19 @@ def test_make_help_lists_every_stage():
     out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     for target in ("install", "data", "folds", "train", "ensemble", "submit", "validate", "test", "bench"):
         assert f"make {target}" in out
+
+
+def test_predict_with_saved_tfidf_fold_models(project):
+    (project / "configs" / "saved.yaml").write_text(
+        "data: small\nsave_models: true\n"
+        "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    run(project, "train", "configs/saved.yaml")
+    out = json.loads(run(project, "predict", "runs/saved", "Thank you so much!", "--json", "--top", "28").stdout)
+    cuts = json.loads((project / "runs" / "saved" / "thresholds.json").read_text())["thresholds"]
+    probs = {item["label"]: item["probability"] for item in out[0]["top"]}
+    assert len(probs) == 28
+    expected = sorted(name for name, cut in cuts.items() if probs[name] >= round(cut, 4) + 1e-4)
+    assert set(expected) <= set(out[0]["labels"])
+    assert all(probs[name] >= cuts[name] - 1e-4 for name in out[0]["labels"])
+    proc = run(project, "predict", "runs/words", "hi", ok=False)  # trained without save_models
+    assert proc.returncode == 2 and "save_models=true" in proc.stderr
