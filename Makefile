@@ -17,6 +17,7 @@ NAME ?= $(subst $(space),+,$(strip $(EXPS)))
 METHOD ?= fit
 FOLDS ?=
 SET ?=
+DATA_SET ?=
 EXP ?= tfidf
 TRIALS ?= 30
 TIMEOUT ?=
@@ -24,6 +25,7 @@ STORAGE ?=
 WORKERS ?= 2
 
 set_flags = $(foreach s,$(SET),--set $(s))
+data_set_flags = $(foreach s,$(DATA_SET),--set $(s))
 tune_flags = --trials $(TRIALS) $(if $(TIMEOUT),--timeout $(TIMEOUT),) $(if $(STORAGE),--storage $(STORAGE),) $(set_flags)
 folds_flag = $(if $(FOLDS),--folds $(FOLDS),)
 
@@ -35,7 +37,7 @@ help: ## show this map of the kit
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo
-	@echo "variables: DATA=$(DATA) EXPS=\"$(EXPS)\" NAME=$(NAME) METHOD=$(METHOD) FOLDS=<0,1> SET=\"key=value ...\""
+	@echo "variables: DATA=$(DATA) EXPS=\"$(EXPS)\" NAME=$(NAME) METHOD=$(METHOD) FOLDS=<0,1> SET=\"key=value ...\" DATA_SET=\"folds.n_splits=10\""
 	@echo "tuning:    EXP=$(EXP) TRIALS=$(TRIALS) TIMEOUT=<s> STORAGE=<url> WORKERS=$(WORKERS) GPU=<k>"
 
 install: $(STAMP) ## create .venv and install the kit (CPU torch from the local wheel)
@@ -51,8 +53,8 @@ $(STAMP): pyproject.toml
 data: $(STAMP) ## copy/build data/$(DATA)/{train,test,sample_submission}.csv
 	$(FOLDWISE) data $(DATA)
 
-folds: data ## write folds/$(DATA).csv once (K and seed from configs/data/$(DATA).yaml)
-	$(FOLDWISE) folds $(DATA) $(set_flags)
+folds: data ## write folds/$(DATA).csv once (K and seed from configs/data/$(DATA).yaml; DATA_SET= overrides)
+	$(FOLDWISE) folds $(DATA) $(data_set_flags)
 
 train: folds ## cross-validate each experiment in EXPS into runs/<exp>/ (FOLDS=0,1 for some folds)
 	$(FOLDWISE) train $(foreach e,$(EXPS),configs/$(e).yaml) $(folds_flag) $(set_flags)
@@ -76,9 +78,9 @@ tune-worker: $(STAMP) ## join the study from another machine/GPU: STORAGE=postgr
 	$(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags) $(if $(GPU),--gpu $(GPU),)
 
 tune-workers: folds ## start WORKERS local workers, worker k pinned to GPU k, and wait for all
-	for k in $$(seq 0 $$(($(WORKERS) - 1))); do \
-	  $(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags) --gpu $$k & \
-	done; wait
+	pids=(); for k in $$(seq 0 $$(($(WORKERS) - 1))); do \
+	  $(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags) --gpu $$k & pids+=($$!); \
+	done; status=0; for p in $${pids[@]}; do wait $$p || status=1; done; exit $$status
 
 study: $(STAMP) ## best trials, configs/$(EXP).tuned.yaml and plots under studies/
 	$(FOLDWISE) study configs/$(EXP).yaml $(if $(STORAGE),--storage $(STORAGE),)

@@ -1,34 +1,69 @@
 """Wall time of a 12-trial TF-IDF study with one worker vs two workers on one PostgreSQL study.
 
-    .venv/bin/python bench/tune_workers.py --storage postgresql://postgres:foldwise@127.0.0.1/foldwise_test
+    .venv/bin/python bench/tune_workers.py --storage postgresql://postgres:foldwise@127.0.0.1:5432/foldwise_test
     (`bash .ci/postgres.sh` starts a local server and prints such a URL)
 
-Each worker fits with one core (model.n_jobs=1), so two workers on a 2-core machine
-can run two trials at once. Both runs use fresh studies with the same settings;
-the ratio is measured in this run.
+Both runs evaluate the same work: the current config plus 11 parameter sets drawn once
+from the experiment's search space (seeded) are queued in each fresh study, pruning is off, and every
+worker runs with one thread (model.n_jobs=1, OMP/BLAS threads 1), so two workers on a
+2-core machine can run two trials at once. The ratio is measured in this run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
 import uuid
 
+import optuna
 
-def run_workers(n_workers: int, args: argparse.Namespace) -> float:
-    name = f"bench-{n_workers}w-{uuid.uuid4().hex[:6]}"
-    command = [sys.executable, "-m", "foldwise.cli", "tune", args.experiment, "--trials", str(args.trials),
-               "--storage", args.storage, "--set", f"name={name}", "--set", "model.n_jobs=1",
-               "--set", f"data.max_train_rows={args.rows}", "--set", f"tune.folds={args.folds}"]
+from foldwise.config import load_experiment
+from foldwise.tuning import open_study, search_space
+
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def draw_parameter_sets(experiment: str, overrides: list[str], n: int, seed: int) -> list[dict]:
+    """``n`` parameter sets drawn at random (seeded) from the experiment's search space."""
+    params = search_space(experiment, load_experiment(experiment, overrides))
+    scratch = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    sets = []
+    for _ in range(n):
+        trial = scratch.ask()
+        for p in params:
+            p.suggest(trial)
+        sets.append(trial.params)
+    return sets
+
+
+def run_workers(n_workers: int, args: argparse.Namespace, parameter_sets: list[dict]) -> float:
+    """Seconds for ``n_workers`` processes to finish a fresh study: the current config, then ``parameter_sets``."""
+    overrides = [f"name=bench-{n_workers}w-{uuid.uuid4().hex[:6]}", "model.n_jobs=1", "tune.pruner=none",
+                 f"data.max_train_rows={args.rows}", f"tune.folds={args.folds}"]
+    study = open_study(args.experiment, args.storage, overrides)  # queues the current config first
+    for values in parameter_sets:
+        study.enqueue_trial(values)
+    queued = [t.system_attrs["fixed_params"] for t in study.get_trials(deepcopy=False)]
+    command = [sys.executable, "-m", "foldwise.cli", "tune", args.experiment, "--trials", str(len(queued)),
+               "--storage", args.storage]
+    for override in overrides:
+        command += ["--set", override]
+    env = {**os.environ, **ONE_THREAD}
     start = time.perf_counter()
-    workers = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
                for _ in range(n_workers)]
-    codes = [w.wait() for w in workers]
-    if any(codes):
-        raise SystemExit(f"error: a worker exited with {codes}")
-    return time.perf_counter() - start
+    for worker in workers:
+        if worker.wait() != 0:
+            raise SystemExit(f"error: a worker exited with {worker.returncode}: {worker.stderr.read()[-1500:]}")
+    seconds = time.perf_counter() - start
+    done = [t for t in optuna.load_study(study_name=study.study_name, storage=args.storage).trials
+            if t.state == optuna.trial.TrialState.COMPLETE]
+    if sorted(map(str, (t.params for t in done))) != sorted(map(str, queued)):
+        raise SystemExit(f"error: the {n_workers}-worker study did not run exactly the queued parameter sets")
+    return seconds
 
 
 def main() -> None:
@@ -36,16 +71,20 @@ def main() -> None:
     parser.add_argument("--storage", required=True, help="PostgreSQL URL shared by the workers")
     parser.add_argument("--experiment", default="configs/tfidf.yaml")
     parser.add_argument("--trials", type=int, default=12)
-    parser.add_argument("--rows", type=int, default=12000, help="GoEmotions training rows used")
+    parser.add_argument("--rows", type=int, default=8000, help="GoEmotions training rows used")
     parser.add_argument("--folds", type=int, default=3, help="folds in the objective")
+    parser.add_argument("--seed", type=int, default=0, help="seed for drawing the parameter sets")
     args = parser.parse_args()
-    one = run_workers(1, args)
-    two = run_workers(2, args)
-    print(f"{args.trials}-trial TF-IDF study, {args.rows} GoEmotions rows, {args.folds}-fold objective")
+    parameter_sets = draw_parameter_sets(args.experiment, [], args.trials - 1, args.seed)
+    one = run_workers(1, args, parameter_sets)
+    two = run_workers(2, args, parameter_sets)
+    print(f"{args.trials}-trial TF-IDF study (the same {args.trials} parameter sets in both runs), "
+          f"{args.rows} GoEmotions rows, {args.folds}-fold objective, one thread per worker")
     print(f"1 worker : {one:7.1f} s")
     print(f"2 workers: {two:7.1f} s")
     print(f"speed-up : {one / two:.2f}x")
 
 
 if __name__ == "__main__":
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     main()

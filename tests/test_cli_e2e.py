@@ -103,6 +103,16 @@ def test_make_help_lists_every_stage():
         assert f"make {target}" in out
 
 
+def test_make_overrides_reach_the_right_command():
+    def commands(*args):
+        out = subprocess.run(["make", "-n", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout
+        return {line.split()[1]: line for line in out.splitlines() if line.startswith(".venv/bin/foldwise")}
+
+    run = commands("train", "SET=model.C=8", "DATA_SET=folds.n_splits=10")
+    assert "--set model.C=8" in run["train"] and "model.C" not in run["folds"]
+    assert "--set folds.n_splits=10" in run["folds"] and "n_splits" not in run["train"]
+
+
 def test_predict_with_saved_tfidf_fold_models(project):
     (project / "configs" / "saved.yaml").write_text(
         "data: small\nsave_models: true\n"

@@ -1,5 +1,6 @@
 """Optuna studies over the TF-IDF model on a small competition: totals, crash safety, results."""
 
+import json
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from optuna.trial import TrialState
 
 from conftest import FOLDWISE, cli_env, small_goemotions
 from foldwise.errors import FoldwiseError
-from foldwise.tuning import load_study, run_study
+from foldwise.tuning import StopAtTarget, load_study, open_storage, run_study
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -79,6 +80,11 @@ def test_study_results_tuned_config_and_plots(project):
     assert f"C: {best.params['model.C']}" in tuned and "tune:" not in tuned
     for name in ("history", "slice"):
         assert Path(f"studies/small-tf/{name}.png").read_bytes()[:4] == b"\x89PNG"
+    summary = json.loads(Path("studies/small-tf/study.json").read_text())
+    assert summary["best"]["trial"] == best.number and summary["current_config"]["trial"] == 0
+    assert summary["current_config"]["cv_macro_f1"] <= summary["best"]["cv_macro_f1"]
+    assert summary["provenance"]["seed"] == 42 and "optuna" in summary["provenance"]["versions"]
+    assert "current config (trial 0)" in proc.stdout
     out = subprocess.run([*FOLDWISE, "train", "configs/tf.tuned.yaml"], env=cli_env(), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr  # `make train` accepts the tuned config directly
 
@@ -144,5 +150,12 @@ def test_two_workers_share_a_postgresql_study(project):
     for w in workers:
         assert w.wait(timeout=600) == 0, w.stderr.read()[-2000:]
     study = optuna.load_study(study_name="small-tf", storage=url)
-    assert 6 <= finished(study) <= 7  # two workers may both start the last trial
+    assert 6 <= finished(study) <= 7  # a trial started in the instant the other one ends may overshoot
     assert len({t.number for t in study.trials}) == len(study.trials)
+
+
+def test_workers_stop_when_running_trials_would_reach_the_target(tmp_path):
+    study = optuna.create_study(storage=open_storage(f"sqlite:///{tmp_path / 's.db'}", 30, 90, 1))
+    study.ask()  # a trial another live worker is running
+    study.optimize(lambda trial: 1.0, n_trials=10, callbacks=[StopAtTarget(3)])
+    assert finished(study) == 2  # 2 finished + 1 running elsewhere = the target of 3

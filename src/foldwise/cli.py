@@ -148,15 +148,23 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 
 def cmd_study(args: argparse.Namespace) -> None:
-    from .tuning import STUDIES, load_study, save_study_plots, trials_table, write_tuned_config
+    from .artifacts import write_json
+    from .tuning import STUDIES, load_study, save_study_plots, study_summary, trials_table, write_tuned_config
 
     study = load_study(args.experiment, storage=args.storage, overrides=args.set)
     print(trials_table(study, top=args.top))
+    summary = study_summary(args.experiment, study)
+    if summary["current_config"]:
+        start, best = summary["current_config"]["cv_macro_f1"], summary["best"]["cv_macro_f1"]
+        print(f"current config (trial {summary['current_config']['trial']}) {start:.4f} -> "
+              f"best (trial {summary['best']['trial']}) {best:.4f} CV macro-F1 ({best - start:+.4f})")
     tuned = write_tuned_config(args.experiment, study)
-    plots = save_study_plots(study, STUDIES / study.study_name)
+    folder = STUDIES / study.study_name
+    write_json(folder / "study.json", summary)
+    plots = save_study_plots(study, folder)
     print(f"{tuned}: best parameters (train it with `foldwise train {tuned}`)")
-    for plot in plots:
-        print(f"{plot}: written")
+    for written in [folder / "study.json", *plots]:
+        print(f"{written}: written")
 
 
 def cmd_config(args: argparse.Namespace) -> None:

@@ -272,19 +272,17 @@ def finished_count(study: Any) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
 
 
-def run_study(path: str | Path, trials: int, timeout: float | None = None, storage: str | None = None,
-              overrides: list[str] | None = None, heartbeat: int = 30, grace: int = 90,
-              max_retry: int = 2) -> Any:
-    """Run (or join, or resume) the experiment's study until it holds ``trials`` finished trials.
+def open_study(path: str | Path, storage: str | None = None, overrides: list[str] | None = None,
+               heartbeat: int = 30, grace: int = 90, max_retry: int = 2) -> Any:
+    """Create or join the experiment's study (safe when many workers start at once).
 
-    The experiment's current config is enqueued as the first trial, so the study never
-    ends worse than the starting point.
+    A new study gets the experiment's current config enqueued as its first trial, so
+    tuning never ends worse than the starting point.
     """
     import optuna
 
     path = Path(path)
-    overrides = overrides or []
-    cfg = load_experiment(path, overrides)
+    cfg = load_experiment(path, overrides or [])
     params = search_space(path, cfg)
     url = storage or default_storage(cfg)
 
@@ -296,18 +294,54 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
             pruner=make_pruner(cfg.tune.pruner, cfg.tune.startup_trials))
 
     study = _retry_on_race(create)
-    study.set_user_attr("experiment", str(path))
     if not study.trials:
+        study.set_user_attr("experiment", str(path))
         study.enqueue_trial(current_values(cfg, params), user_attrs={"source": "current config"},
                             skip_if_exists=True)
+    return study
+
+
+class StopAtTarget:
+    """Stop a worker once finished trials plus trials other workers are running reach
+    ``trials``, so parallel workers do not overshoot the target.
+
+    On storages with heartbeats, stale trials of dead workers are failed (and re-queued)
+    first, so they are not counted as running. A journal file has no heartbeats: there
+    only finished trials count, and parallel workers may overshoot by a trial each.
+    """
+
+    def __init__(self, trials: int):
+        self.trials = trials
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        import warnings
+
+        from optuna.exceptions import ExperimentalWarning
+        from optuna.storages import fail_stale_trials
+        from optuna.trial import TrialState
+
+        count = finished_count(study)
+        if getattr(study._storage, "get_heartbeat_interval", lambda: None)():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                fail_stale_trials(study)
+            count += len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+        if count >= self.trials:
+            study.stop()
+
+
+def run_study(path: str | Path, trials: int, timeout: float | None = None, storage: str | None = None,
+              overrides: list[str] | None = None, heartbeat: int = 30, grace: int = 90,
+              max_retry: int = 2) -> Any:
+    """Run (or join, or resume) the experiment's study until it holds ``trials`` finished
+    (complete or pruned) trials; ``trials`` is a total across restarts and workers."""
+    overrides = overrides or []
+    study = open_study(path, storage, overrides, heartbeat, grace, max_retry)
     if finished_count(study) >= trials:
         return study
-    objective = CVObjective(path, overrides, params, cfg.tune.folds)
-    from optuna.study import MaxTrialsCallback
-    from optuna.trial import TrialState
-
-    study.optimize(objective, timeout=timeout, gc_after_trial=True,
-                   callbacks=[MaxTrialsCallback(trials, states=(TrialState.COMPLETE, TrialState.PRUNED))])
+    cfg = load_experiment(Path(path), overrides)
+    objective = CVObjective(Path(path), overrides, search_space(Path(path), cfg), cfg.tune.folds)
+    study.optimize(objective, timeout=timeout, gc_after_trial=True, callbacks=[StopAtTarget(trials)])
     return study
 
 
@@ -388,6 +422,30 @@ def save_study_plots(study: Any, folder: Path) -> list[Path]:
         plt.close(fig)
         written.append(target)
     return written
+
+
+def study_summary(path: str | Path, study: Any) -> dict[str, Any]:
+    """What a study found: trial counts by state, the starting config's score (the trial
+    queued with the current config), the best trial, and the provenance of this summary."""
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    states: dict[str, int] = {}
+    for t in trials:
+        states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
+    start = next((t for t in trials if t.user_attrs.get("source") == "current config"
+                  and t.state == TrialState.COMPLETE), None)
+    starts, ends = [t.datetime_start for t in trials if t.datetime_start], [t.datetime_complete for t in trials
+                                                                             if t.datetime_complete]
+    best = study.best_trial
+    return {
+        "study": study.study_name, "experiment": str(path), "trials": states,
+        "current_config": None if start is None else {"trial": start.number, "cv_macro_f1": start.value},
+        "best": {"trial": best.number, "cv_macro_f1": best.value,
+                 "params": {k: _decode(v) for k, v in best.params.items()}},
+        "wall_seconds": (max(ends) - min(starts)).total_seconds() if starts and ends else None,
+        "provenance": artifacts.provenance(load_experiment(path).seed),
+    }
 
 
 def trials_table(study: Any, top: int = 10) -> str:
