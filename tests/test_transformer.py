@@ -179,3 +179,24 @@ def test_gradient_accumulation_steps_and_patience(in_tmp):
                                dropout=0.0, patience=1)
     result = training.fit_classifier(frozen, "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
     assert len(result.history) == 2 and result.best_step == result.history[0]["step"]
+
+
+def test_transformer_study_with_the_default_space(tmp_path, monkeypatch):
+    from foldwise.tuning import DEFAULT_SPACES, run_study
+
+    root = tiny_project(tmp_path, n_train=120, n_test=10, epochs=1, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n")
+    cli(root, "folds", "small")
+    monkeypatch.chdir(root)
+    study = run_study("configs/tiny.yaml", trials=2)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert set(study.trials[1].params) == set(DEFAULT_SPACES["transformer"])  # every default key is a real key
+    assert study.trials[0].params["model.lr"] == 2.0e-4  # the experiment's own config comes first
+
+
+def test_default_space_for_multiclass_data_leaves_out_multilabel_losses(tmp_path, monkeypatch):
+    from foldwise.tuning import search_space
+
+    tiny_project(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    keys = {p.key for p in search_space("configs/tiny.yaml", load_experiment("configs/tiny.yaml", ["data.task=multiclass"]))}
+    assert "model.lr" in keys and not keys & {"model.loss", "model.focal_gamma"}

@@ -62,6 +62,14 @@ def test_total_across_restarts_and_current_config_first(project):
     assert study.best_value >= first.value  # never worse than the starting config
 
 
+def test_space_widens_to_hold_the_current_config(project):
+    wide = Path("configs/wide.yaml")
+    wide.write_text(Path("configs/tf.yaml").read_text().replace("C: 2.0", "C: 64.0, word_ngram_range: [1, 3]"))
+    study = run_study(wide, trials=1)
+    assert study.trials[0].params == {"model.C": 64.0, "model.word_ngram_range": "[1, 3]"}
+    assert study.trials[0].state == TrialState.COMPLETE
+
+
 def test_unknown_parameter_fails_before_any_trial(project):
     bad = Path("configs/bad.yaml")
     bad.write_text(Path("configs/tf.yaml").read_text().replace("model.C:", "model.Cee:"))

@@ -47,13 +47,17 @@ DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "model.warmup_ratio": {"type": "float", "low": 0.0, "high": 0.2},
         "model.epochs": {"type": "int", "low": 1, "high": 5},
         "model.batch_size": {"type": "categorical", "choices": [16, 32, 64]},
-        "model.loss": {"type": "categorical", "choices": ["bce", "weighted_bce", "focal", "asl"]},
+        "model.loss": {"type": "categorical", "choices": ["auto", "weighted_bce", "focal", "asl"]},
         "model.focal_gamma": {"type": "float", "low": 0.5, "high": 4.0},
         "model.pooling": {"type": "categorical", "choices": ["cls", "mean"]},
         "model.llrd": {"type": "float", "low": 0.7, "high": 1.0},
         "model.max_length": {"type": "categorical", "choices": [64, 128, 256]},
     },
 }
+
+
+#: default-space keys that only mean something for multi-label data (multiclass uses ce)
+MULTILABEL_ONLY = {"model.loss", "model.focal_gamma"}
 
 
 @dataclass
@@ -76,6 +80,14 @@ class Param:
             return trial.suggest_int(self.key, int(self.low), int(self.high), log=self.log, step=int(self.step or 1))
         encoded = [_encode(c) for c in self.choices]
         return _decode(trial.suggest_categorical(self.key, encoded))
+
+    def include(self, value: Any) -> None:
+        """Widen the space to hold ``value`` (the experiment's own), so it can be trial 0."""
+        if self.type == "categorical":
+            if value not in self.choices:
+                self.choices = [*self.choices, value]
+        elif value is not None and not (self.log and value <= 0):
+            self.low, self.high = min(self.low, value), max(self.high, value)
 
     def example(self) -> Any:
         """A value inside the space (used to check the key before any trial runs)."""
@@ -119,25 +131,31 @@ def search_space(path: Path, cfg: ExperimentConfig) -> list[Param]:
 
     An unknown key fails here, before the first trial, with the config loader's error.
     """
-    raw = cfg.tune.space if cfg.tune.space is not None else DEFAULT_SPACES.get(cfg.model.kind)
+    raw = cfg.tune.space
+    if raw is None:
+        raw = dict(DEFAULT_SPACES.get(cfg.model.kind) or {})
+        if cfg.data.task == "multiclass":
+            raw = {key: spec for key, spec in raw.items() if key not in MULTILABEL_ONLY}
     if not raw:
         raise FoldwiseError(f"{path}: no tune.space given and no default space for kind '{cfg.model.kind}'")
     params = parse_space(raw, str(path))
     for param in params:
         load_experiment(path, override_strings({param.key: param.example()}))
+        param.include(_config_value(cfg, param.key))
     return params
+
+
+def _config_value(cfg: ExperimentConfig, key: str) -> Any:
+    node: Any = cfg.to_dict()
+    for part in key.split("."):
+        node = node[part]
+    return list(node) if isinstance(node, tuple) else node
 
 
 def current_values(cfg: ExperimentConfig, params: list[Param]) -> dict[str, Any]:
     """The experiment's own values of the searched keys (the study's first trial)."""
-    resolved = cfg.to_dict()
-    values = {}
-    for param in params:
-        node: Any = resolved
-        for part in param.key.split("."):
-            node = node[part]
-        values[param.key] = _encode(node) if param.type == "categorical" else node
-    return values
+    return {p.key: _encode(_config_value(cfg, p.key)) if p.type == "categorical" else _config_value(cfg, p.key)
+            for p in params}
 
 
 # ---------------------------------------------------------------------------
