@@ -70,6 +70,23 @@ def test_space_widens_to_hold_the_current_config(project):
     assert study.trials[0].state == TrialState.COMPLETE
 
 
+def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch):
+    import foldwise.cv
+
+    real, calls = foldwise.cv.train_fold, []
+
+    def out_of_memory_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(foldwise.cv, "train_fold", out_of_memory_once)
+    study = run_study("configs/tf.yaml", trials=2)
+    assert [t.state for t in study.trials] == [TrialState.PRUNED, TrialState.COMPLETE]
+    assert study.trials[0].user_attrs["pruned_reason"].startswith("CUDA out of memory")
+
+
 def test_unknown_parameter_fails_before_any_trial(project):
     bad = Path("configs/bad.yaml")
     bad.write_text(Path("configs/tf.yaml").read_text().replace("model.C:", "model.Cee:"))
