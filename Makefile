@@ -83,7 +83,7 @@ tune-workers: folds ## start WORKERS local workers, worker k pinned to GPU k, an
 	done; status=0; for p in $${pids[@]}; do wait $$p || status=1; done; exit $$status
 
 study: $(STAMP) ## best trials, configs/$(EXP).tuned.yaml and plots under studies/
-	$(FOLDWISE) study configs/$(EXP).yaml $(if $(STORAGE),--storage $(STORAGE),)
+	$(FOLDWISE) study configs/$(EXP).yaml $(if $(STORAGE),--storage $(STORAGE),) $(set_flags)
 
 test: $(STAMP) ## run the test suite (slow tests excluded)
 	$(BIN)/python -m pytest -m "not slow" -q

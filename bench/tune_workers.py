@@ -12,6 +12,7 @@ worker runs with one thread (model.n_jobs=1, OMP/BLAS threads 1), so two workers
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -21,17 +22,19 @@ import uuid
 import optuna
 
 from foldwise.config import load_experiment
-from foldwise.tuning import open_study, search_space
+from foldwise.tuning import current_values, open_study, search_space
 
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
-def draw_parameter_sets(experiment: str, overrides: list[str], n: int, seed: int) -> list[dict]:
-    """``n`` parameter sets drawn at random (seeded) from the experiment's search space."""
-    params = search_space(experiment, load_experiment(experiment, overrides))
+def parameter_sets(experiment: str, n: int, seed: int) -> list[dict]:
+    """The experiment's current values, then ``n - 1`` sets drawn at random (seeded) from
+    its search space: the trials each run's study holds."""
+    cfg = load_experiment(experiment)
+    params = search_space(experiment, cfg)
     scratch = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-    sets = []
-    for _ in range(n):
+    sets = [current_values(cfg, params)]
+    for _ in range(n - 1):
         trial = scratch.ask()
         for p in params:
             p.suggest(trial)
@@ -39,15 +42,18 @@ def draw_parameter_sets(experiment: str, overrides: list[str], n: int, seed: int
     return sets
 
 
+def _canonical(sets: list[dict]) -> list[str]:
+    return sorted(json.dumps(values, sort_keys=True) for values in sets)
+
+
 def run_workers(n_workers: int, args: argparse.Namespace, parameter_sets: list[dict]) -> float:
-    """Seconds for ``n_workers`` processes to finish a fresh study: the current config, then ``parameter_sets``."""
+    """Seconds for ``n_workers`` processes to finish a fresh study that holds ``parameter_sets``."""
     overrides = [f"name=bench-{n_workers}w-{uuid.uuid4().hex[:6]}", "model.n_jobs=1", "tune.pruner=none",
                  f"data.max_train_rows={args.rows}", f"tune.folds={args.folds}"]
-    study = open_study(args.experiment, args.storage, overrides)  # queues the current config first
-    for values in parameter_sets:
+    study = open_study(args.experiment, args.storage, overrides)  # queues the current config (= the first set)
+    for values in parameter_sets[1:]:
         study.enqueue_trial(values)
-    queued = [t.system_attrs["fixed_params"] for t in study.get_trials(deepcopy=False)]
-    command = [sys.executable, "-m", "foldwise.cli", "tune", args.experiment, "--trials", str(len(queued)),
+    command = [sys.executable, "-m", "foldwise.cli", "tune", args.experiment, "--trials", str(len(parameter_sets)),
                "--storage", args.storage]
     for override in overrides:
         command += ["--set", override]
@@ -61,7 +67,7 @@ def run_workers(n_workers: int, args: argparse.Namespace, parameter_sets: list[d
     seconds = time.perf_counter() - start
     done = [t for t in optuna.load_study(study_name=study.study_name, storage=args.storage).trials
             if t.state == optuna.trial.TrialState.COMPLETE]
-    if sorted(map(str, (t.params for t in done))) != sorted(map(str, queued)):
+    if _canonical([t.params for t in done]) != _canonical(parameter_sets):
         raise SystemExit(f"error: the {n_workers}-worker study did not run exactly the queued parameter sets")
     return seconds
 
@@ -75,9 +81,9 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=3, help="folds in the objective")
     parser.add_argument("--seed", type=int, default=0, help="seed for drawing the parameter sets")
     args = parser.parse_args()
-    parameter_sets = draw_parameter_sets(args.experiment, [], args.trials - 1, args.seed)
-    one = run_workers(1, args, parameter_sets)
-    two = run_workers(2, args, parameter_sets)
+    sets = parameter_sets(args.experiment, args.trials, args.seed)
+    one = run_workers(1, args, sets)
+    two = run_workers(2, args, sets)
     print(f"{args.trials}-trial TF-IDF study (the same {args.trials} parameter sets in both runs), "
           f"{args.rows} GoEmotions rows, {args.folds}-fold objective, one thread per worker")
     print(f"1 worker : {one:7.1f} s")

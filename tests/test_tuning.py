@@ -87,6 +87,18 @@ def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch):
     assert study.trials[0].user_attrs["pruned_reason"].startswith("CUDA out of memory")
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--trials", "0"], "trials must be at least 1"),
+    (["--set", "tune.folds=4"], "tune.folds is 4, but small has 3 folds"),
+    (["--storage", "nonsense"], "storage nonsense: Could not parse"),
+    (["--storage", "postgresql://user:secret@127.0.0.1:1/db"], "storage postgresql://user:***@127.0.0.1:1/db: "),
+])
+def test_bad_tune_input_is_a_one_line_error_and_writes_nothing(project, args, message):
+    proc = subprocess.run([*FOLDWISE, "tune", "configs/tf.yaml", *args], env=cli_env(), capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    assert "secret" not in proc.stderr and not list(Path(".").glob("studies/*.db"))
+
+
 def test_unknown_parameter_fails_before_any_trial(project):
     bad = Path("configs/bad.yaml")
     bad.write_text(Path("configs/tf.yaml").read_text().replace("model.C:", "model.Cee:"))

@@ -153,7 +153,7 @@ def cmd_study(args: argparse.Namespace) -> None:
 
     study = load_study(args.experiment, storage=args.storage, overrides=args.set)
     print(trials_table(study, top=args.top))
-    summary = study_summary(args.experiment, study)
+    summary = study_summary(args.experiment, study, args.set)
     if summary["current_config"]:
         start, best = summary["current_config"]["cv_macro_f1"], summary["best"]["cv_macro_f1"]
         print(f"current config (trial {summary['current_config']['trial']}) {start:.4f} -> "

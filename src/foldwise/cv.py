@@ -98,7 +98,8 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.nda
                   else np.zeros((0, data.n_labels), dtype=np.float32))
     predict_seconds = time.perf_counter() - start
     if cfg.save_models and is_main_process():
-        model.save(workdir / "model")
+        with artifacts.atomic_dir(workdir / "model") as folder:
+            model.save(folder)
     return {"valid_rows": valid_rows, "valid_probs": valid_probs, "test_probs": test_probs,
             "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
             "train_rows": len(train_rows), "history": model.history_}

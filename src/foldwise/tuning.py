@@ -9,9 +9,11 @@ next worker marks failed and re-queues with the same parameters.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,17 @@ from .metrics import macro_f1
 from .text import clean_texts
 
 STUDIES = Path("studies")
+
+
+@contextlib.contextmanager
+def _quiet_experimental():
+    """Optuna labels heartbeats, stale-trial retries and some plots 'experimental'; they are
+    relied on here on purpose, so the label is not repeated on every call."""
+    from optuna.exceptions import ExperimentalWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        yield
 
 #: search spaces used when the experiment YAML has no ``tune.space``
 DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
@@ -246,25 +259,29 @@ def default_storage(cfg: ExperimentConfig) -> str:
     return f"sqlite:///{STUDIES / f'{cfg.data.name}-{cfg.name}.db'}"
 
 
+def is_journal(url: str) -> bool:
+    """``journal:path`` or ``*.log``: a journal file, which has no heartbeats."""
+    return url.startswith("journal:") or url.endswith(".log")
+
+
 def open_storage(url: str, heartbeat: int, grace: int, max_retry: int) -> Any:
     """An Optuna storage: RDB (sqlite, PostgreSQL, ...) with heartbeats and retries of
     trials whose worker died, or a journal file (``journal:path`` or ``*.log``)."""
     from optuna.storages import JournalStorage, RDBStorage, RetryHeartbeatStaleTrialCallback
     from optuna.storages.journal import JournalFileBackend
 
-    if url.startswith("journal:") or url.endswith(".log"):
+    if is_journal(url):
         path = url.removeprefix("journal:")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(path))
-    import warnings
-
-    from optuna.exceptions import ExperimentalWarning
-
-    with warnings.catch_warnings():  # heartbeats are stable in practice; silence the label
-        warnings.simplefilter("ignore", ExperimentalWarning)
+    with _quiet_experimental():
         retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
-        return RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
-                          heartbeat_stale_trial_callback=retry)
+        try:
+            return RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
+                              heartbeat_stale_trial_callback=retry)
+        except ImportError:
+            raise FoldwiseError(f"storage {_shown(url)}: no database driver for this URL "
+                                "(PostgreSQL: pip install 'psycopg[binary]')") from None
 
 
 def make_pruner(name: str, startup_trials: int) -> Any:
@@ -297,12 +314,14 @@ def open_study(path: str | Path, storage: str | None = None, overrides: list[str
     A new study gets the experiment's current config enqueued as its first trial, so
     tuning never ends worse than the starting point.
     """
-    import optuna
-
-    path = Path(path)
     cfg = load_experiment(path, overrides or [])
-    params = search_space(path, cfg)
-    url = storage or default_storage(cfg)
+    return _open_study(Path(path), cfg, search_space(Path(path), cfg), storage or default_storage(cfg),
+                       heartbeat, grace, max_retry)
+
+
+def _open_study(path: Path, cfg: ExperimentConfig, params: list[Param], url: str,
+                heartbeat: int, grace: int, max_retry: int) -> Any:
+    import optuna
 
     def create() -> Any:
         return optuna.create_study(
@@ -311,7 +330,7 @@ def open_study(path: str | Path, storage: str | None = None, overrides: list[str
             sampler=optuna.samplers.TPESampler(seed=None, n_startup_trials=cfg.tune.startup_trials),
             pruner=make_pruner(cfg.tune.pruner, cfg.tune.startup_trials))
 
-    study = _retry_on_race(create)
+    study = _retry_on_race(create, url)
     if not study.trials:
         study.set_user_attr("experiment", str(path))
         study.enqueue_trial(current_values(cfg, params), user_attrs={"source": "current config"},
@@ -328,20 +347,16 @@ class StopAtTarget:
     only finished trials count, and parallel workers may overshoot by a trial each.
     """
 
-    def __init__(self, trials: int):
-        self.trials = trials
+    def __init__(self, trials: int, heartbeats: bool = True):
+        self.trials, self.heartbeats = trials, heartbeats
 
     def __call__(self, study: Any, trial: Any) -> None:
-        import warnings
-
-        from optuna.exceptions import ExperimentalWarning
         from optuna.storages import fail_stale_trials
         from optuna.trial import TrialState
 
         count = finished_count(study)
-        if getattr(study._storage, "get_heartbeat_interval", lambda: None)():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ExperimentalWarning)
+        if self.heartbeats:
+            with _quiet_experimental():
                 fail_stale_trials(study)
             count += len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
         if count >= self.trials:
@@ -353,19 +368,28 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
               max_retry: int = 2) -> Any:
     """Run (or join, or resume) the experiment's study until it holds ``trials`` finished
     (complete or pruned) trials; ``trials`` is a total across restarts and workers."""
-    overrides = overrides or []
-    study = open_study(path, storage, overrides, heartbeat, grace, max_retry)
+    path, overrides = Path(path), overrides or []
+    if trials < 1:
+        raise FoldwiseError(f"trials must be at least 1 (the study's total), got {trials}")
+    cfg = load_experiment(path, overrides)
+    n_splits = cfg.data.folds.n_splits
+    if cfg.tune.folds is not None and not 1 <= cfg.tune.folds <= n_splits:
+        raise FoldwiseError(f"{path}: tune.folds is {cfg.tune.folds}, but {cfg.data.name} has {n_splits} folds")
+    params = search_space(path, cfg)
+    url = storage or default_storage(cfg)
+    study = _open_study(path, cfg, params, url, heartbeat, grace, max_retry)
     if finished_count(study) >= trials:
         return study
-    cfg = load_experiment(Path(path), overrides)
-    objective = CVObjective(Path(path), overrides, search_space(Path(path), cfg), cfg.tune.folds)
-    study.optimize(objective, timeout=timeout, gc_after_trial=True, callbacks=[StopAtTarget(trials)])
+    objective = CVObjective(path, overrides, params, cfg.tune.folds)
+    study.optimize(objective, timeout=timeout, gc_after_trial=True,
+                   callbacks=[StopAtTarget(trials, heartbeats=not is_journal(url))])
     return study
 
 
-def _retry_on_race(create: Any, attempts: int = 5) -> Any:
+def _retry_on_race(create: Any, url: str, attempts: int = 5) -> Any:
     """Workers starting together on an empty database race to create its tables and the
-    study; the loser's error is harmless, so wait a moment and join what the winner made."""
+    study; the loser's error is harmless, so wait a moment and join what the winner made.
+    An error that outlasts the retries (wrong password, no server) is one line naming the URL."""
     import random
     import time
 
@@ -374,11 +398,23 @@ def _retry_on_race(create: Any, attempts: int = 5) -> Any:
     for attempt in range(attempts):
         try:
             return create()
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
             if attempt == attempts - 1:
-                raise
+                reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                raise FoldwiseError(f"storage {_shown(url)}: {reason}") from None
             time.sleep(0.5 + random.random())
     raise AssertionError("unreachable")
+
+
+def _shown(url: str) -> str:
+    """The storage URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def load_study(path: str | Path, storage: str | None = None, overrides: list[str] | None = None) -> Any:
@@ -388,7 +424,8 @@ def load_study(path: str | Path, storage: str | None = None, overrides: list[str
     cfg = load_experiment(path, overrides or [])
     url = storage or default_storage(cfg)
     try:
-        return optuna.load_study(study_name=study_name(cfg), storage=open_storage(url, 30, 90, 0))
+        return _retry_on_race(
+            lambda: optuna.load_study(study_name=study_name(cfg), storage=open_storage(url, 30, 90, 0)), url, 1)
     except KeyError:
         raise FoldwiseError(f"no study '{study_name(cfg)}' in {url}; run `foldwise tune {path}` first") from None
 
@@ -421,14 +458,9 @@ def save_study_plots(study: Any, folder: Path) -> list[Path]:
     written = []
     plots = {"history": ovm.plot_optimization_history, "importances": ovm.plot_param_importances,
              "slice": ovm.plot_slice}
-    import warnings
-
-    from optuna.exceptions import ExperimentalWarning
-
     for name, plot in plots.items():
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ExperimentalWarning)
+            with _quiet_experimental(), warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 result = plot(study)
         except (ValueError, RuntimeError, ZeroDivisionError):  # too few finished trials for this plot
@@ -442,27 +474,32 @@ def save_study_plots(study: Any, folder: Path) -> list[Path]:
     return written
 
 
-def study_summary(path: str | Path, study: Any) -> dict[str, Any]:
+def state_counts(study: Any) -> dict[str, int]:
+    """Trials per state, e.g. ``{"complete": 14, "pruned": 16}``."""
+    counts: dict[str, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        counts[t.state.name.lower()] = counts.get(t.state.name.lower(), 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def study_summary(path: str | Path, study: Any, overrides: list[str] | None = None) -> dict[str, Any]:
     """What a study found: trial counts by state, the starting config's score (the trial
     queued with the current config), the best trial, and the provenance of this summary."""
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
-    states: dict[str, int] = {}
-    for t in trials:
-        states[t.state.name.lower()] = states.get(t.state.name.lower(), 0) + 1
     start = next((t for t in trials if t.user_attrs.get("source") == "current config"
                   and t.state == TrialState.COMPLETE), None)
     starts, ends = [t.datetime_start for t in trials if t.datetime_start], [t.datetime_complete for t in trials
                                                                              if t.datetime_complete]
     best = study.best_trial
     return {
-        "study": study.study_name, "experiment": str(path), "trials": states,
+        "study": study.study_name, "experiment": str(path), "trials": state_counts(study),
         "current_config": None if start is None else {"trial": start.number, "cv_macro_f1": start.value},
         "best": {"trial": best.number, "cv_macro_f1": best.value,
                  "params": {k: _decode(v) for k, v in best.params.items()}},
         "wall_seconds": (max(ends) - min(starts)).total_seconds() if starts and ends else None,
-        "provenance": artifacts.provenance(load_experiment(path).seed),
+        "provenance": artifacts.provenance(load_experiment(path, overrides or []).seed),
     }
 
 
@@ -472,10 +509,7 @@ def trials_table(study: Any, top: int = 10) -> str:
 
     finished = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
     finished.sort(key=lambda t: -t.value)
-    states: dict[str, int] = {}
-    for t in study.get_trials(deepcopy=False):
-        states[t.state.name] = states.get(t.state.name, 0) + 1
-    lines = [f"study {study.study_name}: " + ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items()))]
+    lines = [f"study {study.study_name}: " + ", ".join(f"{n} {s}" for s, n in state_counts(study).items())]
     for t in finished[:top]:
         params = ", ".join(f"{k.removeprefix('model.')}={_decode(v)}" for k, v in t.params.items())
         lines.append(f"  #{t.number:<4} {t.value:.4f}  {params}")
