@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_GOEMOTIONS = REPO.parent / "shared" / "data" / "goemotions"
+#: the offline GoEmotions mirror: ../shared beside the clone (CI), or FOLDWISE_GOEMOTIONS_MIRROR
+SHARED_GOEMOTIONS = Path(os.environ.get("FOLDWISE_GOEMOTIONS_MIRROR")
+                         or REPO.parent / "shared" / "data" / "goemotions")
 FOLDWISE = [sys.executable, "-m", "foldwise.cli"]
 
 
@@ -63,7 +65,8 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def small_goemotions(folder: Path, n_train: int = 400, n_test: int = 80) -> Path:
     """The first rows of the shared GoEmotions mirror, as a competition of its own."""
     if not SHARED_GOEMOTIONS.exists():
-        pytest.skip(f"offline GoEmotions mirror not found at {SHARED_GOEMOTIONS}")
+        pytest.skip(f"offline GoEmotions mirror not found at {SHARED_GOEMOTIONS} "
+                    "(clone beside ../shared, or set FOLDWISE_GOEMOTIONS_MIRROR)")
     train = pd.read_csv(SHARED_GOEMOTIONS / "train.csv", dtype={"id": str}, nrows=n_train)
     test = pd.read_csv(SHARED_GOEMOTIONS / "test.csv", dtype={"id": str}, nrows=n_test)
     sample = pd.read_csv(SHARED_GOEMOTIONS / "sample_submission.csv", dtype={"id": str}, nrows=n_test)
