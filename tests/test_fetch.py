@@ -55,3 +55,20 @@ def test_fetch_copies_mirror(in_tmp, toy_competition):
 def test_fetch_without_source_says_where_files_go(in_tmp):
     with pytest.raises(FoldwiseError, match="data/nothing: put train.csv, test.csv, sample_submission.csv here"):
         fetch(DataConfig(name="nothing"))
+
+
+@pytest.mark.parametrize("error", [ConnectionError("Couldn't reach 'x' on the Hub\ndetails"),
+                                   OSError("[Errno -2] Name or service not known")])
+def test_fetch_without_network_is_one_line_naming_the_dataset(in_tmp, monkeypatch, error):
+    from foldwise import fetch as fetch_module
+
+    def offline():
+        raise error
+
+    monkeypatch.setitem(fetch_module.HUB_CONVERTERS, "offline", offline)
+    with pytest.raises(FoldwiseError) as caught:
+        fetch(DataConfig(name="ge", hub_dataset="offline"))
+    message = str(caught.value)
+    assert "\n" not in message and "dataset 'ge'" in message and type(error).__name__ in message
+    assert "mirror_dir" in message and "data/ge/" in message
+    assert not (in_tmp / "data" / "ge").exists()

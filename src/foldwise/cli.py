@@ -8,43 +8,41 @@ from pathlib import Path
 
 from .errors import FoldwiseError
 
-CONFIGS = Path("configs")
-
-
-def _data_config_path(value: str) -> Path:
-    """A data config given as a path or as a dataset name (configs/data/<name>.yaml)."""
-    path = Path(value)
-    return path if path.suffix in (".yaml", ".yml") else CONFIGS / "data" / f"{value}.yaml"
-
 
 def cmd_data(args: argparse.Namespace) -> None:
-    from .config import load_data_config
+    from .config import load_dataset_configs
     from .fetch import fetch
 
-    cfg = load_data_config(_data_config_path(args.data), args.set)
-    folder, how = fetch(cfg, force=args.force)
-    print(f"{folder}: {how}")
+    for cfg in load_dataset_configs(args.data, args.set):
+        folder, how = fetch(cfg, force=args.force)
+        print(f"{folder}: {how}")
 
 
 def cmd_folds(args: argparse.Namespace) -> None:
-    from .config import load_data_config
+    from .config import load_dataset_configs
     from .data import load_competition
     from .folds import write_folds
 
-    cfg = load_data_config(_data_config_path(args.data), args.set)
-    data = load_competition(cfg)
-    path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names, force=args.force)
-    print(table.to_string())
-    print(f"{path}: {'written' if written else 'already there with the same settings (no change)'}"
-          f" ({cfg.folds.n_splits} folds, seed {cfg.folds.seed}, {len(data.train_ids)} rows)")
+    for cfg in load_dataset_configs(args.data, args.set):
+        data = load_competition(cfg)
+        path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names, force=args.force)
+        print(table.to_string())
+        print(f"{path}: {'written' if written else 'already there with the same settings (no change)'}"
+              f" ({cfg.folds.n_splits} folds, seed {cfg.folds.seed}, {len(data.train_ids)} rows)")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from . import paths
     from .config import load_experiment
     from .cv import run_cv
 
-    for experiment in args.experiments:
-        cfg = load_experiment(experiment, args.set)
+    if args.name is not None and len(args.experiments) != 1:
+        raise FoldwiseError("train: --name gives one experiment a new name; pass one experiment YAML")
+    overrides = args.set + ([f"name={args.name}"] if args.name is not None else [])
+    configs = [load_experiment(experiment, overrides) for experiment in args.experiments]  # all valid first
+    for experiment, cfg in zip(args.experiments, configs):
+        print(f"{experiment} -> {paths.run_dir(cfg.name)}/", flush=True)
+    for cfg in configs:
         result = run_cv(cfg, folds=args.folds, force=args.force, resume=args.resume)
         if result.evaluation is not None:
             s = result.evaluation.summary
@@ -70,8 +68,8 @@ def cmd_ensemble(args: argparse.Namespace) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> None:
     from . import artifacts
-    from .config import load_data_config
     from .data import read_csv
+    from .make_submission import submission_data_config
     from .submission import validate_submission
 
     csv = Path(args.csv)
@@ -79,7 +77,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
     if args.sample:
         sample_path, id_column, labels = Path(args.sample), args.id_column, None
     else:
-        cfg = load_data_config(_data_config_path(args.data))
+        cfg = submission_data_config(csv, args.data)
         sample_path, id_column = cfg.path / cfg.sample_submission_file, cfg.id_column
         labels = artifacts.read_json(record).get("metrics", {}).get("per_class") if record.exists() else None
     sample = read_csv(sample_path)
@@ -89,8 +87,8 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 def cmd_submit(args: argparse.Namespace) -> None:
     from . import artifacts, paths
-    from .config import load_data_config
     from .kaggle import submit
+    from .make_submission import submission_data_config
 
     csv = Path(args.submission)
     if csv.suffix != ".csv":
@@ -99,9 +97,14 @@ def cmd_submit(args: argparse.Namespace) -> None:
         raise FoldwiseError(f"{csv}: submission not found (run `make ensemble` first)")
     record_path = csv.with_suffix(".json")
     record = artifacts.read_json(record_path) if record_path.exists() else {}
-    competition = args.competition or load_data_config(_data_config_path(args.data)).kaggle_competition
-    if not competition:
-        raise FoldwiseError("no competition slug: pass --competition or set kaggle_competition in the data config")
+    if args.competition:
+        competition = args.competition
+    else:
+        cfg = submission_data_config(csv, args.data)
+        competition = cfg.kaggle_competition
+        if not competition:
+            raise FoldwiseError(f"no competition slug for dataset '{cfg.name}': pass --competition "
+                                "or set kaggle_competition in its data config")
     message = args.message or (f"{csv.stem}: CV macro-F1 {record['cv_macro_f1']:.4f} ({'+'.join(record['members'])})"
                                if record else csv.stem)
     uploaded, line = submit(csv, competition, message, dry_run=args.dry_run)
@@ -194,18 +197,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a config key, e.g. --set model.C=2 (repeatable)")
         return p
 
+    datasets_help = ("dataset names, data config YAMLs, or experiment YAMLs (their data: section); "
+                     "--set keys are data keys, e.g. folds.n_splits=10")
     p = with_set(sub.add_parser("data", help="get the competition files into data/<name>/"))
-    p.add_argument("data", nargs="?", default="goemotions", help="data config path or dataset name")
+    p.add_argument("data", nargs="+", help=datasets_help)
     p.add_argument("--force", action="store_true", help="fetch again even if the files are there")
     p.set_defaults(func=cmd_data)
 
     p = with_set(sub.add_parser("folds", help="write folds/<dataset>.csv once"))
-    p.add_argument("data", nargs="?", default="goemotions", help="data config path or dataset name")
+    p.add_argument("data", nargs="+", help=datasets_help)
     p.add_argument("--force", action="store_true", help="rewrite the folds even if settings differ")
     p.set_defaults(func=cmd_folds)
 
     p = with_set(sub.add_parser("train", help="cross-validate experiments into runs/<exp>/"))
     p.add_argument("experiments", nargs="+", help="experiment YAML files")
+    p.add_argument("--name", help="train one experiment under a new name: runs/<name>/ (same as --set name=...)")
     p.add_argument("--folds", help="train only these folds, e.g. 0,1")
     p.add_argument("--force", action="store_true", help="retrain folds that are already done")
     p.add_argument("--resume", action="store_true",
@@ -223,14 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check a submission CSV against sample_submission.csv")
     p.add_argument("csv")
-    p.add_argument("--data", default="goemotions", help="data config whose sample submission to use")
+    p.add_argument("--data", help="dataset name or config whose sample submission to use "
+                                  "(default: the dataset recorded in the submission's .json)")
     p.add_argument("--sample", help="sample submission CSV (instead of --data)")
     p.add_argument("--id-column", default="id", help="id column with --sample")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
     p.add_argument("submission", help="submission name or CSV path")
-    p.add_argument("--data", default="goemotions", help="data config holding kaggle_competition")
+    p.add_argument("--data", help="dataset name or config holding kaggle_competition "
+                                  "(default: the dataset recorded in the submission's .json)")
     p.add_argument("--competition", help="competition slug (overrides the data config)")
     p.add_argument("--message", help="submission message (default: name and CV score)")
     p.add_argument("--dry-run", action="store_true", help="print the command, upload nothing")

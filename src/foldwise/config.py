@@ -3,7 +3,8 @@
 An experiment YAML holds only what differs from the defaults below. ``data`` is either
 a mapping or the name of a file under ``<configs>/data/`` (``data: goemotions``).
 ``model.kind`` picks the model's own dataclass from :mod:`foldwise.models`. A key that
-no dataclass declares is an error naming the key and the file.
+no dataclass declares, a value of the wrong type or out of its bounds is an error naming
+the key and the file, raised while loading, before anything is written.
 """
 
 from __future__ import annotations
@@ -11,30 +12,46 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import yaml
 
 from .errors import FoldwiseError
 
+#: the folder of experiment YAMLs; dataset configs live in its data/ subfolder
+CONFIGS_DIR = Path("configs")
 
-def option(text: str, default: Any = dataclasses.MISSING, **kwargs: Any) -> Any:
-    """A dataclass field with help text (shown by ``foldwise config --help-keys``)."""
+#: bound keyword of :func:`option` -> (comparison that must hold, its symbol in messages)
+BOUNDS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
+    "gt": (operator.gt, ">"), "ge": (operator.ge, ">="), "lt": (operator.lt, "<"), "le": (operator.le, "<="),
+}
+
+
+def option(text: str, default: Any = dataclasses.MISSING, *, gt: float | None = None, ge: float | None = None,
+           lt: float | None = None, le: float | None = None, **kwargs: Any) -> Any:
+    """A dataclass field with help text (shown by ``foldwise config --keys``) and optional bounds.
+
+    ``gt``/``ge``/``lt``/``le`` bound a number (or each number of a list); :func:`build`
+    refuses a value outside them, naming the key. None always passes.
+    """
+    bounds = {name: bound for name, bound in (("gt", gt), ("ge", ge), ("lt", lt), ("le", le)) if bound is not None}
+    metadata = {"help": text, "bounds": bounds}
     if isinstance(default, (list, dict)):
         value = default
-        return field(default_factory=lambda: type(value)(value), metadata={"help": text}, **kwargs)
-    return field(default=default, metadata={"help": text}, **kwargs)
+        return field(default_factory=lambda: type(value)(value), metadata=metadata, **kwargs)
+    return field(default=default, metadata=metadata, **kwargs)
 
 
 @dataclass
 class FoldsConfig:
     """How the training rows are split into K folds (written once to ``folds/``)."""
 
-    n_splits: int = option("number of folds K", 5)
+    n_splits: int = option("number of folds K", 5, ge=2)
     seed: int = option("shuffle seed of the fold split", 42)
 
 
@@ -61,7 +78,7 @@ class DataConfig:
         "label names in order, for label_column; default: the sample submission's columns", None)
     missing_text: Literal["error", "fill"] = option("empty or NaN text: refuse, or fill with fill_text", "error")
     fill_text: str = option("replacement for empty text when missing_text is 'fill'", "")
-    max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None)
+    max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None, ge=1)
     folds: FoldsConfig = field(default_factory=FoldsConfig)
     mirror_dir: str | None = option("offline copy of the files that `foldwise data` copies from", None)
     hub_dataset: str | None = option("built-in hub converter used by `foldwise data` without a mirror", None)
@@ -90,7 +107,7 @@ class ThresholdConfig:
 
     mode: Literal["per_class", "global", "fixed"] = option(
         "per_class: each label's F1-optimal cut; global: one cut for all; fixed: value", "per_class")
-    value: float = option("the cut for mode 'fixed'", 0.5)
+    value: float = option("the cut for mode 'fixed'", 0.5, ge=0, le=1)
     at_least_one: bool = option("a row with no label above its cut gets its best label", False)
 
 
@@ -98,9 +115,9 @@ class ThresholdConfig:
 class TuneConfig:
     """How `foldwise tune` searches this experiment (see foldwise.tuning)."""
 
-    folds: int | None = option("objective over the first k folds (None: all folds)", None)
+    folds: int | None = option("objective over the first k folds (None: all folds)", None, ge=1)
     pruner: Literal["median", "hyperband", "none"] = option("stops bad trials after their first fold(s)", "median")
-    startup_trials: int = option("random trials before TPE and the pruner take over", 5)
+    startup_trials: int = option("random trials before TPE and the pruner take over", 5, ge=0)
     space: dict[str, Any] | None = option(
         "key -> {type: float|int|categorical, low, high, log, step, choices}; default per model kind", None)
 
@@ -129,11 +146,33 @@ class ExperimentConfig:
         Thresholds and submission settings are post-processing and do not count, so
         changing them reuses trained folds.
         """
-        resolved = self.to_dict()
-        data = {k: v for k, v in resolved["data"].items()
-                if k not in ("mirror_dir", "hub_dataset", "kaggle_competition")}
-        payload = {"data": data, "text": resolved["text"], "model": resolved["model"], "seed": self.seed}
+        payload = training_settings(self.to_dict())
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:
+    """The part of a resolved config (``ExperimentConfig.to_dict()`` or a saved config.yaml)
+    that changes a fold's predictions: data (but where it is fetched from), text, model, seed."""
+    data = {k: v for k, v in (resolved.get("data") or {}).items()
+            if k not in ("mirror_dir", "hub_dataset", "kaggle_competition")}
+    return {"data": data, "text": resolved.get("text"), "model": resolved.get("model"), "seed": resolved.get("seed")}
+
+
+def changed_settings(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """``["model.C 4.0 -> 8.0", ...]``: the keys whose values differ between two nested mappings."""
+    flat_before, flat_after = _flatten(before), _flatten(after)
+    return [f"{key} {flat_before.get(key)!r} -> {flat_after.get(key)!r}"
+            for key in sorted(set(flat_before) | set(flat_after)) if flat_before.get(key) != flat_after.get(key)]
+
+
+def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
 
 
 # ---------------------------------------------------------------------------
@@ -159,7 +198,7 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
             try:
                 return _coerce(value, option, key, source)
             except FoldwiseError as exc:
-                errors.append(str(exc))
+                errors.append(exc)
         raise errors[0] if len(errors) == 1 else FoldwiseError(
             f"{source}: key '{key}' has value {value!r}, expected {_type_name(tp)}")
     if origin is dict:
@@ -195,7 +234,9 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
 
 
 def build(cls: type, raw: Any, source: str, prefix: str = "") -> Any:
-    """Build dataclass ``cls`` from a mapping, refusing unknown keys and wrong types."""
+    """Build dataclass ``cls`` from a mapping, refusing unknown keys, wrong types, numbers
+    outside their ``option(...)`` bounds, and what the class's ``validate()`` (if any) reports:
+    a list of (key, problem) pairs for rules across keys."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -206,8 +247,28 @@ def build(cls: type, raw: Any, source: str, prefix: str = "") -> Any:
     if unknown:
         raise FoldwiseError(
             f"{source}: unknown key '{prefix}{unknown[0]}' (known keys: {', '.join(sorted(known))})")
-    kwargs = {name: _coerce(value, hints[name], prefix + name, source) for name, value in raw.items()}
-    return cls(**kwargs)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for name, value in raw.items():
+        kwargs[name] = _coerce(value, hints[name], prefix + name, source)
+        _check_bounds(kwargs[name], fields[name].metadata.get("bounds", {}), prefix + name, source)
+    built = cls(**kwargs)
+    problems = built.validate() if hasattr(built, "validate") else []  # rules across keys
+    if problems:
+        key, problem = problems[0]
+        raise FoldwiseError(f"{source}: key '{prefix}{key}' {problem}")
+    return built
+
+
+def _check_bounds(value: Any, bounds: dict[str, float], key: str, source: str) -> None:
+    """Refuse a number (or a number in a list) outside the field's ``option(..., ge=...)`` bounds."""
+    for item in value if isinstance(value, list) else [value]:
+        if not isinstance(item, (int, float)) or isinstance(item, bool):
+            continue
+        for name, bound in bounds.items():
+            holds, symbol = BOUNDS[name]
+            if not holds(item, bound):
+                raise FoldwiseError(f"{source}: key '{key}' is {value!r}, must be {symbol} {bound}")
 
 
 # ---------------------------------------------------------------------------
@@ -231,41 +292,98 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     return raw
 
 
+def parse_override(item: str, source: str = "--set") -> tuple[list[str], Any]:
+    """``"model.C=2"`` -> (["model", "C"], 2): the dotted key and its value parsed as YAML."""
+    if "=" not in item:
+        raise FoldwiseError(f"{source}: '{item}' is not of the form key=value")
+    dotted, text = item.split("=", 1)
+    try:
+        value = yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise FoldwiseError(f"{source}: '{item}': the value is not valid YAML ({problem})") from None
+    return dotted.strip().split("."), value
+
+
+def _set_key(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
+    """Set ``raw[parts[0]][parts[1]]... = value``, creating missing mappings on the way."""
+    node = raw
+    for part in parts[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        if not isinstance(child, dict):
+            raise FoldwiseError(f"{source}: '{'.'.join(parts)}' goes through '{part}', which is not a mapping")
+        node = child
+    node[parts[-1]] = value
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str], source: str = "--set") -> dict[str, Any]:
     """Apply ``key.sub=value`` strings to a nested mapping (values parsed as YAML)."""
     for item in overrides:
-        if "=" not in item:
-            raise FoldwiseError(f"{source}: '{item}' is not of the form key=value")
-        dotted, text = item.split("=", 1)
-        value = yaml.safe_load(text) if text.strip() else ""
-        node = raw
-        parts = dotted.strip().split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                raise FoldwiseError(f"{source}: '{dotted}' goes through '{part}', which is not a mapping")
-            node = child
-        node[parts[-1]] = value
+        _set_key(raw, *parse_override(item, source), source)
     return raw
 
 
-def resolve_data_section(data: Any, configs_dir: Path) -> dict[str, Any]:
+def _names_dataset(parts: list[str], value: Any) -> bool:
+    """Whether an override picks a dataset by name: ``data=<name>`` or ``data.name=<name>``."""
+    return parts in (["data"], ["data", "name"]) and isinstance(value, str)
+
+
+def resolve_data_section(data: Any, configs_dir: Path, source: str = "config") -> dict[str, Any]:
     """Turn ``data: <name>`` into the mapping from ``<configs_dir>/data/<name>.yaml``."""
     if isinstance(data, str):
-        return read_yaml(configs_dir / "data" / f"{data}.yaml")
+        section = read_yaml(configs_dir / "data" / f"{data}.yaml")
+        section.setdefault("name", data)
+        return section
+    if not isinstance(data, (dict, type(None))):
+        raise FoldwiseError(f"{source}: 'data' must be a dataset name or a mapping, got {data!r}")
     return dict(data or {})
 
 
 def load_data_config(path: str | Path, overrides: list[str] | None = None) -> DataConfig:
-    """Load a dataset config file (``configs/data/<name>.yaml``)."""
-    raw = apply_overrides(read_yaml(path), overrides or [])
-    return build(DataConfig, raw, str(path))
+    """Load a dataset config file (``configs/data/<name>.yaml``; its stem is the default name)."""
+    raw = read_yaml(path)
+    raw.setdefault("name", Path(path).stem)
+    return build(DataConfig, apply_overrides(raw, overrides or []), str(path))
+
+
+def load_dataset_config(spec: str | Path, overrides: list[str] | None = None,
+                        configs_dir: Path = CONFIGS_DIR) -> DataConfig:
+    """The dataset named by ``spec``: a dataset name, a data YAML, or an experiment YAML.
+
+    A name means ``<configs_dir>/data/<name>.yaml``. An experiment YAML (one with a
+    ``model:`` key) gives its ``data:`` section without ``max_train_rows``, so that folds
+    always cover the whole training set. ``overrides`` are data keys (``folds.n_splits=10``).
+    """
+    path = Path(spec)
+    if path.suffix not in (".yaml", ".yml"):
+        path = configs_dir / "data" / f"{spec}.yaml"
+    raw = read_yaml(path)
+    if "model" not in raw:
+        return load_data_config(path, overrides)
+    section = resolve_data_section(raw.get("data"), path.parent, str(path))
+    section.pop("max_train_rows", None)
+    return build(DataConfig, apply_overrides(section, overrides or []), str(path), prefix="data.")
+
+
+def load_dataset_configs(specs: list[str], overrides: list[str] | None = None,
+                         configs_dir: Path = CONFIGS_DIR) -> list[DataConfig]:
+    """The distinct datasets named by ``specs`` (see :func:`load_dataset_config`), in order."""
+    configs: list[DataConfig] = []
+    for spec in specs:
+        cfg = load_dataset_config(spec, overrides, configs_dir)
+        if cfg not in configs:
+            configs.append(cfg)
+    return configs
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
     """Load an experiment YAML, resolve its data section, apply overrides, validate.
+
+    ``data=<name>`` and ``data.name=<name>`` overrides pick ``configs/data/<name>.yaml``
+    (beside the experiment) like ``data: <name>`` in the YAML; the other overrides,
+    ``data.*`` ones included, apply on top of it whatever their order.
 
     Parameters
     ----------
@@ -277,12 +395,21 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     path = Path(path)
     raw = read_yaml(path)
     raw.setdefault("name", path.stem)
-    raw["data"] = resolve_data_section(raw.get("data"), path.parent)
-    raw = apply_overrides(raw, overrides or [])
-    model_raw = dict(raw.pop("model", None) or {})
-    kind = model_raw.pop("kind", None)
-    if kind is None:
+    parsed = [parse_override(item) for item in overrides or []]
+    for parts, value in parsed:
+        if _names_dataset(parts, value):
+            raw["data"] = value
+    raw["data"] = resolve_data_section(raw.get("data"), path.parent, str(path))
+    for parts, value in parsed:
+        if not _names_dataset(parts, value):
+            _set_key(raw, parts, value, "--set")
+    model_raw = raw.pop("model", None)
+    if model_raw is None or (isinstance(model_raw, dict) and "kind" not in model_raw):
         raise FoldwiseError(f"{path}: missing key 'model.kind'")
+    if not isinstance(model_raw, dict):
+        raise FoldwiseError(f"{path}: 'model' must be a mapping with a 'kind' key, got {model_raw!r}")
+    model_raw = dict(model_raw)
+    kind = model_raw.pop("kind")
     config = build(ExperimentConfig, raw, str(path))
     model_cls = model_config_class(kind, source=str(path))
     config.model = build(model_cls, model_raw, str(path), prefix="model.")
@@ -309,5 +436,6 @@ def describe_keys(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
             default = f.default_factory()
         else:
             default = None
-        rows.append((prefix + f.name, repr(default), f.metadata.get("help", "")))
+        bounds = " and ".join(f"{BOUNDS[name][1]} {bound}" for name, bound in f.metadata.get("bounds", {}).items())
+        rows.append((prefix + f.name, repr(default), f.metadata.get("help", "") + (f" ({bounds})" if bounds else "")))
     return rows

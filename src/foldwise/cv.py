@@ -23,7 +23,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import artifacts, paths, report
-from .config import ExperimentConfig, to_yaml
+from .config import ExperimentConfig, changed_settings, read_yaml, to_yaml, training_settings
 from .data import CompetitionData, load_competition
 from .distributed import is_main_process
 from .errors import FoldwiseError
@@ -64,15 +64,30 @@ def save_probabilities(path: Path, ids: np.ndarray, probs: np.ndarray, label_nam
     artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
 
 
-def _fold_done(path: Path, fingerprint: str, folds_sha: str) -> bool:
+def _fold_done(path: Path, fingerprint: str, folds_sha: str, changes: list[str] | None = None) -> bool:
+    """Whether fold ``path`` is finished with this config; an error if it was trained otherwise.
+
+    ``changes`` (from :func:`_changes_since_saved`) names the settings that differ.
+    """
     record_path = path.with_suffix(".json")
     if not (path.exists() and record_path.exists()):
         return False
     record = artifacts.read_json(record_path)
     if record.get("fingerprint") == fingerprint and record.get("folds_sha256") == folds_sha:
         return True
+    what = f"another config ({'; '.join(changes)})" if changes else "another config or other folds"
     raise FoldwiseError(
-        f"{path} was trained with another config or other folds; pass --force to retrain it")
+        f"{path} was trained with {what}; to keep that run, train this config under a new name "
+        f"(`foldwise train <config> --name <new>`, `--set name=<new>`, or `make train SET=\"... name=<new>\"`), "
+        "or pass --force to retrain it in place (the earlier folds are overwritten)")
+
+
+def _changes_since_saved(out: Path, cfg: ExperimentConfig) -> list[str]:
+    """Training settings of ``cfg`` that differ from the run's saved ``config.yaml`` (none without one)."""
+    saved = out / "config.yaml"
+    if not saved.exists():
+        return []
+    return changed_settings(training_settings(read_yaml(saved)), training_settings(cfg.to_dict()))
 
 
 def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
@@ -127,6 +142,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     fingerprint = cfg.training_fingerprint()
     out = paths.run_dir(cfg.name)
     main = is_main_process()
+    changes = _changes_since_saved(out, cfg)  # before config.yaml is rewritten
     if main:
         out.mkdir(parents=True, exist_ok=True)
         artifacts.write_text(out / "config.yaml", to_yaml(cfg))
@@ -137,7 +153,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     bar = tqdm(chosen, desc=f"{cfg.name} folds", unit="fold", disable=not main)
     for k in bar:
         path = paths.fold_file(cfg.name, k)
-        if not force and _fold_done(path, fingerprint, folds_sha):
+        if not force and _fold_done(path, fingerprint, folds_sha, changes):
             skipped.append(k)
             continue
         result = train_fold(cfg, data, train_texts, test_texts, fold, k, resume)
@@ -172,7 +188,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
         tqdm.write(f"{len(done)}/{n_splits} folds trained; OOF results are written when all are done")
         return CVResult(out, trained, skipped, None)
     for k in done:  # folds trained by other invocations must match this config too
-        _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha)
+        _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha, changes)
     evaluation = _finish(cfg, data, fold, folds_sha, fingerprint, out)
     return CVResult(out, trained, skipped, evaluation)
 

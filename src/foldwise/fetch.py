@@ -6,6 +6,7 @@ built from the Hugging Face hub by a converter registered in :data:`HUB_CONVERTE
 
 from __future__ import annotations
 
+import importlib
 import shutil
 from pathlib import Path
 from typing import Any, Callable
@@ -52,6 +53,21 @@ def _load_go_emotions() -> dict[str, pd.DataFrame]:
     return go_emotions_to_kaggle(load_dataset("google-research-datasets/go_emotions", "simplified"))
 
 
+def _hub_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean the hub could not be reached or read (no network, offline mode, ...).
+
+    OSError covers ConnectionError and the requests/huggingface_hub HTTP errors; the
+    others are the datasets and httpx base classes, when those packages are installed.
+    """
+    errors: list[type[BaseException]] = [OSError]
+    for module, name in (("datasets.exceptions", "DatasetsError"), ("httpx", "HTTPError")):
+        try:
+            errors.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(errors)
+
+
 #: hub_dataset value -> function returning {"train", "test", "sample_submission"} frames
 HUB_CONVERTERS: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
     "go_emotions": _load_go_emotions,
@@ -80,7 +96,14 @@ def fetch(cfg: DataConfig, force: bool = False) -> tuple[Path, str]:
     if cfg.hub_dataset not in HUB_CONVERTERS:
         raise FoldwiseError(f"data config: unknown hub_dataset '{cfg.hub_dataset}' "
                             f"(known: {', '.join(HUB_CONVERTERS)})")
-    frames = HUB_CONVERTERS[cfg.hub_dataset]()
+    try:
+        frames = HUB_CONVERTERS[cfg.hub_dataset]()
+    except _hub_errors() as exc:
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        raise FoldwiseError(
+            f"dataset '{cfg.name}': cannot build it from the hub ({cfg.hub_dataset}): {type(exc).__name__}: "
+            f"{reason} -- without network, set mirror_dir in its data config to an offline copy, or put "
+            f"{', '.join(files.values())} in {folder}/") from None
     for key, f in files.items():
         artifacts.write_with(folder / f, lambda tmp, frame=frames[key]: frame.to_csv(tmp, index=False, sep=cfg.sep))
     return folder, f"built from the hub ({cfg.hub_dataset})"

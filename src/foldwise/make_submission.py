@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import artifacts, paths, report
-from .config import ThresholdConfig
+from .config import DataConfig, ThresholdConfig, build, load_dataset_config
 from .data import load_competition
 from .errors import FoldwiseError
 from .ensemble import Blender, tuned_macro_f1
@@ -64,6 +64,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     record = {
         "name": name,
         "dataset": data.name,
+        "data_config": asdict(data_cfg),  # what `validate` and `submit` read without --data
         "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
         "members": [r.name for r in runs],
         "member_cv_macro_f1": {r.name: r.metrics["tuned"]["macro_f1"] for r in runs},
@@ -85,3 +86,27 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     report.plot_per_class_f1(evaluation.summary, csv.with_suffix(".per_class_f1.png"), f"ensemble {name}")
     return SubmissionResult(csv=csv, record=record, evaluation=evaluation)
 
+
+
+def recorded_data_config(csv: Path) -> DataConfig | None:
+    """The dataset a submission was made for, read from its ``.json`` record (None without one)."""
+    record_path = csv.with_suffix(".json")
+    if not record_path.exists():
+        return None
+    record = artifacts.read_json(record_path)
+    if isinstance(record.get("data_config"), dict):
+        return build(DataConfig, record["data_config"], str(record_path), prefix="data_config.")
+    if record.get("dataset"):  # records written before the data config was recorded
+        return load_dataset_config(record["dataset"])
+    return None
+
+
+def submission_data_config(csv: Path, data: str | None) -> DataConfig:
+    """The dataset of a submission: ``data`` (a name or YAML) when given, else its record's."""
+    if data:
+        return load_dataset_config(data)
+    cfg = recorded_data_config(csv)
+    if cfg is None:
+        raise FoldwiseError(f"{csv}: no dataset recorded for it ({csv.with_suffix('.json')} missing or without "
+                            "data_config); pass --data <dataset name or config>")
+    return cfg

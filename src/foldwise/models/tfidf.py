@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -16,19 +17,29 @@ class TfidfConfig:
     """TF-IDF features and logistic regression (one-vs-rest for multi-label)."""
 
     kind: str = field(default="tfidf", init=False)
-    word_ngram_range: list[int] = option("word n-gram sizes [min, max]; [] turns word features off", [1, 2])
-    word_min_df: int = option("drop word n-grams seen in fewer rows", 2)
-    word_max_features: int | None = option("keep the most frequent word n-grams", 200000)
-    char_ngram_range: list[int] = option("character n-gram sizes [min, max]; [] turns them off", [2, 5])
-    char_analyzer: str = option("'char_wb' (inside word boundaries) or 'char'", "char_wb")
-    char_min_df: int = option("drop character n-grams seen in fewer rows", 3)
-    char_max_features: int | None = option("keep the most frequent character n-grams", 300000)
+    word_ngram_range: list[int] = option("word n-gram sizes [min, max]; [] turns word features off", [1, 2], ge=1)
+    word_min_df: int = option("drop word n-grams seen in fewer rows", 2, ge=1)
+    word_max_features: int | None = option("keep the most frequent word n-grams", 200000, ge=1)
+    char_ngram_range: list[int] = option("character n-gram sizes [min, max]; [] turns them off", [2, 5], ge=1)
+    char_analyzer: Literal["char_wb", "char"] = option("'char_wb' (inside word boundaries) or 'char'", "char_wb")
+    char_min_df: int = option("drop character n-grams seen in fewer rows", 3, ge=1)
+    char_max_features: int | None = option("keep the most frequent character n-grams", 300000, ge=1)
     sublinear_tf: bool = option("use 1 + log(tf)", True)
     lowercase: bool = option("lower-case before counting n-grams", True)
-    C: float = option("inverse L2 regularisation strength of logistic regression", 4.0)
-    class_weight: str | None = option("None or 'balanced' (up-weights rare labels)", None)
-    max_iter: int = option("solver iterations", 1000)
-    n_jobs: int = option("labels fit in parallel (multi-label)", 2)
+    C: float = option("inverse L2 regularisation strength of logistic regression", 4.0, gt=0)
+    class_weight: Literal["balanced"] | None = option("None or 'balanced' (up-weights rare labels)", None)
+    max_iter: int = option("solver iterations", 1000, ge=1)
+    n_jobs: int = option("labels fit in parallel (multi-label)", 2, ge=1)
+
+    def validate(self) -> list[tuple[str, str]]:
+        """(key, problem) pairs for the rules that bounds on one key cannot state."""
+        problems = [(key, f"is {value!r}, must be [] or [min, max] with min <= max")
+                    for key, value in (("word_ngram_range", self.word_ngram_range),
+                                       ("char_ngram_range", self.char_ngram_range))
+                    if value and (len(value) != 2 or value[0] > value[1])]
+        if not (self.word_ngram_range or self.char_ngram_range):
+            problems.append(("char_ngram_range", "is [] like word_ngram_range: no features left"))
+        return problems
 
 
 class TfidfModel(TextModel):
