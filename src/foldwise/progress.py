@@ -4,7 +4,8 @@ A tqdm bar redraws itself with carriage returns; written to a pipe or a file tha
 becomes one long garbled line. :func:`bar` gives a tqdm bar when stderr (where bars
 go) is a terminal, and otherwise a :class:`LineProgress` that prints nothing while it
 runs and, when closed, at most one plain line with the count, the elapsed time and
-the rate. :func:`write` prints a line without breaking an open bar.
+the rate. :func:`write` prints a line without breaking an open bar, and
+:func:`quiet_library_bars` keeps the Hugging Face libraries' own bars out of logs too.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ def write(line: str) -> None:
         tqdm.write(line)
     else:
         print(line, flush=True)
+
+
+def quiet_library_bars() -> None:
+    """Off a terminal, turn off the Hugging Face libraries' own bars (loading weights, downloads)."""
+    if interactive():
+        return
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # transformers' bars and huggingface_hub's
 
 
 def _count(value: float) -> str:

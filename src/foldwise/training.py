@@ -67,6 +67,7 @@ def build_classifier(cfg: TransformerConfig, n_labels: int) -> tuple[TextClassif
     """The classifier and its tokenizer, from a hub id, a local folder or ``pkg:<dist>``."""
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+    progress.quiet_library_bars()
     path = resolve_model_path(cfg.name_or_path)
     overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
     backbone_config = AutoConfig.from_pretrained(path, **overrides)
