@@ -107,8 +107,11 @@ bench: $(STAMP) ## benchmarks: threshold search (needs runs/tfidf) and training 
 	$(BIN)/python bench/thresholds.py
 	$(BIN)/python bench/train_throughput.py
 
-notebook: $(STAMP) ## execute notebooks/results.ipynb in place on the current runs/
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/results.ipynb
+# DATA picks one dataset only when given (make notebook DATA=x); by default every dataset in runs/ is shown
+notebook_data = $(if $(DATA),FOLDWISE_DATASET=$(DATA) ,)
+
+notebook: $(STAMP) ## execute notebooks/results.ipynb in place on every dataset in runs/ (DATA=x: that one)
+	$(notebook_data)$(BIN)/jupyter-execute --inplace notebooks/results.ipynb
 
 clean: ## remove runs/ and submissions/ outputs (keeps data/, folds/ and .venv)
 	rm -rf runs submissions/*.csv submissions/*.json submissions/*.png

@@ -48,6 +48,32 @@ def toy_frames(n_train: int = 60, n_test: int = 10, seed: int = 0):
     return train, test
 
 
+def titled_competition(folder: Path, multilabel: bool = False, n_train: int = 90, n_test: int = 12,
+                       seed: int = 0) -> Path:
+    """A competition with no ``text`` column: ``title`` + ``body`` texts, labels named in one column.
+
+    Single-label (AG-News-like): column ``label`` holds one class per row and the sample
+    submission is ``id,label``. Multi-label: column ``genres`` holds a list such as
+    ``"['drama', 'action']"`` and the sample has one 0/1 column per label.
+    """
+    rng = np.random.default_rng(seed)
+    words = {"sports": "match goal", "business": "market shares", "tech": "software chip"}
+    names = list(words)
+    rows = []
+    for i in range(n_train):
+        picked = ([n for n in names if rng.random() < 0.4] or [names[i % 3]]) if multilabel else [names[i % 3]]
+        said = [names[rng.integers(3)]] if rng.random() < 0.25 else picked  # some rows mislead: scores below 1
+        body = " ".join(words[n].split()[rng.integers(2)] for n in said)
+        rows.append({"id": f"r{i}", "title": f"news {i}", "body": f"about the {body} today",
+                     **({"genres": str(picked)} if multilabel else {"label": picked[0]})})
+    train = pd.DataFrame(rows)
+    test = pd.DataFrame({"id": [f"q{i}" for i in range(n_test)], "title": [f"item {i}" for i in range(n_test)],
+                         "body": [words[names[i % 3]].split()[0] for i in range(n_test)]})
+    sample = (pd.DataFrame({"id": test["id"], **{n: 0 for n in names}}) if multilabel
+              else pd.DataFrame({"id": test["id"], "label": names[0]}))
+    return write_competition(folder, train, test, sample)
+
+
 @pytest.fixture
 def toy_competition(tmp_path: Path) -> Path:
     """tmp_path/data/toy/ holding a small valid competition; returns the folder."""

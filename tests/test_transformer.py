@@ -1,6 +1,7 @@
 """The transformer kind on MiniLM truncated to 2 layers and a few hundred rows."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -61,7 +62,11 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
 def test_cv_artifacts_curve_and_predict(tmp_path):
     root = tiny_project(tmp_path, extra="save_models: true\n")
     cli(root, "folds", "small")
-    cli(root, "train", "configs/tiny.yaml")
+    proc = subprocess.run([*FOLDWISE, "train", "configs/tiny.yaml"], cwd=root, env=cli_env(), capture_output=True)
+    log = (proc.stdout + proc.stderr).decode()  # bytes: text mode would turn '\r' into '\n'
+    assert proc.returncode == 0, log[-4000:]
+    assert "\r" not in log  # piped: plain lines, no progress bars
+    assert len(re.findall(r"^epoch [12]/2: [\d.]+k? samples in [\d.]+s \([\d.]+k? samples/s\), loss=", log, re.M)) == 4
     run = root / "runs" / "tiny"
     oof = pd.read_csv(run / "oof.csv", dtype={"id": str})
     train = pd.read_csv(root / "data" / "small" / "train.csv", dtype={"id": str})

@@ -35,6 +35,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from . import paths
     from .config import load_experiment
     from .cv import run_cv
+    from .report import headline
 
     if args.name is not None and len(args.experiments) != 1:
         raise FoldwiseError("train: --name gives one experiment a new name; pass one experiment YAML")
@@ -45,14 +46,12 @@ def cmd_train(args: argparse.Namespace) -> None:
     for cfg in configs:
         result = run_cv(cfg, folds=args.folds, force=args.force, resume=args.resume)
         if result.evaluation is not None:
-            s = result.evaluation.summary
-            print(f"{cfg.name}: OOF macro-F1 {s['at_0.5']['macro_f1']:.4f} at 0.5, "
-                  f"{s['tuned']['macro_f1']:.4f} tuned ({s['tuned_crossfit_macro_f1']:.4f} cross-fitted) "
-                  f"-> {result.run_dir}/")
+            print(f"{cfg.name}: {headline(result.evaluation.summary)} -> {result.run_dir}/")
 
 
 def cmd_ensemble(args: argparse.Namespace) -> None:
     from .config import ThresholdConfig
+    from .evaluation import is_single_label
     from .make_submission import ensemble
 
     name = args.name or "+".join(Path(e).name for e in args.experiments)
@@ -61,8 +60,11 @@ def cmd_ensemble(args: argparse.Namespace) -> None:
     r = result.record
     weights = ", ".join(f"{k} {v:.3f}" for k, v in r["weights"].items())
     print(f"weights: {weights}")
-    print(f"OOF macro-F1 {r['cv_macro_f1']:.4f} (cross-fitted thresholds {r['cv_macro_f1_crossfit']:.4f}, "
-          f"at 0.5 {r['cv_macro_f1_at_0.5']:.4f})")
+    if is_single_label(r["metrics"]):
+        print(f"OOF accuracy {r['metrics']['tuned']['accuracy']:.4f}, macro-F1 {r['cv_macro_f1']:.4f} (argmax)")
+    else:
+        print(f"OOF macro-F1 {r['cv_macro_f1']:.4f} (cross-fitted thresholds {r['cv_macro_f1_crossfit']:.4f}, "
+              f"at 0.5 {r['cv_macro_f1_at_0.5']:.4f})")
     print(f"{result.csv}: written and validated against {r['sample_submission']}")
 
 

@@ -9,7 +9,7 @@
     test.csv             id + probabilities averaged over the fold models
     metrics.json         OOF metrics (0.5, tuned, cross-fitted), per fold, per class
     thresholds.json      the tuned cuts by label
-    per_class_f1.png, threshold_curves.png
+    per_class_f1.png, threshold_curves.png (multi-label only)
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from . import artifacts, paths, report
+from . import artifacts, paths, progress, report
 from .config import ExperimentConfig, changed_settings, read_yaml, to_yaml, training_settings
 from .data import CompetitionData, load_competition
 from .distributed import is_main_process
 from .errors import FoldwiseError
-from .evaluation import Evaluation, evaluate, macro_f1_at_half, thresholds_record
+from .evaluation import Evaluation, evaluate, is_single_label, thresholds_record, untuned_scores
 from .folds import folds_path, read_folds
 from .models import build_model
 from .text import clean_texts
@@ -150,7 +149,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     train_texts = clean_texts(data.train_texts, cfg.text)
     test_texts = clean_texts(data.test_texts, cfg.text)
     trained, skipped = [], []
-    bar = tqdm(chosen, desc=f"{cfg.name} folds", unit="fold", disable=not main)
+    bar = progress.bar(chosen, desc=f"{cfg.name} folds", unit="fold", disable=not main, line_when_done=False)
     for k in bar:
         path = paths.fold_file(cfg.name, k)
         if not force and _fold_done(path, fingerprint, folds_sha, changes):
@@ -163,7 +162,8 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
         with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, valid_ids=data.train_ids[rows], valid_probs=result["valid_probs"],
                      test_probs=result["test_probs"])
-        score = macro_f1_at_half(result["valid_probs"], data.labels[rows], data.task)
+        scores = untuned_scores(result["valid_probs"], data.labels[rows], data.task)
+        score = scores["macro_f1"]
         record = {"fold": k, "fingerprint": fingerprint, "folds_sha256": folds_sha,
                   "train_rows": result["train_rows"], "valid_rows": int(len(rows)),
                   "fit_seconds": round(result["fit_seconds"], 2),
@@ -175,17 +175,17 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
                                        f"{cfg.name} fold {k}")
         artifacts.write_json(path.with_suffix(".json"), record)
         rate = result["train_rows"] / max(result["fit_seconds"], 1e-9)
-        tqdm.write(f"fold {k}: trained on {result['train_rows']} rows in {result['fit_seconds']:.1f}s "
-                   f"({rate:.0f} rows/s), valid macro-F1@0.5 {score:.4f}")
+        progress.write(f"fold {k}: trained on {result['train_rows']} rows in {result['fit_seconds']:.1f}s "
+                       f"({rate:.0f} rows/s), valid {report.untuned_score_text(scores, data.task)}")
         trained.append(k)
     if skipped:
-        tqdm.write(f"folds {skipped} already trained with this config (use --force to retrain)")
+        progress.write(f"folds {skipped} already trained with this config (use --force to retrain)")
 
     if not main:
         return CVResult(out, trained, skipped, None)
     done = [k for k in range(n_splits) if paths.fold_file(cfg.name, k).exists()]
     if len(done) < n_splits:
-        tqdm.write(f"{len(done)}/{n_splits} folds trained; OOF results are written when all are done")
+        progress.write(f"{len(done)}/{n_splits} folds trained; OOF results are written when all are done")
         return CVResult(out, trained, skipped, None)
     for k in done:  # folds trained by other invocations must match this config too
         _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha, changes)
@@ -219,7 +219,8 @@ def _finish(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray, fold
         "n_splits": n_splits, "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
         **artifacts.provenance(cfg.seed)})
     report.plot_per_class_f1(evaluation.summary, out / "per_class_f1.png", cfg.name)
-    report.plot_threshold_curves(oof, data.labels, data.label_names, evaluation.decider.thresholds_,
-                                 out / "threshold_curves.png")
-    tqdm.write(report.per_class_table(evaluation.summary))
+    if not is_single_label(evaluation.summary):  # argmax decisions have no cut to plot
+        report.plot_threshold_curves(oof, data.labels, data.label_names, evaluation.decider.thresholds_,
+                                     out / "threshold_curves.png")
+    progress.write(report.per_class_table(evaluation.summary))
     return evaluation

@@ -28,9 +28,14 @@ def fixed_half(task: str) -> ThresholdOptimizer | ArgmaxDecision:
     return make_decider(task, ThresholdConfig(mode="fixed", value=0.5))
 
 
-def macro_f1_at_half(probs: np.ndarray, labels: np.ndarray, task: str) -> float:
-    """Macro-F1 of the untuned decision (0.5 cut, or argmax for multiclass)."""
-    return metrics.macro_f1(labels, fixed_half(task).fit(probs, labels).predict(probs))
+def untuned_scores(probs: np.ndarray, labels: np.ndarray, task: str) -> dict[str, float]:
+    """Macro-F1, micro-F1 and accuracy of the untuned decision (0.5 cut, or argmax for multiclass)."""
+    return metrics.scores(labels, fixed_half(task).fit(probs, labels).predict(probs))
+
+
+def is_single_label(summary: dict) -> bool:
+    """True for the summary of a multiclass task (argmax decisions, no thresholds to tune)."""
+    return summary.get("threshold_mode") == "argmax"
 
 
 @dataclass
@@ -62,7 +67,9 @@ def evaluate(probs: np.ndarray, labels: np.ndarray, fold: np.ndarray, label_name
     -------
     Evaluation with ``summary`` keys: ``at_0.5`` and ``tuned`` (macro_f1, micro_f1,
     accuracy), ``tuned_crossfit_macro_f1`` (thresholds fit on the other folds: the
-    honest estimate), ``per_fold`` and ``per_class``.
+    honest estimate), ``per_fold`` and ``per_class``. For multiclass both decisions
+    are the argmax (``threshold_mode: argmax``), so ``tuned.accuracy`` is the accuracy
+    and ``tuned.macro_f1`` the macro-F1; single-label data has no cuts to report.
     """
     decider = make_decider(task, cfg).fit(probs, labels)
     baseline = fixed_half(task).fit(probs, labels)

@@ -23,12 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from . import distributed
+from . import distributed, progress
 from .batching import bucketed_batches, pad_batch
 from .losses import make_loss
-from .metrics import macro_f1, micro_f1
+from .metrics import accuracy, macro_f1, micro_f1
 from .models.transformer import TransformerConfig, resolve_model_path
 
 
@@ -68,6 +67,7 @@ def build_classifier(cfg: TransformerConfig, n_labels: int) -> tuple[TextClassif
     """The classifier and its tokenizer, from a hub id, a local folder or ``pkg:<dist>``."""
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
+    progress.quiet_library_bars()
     path = resolve_model_path(cfg.name_or_path)
     overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
     backbone_config = AutoConfig.from_pretrained(path, **overrides)
@@ -199,8 +199,14 @@ def _evaluate(model: nn.Module, ids: list[list[int]], labels: np.ndarray, pad_id
         decided = (probs == probs.max(axis=1, keepdims=True)).astype(np.uint8)
     else:
         decided = (probs >= 0.5).astype(np.uint8)
-    return {"valid_loss": loss, "valid_micro_f1": micro_f1(labels, decided),
-            "valid_macro_f1": macro_f1(labels, decided)}
+    return {"valid_loss": loss, **_valid_scores(labels, decided, task)}
+
+
+def _valid_scores(labels: np.ndarray, decided: np.ndarray, task: str) -> dict[str, float]:
+    """Validation scores of 0/1 decisions: accuracy (multiclass) or micro-F1 (multi-label), and macro-F1."""
+    first = ({"valid_accuracy": accuracy(labels, decided)} if task == "multiclass"
+             else {"valid_micro_f1": micro_f1(labels, decided)})
+    return {**first, "valid_macro_f1": macro_f1(labels, decided)}
 
 
 def _is_better(metrics: dict, best: float | None, select_by: str) -> bool:
@@ -284,7 +290,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
                                                      saved["best_step"], saved["stale"])
         torch.set_rng_state(saved["torch_rng"])
         if dist.is_main:
-            tqdm.write(f"resumed from {checkpoint} at epoch {start_epoch} (step {step})")
+            progress.write(f"resumed from {checkpoint} at epoch {start_epoch} (step {step})")
 
     eval_every = cfg.eval_every_steps or steps_per_epoch
     stop = step >= total_steps
@@ -294,8 +300,8 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
         train_model.train()
         batches = bucketed_batches(lengths, cfg.batch_size, seed=seed + epoch, bucket_batches=cfg.bucket_batches)
         batches = distributed.shard(batches, dist)
-        bar = tqdm(total=len(batches) * cfg.batch_size * dist.world_size, unit="sample", unit_scale=True,
-                   desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main, leave=False)
+        bar = progress.bar(total=len(batches) * cfg.batch_size * dist.world_size, unit="sample", unit_scale=True,
+                           desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main, leave=False)
         running, seen, tick = 0.0, 0, time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         for i, rows in enumerate(batches):
@@ -341,7 +347,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
                     train_model.train()
                 history.append(record)
                 if dist.is_main:
-                    tqdm.write(_history_line(record))
+                    progress.write(_history_line(record))
                 running, seen, tick = 0.0, 0, time.perf_counter()
                 if (cfg.patience is not None and stale >= cfg.patience) or step >= total_steps:
                     stop = True
@@ -366,11 +372,12 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
 
 
 def _history_line(r: dict) -> str:
-    """One row of the HF-Trainer-like evaluation table."""
+    """One row of the HF-Trainer-like evaluation table (accuracy instead of micro-F1 for multiclass)."""
     parts = [f"epoch {r['epoch']:>2}", f"step {r['step']:>6}", f"train loss {r['train_loss']:.4f}"]
     if "valid_loss" in r:
-        parts += [f"valid loss {r['valid_loss']:.4f}", f"micro-F1 {r['valid_micro_f1']:.4f}",
-                  f"macro-F1 {r['valid_macro_f1']:.4f}"]
+        first = (f"accuracy {r['valid_accuracy']:.4f}" if "valid_accuracy" in r
+                 else f"micro-F1 {r['valid_micro_f1']:.4f}")
+        parts += [f"valid loss {r['valid_loss']:.4f}", first, f"macro-F1 {r['valid_macro_f1']:.4f}"]
     parts.append(f"{r['samples_per_s']:.1f} samples/s")
     return " | ".join(parts)
 

@@ -1,0 +1,87 @@
+"""Single-label (multiclass) data is reported with accuracy and macro-F1, never with cuts."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FOLDWISE, cli_env, titled_competition
+from foldwise import report, training
+from foldwise.config import ThresholdConfig
+from foldwise.evaluation import evaluate
+
+MULTI_LABEL_WORDS = re.compile(r"\bcut\b|F1@0\.5|\btuned\b|micro-F1|cross-fitted|at 0\.5")
+
+
+def run(cwd: Path, *args: str) -> str:
+    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory) -> Path:
+    """An AG-News-like project: title + body, one class per row in 'label', files outside data/."""
+    root = tmp_path_factory.mktemp("news")
+    titled_competition(root / "elsewhere" / "news")
+    (root / "configs" / "data").mkdir(parents=True)
+    (root / "configs" / "data" / "news.yaml").write_text(
+        "name: news\ndir: elsewhere/news\ntask: multiclass\ntext_columns: [title, body]\n"
+        "label_column: label\nfolds: {n_splits: 3, seed: 0}\n")
+    (root / "configs" / "words.yaml").write_text(
+        "data: news\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    run(root, "folds", "news")
+    return root
+
+
+def test_train_and_ensemble_print_accuracy_and_macro_f1_without_cuts(news):
+    out = run(news, "train", "configs/words.yaml")
+    oof = pd.read_csv(news / "runs" / "words" / "oof.csv", dtype={"id": str})
+    truth = pd.read_csv(news / "elsewhere" / "news" / "train.csv", dtype={"id": str})["label"]
+    accuracy = float((oof.columns[1:][oof.iloc[:, 1:].to_numpy().argmax(axis=1)] == truth).mean())
+    metrics = json.loads((news / "runs" / "words" / "metrics.json").read_text())
+    assert metrics["tuned"]["accuracy"] == pytest.approx(accuracy)
+    assert f"words: OOF accuracy {accuracy:.4f}, macro-F1 {metrics['tuned']['macro_f1']:.4f}" in out
+    assert re.search(rf"^accuracy\s+{accuracy:.4f}$", out, re.M)  # the table's last line
+    assert re.search(r"^label\s+support\s+F1$", out, re.M)
+    assert len(re.findall(r"^fold \d: .* valid accuracy \d\.\d{4}, macro-F1 \d\.\d{4}$", out, re.M)) == 3
+    assert not MULTI_LABEL_WORDS.search(out), out
+    assert not (news / "runs" / "words" / "threshold_curves.png").exists()
+    assert (news / "runs" / "words" / "per_class_f1.png").read_bytes()[:4] == b"\x89PNG"
+
+    out = run(news, "ensemble", "words")
+    assert f"OOF accuracy {accuracy:.4f}, macro-F1 {metrics['tuned']['macro_f1']:.4f}" in out
+    assert not MULTI_LABEL_WORDS.search(out), out
+    assert (news / "submissions" / "words.per_class_f1.png").exists()
+
+
+def test_per_class_table_multiclass_vs_multilabel():
+    labels = np.eye(3, dtype=np.uint8)[[0, 1, 2, 0, 1, 2, 0, 1]]
+    probs = np.full((8, 3), 0.2) + 0.5 * labels
+    probs[7] = [0.6, 0.3, 0.1]  # one wrong row: accuracy 7/8
+    fold = np.arange(8) % 2
+    single = evaluate(probs, labels, fold, ["a", "b", "c"], "multiclass", ThresholdConfig()).summary
+    table = report.per_class_table(single)
+    assert "accuracy" in table and "0.8750" in table and not MULTI_LABEL_WORDS.search(table)
+    multi = evaluate(probs, labels, fold, ["a", "b", "c"], "multilabel", ThresholdConfig()).summary
+    table = report.per_class_table(multi)
+    assert "F1@0.5" in table and "cut" in table and "micro-F1" in table and "honest estimate" in table
+
+
+def test_transformer_history_line_says_accuracy_for_multiclass():
+    labels = np.eye(3, dtype=np.uint8)[[0, 1, 2, 2]]
+    decided = np.eye(3, dtype=np.uint8)[[0, 1, 2, 0]]
+    scores = training._valid_scores(labels, decided, "multiclass")
+    assert scores == {"valid_accuracy": 0.75, "valid_macro_f1": pytest.approx((2 / 3 + 1 + 2 / 3) / 3)}
+    record = {"epoch": 1, "step": 4, "train_loss": 1.0, "valid_loss": 0.9, "samples_per_s": 10.0, **scores}
+    line = training._history_line(record)
+    assert "accuracy 0.7500" in line and "micro-F1" not in line
+    multi = training._valid_scores(labels, decided, "multilabel")
+    assert set(multi) == {"valid_micro_f1", "valid_macro_f1"}
+    line = training._history_line({"epoch": 1, "step": 4, "train_loss": 1.0, "valid_loss": 0.9,
+                                   "samples_per_s": 10.0, **multi})
+    assert "micro-F1 0.7500" in line and "accuracy" not in line
