@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import yaml
 
+from . import paths
 from .errors import FoldwiseError
 
 
@@ -70,7 +71,7 @@ class DataConfig:
     @property
     def path(self) -> Path:
         """The folder holding the competition files."""
-        return Path(self.dir.format(name=self.name))
+        return Path(self.dir.format(name=paths.check_name(self.name, "dataset name")))
 
 
 @dataclass
@@ -261,7 +262,9 @@ def resolve_data_section(data: Any, configs_dir: Path) -> dict[str, Any]:
 def load_data_config(path: str | Path, overrides: list[str] | None = None) -> DataConfig:
     """Load a dataset config file (``configs/data/<name>.yaml``)."""
     raw = apply_overrides(read_yaml(path), overrides or [])
-    return build(DataConfig, raw, str(path))
+    config = build(DataConfig, raw, str(path))
+    paths.check_name(config.name, f"{path}: name")
+    return config
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -284,6 +287,8 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     if kind is None:
         raise FoldwiseError(f"{path}: missing key 'model.kind'")
     config = build(ExperimentConfig, raw, str(path))
+    paths.check_name(config.name, f"{path}: name")  # names become runs/, folds/ and studies/ paths
+    paths.check_name(config.data.name, f"{path}: data.name")
     model_cls = model_config_class(kind, source=str(path))
     config.model = build(model_cls, model_raw, str(path), prefix="model.")
     return config

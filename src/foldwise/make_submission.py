@@ -39,6 +39,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     thresholds : how labels are decided; default per-class cuts.
     """
     thresholds = thresholds or ThresholdConfig()
+    csv_path = paths.submission_csv(name)  # a bad name fails here, before any work
+    record_path, plot_path = csv_path.with_suffix(".json"), csv_path.with_suffix(".per_class_f1.png")
     runs = [load_run(e) for e in experiments]
     check_compatible(runs)
     data_cfg = runs[0].data_config
@@ -58,11 +60,14 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
 
     frame = build_submission(data.sample_submission, data_cfg.id_column, data.test_ids,
                              decisions, data.label_names)
-    csv = write_submission(paths.submission_csv(name), frame, data.sample_submission,
+    for path in (csv_path, record_path, plot_path):  # left by an `ensemble` that was killed
+        artifacts.remove_stale_temps(path)
+    csv = write_submission(csv_path, frame, data.sample_submission,
                            data_cfg.id_column, allowed_labels=data.label_names)
     cuts = evaluation.decider.thresholds_
     record = {
         "name": name,
+        "csv_sha256": artifacts.file_sha256(csv),
         "dataset": data.name,
         "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
         "members": [r.name for r in runs],
@@ -81,7 +86,9 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
         "metrics": evaluation.summary,
         **artifacts.provenance(),
     }
-    artifacts.write_json(csv.with_suffix(".json"), record)
-    report.plot_per_class_f1(evaluation.summary, csv.with_suffix(".per_class_f1.png"), f"ensemble {name}")
+    report.plot_per_class_f1(evaluation.summary, plot_path, f"ensemble {name}")
+    # the record goes last and names the CSV's hash: a run killed before this point leaves
+    # a CSV that the old record does not match, which validate and submit refuse
+    artifacts.write_json(record_path, record)
     return SubmissionResult(csv=csv, record=record, evaluation=evaluation)
 
