@@ -37,8 +37,14 @@ data_shown = $(if $(DATA),$(DATA),<empty: each experiment config's own, $(foreac
 
 set_flags = $(if $(DATA),--set data=$(DATA),) $(foreach s,$(SET),--set $(s))
 data_set_flags = $(foreach s,$(DATA_SET),--set $(s))
-tune_flags = --trials $(TRIALS) $(if $(TIMEOUT),--timeout $(TIMEOUT),) $(if $(STORAGE),--storage $(STORAGE),) $(set_flags)
+tune_flags = --trials $(TRIALS) $(if $(TIMEOUT),--timeout $(TIMEOUT),) $(set_flags)
 folds_flag = $(if $(FOLDS),--folds $(FOLDS),)
+
+# STORAGE reaches foldwise as $FOLDWISE_STORAGE, not as --storage: the commands make
+# echoes (and the command line recorded in study.json) never show a database password
+ifneq ($(STORAGE),)
+export FOLDWISE_STORAGE := $(STORAGE)
+endif
 
 .DEFAULT_GOAL := help
 .PHONY: help install data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench notebook clean
@@ -95,7 +101,7 @@ tune-workers: folds ## start WORKERS local workers, worker k pinned to GPU k, an
 	done; status=0; for p in $${pids[@]}; do wait $$p || status=1; done; exit $$status
 
 study: $(STAMP) ## best trials, configs/<EXP>.tuned.yaml and plots under studies/
-	$(FOLDWISE) study configs/$(EXP).yaml $(if $(STORAGE),--storage $(STORAGE),) $(set_flags)
+	$(FOLDWISE) study configs/$(EXP).yaml $(set_flags)
 
 test: $(STAMP) ## run the test suite (slow tests excluded)
 	$(BIN)/python -m pytest -m "not slow" -q

@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 from foldwise.cli import main
@@ -26,7 +27,8 @@ def test_submit_prints_command_when_not_configured(in_tmp, capsys, monkeypatch):
     monkeypatch.setenv("PATH", str(in_tmp))  # no kaggle CLI
     (in_tmp / "submissions").mkdir()
     (in_tmp / "submissions" / "blend.csv").write_text("id,x\n")
-    (in_tmp / "submissions" / "blend.json").write_text(json.dumps({"cv_macro_f1": 0.4812, "members": ["a", "b"]}))
+    record = {"cv_macro_f1": 0.4812, "members": ["a", "b"], "csv_sha256": hashlib.sha256(b"id,x\n").hexdigest()}
+    (in_tmp / "submissions" / "blend.json").write_text(json.dumps(record))
     assert main(["submit", "blend", "--competition", "my-comp"]) == 0
     out = capsys.readouterr().out
     assert "kaggle competitions submit -c my-comp -f submissions/blend.csv -m 'blend: CV macro-F1 0.4812 (a+b)'" in out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import hashlib
 import json
 import os
@@ -18,11 +20,33 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .redact import mask_command
+
 #: packages whose versions are recorded in every provenance block
 TRACKED_PACKAGES = (
     "foldwise", "numpy", "pandas", "scikit-learn", "iterative-stratification",
     "emoji", "torch", "transformers", "datasets", "optuna",
 )
+
+
+def _umask() -> int:
+    """The process umask, from /proc where possible (``os.umask`` can only read it by
+    setting it, which would race with other threads creating files)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _normal_mode(path: Path, mode: int) -> None:
+    """Give a temporary file/folder the mode ``open()``/``mkdir()`` would (``mkstemp``
+    and ``mkdtemp`` create them private to the user, 0600/0700)."""
+    os.chmod(path, mode & ~_umask())
 
 
 @contextlib.contextmanager
@@ -37,6 +61,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    _normal_mode(tmp_path, 0o666)
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -55,6 +80,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    _normal_mode(tmp, 0o777)
     try:
         yield tmp
         if path.exists():  # os.replace cannot overwrite a non-empty folder: move the old one aside
@@ -67,6 +93,55 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
+
+
+def remove_stale_temps(path: str | Path) -> list[Path]:
+    """Delete temporary files that a killed writer of ``path`` left beside it.
+
+    :func:`atomic_path` removes its temporary file on any exception, but not when the
+    process is killed (SIGKILL, power loss); call this before writing ``path`` again.
+    """
+    path = Path(path)
+    stale = sorted(path.parent.glob(f".{glob.escape(path.name)}.*.tmp{glob.escape(path.suffix)}"))
+    for tmp in stale:
+        tmp.unlink(missing_ok=True)
+    return stale
+
+
+@contextlib.contextmanager
+def _flocked(path: Path, how: int) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:  # the lock goes with the open file: a killed process releases it
+        fcntl.flock(fh, how)
+        yield
+
+
+def locked(folder: str | Path) -> contextlib.AbstractContextManager[None]:
+    """Hold an exclusive lock on ``<folder>/.lock``; other processes wait for it.
+
+    Used around short check-and-write steps on a folder that several processes write
+    into (a run folder whose folds are trained by several ``train`` commands).
+    """
+    return _flocked(Path(folder) / ".lock", fcntl.LOCK_EX)
+
+
+def marked_busy(folder: str | Path) -> contextlib.AbstractContextManager[None]:
+    """Mark ``folder`` as in use while the body runs (a shared lock on ``<folder>/.busy``:
+    any number of processes may hold it, and it ends with the process)."""
+    return _flocked(Path(folder) / ".busy", fcntl.LOCK_SH)
+
+
+def is_busy(folder: str | Path) -> bool:
+    """True while another process is inside :func:`marked_busy` for ``folder``."""
+    path = Path(folder) / ".busy"
+    if not path.exists():
+        return False
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -142,7 +217,7 @@ def provenance(seed: int | None = None) -> dict[str, Any]:
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "git_commit": git_commit(),
         "seed": seed,
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "command": mask_command([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "host": platform.node(),
         "versions": package_versions(),
     }

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import FoldwiseError
+from .redact import mask_secrets
 
 
 def cmd_data(args: argparse.Namespace) -> None:
@@ -69,36 +70,35 @@ def cmd_ensemble(args: argparse.Namespace) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    from . import artifacts
     from .data import read_csv
     from .make_submission import submission_data_config
-    from .submission import validate_submission
+    from .submission import submission_record, validate_submission
 
     csv = Path(args.csv)
-    record = csv.with_suffix(".json")
+    record = submission_record(csv)
     if args.sample:
         sample_path, id_column, labels = Path(args.sample), args.id_column, None
     else:
         cfg = submission_data_config(csv, args.data)
         sample_path, id_column = cfg.path / cfg.sample_submission_file, cfg.id_column
-        labels = artifacts.read_json(record).get("metrics", {}).get("per_class") if record.exists() else None
+        labels = (record or {}).get("metrics", {}).get("per_class")
     sample = read_csv(sample_path)
     sub = validate_submission(csv, sample, id_column, list(labels) if labels else None)
     print(f"{csv}: valid ({len(sub)} rows, columns as in {sample_path})")
 
 
 def cmd_submit(args: argparse.Namespace) -> None:
-    from . import artifacts, paths
+    from . import paths
     from .kaggle import submit
     from .make_submission import submission_data_config
+    from .submission import submission_record
 
     csv = Path(args.submission)
     if csv.suffix != ".csv":
         csv = paths.submission_csv(args.submission)
     if not csv.exists():
         raise FoldwiseError(f"{csv}: submission not found (run `make ensemble` first)")
-    record_path = csv.with_suffix(".json")
-    record = artifacts.read_json(record_path) if record_path.exists() else {}
+    record = submission_record(csv) or {}
     if args.competition:
         competition = args.competition
     else:
@@ -154,7 +154,8 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 def cmd_study(args: argparse.Namespace) -> None:
     from .artifacts import write_json
-    from .tuning import STUDIES, load_study, save_study_plots, study_summary, trials_table, write_tuned_config
+    from .paths import study_dir
+    from .tuning import load_study, save_study_plots, study_summary, trials_table, write_tuned_config
 
     study = load_study(args.experiment, storage=args.storage, overrides=args.set)
     print(trials_table(study, top=args.top))
@@ -164,7 +165,7 @@ def cmd_study(args: argparse.Namespace) -> None:
         print(f"current config (trial {summary['current_config']['trial']}) {start:.4f} -> "
               f"best (trial {summary['best']['trial']}) {best:.4f} CV macro-F1 ({best - start:+.4f})")
     tuned = write_tuned_config(args.experiment, study)
-    folder = STUDIES / study.study_name
+    folder = study_dir(study.study_name)
     write_json(folder / "study.json", summary)
     plots = save_study_plots(study, folder)
     print(f"{tuned}: best parameters (train it with `foldwise train {tuned}`)")
@@ -259,8 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", help="experiment YAML (its tune: section holds the search space)")
     p.add_argument("--trials", type=int, default=30, help="total finished trials the study should reach")
     p.add_argument("--timeout", type=float, help="stop this worker after this many seconds")
-    p.add_argument("--storage", help="sqlite:///..., postgresql://..., or journal:path.log "
-                                     "(default sqlite:///studies/<dataset>-<exp>.db)")
+    p.add_argument("--storage", help="sqlite:///..., postgresql://..., or journal:path.log (default "
+                                     "$FOLDWISE_STORAGE, else sqlite:///studies/<dataset>-<exp>.db)")
     p.add_argument("--gpu", type=int, help="pin this worker to one GPU (sets CUDA_VISIBLE_DEVICES)")
     p.add_argument("--heartbeat", type=int, default=30, help="seconds between worker heartbeats")
     p.add_argument("--grace", type=int, default=90,
@@ -269,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_set(sub.add_parser("study", help="best trials, configs/<exp>.tuned.yaml and PNG plots"))
     p.add_argument("experiment", help="experiment YAML")
-    p.add_argument("--storage", help="the study's storage URL (default: its sqlite file)")
+    p.add_argument("--storage", help="the study's storage URL (default: $FOLDWISE_STORAGE, else its sqlite file)")
     p.add_argument("--top", type=int, default=10, help="trials to list")
     p.set_defaults(func=cmd_study)
 
@@ -286,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.func(args)
     except FoldwiseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; finished folds are kept, partial files were not written", file=sys.stderr)

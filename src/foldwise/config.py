@@ -21,6 +21,7 @@ from typing import Any, Callable, Literal
 
 import yaml
 
+from . import paths
 from .errors import FoldwiseError
 
 #: the folder of experiment YAMLs; dataset configs live in its data/ subfolder
@@ -87,7 +88,7 @@ class DataConfig:
     @property
     def path(self) -> Path:
         """The folder holding the competition files."""
-        return Path(self.dir.format(name=self.name))
+        return Path(self.dir.format(name=paths.check_name(self.name, "dataset name")))
 
 
 @dataclass
@@ -345,7 +346,9 @@ def load_data_config(path: str | Path, overrides: list[str] | None = None) -> Da
     """Load a dataset config file (``configs/data/<name>.yaml``; its stem is the default name)."""
     raw = read_yaml(path)
     raw.setdefault("name", Path(path).stem)
-    return build(DataConfig, apply_overrides(raw, overrides or []), str(path))
+    config = build(DataConfig, apply_overrides(raw, overrides or []), str(path))
+    paths.check_name(config.name, f"{path}: name")
+    return config
 
 
 def load_dataset_config(spec: str | Path, overrides: list[str] | None = None,
@@ -411,6 +414,8 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     model_raw = dict(model_raw)
     kind = model_raw.pop("kind")
     config = build(ExperimentConfig, raw, str(path))
+    paths.check_name(config.name, f"{path}: name")  # names become runs/, folds/ and studies/ paths
+    paths.check_name(config.data.name, f"{path}: data.name")
     model_cls = model_config_class(kind, source=str(path))
     config.model = build(model_cls, model_raw, str(path), prefix="model.")
     return config

@@ -14,9 +14,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -89,6 +91,65 @@ def _changes_since_saved(out: Path, cfg: ExperimentConfig) -> list[str]:
     return changed_settings(training_settings(read_yaml(saved)), training_settings(cfg.to_dict()))
 
 
+#: first line of ``config.yaml``: the fingerprint the run folder was set up with
+CONFIG_HEADER = "# training fingerprint: "
+
+
+def _fold_complete(path: Path) -> bool:
+    """A fold counts as trained once both its ``.npz`` and its ``.json`` record exist
+    (a run killed between the two leaves only the ``.npz``: that fold is trained again)."""
+    return path.exists() and path.with_suffix(".json").exists()
+
+
+def _config_text(cfg: ExperimentConfig, fingerprint: str) -> str:
+    """``config.yaml``: the resolved config under a header naming its training fingerprint."""
+    return f"{CONFIG_HEADER}{fingerprint}\n{to_yaml(cfg)}"
+
+
+def _claimed_fingerprint(out: Path) -> str | None:
+    """The fingerprint ``out/config.yaml`` was written with (None: no file, or an older one)."""
+    path = out / "config.yaml"
+    if not path.exists():
+        return None
+    first = path.read_text(encoding="utf-8").partition("\n")[0]
+    return first.removeprefix(CONFIG_HEADER).strip() if first.startswith(CONFIG_HEADER) else None
+
+
+def _check_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, folds_sha: str,
+                      n_splits: int, changes: list[str]) -> None:
+    """Refuse a run folder that another config is training now, or whose finished folds
+    came from another config or other folds (without --force)."""
+    claimed = _claimed_fingerprint(out)
+    if claimed not in (None, fingerprint) and artifacts.is_busy(out):
+        raise FoldwiseError(f"{out} is being trained now by another `train` with another config; "
+                            "wait for it, or pass --set name=<new> to train this config beside it")
+    for k in range(n_splits):
+        _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha, changes)
+
+
+@contextlib.contextmanager
+def _claimed_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, folds_sha: str,
+                        n_splits: int, force: bool, changes: list[str]) -> Iterator[None]:
+    """Check the run folder, then write ``config.yaml``, both under the folder's lock, and
+    mark the folder busy while this process trains in it.
+
+    Several processes may train different folds of one config at once; a process with
+    another config is refused here and leaves ``config.yaml`` as it was.
+    """
+    if not is_main_process():  # rank 0 writes; the other ranks only check
+        if not force:
+            _check_run_folder(cfg, out, fingerprint, folds_sha, n_splits, changes)
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        with artifacts.locked(out):
+            if not force:
+                _check_run_folder(cfg, out, fingerprint, folds_sha, n_splits, changes)
+            artifacts.write_text(out / "config.yaml", _config_text(cfg, fingerprint))
+            stack.enter_context(artifacts.marked_busy(out))
+        yield
+
+
 def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
                test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
                workdir: Path | None = None) -> dict:
@@ -140,12 +201,18 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     chosen = parse_folds(folds, n_splits)
     fingerprint = cfg.training_fingerprint()
     out = paths.run_dir(cfg.name)
-    main = is_main_process()
     changes = _changes_since_saved(out, cfg)  # before config.yaml is rewritten
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        artifacts.write_text(out / "config.yaml", to_yaml(cfg))
+    with _claimed_run_folder(cfg, out, fingerprint, folds_sha, n_splits, force, changes):
+        return _train_chosen(cfg, data, fold, folds_sha, fingerprint, chosen, force, resume, changes)
 
+
+def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray, folds_sha: str,
+                  fingerprint: str, chosen: list[int], force: bool, resume: bool,
+                  changes: list[str]) -> CVResult:
+    """Train the chosen folds of a claimed run folder; write the results once all are done."""
+    n_splits = int(fold.max()) + 1
+    out = paths.run_dir(cfg.name)
+    main = is_main_process()
     train_texts = clean_texts(data.train_texts, cfg.text)
     test_texts = clean_texts(data.test_texts, cfg.text)
     trained, skipped = [], []
@@ -183,13 +250,15 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
 
     if not main:
         return CVResult(out, trained, skipped, None)
-    done = [k for k in range(n_splits) if paths.fold_file(cfg.name, k).exists()]
-    if len(done) < n_splits:
-        progress.write(f"{len(done)}/{n_splits} folds trained; OOF results are written when all are done")
-        return CVResult(out, trained, skipped, None)
-    for k in done:  # folds trained by other invocations must match this config too
-        _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha, changes)
-    evaluation = _finish(cfg, data, fold, folds_sha, fingerprint, out)
+    with artifacts.locked(out):  # one process at a time checks every fold and writes the results
+        done = [k for k in range(n_splits) if _fold_complete(paths.fold_file(cfg.name, k))]
+        if len(done) < n_splits:
+            progress.write(f"{len(done)}/{n_splits} folds trained; OOF results are written when all are done")
+            return CVResult(out, trained, skipped, None)
+        for k in done:  # folds trained by other invocations must match this config too
+            _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha, changes)
+        artifacts.write_text(out / "config.yaml", _config_text(cfg, fingerprint))  # what the results used
+        evaluation = _finish(cfg, data, fold, folds_sha, fingerprint, out)
     return CVResult(out, trained, skipped, evaluation)
 
 

@@ -15,7 +15,7 @@ from .ensemble import Blender, tuned_macro_f1
 from .evaluation import Evaluation, evaluate, make_decider
 from .folds import read_folds
 from .runs import check_compatible, load_run
-from .submission import build_submission, write_submission
+from .submission import build_submission, submission_record, write_submission
 
 
 @dataclass
@@ -39,6 +39,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     thresholds : how labels are decided; default per-class cuts.
     """
     thresholds = thresholds or ThresholdConfig()
+    csv_path = paths.submission_csv(name)  # a bad name fails here, before any work
+    record_path, plot_path = csv_path.with_suffix(".json"), csv_path.with_suffix(".per_class_f1.png")
     runs = [load_run(e) for e in experiments]
     check_compatible(runs)
     data_cfg = runs[0].data_config
@@ -58,11 +60,14 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
 
     frame = build_submission(data.sample_submission, data_cfg.id_column, data.test_ids,
                              decisions, data.label_names)
-    csv = write_submission(paths.submission_csv(name), frame, data.sample_submission,
+    for path in (csv_path, record_path, plot_path):  # left by an `ensemble` that was killed
+        artifacts.remove_stale_temps(path)
+    csv = write_submission(csv_path, frame, data.sample_submission,
                            data_cfg.id_column, allowed_labels=data.label_names)
     cuts = evaluation.decider.thresholds_
     record = {
         "name": name,
+        "csv_sha256": artifacts.file_sha256(csv),
         "dataset": data.name,
         "data_config": asdict(data_cfg),  # what `validate` and `submit` read without --data
         "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
@@ -82,18 +87,19 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
         "metrics": evaluation.summary,
         **artifacts.provenance(),
     }
-    artifacts.write_json(csv.with_suffix(".json"), record)
-    report.plot_per_class_f1(evaluation.summary, csv.with_suffix(".per_class_f1.png"), f"ensemble {name}")
+    report.plot_per_class_f1(evaluation.summary, plot_path, f"ensemble {name}")
+    # the record goes last and names the CSV's hash: a run killed before this point leaves
+    # a CSV that the old record does not match, which validate and submit refuse
+    artifacts.write_json(record_path, record)
     return SubmissionResult(csv=csv, record=record, evaluation=evaluation)
-
 
 
 def recorded_data_config(csv: Path) -> DataConfig | None:
     """The dataset a submission was made for, read from its ``.json`` record (None without one)."""
-    record_path = csv.with_suffix(".json")
-    if not record_path.exists():
+    record = submission_record(csv)  # refuses a record that does not describe this CSV
+    if record is None:
         return None
-    record = artifacts.read_json(record_path)
+    record_path = csv.with_suffix(".json")
     if isinstance(record.get("data_config"), dict):
         return build(DataConfig, record["data_config"], str(record_path), prefix="data_config.")
     if record.get("dataset"):  # records written before the data config was recorded

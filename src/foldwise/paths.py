@@ -1,17 +1,44 @@
-"""Every path the kit writes, in one place (all relative to the working directory)."""
+"""Every path the kit writes, in one place (all relative to the working directory).
+
+Experiment, submission, study and dataset names become file and folder names here, so
+each is checked to be a plain name first: a name such as ``../x`` or ``/abs/x`` would
+otherwise write outside the project (or over another run's files).
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+from .errors import FoldwiseError
 
 RUNS = Path("runs")
 SUBMISSIONS = Path("submissions")
 FOLDS = Path("folds")
+STUDIES = Path("studies")
+
+_NAME = re.compile(r"[A-Za-z0-9_.+-]+")
+
+
+def is_name(value: str) -> bool:
+    """True for a plain name: letters, digits and ``-_.+``, not ``.`` or ``..``."""
+    return bool(_NAME.fullmatch(value)) and value not in (".", "..")
+
+
+def check_name(value: str, what: str) -> str:
+    """Return ``value`` if it is a plain name (see :func:`is_name`); else a one-line error.
+
+    ``what`` says whose name it is, e.g. ``"experiment name"`` or ``"configs/x.yaml: name"``.
+    """
+    if not isinstance(value, str) or not is_name(value):
+        raise FoldwiseError(f"{what} {value!r} is not a valid name: use letters, digits and -_.+ "
+                            "(no path separators, not '.' or '..')")
+    return value
 
 
 def run_dir(experiment: str) -> Path:
     """``runs/<experiment>/``: config, per-fold files, OOF and test probabilities, metrics."""
-    return RUNS / experiment
+    return RUNS / check_name(experiment, "experiment name")
 
 
 def fold_file(experiment: str, fold: int) -> Path:
@@ -26,9 +53,19 @@ def fold_dir(experiment: str, fold: int) -> Path:
 
 def submission_csv(name: str) -> Path:
     """``submissions/<name>.csv``, the file to upload."""
-    return SUBMISSIONS / f"{name}.csv"
+    return SUBMISSIONS / f"{check_name(name, 'submission name')}.csv"
 
 
 def folds_csv(dataset: str) -> Path:
     """``folds/<dataset>.csv`` (``id,fold``), written once per dataset."""
-    return FOLDS / f"{dataset}.csv"
+    return FOLDS / f"{check_name(dataset, 'dataset name')}.csv"
+
+
+def study_dir(study: str) -> Path:
+    """``studies/<study>/``: a study's summary and plots."""
+    return STUDIES / check_name(study, "study name")
+
+
+def study_db(study: str) -> Path:
+    """``studies/<study>.db``, the default sqlite storage of a study."""
+    return STUDIES / f"{check_name(study, 'study name')}.db"

@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import artifacts, paths
 from .config import DataConfig, build, read_yaml
+from .data import read_csv
 from .errors import FoldwiseError
 
 
@@ -30,14 +31,24 @@ class Run:
 
 
 def _read_probabilities(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    frame = pd.read_csv(path, dtype={"id": str})
-    return frame["id"].to_numpy(dtype=str), frame.iloc[:, 1:].to_numpy(np.float64), list(frame.columns[1:])
+    """``id`` + probability columns; a missing, empty, non-numeric or NaN cell is refused
+    (it would otherwise flow silently into blending and thresholds)."""
+    frame = read_csv(path)
+    values = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        cell = frame.iloc[row, col + 1]
+        shown = "an empty cell" if pd.isna(cell) else repr(cell)
+        raise FoldwiseError(f"{path}: row {row + 2}: column '{frame.columns[col + 1]}' has {shown}, "
+                            "not a probability; retrain the run")
+    return frame.iloc[:, 0].to_numpy(dtype=str), values, list(frame.columns[1:])
 
 
 def load_run(name_or_dir: str | Path) -> Run:
     """Load ``runs/<name>/`` (or a run folder path); the run must have every fold done."""
     folder = Path(name_or_dir)
-    if not (folder / "run.json").exists():
+    if not (folder / "run.json").exists() and paths.is_name(str(name_or_dir)):
         folder = paths.run_dir(str(name_or_dir))
     info_path = folder / "run.json"
     if not info_path.exists():

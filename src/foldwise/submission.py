@@ -41,6 +41,29 @@ def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
     return frame
 
 
+def _check_columns(path: Path, columns: list[str], expected: list[str]) -> None:
+    """Refuse a header that is not the sample's, naming the missing, extra or misplaced
+    column (pandas renames a repeated column 'x' to 'x.1', so a repeat shows as extra)."""
+    if columns == expected:
+        return
+
+    def first(names: list[str], what: str) -> str:
+        more = f" (and {len(names) - 1} more)" if len(names) > 1 else ""
+        return f"{what} column '{names[0]}'{more}"
+
+    missing = [c for c in expected if c not in columns]
+    extra = [c for c in columns if c not in expected]
+    problems = []
+    if missing:
+        problems.append(first(missing, "missing"))
+    if extra:
+        problems.append(first(extra, "extra"))
+    if not problems:
+        at = next(i for i, (a, b) in enumerate(zip(columns, expected)) if a != b)
+        problems = [f"column {at + 1} is '{columns[at]}' where the sample has '{expected[at]}'"]
+    raise FoldwiseError(f"{path}: {', '.join(problems)}; the columns must be the sample submission's, in its order")
+
+
 def validate_submission(path: str | Path, sample: pd.DataFrame, id_column: str,
                         allowed_labels: list[str] | None = None) -> pd.DataFrame:
     """Check a submission file against the sample submission; return it if valid.
@@ -51,9 +74,7 @@ def validate_submission(path: str | Path, sample: pd.DataFrame, id_column: str,
     """
     path = Path(path)
     sub = read_csv(path)
-    if list(sub.columns) != list(sample.columns):
-        raise FoldwiseError(f"{path}: columns {list(sub.columns)[:4]}... differ from the sample's "
-                            f"{list(sample.columns)[:4]}... (same names in the same order are required)")
+    _check_columns(path, list(sub.columns), list(sample.columns))
     if len(sub) != len(sample):
         raise FoldwiseError(f"{path}: {len(sub)} rows, the sample submission has {len(sample)}")
     mismatch = np.flatnonzero(sub[id_column].to_numpy() != sample[id_column].to_numpy())
@@ -93,3 +114,25 @@ def write_submission(path: str | Path, frame: pd.DataFrame, sample: pd.DataFrame
 
     artifacts.write_with(path, write_and_check)
     return path
+
+
+def submission_record(csv: str | Path) -> dict | None:
+    """The JSON record beside a submission CSV, or None when there is none.
+
+    The record carries the sha256 of the CSV it describes (``ensemble`` writes it last);
+    a record that does not match (an interrupted ``ensemble`` paired a new CSV with the
+    old record, or the CSV was edited) is refused, so its score and members are never
+    reported for another file.
+    """
+    csv = Path(csv)
+    path = csv.with_suffix(".json")
+    if not (path.exists() and csv.exists()):
+        return None
+    try:
+        record = artifacts.read_json(path)
+    except ValueError as exc:
+        raise FoldwiseError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(record, dict) or record.get("csv_sha256") != artifacts.file_sha256(csv):
+        raise FoldwiseError(f"{path} does not describe {csv} (csv_sha256 differs: an interrupted "
+                            "`ensemble` or an edited CSV); run `foldwise ensemble` again or delete the .json")
+    return record

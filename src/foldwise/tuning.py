@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -21,16 +22,19 @@ from typing import Any
 import numpy as np
 import yaml
 
-from . import artifacts
+from . import artifacts, paths
 from .config import ExperimentConfig, apply_overrides, load_experiment, read_yaml
 from .data import load_competition
 from .errors import FoldwiseError
 from .evaluation import make_decider
 from .folds import read_folds
 from .metrics import macro_f1
+from .redact import mask_secrets
 from .text import clean_texts
 
-STUDIES = Path("studies")
+#: environment variable holding the storage URL when --storage is not given (keeps a
+#: database password off the command line, out of shell history and `make`'s echo)
+STORAGE_ENV = "FOLDWISE_STORAGE"
 
 
 @contextlib.contextmanager
@@ -255,8 +259,14 @@ def _free_cuda() -> None:
 
 def default_storage(cfg: ExperimentConfig) -> str:
     """``sqlite:///studies/<dataset>-<exp>.db``."""
-    STUDIES.mkdir(exist_ok=True)
-    return f"sqlite:///{STUDIES / f'{cfg.data.name}-{cfg.name}.db'}"
+    db = paths.study_db(study_name(cfg))
+    db.parent.mkdir(exist_ok=True)
+    return f"sqlite:///{db}"
+
+
+def storage_url(storage: str | None, cfg: ExperimentConfig) -> str:
+    """``--storage``, else ``$FOLDWISE_STORAGE``, else the study's sqlite file."""
+    return storage or os.environ.get(STORAGE_ENV) or default_storage(cfg)
 
 
 def is_journal(url: str) -> bool:
@@ -274,14 +284,30 @@ def open_storage(url: str, heartbeat: int, grace: int, max_retry: int) -> Any:
         path = url.removeprefix("journal:")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         return JournalStorage(JournalFileBackend(path))
+    _check_url(url)
     with _quiet_experimental():
         retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
         try:
             return RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
                               heartbeat_stale_trial_callback=retry)
         except ImportError:
-            raise FoldwiseError(f"storage {_shown(url)}: no database driver for this URL "
+            raise FoldwiseError(f"storage {mask_secrets(url)}: no database driver for this URL "
                                 "(PostgreSQL: pip install 'psycopg[binary]')") from None
+
+
+def _check_url(url: str) -> None:
+    """One line, before any connection, for a URL SQLAlchemy cannot parse (a non-numeric
+    port even raises a bare ValueError there)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except ArgumentError as exc:
+        raise FoldwiseError(f"storage {mask_secrets(url)}: {mask_secrets(str(exc))}") from None
+    except ValueError as exc:
+        raise FoldwiseError(f"storage {mask_secrets(url)}: invalid URL, e.g. a port that is not a number "
+                            f"({mask_secrets(str(exc))})") from None
 
 
 def make_pruner(name: str, startup_trials: int) -> Any:
@@ -315,7 +341,7 @@ def open_study(path: str | Path, storage: str | None = None, overrides: list[str
     tuning never ends worse than the starting point.
     """
     cfg = load_experiment(path, overrides or [])
-    return _open_study(Path(path), cfg, search_space(Path(path), cfg), storage or default_storage(cfg),
+    return _open_study(Path(path), cfg, search_space(Path(path), cfg), storage_url(storage, cfg),
                        heartbeat, grace, max_retry)
 
 
@@ -376,7 +402,7 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
     if cfg.tune.folds is not None and not 1 <= cfg.tune.folds <= n_splits:
         raise FoldwiseError(f"{path}: tune.folds is {cfg.tune.folds}, but {cfg.data.name} has {n_splits} folds")
     params = search_space(path, cfg)
-    url = storage or default_storage(cfg)
+    url = storage_url(storage, cfg)
     study = _open_study(path, cfg, params, url, heartbeat, grace, max_retry)
     if finished_count(study) >= trials:
         return study
@@ -401,20 +427,9 @@ def _retry_on_race(create: Any, url: str, attempts: int = 5) -> Any:
         except SQLAlchemyError as exc:
             if attempt == attempts - 1:
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                raise FoldwiseError(f"storage {_shown(url)}: {reason}") from None
+                raise FoldwiseError(f"storage {mask_secrets(url)}: {mask_secrets(reason)}") from None
             time.sleep(0.5 + random.random())
     raise AssertionError("unreachable")
-
-
-def _shown(url: str) -> str:
-    """The storage URL with its password hidden."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
 
 
 def load_study(path: str | Path, storage: str | None = None, overrides: list[str] | None = None) -> Any:
@@ -422,12 +437,13 @@ def load_study(path: str | Path, storage: str | None = None, overrides: list[str
     import optuna
 
     cfg = load_experiment(path, overrides or [])
-    url = storage or default_storage(cfg)
+    url = storage_url(storage, cfg)
     try:
         return _retry_on_race(
             lambda: optuna.load_study(study_name=study_name(cfg), storage=open_storage(url, 30, 90, 0)), url, 1)
     except KeyError:
-        raise FoldwiseError(f"no study '{study_name(cfg)}' in {url}; run `foldwise tune {path}` first") from None
+        raise FoldwiseError(
+            f"no study '{study_name(cfg)}' in {mask_secrets(url)}; run `foldwise tune {path}` first") from None
 
 
 def write_tuned_config(path: str | Path, study: Any) -> Path:

@@ -1,0 +1,109 @@
+"""Faults around the ensemble stage and artifacts: a killed `ensemble`, damaged run
+files, a submission with the wrong columns, and the modes artifacts are written with."""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from foldwise import artifacts, make_submission
+from foldwise.cli import main
+from foldwise.config import ThresholdConfig
+from foldwise.errors import FoldwiseError
+from foldwise.runs import load_run
+from foldwise.submission import submission_record, validate_submission
+from toy_project import make_toy_project
+
+CSV, RECORD = Path("submissions/blend.csv"), Path("submissions/blend.json")
+
+
+@pytest.fixture
+def trained(tmp_path, monkeypatch):
+    """A toy project with the run 't' trained."""
+    monkeypatch.chdir(make_toy_project(tmp_path))
+    assert main(["folds", "toy"]) == 0 and main(["train", "configs/t.yaml"]) == 0
+    return tmp_path
+
+
+def cut_at(value: float) -> ThresholdConfig:
+    return ThresholdConfig(mode="fixed", value=value)
+
+
+def test_killed_ensemble_never_pairs_a_new_csv_with_the_old_record(trained, monkeypatch, capsys):
+    make_submission.ensemble(["t"], "blend", thresholds=cut_at(0.99))
+    assert submission_record(CSV)["csv_sha256"] == artifacts.file_sha256(CSV)
+    old_csv = CSV.read_bytes()
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as mp, pytest.raises(KeyboardInterrupt):
+        mp.setattr(artifacts, "write_json", killed)  # dies after the CSV, before its record
+        make_submission.ensemble(["t"], "blend", thresholds=cut_at(0.01))
+    assert CSV.read_bytes() != old_csv  # the new CSV beside the old record
+    capsys.readouterr()
+    for argv in (["validate", str(CSV), "--data", "toy"], ["submit", "blend", "--data", "toy", "--dry-run"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "blend.json does not describe submissions/blend.csv" in err and err.count("\n") == 1, err
+
+    # a SIGKILL also leaves atomic_path's temporary files; the next ensemble removes them
+    stale = [tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix, dir=p.parent)[1]
+             for p in (CSV, RECORD, CSV.with_suffix(".per_class_f1.png"))]
+    assert main(["ensemble", "t", "--name", "blend"]) == 0
+    assert not any(Path(s).exists() for s in stale)
+    assert sorted(p.name for p in Path("submissions").iterdir()) == [
+        "blend.csv", "blend.json", "blend.per_class_f1.png"]
+    assert main(["validate", str(CSV), "--data", "toy"]) == 0
+    assert main(["submit", "blend", "--data", "toy", "--dry-run"]) == 0
+    assert "blend: CV macro-F1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("cell", ["nan", "", "high"])
+def test_run_with_a_bad_probability_is_refused_when_loaded(trained, cell, capsys):
+    oof = pd.read_csv("runs/t/oof.csv", dtype=str, keep_default_na=False)
+    oof.loc[4, "anger"] = cell
+    oof.to_csv("runs/t/oof.csv", index=False)
+    expected = r"runs/t/oof.csv: row 6: column 'anger' has ('\w+'|an empty cell), not a probability"
+    with pytest.raises(FoldwiseError, match=expected):
+        load_run("t")
+    capsys.readouterr()
+    assert main(["ensemble", "t"]) == 2 and capsys.readouterr().err.count("\n") == 1
+    assert not Path("submissions").exists()
+
+
+@pytest.mark.parametrize("columns, message", [
+    (["id", "joy", "anger"], "missing column 'fear'"),
+    (["id", "joy", "anger", "fear", "surprise"], "extra column 'surprise'"),
+    (["id", "joy", "rage", "fear"], "missing column 'anger', extra column 'rage'"),
+    (["id", "anger", "joy", "fear"], "column 2 is 'anger' where the sample has 'joy'"),
+    (["id", "joy", "anger", "fear", "fear"], "extra column 'fear.1'"),
+])
+def test_column_mismatch_names_the_column(tmp_path, columns, message):
+    sample = pd.DataFrame({"id": ["a", "b"], "joy": [0, 0], "anger": [0, 0], "fear": [0, 0]}).astype(str)
+    path = tmp_path / "sub.csv"
+    path.write_text(",".join(columns) + "\n" + "\n".join(",".join(["a"] + ["0"] * (len(columns) - 1))
+                                                        for _ in range(2)) + "\n")
+    with pytest.raises(FoldwiseError) as err:
+        validate_submission(path, sample, "id")
+    assert f"{path}: {message}" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("umask, file_mode, dir_mode", [(0o022, 0o644, 0o755), (0o002, 0o664, 0o775)])
+def test_artifacts_get_the_modes_of_ordinary_files(tmp_path, umask, file_mode, dir_mode):
+    old = os.umask(umask)
+    try:
+        artifacts.write_text(tmp_path / "a.txt", "x")
+        artifacts.write_json(tmp_path / "b.json", {})
+        with artifacts.atomic_dir(tmp_path / "model") as folder:
+            (folder / "weights").write_text("w")
+    finally:
+        os.umask(old)
+    for name in ("a.txt", "b.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == file_mode
+    assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == dir_mode
