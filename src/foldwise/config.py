@@ -334,7 +334,7 @@ def _names_dataset(parts: list[str], value: Any) -> bool:
 def resolve_data_section(data: Any, configs_dir: Path, source: str = "config") -> dict[str, Any]:
     """Turn ``data: <name>`` into the mapping from ``<configs_dir>/data/<name>.yaml``."""
     if isinstance(data, str):
-        section = read_yaml(configs_dir / "data" / f"{data}.yaml")
+        section = read_yaml(configs_dir / "data" / f"{paths.check_name(data, f'{source}: data')}.yaml")
         section.setdefault("name", data)
         return section
     if not isinstance(data, (dict, type(None))):
@@ -361,7 +361,7 @@ def load_dataset_config(spec: str | Path, overrides: list[str] | None = None,
     """
     path = Path(spec)
     if path.suffix not in (".yaml", ".yml"):
-        path = configs_dir / "data" / f"{spec}.yaml"
+        path = configs_dir / "data" / f"{paths.check_name(str(spec), 'dataset')}.yaml"
     raw = read_yaml(path)
     if "model" not in raw:
         return load_data_config(path, overrides)
