@@ -23,7 +23,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import artifacts, paths, report
-from .config import ExperimentConfig, to_yaml
+from .config import ExperimentConfig, fingerprint_change, to_yaml
 from .data import CompetitionData, load_competition
 from .distributed import is_main_process
 from .errors import FoldwiseError
@@ -71,8 +71,9 @@ def _fold_done(path: Path, fingerprint: str, folds_sha: str) -> bool:
     record = artifacts.read_json(record_path)
     if record.get("fingerprint") == fingerprint and record.get("folds_sha256") == folds_sha:
         return True
-    raise FoldwiseError(
-        f"{path} was trained with another config or other folds; pass --force to retrain it")
+    old = record.get("fingerprint")
+    changed = "other folds" if old == fingerprint else fingerprint_change(old, fingerprint)
+    raise FoldwiseError(f"{path} was trained with {changed}; pass --force to retrain it")
 
 
 def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
@@ -124,7 +125,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     folds_sha = artifacts.file_sha256(folds_path(cfg.data))
     n_splits = int(fold.max()) + 1
     chosen = parse_folds(folds, n_splits)
-    fingerprint = cfg.training_fingerprint()
+    fingerprint = cfg.training_fingerprint(data.content_sha256)
     out = paths.run_dir(cfg.name)
     main = is_main_process()
     if main:
