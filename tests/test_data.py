@@ -1,9 +1,13 @@
 """Each bad input gets a one-line error naming the file, row or column."""
 
+import os
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import toy_frames, write_competition
+from conftest import SHARED_GOEMOTIONS, toy_frames, write_competition
 from foldwise.config import DataConfig
 from foldwise.data import load_competition
 from foldwise.errors import FoldwiseError
@@ -100,7 +104,10 @@ def test_unknown_label_name(tmp_path):
     listed = train[["id", "text"]].assign(labels=["['joy']"] * 59 + ["['bliss']"])
     folder = write_competition(tmp_path / "l", listed, test,
                                pd.DataFrame({"id": test["id"], "joy": 0, "anger": 0, "fear": 0}))
-    assert "train.csv: row 61: unknown label 'bliss' in column 'labels'" in load_error(folder, label_column="labels")
+    message = load_error(folder, label_column="labels")
+    assert "train.csv: row 61: unknown label 'bliss' in column 'labels'" in message
+    assert "'joy', 'anger', 'fear'" in message  # the known names
+    assert "JSON/Python list" in message and "'|', ',', ';' or white space" in message  # the accepted formats
 
 
 def test_multiclass_single_target_column(tmp_path):
@@ -115,3 +122,78 @@ def test_multiclass_single_target_column(tmp_path):
 
 def test_max_train_rows_small_data_switch(toy_competition):
     assert len(load_competition(cfg_for(toy_competition, max_train_rows=25)).train_ids) == 25
+
+
+#: the TMDB/IMDb movie-genre files of the shared mirror ("Drama,\xa0Science Fiction" label lists)
+MOVIE_GENRES = Path(os.environ.get("FOLDWISE_MOVIE_GENRES_MIRROR") or SHARED_GOEMOTIONS.parent / "movie_genres")
+NBSP = "\u00a0"
+
+
+def genre_competition(folder, cells: list[str], names: list[str]):
+    """A competition whose ``genre`` column holds ``cells``; the sample's columns are ``names``."""
+    train = pd.DataFrame({"id": [f"m{i}" for i in range(len(cells))], "text": [f"movie {i}" for i in range(len(cells))],
+                          "genre": cells})
+    test = pd.DataFrame({"id": ["x0", "x1"], "text": ["a film", "another film"]})
+    sample = pd.DataFrame({"id": test["id"], **{name: 0 for name in names}})
+    return write_competition(folder, train, test, sample)
+
+
+def test_real_movie_genre_lists_with_multi_word_names(tmp_path):
+    if not (MOVIE_GENRES / "imdb_movies.csv").exists():
+        pytest.skip(f"movie-genre mirror not found at {MOVIE_GENRES} (set FOLDWISE_MOVIE_GENRES_MIRROR)")
+    movies = pd.read_csv(MOVIE_GENRES / "imdb_movies.csv", dtype=str, keep_default_na=False, nrows=400)
+    cells = movies["genre"].tolist()
+    # expected, read independently: names separated by "," and U+00A0 in this file
+    rows = [{name.strip() for name in cell.split(",") if name.strip()} for cell in cells]
+    names = sorted(set().union(*rows))
+    assert "Science Fiction" in names and any(NBSP in cell for cell in cells)  # the case this test is about
+    folder = genre_competition(tmp_path / "imdb", cells, names)
+    data = load_competition(cfg_for(folder, label_column="genre"))
+    expected = np.array([[name in row for name in names] for row in rows], dtype=np.uint8)
+    assert data.label_names == names and (data.labels == expected).all()
+
+
+@pytest.mark.parametrize("cells, setting", [
+    ([f"Drama,{NBSP}Science Fiction", "Science Fiction", "Action"], "auto"),  # one single name: same rule
+    (["Drama|Science Fiction", "Science Fiction", "Action"], "auto"),
+    (["Drama; Science Fiction", "Science Fiction", "Action"], "auto"),
+    (['["Drama", "Science Fiction"]', "['Science Fiction']", "['Action']"], "auto"),
+    (["Drama / Science Fiction", "Science Fiction", "Action"], "/"),
+    (["0 1", "1", "2"], "auto"),
+])
+def test_label_list_formats_with_multi_word_names(tmp_path, cells, setting):
+    names = ["Drama", "Science Fiction", "Action"]
+    folder = genre_competition(tmp_path / "g", cells * 4, names)
+    data = load_competition(cfg_for(folder, label_column="genre", label_separator=setting))
+    assert data.labels[:3].tolist() == [[1, 1, 0], [0, 1, 0], [0, 0, 1]]
+
+
+def test_label_names_are_stripped_like_cells(tmp_path):
+    folder = genre_competition(tmp_path / "g", ["Drama, Science Fiction", "Action"] * 3, ["a", "b", "c"])
+    names = [f"Drama{NBSP}", f" Science{NBSP}Fiction", "'Action'"]
+    data = load_competition(cfg_for(folder, label_column="genre", label_names=names))
+    assert data.labels[:2].tolist() == [[1, 1, 0], [0, 0, 1]]
+
+
+def test_multiclass_multi_word_class_names(tmp_path):
+    train, test = toy_frames()
+    single = train[["id", "text"]].assign(label=["Science Fiction" if i % 2 else "Drama" for i in range(len(train))])
+    folder = write_competition(tmp_path / "m", single, test, pd.DataFrame({"id": test["id"], "label": "Drama"}))
+    data = load_competition(cfg_for(folder, task="multiclass", label_column="label"))
+    assert data.label_names == ["Drama", "Science Fiction"] and data.labels[1].tolist() == [0, 1]
+
+
+def test_unknown_label_names_the_separator_used(tmp_path):
+    folder = genre_competition(tmp_path / "g", ["Drama, Action", "Drama"] * 3, ["Drama", "Action"])
+    message = load_error(folder, label_column="genre", label_names=["Drama", "Comedy"])
+    assert "unknown label 'Action'" in message and "split on ','" in message
+
+
+def test_constant_label_column_warns(tmp_path, capsys):
+    folder = make(tmp_path, mutate_train=lambda t: t.__setitem__("fear", 0))
+    load_competition(cfg_for(folder))
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("warning: ")
+    assert "'fear' (0 in every row)" in err and "'joy'" not in err
+    load_competition(cfg_for(make(tmp_path / "ok")))
+    assert capsys.readouterr().err == ""

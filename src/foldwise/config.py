@@ -77,6 +77,10 @@ class DataConfig:
         "\"['joy', 'love']\" or '3 17'); use instead of label_columns", None)
     label_names: list[str] | None = option(
         "label names in order, for label_column; default: the sample submission's columns", None)
+    label_separator: str = option(
+        "how label_column separates names: 'auto' (lists like \"['a', 'b']\" are read as lists; else the "
+        "first of '|', ',', ';' found in the column, else white space), 'whitespace', or the separator itself",
+        "auto")
     missing_text: Literal["error", "fill"] = option("empty or NaN text: refuse, or fill with fill_text", "error")
     fill_text: str = option("replacement for empty text when missing_text is 'fill'", "")
     max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None, ge=1)
@@ -141,14 +145,30 @@ class ExperimentConfig:
         """The resolved config as plain data (what is saved as config.yaml)."""
         return dataclasses.asdict(self)
 
-    def training_fingerprint(self) -> str:
+    def training_fingerprint(self, data_sha256: str | None = None) -> str:
         """Hash of everything that changes a fold's predictions.
 
         Thresholds and submission settings are post-processing and do not count, so
-        changing them reuses trained folds.
+        changing them reuses trained folds. ``data_sha256`` (``CompetitionData.content_sha256``)
+        is appended as ``<config hash>-<data hash>``, so :func:`fingerprint_change` can
+        tell a changed config from changed data.
         """
         payload = training_settings(self.to_dict())
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        config_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        return config_hash if data_sha256 is None else f"{config_hash}-{data_sha256}"
+
+
+def fingerprint_change(old: str | None, new: str) -> str:
+    """What differs between two training fingerprints, for messages: "another config", ..."""
+    old_config, _, old_data = (old or "").partition("-")
+    new_config, _, new_data = new.partition("-")
+    changed = []
+    if old_config != new_config:
+        changed.append("another config")
+    if old_data != new_data:
+        changed.append("other data (ids, texts or labels changed since)" if old_data
+                       else "data not recorded (trained by an older version)")
+    return " and ".join(changed) or "the same config and data"
 
 
 def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:

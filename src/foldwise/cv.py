@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, paths, progress, report
-from .config import ExperimentConfig, changed_settings, read_yaml, to_yaml, training_settings
+from .config import ExperimentConfig, changed_settings, fingerprint_change, read_yaml, to_yaml, training_settings
 from .data import CompetitionData, load_competition
 from .distributed import is_main_process
 from .errors import FoldwiseError
@@ -76,7 +76,10 @@ def _fold_done(path: Path, fingerprint: str, folds_sha: str, changes: list[str] 
     record = artifacts.read_json(record_path)
     if record.get("fingerprint") == fingerprint and record.get("folds_sha256") == folds_sha:
         return True
-    what = f"another config ({'; '.join(changes)})" if changes else "another config or other folds"
+    old = record.get("fingerprint")
+    what = "other folds" if old == fingerprint else fingerprint_change(old, fingerprint)
+    if changes:
+        what += f" ({'; '.join(changes)})"
     raise FoldwiseError(
         f"{path} was trained with {what}; to keep that run, train this config under a new name "
         f"(`foldwise train <config> --name <new>`, `--set name=<new>`, or `make train SET=\"... name=<new>\"`), "
@@ -199,7 +202,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     folds_sha = artifacts.file_sha256(folds_path(cfg.data))
     n_splits = int(fold.max()) + 1
     chosen = parse_folds(folds, n_splits)
-    fingerprint = cfg.training_fingerprint()
+    fingerprint = cfg.training_fingerprint(data.content_sha256)
     out = paths.run_dir(cfg.name)
     changes = _changes_since_saved(out, cfg)  # before config.yaml is rewritten
     with _claimed_run_folder(cfg, out, fingerprint, folds_sha, n_splits, force, changes):

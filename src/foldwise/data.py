@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import ast
-import re
+import hashlib
+import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 
 from .config import DataConfig
 from .errors import FoldwiseError
+from .labels import ACCEPTED_FORMATS, choose_separator, describe_separator, split_label_cell, strip_name
 
 
 @dataclass
@@ -21,7 +23,8 @@ class CompetitionData:
     Attributes
     ----------
     train_ids, test_ids : (n_train,), (n_test,) str arrays.
-    train_texts, test_texts : (n_train,), (n_test,) str arrays (text columns joined).
+    train_texts, test_texts : (n_train,), (n_test,) object arrays of str (text columns joined);
+        objects, because a fixed-width str array takes rows x longest text x 4 bytes.
     labels : (n_train, n_labels) uint8 0/1 matrix; for multiclass exactly one 1 per row.
     label_names : the n_labels names, in submission column order.
     sample_submission : the sample submission frame (ids and columns to reproduce).
@@ -42,6 +45,24 @@ class CompetitionData:
     def n_labels(self) -> int:
         """Number of labels (columns of ``labels``)."""
         return len(self.label_names)
+
+    @cached_property
+    def content_sha256(self) -> str:
+        """Hash of what training reads: ids, texts (train and test), label names and matrix.
+
+        Part of the training fingerprint, so folds trained before the data changed are
+        not reused (changed labels keep the ids, and so the folds, the same).
+        """
+        digest = hashlib.sha256()
+        for values in (self.train_ids, self.train_texts, self.test_ids, self.test_texts, self.label_names):
+            digest.update(f"{len(values)}\0".encode())
+            for value in values:  # length-prefixed, so no two layouts of the same characters collide
+                encoded = str(value).encode("utf-8", "surrogatepass")
+                digest.update(f"{len(encoded)}:".encode())
+                digest.update(encoded)
+        digest.update(str(self.labels.shape).encode())
+        digest.update(np.ascontiguousarray(self.labels, dtype=np.uint8).tobytes())
+        return digest.hexdigest()[:16]
 
 
 def read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
@@ -69,6 +90,7 @@ def _check_ids(ids: pd.Series, path: Path, column: str) -> np.ndarray:
     if dup.any():
         row = int(np.flatnonzero(dup.to_numpy())[0])
         raise FoldwiseError(f"{path}: row {row + 2}: duplicate id '{ids.iloc[row]}' in column '{column}'")
+    # ids stay fixed-width str: fold files store them in .npz, which refuses pickled objects
     return ids.to_numpy(dtype=object).astype(str)
 
 
@@ -82,7 +104,7 @@ def _texts(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
             "(set data.missing_text=fill to fill it)")
     parts = parts.where(~empty, cfg.fill_text).astype(str)
     joined = parts.iloc[:, 0] if len(cfg.text_columns) == 1 else parts.agg(cfg.text_joiner.join, axis=1)
-    return joined.to_numpy(dtype=object).astype(str)
+    return joined.to_numpy(dtype=object)
 
 
 def _binary_labels(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:
@@ -97,34 +119,18 @@ def _binary_labels(frame: pd.DataFrame, columns: list[str], path: Path) -> np.nd
     return (block.to_numpy() == "1").astype(np.uint8)
 
 
-_SPLIT = re.compile(r"[,;|\s]+")
-
-
-def _parse_label_cell(cell: str | float) -> list[str]:
-    """Tokens of a label cell: "['joy', 'love']", "3,17", "joy|love", "joy"."""
-    if not isinstance(cell, str) or not cell.strip():
-        return []
-    text = cell.strip()
-    if text.startswith("["):
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            value = None
-        if isinstance(value, (list, tuple)):
-            return [str(v).strip() for v in value]
-        text = text.strip("[]")
-    return [t.strip("'\"") for t in _SPLIT.split(text) if t.strip("'\"")]
-
-
 def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: Path) -> np.ndarray:
     _require_columns(frame, [cfg.label_column], path)
-    index = {name: i for i, name in enumerate(names)}
+    cells = frame[cfg.label_column].to_numpy()
+    separator = choose_separator(cells, cfg.label_separator)
+    index = {strip_name(name): i for i, name in enumerate(names)}
     labels = np.zeros((len(frame), len(names)), dtype=np.uint8)
-    for row, cell in enumerate(frame[cfg.label_column].to_numpy()):
-        tokens = _parse_label_cell(cell)
+    for row, cell in enumerate(cells):
+        tokens = split_label_cell(cell, separator, index)
         if cfg.task == "multiclass" and len(tokens) != 1:
             raise FoldwiseError(
-                f"{path}: row {row + 2}: column '{cfg.label_column}' must hold exactly one label, got {cell!r}")
+                f"{path}: row {row + 2}: column '{cfg.label_column}' must hold exactly one label, got {cell!r} "
+                f"(read as {describe_separator(separator)})")
         for token in tokens:
             if token in index:
                 labels[row, index[token]] = 1
@@ -132,8 +138,27 @@ def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: P
                 labels[row, int(token)] = 1
             else:
                 raise FoldwiseError(
-                    f"{path}: row {row + 2}: unknown label {token!r} in column '{cfg.label_column}'")
+                    f"{path}: row {row + 2}: unknown label {token!r} in column '{cfg.label_column}' "
+                    f"(read as {describe_separator(separator)}; known: {_first_names(names)}; {ACCEPTED_FORMATS})")
     return labels
+
+
+def _first_names(names: list[str], shown: int = 5) -> str:
+    """``'a', 'b', 'c', 'd', 'e', ... (28 in all)`` for messages."""
+    head = ", ".join(repr(n) for n in names[:shown])
+    return head if len(names) <= shown else f"{head}, ... ({len(names)} in all)"
+
+
+def _warn_constant_labels(labels: np.ndarray, names: list[str], path: Path) -> None:
+    """One line on stderr naming every label that is 0 (or 1) in every training row."""
+    if not len(labels):
+        return
+    counts = labels.sum(axis=0)
+    constant = [f"'{name}' ({'1' if count else '0'} in every row)"
+                for name, count in zip(names, counts) if count in (0, len(labels))]
+    if constant:
+        print(f"warning: {path}: constant label column(s), which no model can learn: {', '.join(constant)}",
+              file=sys.stderr)
 
 
 def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> list[str]:
@@ -196,12 +221,14 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
                   else f"sample id '{sorted(extra)[0]}' is not in the test file")
         raise FoldwiseError(f"{sample_path}: ids differ from {test_path} ({detail})")
 
+    train_texts, test_texts = _texts(train, cfg, train_path), _texts(test, cfg, test_path)
+    _warn_constant_labels(labels, names, train_path)
     return CompetitionData(
         train_ids=train_ids,
-        train_texts=_texts(train, cfg, train_path),
+        train_texts=train_texts,
         labels=labels,
         test_ids=test_ids,
-        test_texts=_texts(test, cfg, test_path),
+        test_texts=test_texts,
         label_names=names,
         sample_submission=sample,
         task=cfg.task,
