@@ -1,15 +1,36 @@
-"""Classification metrics in plain numpy (macro/micro F1, per-class F1, accuracy)."""
+"""Classification metrics in plain numpy, and the registry of competition metrics.
+
+``get_metric(name, task)`` returns a :class:`Metric`: the score function, its direction,
+whether it is scored on decisions or on probabilities, and (for metrics on decisions)
+its *count form*, which lets :mod:`foldwise.decisions` search cuts for it exactly.
+Adding a metric is one function plus one line in ``METRICS``.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Callable
+
 import numpy as np
+
+from .errors import FoldwiseError
+
+#: probabilities are clipped to [EPS, 1 - EPS] before a log (Kaggle's log-loss rule)
+EPS = 1e-15
+
+
+def _same_shape(y_true: np.ndarray, y_pred: np.ndarray, dtype=bool) -> tuple[np.ndarray, np.ndarray]:
+    """Both arrays as numpy arrays (truth as bool, predictions as ``dtype``), shapes checked."""
+    y_true = np.asarray(y_true, dtype=bool)
+    y_pred = np.asarray(y_pred, dtype=dtype)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"shape mismatch: y_true {y_true.shape} vs y_pred {y_pred.shape}")
+    return y_true, y_pred
 
 
 def _counts(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    y_true = np.asarray(y_true, dtype=bool)
-    y_pred = np.asarray(y_pred, dtype=bool)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"shape mismatch: y_true {y_true.shape} vs y_pred {y_pred.shape}")
+    y_true, y_pred = _same_shape(y_true, y_pred)
     tp = (y_true & y_pred).sum(axis=0)
     fp = (~y_true & y_pred).sum(axis=0)
     fn = (y_true & ~y_pred).sum(axis=0)
@@ -56,3 +77,267 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """Macro-F1, micro-F1 and exact-match accuracy of 0/1 predictions."""
     return {"macro_f1": macro_f1(y_true, y_pred), "micro_f1": micro_f1(y_true, y_pred),
             "accuracy": accuracy(y_true, y_pred)}
+
+
+# --- count forms: a metric as the mean over groups of cells of a score of their counts ---
+
+
+def f1_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
+                   empty: float = 0.0) -> np.ndarray:
+    """F1 = 2 tp / (predicted + positives) of each group of decisions.
+
+    Parameters
+    ----------
+    tp, predicted, positives : (g,) counts of true positives, predicted and true labels.
+    empty : the score of a group with no predicted and no true label.
+
+    Returns
+    -------
+    (g,) float array.
+    """
+    denom = predicted + positives
+    return np.where(denom > 0, 2.0 * tp / np.maximum(denom, 1), empty)
+
+
+def jaccard_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
+                        empty: float = 1.0) -> np.ndarray:
+    """Jaccard = tp / (size of predicted set union true set) of each group, (g,) floats.
+
+    ``empty`` is the score of a group with no predicted and no true label.
+    """
+    union = predicted + positives - tp
+    return np.where(union > 0, tp / np.maximum(union, 1), empty)
+
+
+def exact_match_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray) -> np.ndarray:
+    """1.0 where a group's predicted set equals its true set, else 0.0; (g,) floats."""
+    return ((tp == predicted) & (tp == positives)).astype(np.float64)
+
+
+def group_counts(y_true: np.ndarray, y_pred: np.ndarray, over: str) -> tuple[np.ndarray, ...]:
+    """True positives, predicted labels and true labels of each group of cells.
+
+    Parameters
+    ----------
+    y_true, y_pred : (n, L) 0/1 arrays.
+    over : "rows" (n groups), "labels" (L groups) or "all" (one group of every cell).
+
+    Returns
+    -------
+    tp, predicted, positives : (g,) int64 arrays.
+    """
+    y_true, y_pred = _same_shape(y_true, y_pred)
+    axis = {"rows": 1, "labels": 0, "all": None}[over]
+    return tuple(np.atleast_1d(cells.sum(axis=axis, dtype=np.int64))
+                 for cells in (y_true & y_pred, y_pred, y_true))
+
+
+@dataclass(frozen=True)
+class CountForm:
+    """A metric written as the mean, over groups of cells, of a score of each group's counts.
+
+    Every metric on decisions here is one: macro-F1 is the mean over label columns of
+    their F1, micro-F1 the F1 of one group holding every cell, samples-F1 and Jaccard
+    means over rows. This is what lets :mod:`foldwise.decisions` read the metric at
+    every cut from cumulative counts.
+
+    Attributes
+    ----------
+    over : the groups: "rows", "labels" or "all".
+    score : (tp, predicted, positives) -> (g,) scores, vectorised over groups.
+    """
+
+    over: str
+    score: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+    def value(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        """The metric of (n, L) 0/1 decisions: the mean group score."""
+        return float(self.score(*group_counts(y_true, y_pred, self.over)).mean())
+
+
+_ROW_F1 = CountForm("rows", partial(f1_from_counts, empty=1.0))
+_ROW_JACCARD = CountForm("rows", jaccard_from_counts)
+
+
+def samples_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Per-row F1 averaged over rows (Kaggle's "mean F1", scikit-learn's ``average="samples"``).
+
+    Parameters
+    ----------
+    y_true, y_pred : (n, L) 0/1 arrays.
+
+    A row with no true and no predicted label scores 1 (scikit-learn's
+    ``zero_division=1.0``, and Kaggle's mean-F1 convention).
+    """
+    return _ROW_F1.value(y_true, y_pred)
+
+
+def jaccard(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Per-row Jaccard index averaged over rows (SemEval-2018 Task 1 E-c's official score).
+
+    Parameters
+    ----------
+    y_true, y_pred : (n, L) 0/1 arrays.
+
+    A row with no true and no predicted label scores 1. The task's official scorer calls
+    scikit-learn's old ``jaccard_similarity_score``, which sets such rows to 1.0; the
+    same as today's ``jaccard_score(average="samples", zero_division=1.0)``.
+    """
+    return _ROW_JACCARD.value(y_true, y_pred)
+
+
+# --- metrics on probabilities ---
+
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..n down each column of (n, L) ``x``; tied values share their mean rank."""
+    n, n_cols = x.shape
+    order = np.argsort(x, axis=0, kind="stable")
+    ranked = np.take_along_axis(x, order, axis=0)
+    position = np.broadcast_to(np.arange(n)[:, None], x.shape)
+    differs = ranked[1:] != ranked[:-1]
+    edge = np.ones((1, n_cols), dtype=bool)
+    first = np.maximum.accumulate(np.where(np.vstack([edge, differs]), position, 0), axis=0)
+    last = np.minimum.accumulate(np.where(np.vstack([differs, edge]), position, n)[::-1], axis=0)[::-1]
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=0)
+    return ranks
+
+
+def roc_auc(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    """Mean column-wise ROC AUC of scores (each label's Mann-Whitney U; ties count half).
+
+    Parameters
+    ----------
+    y_true : (n, L) 0/1 truth.
+    y_score : (n, L) probabilities or any scores.
+
+    A label column whose truth holds one class only has no AUC and is left out of the
+    mean (scikit-learn's ``roc_auc_score`` raises instead). On single-label data this is
+    the one-vs-rest macro AUC.
+
+    Raises
+    ------
+    FoldwiseError
+        When no label column holds both classes.
+    """
+    y_true, y_score = _same_shape(y_true, y_score, dtype=np.float64)
+    positives = y_true.sum(axis=0)
+    negatives = len(y_true) - positives
+    scored = (positives > 0) & (negatives > 0)
+    if not scored.any():
+        raise FoldwiseError("roc_auc is undefined: no label column has both positive and negative rows")
+    rank_sum = np.where(y_true, _average_ranks(y_score), 0.0).sum(axis=0)
+    auc = (rank_sum - positives * (positives + 1) / 2.0) / np.maximum(positives * negatives, 1)
+    return float(auc[scored].mean())
+
+
+def binary_log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
+    """Multi-label log loss: the mean over label columns of each column's binary log loss.
+
+    Parameters
+    ----------
+    y_true : (n, L) 0/1 truth.
+    y_prob : (n, L) probabilities, clipped to [EPS, 1 - EPS].
+    """
+    y_true, y_prob = _same_shape(y_true, y_prob, dtype=np.float64)
+    p = np.clip(y_prob, EPS, 1 - EPS)
+    return float(-np.where(y_true, np.log(p), np.log1p(-p)).mean())
+
+
+def categorical_log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
+    """Single-label log loss: the mean over rows of -log p(true class).
+
+    Parameters
+    ----------
+    y_true : (n, L) one-hot truth.
+    y_prob : (n, L) probabilities; clipped to [EPS, 1 - EPS], then each row divided by
+        its sum (Kaggle's rule for multi-class log loss).
+    """
+    y_true, y_prob = _same_shape(y_true, y_prob, dtype=np.float64)
+    p = np.clip(y_prob, EPS, 1 - EPS)
+    p = p / p.sum(axis=1, keepdims=True)
+    return float(-np.where(y_true, np.log(p), 0.0).sum(axis=1).mean())
+
+
+# --- the registry ---
+
+Score = Callable[[np.ndarray, np.ndarray], float]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A competition metric and what the kit needs to know to optimise it.
+
+    Attributes
+    ----------
+    name : its name in ``data.metric``.
+    fn : (y_true (n, L) 0/1, y_pred (n, L)) -> float, where y_pred holds 0/1 decisions,
+        or probabilities when ``needs_decision`` is False.
+    greater_is_better : False for losses.
+    needs_decision : False: scored on probabilities, which are submitted as they are.
+    per_label : the mean over labels of each label's F1 (or of a rising function of
+        it), so each label's F1-optimal cut optimises it exactly (macro-F1).
+    tasks : the tasks it fits ("multilabel", "multiclass").
+    counts : the metric as a :class:`CountForm`; None for metrics on probabilities.
+    task_fns : (task, fn) pairs for tasks on which it is computed differently (log loss
+        is categorical on single-label data); :meth:`for_task` picks the one to use.
+    """
+
+    name: str
+    fn: Score
+    greater_is_better: bool = True
+    needs_decision: bool = True
+    per_label: bool = False
+    tasks: tuple[str, ...] = ("multilabel", "multiclass")
+    counts: CountForm | None = None
+    task_fns: tuple[tuple[str, Score], ...] = ()
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        """The metric's value (raw: a loss stays a loss)."""
+        return float(self.fn(y_true, y_pred))
+
+    def objective(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        """The value to maximise: the score, negated when lower is better."""
+        value = self.score(y_true, y_pred)
+        return value if self.greater_is_better else -value
+
+    def for_task(self, task: str) -> "Metric":
+        """This metric as computed on ``task`` data; FoldwiseError if it does not fit."""
+        if task not in self.tasks:
+            raise FoldwiseError(f"metric {self.name!r} does not fit {task} data "
+                                f"(it fits: {', '.join(self.tasks)})")
+        return replace(self, fn=dict(self.task_fns).get(task, self.fn), task_fns=())
+
+
+DEFAULT_METRIC = "macro_f1"
+
+METRICS: dict[str, Metric] = {metric.name: metric for metric in (
+    Metric("macro_f1", macro_f1, per_label=True, counts=CountForm("labels", f1_from_counts)),
+    Metric("micro_f1", micro_f1, counts=CountForm("all", f1_from_counts)),
+    Metric("samples_f1", samples_f1, tasks=("multilabel",), counts=_ROW_F1),
+    Metric("jaccard", jaccard, tasks=("multilabel",), counts=_ROW_JACCARD),
+    Metric("accuracy", accuracy, tasks=("multiclass",), counts=CountForm("rows", exact_match_from_counts)),
+    Metric("roc_auc", roc_auc, needs_decision=False),
+    Metric("log_loss", binary_log_loss, greater_is_better=False, needs_decision=False,
+           task_fns=(("multiclass", categorical_log_loss),)),
+)}
+
+
+def get_metric(name: str, task: str) -> Metric:
+    """The registered metric ``name``, as computed on ``task`` data.
+
+    Parameters
+    ----------
+    name : a key of ``METRICS`` (``data.metric``).
+    task : "multilabel" or "multiclass".
+
+    Raises
+    ------
+    FoldwiseError
+        One line: an unknown name (the known ones listed), or a metric that does not
+        fit the task (accuracy on multi-label data, samples_f1/jaccard on single-label).
+    """
+    if name not in METRICS:
+        raise FoldwiseError(f"unknown metric {name!r} (known: {', '.join(sorted(METRICS))})")
+    return METRICS[name].for_task(task)
