@@ -67,7 +67,7 @@ def test_data_network_failure_is_one_line(project, capsys, monkeypatch):
     def offline():
         raise ConnectionError("Couldn't reach 'org/set' on the Hub (LocalEntryNotFoundError)\nmore detail")
 
-    monkeypatch.setitem(fetch_module.HUB_CONVERTERS, "offline", offline)
+    monkeypatch.setitem(fetch_module.CONVERTERS, "offline", fetch_module.Converter(from_hub=offline))
     (project / "configs" / "data" / "hubbed.yaml").write_text("name: hubbed\nhub_dataset: offline\n")
     status, _, err = cli(capsys, "data", "hubbed")
     assert_one_line_error(status, err, "dataset 'hubbed'", "ConnectionError: Couldn't reach", "mirror_dir",

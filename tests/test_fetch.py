@@ -35,9 +35,9 @@ def test_converter_builds_kaggle_layout():
 
 
 def test_fetch_uses_hub_converter_without_mirror(in_tmp, monkeypatch):
-    from foldwise import fetch as fetch_module
+    from foldwise.converters import CONVERTERS, Converter
 
-    monkeypatch.setitem(fetch_module.HUB_CONVERTERS, "fake", lambda: go_emotions_to_kaggle(hub_like()))
+    monkeypatch.setitem(CONVERTERS, "fake", Converter(from_hub=lambda: go_emotions_to_kaggle(hub_like())))
     cfg = DataConfig(name="ge", mirror_dir=str(in_tmp / "absent"), hub_dataset="fake")
     folder, how = fetch(cfg)
     assert how.startswith("built from the hub")
@@ -65,7 +65,7 @@ def test_fetch_without_network_is_one_line_naming_the_dataset(in_tmp, monkeypatc
     def offline():
         raise error
 
-    monkeypatch.setitem(fetch_module.HUB_CONVERTERS, "offline", offline)
+    monkeypatch.setitem(fetch_module.CONVERTERS, "offline", fetch_module.Converter(from_hub=offline))
     with pytest.raises(FoldwiseError) as caught:
         fetch(DataConfig(name="ge", hub_dataset="offline"))
     message = str(caught.value)

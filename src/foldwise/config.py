@@ -86,7 +86,8 @@ class DataConfig:
     max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None, ge=1)
     folds: FoldsConfig = field(default_factory=FoldsConfig)
     mirror_dir: str | None = option("offline copy of the files that `foldwise data` copies from", None)
-    hub_dataset: str | None = option("built-in hub converter used by `foldwise data` without a mirror", None)
+    hub_dataset: str | None = option("built-in converter (foldwise.converters) that `foldwise data` runs on "
+                                     "mirror_dir's raw files, or on the hub copy without them", None)
     kaggle_competition: str | None = option("competition slug for `foldwise submit`", None)
 
     @property

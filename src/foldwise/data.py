@@ -7,6 +7,7 @@ import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,12 +66,15 @@ class CompetitionData:
         return digest.hexdigest()[:16]
 
 
-def read_csv(path: Path, sep: str = ",") -> pd.DataFrame:
-    """Read a competition CSV with every column as text (ids keep leading zeros)."""
+def read_csv(path: Path, sep: str = ",", **options: Any) -> pd.DataFrame:
+    """Read a competition CSV with every column as text (ids keep leading zeros).
+
+    ``options`` go to :func:`pandas.read_csv` (e.g. ``header=None, names=[...]``).
+    """
     if not path.is_file():
         raise FoldwiseError(f"{path}: file not found")
     try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], **options)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise FoldwiseError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
 
@@ -96,7 +100,7 @@ def _check_ids(ids: pd.Series, path: Path, column: str) -> np.ndarray:
 
 def _texts(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
     parts = frame[cfg.text_columns]
-    empty = parts.isna() | parts.apply(lambda col: col.str.strip() == "")
+    empty = parts.isna() | parts.apply(lambda col: col.str.strip() == "").astype(bool)  # bool also with 0 rows
     if cfg.missing_text == "error" and empty.to_numpy().any():
         row, col = (int(v[0]) for v in np.nonzero(empty.to_numpy()))
         raise FoldwiseError(

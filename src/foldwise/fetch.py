@@ -1,7 +1,10 @@
 """The data stage: put a competition's CSVs under ``data/<name>/`` in Kaggle layout.
 
-Copied from an offline mirror when the data config names one that exists; otherwise
-built from the Hugging Face hub by a converter registered in :data:`HUB_CONVERTERS`.
+Copied from an offline mirror when the data config names one already in Kaggle layout;
+otherwise built by the converter that ``hub_dataset`` names in
+:data:`foldwise.converters.CONVERTERS`: from the mirror's raw files when they are there,
+else from the Hugging Face hub. Where a converter holds the test labels out, they are
+written to ``solution.csv`` beside the competition files (never read by training).
 """
 
 from __future__ import annotations
@@ -9,48 +12,27 @@ from __future__ import annotations
 import importlib
 import shutil
 from pathlib import Path
-from typing import Any, Callable
 
 import pandas as pd
 
 from . import artifacts
 from .config import DataConfig
+from .converters import CONVERTERS, Converter, go_emotions_to_kaggle  # noqa: F401 (re-exported)
 from .errors import FoldwiseError
 
-
-def go_emotions_to_kaggle(splits: Any) -> dict[str, pd.DataFrame]:
-    """Convert the hub's ``go_emotions/simplified`` DatasetDict to Kaggle CSV frames.
-
-    ``train`` + ``validation`` become train.csv (``id,text`` + 28 0/1 label columns),
-    ``test`` texts become test.csv (``id,text``), and sample_submission.csv holds the
-    test ids with every label 0.
-
-    Parameters
-    ----------
-    splits : mapping with "train", "validation", "test" datasets having ``id``, ``text``
-        and ``labels`` (a list of class indices whose feature carries the label names).
-    """
-    names = list(splits["train"].features["labels"].feature.names)
-
-    def labelled(split) -> pd.DataFrame:
-        rows = split.to_dict()
-        frame = pd.DataFrame({"id": rows["id"], "text": rows["text"]})
-        for j, name in enumerate(names):
-            frame[name] = [int(j in labels) for labels in rows["labels"]]
-        return frame
-
-    train = pd.concat([labelled(splits["train"]), labelled(splits["validation"])], ignore_index=True)
-    test_rows = splits["test"].to_dict()
-    test = pd.DataFrame({"id": test_rows["id"], "text": test_rows["text"]})
-    sample = pd.DataFrame(0, index=range(len(test)), columns=names)
-    sample.insert(0, "id", test["id"])
-    return {"train": train, "test": test, "sample_submission": sample}
+#: held-out test labels, in the sample submission's format, beside the competition files
+SOLUTION_FILE = "solution.csv"
 
 
-def _load_go_emotions() -> dict[str, pd.DataFrame]:
-    from datasets import load_dataset
-
-    return go_emotions_to_kaggle(load_dataset("google-research-datasets/go_emotions", "simplified"))
+def _converter(cfg: DataConfig, folder: Path, files: list[str]) -> Converter:
+    """The converter the data config names, or a one-line error saying what to do."""
+    if cfg.hub_dataset is None:
+        raise FoldwiseError(f"{folder}: put {', '.join(files)} here (no mirror_dir or hub_dataset "
+                            f"configured for dataset '{cfg.name}')")
+    if cfg.hub_dataset not in CONVERTERS:
+        raise FoldwiseError(f"data config: unknown hub_dataset '{cfg.hub_dataset}' "
+                            f"(known: {', '.join(CONVERTERS)})")
+    return CONVERTERS[cfg.hub_dataset]
 
 
 def _hub_errors() -> tuple[type[BaseException], ...]:
@@ -68,10 +50,13 @@ def _hub_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-#: hub_dataset value -> function returning {"train", "test", "sample_submission"} frames
-HUB_CONVERTERS: dict[str, Callable[[], dict[str, pd.DataFrame]]] = {
-    "go_emotions": _load_go_emotions,
-}
+
+def write_frames(folder: Path, frames: dict[str, pd.DataFrame], files: dict[str, str], sep: str) -> None:
+    """Write each frame atomically; ``solution`` first, so the competition files being
+    all there means the whole set was written."""
+    targets = {"solution": SOLUTION_FILE, **files} if "solution" in frames else files
+    for key, name in targets.items():
+        artifacts.write_with(folder / name, lambda tmp, frame=frames[key]: frame.to_csv(tmp, index=False, sep=sep))
 
 
 def fetch(cfg: DataConfig, force: bool = False) -> tuple[Path, str]:
@@ -79,7 +64,8 @@ def fetch(cfg: DataConfig, force: bool = False) -> tuple[Path, str]:
 
     Returns
     -------
-    (folder, what happened: "present", "copied from <mirror>" or "built from the hub")
+    (folder, what happened: "present", "copied from <mirror>", "built from <mirror>"
+    or "built from the hub (<hub_dataset>)")
     """
     folder = cfg.path
     files = {"train": cfg.train_file, "test": cfg.test_file, "sample_submission": cfg.sample_submission_file}
@@ -90,20 +76,17 @@ def fetch(cfg: DataConfig, force: bool = False) -> tuple[Path, str]:
         for f in files.values():
             artifacts.write_with(folder / f, lambda tmp, src=mirror / f: shutil.copyfile(src, tmp))
         return folder, f"copied from {mirror}"
-    if cfg.hub_dataset is None:
-        raise FoldwiseError(f"{folder}: put {', '.join(files.values())} here (no mirror_dir or hub_dataset "
-                            f"configured for dataset '{cfg.name}')")
-    if cfg.hub_dataset not in HUB_CONVERTERS:
-        raise FoldwiseError(f"data config: unknown hub_dataset '{cfg.hub_dataset}' "
-                            f"(known: {', '.join(HUB_CONVERTERS)})")
-    try:
-        frames = HUB_CONVERTERS[cfg.hub_dataset]()
-    except _hub_errors() as exc:
-        reason = (str(exc).strip().splitlines() or [""])[0]
-        raise FoldwiseError(
-            f"dataset '{cfg.name}': cannot build it from the hub ({cfg.hub_dataset}): {type(exc).__name__}: "
-            f"{reason} -- without network, set mirror_dir in its data config to an offline copy, or put "
-            f"{', '.join(files.values())} in {folder}/") from None
-    for key, f in files.items():
-        artifacts.write_with(folder / f, lambda tmp, frame=frames[key]: frame.to_csv(tmp, index=False, sep=cfg.sep))
-    return folder, f"built from the hub ({cfg.hub_dataset})"
+    converter = _converter(cfg, folder, list(files.values()))
+    if converter.reads(mirror):
+        frames, how = converter.from_mirror(mirror), f"built from {mirror}"
+    else:
+        try:
+            frames, how = converter.from_hub(), f"built from the hub ({cfg.hub_dataset})"
+        except _hub_errors() as exc:
+            reason = (str(exc).strip().splitlines() or [""])[0]
+            raise FoldwiseError(
+                f"dataset '{cfg.name}': cannot build it from the hub ({cfg.hub_dataset}): {type(exc).__name__}: "
+                f"{reason} -- without network, set mirror_dir in its data config to an offline copy, or put "
+                f"{', '.join(files.values())} in {folder}/") from None
+    write_frames(folder, frames, files, cfg.sep)
+    return folder, how

@@ -1,0 +1,340 @@
+"""Dataset converters: a public dataset's raw files -> a competition in Kaggle layout.
+
+Each dataset has one :class:`Converter` in :data:`CONVERTERS` with two sources that
+return the same frames: its raw files in the offline mirror (``from_mirror(folder)``)
+and its public copy on the Hugging Face hub (``from_hub()``, via ``datasets.load_dataset``).
+The frames are ``train``, ``test`` and ``sample_submission`` and, where the test labels
+are held out, ``solution`` (ids and labels in the sample submission's format; written
+beside the competition files and never read by training). Adding a dataset is one
+function per source plus one registry line; :mod:`foldwise.fetch` writes the frames.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .data import _require_columns, read_csv
+from .errors import FoldwiseError
+
+Frames = dict[str, pd.DataFrame]
+
+#: seed and share of the fixed held-out test split of movie_genres
+MOVIE_GENRES_SEED = 42
+MOVIE_GENRES_TEST_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class Converter:
+    """How one dataset becomes competition frames, from the mirror or from the hub.
+
+    Attributes
+    ----------
+    from_hub : builds the frames from the public hub copy.
+    from_mirror : builds the frames from a mirror folder holding ``mirror_files``
+        (None: the dataset has no raw-mirror layout).
+    mirror_files : the raw files ``from_mirror`` reads inside the mirror folder.
+    """
+
+    from_hub: Callable[[], Frames]
+    from_mirror: Callable[[Path], Frames] | None = None
+    mirror_files: tuple[str, ...] = ()
+
+    def reads(self, mirror: Path | None) -> bool:
+        """Whether ``mirror`` holds every raw file this converter's mirror source needs."""
+        return (self.from_mirror is not None and mirror is not None
+                and all((mirror / name).is_file() for name in self.mirror_files))
+
+
+def load_hub(path: str, name: str | None = None, **options: Any) -> Any:
+    """``datasets.load_dataset(path, name, **options)``: the one place that reaches the hub."""
+    from datasets import load_dataset
+
+    return load_dataset(path, name, **options)
+
+
+# ---------------------------------------------------------------------------
+# shared pieces
+
+def _check_values(frame: pd.DataFrame, column: str, allowed: list[str], path: Path, header: bool = True) -> None:
+    """Refuse a value of ``column`` outside ``allowed``, naming the file row."""
+    bad = ~frame[column].isin(allowed).to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise FoldwiseError(f"{path}: row {row + 1 + header}: column '{column}' has "
+                            f"{frame[column].iloc[row]!r}, expected one of {allowed}")
+
+
+def _class_names(split: Any, column: str = "label") -> list[str]:
+    """A hub split's ``ClassLabel`` column as class names (-1, "no label", becomes None)."""
+    feature = split.features[column]
+    return [feature.int2str(v) if v >= 0 else None for v in split[column]]
+
+
+def _sample_submission(ids: pd.Series, targets: dict[str, Any]) -> pd.DataFrame:
+    """``id`` plus one column per target, each filled with its placeholder value."""
+    frame = pd.DataFrame({"id": ids.to_numpy()})
+    for column, value in targets.items():
+        frame[column] = value
+    return frame
+
+
+def _single_label_competition(train: pd.DataFrame, test: pd.DataFrame) -> Frames:
+    """Frames of a single-label competition (``id``, text columns, ``label``).
+
+    A labelled ``test`` has its labels held out in ``solution``; the sample submission
+    is ``id,label`` holding the most common training class (ties: first by name).
+    """
+    texts = [c for c in train.columns if c not in ("id", "label")]
+    counts = train["label"].value_counts()
+    majority = sorted(counts.index[counts == counts.max()])[0]
+    frames = {"train": train.reset_index(drop=True),
+              "test": test[["id", *texts]].reset_index(drop=True),
+              "sample_submission": _sample_submission(test["id"], {"label": majority})}
+    if "label" in test.columns:
+        frames["solution"] = test[["id", "label"]].reset_index(drop=True)
+    return frames
+
+
+def _binary_competition(train: pd.DataFrame, test: pd.DataFrame, labels: list[str]) -> Frames:
+    """Frames of a multi-label competition with one 0/1 column per label.
+
+    A test frame that holds the label columns has them held out in ``solution``; the
+    sample submission holds every label 0.
+    """
+    texts = [c for c in test.columns if c not in ("id", *labels)]
+    frames = {"train": train.reset_index(drop=True),
+              "test": test[["id", *texts]].reset_index(drop=True),
+              "sample_submission": _sample_submission(test["id"], dict.fromkeys(labels, 0))}
+    if set(labels) <= set(test.columns):
+        frames["solution"] = test[["id", *labels]].reset_index(drop=True)
+    return frames
+
+
+# ---------------------------------------------------------------------------
+# GoEmotions: the mirror is already in Kaggle layout (fetch copies it)
+
+def go_emotions_to_kaggle(splits: Any) -> Frames:
+    """Convert the hub's ``go_emotions/simplified`` DatasetDict to Kaggle CSV frames.
+
+    ``train`` + ``validation`` become train.csv (``id,text`` + 28 0/1 label columns),
+    ``test`` texts become test.csv (``id,text``), and sample_submission.csv holds the
+    test ids with every label 0.
+
+    Parameters
+    ----------
+    splits : mapping with "train", "validation", "test" datasets having ``id``, ``text``
+        and ``labels`` (a list of class indices whose feature carries the label names).
+    """
+    names = list(splits["train"].features["labels"].feature.names)
+
+    def labelled(split) -> pd.DataFrame:
+        rows = split.to_dict()
+        frame = pd.DataFrame({"id": rows["id"], "text": rows["text"]})
+        for j, name in enumerate(names):
+            frame[name] = [int(j in labels) for labels in rows["labels"]]
+        return frame
+
+    train = pd.concat([labelled(splits["train"]), labelled(splits["validation"])], ignore_index=True)
+    test_rows = splits["test"].to_dict()
+    test = pd.DataFrame({"id": test_rows["id"], "text": test_rows["text"]})
+    sample = pd.DataFrame(0, index=range(len(test)), columns=names)
+    sample.insert(0, "id", test["id"])
+    return {"train": train, "test": test, "sample_submission": sample}
+
+
+def go_emotions_from_hub() -> Frames:
+    """GoEmotions (simplified: 27 emotions + neutral) from the hub."""
+    return go_emotions_to_kaggle(load_hub("google-research-datasets/go_emotions", "simplified"))
+
+
+# ---------------------------------------------------------------------------
+# AG News: 5-fold CV on the 7,600 rows of the official test split (the mirror has no
+# train split); test.csv and the sample submission are empty.
+
+def ag_news_competition(texts: list[str], classes: list[str]) -> Frames:
+    """Frames from the test split's texts ("title description") and class names in file order.
+
+    Ids are the row numbers of the split; train.csv is ``id,text,label``, test.csv
+    (``id,text``) and sample_submission.csv (``id,label``) have no rows.
+    """
+    train = pd.DataFrame({"id": [str(i) for i in range(len(texts))], "text": texts, "label": classes})
+    return _single_label_competition(train, pd.DataFrame(columns=["id", "text"]))
+
+
+def ag_news_from_mirror(mirror: Path) -> Frames:
+    """``test.csv`` (no header: class 1-4, title, description) and ``classes.txt``."""
+    names = [line.strip() for line in (mirror / "classes.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    path = mirror / "test.csv"
+    raw = read_csv(path, header=None, names=["class", "title", "description"])
+    _check_values(raw, "class", [str(i + 1) for i in range(len(names))], path, header=False)
+    texts = raw["title"].fillna("") + " " + raw["description"].fillna("")  # as the hub joins them
+    return ag_news_competition(texts.tolist(), [names[int(c) - 1] for c in raw["class"]])
+
+
+def ag_news_from_hub() -> Frames:
+    """The hub's ``fancyzhx/ag_news`` test split (its ``text`` is "title description")."""
+    test = load_hub("fancyzhx/ag_news")["test"]
+    return ag_news_competition(list(test["text"]), _class_names(test))
+
+
+# ---------------------------------------------------------------------------
+# MNLI: train = dev-matched, test = dev-mismatched (labels held out in solution.csv)
+
+MNLI_LABELS = ["entailment", "neutral", "contradiction"]
+
+
+def mnli_competition(matched: pd.DataFrame, mismatched: pd.DataFrame) -> Frames:
+    """Frames from the two dev splits (``premise``, ``hypothesis``, ``label``; None: no gold label).
+
+    Rows without a gold label are dropped. pairID repeats within dev-mismatched, so the
+    ids are ``matched-<n>`` / ``mismatched-<n>``, n counting the labelled rows of the split
+    in file order (the same n as GLUE's ``idx``).
+    """
+    def labelled(frame: pd.DataFrame, split: str) -> pd.DataFrame:
+        kept = frame[frame["label"].notna()].reset_index(drop=True)
+        kept.insert(0, "id", [f"{split}-{i}" for i in range(len(kept))])
+        return kept[["id", "premise", "hypothesis", "label"]]
+
+    return _single_label_competition(labelled(matched, "matched"), labelled(mismatched, "mismatched"))
+
+
+def mnli_from_mirror(mirror: Path) -> Frames:
+    """``multinli_1.0_dev_{matched,mismatched}.csv`` (pairID,sentence1,sentence2,label; '-' dropped)."""
+    def split(name: str) -> pd.DataFrame:
+        path = mirror / f"multinli_1.0_dev_{name}.csv"
+        raw = read_csv(path)
+        _require_columns(raw, ["sentence1", "sentence2", "label"], path)
+        _check_values(raw, "label", [*MNLI_LABELS, "-"], path)
+        return pd.DataFrame({"premise": raw["sentence1"], "hypothesis": raw["sentence2"],
+                             "label": raw["label"].where(raw["label"] != "-")})
+
+    return mnli_competition(split("matched"), split("mismatched"))
+
+
+def mnli_from_hub() -> Frames:
+    """The hub's GLUE ``mnli`` validation_matched / validation_mismatched splits."""
+    splits = load_hub("nyu-mll/glue", "mnli")
+
+    def split(name: str) -> pd.DataFrame:
+        data = splits[name]
+        return pd.DataFrame({"premise": data["premise"], "hypothesis": data["hypothesis"],
+                             "label": _class_names(data)})
+
+    return mnli_competition(split("validation_matched"), split("validation_mismatched"))
+
+
+# ---------------------------------------------------------------------------
+# Movie genres (IMDb-style file): a fixed, seeded 15 % held out, multilabel-stratified
+
+def split_genres(cell: str) -> list[str]:
+    """The genres of a cell such as "Drama,\\xa0Action" (a comma, then a non-breaking space)."""
+    return [g.strip() for g in cell.split(",") if g.strip()]
+
+
+def held_out_rows(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """Boolean mask of the rows held out as test, stratified on a 0/1 label matrix.
+
+    Uses iterative stratification (iterstrat's MultilabelStratifiedShuffleSplit), as
+    :mod:`foldwise.folds` does for its K folds; deterministic for a given seed.
+    """
+    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+    splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=share, random_state=seed)
+    _, test = next(splitter.split(np.zeros(len(labels)), labels))
+    mask = np.zeros(len(labels), dtype=bool)
+    mask[test] = True
+    return mask
+
+
+def movie_genres_competition(movies: pd.DataFrame) -> Frames:
+    """Frames from ``id,title,genre,overview`` rows (genre a comma-separated list).
+
+    train.csv keeps the genre list column as in the source; the held-out test rows'
+    genres go to solution.csv as one 0/1 column per genre (sorted by name), the format
+    of the sample submission.
+    """
+    genres = movies["genre"].map(split_genres)
+    names = sorted({g for row in genres for g in row})
+    onehot = pd.DataFrame([[int(n in row) for n in names] for row in genres], columns=names,
+                          index=movies.index)
+    test = held_out_rows(onehot.to_numpy(), MOVIE_GENRES_TEST_SHARE, MOVIE_GENRES_SEED)
+    held_out = pd.concat([movies.loc[test, ["id", "title", "overview"]], onehot[test]], axis=1)
+    return _binary_competition(movies[~test], held_out, names)
+
+
+def movie_genres_from_mirror(mirror: Path) -> Frames:
+    """``imdb_movies.csv`` (names, genre, overview); ids are the file's 0-based data rows.
+
+    Rows without a genre and exact duplicate rows (after the first) are dropped.
+    """
+    path = mirror / "imdb_movies.csv"
+    raw = read_csv(path)
+    _require_columns(raw, ["names", "genre", "overview"], path)
+    movies = pd.DataFrame({"id": [str(i) for i in range(len(raw))], "title": raw["names"],
+                           "genre": raw["genre"], "overview": raw["overview"]})
+    kept = movies["genre"].notna() & ~movies.duplicated(["title", "genre", "overview"])
+    return movie_genres_competition(movies[kept])
+
+
+def movie_genres_from_hub() -> Frames:
+    """No canonical hub copy of this IMDb-style file exists: a one-line error."""
+    raise FoldwiseError("movie_genres: no canonical copy on the Hugging Face hub; put imdb_movies.csv "
+                        "(names, genre, overview) in the folder named by mirror_dir")
+
+
+# ---------------------------------------------------------------------------
+# SemEval-2018 Task 1 E-c (English): 5-fold CV on train + dev; test tweets unlabelled
+
+def semeval_ec_competition(labelled: list[pd.DataFrame], test: pd.DataFrame, emotions: list[str]) -> Frames:
+    """Frames from labelled ``id,text`` + 0/1 emotion frames (concatenated) and the test tweets."""
+    train = pd.concat(labelled, ignore_index=True)
+    return _binary_competition(train, test[["id", "text"]], emotions)
+
+
+def semeval_ec_from_mirror(mirror: Path) -> Frames:
+    """``2018-E-c-En-{train,dev,test}.txt`` (tab-separated: ID, Tweet, 11 emotions; test: NONE)."""
+    def split(name: str) -> tuple[pd.DataFrame, list[str]]:
+        path = mirror / f"2018-E-c-En-{name}.txt"
+        raw = read_csv(path, sep="\t", quoting=csv.QUOTE_NONE)
+        _require_columns(raw, ["ID", "Tweet"], path)
+        emotions = [c for c in raw.columns if c not in ("ID", "Tweet")]
+        if name != "test":
+            for emotion in emotions:
+                _check_values(raw, emotion, ["0", "1"], path)
+        return raw.rename(columns={"ID": "id", "Tweet": "text"}), emotions
+
+    (train, emotions), (dev, _), (test, _) = split("train"), split("dev"), split("test")
+    return semeval_ec_competition([train, dev], test, emotions)
+
+
+def semeval_ec_from_hub() -> Frames:
+    """The hub's ``subtask5.english`` (read from its parquet export: the repo's loading
+    script no longer runs under ``datasets`` 4+); boolean emotions become 0/1."""
+    splits = load_hub("SemEvalWorkshop/sem_eval_2018_task_1", data_dir="subtask5.english",
+                      revision="refs/convert/parquet")
+    emotions = [c for c in splits["train"].column_names if c not in ("ID", "Tweet")]
+
+    def split(name: str) -> pd.DataFrame:
+        frame = splits[name].to_pandas().rename(columns={"ID": "id", "Tweet": "text"})
+        return frame.astype({e: int for e in emotions})
+
+    return semeval_ec_competition([split("train"), split("validation")], split("test"), emotions)
+
+
+#: data config ``hub_dataset`` value -> its converter
+CONVERTERS: dict[str, Converter] = {
+    "go_emotions": Converter(from_hub=go_emotions_from_hub),
+    "ag_news": Converter(ag_news_from_hub, ag_news_from_mirror, ("test.csv", "classes.txt")),
+    "mnli": Converter(mnli_from_hub, mnli_from_mirror,
+                      ("multinli_1.0_dev_matched.csv", "multinli_1.0_dev_mismatched.csv")),
+    "movie_genres": Converter(movie_genres_from_hub, movie_genres_from_mirror, ("imdb_movies.csv",)),
+    "semeval_ec": Converter(semeval_ec_from_hub, semeval_ec_from_mirror,
+                            tuple(f"2018-E-c-En-{s}.txt" for s in ("train", "dev", "test"))),
+}
