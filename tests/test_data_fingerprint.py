@@ -63,3 +63,13 @@ def test_content_hash_follows_ids_texts_and_labels(experiment, in_tmp):
     after = load_competition(cfg).content_sha256
     edit_train(in_tmp, lambda t: t.__setitem__("id", t["id"].where(t.index != 9, "renamed")))
     assert len({before, after, load_competition(cfg).content_sha256}) == 3
+
+
+def test_ensemble_refuses_a_run_trained_on_other_labels(experiment, in_tmp):
+    from foldwise.make_submission import ensemble
+
+    run_cv(load_experiment(experiment))
+    edit_train(in_tmp, lambda t: t.__setitem__("joy", t["joy"].where(t.index != 5, str(1 - int(t["joy"][5])))))
+    with pytest.raises(FoldwiseError, match="trained on other data"):
+        ensemble(["tiny"], "blend")
+    assert not (in_tmp / "submissions").exists()

@@ -49,6 +49,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
                                  ("test ids", data.test_ids, runs[0].test_ids)):
         if not np.array_equal(current, saved):
             raise FoldwiseError(f"{runs[0].dir}: its {what} differ from the current data files; retrain it")
+    for run in runs:
+        _check_trained_on(run, data.content_sha256)
     fold = read_folds(data_cfg, data.train_ids)
 
     objective = tuned_macro_f1(lambda: make_decider(data.task, thresholds), data.labels)
@@ -92,6 +94,15 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     # a CSV that the old record does not match, which validate and submit refuse
     artifacts.write_json(record_path, record)
     return SubmissionResult(csv=csv, record=record, evaluation=evaluation)
+
+
+def _check_trained_on(run, data_sha256: str) -> None:
+    """Refuse a run whose fingerprint names other data (a label, text or id changed since)."""
+    trained_on = str(run.info.get("fingerprint", "")).partition("-")[2]
+    if trained_on != data_sha256:
+        why = "other data (ids, texts or labels changed since)" if trained_on else \
+            "a version of the kit that did not record its data"
+        raise FoldwiseError(f"{run.dir} was trained on {why}; retrain it with `foldwise train ... --force`")
 
 
 def recorded_data_config(csv: Path) -> DataConfig | None:
