@@ -69,6 +69,9 @@ class DataConfig:
     id_column: str = option("id column, shared by train, test and sample submission", "id")
     text_columns: list[str] = option("text column(s); several are joined with text_joiner", ["text"])
     text_joiner: str = option("separator placed between several text columns", " | ")
+    text_pair: list[str] | None = option(
+        "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
+        "both sides apart; use instead of several text_columns", None)
     task: Literal["multilabel", "multiclass"] = option("multilabel (sigmoid) or multiclass (softmax)", "multilabel")
     label_columns: list[str] | None = option(
         "0/1 label columns in train; default: the sample submission's columns but the id", None)
@@ -94,6 +97,22 @@ class DataConfig:
     def path(self) -> Path:
         """The folder holding the competition files."""
         return Path(self.dir.format(name=paths.check_name(self.name, "dataset name")))
+
+    @property
+    def input_columns(self) -> list[str]:
+        """The columns training reads as text: the pair's two, else text_columns."""
+        return list(self.text_pair) if self.text_pair is not None else list(self.text_columns)
+
+    def validate(self) -> list[tuple[str, str]]:
+        """(key, problem) pairs for the rules that bounds on one key cannot state."""
+        if self.text_pair is None:
+            return []
+        if len(self.text_pair) != 2:
+            return [("text_pair", f"is {self.text_pair!r}, must name exactly two columns [first, second]")]
+        if len(self.text_columns) > 1:
+            return [("text_pair", f"and text_columns {self.text_columns!r} both set: "
+                                  "set text_pair or several text_columns, not both")]
+        return []
 
 
 @dataclass

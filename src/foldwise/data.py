@@ -25,7 +25,8 @@ class CompetitionData:
     ----------
     train_ids, test_ids : (n_train,), (n_test,) str arrays.
     train_texts, test_texts : (n_train,), (n_test,) object arrays of str (text columns joined);
-        objects, because a fixed-width str array takes rows x longest text x 4 bytes.
+        with ``data.text_pair`` (n_train, 2), (n_test, 2): the pair's first and second side.
+        Objects, because a fixed-width str array takes rows x longest text x 4 bytes.
     labels : (n_train, n_labels) uint8 0/1 matrix; for multiclass exactly one 1 per row.
     label_names : the n_labels names, in submission column order.
     sample_submission : the sample submission frame (ids and columns to reproduce).
@@ -55,7 +56,8 @@ class CompetitionData:
         not reused (changed labels keep the ids, and so the folds, the same).
         """
         digest = hashlib.sha256()
-        for values in (self.train_ids, self.train_texts, self.test_ids, self.test_texts, self.label_names):
+        for values in (self.train_ids, *_columns(self.train_texts), self.test_ids, *_columns(self.test_texts),
+                       self.label_names):
             digest.update(f"{len(values)}\0".encode())
             for value in values:  # length-prefixed, so no two layouts of the same characters collide
                 encoded = str(value).encode("utf-8", "surrogatepass")
@@ -64,6 +66,11 @@ class CompetitionData:
         digest.update(str(self.labels.shape).encode())
         digest.update(np.ascontiguousarray(self.labels, dtype=np.uint8).tobytes())
         return digest.hexdigest()[:16]
+
+
+def _columns(texts: np.ndarray) -> list[np.ndarray]:
+    """(n,) texts as one sequence; (n, 2) sentence pairs as their two sides."""
+    return [texts] if texts.ndim == 1 else [texts[:, j] for j in range(texts.shape[1])]
 
 
 def read_csv(path: Path, sep: str = ",", **options: Any) -> pd.DataFrame:
@@ -99,14 +106,18 @@ def _check_ids(ids: pd.Series, path: Path, column: str) -> np.ndarray:
 
 
 def _texts(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
-    parts = frame[cfg.text_columns]
+    """(n,) texts (several text_columns joined), or (n, 2) sides of ``text_pair``."""
+    columns = cfg.input_columns
+    parts = frame[columns]
     empty = parts.isna() | parts.apply(lambda col: col.str.strip() == "").astype(bool)  # bool also with 0 rows
     if cfg.missing_text == "error" and empty.to_numpy().any():
         row, col = (int(v[0]) for v in np.nonzero(empty.to_numpy()))
         raise FoldwiseError(
-            f"{path}: row {row + 2}: empty or missing text in column '{cfg.text_columns[col]}' "
+            f"{path}: row {row + 2}: empty or missing text in column '{columns[col]}' "
             "(set data.missing_text=fill to fill it)")
     parts = parts.where(~empty, cfg.fill_text).astype(str)
+    if cfg.text_pair is not None:
+        return parts.to_numpy(dtype=object)
     joined = parts.iloc[:, 0] if len(cfg.text_columns) == 1 else parts.agg(cfg.text_joiner.join, axis=1)
     return joined.to_numpy(dtype=object)
 
@@ -197,7 +208,7 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
         raise FoldwiseError("data config: set label_columns or label_column, not both")
 
     for frame, path in ((train, train_path), (test, test_path)):
-        _require_columns(frame, [cfg.id_column, *cfg.text_columns], path)
+        _require_columns(frame, [cfg.id_column, *cfg.input_columns], path)
     _require_columns(sample, [cfg.id_column], sample_path)
     if cfg.max_train_rows is not None:
         train = train.iloc[: cfg.max_train_rows].reset_index(drop=True)

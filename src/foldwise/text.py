@@ -56,8 +56,12 @@ def clean_texts(texts: Iterable[str], cfg: TextConfig) -> np.ndarray:
     """Apply the configured cleaning to every text.
 
     Returns an (n,) object array of str: a fixed-width str array would take
-    n x longest text x 4 bytes (one 1 MB cell in 2,000 rows: 8 GB).
+    n x longest text x 4 bytes (one 1 MB cell in 2,000 rows: 8 GB). Sentence pairs,
+    (n, 2), come back as (n, 2): both sides are cleaned the same way.
     """
+    if np.ndim(texts) == 2:
+        pairs = np.asarray(texts, dtype=object)
+        return clean_texts(pairs.ravel(), cfg).reshape(pairs.shape)
     steps = cleaning_steps(cfg)
     out = []
     for text in texts:
