@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -43,7 +44,11 @@ class TfidfConfig:
 
 
 class TfidfModel(TextModel):
-    """Word + char TF-IDF features fit on the fold's training rows, then logistic regression."""
+    """Word + char TF-IDF features fit on the fold's training rows, then logistic regression.
+
+    Sentence pairs ((n, 2) texts) get pair features instead of one joined string: see
+    :meth:`_pair_features`.
+    """
 
     def _vectorizers(self) -> list:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -65,11 +70,29 @@ class TfidfModel(TextModel):
         return vectorizers
 
     def _features(self, texts: np.ndarray, fit: bool) -> sparse.csr_matrix:
+        if np.ndim(texts) == 2:
+            return self._pair_features(np.asarray(texts, dtype=object), fit)
         if fit:
             self.vectorizers_ = self._vectorizers()
             blocks = [v.fit_transform(texts) for v in self.vectorizers_]
         else:
             blocks = [v.transform(texts) for v in self.vectorizers_]
+        return sparse.hstack(blocks, format="csr")
+
+    def _pair_features(self, pairs: np.ndarray, fit: bool) -> sparse.csr_matrix:
+        """Features of (n, 2) sentence pairs: for each vectorizer, fit on both sides' texts
+        (one shared vocabulary), the blocks [u, v, u*v, |u-v|] of the first side's vector u
+        and the second's v, then the dense :func:`overlap_features` of the two sides."""
+        first, second = pairs[:, 0], pairs[:, 1]
+        if fit:
+            self.vectorizers_ = self._vectorizers()
+            for vectorizer in self.vectorizers_:
+                vectorizer.fit(np.concatenate([first, second]))
+        blocks = []
+        for vectorizer in self.vectorizers_:
+            u, v = vectorizer.transform(first), vectorizer.transform(second)
+            blocks += [u, v, u.multiply(v), abs(u - v)]
+        blocks.append(sparse.csr_matrix(overlap_features(first, second)))
         return sparse.hstack(blocks, format="csr")
 
     def _logistic(self, solver: str = "lbfgs"):
@@ -103,6 +126,25 @@ class TfidfModel(TextModel):
         full = np.zeros((len(texts), self.n_labels), dtype=np.float32)
         full[:, self.classifier_.classes_] = probs  # a class absent from this fold's rows stays 0
         return full
+
+
+_WORD = re.compile(r"\w+")
+
+
+def overlap_features(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(n, 5) float32 features of the two sides' lower-cased word sets: shared words
+    (log(1 + count)), their Jaccard index, the share of the second side's words found in
+    the first and of the first's found in the second, and the relative length difference
+    (words of first - second) / (first + second)."""
+    rows = []
+    for a, b in zip(first, second):
+        words_a, words_b = _WORD.findall(str(a).lower()), _WORD.findall(str(b).lower())
+        set_a, set_b = set(words_a), set(words_b)
+        shared = len(set_a & set_b)
+        rows.append([np.log1p(shared), shared / max(len(set_a | set_b), 1), shared / max(len(set_b), 1),
+                     shared / max(len(set_a), 1),
+                     (len(words_a) - len(words_b)) / max(len(words_a) + len(words_b), 1)])
+    return np.asarray(rows, dtype=np.float32).reshape(len(rows), 5)
 
 
 def _fit_binary(template, features: sparse.csr_matrix, labels: np.ndarray) -> list:
