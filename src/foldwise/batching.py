@@ -8,6 +8,8 @@ batches, shuffle the batch order. Randomness stays; padding nearly vanishes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
@@ -41,8 +43,33 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, bucket_bat
     return batches
 
 
-def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None = None) -> dict[str, torch.Tensor]:
-    """Pad token id lists to the longest one in the batch; attention mask marks real tokens."""
+@dataclass
+class TokenizedRows:
+    """Unpadded token ids of every row and, when the tokenizer makes them (BERT-like
+    models, and sentence pairs: 0 for the first side, 1 for the second), token type ids."""
+
+    input_ids: list[list[int]]
+    token_type_ids: list[list[int]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+    def lengths(self) -> np.ndarray:
+        """(n,) tokens per row (both sides of a pair together): what batches are bucketed on."""
+        return np.array([len(ids) for ids in self.input_ids])
+
+    def batch(self, rows: np.ndarray, pad_id: int, labels: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+        """The padded tensors of ``rows`` (see :func:`pad_batch`)."""
+        types = None if self.token_type_ids is None else [self.token_type_ids[r] for r in rows]
+        return pad_batch([self.input_ids[r] for r in rows], pad_id, labels, token_type_ids=types)
+
+
+def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None = None,
+              token_type_ids: list[list[int]] | None = None) -> dict[str, torch.Tensor]:
+    """Pad token id lists to the longest one in the batch; attention mask marks real tokens.
+
+    Token type ids, when given, are padded with 0 and returned as ``token_type_ids``.
+    """
     width = max(len(ids) for ids in input_ids)
     ids = torch.full((len(input_ids), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(input_ids), width), dtype=torch.long)
@@ -50,6 +77,11 @@ def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None
         ids[i, :len(row)] = torch.tensor(row, dtype=torch.long)
         mask[i, :len(row)] = 1
     batch = {"input_ids": ids, "attention_mask": mask}
+    if token_type_ids is not None:
+        types = torch.zeros((len(input_ids), width), dtype=torch.long)
+        for i, row in enumerate(token_type_ids):
+            types[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+        batch["token_type_ids"] = types
     if labels is not None:
         batch["labels"] = torch.as_tensor(labels, dtype=torch.float32)
     return batch

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from . import distributed, progress
-from .batching import bucketed_batches, pad_batch
+from .batching import TokenizedRows, bucketed_batches
 from .losses import make_loss
 from .metrics import accuracy, macro_f1, micro_f1
 from .models.transformer import TransformerConfig, resolve_model_path
@@ -46,8 +46,10 @@ class TextClassifier(nn.Module):
         self.head = nn.Linear(backbone.config.hidden_size, n_labels)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor | None = None, loss_fn: Any = None) -> dict[str, torch.Tensor]:
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+                labels: torch.Tensor | None = None, loss_fn: Any = None,
+                token_type_ids: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        types = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **types).last_hidden_state
         if self.pooling == "cls":
             pooled = hidden[:, 0]
         else:
@@ -81,10 +83,19 @@ def build_classifier(cfg: TransformerConfig, n_labels: int) -> tuple[TextClassif
     return TextClassifier(backbone, n_labels, cfg.pooling, cfg.dropout), tokenizer
 
 
-def tokenize(tokenizer: Any, texts: np.ndarray, max_length: int) -> list[list[int]]:
-    """Token ids per text, truncated, unpadded (padding happens per batch)."""
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
-    return encoded["input_ids"]
+def tokenize(tokenizer: Any, texts: np.ndarray, max_length: int) -> TokenizedRows:
+    """Token ids per text, truncated, unpadded (padding happens per batch).
+
+    Sentence pairs ((n, 2) texts) are encoded the model's own way: ``tokenizer(first,
+    second)`` puts its separator between the sides (``[CLS] a [SEP] b [SEP]`` for BERT)
+    and marks them with token types 0 and 1; the longer side is truncated first.
+    """
+    if np.ndim(texts) == 2:
+        encoded = tokenizer([str(t) for t in texts[:, 0]], [str(t) for t in texts[:, 1]],
+                            truncation="longest_first", max_length=max_length, padding=False)
+    else:
+        encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
+    return TokenizedRows(encoded["input_ids"], encoded.get("token_type_ids"))
 
 
 def parameter_groups(model: TextClassifier, cfg: TransformerConfig) -> list[dict]:
@@ -145,16 +156,15 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
 # inference
 
 @torch.inference_mode()
-def _predict_logits(model: nn.Module, ids: list[list[int]], pad_id: int, batch_size: int,
+def _predict_logits(model: nn.Module, ids: TokenizedRows, pad_id: int, batch_size: int,
                     device: torch.device, dtype: torch.dtype | None) -> np.ndarray:
     """Logits in the original row order; rows are run longest first for minimal padding."""
     model.eval()
-    lengths = np.array([len(x) for x in ids])
     out = np.zeros((len(ids), model.head.out_features), dtype=np.float32)
-    for rows in bucketed_batches(lengths, batch_size, seed=0, shuffle=False):
-        batch = pad_batch([ids[i] for i in rows], pad_id)
+    for rows in bucketed_batches(ids.lengths(), batch_size, seed=0, shuffle=False):
+        batch = {k: v.to(device) for k, v in ids.batch(rows, pad_id).items()}
         with _autocast(device, dtype):
-            logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device))["logits"]
+            logits = model(**batch)["logits"]
         out[rows] = logits.float().cpu().numpy()
     return out
 
@@ -189,7 +199,7 @@ class FitResult:
     best_step: int
 
 
-def _evaluate(model: nn.Module, ids: list[list[int]], labels: np.ndarray, pad_id: int,
+def _evaluate(model: nn.Module, ids: TokenizedRows, labels: np.ndarray, pad_id: int,
               cfg: TransformerConfig, task: str, loss_fn: Any, device: torch.device,
               dtype: torch.dtype | None) -> dict[str, float]:
     logits = _predict_logits(model, ids, pad_id, cfg.eval_batch_size, device, dtype)
@@ -232,7 +242,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
     Parameters
     ----------
     cfg : the transformer config; task : "multilabel" or "multiclass".
-    texts, labels : (n,) training texts and (n, n_labels) 0/1 labels.
+    texts, labels : (n,) training texts, or (n, 2) sentence pairs, and (n, n_labels) 0/1 labels.
     valid_texts, valid_labels : the fold's held-out rows, used for evaluation, best-state
         selection and early stopping only.
     workdir : where ``last.pt`` (end-of-epoch checkpoint) lives while the fold trains.
@@ -249,7 +259,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
     model.to(device)
     pad_id = tokenizer.pad_token_id or 0
     train_ids = tokenize(tokenizer, texts, cfg.max_length)
-    lengths = np.array([len(x) for x in train_ids])
+    lengths = train_ids.lengths()
     has_valid = valid_texts is not None and len(valid_texts) > 0
     valid_ids = tokenize(tokenizer, valid_texts, cfg.max_length) if has_valid else None
     loss_fn = make_loss(cfg.loss, task, labels, focal_alpha=cfg.focal_alpha, focal_gamma=cfg.focal_gamma,
@@ -305,7 +315,7 @@ def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
         running, seen, tick = 0.0, 0, time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         for i, rows in enumerate(batches):
-            batch = {k: v.to(device) for k, v in pad_batch([train_ids[r] for r in rows], pad_id, labels[rows]).items()}
+            batch = {k: v.to(device) for k, v in train_ids.batch(rows, pad_id, labels[rows]).items()}
             last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == len(batches)
             sync = contextlib.nullcontext() if last_micro or dist.world_size == 1 else train_model.no_sync()
             with sync:  # skip the gradient all-reduce until the last micro-batch
