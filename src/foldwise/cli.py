@@ -120,20 +120,16 @@ def cmd_submit(args: argparse.Namespace) -> None:
 def cmd_predict(args: argparse.Namespace) -> None:
     import json
 
-    from .predict import format_predictions, predict_texts, read_texts
+    from .predict import format_predictions, gather_inputs, predict_texts
 
-    texts = list(args.texts)
-    if args.file:
-        texts += read_texts(args.file, args.text_column)
-    if not texts:
-        raise FoldwiseError("predict: give texts as arguments or --file texts.csv")
+    texts = gather_inputs(args.run, args.texts, args.pair, args.file, args.text_column, args.pair_columns)
     names, probs, decisions = predict_texts(args.run, texts)
     records = format_predictions(texts, names, probs, decisions, top=args.top)
     if args.json:
         print(json.dumps(records, indent=2, ensure_ascii=False))
         return
     for record in records:
-        print(record["text"])
+        print(record["text"] if isinstance(record["text"], str) else " || ".join(record["text"]))
         print(f"  predicted: {', '.join(record['labels']) or '(none above threshold)'}")
         for item in record["top"]:
             print(f"    {item['label']:<16} {item['probability']:.4f}")
@@ -252,6 +248,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("texts", nargs="*", help="texts to label")
     p.add_argument("--file", help="CSV with texts to label")
     p.add_argument("--text-column", default="text", help="text column of --file")
+    p.add_argument("--pair", nargs=2, action="append", default=[], metavar=("FIRST", "SECOND"),
+                   help="a sentence pair to label (repeatable), for runs trained with data.text_pair")
+    p.add_argument("--pair-columns", nargs=2, metavar=("FIRST", "SECOND"),
+                   help="the pair's columns in --file (default: the run's data.text_pair)")
     p.add_argument("--top", type=int, default=5, help="probabilities to show per text")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_predict)

@@ -27,16 +27,30 @@ def load_decider(run_dir: Path, n_labels: int) -> ThresholdOptimizer | ArgmaxDec
     return decider
 
 
-def predict_texts(run: str | Path, texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+def finished_run_dir(run: str | Path) -> Path:
+    """The folder of a finished run, given as a folder or an experiment name."""
+    run_dir = Path(run) if Path(run).is_dir() else paths.run_dir(str(run))
+    if not (run_dir / "run.json").exists():
+        raise FoldwiseError(f"{run_dir}: no finished run here (run.json missing)")
+    return run_dir
+
+
+def run_text_pair(run: str | Path) -> list[str] | None:
+    """The run's ``data.text_pair`` (None: it was trained on one text per row)."""
+    return load_experiment(finished_run_dir(run) / "config.yaml").data.text_pair
+
+
+def predict_texts(run: str | Path, texts: list) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Average the fold models' probabilities for ``texts`` and apply the run's thresholds.
+
+    ``texts``: one str per row, or ``[first, second]`` per row for a run trained on
+    sentence pairs (``data.text_pair``).
 
     Returns
     -------
     (label names, (n, n_labels) probabilities, (n, n_labels) 0/1 decisions)
     """
-    run_dir = Path(run) if Path(run).is_dir() else paths.run_dir(str(run))
-    if not (run_dir / "run.json").exists():
-        raise FoldwiseError(f"{run_dir}: no finished run here (run.json missing)")
+    run_dir = finished_run_dir(run)
     info = artifacts.read_json(run_dir / "run.json")
     cfg = load_experiment(run_dir / "config.yaml")
     names = info["label_names"]
@@ -53,12 +67,43 @@ def predict_texts(run: str | Path, texts: list[str]) -> tuple[list[str], np.ndar
     return names, probs, load_decider(run_dir, len(names)).predict(probs)
 
 
+def _read_columns(path: str | Path, columns: list[str]) -> list:
+    """The values of ``columns`` of a CSV, empty cells as "" (one error line for a missing column)."""
+    frame = read_csv(Path(path))
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise FoldwiseError(f"{path}: missing column '{missing[0]}' (columns: {', '.join(frame.columns)})")
+    return frame[columns].fillna("").astype(str).to_numpy(dtype=object).tolist()
+
+
 def read_texts(path: str | Path, column: str) -> list[str]:
     """Texts from a CSV column (``--file texts.csv --text-column text``)."""
-    frame = read_csv(Path(path))
-    if column not in frame.columns:
-        raise FoldwiseError(f"{path}: missing column '{column}' (columns: {', '.join(frame.columns)})")
-    return frame[column].fillna("").astype(str).tolist()
+    return [row[0] for row in _read_columns(path, [column])]
+
+
+def read_pairs(path: str | Path, columns: list[str]) -> list[list[str]]:
+    """``[first, second]`` per row from two CSV columns (``--file pairs.csv --pair-columns a b``)."""
+    return _read_columns(path, list(columns))
+
+
+def gather_inputs(run: str | Path, texts: list[str], pairs: list[list[str]], file: str | None = None,
+                  text_column: str = "text", pair_columns: list[str] | None = None) -> list:
+    """What ``foldwise predict`` labels: texts (or, for a run trained on sentence pairs,
+    ``[first, second]`` pairs) from the command line and ``file``. A pair run reads the
+    file's ``pair_columns``, by default the run's own ``data.text_pair``."""
+    text_pair = run_text_pair(run)
+    if text_pair is None:
+        if pairs or pair_columns:
+            raise FoldwiseError(f"{run}: trained on single texts (no data.text_pair): give texts, not pairs")
+        inputs = list(texts) + (read_texts(file, text_column) if file else [])
+    else:
+        if texts:
+            raise FoldwiseError(f"{run}: trained on sentence pairs (data.text_pair: {text_pair}): "
+                                "give --pair FIRST SECOND, not single texts")
+        inputs = [list(pair) for pair in pairs] + (read_pairs(file, pair_columns or text_pair) if file else [])
+    if not inputs:
+        raise FoldwiseError("predict: give texts as arguments, --pair FIRST SECOND, or --file texts.csv")
+    return inputs
 
 
 def format_predictions(texts: list[str], names: list[str], probs: np.ndarray, decisions: np.ndarray,
