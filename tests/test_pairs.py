@@ -1,6 +1,8 @@
 """Sentence pairs (``data.text_pair: [first, second]``): read, cleaned, featurised and
 encoded as two sides, never as one joined string."""
 
+import json
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import write_competition
+from conftest import FOLDWISE, cli_env, write_competition
 from foldwise.config import DataConfig, TextConfig, load_data_config
 from foldwise.data import load_competition
 from foldwise.errors import FoldwiseError
@@ -134,6 +136,67 @@ def test_tfidf_pair_features_learn_what_a_joined_string_cannot():
 
 
 # ---------------------------------------------------------------------------
+# the CLI: train on pairs, predict pairs
+
+def run_cli(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def pair_run(tmp_path_factory) -> Path:
+    """A project whose TF-IDF run on a pair competition kept its fold models."""
+    root = tmp_path_factory.mktemp("pairs")
+    pair_competition(root / "data" / "pairs")
+    (root / "configs" / "data").mkdir(parents=True)
+    (root / "configs" / "data" / "pairs.yaml").write_text(
+        "name: pairs\ntask: multiclass\ntext_pair: [premise, hypothesis]\nlabel_column: label\n"
+        "folds: {n_splits: 3, seed: 0}\n")
+    (root / "configs" / "words.yaml").write_text(
+        "data: pairs\nsave_models: true\ntext: {lowercase: true}\n"
+        "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    run_cli(root, "folds", "pairs")
+    run_cli(root, "train", "configs/words.yaml")
+    return root
+
+
+def test_train_on_pairs_writes_test_predictions(pair_run):
+    oof = pd.read_csv(pair_run / "runs" / "words" / "oof.csv", dtype={"id": str})
+    truth = pd.read_csv(pair_run / "data" / "pairs" / "train.csv", dtype={"id": str})["label"]
+    assert (oof.columns[1:][oof.iloc[:, 1:].to_numpy().argmax(axis=1)] == truth).mean() >= 0.9
+    assert pd.read_csv(pair_run / "runs" / "words" / "test.csv").shape == (16, 3)
+
+
+def test_predict_pairs_from_arguments_and_a_file(pair_run):
+    proc = run_cli(pair_run, "predict", "words", "--json", "--pair", "THE MUSIC is over there.", "I see a music",
+                   "--pair", "The river is over there.", "I see a pencil")
+    records = json.loads(proc.stdout)
+    assert [r["text"] for r in records] == [["THE MUSIC is over there.", "I see a music"],
+                                            ["The river is over there.", "I see a pencil"]]
+    assert [r["labels"] for r in records] == [["same"], ["other"]]
+    pd.DataFrame({"premise": ["The winter is over there."], "hypothesis": ["I see a winter"],
+                  "a": ["The engine is over there."], "b": ["I see a garden"]}).to_csv(pair_run / "x.csv", index=False)
+    from_file = json.loads(run_cli(pair_run, "predict", "words", "--json", "--file", "x.csv").stdout)
+    assert [r["labels"] for r in from_file] == [["same"]]  # the run's own text_pair columns
+    chosen = json.loads(run_cli(pair_run, "predict", "words", "--json", "--file", "x.csv",
+                                "--pair-columns", "a", "b").stdout)
+    assert [r["text"] for r in chosen] == [["The engine is over there.", "I see a garden"]]
+    assert [r["labels"] for r in chosen] == [["other"]]
+    printed = run_cli(pair_run, "predict", "words", "--pair", "one", "two").stdout
+    assert printed.splitlines()[0] == "one || two"
+
+
+def test_predict_refuses_single_texts_for_a_pair_run(pair_run):
+    proc = run_cli(pair_run, "predict", "words", "just one text", ok=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "trained on sentence pairs" in proc.stderr and "--pair FIRST SECOND" in proc.stderr
+    proc = run_cli(pair_run, "predict", "words", "--file", "x.csv", "--pair-columns", "a", "nope", ok=False)
+    assert proc.returncode == 2 and "x.csv: missing column 'nope'" in proc.stderr
+
+
+# ---------------------------------------------------------------------------
 # transformers: the tokenizer's own pair encoding
 
 def minilm_tokenizer():
@@ -197,3 +260,12 @@ def test_transformer_trains_and_predicts_on_pairs():
     probs = training.predict_probabilities(result.model, result.tokenizer, pairs[40:], cfg, "multiclass")
     assert probs.shape == (8, 2) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert seen and all(types is not None and (types == 1).any() for types in seen)  # the model sees the sides
+
+
+def test_bench_config_reads_the_data_config_of_the_folder_above():
+    from conftest import REPO
+    from foldwise.config import load_experiment
+
+    cfg = load_experiment(REPO / "configs" / "bench" / "mnli-tfidf.yaml")
+    assert cfg.name == "mnli-tfidf" and cfg.model.kind == "tfidf"
+    assert cfg.data.name == "mnli" and cfg.data.text_pair == ["premise", "hypothesis"]
