@@ -91,6 +91,7 @@ def tokenize(tokenizer: Any, texts: np.ndarray, max_length: int) -> TokenizedRow
     and marks them with token types 0 and 1; the longer side is truncated first.
     """
     if np.ndim(texts) == 2:
+        texts = np.asarray(texts, dtype=object)
         encoded = tokenizer([str(t) for t in texts[:, 0]], [str(t) for t in texts[:, 1]],
                             truncation="longest_first", max_length=max_length, padding=False)
     else:
