@@ -269,3 +269,25 @@ def test_bench_config_reads_the_data_config_of_the_folder_above():
     cfg = load_experiment(REPO / "configs" / "bench" / "mnli-tfidf.yaml")
     assert cfg.name == "mnli-tfidf" and cfg.model.kind == "tfidf"
     assert cfg.data.name == "mnli" and cfg.data.text_pair == ["premise", "hypothesis"]
+
+
+def test_folds_keep_each_group_in_one_fold(tmp_path, monkeypatch):
+    from foldwise.folds import fold_settings, write_folds
+
+    monkeypatch.chdir(tmp_path)
+    folder = pair_competition(tmp_path / "pairs", n_train=150)
+    train = pd.read_csv(folder / "train.csv")
+    train["premise"] = [f"premise {i // 3}" for i in range(len(train))]  # 3 hypotheses per premise, as in MNLI
+    train.to_csv(folder / "train.csv", index=False)
+    cfg = pair_config(folder)
+    cfg.folds.group_column = "premise"
+    data = load_competition(cfg)
+    path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names)
+    fold = pd.read_csv(path)["fold"].to_numpy()
+    assert written and (pd.Series(fold).groupby(train["premise"]).nunique() == 1).all()
+    assert sorted(np.bincount(fold)) == [30] * 5  # 50 groups of 3 rows, 10 groups per fold
+    assert table.loc["same"].min() > 0 and table.loc["other"].min() > 0
+    assert "group_column" not in fold_settings(pair_config(folder), data.train_ids)  # older fold files stay valid
+    cfg.folds.group_column = "topic"
+    with pytest.raises(FoldwiseError, match=r"train.csv: missing column 'topic' \(folds.group_column"):
+        write_folds(cfg, data.train_ids, data.labels, data.label_names, force=True)

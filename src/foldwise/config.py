@@ -54,6 +54,9 @@ class FoldsConfig:
 
     n_splits: int = option("number of folds K", 5, ge=2)
     seed: int = option("shuffle seed of the fold split", 42)
+    group_column: str | None = option(
+        "train column whose equal values stay in one fold (e.g. an NLI premise that comes with "
+        "several hypotheses); None: rows are split one by one", None)
 
 
 @dataclass

@@ -13,7 +13,8 @@ from .config import DataConfig
 from .errors import FoldwiseError
 
 
-def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int) -> np.ndarray:
+def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
+                 groups: np.ndarray | None = None) -> np.ndarray:
     """Fold index of every training row.
 
     Parameters
@@ -22,6 +23,8 @@ def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int) -> np.
     task : "multilabel" uses iterative stratification (MultilabelStratifiedKFold);
         "multiclass" uses StratifiedKFold on the label index.
     n_splits, seed : K and the shuffle seed.
+    groups : (n_rows,) values; rows with equal values land in the same fold (the
+        stratification then works on whole groups, each with its rows' labels pooled).
 
     Returns
     -------
@@ -32,6 +35,8 @@ def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int) -> np.
         raise FoldwiseError(f"folds: n_splits must be at least 2, got {n_splits}")
     if n_rows < n_splits:
         raise FoldwiseError(f"folds: {n_rows} training rows cannot fill {n_splits} folds")
+    if groups is not None:
+        return _assign_group_folds(labels, task, n_splits, seed, groups)
     if task == "multilabel":
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
@@ -48,6 +53,33 @@ def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int) -> np.
     return fold
 
 
+def _assign_group_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
+                        groups: np.ndarray) -> np.ndarray:
+    """Fold every group as one multi-label row holding the labels of all its rows, then
+    give each row its group's fold."""
+    names, index = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
+    if len(names) < n_splits:
+        raise FoldwiseError(f"folds: {len(names)} groups cannot fill {n_splits} folds")
+    pooled = np.zeros((len(names), labels.shape[1]), dtype=np.uint8)
+    np.maximum.at(pooled, index, labels.astype(np.uint8))
+    return assign_folds(pooled, "multilabel", n_splits, seed)[index]
+
+
+def read_groups(cfg: DataConfig) -> np.ndarray | None:
+    """The ``folds.group_column`` values of the training rows, in file order (None: not set)."""
+    column = cfg.folds.group_column
+    if column is None:
+        return None
+    from .data import read_csv
+
+    path = cfg.path / cfg.train_file
+    frame = read_csv(path, cfg.sep).iloc[: cfg.max_train_rows]  # the rows load_competition keeps
+    if column not in frame.columns:
+        raise FoldwiseError(f"{path}: missing column '{column}' (folds.group_column; "
+                            f"columns: {', '.join(frame.columns)})")
+    return frame[column].fillna("").to_numpy(dtype=object)
+
+
 def folds_path(cfg: DataConfig) -> Path:
     """Where the fold file of a dataset lives."""
     return paths.folds_csv(cfg.name)
@@ -56,8 +88,11 @@ def folds_path(cfg: DataConfig) -> Path:
 def fold_settings(cfg: DataConfig, ids: np.ndarray) -> dict:
     """What identifies a fold split: K, seed, task and the training ids it covers."""
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
-    return {"n_splits": cfg.folds.n_splits, "seed": cfg.folds.seed, "task": cfg.task,
-            "n_rows": len(ids), "ids_sha256": digest}
+    settings = {"n_splits": cfg.folds.n_splits, "seed": cfg.folds.seed, "task": cfg.task,
+                "n_rows": len(ids), "ids_sha256": digest}
+    if cfg.folds.group_column is not None:  # absent otherwise: older fold files stay valid
+        settings["group_column"] = cfg.folds.group_column
+    return settings
 
 
 def label_count_table(labels: np.ndarray, fold: np.ndarray, label_names: list[str]) -> pd.DataFrame:
@@ -92,7 +127,10 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_name
         fold = read_folds(cfg, ids)
         return path, label_count_table(labels, fold, label_names), False
 
-    fold = assign_folds(labels, cfg.task, cfg.folds.n_splits, cfg.folds.seed)
+    groups = read_groups(cfg)
+    if groups is not None and len(groups) != len(ids):
+        raise FoldwiseError(f"folds.group_column: {len(groups)} group values for {len(ids)} training rows")
+    fold = assign_folds(labels, cfg.task, cfg.folds.n_splits, cfg.folds.seed, groups)
     table = label_count_table(labels, fold, label_names)
     frame = pd.DataFrame({"id": ids, "fold": fold})
     artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False))
