@@ -96,3 +96,16 @@ def test_repo_configs_load():
 
     for path in (Path(__file__).parents[1] / "configs").glob("*.yaml"):
         load_experiment(path)
+
+
+def test_fingerprint_ignores_keys_left_at_none_and_post_training_keys(tmp_path):
+    from foldwise.config import training_settings
+
+    path = tmp_path / "e.yaml"
+    path.write_text("data: {name: toy}\nmodel: {kind: tfidf}\n")
+    resolved = load_experiment(path).to_dict()
+    base = training_settings(resolved)
+    later = dict(resolved, data={**resolved["data"], "a_new_optional_key": None, "metric": "jaccard"})
+    assert training_settings(later) == base  # runs trained before an optional key was added stay valid
+    changed = dict(resolved, data={**resolved["data"], "max_train_rows": 10})
+    assert training_settings(changed) != base

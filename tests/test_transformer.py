@@ -144,6 +144,8 @@ def test_cpu_precision_is_fp32_and_8bit_falls_back_with_warning():
 
     cfg = TransformerConfig(precision="auto", optimizer="adamw_8bit", num_hidden_layers=1)
     assert training.autocast_dtype(cfg, torch.device("cpu")) is None
+    for precision, dtype in (("fp16", None), ("fp32", None), ("bf16", torch.bfloat16)):
+        assert training.autocast_dtype(TransformerConfig(precision=precision), torch.device("cpu")) is dtype
     model, _ = training.build_classifier(cfg, 3)
     with pytest.warns(UserWarning, match="adamw_8bit unavailable"):
         optimizer = training.build_optimizer(model, cfg, torch.device("cpu"))

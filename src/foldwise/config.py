@@ -194,12 +194,29 @@ def fingerprint_change(old: str | None, new: str) -> str:
     return " and ".join(changed) or "the same config and data"
 
 
+#: data keys that never change a fold's predictions: where the files come from, and how
+#: predictions are decided, scored and submitted afterwards
+POST_TRAINING_DATA_KEYS = ("mirror_dir", "hub_dataset", "kaggle_competition", "metric", "submission_format")
+
+
 def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:
     """The part of a resolved config (``ExperimentConfig.to_dict()`` or a saved config.yaml)
-    that changes a fold's predictions: data (but where it is fetched from), text, model, seed."""
-    data = {k: v for k, v in (resolved.get("data") or {}).items()
-            if k not in ("mirror_dir", "hub_dataset", "kaggle_competition")}
-    return {"data": data, "text": resolved.get("text"), "model": resolved.get("model"), "seed": resolved.get("seed")}
+    that changes a fold's predictions: data (but where it is fetched from and how it is
+    scored), text, model, seed.
+
+    Keys left at None are dropped, so adding an optional key to the config (default None)
+    keeps the fingerprints of runs trained before it.
+    """
+    data = {k: v for k, v in (resolved.get("data") or {}).items() if k not in POST_TRAINING_DATA_KEYS}
+    return _without_none({"data": data, "text": resolved.get("text"), "model": resolved.get("model"),
+                          "seed": resolved.get("seed")})
+
+
+def _without_none(value: Any) -> Any:
+    """A nested mapping without the keys whose value is None."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    return value
 
 
 def changed_settings(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

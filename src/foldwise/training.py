@@ -141,9 +141,15 @@ def build_optimizer(model: TextClassifier, cfg: TransformerConfig, device: torch
 
 
 def autocast_dtype(cfg: TransformerConfig, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for this device and config (None: full fp32)."""
-    if device.type != "cuda" or cfg.precision == "fp32":
+    """The autocast dtype for this device and config (None: full fp32).
+
+    On a CPU only an explicit ``bf16`` autocasts (fast on CPUs with AMX / AVX512-BF16;
+    fp16 has no CPU kernels worth having), and ``auto`` stays fp32.
+    """
+    if cfg.precision == "fp32":
         return None
+    if device.type != "cuda":
+        return torch.bfloat16 if cfg.precision == "bf16" else None
     if cfg.precision == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cfg.precision == "bf16" else torch.float16

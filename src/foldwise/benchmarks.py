@@ -1,0 +1,264 @@
+"""``make benchmarks``: the auxiliary benchmarks run through the kit's own stages and scored.
+
+Each benchmark is a dataset laid out as a Kaggle competition (:mod:`foldwise.converters`)
+with its metric in its data config. For each one the runner does what a user would:
+``foldwise data``, ``folds``, ``train`` of every model's experiment config, ``ensemble``
+of each model alone and of their blend; then it scores each submission: the
+cross-validated score (cross-fitted decisions: the honest estimate) where the benchmark
+cross-validates, or the held-out test score against ``data/<name>/solution.csv``.
+
+Every figure goes into ``benchmarks/results.json`` (a list of flat records), a
+``results.md`` table beside the published reference for the dataset, and a PNG bar chart.
+A partial run (some benchmarks, some models) replaces only its own records.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import artifacts, paths, progress
+from .errors import FoldwiseError
+
+RESULTS = Path("benchmarks")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A published (or measured-here) figure to put our score beside."""
+
+    system: str
+    score: float
+    note: str
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One auxiliary benchmark: its dataset, how it is split and what it is compared with.
+
+    ``models`` maps the model name of the results (``tfidf``, ``minilm``, ...) to the
+    experiment config under ``configs/`` that trains it; ``held_out`` says whether the test
+    labels sit in ``data/<name>/solution.csv`` (scored there) or the score is the CV one.
+    """
+
+    name: str
+    split: str
+    held_out: bool
+    references: tuple[Reference, ...]
+    models: dict[str, str] = field(default_factory=dict)
+
+
+BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
+    Benchmark("ag_news", "5-fold CV on the 7,600 rows of AG News' test split (the mirror has no train "
+                         "split): about 6,100 training rows per fold", held_out=False,
+              references=(Reference("BERT-base, full data", 0.945, "trained on 120k rows: far more data"),
+                          Reference("TF-IDF, measured here", 0.886, "DESIGN.md, same split"),
+                          Reference("frozen MiniLM + LR, measured here", 0.880, "DESIGN.md, same split")),
+              models={"tfidf": "ag_news-tfidf", "minilm": "ag_news-minilm"}),
+    Benchmark("mnli", "train on MNLI dev-matched (9,815 pairs), test on dev-mismatched (9,832; labels "
+                      "held out)", held_out=True,
+              references=(Reference("BERT-base, full data", 0.85, "MNLI-mm; trained on 393k pairs"),
+                          Reference("frozen MiniLM (u, v, |u-v|, u*v) + LR, measured here", 0.589,
+                                    "DESIGN.md, same split"),
+                          Reference("TF-IDF pair features, measured here", 0.488, "DESIGN.md, same split")),
+              models={"tfidf": "mnli-tfidf", "minilm": "mnli-minilm"}),
+    Benchmark("movie_genres", "a fixed, seeded, multilabel-stratified 15 % of imdb_movies.csv held out "
+                              "(8,424 train / 1,490 test)", held_out=True,
+              references=(Reference("Qwen3-0.6B LoRA (published, cut 0.5)", 0.56, "a similar split"),
+                          Reference("TF-IDF + global cut, measured here", 0.603, "DESIGN.md, 70/15/15 split")),
+              models={"tfidf": "movie_genres-tfidf", "minilm": "movie_genres-minilm"}),
+    Benchmark("semeval_ec", "5-fold CV on SemEval-2018 E-c train + dev (7,724 tweets)", held_out=False,
+              references=(Reference("SemEval-2018 E-c winner", 0.588, "on the official test set"),
+                          Reference("TF-IDF + global cut, measured here", 0.5085, "DESIGN.md, same split")),
+              models={"tfidf": "semeval_ec-tfidf", "minilm": "semeval_ec-minilm"}),
+)}
+
+#: the blend of every model of a benchmark, recorded under this model name
+BLEND = "blend"
+
+
+def foldwise_command(*args: str) -> list[str]:
+    """The command line of a foldwise stage, run with this Python."""
+    return [sys.executable, "-m", "foldwise.cli", *args]
+
+
+def shown(command: list[str]) -> str:
+    """How a user types the command: ``foldwise ...``."""
+    return shlex.join(["foldwise", *command[3:]])
+
+
+def run_stage(command: list[str]) -> float:
+    """Run one stage as a user would; its output goes to ours. Returns the wall seconds."""
+    progress.write(f"$ {shown(command)}")
+    start = time.perf_counter()
+    proc = subprocess.run(command)
+    if proc.returncode != 0:
+        raise FoldwiseError(f"benchmarks: `{shown(command)}` failed with exit status {proc.returncode}")
+    return time.perf_counter() - start
+
+
+def model_seconds(run_dir: Path) -> float:
+    """Fit + predict seconds of a finished run, summed over its folds (stable across re-runs)."""
+    info = artifacts.read_json(run_dir / "run.json")
+    total = 0.0
+    for k in range(info["n_splits"]):
+        record = artifacts.read_json(run_dir / f"fold_{k}.json")
+        total += record.get("fit_seconds", 0.0) + record.get("predict_seconds", 0.0)
+    return round(total, 1)
+
+
+def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
+    """The benchmark's score of ``submissions/<name>.csv`` and its secondary scores.
+
+    Held-out benchmarks are scored against ``data/<name>/solution.csv``; cross-validated
+    ones report the OOF score with cross-fitted decisions (the honest estimate) and keep
+    the score with decisions fit on all OOF rows as ``score_tuned_oof``.
+    """
+    from .submission import submission_record
+
+    csv = paths.submission_csv(name)
+    record = submission_record(csv)
+    if record is None:
+        raise FoldwiseError(f"{csv}: no submission record to score")
+    metric = record["metric"]
+    if bench.held_out:
+        from .data import load_competition
+        from .make_submission import submission_data_config
+        from .tasks import task_for
+
+        cfg = submission_data_config(csv, None)
+        data = load_competition(cfg)
+        task = task_for(cfg, data.label_names, data.sample_submission)
+        scores = task.score_submission(csv, cfg.path / "solution.csv")
+        return {"metric": metric, "score": scores.pop(metric), **scores,
+                "cv_score_crossfit": record["cv_score_crossfit"]}
+    return {"metric": metric, "score": record["cv_score_crossfit"], "score_tuned_oof": record["cv_score"],
+            "score_untuned": record["cv_score_untuned"]}
+
+
+def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None) -> list[dict[str, Any]]:
+    """Data, folds, train, ensemble and score one benchmark; its result records.
+
+    With ``folds`` ("0,1") only those folds are trained and nothing is scored yet (the
+    results need every fold); the records list is then empty.
+    """
+    unknown = [m for m in models if m != BLEND and m not in bench.models]
+    if unknown:
+        raise FoldwiseError(f"benchmarks: no model '{unknown[0]}' for {bench.name} "
+                            f"(known: {', '.join([*bench.models, BLEND])})")
+    trained = [m for m in models if m != BLEND] or list(bench.models)
+    run_stage(foldwise_command("data", bench.name))
+    run_stage(foldwise_command("folds", bench.name))
+    fold_flag = ["--folds", folds] if folds else []
+    for model in trained:
+        run_stage(foldwise_command("train", f"configs/{bench.models[model]}.yaml", *fold_flag))
+    if folds:
+        progress.write(f"{bench.name}: folds {folds} trained; results are scored once every fold is")
+        return []
+    wall = {m: model_seconds(paths.run_dir(bench.models[m])) for m in trained}
+    records = []
+    submissions = {m: ([bench.models[m]], f"{bench.name}-{m}") for m in trained}
+    if BLEND in models and len(trained) > 1:
+        submissions[BLEND] = ([bench.models[m] for m in trained], f"{bench.name}-{BLEND}")
+    for model, (members, name) in submissions.items():
+        command = foldwise_command("ensemble", *members, "--name", name)
+        seconds = run_stage(command)
+        scores = score_submission(bench, name)
+        train_lines = [f"foldwise train configs/{m}.yaml" for m in members]
+        records.append({
+            "benchmark": bench.name, "model": model, "metric": scores.pop("metric"),
+            "score": round(scores.pop("score"), 4), "split": bench.split,
+            "wall_s": round(sum(wall[m] for m in trained if bench.models[m] in members) + seconds, 1),
+            "command": " && ".join([*train_lines, shown(command)]),
+            **{k: round(v, 4) for k, v in scores.items() if isinstance(v, float)},
+        })
+    return records
+
+
+def merge_records(old: list[dict], new: list[dict]) -> list[dict]:
+    """``old`` with every (benchmark, model) of ``new`` replaced by the new record."""
+    replaced = {(r["benchmark"], r["model"]) for r in new}
+    return [r for r in old if (r["benchmark"], r["model"]) not in replaced] + new
+
+
+def results_markdown(records: list[dict]) -> str:
+    """``results.md``: per benchmark, our scores beside the references, with split and command."""
+    lines = ["# Benchmarks", "",
+             "Written by `make benchmarks` (`foldwise benchmarks`); every figure is in `results.json`.",
+             "Scores on the 0-1 scale. CV benchmarks report OOF scores with cross-fitted decisions",
+             "(each fold decided by cuts fit on the other folds: the honest estimate).", ""]
+    for name, bench in BENCHMARKS.items():
+        rows = [r for r in records if r["benchmark"] == name]
+        if not rows:
+            continue
+        lines += [f"## {name}", "", f"Split: {bench.split}.", "",
+                  "| model | metric | score | wall (s) | command |", "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['model']} | {r['metric']} | **{r['score']:.4f}** | {r['wall_s']:.0f} | `{r['command']}` |"
+                  for r in rows]
+        lines += ["", "| reference | score | note |", "| --- | --- | --- |"]
+        lines += [f"| {ref.system} | {ref.score:.3f} | {ref.note} |" for ref in bench.references]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot_results(records: list[dict], path: Path) -> None:
+    """One panel per benchmark: our models' scores as bars, the references as dashed lines."""
+    from .report import _pyplot, _save
+
+    names = [n for n in BENCHMARKS if any(r["benchmark"] == n for r in records)]
+    if not names:
+        return
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        rows = [r for r in records if r["benchmark"] == name]
+        ax.bar([r["model"] for r in rows], [r["score"] for r in rows], color="#2f6db5")
+        for ref, colour in zip(BENCHMARKS[name].references, ("#d1495b", "#3a9d5d", "#999999")):
+            ax.axhline(ref.score, ls="--", lw=1, color=colour, label=f"{ref.system} {ref.score:.3f}")
+        ax.set_title(f"{name} ({rows[0]['metric']})", fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=6, loc="lower right")
+        ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+
+
+def write_results(new: list[dict], folder: Path = RESULTS) -> list[dict]:
+    """Merge ``new`` into ``folder/results.json`` and rewrite ``results.md`` and ``results.png``."""
+    path = folder / "results.json"
+    records = merge_records(artifacts.read_json(path) if path.exists() else [], new)
+    artifacts.write_json(path, records)
+    artifacts.write_text(folder / "results.md", results_markdown(records))
+    plot_results(records, folder / "results.png")
+    return records
+
+
+def parse_list(spec: str | None, known: list[str], what: str) -> list[str]:
+    """``"a,b"`` -> ["a", "b"], each checked against ``known``; None or "" -> all of them."""
+    if not spec:
+        return list(known)
+    chosen = [part.strip() for part in spec.split(",") if part.strip()]
+    bad = [c for c in chosen if c not in known]
+    if bad:
+        raise FoldwiseError(f"benchmarks: unknown {what} '{bad[0]}' (known: {', '.join(known)})")
+    return chosen
+
+
+def run_benchmarks(benchmarks: str | None = None, models: str | None = None,
+                   folds: str | None = None) -> list[dict]:
+    """Run the chosen benchmarks (default all) and models (default all + blend); write results."""
+    chosen = parse_list(benchmarks, list(BENCHMARKS), "benchmark")
+    all_models = sorted({m for b in BENCHMARKS.values() for m in b.models}) + [BLEND]
+    wanted = parse_list(models, all_models, "model")
+    new: list[dict] = []
+    for name in chosen:
+        new += run_benchmark(BENCHMARKS[name], wanted, folds)
+        if new:
+            write_results(new)
+    return new
