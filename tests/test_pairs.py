@@ -262,13 +262,14 @@ def test_transformer_trains_and_predicts_on_pairs():
     assert seen and all(types is not None and (types == 1).any() for types in seen)  # the model sees the sides
 
 
-def test_bench_config_reads_the_data_config_of_the_folder_above():
+def test_mnli_benchmark_config_trains_tfidf_on_the_pair():
     from conftest import REPO
     from foldwise.config import load_experiment
 
-    cfg = load_experiment(REPO / "configs" / "bench" / "mnli-tfidf.yaml")
+    cfg = load_experiment(REPO / "configs" / "mnli-tfidf.yaml")
     assert cfg.name == "mnli-tfidf" and cfg.model.kind == "tfidf"
     assert cfg.data.name == "mnli" and cfg.data.text_pair == ["premise", "hypothesis"]
+    assert cfg.data.folds.group_column == "premise"
 
 
 def test_folds_keep_each_group_in_one_fold(tmp_path, monkeypatch):

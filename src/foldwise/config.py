@@ -392,12 +392,9 @@ def _names_dataset(parts: list[str], value: Any) -> bool:
 
 
 def resolve_data_section(data: Any, configs_dir: Path, source: str = "config") -> dict[str, Any]:
-    """Turn ``data: <name>`` into the mapping from ``<configs_dir>/data/<name>.yaml``, or from
-    the folder above's ``data/`` when there is none (``configs/bench/x.yaml`` -> ``configs/data/``)."""
+    """Turn ``data: <name>`` into the mapping from ``<configs_dir>/data/<name>.yaml``."""
     if isinstance(data, str):
-        file_name = f"{paths.check_name(data, f'{source}: data')}.yaml"
-        candidates = [configs_dir / "data" / file_name, configs_dir.parent / "data" / file_name]
-        section = read_yaml(next((c for c in candidates if c.is_file()), candidates[0]))
+        section = read_yaml(configs_dir / "data" / f"{paths.check_name(data, f'{source}: data')}.yaml")
         section.setdefault("name", data)
         return section
     if not isinstance(data, (dict, type(None))):
