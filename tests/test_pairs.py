@@ -292,3 +292,14 @@ def test_folds_keep_each_group_in_one_fold(tmp_path, monkeypatch):
     cfg.folds.group_column = "topic"
     with pytest.raises(FoldwiseError, match=r"train.csv: missing column 'topic' \(folds.group_column"):
         write_folds(cfg, data.train_ids, data.labels, data.label_names, force=True)
+
+
+def test_folds_refuse_a_text_pair_column_missing_from_train_and_write_nothing(tmp_path):
+    pair_competition(tmp_path / "data" / "pairs")
+    (tmp_path / "configs" / "data").mkdir(parents=True)
+    (tmp_path / "configs" / "data" / "pairs.yaml").write_text(
+        "name: pairs\ntask: multiclass\ntext_pair: [premise, claim]\nlabel_column: label\n")
+    proc = run_cli(tmp_path, "folds", "pairs", ok=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert proc.stderr.startswith("error: ") and "train.csv: missing column 'claim'" in proc.stderr
+    assert not (tmp_path / "folds").exists()
