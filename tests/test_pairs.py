@@ -303,3 +303,12 @@ def test_folds_refuse_a_text_pair_column_missing_from_train_and_write_nothing(tm
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("error: ") and "train.csv: missing column 'claim'" in proc.stderr
     assert not (tmp_path / "folds").exists()
+
+
+def test_predict_refuses_pairs_for_a_single_text_run(monkeypatch):
+    from foldwise import predict
+
+    monkeypatch.setattr(predict, "run_text_pair", lambda run: None)
+    with pytest.raises(FoldwiseError, match="runs/words: trained on single texts"):
+        predict.gather_inputs("runs/words", [], [["a", "b"]])
+    assert predict.gather_inputs("runs/words", ["a text"], []) == ["a text"]
