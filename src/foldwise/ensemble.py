@@ -1,4 +1,8 @@
-"""Blend several experiments' probabilities with weights fit on their OOF predictions."""
+"""Blend several experiments' probabilities with weights fit on their OOF predictions.
+
+The objective is the competition metric after the decisions fit on the blend
+(:func:`after_decisions`; the task builds it), which is what the submission is scored on.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from .metrics import macro_f1
+from .metrics import Metric
 
 #: objective(blended OOF probabilities) -> score to maximise
 Objective = Callable[[np.ndarray], float]
@@ -20,10 +24,10 @@ def blend(probs: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def tuned_macro_f1(make_decider: Callable[[], object], labels: np.ndarray) -> Objective:
-    """Objective: macro-F1 after fitting the decider (e.g. per-class thresholds) on the blend."""
+def after_decisions(metric: Metric, make_decider: Callable[[], object], labels: np.ndarray) -> Objective:
+    """Objective: ``metric`` (negated for losses) after fitting a fresh decider on the blend."""
     def objective(blended: np.ndarray) -> float:
-        return macro_f1(labels, make_decider().fit(blended, labels).predict(blended))
+        return metric.objective(labels, make_decider().fit(blended, labels).predict(blended))
     return objective
 
 
@@ -33,8 +37,8 @@ class Blender:
     ``method="mean"`` uses equal weights. ``method="fit"`` starts from equal weights and
     runs coordinate ascent: move ``step`` of weight onto one member (taking it from the
     others in proportion), keep the move if the objective improves, halve the step when
-    no move helps. With thresholds re-fit inside the objective, the weights maximise
-    macro-F1 *after* thresholds, which is what the submission is scored on.
+    no move helps. With decisions re-fit inside the objective, the weights maximise the
+    competition metric *after* decisions, which is what the submission is scored on.
 
     Parameters
     ----------
