@@ -209,3 +209,20 @@ def test_default_metric_keeps_at_least_one_off_and_jaccard_searches_it():
     assert macro.at_least_one is False  # per-class cuts for macro-F1: today's rule, same numbers
     jaccard = task_for(DataConfig(metric="jaccard"), NAMES, sample).decider(ThresholdConfig())
     assert jaccard.at_least_one is None  # kept only if it raises Jaccard on OOF
+
+
+def test_metrics_json_of_an_older_run_still_reads():
+    old = {"rows": 4, "at_0.5": {"macro_f1": 0.4, "micro_f1": 0.5, "accuracy": 0.25},
+           "tuned": {"macro_f1": 0.6, "micro_f1": 0.55, "accuracy": 0.5}, "tuned_crossfit_macro_f1": 0.5,
+           "threshold_mode": "per_class",
+           "per_fold": [{"fold": 0, "rows": 4, "macro_f1_at_0.5": 0.4, "macro_f1_tuned": 0.6}],
+           "per_class": {"a": {"support": 2, "f1_at_0.5": 0.4, "f1_tuned": 0.6, "threshold": 0.3}}}
+    from foldwise import report
+    from foldwise.evaluation import Evaluation
+
+    evaluation = Evaluation.from_json(old)
+    assert (evaluation.metric, evaluation.score, evaluation.score_untuned, evaluation.score_crossfit) == (
+        "macro_f1", 0.6, 0.4, 0.5)
+    assert evaluation.per_class["a"].threshold == 0.3 and evaluation.learned
+    assert report.headline(old) == "OOF macro-F1 0.4000 at 0.5, 0.6000 tuned (0.5000 cross-fitted); micro-F1 0.5500"
+    assert Evaluation.from_json(evaluation.to_json()) == evaluation

@@ -92,7 +92,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
         return
     task = _submission_task(csv, args.data)
     sub = task.validate_submission(csv)
-    print(f"{csv}: valid ({len(sub)} rows, columns and ids as in {task.sample_path}; {task.format_line})")
+    print(f"{csv}: valid ({len(sub)} rows, columns as in {task.sample_path}, ids in its order); {task.format_line}")
 
 
 def cmd_score(args: argparse.Namespace) -> None:

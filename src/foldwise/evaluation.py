@@ -82,23 +82,37 @@ class Evaluation:
         """Whether the decision was fit on the data (cuts or a bias): tuned differs from untuned."""
         return self.score_crossfit is not None
 
-    @property
-    def cuts(self) -> list[float] | None:
-        """The per-label cuts in label order, or None for rules without cuts."""
-        cuts = self.decision.get("thresholds")
-        return None if cuts is None else list(cuts.values())
-
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``metrics.json`` (everything but the decider)."""
         return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "decider"}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> "Evaluation":
-        """Read back what :meth:`to_json` wrote (``metrics.json``, a submission record's ``metrics``)."""
+        """Read back what :meth:`to_json` wrote (``metrics.json``, a submission record's ``metrics``),
+        also the macro-F1 layout that runs written before the metric was named have."""
+        if "metric" not in raw:
+            raw = _from_macro_f1_layout(raw)
         values = {f.name: raw[f.name] for f in fields(cls) if f.name != "decider"}
         values["per_fold"] = [FoldScore(**r) for r in raw["per_fold"]]
         values["per_class"] = {name: ClassScore(**r) for name, r in raw["per_class"].items()}
         return cls(**values)
+
+
+def _from_macro_f1_layout(old: dict[str, Any]) -> dict[str, Any]:
+    """An older ``metrics.json`` (keys ``at_0.5``, ``tuned``, ``tuned_crossfit_macro_f1``, ...)
+    in today's layout: macro-F1 was its metric; single-label runs decided by argmax."""
+    single = old.get("threshold_mode") == "argmax"
+    return {
+        "metric": "macro_f1", "greater_is_better": True, "task": "multiclass" if single else "multilabel",
+        "rows": old["rows"], "decision": {"kind": "argmax" if single else "cuts", "metric": "macro_f1"},
+        "score": old["tuned"]["macro_f1"], "score_untuned": old["at_0.5"]["macro_f1"],
+        "score_crossfit": None if single else old["tuned_crossfit_macro_f1"],
+        "tuned": old["tuned"], "untuned": old["at_0.5"],
+        "per_fold": [{"fold": r["fold"], "rows": r["rows"], "untuned": r["macro_f1_at_0.5"],
+                      "tuned": r["macro_f1_tuned"]} for r in old["per_fold"]],
+        "per_class": {name: {"support": r["support"], "f1_untuned": r["f1_at_0.5"], "f1_tuned": r["f1_tuned"],
+                             "threshold": r["threshold"]} for name, r in old["per_class"].items()},
+    }
 
 
 def _plain(value: Any) -> Any:

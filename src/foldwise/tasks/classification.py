@@ -78,8 +78,9 @@ class ClassificationTask:
         they are for metrics scored on probabilities."""
         return make_decider(self.metric, self.kind, "fixed", 0.5, False, False)
 
-    def _decisions(self, probs: np.ndarray, truth: np.ndarray) -> np.ndarray:
-        """0/1 decisions of the untuned rule on decisions (for the secondary scores)."""
+    def _untuned_decisions(self, probs: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        """0/1 decisions of the untuned 0.5 cut or argmax, whatever the metric: the secondary
+        scores of metrics on probabilities, and of probability submissions, are read from them."""
         rule = make_decider(metrics.get_metric("macro_f1", self.kind), self.kind, "fixed", 0.5, False)
         return rule.fit(probs, truth).predict(probs)
 
@@ -94,7 +95,7 @@ class ClassificationTask:
     def untuned_scores(self, probs: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         """The metric of the untuned rule first, then the secondary scores of its decisions."""
         value = self.metric.score(truth, self.baseline().fit(probs, truth).predict(probs))
-        return {self.metric.name: value, **self.secondary(truth, self._decisions(probs, truth))}
+        return {self.metric.name: value, **self.secondary(truth, self._untuned_decisions(probs, truth))}
 
     def objective(self, cfg: ThresholdConfig, truth: np.ndarray) -> Callable[[np.ndarray], float]:
         """probs -> the metric after fitting ``decider(cfg)`` on them (negated for losses)."""
@@ -109,7 +110,7 @@ class ClassificationTask:
         decider = self.decider(cfg).fit(probs, truth)
         baseline = self.baseline().fit(probs, truth)
         tuned_pred, base_pred = decider.predict(probs), baseline.predict(probs)
-        untuned_decided = self._decisions(probs, truth)
+        untuned_decided = self._untuned_decisions(probs, truth)
         tuned_decided = tuned_pred if self.metric.needs_decision else untuned_decided
         per_fold = [FoldScore(fold=int(k), rows=int((fold == k).sum()),
                               untuned=self.metric.score(truth[fold == k], base_pred[fold == k]),
@@ -183,6 +184,6 @@ class ClassificationTask:
         truth = truth[order]
         preds = read_values(sub, self.id_column, self.label_names, self.submission_format, path)
         decided = (preds if self.submission_format != "probabilities"
-                   else self._decisions(preds, truth).astype(np.float64))
+                   else self._untuned_decisions(preds, truth).astype(np.float64))
         value = self.metric.score(truth, preds if not self.metric.needs_decision else decided)
         return {self.metric.name: value, **self.secondary(truth, decided.astype(bool))}
