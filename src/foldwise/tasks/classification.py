@@ -24,6 +24,10 @@ from ..submission import (FORMAT_WORDS, build_submission, check_format, infer_fo
                           target_columns, validate_submission, write_submission)
 
 
+#: the secondary scores each task reports beside its metric
+SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1", "accuracy")}
+
+
 class ClassificationTask:
     """A classification competition: its labels, metric, decisions and submission format.
 
@@ -89,8 +93,10 @@ class ClassificationTask:
         return decider_from_record(record, self.metric, self.label_names, source)
 
     def secondary(self, truth: np.ndarray, decided: np.ndarray) -> dict[str, float]:
-        """Macro-F1, micro-F1 and exact-match accuracy of 0/1 decisions."""
-        return metrics.scores(truth, decided)
+        """The secondary scores of 0/1 decisions: accuracy and macro-F1 (single-label, where
+        micro-F1 is the accuracy), or macro-F1, micro-F1 and exact-match accuracy (multi-label)."""
+        scores = metrics.scores(truth, decided)
+        return {name: scores[name] for name in SECONDARY[self.kind]}
 
     def untuned_scores(self, probs: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         """The metric of the untuned rule first, then the secondary scores of its decisions."""
