@@ -44,6 +44,9 @@ class Blender:
     ----------
     method : "fit" or "mean".
     steps : the step sizes tried, largest first.
+    combine : (members' predictions, weights) -> one prediction; default :func:`blend`, the
+        weighted mean of probability matrices (a task whose predictions are not matrices
+        passes its own, ``Task.blend``).
 
     Attributes
     ----------
@@ -51,17 +54,19 @@ class Blender:
     score_ : objective at ``weights_``; mean_score_ : objective at equal weights.
     """
 
-    def __init__(self, method: str = "fit", steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125)):
+    def __init__(self, method: str = "fit", steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125),
+                 combine: Callable[[list, np.ndarray], object] = blend):
         if method not in ("fit", "mean"):
             raise ValueError(f"unknown blend method {method!r}")
         self.method = method
         self.steps = steps
+        self.combine = combine
 
     def fit(self, probs: list[np.ndarray], objective: Objective) -> "Blender":
         """Fit weights for members' (n, n_labels) OOF probabilities."""
         n = len(probs)
         weights = np.full(n, 1.0 / n)
-        self.mean_score_ = best = objective(blend(probs, weights))
+        self.mean_score_ = best = objective(self.combine(probs, weights))
         if self.method == "fit" and n > 1:
             for step in self.steps:
                 improved = True
@@ -71,7 +76,7 @@ class Blender:
                         candidate = _shift(weights, i, step)
                         if candidate is None:
                             continue
-                        score = objective(blend(probs, candidate))
+                        score = objective(self.combine(probs, candidate))
                         if score > best + 1e-9:
                             weights, best, improved = candidate, score, True
         self.weights_ = weights
@@ -80,7 +85,7 @@ class Blender:
 
     def predict(self, probs: list[np.ndarray]) -> np.ndarray:
         """Blend members' probabilities (OOF or test) with the fitted weights."""
-        return blend(probs, self.weights_)
+        return self.combine(probs, self.weights_)
 
 
 def _shift(weights: np.ndarray, i: int, step: float) -> np.ndarray | None:

@@ -20,7 +20,7 @@ from .ensemble import Blender
 from .evaluation import Evaluation
 from .folds import read_folds
 from .runs import check_compatible, load_run
-from .submission import FORMAT_WORDS, submission_record
+from .submission import submission_record
 from .tasks import task_for
 
 
@@ -60,7 +60,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
             raise FoldwiseError(f"{runs[0].dir}: its {what} differ from the current data files; retrain it")
     fold = read_folds(data_cfg, data.train_ids)
 
-    blender = Blender(method=method).fit([r.oof for r in runs], task.objective(thresholds, data.labels))
+    blender = Blender(method=method, combine=task.blend).fit([r.oof for r in runs],
+                                                             task.objective(thresholds, data.labels))
     oof = blender.predict([r.oof for r in runs])
     test = blender.predict([r.test for r in runs])
     evaluation = task.evaluate(oof, data.labels, fold, thresholds)

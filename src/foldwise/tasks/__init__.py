@@ -50,6 +50,9 @@ class Task(Protocol):
     def untuned_scores(self, preds: Any, truth: Any) -> dict[str, float]:
         """The metric (first) and the secondary scores of the untuned decision."""
 
+    def blend(self, members: list, weights: Any) -> Any:
+        """One prediction from several members' predictions and their weights (summing to 1)."""
+
     def objective(self, cfg: ThresholdConfig, truth: Any) -> Callable[[Any], float]:
         """preds -> the metric after fitting ``decider(cfg)`` on them, as a value to maximise."""
 

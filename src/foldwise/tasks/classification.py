@@ -17,7 +17,7 @@ from .. import metrics
 from ..config import DataConfig, ThresholdConfig
 from ..data import read_csv
 from ..decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
-from ..ensemble import after_decisions
+from ..ensemble import after_decisions, blend
 from ..errors import FoldwiseError
 from ..evaluation import ClassScore, Evaluation, FoldScore
 from ..submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
@@ -102,6 +102,10 @@ class ClassificationTask:
         """The metric of the untuned rule first, then the secondary scores of its decisions."""
         value = self.metric.score(truth, self.baseline().fit(probs, truth).predict(probs))
         return {self.metric.name: value, **self.secondary(truth, self._untuned_decisions(probs, truth))}
+
+    def blend(self, members: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
+        """The weighted mean of the members' (n, L) probabilities."""
+        return blend(members, weights)
 
     def objective(self, cfg: ThresholdConfig, truth: np.ndarray) -> Callable[[np.ndarray], float]:
         """probs -> the metric after fitting ``decider(cfg)`` on them (negated for losses)."""
