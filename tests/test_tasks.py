@@ -226,3 +226,22 @@ def test_metrics_json_of_an_older_run_still_reads():
     assert evaluation.per_class["a"].threshold == 0.3 and evaluation.learned
     assert report.headline(old) == "OOF macro-F1 0.4000 at 0.5, 0.6000 tuned (0.5000 cross-fitted); micro-F1 0.5500"
     assert Evaluation.from_json(evaluation.to_json()) == evaluation
+
+
+@pytest.mark.parametrize("record, task, metric, expected", [
+    ({"kind": "probabilities", "metric": "log_loss", "thresholds": None, "bias": None, "at_least_one": False},
+     "multilabel", "log_loss", lambda p: p >= 0.5),
+    ({"kind": "probabilities", "metric": "roc_auc", "thresholds": None, "bias": None, "at_least_one": False},
+     "multiclass", "roc_auc", lambda p: np.eye(3)[p.argmax(axis=1)]),
+    ({"mode": "per_class", "at_least_one": False, "thresholds": dict(zip(NAMES, [0.2, 0.5, 0.9]))},  # older file
+     "multilabel", "macro_f1", lambda p: p >= [0.2, 0.5, 0.9]),
+])
+def test_predict_loads_the_saved_rule(tmp_path, record, task, metric, expected):
+    import json
+
+    from foldwise.predict import load_decider
+
+    (tmp_path / "thresholds.json").write_text(json.dumps(record))
+    probs = truth_and_probs(task, seed=7)[1]
+    decided = load_decider(tmp_path, metric, task, NAMES).predict(probs)
+    np.testing.assert_array_equal(decided, expected(probs).astype(np.uint8))
