@@ -19,9 +19,9 @@ from .errors import FoldwiseError
 from .ensemble import Blender
 from .evaluation import Evaluation
 from .folds import read_folds
-from .runs import check_compatible, load_run
+from .runs import Run, check_compatible, load_run
 from .submission import submission_record
-from .tasks import task_for
+from .tasks import Task, task_for
 
 
 @dataclass
@@ -71,21 +71,33 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
         artifacts.remove_stale_temps(path)
     csv = task.write_submission(csv_path, frame)
     save_probabilities(probs_path, data.test_ids, test, data.label_names)
+    record = _submission_record(name, csv, probs_path, data_cfg, runs, task, blender, evaluation, test,
+                                float(data.labels.mean()))
+    report.plot_per_class_f1(evaluation, plot_path, f"ensemble {name}")
+    # the record goes last and names the CSV's hash: a run killed before this point leaves
+    # a CSV that the old record does not match, which validate and submit refuse
+    artifacts.write_json(record_path, record)
+    return SubmissionResult(csv=csv, record=record, evaluation=evaluation, format_line=task.format_line)
+
+
+def _submission_record(name: str, csv: Path, probs_path: Path, data_cfg: DataConfig, runs: list[Run], task: Task,
+                       blender: Blender, evaluation: Evaluation, test: np.ndarray, oof_label_rate: float) -> dict:
+    """``submissions/<name>.json``: what was blended how, the decision, the format and the OOF scores."""
     decided = np.asarray(evaluation.decider.predict(test)) if task.metric.needs_decision else None
-    record = {
+    return {
         "name": name,
         "csv_sha256": artifacts.file_sha256(csv),
-        "dataset": data.name,
+        "dataset": data_cfg.name,
         "data_config": asdict(data_cfg),  # what `validate` and `submit` read without --data
         "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
         "submission_format": task.submission_format,
         "submission_format_reason": task.format_reason,
-        "label_names": data.label_names,
+        "label_names": task.label_names,
         "probabilities": str(probs_path),
         "members": [r.name for r in runs],
         "metric": task.metric.name,
         "member_cv_score": {r.name: _run_score(r.metrics, task.metric.name) for r in runs},
-        "method": method,
+        "method": blender.method,
         "weights": dict(zip((r.name for r in runs), map(float, blender.weights_))),
         "decision": evaluation.decision,
         "cv_score": evaluation.score,
@@ -93,15 +105,10 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
         "cv_score_untuned": evaluation.score_untuned,
         "cv_score_equal_weights": task.metric.from_objective(blender.mean_score_),
         "test_label_rate": None if decided is None else float(decided.mean()),
-        "oof_label_rate": float(data.labels.mean()),
+        "oof_label_rate": oof_label_rate,
         "metrics": evaluation.to_json(),
         **artifacts.provenance(),
     }
-    report.plot_per_class_f1(evaluation, plot_path, f"ensemble {name}")
-    # the record goes last and names the CSV's hash: a run killed before this point leaves
-    # a CSV that the old record does not match, which validate and submit refuse
-    artifacts.write_json(record_path, record)
-    return SubmissionResult(csv=csv, record=record, evaluation=evaluation, format_line=task.format_line)
 
 
 def _run_score(metrics: dict, metric: str) -> float | None:
