@@ -23,6 +23,7 @@ import yaml
 
 from . import paths
 from .errors import FoldwiseError
+from .metrics import METRICS
 
 #: the folder of experiment YAMLs; dataset configs live in its data/ subfolder
 CONFIGS_DIR = Path("configs")
@@ -70,6 +71,12 @@ class DataConfig:
     text_columns: list[str] = option("text column(s); several are joined with text_joiner", ["text"])
     text_joiner: str = option("separator placed between several text columns", " | ")
     task: Literal["multilabel", "multiclass"] = option("multilabel (sigmoid) or multiclass (softmax)", "multilabel")
+    metric: str = option("the competition metric: macro_f1, micro_f1, samples_f1, jaccard (multilabel), "
+                         "accuracy (multiclass), roc_auc, log_loss", "macro_f1")
+    submission_format: Literal["auto", "binary", "probabilities", "label", "label_list"] = option(
+        "auto: inferred from the sample submission; binary: a 0/1 column per label; probabilities: a "
+        "probability column per label; label: one column of class names; label_list: one column of "
+        "space-separated label names", "auto")
     label_columns: list[str] | None = option(
         "0/1 label columns in train; default: the sample submission's columns but the id", None)
     label_column: str | None = option(
@@ -89,6 +96,16 @@ class DataConfig:
     hub_dataset: str | None = option("built-in converter (foldwise.converters) that `foldwise data` runs on "
                                      "mirror_dir's raw files, or on the hub copy without them", None)
     kaggle_competition: str | None = option("competition slug for `foldwise submit`", None)
+
+    def validate(self) -> list[tuple[str, str]]:
+        """(key, problem) pairs: a metric that is unknown or does not fit ``task``."""
+        metric = METRICS.get(self.metric)
+        if metric is None:
+            return [("metric", f"is {self.metric!r}, not a known metric (known: {', '.join(sorted(METRICS))})")]
+        if self.task not in metric.tasks:
+            return [("metric", f"is {self.metric!r}, which does not fit {self.task} data "
+                               f"(it fits: {', '.join(metric.tasks)})")]
+        return []
 
     @property
     def path(self) -> Path:
@@ -111,10 +128,14 @@ class TextConfig:
 class ThresholdConfig:
     """How probabilities become 0/1 labels (fit on out-of-fold predictions only)."""
 
-    mode: Literal["per_class", "global", "fixed"] = option(
-        "per_class: each label's F1-optimal cut; global: one cut for all; fixed: value", "per_class")
+    mode: Literal["auto", "per_class", "global", "fixed"] = option(
+        "auto: the metric's own search (per-class cuts for multilabel, argmax for multiclass); per_class: "
+        "a cut per label; global: one cut for all; fixed: value (the untuned rule)", "auto")
     value: float = option("the cut for mode 'fixed'", 0.5, ge=0, le=1)
-    at_least_one: bool = option("a row with no label above its cut gets its best label", False)
+    at_least_one: bool | None = option(
+        "a row with no label above its cut gets its best label; None: kept if it raises the metric on "
+        "OOF (metrics scored per row or on pooled counts; never for macro_f1's per-class cuts)", None)
+    class_bias: bool = option("multiclass: fit a per-class bias on log probabilities on OOF", False)
 
 
 @dataclass
