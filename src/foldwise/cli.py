@@ -95,6 +95,16 @@ def cmd_validate(args: argparse.Namespace) -> None:
     print(f"{csv}: valid ({len(sub)} rows, columns as in {task.sample_path}, ids in its order); {task.format_line}")
 
 
+def cmd_benchmarks(args: argparse.Namespace) -> None:
+    from .benchmarks import RESULTS, run_benchmarks
+
+    records = run_benchmarks(args.bench, args.models, args.folds)
+    for r in records:
+        print(f"{r['benchmark']:<13} {r['model']:<8} {r['metric']:<9} {r['score']:.4f}  ({r['wall_s']:.0f} s)")
+    if records:
+        print(f"{RESULTS}/results.json, results.md, results.png: written")
+
+
 def cmd_score(args: argparse.Namespace) -> None:
     from .metrics import TITLES
 
@@ -280,6 +290,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "(e.g. data/mnli/solution.csv)")
     p.add_argument("--data", help="dataset name or config (default: the dataset recorded in the submission's .json)")
     p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("benchmarks", help="run the auxiliary benchmarks and write benchmarks/results.*")
+    p.add_argument("--bench", help="comma-separated benchmarks (default: all), e.g. ag_news,mnli")
+    p.add_argument("--models", help="comma-separated models (default: every model and their blend)")
+    p.add_argument("--folds", help="train only these folds, e.g. 0,1 (scored once every fold is trained)")
+    p.set_defaults(func=cmd_benchmarks)
 
     p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
     p.add_argument("submission", help="submission name or CSV path")
