@@ -18,6 +18,8 @@ space := $(empty) $(empty)
 NAME ?= $(subst $(space),+,$(strip $(EXPS)))
 METHOD ?= fit
 FOLDS ?=
+BENCH ?=
+MODELS ?=
 SET ?=
 DATA_SET ?=
 EXP ?= tfidf
@@ -47,7 +49,7 @@ export FOLDWISE_STORAGE := $(STORAGE)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench notebook clean
+.PHONY: help install data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench benchmarks notebook clean
 
 help: ## show this map of the kit
 	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
@@ -109,7 +111,10 @@ test: $(STAMP) ## run the test suite (slow tests excluded)
 test-slow: $(STAMP) ## run only the slow tests
 	$(BIN)/python -m pytest -m slow -q
 
-bench: $(STAMP) ## benchmarks: threshold search (needs runs/tfidf) and training throughput vs HF Trainer
+benchmarks: $(STAMP) ## auxiliary benchmarks, hours on 2 CPU cores (BENCH=ag_news,mnli MODELS=tfidf FOLDS=0,1): benchmarks/results.*
+	$(FOLDWISE) benchmarks $(if $(BENCH),--bench $(BENCH),) $(if $(MODELS),--models $(MODELS),) $(folds_flag)
+
+bench: $(STAMP) ## speed benchmarks: threshold search (needs runs/tfidf) and training throughput vs HF Trainer
 	$(BIN)/python bench/thresholds.py
 	$(BIN)/python bench/train_throughput.py
 

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from foldwise.thresholds import ThresholdOptimizer
+from foldwise.decisions import make_decider
+from foldwise.metrics import get_metric
 
 
 def grid_search(scores: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -52,7 +53,8 @@ def main() -> None:
     print(f"{oof_path}: {scores.shape[0]} rows x {scores.shape[1]} labels")
 
     grid = np.linspace(0.0, 1.0, 100)
-    exact, exact_s = timed(lambda: ThresholdOptimizer().fit(scores, y), repeat=3)
+    macro_f1 = get_metric("macro_f1", "multilabel")
+    exact, exact_s = timed(lambda: make_decider(macro_f1, "multilabel").fit(scores, y), repeat=3)
     grid_cuts, grid_s = timed(lambda: grid_search(scores, y, grid))
     exact_f1 = f1_score(y, exact.predict(scores), average="macro", zero_division=0)
     grid_f1 = f1_score(y, scores >= grid_cuts, average="macro", zero_division=0)

@@ -52,3 +52,53 @@ def test_every_benchmark_names_a_config_for_each_model():
         assert set(bench.models) == {"tfidf", "minilm"}
         for config in bench.models.values():
             assert (REPO / "configs" / f"{config}.yaml").exists(), config
+
+
+def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch):
+    """Two toy benchmarks through data, folds, train, ensemble and score, as `make benchmarks` runs them."""
+    import os
+
+    import numpy as np
+    import pandas as pd
+
+    from conftest import cli_env, titled_competition
+
+    for key, value in cli_env().items():
+        monkeypatch.setenv(key, value)
+    titled_competition(in_tmp / "data" / "news")  # single-label, scored by CV accuracy
+    titled_competition(in_tmp / "data" / "tags", multilabel=True)  # held out: scored on solution.csv
+    truth = pd.DataFrame({"id": [f"q{i}" for i in range(12)],
+                          **{n: [int(i % 3 == j) for i in range(12)] for j, n in enumerate(["sports", "business", "tech"])}})
+    truth.to_csv(in_tmp / "data" / "tags" / "solution.csv", index=False)
+    (in_tmp / "configs" / "data").mkdir(parents=True)
+    (in_tmp / "configs" / "data" / "news.yaml").write_text(
+        "name: news\ntask: multiclass\nmetric: accuracy\ntext_columns: [title, body]\nlabel_column: label\n"
+        "folds: {n_splits: 3, seed: 0}\n")
+    (in_tmp / "configs" / "data" / "tags.yaml").write_text(
+        "name: tags\nmetric: micro_f1\ntext_columns: [title, body]\nlabel_column: genres\n"
+        "folds: {n_splits: 3, seed: 0}\n")
+    for data in ("news", "tags"):
+        for model, extra in (("words", "char_ngram_range: []"), ("chars", "word_ngram_range: []")):
+            (in_tmp / "configs" / f"{data}-{model}.yaml").write_text(
+                f"data: {data}\nmodel: {{kind: tfidf, word_min_df: 1, char_min_df: 1, n_jobs: 1, {extra}}}\n")
+    toy = {name: benchmarks.Benchmark(name, f"{name} split", held_out=(name == "tags"), references=(
+        benchmarks.Reference("a reference", 0.5, "note"),), models={"words": f"{name}-words", "chars": f"{name}-chars"})
+        for name in ("news", "tags")}
+    monkeypatch.setattr(benchmarks, "BENCHMARKS", toy)
+
+    records = benchmarks.run_benchmarks()
+    assert [(r["benchmark"], r["model"]) for r in records] == [
+        (b, m) for b in ("news", "tags") for m in ("chars", "words", "blend")]
+    by = {(r["benchmark"], r["model"]): r for r in records}
+    news = json.loads((in_tmp / "submissions" / "news-words.json").read_text())
+    assert by["news", "words"]["metric"] == "accuracy"
+    assert news["cv_score_crossfit"] is None  # argmax: nothing fit on OOF, so the OOF score is honest as it is
+    assert by["news", "words"]["score"] == round(news["cv_score"], 4)
+    sub = pd.read_csv(in_tmp / "submissions" / "tags-blend.csv")
+    decided, y = sub[["sports", "business", "tech"]].to_numpy(), truth[["sports", "business", "tech"]].to_numpy()
+    tp, fp, fn = (decided & y).sum(), (decided & (1 - y)).sum(), ((1 - decided) & y).sum()
+    assert by["tags", "blend"]["score"] == pytest.approx(2 * tp / (2 * tp + fp + fn), abs=1e-4)
+    assert all(r["wall_s"] > 0 and r["command"].startswith("foldwise train") for r in records)
+    saved = json.loads((in_tmp / "benchmarks" / "results.json").read_text())
+    assert len(saved) == 6 and (in_tmp / "benchmarks" / "results.md").exists()
+    assert np.isfinite([r["score"] for r in saved]).all() and os.path.exists(in_tmp / "benchmarks" / "results.png")

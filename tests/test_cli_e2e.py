@@ -56,7 +56,8 @@ def test_folds_train_ensemble_validate(project):
     assert oof.iloc[:, 1:].to_numpy().min() >= 0 and oof.iloc[:, 1:].to_numpy().max() <= 1
     assert pd.read_csv(run_dir / "test.csv").shape == (80, 29)
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["tuned"]["macro_f1"] >= metrics["at_0.5"]["macro_f1"]
+    assert metrics["metric"] == "macro_f1" and metrics["score"] == metrics["tuned"]["macro_f1"]
+    assert metrics["tuned"]["macro_f1"] >= metrics["untuned"]["macro_f1"] == metrics["score_untuned"]
     assert len(metrics["per_fold"]) == 3 and len(metrics["per_class"]) == 28
     info = json.loads((run_dir / "run.json").read_text())
     assert info["seed"] == 42 and "scikit-learn" in info["versions"] and "git_commit" in info
@@ -73,7 +74,10 @@ def test_folds_train_ensemble_validate(project):
     record = json.loads((project / "submissions" / "blend.json").read_text())
     assert record["members"] == ["words", "chars"]
     assert sum(record["weights"].values()) == pytest.approx(1)
-    assert len(record["thresholds"]) == 28 and 0 <= record["cv_macro_f1"] <= 1
+    assert len(record["decision"]["thresholds"]) == 28 and 0 <= record["cv_score"] <= 1
+    assert record["metric"] == "macro_f1" and record["submission_format"] == "binary"
+    probs = pd.read_csv(project / "submissions" / "blend.probs.csv", dtype={"id": str})
+    assert probs.shape == (80, 29) and sorted(probs["id"]) == sorted(sample["id"])
     assert "valid" in run(project, "validate", "submissions/blend.csv", "--data", "small").stdout
     out = run(project, "submit", "blend", "--data", "small", "--dry-run").stdout
     assert "kaggle competitions submit -c small-comp -f submissions/blend.csv" in out

@@ -91,6 +91,26 @@ def test_fingerprint_ignores_thresholds_but_not_model(tmp_path):
     assert load_experiment(path, ["model.C=1"]).training_fingerprint() != base
 
 
+def test_fingerprint_ignores_the_metric_and_submission_format(tmp_path):
+    path = write(tmp_path, "data: toy\nmodel: {kind: tfidf}\n")
+    base = load_experiment(path).training_fingerprint()
+    changed = load_experiment(path, ["data.metric=jaccard", "data.submission_format=label_list"])
+    assert changed.data.metric == "jaccard" and changed.training_fingerprint() == base
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data.metric=f2"], "key 'data.metric' is 'f2', not a known metric (known: accuracy, jaccard"),
+    (["data.metric=accuracy"], "key 'data.metric' is 'accuracy', which does not fit multilabel data"),
+    (["data.task=multiclass", "data.metric=jaccard"], "'jaccard', which does not fit multiclass data"),
+    (["data.submission_format=csv"], "key 'data.submission_format' is 'csv', expected one of"),
+])
+def test_metric_that_is_unknown_or_does_not_fit_the_task_is_one_line(tmp_path, overrides, message):
+    path = write(tmp_path, "data: toy\nmodel: {kind: tfidf}\n")
+    with pytest.raises(FoldwiseError) as err:
+        load_experiment(path, overrides)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
 def test_repo_configs_load():
     from pathlib import Path
 

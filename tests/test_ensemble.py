@@ -1,8 +1,16 @@
 import numpy as np
 import pytest
 
-from foldwise.ensemble import Blender, blend, tuned_macro_f1
-from foldwise.thresholds import ThresholdOptimizer
+from foldwise.decisions import make_decider
+from foldwise.ensemble import Blender, after_decisions, blend
+from foldwise.metrics import get_metric
+
+MACRO_F1 = get_metric("macro_f1", "multilabel")
+
+
+def tuned_macro_f1(y):
+    """The blend objective of the default: macro-F1 after per-class cuts fit on the blend."""
+    return after_decisions(MACRO_F1, lambda: make_decider(MACRO_F1, "multilabel"), y)
 
 
 def members(seed=0):
@@ -21,7 +29,7 @@ def test_blend_is_weighted_mean():
 
 def test_fit_weights_beat_mean_and_favour_the_good_member():
     y, probs = members()
-    objective = tuned_macro_f1(ThresholdOptimizer, y)
+    objective = tuned_macro_f1(y)
     fitted = Blender("fit").fit(probs, objective)
     assert fitted.weights_.sum() == pytest.approx(1) and (fitted.weights_ >= 0).all()
     assert fitted.weights_[0] > 0.5 and fitted.weights_[2] < 0.2
@@ -34,4 +42,13 @@ def test_fit_weights_beat_mean_and_favour_the_good_member():
 
 def test_single_member_gets_all_weight():
     y, probs = members()
-    assert Blender().fit(probs[:1], tuned_macro_f1(ThresholdOptimizer, y)).weights_.tolist() == [1.0]
+    assert Blender().fit(probs[:1], tuned_macro_f1(y)).weights_.tolist() == [1.0]
+
+
+def test_a_loss_is_minimised():
+    y, probs = members()
+    log_loss = get_metric("log_loss", "multilabel")
+    objective = after_decisions(log_loss, lambda: make_decider(log_loss, "multilabel"), y)
+    fitted = Blender("fit").fit(probs, objective)
+    assert fitted.score_ == pytest.approx(-log_loss.score(y, fitted.predict(probs)))
+    assert log_loss.score(y, fitted.predict(probs)) < log_loss.score(y, blend(probs, np.full(3, 1 / 3)))

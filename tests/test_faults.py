@@ -54,11 +54,11 @@ def test_killed_ensemble_never_pairs_a_new_csv_with_the_old_record(trained, monk
 
     # a SIGKILL also leaves atomic_path's temporary files; the next ensemble removes them
     stale = [tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix, dir=p.parent)[1]
-             for p in (CSV, RECORD, CSV.with_suffix(".per_class_f1.png"))]
+             for p in (CSV, RECORD, CSV.with_suffix(".per_class_f1.png"), CSV.with_suffix(".probs.csv"))]
     assert main(["ensemble", "t", "--name", "blend"]) == 0
     assert not any(Path(s).exists() for s in stale)
     assert sorted(p.name for p in Path("submissions").iterdir()) == [
-        "blend.csv", "blend.json", "blend.per_class_f1.png"]
+        "blend.csv", "blend.json", "blend.per_class_f1.png", "blend.probs.csv"]
     assert main(["validate", str(CSV), "--data", "toy"]) == 0
     assert main(["submit", "blend", "--data", "toy", "--dry-run"]) == 0
     assert "blend: CV macro-F1" in capsys.readouterr().out

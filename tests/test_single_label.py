@@ -11,8 +11,8 @@ import pytest
 
 from conftest import FOLDWISE, cli_env, titled_competition
 from foldwise import report, training
-from foldwise.config import ThresholdConfig
-from foldwise.evaluation import evaluate
+from foldwise.config import DataConfig, ThresholdConfig
+from foldwise.tasks import task_for
 
 MULTI_LABEL_WORDS = re.compile(r"\bcut\b|F1@0\.5|\btuned\b|micro-F1|cross-fitted|at 0\.5")
 
@@ -31,7 +31,7 @@ def news(tmp_path_factory) -> Path:
     (root / "configs" / "data").mkdir(parents=True)
     (root / "configs" / "data" / "news.yaml").write_text(
         "name: news\ndir: elsewhere/news\ntask: multiclass\ntext_columns: [title, body]\n"
-        "label_column: label\nfolds: {n_splits: 3, seed: 0}\n")
+        "label_column: label\nmetric: accuracy\nfolds: {n_splits: 3, seed: 0}\n")
     (root / "configs" / "words.yaml").write_text(
         "data: news\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
     run(root, "folds", "news")
@@ -44,9 +44,11 @@ def test_train_and_ensemble_print_accuracy_and_macro_f1_without_cuts(news):
     truth = pd.read_csv(news / "elsewhere" / "news" / "train.csv", dtype={"id": str})["label"]
     accuracy = float((oof.columns[1:][oof.iloc[:, 1:].to_numpy().argmax(axis=1)] == truth).mean())
     metrics = json.loads((news / "runs" / "words" / "metrics.json").read_text())
+    assert metrics["metric"] == "accuracy" and metrics["score"] == pytest.approx(accuracy)
     assert metrics["tuned"]["accuracy"] == pytest.approx(accuracy)
     assert f"words: OOF accuracy {accuracy:.4f}, macro-F1 {metrics['tuned']['macro_f1']:.4f}" in out
-    assert re.search(rf"^accuracy\s+{accuracy:.4f}$", out, re.M)  # the table's last line
+    assert re.search(rf"^accuracy\s+90\s+{accuracy:.4f}$", out, re.M)  # the metric first, with the rows
+    assert re.search(rf"^macro-F1\s+{metrics['tuned']['macro_f1']:.4f}$", out, re.M)  # then the secondary one
     assert re.search(r"^label\s+support\s+F1$", out, re.M)
     assert len(re.findall(r"^fold \d: .* valid accuracy \d\.\d{4}, macro-F1 \d\.\d{4}$", out, re.M)) == 3
     assert not MULTI_LABEL_WORDS.search(out), out
@@ -64,11 +66,15 @@ def test_per_class_table_multiclass_vs_multilabel():
     probs = np.full((8, 3), 0.2) + 0.5 * labels
     probs[7] = [0.6, 0.3, 0.1]  # one wrong row: accuracy 7/8
     fold = np.arange(8) % 2
-    single = evaluate(probs, labels, fold, ["a", "b", "c"], "multiclass", ThresholdConfig()).summary
-    table = report.per_class_table(single)
+    sample = pd.DataFrame({"id": ["x"], "a": "0", "b": "0", "c": "0"})
+
+    def evaluate(task):
+        competition = task_for(DataConfig(task=task), ["a", "b", "c"], sample)
+        return competition.evaluate(probs, labels, fold, ThresholdConfig())
+
+    table = report.per_class_table(evaluate("multiclass"))
     assert "accuracy" in table and "0.8750" in table and not MULTI_LABEL_WORDS.search(table)
-    multi = evaluate(probs, labels, fold, ["a", "b", "c"], "multilabel", ThresholdConfig()).summary
-    table = report.per_class_table(multi)
+    table = report.per_class_table(evaluate("multilabel"))
     assert "F1@0.5" in table and "cut" in table and "micro-F1" in table and "honest estimate" in table
 
 

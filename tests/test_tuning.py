@@ -119,7 +119,9 @@ def test_study_results_tuned_config_and_plots(project):
         assert Path(f"studies/small-tf/{name}.png").read_bytes()[:4] == b"\x89PNG"
     summary = json.loads(Path("studies/small-tf/study.json").read_text())
     assert summary["best"]["trial"] == best.number and summary["current_config"]["trial"] == 0
-    assert summary["current_config"]["cv_macro_f1"] <= summary["best"]["cv_macro_f1"]
+    assert summary["metric"] == "macro_f1" and summary["best"]["cv_score"] == pytest.approx(best.value)
+    assert summary["current_config"]["cv_score"] <= summary["best"]["cv_score"]
+    assert "(values: CV macro-F1)" in proc.stdout and "CV macro-F1 (" in proc.stdout
     assert summary["provenance"]["seed"] == 42 and "optuna" in summary["provenance"]["versions"]
     assert "current config (trial 0)" in proc.stdout
     out = subprocess.run([*FOLDWISE, "train", "configs/tf.tuned.yaml"], env=cli_env(), capture_output=True, text=True)

@@ -126,6 +126,8 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     if record is None:
         raise FoldwiseError(f"{csv}: no submission record to score")
     metric = record["metric"]
+    # decisions fit on other folds; a rule with nothing to fit (argmax) has no cross-fitted score
+    cv = record["cv_score"] if record["cv_score_crossfit"] is None else record["cv_score_crossfit"]
     if bench.held_out:
         from .data import load_competition
         from .make_submission import submission_data_config
@@ -135,9 +137,8 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
         data = load_competition(cfg)
         task = task_for(cfg, data.label_names, data.sample_submission)
         scores = task.score_submission(csv, cfg.path / "solution.csv")
-        return {"metric": metric, "score": scores.pop(metric), **scores,
-                "cv_score_crossfit": record["cv_score_crossfit"]}
-    return {"metric": metric, "score": record["cv_score_crossfit"], "score_tuned_oof": record["cv_score"],
+        return {"metric": metric, "score": scores.pop(metric), **scores, "cv_score": cv}
+    return {"metric": metric, "score": cv, "score_tuned_oof": record["cv_score"],
             "score_untuned": record["cv_score_untuned"]}
 
 

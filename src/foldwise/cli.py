@@ -47,44 +47,72 @@ def cmd_train(args: argparse.Namespace) -> None:
     for cfg in configs:
         result = run_cv(cfg, folds=args.folds, force=args.force, resume=args.resume)
         if result.evaluation is not None:
-            print(f"{cfg.name}: {headline(result.evaluation.summary)} -> {result.run_dir}/")
+            print(f"{cfg.name}: {headline(result.evaluation)} -> {result.run_dir}/")
 
 
 def cmd_ensemble(args: argparse.Namespace) -> None:
     from .config import ThresholdConfig
-    from .evaluation import is_single_label
     from .make_submission import ensemble
+    from .report import headline
 
     name = args.name or "+".join(Path(e).name for e in args.experiments)
-    thresholds = ThresholdConfig(mode=args.threshold_mode, at_least_one=args.at_least_one)
+    thresholds = ThresholdConfig(mode=args.threshold_mode, at_least_one=args.at_least_one,
+                                 class_bias=args.class_bias)
     result = ensemble([str(e) for e in args.experiments], name, method=args.method, thresholds=thresholds)
     r = result.record
     weights = ", ".join(f"{k} {v:.3f}" for k, v in r["weights"].items())
     print(f"weights: {weights}")
-    if is_single_label(r["metrics"]):
-        print(f"OOF accuracy {r['metrics']['tuned']['accuracy']:.4f}, macro-F1 {r['cv_macro_f1']:.4f} (argmax)")
-    else:
-        print(f"OOF macro-F1 {r['cv_macro_f1']:.4f} (cross-fitted thresholds {r['cv_macro_f1_crossfit']:.4f}, "
-              f"at 0.5 {r['cv_macro_f1_at_0.5']:.4f})")
-    print(f"{result.csv}: written and validated against {r['sample_submission']}")
+    print(headline(result.evaluation))
+    print(result.format_line)
+    print(f"{result.csv}: written and validated against {r['sample_submission']} "
+          f"(test probabilities: {r['probabilities']})")
+
+
+def _submission_task(csv: Path, data: str | None):
+    """The task a submission is checked and scored with: its dataset (``--data`` or its record)."""
+    from .data import load_competition
+    from .make_submission import submission_data_config
+    from .tasks import task_for
+
+    cfg = submission_data_config(csv, data)
+    competition = load_competition(cfg)
+    return task_for(cfg, competition.label_names, competition.sample_submission)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
     from .data import read_csv
-    from .make_submission import submission_data_config
     from .submission import submission_record, validate_submission
 
     csv = Path(args.csv)
-    record = submission_record(csv)
+    submission_record(csv)  # a record that does not describe this CSV is refused
     if args.sample:
-        sample_path, id_column, labels = Path(args.sample), args.id_column, None
-    else:
-        cfg = submission_data_config(csv, args.data)
-        sample_path, id_column = cfg.path / cfg.sample_submission_file, cfg.id_column
-        labels = (record or {}).get("metrics", {}).get("per_class")
-    sample = read_csv(sample_path)
-    sub = validate_submission(csv, sample, id_column, list(labels) if labels else None)
-    print(f"{csv}: valid ({len(sub)} rows, columns as in {sample_path})")
+        sample_path = Path(args.sample)
+        sub = validate_submission(csv, read_csv(sample_path), args.id_column)
+        print(f"{csv}: valid ({len(sub)} rows, columns as in {sample_path})")
+        return
+    task = _submission_task(csv, args.data)
+    sub = task.validate_submission(csv)
+    print(f"{csv}: valid ({len(sub)} rows, columns as in {task.sample_path}, ids in its order); {task.format_line}")
+
+
+def cmd_benchmarks(args: argparse.Namespace) -> None:
+    from .benchmarks import RESULTS, run_benchmarks
+
+    records = run_benchmarks(args.bench, args.models, args.folds)
+    for r in records:
+        print(f"{r['benchmark']:<13} {r['model']:<8} {r['metric']:<9} {r['score']:.4f}  ({r['wall_s']:.0f} s)")
+    if records:
+        print(f"{RESULTS}/results.json, results.md, results.png: written")
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    from .metrics import TITLES
+
+    csv = Path(args.csv)
+    task = _submission_task(csv, args.data)
+    scores = task.score_submission(csv, Path(args.solution))
+    line = ", ".join(f"{TITLES.get(name, name)} {value:.4f}" for name, value in scores.items())
+    print(f"{csv}: {line} (against {args.solution}, metric {task.metric.name})")
 
 
 def cmd_submit(args: argparse.Namespace) -> None:
@@ -107,14 +135,23 @@ def cmd_submit(args: argparse.Namespace) -> None:
         if not competition:
             raise FoldwiseError(f"no competition slug for dataset '{cfg.name}': pass --competition "
                                 "or set kaggle_competition in its data config")
-    message = args.message or (f"{csv.stem}: CV macro-F1 {record['cv_macro_f1']:.4f} ({'+'.join(record['members'])})"
-                               if record else csv.stem)
+    message = args.message or (_record_message(csv, record) if record else csv.stem)
     uploaded, line = submit(csv, competition, message, dry_run=args.dry_run)
     if uploaded:
         print(f"uploaded: {line}")
     else:
         print("kaggle CLI not installed or not configured (~/.kaggle/kaggle.json); run:")
         print(line)
+
+
+def _record_message(csv: Path, record: dict) -> str:
+    """``"blend: CV jaccard 0.5812 (tfidf+minilm)"`` from a submission's record (older records:
+    macro-F1)."""
+    from .metrics import TITLES
+
+    metric = record.get("metric", "macro_f1")
+    score = record["cv_score"] if "cv_score" in record else record["cv_macro_f1"]
+    return f"{csv.stem}: CV {TITLES.get(metric, metric)} {score:.4f} ({'+'.join(record['members'])})"
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
@@ -140,26 +177,30 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
     if args.gpu is not None:  # pin this worker to one GPU before torch initialises CUDA
         os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
-    from .tuning import finished_count, run_study, trials_table
+    from .tuning import experiment_metric, finished_count, run_study, trials_table
 
     study = run_study(args.experiment, trials=args.trials, timeout=args.timeout, storage=args.storage,
                       overrides=args.set, heartbeat=args.heartbeat, grace=args.grace)
-    print(trials_table(study, top=5))
-    print(f"{finished_count(study)}/{args.trials} trials finished; best CV macro-F1 {study.best_value:.4f}")
+    metric = experiment_metric(args.experiment, args.set)
+    print(trials_table(study, top=5, metric=metric))
+    print(f"{finished_count(study)}/{args.trials} trials finished; best CV {metric.title} "
+          f"{metric.from_objective(study.best_value):.4f}")
 
 
 def cmd_study(args: argparse.Namespace) -> None:
     from .artifacts import write_json
     from .paths import study_dir
-    from .tuning import load_study, save_study_plots, study_summary, trials_table, write_tuned_config
+    from .tuning import (experiment_metric, load_study, save_study_plots, study_summary, trials_table,
+                         write_tuned_config)
 
     study = load_study(args.experiment, storage=args.storage, overrides=args.set)
-    print(trials_table(study, top=args.top))
+    metric = experiment_metric(args.experiment, args.set)
+    print(trials_table(study, top=args.top, metric=metric))
     summary = study_summary(args.experiment, study, args.set)
     if summary["current_config"]:
-        start, best = summary["current_config"]["cv_macro_f1"], summary["best"]["cv_macro_f1"]
+        start, best = summary["current_config"]["cv_score"], summary["best"]["cv_score"]
         print(f"current config (trial {summary['current_config']['trial']}) {start:.4f} -> "
-              f"best (trial {summary['best']['trial']}) {best:.4f} CV macro-F1 ({best - start:+.4f})")
+              f"best (trial {summary['best']['trial']}) {best:.4f} CV {metric.title} ({best - start:+.4f})")
     tuned = write_tuned_config(args.experiment, study)
     folder = study_dir(study.study_name)
     write_json(folder / "study.json", summary)
@@ -221,9 +262,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiments", nargs="+", help="run names under runs/")
     p.add_argument("--name", help="submission name (default: members joined with +)")
     p.add_argument("--method", choices=["fit", "mean"], default="fit",
-                   help="weights fit on OOF macro-F1 (default) or equal weights")
-    p.add_argument("--threshold-mode", choices=["per_class", "global", "fixed"], default="per_class")
-    p.add_argument("--at-least-one", action="store_true", help="give every row at least one label")
+                   help="weights fit on the OOF competition metric after decisions (default) or equal weights")
+    p.add_argument("--threshold-mode", choices=["auto", "per_class", "global", "fixed"], default="auto",
+                   help="auto: the metric's own search (default)")
+    p.add_argument("--at-least-one", action=argparse.BooleanOptionalAction, default=None,
+                   help="give every row at least one label (default: kept if it raises the OOF metric, "
+                        "never for macro-F1)")
+    p.add_argument("--class-bias", action="store_true",
+                   help="multiclass: fit a per-class bias on OOF (kept only if it raises the metric)")
     p.set_defaults(func=cmd_ensemble)
 
     p = sub.add_parser("validate", help="check a submission CSV against sample_submission.csv")
@@ -233,6 +279,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample", help="sample submission CSV (instead of --data)")
     p.add_argument("--id-column", default="id", help="id column with --sample")
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("score", help="score a submission against a solution file (held-out labels)")
+    p.add_argument("csv", help="submission CSV")
+    p.add_argument("--solution", required=True, help="CSV of ids and true labels, laid out like the sample "
+                                                     "(e.g. data/mnli/solution.csv)")
+    p.add_argument("--data", help="dataset name or config (default: the dataset recorded in the submission's .json)")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("benchmarks", help="run the auxiliary benchmarks and write benchmarks/results.*")
+    p.add_argument("--bench", help="comma-separated benchmarks (default: all), e.g. ag_news,mnli")
+    p.add_argument("--models", help="comma-separated models (default: every model and their blend)")
+    p.add_argument("--folds", help="train only these folds, e.g. 0,1 (scored once every fold is trained)")
+    p.set_defaults(func=cmd_benchmarks)
 
     p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
     p.add_argument("submission", help="submission name or CSV path")

@@ -23,6 +23,7 @@ import yaml
 
 from . import paths
 from .errors import FoldwiseError
+from .metrics import METRICS
 
 #: the folder of experiment YAMLs; dataset configs live in its data/ subfolder
 CONFIGS_DIR = Path("configs")
@@ -76,6 +77,12 @@ class DataConfig:
         "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
         "both sides apart; use instead of several text_columns", None)
     task: Literal["multilabel", "multiclass"] = option("multilabel (sigmoid) or multiclass (softmax)", "multilabel")
+    metric: str = option("the competition metric: macro_f1, micro_f1, samples_f1, jaccard (multilabel), "
+                         "accuracy (multiclass), roc_auc, log_loss", "macro_f1")
+    submission_format: Literal["auto", "binary", "probabilities", "label", "label_list"] = option(
+        "auto: inferred from the sample submission; binary: a 0/1 column per label; probabilities: a "
+        "probability column per label; label: one column of class names; label_list: one column of "
+        "space-separated label names", "auto")
     label_columns: list[str] | None = option(
         "0/1 label columns in train; default: the sample submission's columns but the id", None)
     label_column: str | None = option(
@@ -96,6 +103,20 @@ class DataConfig:
                                      "mirror_dir's raw files, or on the hub copy without them", None)
     kaggle_competition: str | None = option("competition slug for `foldwise submit`", None)
 
+    def validate(self) -> list[tuple[str, str]]:
+        """(key, problem) pairs: a metric that is unknown or does not fit ``task``; a
+        text_pair that does not name two columns, or comes with several text_columns."""
+        return self._metric_problems() + self._text_pair_problems()
+
+    def _metric_problems(self) -> list[tuple[str, str]]:
+        metric = METRICS.get(self.metric)
+        if metric is None:
+            return [("metric", f"is {self.metric!r}, not a known metric (known: {', '.join(sorted(METRICS))})")]
+        if self.task not in metric.tasks:
+            return [("metric", f"is {self.metric!r}, which does not fit {self.task} data "
+                               f"(it fits: {', '.join(metric.tasks)})")]
+        return []
+
     @property
     def path(self) -> Path:
         """The folder holding the competition files."""
@@ -106,8 +127,7 @@ class DataConfig:
         """The columns training reads as text: the pair's two, else text_columns."""
         return list(self.text_pair) if self.text_pair is not None else list(self.text_columns)
 
-    def validate(self) -> list[tuple[str, str]]:
-        """(key, problem) pairs for the rules that bounds on one key cannot state."""
+    def _text_pair_problems(self) -> list[tuple[str, str]]:
         if self.text_pair is None:
             return []
         if len(self.text_pair) != 2:
@@ -133,10 +153,14 @@ class TextConfig:
 class ThresholdConfig:
     """How probabilities become 0/1 labels (fit on out-of-fold predictions only)."""
 
-    mode: Literal["per_class", "global", "fixed"] = option(
-        "per_class: each label's F1-optimal cut; global: one cut for all; fixed: value", "per_class")
+    mode: Literal["auto", "per_class", "global", "fixed"] = option(
+        "auto: the metric's own search (per-class cuts for multilabel, argmax for multiclass); per_class: "
+        "a cut per label; global: one cut for all; fixed: value (the untuned rule)", "auto")
     value: float = option("the cut for mode 'fixed'", 0.5, ge=0, le=1)
-    at_least_one: bool = option("a row with no label above its cut gets its best label", False)
+    at_least_one: bool | None = option(
+        "a row with no label above its cut gets its best label; None: kept if it raises the metric on "
+        "OOF (metrics scored per row or on pooled counts; never for macro_f1's per-class cuts)", None)
+    class_bias: bool = option("multiclass: fit a per-class bias on log probabilities on OOF", False)
 
 
 @dataclass

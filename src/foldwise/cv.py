@@ -7,8 +7,9 @@
     fold_<k>.npz/.json   one fold's validation + test probabilities and its record
     oof.csv              id + one probability column per label, every training row once
     test.csv             id + probabilities averaged over the fold models
-    metrics.json         OOF metrics (0.5, tuned, cross-fitted), per fold, per class
-    thresholds.json      the tuned cuts by label
+    metrics.json         OOF scores on the competition metric (untuned, tuned, cross-fitted),
+                         secondary scores, per fold, per class (foldwise.evaluation.Evaluation)
+    thresholds.json      the fitted decision rule: kind, cuts or bias by label, at_least_one
     per_class_f1.png, threshold_curves.png (multi-label only)
 """
 
@@ -28,10 +29,24 @@ from .config import ExperimentConfig, changed_settings, fingerprint_change, read
 from .data import CompetitionData, load_competition
 from .distributed import is_main_process
 from .errors import FoldwiseError
-from .evaluation import Evaluation, evaluate, is_single_label, thresholds_record, untuned_scores
+from .evaluation import Evaluation
 from .folds import folds_path, read_folds
 from .models import build_model
+from .tasks import Task, task_for
 from .text import clean_texts
+
+
+@dataclass
+class FoldResult:
+    """One trained fold: its validation rows' and the test rows' predictions, and timings."""
+
+    valid_rows: np.ndarray
+    valid_probs: np.ndarray
+    test_probs: np.ndarray
+    fit_seconds: float
+    predict_seconds: float
+    train_rows: int
+    history: list[dict]
 
 
 @dataclass
@@ -155,7 +170,7 @@ def _claimed_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, fold
 
 def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
                test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
-               workdir: Path | None = None) -> dict:
+               workdir: Path | None = None) -> FoldResult:
     """Fit one fold's model; return its validation and test probabilities and timings.
 
     ``workdir`` (default ``runs/<exp>/fold_<k>/``) holds checkpoints and saved models.
@@ -178,9 +193,9 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.nda
     if cfg.save_models and is_main_process():
         with artifacts.atomic_dir(workdir / "model") as folder:
             model.save(folder)
-    return {"valid_rows": valid_rows, "valid_probs": valid_probs, "test_probs": test_probs,
-            "fit_seconds": fit_seconds, "predict_seconds": predict_seconds,
-            "train_rows": len(train_rows), "history": model.history_}
+    return FoldResult(valid_rows=valid_rows, valid_probs=valid_probs, test_probs=test_probs,
+                      fit_seconds=fit_seconds, predict_seconds=predict_seconds,
+                      train_rows=len(train_rows), history=model.history_)
 
 
 def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
@@ -198,6 +213,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     Under a data-parallel launcher every process runs this; only rank 0 writes files.
     """
     data = load_competition(cfg.data)
+    task = task_for(cfg.data, data.label_names, data.sample_submission)  # metric and format checked first
     fold = read_folds(cfg.data, data.train_ids)
     folds_sha = artifacts.file_sha256(folds_path(cfg.data))
     n_splits = int(fold.max()) + 1
@@ -206,10 +222,20 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     out = paths.run_dir(cfg.name)
     changes = _changes_since_saved(out, cfg)  # before config.yaml is rewritten
     with _claimed_run_folder(cfg, out, fingerprint, folds_sha, n_splits, force, changes):
-        return _train_chosen(cfg, data, fold, folds_sha, fingerprint, chosen, force, resume, changes)
+        return _train_chosen(cfg, data, task, fold, folds_sha, fingerprint, chosen, force, resume, changes)
 
 
-def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray, folds_sha: str,
+def _fold_record(k: int, result: FoldResult, scores: dict[str, float], task: Task, fingerprint: str,
+                 folds_sha: str, seed: int) -> dict:
+    """``fold_<k>.json``: how the fold was trained, and its validation score of the untuned decision."""
+    return {"fold": k, "fingerprint": fingerprint, "folds_sha256": folds_sha,
+            "train_rows": result.train_rows, "valid_rows": int(len(result.valid_rows)),
+            "fit_seconds": round(result.fit_seconds, 2), "predict_seconds": round(result.predict_seconds, 2),
+            "metric": task.metric.name, "valid_score_untuned": scores[task.metric.name],
+            "valid_untuned": scores, "history": result.history, **artifacts.provenance(seed)}
+
+
+def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.ndarray, folds_sha: str,
                   fingerprint: str, chosen: list[int], force: bool, resume: bool,
                   changes: list[str]) -> CVResult:
     """Train the chosen folds of a claimed run folder; write the results once all are done."""
@@ -228,25 +254,19 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray
         result = train_fold(cfg, data, train_texts, test_texts, fold, k, resume)
         if not main:
             continue
-        rows = result["valid_rows"]
+        rows = result.valid_rows
         with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, valid_ids=data.train_ids[rows], valid_probs=result["valid_probs"],
-                     test_probs=result["test_probs"])
-        scores = untuned_scores(result["valid_probs"], data.labels[rows], data.task)
-        score = scores["macro_f1"]
-        record = {"fold": k, "fingerprint": fingerprint, "folds_sha256": folds_sha,
-                  "train_rows": result["train_rows"], "valid_rows": int(len(rows)),
-                  "fit_seconds": round(result["fit_seconds"], 2),
-                  "predict_seconds": round(result["predict_seconds"], 2),
-                  "valid_macro_f1_at_0.5": score, "history": result["history"],
-                  **artifacts.provenance(cfg.seed + k)}
-        if result["history"]:
-            report.plot_training_curve(result["history"], paths.fold_dir(cfg.name, k).with_suffix(".curve.png"),
+            np.savez(fh, valid_ids=data.train_ids[rows], valid_probs=result.valid_probs,
+                     test_probs=result.test_probs)
+        scores = task.untuned_scores(result.valid_probs, data.labels[rows])
+        if result.history:
+            report.plot_training_curve(result.history, paths.fold_dir(cfg.name, k).with_suffix(".curve.png"),
                                        f"{cfg.name} fold {k}")
-        artifacts.write_json(path.with_suffix(".json"), record)
-        rate = result["train_rows"] / max(result["fit_seconds"], 1e-9)
-        progress.write(f"fold {k}: trained on {result['train_rows']} rows in {result['fit_seconds']:.1f}s "
-                       f"({rate:.0f} rows/s), valid {report.untuned_score_text(scores, data.task)}")
+        artifacts.write_json(path.with_suffix(".json"),
+                             _fold_record(k, result, scores, task, fingerprint, folds_sha, cfg.seed + k))
+        rate = result.train_rows / max(result.fit_seconds, 1e-9)
+        progress.write(f"fold {k}: trained on {result.train_rows} rows in {result.fit_seconds:.1f}s "
+                       f"({rate:.0f} rows/s), valid {report.untuned_score_text(scores, task)}")
         trained.append(k)
     if skipped:
         progress.write(f"folds {skipped} already trained with this config (use --force to retrain)")
@@ -261,11 +281,11 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray
         for k in done:  # folds trained by other invocations must match this config too
             _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha, changes)
         artifacts.write_text(out / "config.yaml", _config_text(cfg, fingerprint))  # what the results used
-        evaluation = _finish(cfg, data, fold, folds_sha, fingerprint, out)
+        evaluation = _finish(cfg, data, task, fold, folds_sha, fingerprint, out)
     return CVResult(out, trained, skipped, evaluation)
 
 
-def _finish(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray, folds_sha: str,
+def _finish(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.ndarray, folds_sha: str,
             fingerprint: str, out: Path) -> Evaluation:
     """Assemble OOF and averaged test probabilities, score them, write the run's files."""
     n_splits = int(fold.max()) + 1
@@ -279,20 +299,20 @@ def _finish(cfg: ExperimentConfig, data: CompetitionData, fold: np.ndarray, fold
     if np.isnan(oof).any():
         raise FoldwiseError(f"{out}: some training rows have no out-of-fold prediction")
 
-    evaluation = evaluate(oof, data.labels, fold, data.label_names, data.task, cfg.thresholds)
+    evaluation = task.evaluate(oof, data.labels, fold, cfg.thresholds)
     save_probabilities(out / "oof.csv", data.train_ids, oof, data.label_names)
     save_probabilities(out / "test.csv", data.test_ids, test.astype(np.float32), data.label_names)
-    artifacts.write_json(out / "metrics.json", evaluation.summary)
-    artifacts.write_json(out / "thresholds.json", thresholds_record(evaluation, data.label_names, cfg.thresholds))
+    artifacts.write_json(out / "metrics.json", evaluation.to_json())
+    artifacts.write_json(out / "thresholds.json", evaluation.decision)
     fold_records = [artifacts.read_json(paths.fold_file(cfg.name, k).with_suffix(".json")) for k in range(n_splits)]
     artifacts.write_json(out / "run.json", {
-        "experiment": cfg.name, "dataset": data.name, "task": data.task,
+        "experiment": cfg.name, "dataset": data.name, "task": data.task, "metric": task.metric.name,
         "label_names": data.label_names, "fingerprint": fingerprint, "folds_sha256": folds_sha,
         "n_splits": n_splits, "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
         **artifacts.provenance(cfg.seed)})
-    report.plot_per_class_f1(evaluation.summary, out / "per_class_f1.png", cfg.name)
-    if not is_single_label(evaluation.summary):  # argmax decisions have no cut to plot
+    report.plot_per_class_f1(evaluation, out / "per_class_f1.png", cfg.name)
+    if not evaluation.single_label:  # argmax decisions have no cut to plot
         report.plot_threshold_curves(oof, data.labels, data.label_names, evaluation.decider.thresholds_,
                                      out / "threshold_curves.png")
-    progress.write(report.per_class_table(evaluation.summary))
+    progress.write(report.per_class_table(evaluation))
     return evaluation

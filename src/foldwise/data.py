@@ -182,9 +182,14 @@ def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> 
     if cfg.label_names:
         return list(cfg.label_names)
     targets = [c for c in sample.columns if c != cfg.id_column]
-    if cfg.task == "multiclass" and cfg.label_column and len(targets) == 1:
-        # Kaggle's "id,label" layout: the classes are the values seen in train.
-        values = train[cfg.label_column].dropna().str.strip().unique()
+    if cfg.label_column and len(targets) == 1 and cfg.label_column in train.columns:
+        # Kaggle's "id,label" (or "id,labels" list) layout: the labels are the values seen in train.
+        cells = train[cfg.label_column].dropna()
+        if cfg.task == "multiclass":
+            values = set(cells.str.strip())
+        else:
+            separator = choose_separator(cells.to_numpy(), cfg.label_separator)
+            values = {token for cell in cells for token in split_label_cell(cell, separator)}
         return sorted(values, key=lambda v: (not v.lstrip("-").isdigit(), int(v) if v.lstrip("-").isdigit() else 0, v))
     return targets
 

@@ -237,12 +237,19 @@ class Decider:
     train_score_ : the metric on the data the decider was fit on.
     """
 
+    #: how the rule decides, as recorded in ``thresholds.json``: "cuts", "argmax" or "probabilities"
+    kind = "probabilities"
     thresholds_ = None
     bias_ = None
     at_least_one_ = False
 
     def __init__(self, metric: Metric):
         self.metric = metric
+
+    @property
+    def learns(self) -> bool:
+        """Whether fitting learns anything from the data (else in-sample = cross-fitted)."""
+        return False
 
     def fit(self, probs: np.ndarray, y: np.ndarray) -> "Decider":
         """Learn from (n, L) OOF probabilities and 0/1 truth; returns self."""
@@ -292,6 +299,8 @@ class CutDecider(Decider):
     thresholds_ : (L,) cuts; at_least_one_ : bool; train_score_ : float.
     """
 
+    kind = "cuts"
+
     def __init__(self, metric: Metric, mode: str = "per_class", value: float = 0.5,
                  at_least_one: bool | None = None, max_rounds: int = 10):
         super().__init__(metric)
@@ -299,6 +308,11 @@ class CutDecider(Decider):
         self.value = value
         self.at_least_one = at_least_one
         self.max_rounds = max_rounds
+
+    @property
+    def learns(self) -> bool:
+        """Cuts searched on the data (modes per_class and global), or the at-least-one rule chosen there."""
+        return self.mode != "fixed"
 
     def _fit(self, probs: np.ndarray, y: np.ndarray) -> None:
         self.thresholds_ = self._fit_cuts(probs, y)
@@ -369,10 +383,17 @@ class ArgmaxDecider(Decider):
     train_score_ : float.
     """
 
+    kind = "argmax"
+
     def __init__(self, metric: Metric, class_bias: bool = False, max_rounds: int = 10):
         super().__init__(metric)
         self.class_bias = class_bias
         self.max_rounds = max_rounds
+
+    @property
+    def learns(self) -> bool:
+        """Only the per-class bias is learnt."""
+        return self.class_bias
 
     def _fit(self, probs: np.ndarray, y: np.ndarray) -> None:
         self.bias_ = np.zeros(probs.shape[1])
@@ -464,3 +485,52 @@ def crossfit_score(metric: Metric, probs: np.ndarray, y: np.ndarray, fold: np.nd
             decided = np.empty(probs.shape, dtype=part.dtype)
         decided[held] = part
     return metric.score(y, decided)
+
+
+# --- the fitted decider as a record (``thresholds.json``) and back ---
+
+
+def decider_record(decider: Decider, label_names: list[str]) -> dict:
+    """A fitted decider as plain data: what ``thresholds.json`` holds and ``predict`` loads back.
+
+    Keys: ``kind`` ("cuts", "argmax" or "probabilities"), ``metric``, ``mode`` (cuts only),
+    ``thresholds`` (label -> cut, or None), ``bias`` (label -> bias on log probabilities,
+    or None) and ``at_least_one``.
+    """
+    def by_label(values: np.ndarray | None) -> dict[str, float] | None:
+        return None if values is None else dict(zip(label_names, map(float, values)))
+
+    return {"kind": decider.kind, "metric": decider.metric.name, "mode": getattr(decider, "mode", None),
+            "thresholds": by_label(decider.thresholds_), "bias": by_label(decider.bias_),
+            "at_least_one": bool(decider.at_least_one_)}
+
+
+def _values_by_label(record: dict, key: str, label_names: list[str], source: str) -> np.ndarray | None:
+    """``record[key]`` (label -> number) as an (L,) array in ``label_names`` order, or None."""
+    values = record.get(key)
+    if values is None:
+        return None
+    if not isinstance(values, dict) or list(values) != list(label_names):
+        raise FoldwiseError(f"{source}: '{key}' must map the run's {len(label_names)} labels, in order, to numbers")
+    return np.asarray(list(values.values()), dtype=np.float64)
+
+
+def decider_from_record(record: dict, metric: Metric, label_names: list[str], source: str) -> Decider:
+    """The fitted decider a :func:`decider_record` describes (records without ``kind``, written
+    before it existed, hold cuts, or None for argmax)."""
+    kind = record.get("kind") or ("argmax" if record.get("thresholds") is None else "cuts")
+    if kind == "cuts":
+        decider = CutDecider(metric, mode=record.get("mode") or "per_class")
+        decider.thresholds_ = _values_by_label(record, "thresholds", label_names, source)
+        if decider.thresholds_ is None:
+            raise FoldwiseError(f"{source}: kind 'cuts' without 'thresholds'")
+        decider.at_least_one_ = bool(record.get("at_least_one"))
+        return decider
+    if kind == "argmax":
+        decider = ArgmaxDecider(metric)
+        bias = _values_by_label(record, "bias", label_names, source)
+        decider.bias_ = np.zeros(len(label_names)) if bias is None else bias
+        return decider
+    if kind == "probabilities":
+        return ProbabilityDecider(metric)
+    raise FoldwiseError(f"{source}: unknown decision kind {kind!r} (known: cuts, argmax, probabilities)")

@@ -1,4 +1,8 @@
-"""Blend several experiments' probabilities with weights fit on their OOF predictions."""
+"""Blend several experiments' probabilities with weights fit on their OOF predictions.
+
+The objective is the competition metric after the decisions fit on the blend
+(:func:`after_decisions`; the task builds it), which is what the submission is scored on.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from .metrics import macro_f1
+from .metrics import Metric
 
 #: objective(blended OOF probabilities) -> score to maximise
 Objective = Callable[[np.ndarray], float]
@@ -20,10 +24,10 @@ def blend(probs: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def tuned_macro_f1(make_decider: Callable[[], object], labels: np.ndarray) -> Objective:
-    """Objective: macro-F1 after fitting the decider (e.g. per-class thresholds) on the blend."""
+def after_decisions(metric: Metric, make_decider: Callable[[], object], labels: np.ndarray) -> Objective:
+    """Objective: ``metric`` (negated for losses) after fitting a fresh decider on the blend."""
     def objective(blended: np.ndarray) -> float:
-        return macro_f1(labels, make_decider().fit(blended, labels).predict(blended))
+        return metric.objective(labels, make_decider().fit(blended, labels).predict(blended))
     return objective
 
 
@@ -33,13 +37,16 @@ class Blender:
     ``method="mean"`` uses equal weights. ``method="fit"`` starts from equal weights and
     runs coordinate ascent: move ``step`` of weight onto one member (taking it from the
     others in proportion), keep the move if the objective improves, halve the step when
-    no move helps. With thresholds re-fit inside the objective, the weights maximise
-    macro-F1 *after* thresholds, which is what the submission is scored on.
+    no move helps. With decisions re-fit inside the objective, the weights maximise the
+    competition metric *after* decisions, which is what the submission is scored on.
 
     Parameters
     ----------
     method : "fit" or "mean".
     steps : the step sizes tried, largest first.
+    combine : (members' predictions, weights) -> one prediction; default :func:`blend`, the
+        weighted mean of probability matrices (a task whose predictions are not matrices
+        passes its own, ``Task.blend``).
 
     Attributes
     ----------
@@ -47,17 +54,19 @@ class Blender:
     score_ : objective at ``weights_``; mean_score_ : objective at equal weights.
     """
 
-    def __init__(self, method: str = "fit", steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125)):
+    def __init__(self, method: str = "fit", steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125),
+                 combine: Callable[[list, np.ndarray], object] = blend):
         if method not in ("fit", "mean"):
             raise ValueError(f"unknown blend method {method!r}")
         self.method = method
         self.steps = steps
+        self.combine = combine
 
     def fit(self, probs: list[np.ndarray], objective: Objective) -> "Blender":
         """Fit weights for members' (n, n_labels) OOF probabilities."""
         n = len(probs)
         weights = np.full(n, 1.0 / n)
-        self.mean_score_ = best = objective(blend(probs, weights))
+        self.mean_score_ = best = objective(self.combine(probs, weights))
         if self.method == "fit" and n > 1:
             for step in self.steps:
                 improved = True
@@ -67,7 +76,7 @@ class Blender:
                         candidate = _shift(weights, i, step)
                         if candidate is None:
                             continue
-                        score = objective(blend(probs, candidate))
+                        score = objective(self.combine(probs, candidate))
                         if score > best + 1e-9:
                             weights, best, improved = candidate, score, True
         self.weights_ = weights
@@ -76,7 +85,7 @@ class Blender:
 
     def predict(self, probs: list[np.ndarray]) -> np.ndarray:
         """Blend members' probabilities (OOF or test) with the fitted weights."""
-        return blend(probs, self.weights_)
+        return self.combine(probs, self.weights_)
 
 
 def _shift(weights: np.ndarray, i: int, step: float) -> np.ndarray | None:

@@ -1,116 +1,126 @@
-"""Score out-of-fold probabilities: metrics at 0.5, after tuned thresholds, per class, per fold.
+"""Typed results of scoring out-of-fold predictions: :class:`Evaluation` and its parts.
 
-Shared by ``train`` (one experiment) and ``ensemble`` (a blend), so both report the
-same numbers in the same layout.
+A task (:mod:`foldwise.tasks`) fills them; ``train`` and ``ensemble`` write them to
+``metrics.json`` (plain JSON, the metric's name a field, never part of a key), and the
+reports and the results notebook read them back with :meth:`Evaluation.from_json`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-import numpy as np
-
-from . import metrics
-from .config import ThresholdConfig
-from .thresholds import ArgmaxDecision, ThresholdOptimizer, crossfit_macro_f1
+from .metrics import TITLES
 
 
-def make_decider(task: str, cfg: ThresholdConfig) -> ThresholdOptimizer | ArgmaxDecision:
-    """The unfitted object that turns probabilities into 0/1 labels for ``task``."""
-    if task == "multiclass":
-        return ArgmaxDecision()
-    return ThresholdOptimizer(mode=cfg.mode, value=cfg.value, at_least_one=cfg.at_least_one)
+@dataclass
+class FoldScore:
+    """The competition metric on one fold's OOF rows: untuned, and after the decision fit on all OOF."""
+
+    fold: int
+    rows: int
+    untuned: float
+    tuned: float
 
 
-def fixed_half(task: str) -> ThresholdOptimizer | ArgmaxDecision:
-    """The untuned baseline decision: 0.5 for multi-label, argmax for multiclass."""
-    return make_decider(task, ThresholdConfig(mode="fixed", value=0.5))
+@dataclass
+class ClassScore:
+    """One label's OOF support and F1 (untuned and after the decision), and its cut if it has one."""
 
-
-def untuned_scores(probs: np.ndarray, labels: np.ndarray, task: str) -> dict[str, float]:
-    """Macro-F1, micro-F1 and accuracy of the untuned decision (0.5 cut, or argmax for multiclass)."""
-    return metrics.scores(labels, fixed_half(task).fit(probs, labels).predict(probs))
-
-
-def is_single_label(summary: dict) -> bool:
-    """True for the summary of a multiclass task (argmax decisions, no thresholds to tune)."""
-    return summary.get("threshold_mode") == "argmax"
+    support: int
+    f1_untuned: float
+    f1_tuned: float
+    threshold: float | None = None
 
 
 @dataclass
 class Evaluation:
-    """Metrics of OOF probabilities and the decider fit on them."""
+    """How out-of-fold predictions score on the competition metric, and the decision fit on them.
 
-    summary: dict[str, Any]
-    decider: ThresholdOptimizer | ArgmaxDecision
+    Attributes
+    ----------
+    metric : the competition metric's name (``data.metric``), reported first everywhere.
+    greater_is_better : False for losses.
+    task : "multilabel" or "multiclass".
+    rows : OOF rows scored.
+    decision : the fitted decision rule as a record (see :func:`foldwise.decisions.decider_record`).
+    score : the metric after the fitted decision, on the OOF rows it was fit on.
+    score_untuned : the metric of the untuned decision (0.5 cut, argmax; or the probabilities).
+    score_crossfit : the metric when each fold is decided by a rule fit on the other folds
+        (the honest estimate); None when the decision learns nothing from the data.
+    tuned, untuned : secondary scores of the decisions (macro_f1, micro_f1, accuracy).
+    per_fold, per_class : the metric per fold; each label's F1 and cut.
+    decider : the fitted decider (not serialised).
+    """
+
+    metric: str
+    greater_is_better: bool
+    task: str
+    rows: int
+    decision: dict[str, Any]
+    score: float
+    score_untuned: float
+    score_crossfit: float | None
+    tuned: dict[str, float]
+    untuned: dict[str, float]
+    per_fold: list[FoldScore]
+    per_class: dict[str, ClassScore]
+    decider: Any = field(default=None, compare=False, repr=False)
 
     @property
-    def per_class(self) -> dict[str, dict[str, float]]:
-        """label -> {support, f1_at_0.5, f1_tuned, threshold}."""
-        return self.summary["per_class"]
+    def title(self) -> str:
+        """The metric's name as reports print it ("macro-F1", "jaccard", ...)."""
+        return TITLES.get(self.metric, self.metric)
+
+    @property
+    def single_label(self) -> bool:
+        """Multiclass data: argmax decisions, no cuts (the reports drop cut columns)."""
+        return self.task == "multiclass"
+
+    @property
+    def learned(self) -> bool:
+        """Whether the decision was fit on the data (cuts or a bias): tuned differs from untuned."""
+        return self.score_crossfit is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for ``metrics.json`` (everything but the decider)."""
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "decider"}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> "Evaluation":
+        """Read back what :meth:`to_json` wrote (``metrics.json``, a submission record's ``metrics``),
+        also the macro-F1 layout that runs written before the metric was named have."""
+        if "metric" not in raw:
+            raw = _from_macro_f1_layout(raw)
+        values = {f.name: raw[f.name] for f in fields(cls) if f.name != "decider"}
+        values["per_fold"] = [FoldScore(**r) for r in raw["per_fold"]]
+        values["per_class"] = {name: ClassScore(**r) for name, r in raw["per_class"].items()}
+        return cls(**values)
 
 
-def evaluate(probs: np.ndarray, labels: np.ndarray, fold: np.ndarray, label_names: list[str],
-             task: str, cfg: ThresholdConfig) -> Evaluation:
-    """Fit the decider on OOF probabilities and score them several ways.
-
-    Parameters
-    ----------
-    probs : (n, n_labels) out-of-fold probabilities.
-    labels : (n, n_labels) 0/1 truth.
-    fold : (n,) fold of each row (for the cross-fitted score and per-fold scores).
-    label_names : n_labels names.
-    task, cfg : decide how probabilities become labels.
-
-    Returns
-    -------
-    Evaluation with ``summary`` keys: ``at_0.5`` and ``tuned`` (macro_f1, micro_f1,
-    accuracy), ``tuned_crossfit_macro_f1`` (thresholds fit on the other folds: the
-    honest estimate), ``per_fold`` and ``per_class``. For multiclass both decisions
-    are the argmax (``threshold_mode: argmax``), so ``tuned.accuracy`` is the accuracy
-    and ``tuned.macro_f1`` the macro-F1; single-label data has no cuts to report.
-    """
-    decider = make_decider(task, cfg).fit(probs, labels)
-    baseline = fixed_half(task).fit(probs, labels)
-    tuned_pred = decider.predict(probs)
-    base_pred = baseline.predict(probs)
-    crossfit = crossfit_macro_f1(probs, labels, fold, lambda: make_decider(task, cfg))
-    per_fold = []
-    for k in np.unique(fold):
-        rows = fold == k
-        per_fold.append({
-            "fold": int(k), "rows": int(rows.sum()),
-            "macro_f1_at_0.5": metrics.macro_f1(labels[rows], base_pred[rows]),
-            "macro_f1_tuned": metrics.macro_f1(labels[rows], tuned_pred[rows]),
-        })
-    thresholds = decider.thresholds_
-    per_class = {
-        name: {
-            "support": int(labels[:, j].sum()),
-            "f1_at_0.5": float(baseline.train_f1_[j]),
-            "f1_tuned": float(decider.train_f1_[j]),
-            "threshold": None if thresholds is None else float(thresholds[j]),
-        }
-        for j, name in enumerate(label_names)
-    }
-    summary = {
-        "rows": int(len(labels)),
-        "at_0.5": metrics.scores(labels, base_pred),
-        "tuned": metrics.scores(labels, tuned_pred),
-        "tuned_crossfit_macro_f1": crossfit,
-        "threshold_mode": "argmax" if task == "multiclass" else cfg.mode,
-        "per_fold": per_fold,
-        "per_class": per_class,
-    }
-    return Evaluation(summary=summary, decider=decider)
-
-
-def thresholds_record(evaluation: Evaluation, label_names: list[str], cfg: ThresholdConfig) -> dict:
-    """What ``thresholds.json`` holds: the cuts by label and how to apply them."""
-    cuts = evaluation.decider.thresholds_
+def _from_macro_f1_layout(old: dict[str, Any]) -> dict[str, Any]:
+    """An older ``metrics.json`` (keys ``at_0.5``, ``tuned``, ``tuned_crossfit_macro_f1``, ...)
+    in today's layout: macro-F1 was its metric; single-label runs decided by argmax."""
+    single = old.get("threshold_mode") == "argmax"
     return {
-        "mode": evaluation.summary["threshold_mode"],
-        "at_least_one": cfg.at_least_one,
-        "thresholds": None if cuts is None else dict(zip(label_names, map(float, cuts))),
+        "metric": "macro_f1", "greater_is_better": True, "task": "multiclass" if single else "multilabel",
+        "rows": old["rows"], "decision": {"kind": "argmax" if single else "cuts", "metric": "macro_f1"},
+        "score": old["tuned"]["macro_f1"], "score_untuned": old["at_0.5"]["macro_f1"],
+        "score_crossfit": None if single else old["tuned_crossfit_macro_f1"],
+        "tuned": old["tuned"], "untuned": old["at_0.5"],
+        "per_fold": [{"fold": r["fold"], "rows": r["rows"], "untuned": r["macro_f1_at_0.5"],
+                      "tuned": r["macro_f1_tuned"]} for r in old["per_fold"]],
+        "per_class": {name: {"support": r["support"], "f1_untuned": r["f1_at_0.5"], "f1_tuned": r["f1_tuned"],
+                             "threshold": r["threshold"]} for name, r in old["per_class"].items()},
     }
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses (also inside lists and dicts) as dicts, for JSON."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return asdict(value)
+    return value

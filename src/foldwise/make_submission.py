@@ -1,4 +1,8 @@
-"""The ensemble stage: finished runs -> blend -> thresholds -> ``submissions/<name>.csv`` + ``.json``."""
+"""The ensemble stage: finished runs -> blend -> decisions -> ``submissions/<name>.csv`` + ``.json``.
+
+Beside them: ``<name>.probs.csv`` (the blended test probabilities, id + one column per
+label, whatever the submission format) and ``<name>.per_class_f1.png``.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,15 @@ import numpy as np
 
 from . import artifacts, paths, report
 from .config import DataConfig, ThresholdConfig, build, load_dataset_config
+from .cv import save_probabilities
 from .data import load_competition
 from .errors import FoldwiseError
-from .ensemble import Blender, tuned_macro_f1
-from .evaluation import Evaluation, evaluate, make_decider
+from .ensemble import Blender
+from .evaluation import Evaluation
 from .folds import read_folds
-from .runs import check_compatible, load_run
-from .submission import build_submission, submission_record, write_submission
+from .runs import Run, check_compatible, load_run
+from .submission import submission_record
+from .tasks import Task, task_for
 
 
 @dataclass
@@ -25,26 +31,29 @@ class SubmissionResult:
     csv: Path
     record: dict
     evaluation: Evaluation
+    format_line: str = ""
 
 
 def ensemble(experiments: list[str], name: str, method: str = "fit",
              thresholds: ThresholdConfig | None = None) -> SubmissionResult:
-    """Blend finished runs, tune thresholds on the blended OOF, write a validated submission.
+    """Blend finished runs, fit decisions on the blended OOF, write a validated submission.
 
     Parameters
     ----------
-    experiments : run names under ``runs/`` (one is fine: it just gets thresholded).
-    name : submission name: ``submissions/<name>.csv`` and ``.json``.
-    method : "fit" (weights maximising OOF macro-F1 after thresholds) or "mean".
-    thresholds : how labels are decided; default per-class cuts.
+    experiments : run names under ``runs/`` (one is fine: it just gets its decisions fit).
+    name : submission name: ``submissions/<name>.csv``, ``.json`` and ``.probs.csv``.
+    method : "fit" (weights maximising the OOF competition metric after decisions) or "mean".
+    thresholds : how labels are decided; default: the metric's own search.
     """
     thresholds = thresholds or ThresholdConfig()
     csv_path = paths.submission_csv(name)  # a bad name fails here, before any work
     record_path, plot_path = csv_path.with_suffix(".json"), csv_path.with_suffix(".per_class_f1.png")
+    probs_path = csv_path.with_suffix(".probs.csv")
     runs = [load_run(e) for e in experiments]
     check_compatible(runs)
     data_cfg = runs[0].data_config
     data = load_competition(data_cfg)
+    task = task_for(data_cfg, data.label_names, data.sample_submission)
     for what, current, saved in (("training ids", data.train_ids, runs[0].oof_ids),
                                  ("test ids", data.test_ids, runs[0].test_ids)):
         if not np.array_equal(current, saved):
@@ -53,47 +62,63 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
         _check_trained_on(run, data.content_sha256)
     fold = read_folds(data_cfg, data.train_ids)
 
-    objective = tuned_macro_f1(lambda: make_decider(data.task, thresholds), data.labels)
-    blender = Blender(method=method).fit([r.oof for r in runs], objective)
+    blender = Blender(method=method, combine=task.blend).fit([r.oof for r in runs],
+                                                             task.objective(thresholds, data.labels))
     oof = blender.predict([r.oof for r in runs])
     test = blender.predict([r.test for r in runs])
-    evaluation = evaluate(oof, data.labels, fold, data.label_names, data.task, thresholds)
-    decisions = evaluation.decider.predict(test)
+    evaluation = task.evaluate(oof, data.labels, fold, thresholds)
+    frame = task.submission_frame(data.test_ids, test, evaluation.decider)
 
-    frame = build_submission(data.sample_submission, data_cfg.id_column, data.test_ids,
-                             decisions, data.label_names)
-    for path in (csv_path, record_path, plot_path):  # left by an `ensemble` that was killed
+    for path in (csv_path, record_path, plot_path, probs_path):  # left by an `ensemble` that was killed
         artifacts.remove_stale_temps(path)
-    csv = write_submission(csv_path, frame, data.sample_submission,
-                           data_cfg.id_column, allowed_labels=data.label_names)
-    cuts = evaluation.decider.thresholds_
-    record = {
-        "name": name,
-        "csv_sha256": artifacts.file_sha256(csv),
-        "dataset": data.name,
-        "data_config": asdict(data_cfg),  # what `validate` and `submit` read without --data
-        "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
-        "members": [r.name for r in runs],
-        "member_cv_macro_f1": {r.name: r.metrics["tuned"]["macro_f1"] for r in runs},
-        "method": method,
-        "weights": dict(zip((r.name for r in runs), map(float, blender.weights_))),
-        "threshold_mode": evaluation.summary["threshold_mode"],
-        "at_least_one": thresholds.at_least_one,
-        "thresholds": None if cuts is None else dict(zip(data.label_names, map(float, cuts))),
-        "cv_macro_f1": evaluation.summary["tuned"]["macro_f1"],
-        "cv_macro_f1_crossfit": evaluation.summary["tuned_crossfit_macro_f1"],
-        "cv_macro_f1_at_0.5": evaluation.summary["at_0.5"]["macro_f1"],
-        "cv_macro_f1_equal_weights": blender.mean_score_,
-        "test_label_rate": float(decisions.mean()),
-        "oof_label_rate": float(data.labels.mean()),
-        "metrics": evaluation.summary,
-        **artifacts.provenance(),
-    }
-    report.plot_per_class_f1(evaluation.summary, plot_path, f"ensemble {name}")
+    csv = task.write_submission(csv_path, frame)
+    save_probabilities(probs_path, data.test_ids, test, data.label_names)
+    record = _submission_record(name, csv, probs_path, data_cfg, runs, task, blender, evaluation, test,
+                                float(data.labels.mean()))
+    report.plot_per_class_f1(evaluation, plot_path, f"ensemble {name}")
     # the record goes last and names the CSV's hash: a run killed before this point leaves
     # a CSV that the old record does not match, which validate and submit refuse
     artifacts.write_json(record_path, record)
-    return SubmissionResult(csv=csv, record=record, evaluation=evaluation)
+    return SubmissionResult(csv=csv, record=record, evaluation=evaluation, format_line=task.format_line)
+
+
+def _submission_record(name: str, csv: Path, probs_path: Path, data_cfg: DataConfig, runs: list[Run], task: Task,
+                       blender: Blender, evaluation: Evaluation, test: np.ndarray, oof_label_rate: float) -> dict:
+    """``submissions/<name>.json``: what was blended how, the decision, the format and the OOF scores."""
+    decided = np.asarray(evaluation.decider.predict(test)) if task.metric.needs_decision else None
+    return {
+        "name": name,
+        "csv_sha256": artifacts.file_sha256(csv),
+        "dataset": data_cfg.name,
+        "data_config": asdict(data_cfg),  # what `validate` and `submit` read without --data
+        "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
+        "submission_format": task.submission_format,
+        "submission_format_reason": task.format_reason,
+        "label_names": task.label_names,
+        "probabilities": str(probs_path),
+        "members": [r.name for r in runs],
+        "metric": task.metric.name,
+        "member_cv_score": {r.name: _run_score(r.metrics, task.metric.name) for r in runs},
+        "method": blender.method,
+        "weights": dict(zip((r.name for r in runs), map(float, blender.weights_))),
+        "decision": evaluation.decision,
+        "cv_score": evaluation.score,
+        "cv_score_crossfit": evaluation.score_crossfit,
+        "cv_score_untuned": evaluation.score_untuned,
+        "cv_score_equal_weights": task.metric.from_objective(blender.mean_score_),
+        "test_label_rate": None if decided is None else float(decided.mean()),
+        "oof_label_rate": oof_label_rate,
+        "metrics": evaluation.to_json(),
+        **artifacts.provenance(),
+    }
+
+
+def _run_score(metrics: dict, metric: str) -> float | None:
+    """A member run's OOF score on ``metric``: its competition score, or the secondary one
+    (a run scored for another metric), None where it has none."""
+    if metrics.get("metric") == metric:
+        return metrics["score"]
+    return metrics.get("tuned", {}).get(metric)
 
 
 def _check_trained_on(run, data_sha256: str) -> None:

@@ -293,6 +293,11 @@ class Metric:
     counts: CountForm | None = None
     task_fns: tuple[tuple[str, Score], ...] = ()
 
+    @property
+    def title(self) -> str:
+        """Its name in printed tables and plots: "macro-F1", "jaccard", "log-loss", ..."""
+        return TITLES.get(self.name, self.name)
+
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """The metric's value (raw: a loss stays a loss)."""
         return float(self.fn(y_true, y_pred))
@@ -301,6 +306,10 @@ class Metric:
         """The value to maximise: the score, negated when lower is better."""
         value = self.score(y_true, y_pred)
         return value if self.greater_is_better else -value
+
+    def from_objective(self, objective: float) -> float:
+        """The metric's value back from :meth:`objective`'s (a loss un-negated)."""
+        return objective if self.greater_is_better else -objective
 
     def for_task(self, task: str) -> "Metric":
         """This metric as computed on ``task`` data; FoldwiseError if it does not fit."""
@@ -311,6 +320,10 @@ class Metric:
 
 
 DEFAULT_METRIC = "macro_f1"
+
+#: how reports write a metric's (or a secondary score's) name
+TITLES = {"macro_f1": "macro-F1", "micro_f1": "micro-F1", "samples_f1": "samples-F1", "jaccard": "jaccard",
+          "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss"}
 
 METRICS: dict[str, Metric] = {metric.name: metric for metric in (
     Metric("macro_f1", macro_f1, per_label=True, counts=CountForm("labels", f1_from_counts)),

@@ -1,4 +1,4 @@
-"""``foldwise predict``: label new texts with a run's saved fold models and tuned thresholds."""
+"""``foldwise predict``: label new texts with a run's saved fold models and its fitted decision rule."""
 
 from __future__ import annotations
 
@@ -9,22 +9,24 @@ import numpy as np
 from . import artifacts, paths
 from .config import load_experiment
 from .data import read_csv
+from .decisions import Decider, decider_from_record
 from .errors import FoldwiseError
+from .metrics import get_metric
 from .models import model_class
 from .text import clean_texts
-from .thresholds import ArgmaxDecision, ThresholdOptimizer
 
 
-def load_decider(run_dir: Path, n_labels: int) -> ThresholdOptimizer | ArgmaxDecision:
-    """The decision rule saved in ``thresholds.json`` (argmax for multiclass runs)."""
-    record = artifacts.read_json(run_dir / "thresholds.json")
-    if record["thresholds"] is None:
-        return ArgmaxDecision()
-    decider = ThresholdOptimizer(mode=record["mode"], at_least_one=record["at_least_one"])
-    decider.thresholds_ = np.asarray(list(record["thresholds"].values()), dtype=np.float64)
-    if len(decider.thresholds_) != n_labels:
-        raise FoldwiseError(f"{run_dir}/thresholds.json: {len(decider.thresholds_)} thresholds for {n_labels} labels")
-    return decider
+def load_decider(run_dir: Path, metric_name: str, task: str, label_names: list[str]) -> Decider:
+    """The decision rule saved in ``thresholds.json``; for a metric scored on probabilities
+    (which has none), the untuned rule (a 0.5 cut, or argmax) so that labels can be shown."""
+    path = run_dir / "thresholds.json"
+    metric = get_metric(metric_name, task)
+    decider = decider_from_record(artifacts.read_json(path), metric, label_names, str(path))
+    if decider.kind != "probabilities":
+        return decider
+    untuned = ({"kind": "argmax"} if task == "multiclass"
+               else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(label_names, 0.5)})
+    return decider_from_record(untuned, metric, label_names, str(path))
 
 
 def finished_run_dir(run: str | Path) -> Path:
@@ -64,7 +66,8 @@ def predict_texts(run: str | Path, texts: list) -> tuple[list[str], np.ndarray, 
     for folder in folders:
         model = kind.load_predictor(folder, cfg.model, info["task"], len(names))
         probs += model.predict_proba(cleaned) / len(folders)
-    return names, probs, load_decider(run_dir, len(names)).predict(probs)
+    metric = info.get("metric") or cfg.data.metric  # runs written before run.json named it
+    return names, probs, load_decider(run_dir, metric, info["task"], names).predict(probs)
 
 
 def _read_columns(path: str | Path, columns: list[str]) -> list:

@@ -1,66 +1,95 @@
 """Human-facing output: per-class tables, score lines and PNG plots.
 
-Multi-label reports show F1 at 0.5, after tuned thresholds, and the cuts; single-label
-(multiclass) reports show accuracy and the macro-F1 of the argmax decision, since
-there is no cut to tune.
+Every report names the competition metric and gives it first; macro-F1, micro-F1 and
+accuracy follow as secondary scores where they apply. Multi-label reports show the
+untuned 0.5 cut beside the tuned cuts; single-label (multiclass) reports show the
+argmax decision (and its per-class bias when one was fit), never cuts.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import artifacts
-from .evaluation import is_single_label
+from .evaluation import Evaluation
+from .metrics import TITLES
 from .thresholds import f1_curve
 
-
-def untuned_score_text(scores: dict, task: str) -> str:
-    """``"accuracy 0.8000, macro-F1 0.7800"`` (multiclass) or ``"macro-F1@0.5 0.4100"``."""
-    if task == "multiclass":
-        return f"accuracy {scores['accuracy']:.4f}, macro-F1 {scores['macro_f1']:.4f}"
-    return f"macro-F1@0.5 {scores['macro_f1']:.4f}"
+#: the secondary scores each task reports after the competition metric
+SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1")}
 
 
-def headline(summary: dict) -> str:
-    """The one-line OOF result of a run, as ``foldwise train`` prints it."""
-    if is_single_label(summary):
-        return f"OOF accuracy {summary['tuned']['accuracy']:.4f}, macro-F1 {summary['tuned']['macro_f1']:.4f}"
-    return (f"OOF macro-F1 {summary['at_0.5']['macro_f1']:.4f} at 0.5, "
-            f"{summary['tuned']['macro_f1']:.4f} tuned ({summary['tuned_crossfit_macro_f1']:.4f} cross-fitted)")
+def _evaluation(result: Evaluation | dict[str, Any]) -> Evaluation:
+    """An Evaluation, also from the plain data of ``metrics.json``."""
+    return result if isinstance(result, Evaluation) else Evaluation.from_json(result)
 
 
-def _single_label_table(summary: dict, width: int) -> list[str]:
-    """Label, support and the argmax decision's F1; macro-F1 and accuracy below."""
+def _secondary(metric: str, task: str) -> list[str]:
+    """The secondary scores to show beside ``metric`` (never the metric twice)."""
+    return [name for name in SECONDARY[task] if name != metric]
+
+
+def untuned_score_text(scores: dict[str, float], task: Any) -> str:
+    """One fold's validation line: ``"accuracy 0.8000, macro-F1 0.7800"`` (multiclass) or
+    ``"jaccard@0.5 0.5100, macro-F1@0.5 0.4100, micro-F1@0.5 0.5500"`` (multi-label).
+
+    ``scores`` has the metric first (:meth:`Task.untuned_scores`); ``task`` is the Task.
+    """
+    metric, kind = task.metric, task.kind
+    at = "@0.5" if kind == "multilabel" else ""
+    first = f"{metric.title}{at if metric.needs_decision else ''} {scores[metric.name]:.4f}"
+    return ", ".join([first, *(f"{TITLES[name]}{at} {scores[name]:.4f}" for name in _secondary(metric.name, kind))])
+
+
+def headline(result: Evaluation | dict[str, Any]) -> str:
+    """The one-line OOF result of a run or a blend, the competition metric first."""
+    ev = _evaluation(result)
+    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.4f}" for name in _secondary(ev.metric, ev.task))
+    if not ev.learned:
+        return f"OOF {ev.title} {ev.score:.4f}, {others}"
+    untuned = "at 0.5" if ev.task == "multilabel" else "argmax"
+    return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} tuned "
+            f"({ev.score_crossfit:.4f} cross-fitted); {others}")
+
+
+def _single_label_table(ev: Evaluation, width: int) -> list[str]:
+    """Label, support and the argmax decision's F1; the metric, then the secondary scores below."""
     lines = [f"{'label':<{width}} {'support':>8} {'F1':>7}"]
-    for name, r in sorted(summary["per_class"].items(), key=lambda kv: -kv[1]["f1_tuned"]):
-        lines.append(f"{name:<{width}} {r['support']:>8d} {r['f1_tuned']:>7.3f}")
-    lines.append(f"{'macro-F1':<{width}} {summary['rows']:>8d} {summary['tuned']['macro_f1']:>7.4f}")
-    lines.append(f"{'accuracy':<{width}} {'':>8} {summary['tuned']['accuracy']:>7.4f}")
+    for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
+        lines.append(f"{name:<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
+    lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}")
+    lines += [f"{TITLES[name]:<{width}} {'':>8} {ev.tuned[name]:>7.4f}" for name in _secondary(ev.metric, ev.task)]
+    if ev.learned:
+        lines.append(f"{ev.title} with the class bias fit on the other folds (honest estimate): "
+                     f"{ev.score_crossfit:.4f}")
     return lines
 
 
-def _multi_label_table(summary: dict, width: int) -> list[str]:
-    """Label, support, F1 at 0.5, tuned F1 and cut; macro/micro-F1 and the cross-fitted score below."""
-    rows = summary["per_class"]
+def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
+    """Label, support, F1 at 0.5, tuned F1 and cut; the metric, then macro/micro-F1 and the
+    cross-fitted score below."""
     lines = [f"{'label':<{width}} {'support':>8} {'F1@0.5':>7} {'F1 tuned':>8} {'cut':>6}"]
-    for name, r in sorted(rows.items(), key=lambda kv: -kv[1]["f1_tuned"]):
-        cut = "" if r["threshold"] is None else f"{r['threshold']:.3f}"
-        lines.append(f"{name:<{width}} {r['support']:>8d} {r['f1_at_0.5']:>7.3f} {r['f1_tuned']:>8.3f} {cut:>6}")
-    half, tuned = summary["at_0.5"], summary["tuned"]
-    lines.append(f"{'macro-F1':<{width}} {summary['rows']:>8d} {half['macro_f1']:>7.4f} {tuned['macro_f1']:>8.4f}")
-    lines.append(f"{'micro-F1':<{width}} {'':>8} {half['micro_f1']:>7.4f} {tuned['micro_f1']:>8.4f}")
-    lines.append(f"macro-F1 with thresholds fit on the other folds (honest estimate): "
-                 f"{summary['tuned_crossfit_macro_f1']:.4f}")
+    for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
+        cut = "" if r.threshold is None else f"{r.threshold:.3f}"
+        lines.append(f"{name:<{width}} {r.support:>8d} {r.f1_untuned:>7.3f} {r.f1_tuned:>8.3f} {cut:>6}")
+    lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score_untuned:>7.4f} {ev.score:>8.4f}")
+    for name in _secondary(ev.metric, ev.task):
+        lines.append(f"{TITLES[name]:<{width}} {'':>8} {ev.untuned[name]:>7.4f} {ev.tuned[name]:>8.4f}")
+    if ev.learned:
+        lines.append(f"{ev.title} with decisions fit on the other folds (honest estimate): {ev.score_crossfit:.4f}")
     return lines
 
 
-def per_class_table(summary: dict) -> str:
-    """A fixed-width per-class table: F1 at 0.5, tuned and the cut (multi-label) or F1 (single-label)."""
-    width = max(12, *(len(name) for name in summary["per_class"]))
-    table = _single_label_table if is_single_label(summary) else _multi_label_table
-    return "\n".join(table(summary, width))
+def per_class_table(result: Evaluation | dict[str, Any]) -> str:
+    """A fixed-width per-class table: F1 at 0.5, tuned and the cut (multi-label) or F1
+    (single-label), then the competition metric and the secondary scores."""
+    ev = _evaluation(result)
+    width = max(12, *(len(name) for name in ev.per_class), len(ev.title))
+    table = _single_label_table if ev.single_label else _multi_label_table
+    return "\n".join(table(ev, width))
 
 
 def _pyplot():
@@ -76,27 +105,29 @@ def _save(fig, path: Path) -> None:
     artifacts.write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
 
 
-def per_class_f1_figure(summary: dict, title: str):
-    """Bar chart of each label's OOF F1: at 0.5 and tuned (multi-label), or one bar (single-label).
+def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
+    """Bar chart of each label's OOF F1: at 0.5 and tuned (multi-label), or one bar (single-label);
+    the title gives the competition metric first.
 
     A plain matplotlib Figure (no pyplot state): saved by :func:`plot_per_class_f1`,
     displayed as is by the results notebook.
     """
     from matplotlib.figure import Figure
 
-    rows = sorted(summary["per_class"].items(), key=lambda kv: kv[1]["f1_tuned"])
+    ev = _evaluation(result)
+    rows = sorted(ev.per_class.items(), key=lambda kv: kv[1].f1_tuned)
     names = [name for name, _ in rows]
     y = np.arange(len(names))
     fig = Figure(figsize=(8, 0.28 * len(names) + 1.5))
     ax = fig.subplots()
-    if is_single_label(summary):
-        ax.barh(y, [r["f1_tuned"] for _, r in rows], height=0.6, label="argmax decision", color="#2f6db5")
-        ax.set_title(f"{title}: accuracy {summary['tuned']['accuracy']:.3f}, "
-                     f"macro-F1 {summary['tuned']['macro_f1']:.3f}")
+    if ev.single_label:
+        ax.barh(y, [r.f1_tuned for _, r in rows], height=0.6, label="argmax decision", color="#2f6db5")
     else:
-        ax.barh(y - 0.2, [r["f1_at_0.5"] for _, r in rows], height=0.4, label="threshold 0.5", color="#b0b7c3")
-        ax.barh(y + 0.2, [r["f1_tuned"] for _, r in rows], height=0.4, label="tuned thresholds", color="#2f6db5")
-        ax.set_title(f"{title}: macro-F1 {summary['at_0.5']['macro_f1']:.3f} -> {summary['tuned']['macro_f1']:.3f}")
+        ax.barh(y - 0.2, [r.f1_untuned for _, r in rows], height=0.4, label="threshold 0.5", color="#b0b7c3")
+        ax.barh(y + 0.2, [r.f1_tuned for _, r in rows], height=0.4, label="tuned decisions", color="#2f6db5")
+    change = f"{ev.score_untuned:.3f} -> {ev.score:.3f}" if ev.learned else f"{ev.score:.3f}"
+    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.3f}" for name in _secondary(ev.metric, ev.task))
+    ax.set_title(f"{title}: {ev.title} {change} ({others})", fontsize=9)
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel("out-of-fold F1")
     ax.set_xlim(0, 1)
@@ -105,9 +136,9 @@ def per_class_f1_figure(summary: dict, title: str):
     return fig
 
 
-def plot_per_class_f1(summary: dict, path: str | Path, title: str) -> None:
+def plot_per_class_f1(result: Evaluation | dict[str, Any], path: str | Path, title: str) -> None:
     """Save :func:`per_class_f1_figure` as a PNG."""
-    _save(per_class_f1_figure(summary, title), Path(path))
+    _save(per_class_f1_figure(result, title), Path(path))
 
 
 def plot_threshold_curves(probs: np.ndarray, labels: np.ndarray, label_names: list[str],

@@ -1,4 +1,4 @@
-"""Optuna studies whose objective is the kit's own cross-validated macro-F1.
+"""Optuna studies whose objective is the kit's own cross-validated competition metric.
 
 One study per experiment and dataset, in any storage Optuna speaks: sqlite under
 ``studies/`` by default, a SQLAlchemy URL (PostgreSQL) for many workers, or a journal
@@ -26,10 +26,10 @@ from . import artifacts, paths
 from .config import ExperimentConfig, apply_overrides, load_experiment, read_yaml
 from .data import load_competition
 from .errors import FoldwiseError
-from .evaluation import make_decider
 from .folds import read_folds
-from .metrics import macro_f1
+from .metrics import Metric, get_metric
 from .redact import mask_secrets
+from .tasks import task_for
 from .text import clean_texts
 
 #: environment variable holding the storage URL when --storage is not given (keeps a
@@ -179,10 +179,11 @@ def current_values(cfg: ExperimentConfig, params: list[Param]) -> dict[str, Any]
 # objective
 
 class CVObjective:
-    """Optuna objective: OOF macro-F1 after thresholds over the first ``n_folds`` folds.
+    """Optuna objective: the OOF competition metric after decisions over the first ``n_folds`` folds.
 
-    After each fold the running score (thresholds fit on the OOF rows so far) is
-    reported, so a pruner can stop a bad trial after its first fold(s).
+    After each fold the running score (decisions fit on the OOF rows so far) is
+    reported, so a pruner can stop a bad trial after its first fold(s). The study
+    maximises, so a loss (log_loss) is reported negated; summaries show it as it is.
     """
 
     def __init__(self, path: Path, overrides: list[str], params: list[Param], n_folds: int | None):
@@ -192,6 +193,7 @@ class CVObjective:
         self.path, self.overrides, self.params = path, overrides, params
         base = load_experiment(path, overrides)
         self.data = load_competition(base.data)
+        self.task = task_for(base.data, self.data.label_names, self.data.sample_submission)
         self.fold = read_folds(base.data, self.data.train_ids)
         self.folds = sorted(np.unique(self.fold))[: n_folds or None]
         self._texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -223,13 +225,12 @@ class CVObjective:
                     _free_cuda()
                     trial.set_user_attr("pruned_reason", f"CUDA out of memory: {str(exc).splitlines()[0]}")
                     raise optuna.TrialPruned("CUDA out of memory") from None
-            rows = result["valid_rows"]
-            oof[rows], covered[rows] = result["valid_probs"], True
-            decider = make_decider(data.task, cfg.thresholds).fit(oof[covered], data.labels[covered])
-            score = macro_f1(data.labels[covered], decider.predict(oof[covered]))
+            rows = result.valid_rows
+            oof[rows], covered[rows] = result.valid_probs, True
+            score = self.task.objective(cfg.thresholds, data.labels[covered])(oof[covered])
             trial.report(score, step)
             if trial.should_prune():
-                trial.set_user_attr("pruned_reason", f"running CV {score:.4f} after fold {k}")
+                trial.set_user_attr("pruned_reason", f"running CV {self.task.metric.name} {score:.4f} after fold {k}")
                 raise optuna.TrialPruned()
         return score
 
@@ -455,8 +456,9 @@ def write_tuned_config(path: str | Path, study: Any) -> Path:
     best = {k: _decode(v) for k, v in study.best_trial.params.items()}
     apply_overrides(raw, override_strings(best))
     target = path.with_name(f"{path.stem}.tuned.yaml")
+    metric = experiment_metric(path)
     header = (f"# {path.name} with the best of {finished_count(study)} trials of study '{study.study_name}': "
-              f"CV macro-F1 {study.best_value:.4f} (trial {study.best_trial.number})\n")
+              f"CV {metric.title} {metric_value(metric, study.best_value):.4f} (trial {study.best_trial.number})\n")
     artifacts.write_text(target, header + yaml.safe_dump(raw, sort_keys=False))
     load_experiment(target)  # the written file must load like any experiment
     return target
@@ -509,24 +511,40 @@ def study_summary(path: str | Path, study: Any, overrides: list[str] | None = No
     starts, ends = [t.datetime_start for t in trials if t.datetime_start], [t.datetime_complete for t in trials
                                                                              if t.datetime_complete]
     best = study.best_trial
+    cfg = load_experiment(path, overrides or [])
+    metric = experiment_metric(path, overrides)
     return {
-        "study": study.study_name, "experiment": str(path), "trials": state_counts(study),
-        "current_config": None if start is None else {"trial": start.number, "cv_macro_f1": start.value},
-        "best": {"trial": best.number, "cv_macro_f1": best.value,
+        "study": study.study_name, "experiment": str(path), "metric": metric.name, "trials": state_counts(study),
+        "current_config": None if start is None else {"trial": start.number,
+                                                      "cv_score": metric_value(metric, start.value)},
+        "best": {"trial": best.number, "cv_score": metric_value(metric, best.value),
                  "params": {k: _decode(v) for k, v in best.params.items()}},
         "wall_seconds": (max(ends) - min(starts)).total_seconds() if starts and ends else None,
-        "provenance": artifacts.provenance(load_experiment(path, overrides or []).seed),
+        "provenance": artifacts.provenance(cfg.seed),
     }
 
 
-def trials_table(study: Any, top: int = 10) -> str:
-    """The best finished trials as a text table."""
+def experiment_metric(path: str | Path, overrides: list[str] | None = None) -> Metric:
+    """The competition metric an experiment's study optimises (its ``data.metric``)."""
+    data = load_experiment(path, overrides or []).data
+    return get_metric(data.metric, data.task)
+
+
+def metric_value(metric: Metric, objective: float) -> float:
+    """A study's value (maximised) as the metric reads: a loss comes back un-negated."""
+    return metric.from_objective(objective)
+
+
+def trials_table(study: Any, top: int = 10, metric: Metric | None = None) -> str:
+    """The best finished trials as a text table (values as ``metric`` reads them, when given)."""
     from optuna.trial import TrialState
 
     finished = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
     finished.sort(key=lambda t: -t.value)
-    lines = [f"study {study.study_name}: " + ", ".join(f"{n} {s}" for s, n in state_counts(study).items())]
+    named = f" (values: CV {metric.title})" if metric else ""
+    lines = [f"study {study.study_name}: " + ", ".join(f"{n} {s}" for s, n in state_counts(study).items()) + named]
     for t in finished[:top]:
         params = ", ".join(f"{k.removeprefix('model.')}={_decode(v)}" for k, v in t.params.items())
-        lines.append(f"  #{t.number:<4} {t.value:.4f}  {params}")
+        value = metric_value(metric, t.value) if metric else t.value
+        lines.append(f"  #{t.number:<4} {value:.4f}  {params}")
     return "\n".join(lines)

@@ -1,0 +1,199 @@
+"""Text classification (multi-label or single-label): predictions are (n, L) probabilities.
+
+Truth is the (n, L) 0/1 matrix of :class:`foldwise.data.CompetitionData`; decisions
+come from :mod:`foldwise.decisions` fit for the competition metric; submissions follow
+:mod:`foldwise.submission`'s formats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from ..config import DataConfig, ThresholdConfig
+from ..data import read_csv
+from ..decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
+from ..ensemble import after_decisions, blend
+from ..errors import FoldwiseError
+from ..evaluation import ClassScore, Evaluation, FoldScore
+from ..submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
+                          target_columns, validate_submission, write_submission)
+
+
+#: the secondary scores each task reports beside its metric
+SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1", "accuracy")}
+
+
+class ClassificationTask:
+    """A classification competition: its labels, metric, decisions and submission format.
+
+    Parameters
+    ----------
+    data_cfg : the data config (``task``, ``metric``, ``submission_format``, ``id_column``).
+    label_names : the L labels, in the order of the probability columns.
+    sample : the sample submission frame.
+
+    Raises
+    ------
+    FoldwiseError
+        A metric that does not fit the task, or a submission format that does not fit
+        the sample, the task or the metric (roc_auc with a label-name submission, ...).
+    """
+
+    def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame):
+        self.kind = data_cfg.task
+        self.metric = metrics.get_metric(data_cfg.metric, data_cfg.task)
+        self.label_names = list(label_names)
+        self.id_column = data_cfg.id_column
+        self.sample = sample
+        self.sample_path = data_cfg.path / data_cfg.sample_submission_file
+        if data_cfg.submission_format == "auto":
+            self.submission_format, why = infer_format(sample, self.id_column, self.label_names,
+                                                       self.kind, self.metric)
+            self.format_reason = f"inferred from {self.sample_path}: {why}"
+        else:
+            self.submission_format = data_cfg.submission_format
+            self.format_reason = "set by data.submission_format"
+        check_format(self.submission_format, sample, self.id_column, self.label_names, self.kind,
+                     self.metric, str(self.sample_path))
+
+    @property
+    def format_line(self) -> str:
+        """"submission format: binary (one 0/1 column per label; inferred from ...)" for printing."""
+        return (f"submission format: {self.submission_format} ({FORMAT_WORDS[self.submission_format]}; "
+                f"{self.format_reason})")
+
+    # --- decisions ---
+
+    def decider(self, cfg: ThresholdConfig) -> Decider:
+        """The unfitted rule maximising the metric; ``at_least_one: None`` is searched on OOF
+        except for a per-label metric (macro-F1), whose per-class cuts are exact on their own."""
+        at_least_one = cfg.at_least_one
+        if at_least_one is None and self.metric.per_label:
+            at_least_one = False
+        return make_decider(self.metric, self.kind, cfg.mode, cfg.value, at_least_one, cfg.class_bias)
+
+    def baseline(self) -> Decider:
+        """The untuned rule: a 0.5 cut (multi-label) or argmax (single-label); probabilities as
+        they are for metrics scored on probabilities."""
+        return make_decider(self.metric, self.kind, "fixed", 0.5, False, False)
+
+    def _untuned_decisions(self, probs: np.ndarray, truth: np.ndarray) -> np.ndarray:
+        """0/1 decisions of the untuned 0.5 cut or argmax, whatever the metric: the secondary
+        scores of metrics on probabilities, and of probability submissions, are read from them."""
+        rule = make_decider(metrics.get_metric("macro_f1", self.kind), self.kind, "fixed", 0.5, False)
+        return rule.fit(probs, truth).predict(probs)
+
+    def load_decider(self, record: dict, source: str) -> Decider:
+        """The fitted decider a ``thresholds.json`` record describes."""
+        return decider_from_record(record, self.metric, self.label_names, source)
+
+    def secondary(self, truth: np.ndarray, decided: np.ndarray) -> dict[str, float]:
+        """The secondary scores of 0/1 decisions: accuracy and macro-F1 (single-label, where
+        micro-F1 is the accuracy), or macro-F1, micro-F1 and exact-match accuracy (multi-label)."""
+        scores = metrics.scores(truth, decided)
+        return {name: scores[name] for name in SECONDARY[self.kind]}
+
+    def untuned_scores(self, probs: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+        """The metric of the untuned rule first, then the secondary scores of its decisions."""
+        value = self.metric.score(truth, self.baseline().fit(probs, truth).predict(probs))
+        return {self.metric.name: value, **self.secondary(truth, self._untuned_decisions(probs, truth))}
+
+    def blend(self, members: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
+        """The weighted mean of the members' (n, L) probabilities."""
+        return blend(members, weights)
+
+    def objective(self, cfg: ThresholdConfig, truth: np.ndarray) -> Callable[[np.ndarray], float]:
+        """probs -> the metric after fitting ``decider(cfg)`` on them (negated for losses)."""
+        return after_decisions(self.metric, lambda: self.decider(cfg), truth)
+
+    # --- evaluation ---
+
+    def evaluate(self, probs: np.ndarray, truth: np.ndarray, fold: np.ndarray,
+                 cfg: ThresholdConfig) -> Evaluation:
+        """Fit the decider on OOF probabilities and score them: the metric tuned, untuned and
+        cross-fitted, secondary scores, per fold and per class."""
+        decider = self.decider(cfg).fit(probs, truth)
+        baseline = self.baseline().fit(probs, truth)
+        tuned_pred, base_pred = decider.predict(probs), baseline.predict(probs)
+        untuned_decided = self._untuned_decisions(probs, truth)
+        tuned_decided = tuned_pred if self.metric.needs_decision else untuned_decided
+        per_fold = [FoldScore(fold=int(k), rows=int((fold == k).sum()),
+                              untuned=self.metric.score(truth[fold == k], base_pred[fold == k]),
+                              tuned=self.metric.score(truth[fold == k], tuned_pred[fold == k]))
+                    for k in np.unique(fold)]
+        f1_untuned = metrics.f1_per_class(truth, untuned_decided)
+        f1_tuned = metrics.f1_per_class(truth, tuned_decided)
+        cuts = decider.thresholds_
+        per_class = {name: ClassScore(support=int(truth[:, j].sum()), f1_untuned=float(f1_untuned[j]),
+                                      f1_tuned=float(f1_tuned[j]),
+                                      threshold=None if cuts is None else float(cuts[j]))
+                     for j, name in enumerate(self.label_names)}
+        crossfit = (crossfit_score(self.metric, probs, truth, fold, lambda: self.decider(cfg))
+                    if decider.learns else None)
+        return Evaluation(
+            metric=self.metric.name, greater_is_better=self.metric.greater_is_better, task=self.kind,
+            rows=int(len(truth)), decision=decider_record(decider, self.label_names),
+            score=self.metric.score(truth, tuned_pred), score_untuned=self.metric.score(truth, base_pred),
+            score_crossfit=crossfit, tuned=self.secondary(truth, tuned_decided),
+            untuned=self.secondary(truth, untuned_decided), per_fold=per_fold, per_class=per_class,
+            decider=decider)
+
+    # --- submissions ---
+
+    def submission_frame(self, ids: np.ndarray, probs: np.ndarray, decider: Decider) -> pd.DataFrame:
+        """The sample's ids and columns, filled in the resolved format: decisions of the fitted
+        ``decider``, or the probabilities themselves."""
+        values = probs if self.submission_format == "probabilities" else decider.predict(probs)
+        return build_submission(self.sample, self.id_column, ids, values, self.label_names,
+                                self.submission_format)
+
+    def write_submission(self, path: Path, frame: pd.DataFrame) -> Path:
+        """Write ``frame`` to ``path`` only if it validates in the resolved format."""
+        return write_submission(path, frame, self.sample, self.id_column, self.label_names,
+                                self.submission_format)
+
+    def validate_submission(self, path: Path) -> pd.DataFrame:
+        """Check ``path`` against the sample: columns, ids and order, cells in the resolved format."""
+        return validate_submission(path, self.sample, self.id_column, self.label_names, self.submission_format)
+
+    def _solution_truth(self, solution: pd.DataFrame, path: Path) -> np.ndarray:
+        """(n, L) bool truth of a solution file: one target column (class or label list),
+        or one column per label (a cell of 0.5 or more counts as the label)."""
+        if self.id_column not in solution.columns:
+            raise FoldwiseError(f"{path}: missing column '{self.id_column}' (columns: {', '.join(solution.columns)})")
+        single = len(target_columns(solution, self.id_column)) == 1 and list(solution.columns) != [
+            self.id_column, *self.label_names]
+        fmt = ("label" if self.kind == "multiclass" else "label_list") if single else "binary"
+        values = read_values(solution, self.id_column, self.label_names, fmt, path)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            row, col = (int(v[0]) for v in np.nonzero(bad))
+            raise FoldwiseError(f"{path}: row {row + 2}: label '{self.label_names[col]}' is not a number")
+        return values >= 0.5
+
+    def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
+        """The metric (first) and secondary scores of a valid submission against a solution file
+        holding the truth of the same ids (rows may come in any order)."""
+        path, solution = Path(path), Path(solution)
+        sub = self.validate_submission(path)
+        truth_frame = read_csv(solution)
+        truth = self._solution_truth(truth_frame, solution)
+        sub_ids, truth_ids = sub[self.id_column].to_numpy(), truth_frame[self.id_column].to_numpy()
+        missing, extra = set(sub_ids) - set(truth_ids), set(truth_ids) - set(sub_ids)
+        if missing or extra or len(truth_ids) != len(sub_ids):
+            detail = (f"submission id '{sorted(missing)[0]}' is not in the solution" if missing
+                      else f"solution id '{sorted(extra)[0]}' is not in the submission" if extra
+                      else "repeated ids")
+            raise FoldwiseError(f"{solution}: ids differ from {path} ({detail}); nothing scored")
+        order = pd.Index(truth_ids).get_indexer(sub_ids)
+        truth = truth[order]
+        preds = read_values(sub, self.id_column, self.label_names, self.submission_format, path)
+        decided = (preds if self.submission_format != "probabilities"
+                   else self._untuned_decisions(preds, truth).astype(np.float64))
+        value = self.metric.score(truth, preds if not self.metric.needs_decision else decided)
+        return {self.metric.name: value, **self.secondary(truth, decided.astype(bool))}
