@@ -102,3 +102,32 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
     saved = json.loads((in_tmp / "benchmarks" / "results.json").read_text())
     assert len(saved) == 6 and (in_tmp / "benchmarks" / "results.md").exists()
     assert np.isfinite([r["score"] for r in saved]).all() and os.path.exists(in_tmp / "benchmarks" / "results.png")
+
+
+def test_existing_runs_are_scored_without_training(in_tmp, monkeypatch, capsys):
+    """GoEmotions-style: only runs `make train` left are ensembled and scored; a missing one is named."""
+    import subprocess
+
+    from conftest import FOLDWISE, cli_env, titled_competition
+
+    for key, value in cli_env().items():
+        monkeypatch.setenv(key, value)
+    titled_competition(in_tmp / "data" / "news")
+    (in_tmp / "configs" / "data").mkdir(parents=True)
+    (in_tmp / "configs" / "data" / "news.yaml").write_text(
+        "name: news\ntask: multiclass\nmetric: accuracy\ntext_columns: [title, body]\nlabel_column: label\n"
+        "folds: {n_splits: 3, seed: 0}\n")
+    (in_tmp / "configs" / "words.yaml").write_text(
+        "data: news\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    for args in (["folds", "news"], ["train", "configs/words.yaml"]):
+        subprocess.run([*FOLDWISE, *args], cwd=in_tmp, check=True, capture_output=True)
+    monkeypatch.setattr(benchmarks, "BENCHMARKS", {"news": benchmarks.Benchmark(
+        "news", "3-fold CV", held_out=False, references=(), models={"words": "words", "chars": "chars"},
+        existing_runs_only=True)})
+    train_log = (in_tmp / "runs" / "words" / "run.json").stat().st_mtime
+
+    records = benchmarks.run_benchmarks()
+    assert [(r["benchmark"], r["model"]) for r in records] == [("news", "words")]
+    assert "runs/chars/ not found" in capsys.readouterr().out
+    assert (in_tmp / "runs" / "words" / "run.json").stat().st_mtime == train_log  # nothing retrained
+    assert not (in_tmp / "runs" / "chars").exists()
