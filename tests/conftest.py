@@ -99,6 +99,24 @@ def small_goemotions(folder: Path, n_train: int = 400, n_test: int = 80) -> Path
     return write_competition(folder, train, test, sample)
 
 
+#: the data config of titled_competition's single-label layout (after its name and dir)
+NEWS_DATA = ("task: multiclass\nmetric: accuracy\ntext_columns: [title, body]\nlabel_column: label\n"
+             "folds: {n_splits: 3, seed: 0}\n")
+
+#: the model section of a fast TF-IDF experiment for tests (word n-grams only, one job)
+TINY_TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
+
+
+def write_configs(root: Path, data: dict[str, str], experiments: dict[str, str]) -> None:
+    """``configs/data/<name>.yaml`` for each dataset and ``configs/<name>.yaml`` for each
+    experiment under ``root``, from their YAML texts."""
+    (root / "configs" / "data").mkdir(parents=True, exist_ok=True)
+    for name, text in data.items():
+        (root / "configs" / "data" / f"{name}.yaml").write_text(text)
+    for name, text in experiments.items():
+        (root / "configs" / f"{name}.yaml").write_text(text)
+
+
 def cli_env() -> dict[str, str]:
     """Environment for running the CLI in a subprocess (the package importable, no hub)."""
     env = dict(os.environ)

@@ -61,7 +61,7 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
     import numpy as np
     import pandas as pd
 
-    from conftest import cli_env, titled_competition
+    from conftest import NEWS_DATA, cli_env, titled_competition, write_configs
 
     for key, value in cli_env().items():
         monkeypatch.setenv(key, value)
@@ -70,13 +70,9 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
     truth = pd.DataFrame({"id": [f"q{i}" for i in range(12)],
                           **{n: [int(i % 3 == j) for i in range(12)] for j, n in enumerate(["sports", "business", "tech"])}})
     truth.to_csv(in_tmp / "data" / "tags" / "solution.csv", index=False)
-    (in_tmp / "configs" / "data").mkdir(parents=True)
-    (in_tmp / "configs" / "data" / "news.yaml").write_text(
-        "name: news\ntask: multiclass\nmetric: accuracy\ntext_columns: [title, body]\nlabel_column: label\n"
-        "folds: {n_splits: 3, seed: 0}\n")
-    (in_tmp / "configs" / "data" / "tags.yaml").write_text(
-        "name: tags\nmetric: micro_f1\ntext_columns: [title, body]\nlabel_column: genres\n"
-        "folds: {n_splits: 3, seed: 0}\n")
+    write_configs(in_tmp, {"news": "name: news\n" + NEWS_DATA,
+                           "tags": "name: tags\nmetric: micro_f1\ntext_columns: [title, body]\n"
+                                   "label_column: genres\nfolds: {n_splits: 3, seed: 0}\n"}, {})
     for data in ("news", "tags"):
         for model, extra in (("words", "char_ngram_range: []"), ("chars", "word_ngram_range: []")):
             (in_tmp / "configs" / f"{data}-{model}.yaml").write_text(
@@ -108,17 +104,12 @@ def test_existing_runs_are_scored_without_training(in_tmp, monkeypatch, capsys):
     """GoEmotions-style: only runs `make train` left are ensembled and scored; a missing one is named."""
     import subprocess
 
-    from conftest import FOLDWISE, cli_env, titled_competition
+    from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
 
     for key, value in cli_env().items():
         monkeypatch.setenv(key, value)
     titled_competition(in_tmp / "data" / "news")
-    (in_tmp / "configs" / "data").mkdir(parents=True)
-    (in_tmp / "configs" / "data" / "news.yaml").write_text(
-        "name: news\ntask: multiclass\nmetric: accuracy\ntext_columns: [title, body]\nlabel_column: label\n"
-        "folds: {n_splits: 3, seed: 0}\n")
-    (in_tmp / "configs" / "words.yaml").write_text(
-        "data: news\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    write_configs(in_tmp, {"news": "name: news\n" + NEWS_DATA}, {"words": "data: news\n" + TINY_TFIDF})
     for args in (["folds", "news"], ["train", "configs/words.yaml"]):
         subprocess.run([*FOLDWISE, *args], cwd=in_tmp, check=True, capture_output=True)
     monkeypatch.setattr(benchmarks, "BENCHMARKS", {"news": benchmarks.Benchmark(

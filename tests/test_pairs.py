@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, cli_env, write_competition
+from conftest import FOLDWISE, TINY_TFIDF, cli_env, write_competition, write_configs
 from foldwise.config import DataConfig, TextConfig, load_data_config
 from foldwise.data import load_competition
 from foldwise.errors import FoldwiseError
@@ -150,13 +150,9 @@ def pair_run(tmp_path_factory) -> Path:
     """A project whose TF-IDF run on a pair competition kept its fold models."""
     root = tmp_path_factory.mktemp("pairs")
     pair_competition(root / "data" / "pairs")
-    (root / "configs" / "data").mkdir(parents=True)
-    (root / "configs" / "data" / "pairs.yaml").write_text(
-        "name: pairs\ntask: multiclass\ntext_pair: [premise, hypothesis]\nlabel_column: label\n"
-        "folds: {n_splits: 3, seed: 0}\n")
-    (root / "configs" / "words.yaml").write_text(
-        "data: pairs\nsave_models: true\ntext: {lowercase: true}\n"
-        "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    write_configs(root, {"pairs": "name: pairs\ntask: multiclass\ntext_pair: [premise, hypothesis]\n"
+                                   "label_column: label\nfolds: {n_splits: 3, seed: 0}\n"},
+                  {"words": "data: pairs\nsave_models: true\ntext: {lowercase: true}\n" + TINY_TFIDF})
     run_cli(root, "folds", "pairs")
     run_cli(root, "train", "configs/words.yaml")
     return root

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, cli_env, titled_competition
+from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
 from foldwise import report, training
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.tasks import task_for
@@ -28,12 +28,8 @@ def news(tmp_path_factory) -> Path:
     """An AG-News-like project: title + body, one class per row in 'label', files outside data/."""
     root = tmp_path_factory.mktemp("news")
     titled_competition(root / "elsewhere" / "news")
-    (root / "configs" / "data").mkdir(parents=True)
-    (root / "configs" / "data" / "news.yaml").write_text(
-        "name: news\ndir: elsewhere/news\ntask: multiclass\ntext_columns: [title, body]\n"
-        "label_column: label\nmetric: accuracy\nfolds: {n_splits: 3, seed: 0}\n")
-    (root / "configs" / "words.yaml").write_text(
-        "data: news\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    write_configs(root, {"news": "name: news\ndir: elsewhere/news\n" + NEWS_DATA},
+                  {"words": "data: news\n" + TINY_TFIDF})
     run(root, "folds", "news")
     return root
 
