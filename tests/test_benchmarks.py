@@ -49,7 +49,10 @@ def test_every_benchmark_names_a_config_for_each_model():
 
     for bench in benchmarks.BENCHMARKS.values():
         assert (REPO / "configs" / "data" / f"{bench.name}.yaml").exists()
-        assert set(bench.models) == {"tfidf", "minilm"}
+        assert {"tfidf", "minilm"} <= set(bench.models)
+        assert bench.blends[benchmarks.BLEND] == ("tfidf", "minilm")
+        for members in bench.blends.values():
+            assert set(members) <= set(bench.models)
         for config in bench.models.values():
             assert (REPO / "configs" / f"{config}.yaml").exists(), config
 
@@ -78,8 +81,8 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
             (in_tmp / "configs" / f"{data}-{model}.yaml").write_text(
                 f"data: {data}\nmodel: {{kind: tfidf, word_min_df: 1, char_min_df: 1, n_jobs: 1, {extra}}}\n")
     toy = {name: benchmarks.Benchmark(name, f"{name} split", held_out=(name == "tags"), references=(
-        benchmarks.Reference("a reference", 0.5, "note"),), models={"words": f"{name}-words", "chars": f"{name}-chars"})
-        for name in ("news", "tags")}
+        benchmarks.Reference("a reference", 0.5, "note"),), models={"words": f"{name}-words", "chars": f"{name}-chars"},
+        blends={"blend": ("words", "chars")}) for name in ("news", "tags")}
     monkeypatch.setattr(benchmarks, "BENCHMARKS", toy)
 
     records = benchmarks.run_benchmarks()

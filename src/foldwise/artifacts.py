@@ -25,7 +25,7 @@ from .redact import mask_command
 #: packages whose versions are recorded in every provenance block
 TRACKED_PACKAGES = (
     "foldwise", "numpy", "pandas", "scikit-learn", "iterative-stratification",
-    "emoji", "torch", "transformers", "datasets", "optuna",
+    "emoji", "torch", "transformers", "datasets", "optuna", "peft", "bitsandbytes", "gguf",
 )
 
 

@@ -9,6 +9,7 @@ batches, shuffle the batch order. Randomness stays; padding nearly vanishes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -58,30 +59,51 @@ class TokenizedRows:
         """(n,) tokens per row (both sides of a pair together): what batches are bucketed on."""
         return np.array([len(ids) for ids in self.input_ids])
 
-    def batch(self, rows: np.ndarray, pad_id: int, labels: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+    def batch(self, rows: np.ndarray, pad_id: int, labels: np.ndarray | None = None,
+              padding_side: str = "right") -> dict[str, torch.Tensor]:
         """The padded tensors of ``rows`` (see :func:`pad_batch`)."""
         types = None if self.token_type_ids is None else [self.token_type_ids[r] for r in rows]
-        return pad_batch([self.input_ids[r] for r in rows], pad_id, labels, token_type_ids=types)
+        return pad_batch([self.input_ids[r] for r in rows], pad_id, labels, token_type_ids=types,
+                         padding_side=padding_side)
 
 
 def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None = None,
-              token_type_ids: list[list[int]] | None = None) -> dict[str, torch.Tensor]:
+              token_type_ids: list[list[int]] | None = None, padding_side: str = "right") -> dict[str, torch.Tensor]:
     """Pad token id lists to the longest one in the batch; attention mask marks real tokens.
 
-    Token type ids, when given, are padded with 0 and returned as ``token_type_ids``.
+    ``padding_side="left"`` puts the padding before the tokens (decoders that pool the
+    last position). Token type ids, when given, are padded with 0 and returned as
+    ``token_type_ids``.
     """
     width = max(len(ids) for ids in input_ids)
     ids = torch.full((len(input_ids), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(input_ids), width), dtype=torch.long)
+    types = None if token_type_ids is None else torch.zeros((len(input_ids), width), dtype=torch.long)
     for i, row in enumerate(input_ids):
-        ids[i, :len(row)] = torch.tensor(row, dtype=torch.long)
-        mask[i, :len(row)] = 1
+        span = slice(width - len(row), width) if padding_side == "left" else slice(0, len(row))
+        ids[i, span] = torch.tensor(row, dtype=torch.long)
+        mask[i, span] = 1
+        if types is not None:
+            types[i, span] = torch.tensor(token_type_ids[i], dtype=torch.long)
     batch = {"input_ids": ids, "attention_mask": mask}
-    if token_type_ids is not None:
-        types = torch.zeros((len(input_ids), width), dtype=torch.long)
-        for i, row in enumerate(token_type_ids):
-            types[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+    if types is not None:
         batch["token_type_ids"] = types
     if labels is not None:
         batch["labels"] = torch.as_tensor(labels, dtype=torch.float32)
     return batch
+
+
+def tokenize(tokenizer: Any, texts: np.ndarray, max_length: int) -> TokenizedRows:
+    """Token ids per text, truncated, unpadded (padding happens per batch).
+
+    Sentence pairs ((n, 2) texts) are encoded the model's own way: ``tokenizer(first,
+    second)`` puts its separator between the sides (``[CLS] a [SEP] b [SEP]`` for BERT)
+    and marks them with token types 0 and 1; the longer side is truncated first.
+    """
+    if np.ndim(texts) == 2:
+        texts = np.asarray(texts, dtype=object)
+        encoded = tokenizer([str(t) for t in texts[:, 0]], [str(t) for t in texts[:, 1]],
+                            truncation="longest_first", max_length=max_length, padding=False)
+    else:
+        encoded = tokenizer([str(t) for t in texts], truncation=True, max_length=max_length, padding=False)
+    return TokenizedRows(encoded["input_ids"], encoded.get("token_type_ids"))

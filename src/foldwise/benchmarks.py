@@ -42,8 +42,9 @@ class Benchmark:
     """One auxiliary benchmark: its dataset, how it is split and what it is compared with.
 
     ``models`` maps the model name of the results (``tfidf``, ``minilm``, ...) to the
-    experiment config under ``configs/`` that trains it; ``held_out`` says whether the test
-    labels sit in ``data/<name>/solution.csv`` (scored there) or the score is the CV one.
+    experiment config under ``configs/`` that trains it; ``blends`` maps a blend's name to
+    its members (``blend``: TF-IDF + MiniLM); ``held_out`` says whether the test labels sit
+    in ``data/<name>/solution.csv`` (scored there) or the score is the CV one.
     """
 
     name: str
@@ -52,7 +53,14 @@ class Benchmark:
     references: tuple[Reference, ...]
     models: dict[str, str] = field(default_factory=dict)
     existing_runs_only: bool = False  # scored from runs already trained (by `make train`), never trains
+    blends: dict[str, tuple[str, ...]] = field(default_factory=lambda: {BLEND: ("tfidf", "minilm")})
 
+
+#: the blend of TF-IDF and MiniLM, recorded under this model name
+BLEND = "blend"
+#: the decoder LLM with LoRA (configs/*smollm2-lora.yaml), and its blend with TF-IDF + MiniLM
+LLM = "smollm2-lora"
+LLM_BLEND = "blend+smollm2-lora"
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("ag_news", "5-fold CV on the 7,600 rows of AG News' test split (the mirror has no train "
@@ -72,7 +80,9 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
                               "(8,424 train / 1,490 test)", held_out=True,
               references=(Reference("Qwen3-0.6B LoRA (published, cut 0.5)", 0.56, "a similar split"),
                           Reference("TF-IDF + global cut, measured here", 0.603, "DESIGN.md, 70/15/15 split")),
-              models={"tfidf": "movie_genres-tfidf", "minilm": "movie_genres-minilm"}),
+              models={"tfidf": "movie_genres-tfidf", "minilm": "movie_genres-minilm",
+                      LLM: "movie_genres-smollm2-lora"},
+              blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM)}),
     Benchmark("semeval_ec", "5-fold CV on SemEval-2018 E-c train + dev (7,724 tweets)", held_out=False,
               references=(Reference("SemEval-2018 E-c winner", 0.588, "on the official test set"),
                           Reference("TF-IDF + global cut, measured here", 0.5085, "DESIGN.md, same split")),
@@ -82,11 +92,10 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
               references=(Reference("MiniLM fine-tuned, official split, measured here", 0.522,
                                     "DESIGN.md: thresholds on dev, scored on the official test"),
                           Reference("GoEmotions paper, BERT-base", 0.46, "official test split")),
-              models={"tfidf": "tfidf", "minilm": "minilm"}, existing_runs_only=True),
+              models={"tfidf": "tfidf", "minilm": "minilm", LLM: "smollm2-lora"}, existing_runs_only=True,
+              blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM)}),
 )}
 
-#: the blend of every model of a benchmark, recorded under this model name
-BLEND = "blend"
 
 
 def foldwise_command(*args: str) -> list[str]:
@@ -155,11 +164,13 @@ def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None)
     With ``folds`` ("0,1") only those folds are trained and nothing is scored yet (the
     results need every fold); the records list is then empty.
     """
-    unknown = [m for m in models if m != BLEND and m not in bench.models]
-    if unknown:
-        raise FoldwiseError(f"benchmarks: no model '{unknown[0]}' for {bench.name} "
-                            f"(known: {', '.join([*bench.models, BLEND])})")
-    trained = [m for m in models if m != BLEND] or list(bench.models)
+    wanted_blends = [m for m in models if m in bench.blends]
+    trained = [m for m in models if m in bench.models]
+    if not trained and wanted_blends:  # MODELS=blend: train what the blends need
+        trained = [m for m in bench.models if any(m in bench.blends[b] for b in wanted_blends)]
+    if not trained:
+        progress.write(f"{bench.name}: none of {', '.join(models)} is a model of this benchmark; skipped")
+        return []
     if bench.existing_runs_only:
         return _score_existing_runs(bench, trained, models) if not folds else []
     run_stage(foldwise_command("data", bench.name))
@@ -187,8 +198,9 @@ def _ensemble_and_score(bench: Benchmark, trained: list[str], models: list[str])
     wall = {m: model_seconds(paths.run_dir(bench.models[m])) for m in trained}
     records = []
     submissions = {m: ([bench.models[m]], f"{bench.name}-{m}") for m in trained}
-    if BLEND in models and len(trained) > 1:
-        submissions[BLEND] = ([bench.models[m] for m in trained], f"{bench.name}-{BLEND}")
+    for blend, members in bench.blends.items():
+        if blend in models and set(members) <= set(trained):
+            submissions[blend] = ([bench.models[m] for m in members], f"{bench.name}-{blend}")
     for model, (members, name) in submissions.items():
         command = foldwise_command("ensemble", *members, "--name", name)
         seconds = run_stage(command)
@@ -279,7 +291,8 @@ def run_benchmarks(benchmarks: str | None = None, models: str | None = None,
                    folds: str | None = None) -> list[dict]:
     """Run the chosen benchmarks (default all) and models (default all + blend); write results."""
     chosen = parse_list(benchmarks, list(BENCHMARKS), "benchmark")
-    all_models = sorted({m for b in BENCHMARKS.values() for m in b.models}) + [BLEND]
+    all_models = (sorted({m for b in BENCHMARKS.values() for m in b.models})
+                  + sorted({m for b in BENCHMARKS.values() for m in b.blends}))
     wanted = parse_list(models, all_models, "model")
     new: list[dict] = []
     for name in chosen:

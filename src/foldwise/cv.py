@@ -31,7 +31,7 @@ from .distributed import is_main_process
 from .errors import FoldwiseError
 from .evaluation import Evaluation
 from .folds import folds_path, read_folds
-from .models import build_model
+from .models import build_model, model_class
 from .tasks import Task, task_for
 from .text import clean_texts
 
@@ -212,6 +212,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
 
     Under a data-parallel launcher every process runs this; only rank 0 writes files.
     """
+    model_class(cfg.model.kind).check_can_run(cfg.model)  # e.g. 4-bit weights without CUDA, before any write
     data = load_competition(cfg.data)
     task = task_for(cfg.data, data.label_names, data.sample_submission)  # metric and format checked first
     fold = read_folds(cfg.data, data.train_ids)

@@ -1,22 +1,23 @@
-"""The one training loop for every transformer classifier: encoder + pooled linear head.
+"""The one training loop for every neural model kind (encoders, decoder LLMs with LoRA).
 
-Read top to bottom: the model (returns loss and logits), tokenisation, the optimiser
-(layer-wise lr decay, no decay on biases/norms, fused or 8-bit AdamW), then
-``fit_classifier`` (epochs of length-bucketed, dynamically padded batches with mixed
-precision and gradient accumulation; evaluation; best-state selection; epoch
-checkpoints for ``--resume``) and ``predict_probabilities`` (length-sorted, no grad).
+The loop knows a :class:`foldwise.backbone.Backbone` only: a module that maps a padded
+batch to logits, its tokenizer and its parameter groups. Read top to bottom:
+:func:`fit` prepares a fold (:func:`_prepare`: tokenised rows, loss, optimiser,
+schedule), restores an epoch checkpoint when resuming, runs epochs of length-bucketed,
+dynamically padded batches (:func:`_train_epoch`) with mixed precision and gradient
+accumulation (:func:`_optimizer_step`), evaluates, keeps the best weights
+(:func:`_evaluate_and_select`) and writes epoch checkpoints for ``--resume``.
+:func:`predict_probabilities` runs length-sorted batches without gradients.
 Data-parallel runs (torchrun / accelerate launch) shard the batches over processes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
-import re
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,109 +25,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import distributed, progress
+from . import artifacts, distributed, progress
+from .backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
 from .losses import make_loss
 from .metrics import accuracy, macro_f1, micro_f1
-from .models.transformer import TransformerConfig, resolve_model_path
-
-
-class TextClassifier(nn.Module):
-    """Encoder -> pooling (CLS or masked mean) -> dropout -> linear head -> logits (and loss)."""
-
-    def __init__(self, backbone: nn.Module, n_labels: int, pooling: str, dropout: float):
-        super().__init__()
-        if getattr(backbone, "pooler", None) is not None:
-            # the head pools the hidden states itself; an unused pooler would waste compute
-            # and leave DDP with parameters that never get gradients
-            backbone.pooler = None
-        self.backbone = backbone
-        self.pooling = pooling
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(backbone.config.hidden_size, n_labels)
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor | None = None, loss_fn: Any = None,
-                token_type_ids: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        types = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
-        hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **types).last_hidden_state
-        if self.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        logits = self.head(self.dropout(pooled)).float()
-        out = {"logits": logits}
-        if labels is not None and loss_fn is not None:
-            out["loss"] = loss_fn(logits, labels)
-        return out
-
 
 # ---------------------------------------------------------------------------
-# building
-
-def build_classifier(cfg: TransformerConfig, n_labels: int) -> tuple[TextClassifier, Any]:
-    """The classifier and its tokenizer, from a hub id, a local folder or ``pkg:<dist>``."""
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-    progress.quiet_library_bars()
-    path = resolve_model_path(cfg.name_or_path)
-    overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
-    backbone_config = AutoConfig.from_pretrained(path, **overrides)
-    kwargs = {"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {}
-    try:
-        backbone = AutoModel.from_pretrained(path, config=backbone_config, **kwargs)
-    except (ValueError, ImportError) as exc:  # a model without SDPA support
-        warnings.warn(f"{cfg.attn_implementation} attention unavailable ({exc}); using the default")
-        backbone = AutoModel.from_pretrained(path, config=backbone_config)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    return TextClassifier(backbone, n_labels, cfg.pooling, cfg.dropout), tokenizer
+# optimiser and precision
 
 
-def tokenize(tokenizer: Any, texts: np.ndarray, max_length: int) -> TokenizedRows:
-    """Token ids per text, truncated, unpadded (padding happens per batch).
-
-    Sentence pairs ((n, 2) texts) are encoded the model's own way: ``tokenizer(first,
-    second)`` puts its separator between the sides (``[CLS] a [SEP] b [SEP]`` for BERT)
-    and marks them with token types 0 and 1; the longer side is truncated first.
-    """
-    if np.ndim(texts) == 2:
-        texts = np.asarray(texts, dtype=object)
-        encoded = tokenizer([str(t) for t in texts[:, 0]], [str(t) for t in texts[:, 1]],
-                            truncation="longest_first", max_length=max_length, padding=False)
-    else:
-        encoded = tokenizer(list(texts), truncation=True, max_length=max_length, padding=False)
-    return TokenizedRows(encoded["input_ids"], encoded.get("token_type_ids"))
-
-
-def parameter_groups(model: TextClassifier, cfg: TransformerConfig) -> list[dict]:
-    """AdamW groups: layer-wise lr decay over encoder depth, no decay on biases and norms."""
-    n_layers = int(getattr(model.backbone.config, "num_hidden_layers", 0) or 0)
-    layer_re = re.compile(r"\.(?:layer|layers|block|h)\.(\d+)\.")
-    groups: dict[tuple[float, float], list[nn.Parameter]] = {}
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        if name.startswith("head."):
-            lr = cfg.head_lr if cfg.head_lr is not None else cfg.lr
-        else:
-            match = layer_re.search(name)
-            if match:
-                depth = int(match.group(1)) + 1  # embeddings are depth 0
-            elif "embed" in name:
-                depth = 0
-            else:  # pooler / final norm sit above the last layer
-                depth = n_layers + 1
-            lr = cfg.lr * cfg.llrd ** max(0, n_layers - min(depth, n_layers))
-        no_decay = param.ndim < 2 or "norm" in name.lower()
-        key = (lr, 0.0 if no_decay else cfg.weight_decay)
-        groups.setdefault(key, []).append(param)
-    return [{"params": params, "lr": lr, "weight_decay": wd} for (lr, wd), params in groups.items()]
-
-
-def build_optimizer(model: TextClassifier, cfg: TransformerConfig, device: torch.device) -> torch.optim.Optimizer:
-    """AdamW (fused on CUDA, foreach elsewhere), or bitsandbytes' 8-bit AdamW when asked and available."""
-    groups = parameter_groups(model, cfg)
+def build_optimizer(groups: list[dict], cfg: NeuralConfig, device: torch.device) -> torch.optim.Optimizer:
+    """AdamW over ``groups`` (fused on CUDA, foreach elsewhere), or bitsandbytes' 8-bit
+    AdamW when asked and available."""
     if cfg.optimizer == "adamw_8bit":
         try:
             import bitsandbytes as bnb
@@ -140,7 +51,7 @@ def build_optimizer(model: TextClassifier, cfg: TransformerConfig, device: torch
     return torch.optim.AdamW(groups, lr=cfg.lr, **fast)
 
 
-def autocast_dtype(cfg: TransformerConfig, device: torch.device) -> torch.dtype | None:
+def autocast_dtype(cfg: NeuralConfig, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for this device and config (None: full fp32).
 
     On a CPU only an explicit ``bf16`` autocasts (fast on CPUs with AMX / AVX512-BF16;
@@ -159,21 +70,42 @@ def _autocast(device: torch.device, dtype: torch.dtype | None):
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
+def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
+    """CPU copies of the parameters that train (all of an encoder; adapters + head of LoRA)."""
+    return {name: p.detach().to("cpu", copy=True) for name, p in module.named_parameters() if p.requires_grad}
+
+
+def load_trainable_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Put :func:`trainable_state` back; every saved tensor must find its parameter."""
+    missing = module.load_state_dict(state, strict=False).unexpected_keys
+    if missing:
+        raise RuntimeError(f"checkpoint tensors without a parameter: {missing[:3]}")
+
+
 # ---------------------------------------------------------------------------
 # inference
 
+def _inputs(ids: TokenizedRows, rows: np.ndarray, pad_id: int, padding_side: str,
+            device: torch.device, labels: np.ndarray | None = None) -> dict[str, torch.Tensor]:
+    return {k: v.to(device) for k, v in ids.batch(rows, pad_id, labels, padding_side=padding_side).items()}
+
+
 @torch.inference_mode()
-def _predict_logits(model: nn.Module, ids: TokenizedRows, pad_id: int, batch_size: int,
-                    device: torch.device, dtype: torch.dtype | None) -> np.ndarray:
+def predict_logits(backbone: Backbone, module: nn.Module, ids: TokenizedRows, pad_id: int,
+                   device: torch.device) -> np.ndarray:
     """Logits in the original row order; rows are run longest first for minimal padding."""
-    model.eval()
-    out = np.zeros((len(ids), model.head.out_features), dtype=np.float32)
-    for rows in bucketed_batches(ids.lengths(), batch_size, seed=0, shuffle=False):
-        batch = {k: v.to(device) for k, v in ids.batch(rows, pad_id).items()}
-        with _autocast(device, dtype):
-            logits = model(**batch)["logits"]
-        out[rows] = logits.float().cpu().numpy()
-    return out
+    cfg = backbone.config
+    dtype = autocast_dtype(cfg, device)
+    module.eval()
+    out: np.ndarray | None = None
+    with backbone.inference(module) as model:
+        for rows in bucketed_batches(ids.lengths(), cfg.eval_batch_size, seed=0, shuffle=False):
+            with _autocast(device, dtype):
+                logits = model(**_inputs(ids, rows, pad_id, backbone.padding_side, device))
+            if out is None:
+                out = np.zeros((len(ids), logits.shape[1]), dtype=np.float32)
+            out[rows] = logits.float().cpu().numpy()
+    return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
 
 def logits_to_probs(logits: np.ndarray, task: str) -> np.ndarray:
@@ -183,40 +115,239 @@ def logits_to_probs(logits: np.ndarray, task: str) -> np.ndarray:
     return probs.numpy().astype(np.float32)
 
 
-def predict_probabilities(model: TextClassifier, tokenizer: Any, texts: np.ndarray,
-                          cfg: TransformerConfig, task: str) -> np.ndarray:
-    """(n, n_labels) probabilities for texts, large length-sorted batches, no grad."""
-    device = next(model.parameters()).device
-    ids = tokenize(tokenizer, texts, cfg.max_length)
-    logits = _predict_logits(model, ids, tokenizer.pad_token_id or 0, cfg.eval_batch_size,
-                             device, autocast_dtype(cfg, device))
-    return logits_to_probs(logits, task)
+def predict_probabilities(backbone: Backbone, module: nn.Module, tokenizer: Any, texts: np.ndarray,
+                          task: str) -> np.ndarray:
+    """(n, n_labels) probabilities for texts (or (n, 2) pairs), length-sorted batches, no grad."""
+    device = next(module.parameters()).device
+    ids = backbone.tokenize(tokenizer, texts)
+    return logits_to_probs(predict_logits(backbone, module, ids, backbone.pad_id(tokenizer), device), task)
 
 
 # ---------------------------------------------------------------------------
-# training
+# one fold
 
 @dataclass
 class FitResult:
-    """A fitted fold: the model holding the best weights, its tokenizer and the history."""
+    """A fitted fold: the module holding the best weights, its tokenizer and the history."""
 
-    model: TextClassifier
+    model: nn.Module
     tokenizer: Any
     history: list[dict]
     best_step: int
 
 
-def _evaluate(model: nn.Module, ids: TokenizedRows, labels: np.ndarray, pad_id: int,
-              cfg: TransformerConfig, task: str, loss_fn: Any, device: torch.device,
-              dtype: torch.dtype | None) -> dict[str, float]:
-    logits = _predict_logits(model, ids, pad_id, cfg.eval_batch_size, device, dtype)
-    loss = float(loss_fn(torch.from_numpy(logits), torch.from_numpy(labels.astype(np.float32))))
-    probs = logits_to_probs(logits, task)
-    if task == "multiclass":
+@dataclass
+class LoopState:
+    """Where training stands; all of it goes into the epoch checkpoint."""
+
+    epoch: int = 0
+    step: int = 0
+    history: list[dict] = field(default_factory=list)
+    best_metric: float | None = None
+    best_state: dict | None = None
+    best_step: int = 0
+    stale: int = 0
+
+
+@dataclass
+class _Fold:
+    """Everything :func:`fit` prepared for one fold."""
+
+    backbone: Backbone
+    task: str
+    module: nn.Module
+    train_module: nn.Module  # compiled and/or DDP-wrapped view of ``module``
+    tokenizer: Any
+    train_ids: TokenizedRows
+    labels: np.ndarray
+    valid_ids: TokenizedRows | None
+    valid_labels: np.ndarray | None
+    loss_fn: Any
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    scaler: Any
+    dtype: torch.dtype | None
+    device: torch.device
+    dist: Any
+    pad_id: int
+    steps_per_epoch: int
+    total_steps: int
+
+
+def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
+        texts: np.ndarray, labels: np.ndarray,
+        valid_texts: np.ndarray | None = None, valid_labels: np.ndarray | None = None,
+        workdir: Path | None = None, resume: bool = False) -> FitResult:
+    """Fine-tune ``backbone`` on one fold; keep the weights of the best evaluation.
+
+    Parameters
+    ----------
+    backbone : the model kind (its ``config`` holds the loop's options).
+    task : "multilabel" or "multiclass".
+    texts, labels : (n,) training texts, or (n, 2) sentence pairs, and (n, n_labels) 0/1 labels.
+    valid_texts, valid_labels : the fold's held-out rows, used for evaluation, best-state
+        selection and early stopping only.
+    workdir : where ``last.pt`` (end-of-epoch checkpoint) lives while the fold trains.
+    resume : continue from ``workdir/last.pt`` when it exists.
+    """
+    cfg = backbone.config
+    if cfg.max_rows_per_fold is not None and len(texts) > cfg.max_rows_per_fold:
+        keep = np.sort(np.random.default_rng(seed).choice(len(texts), cfg.max_rows_per_fold, replace=False))
+        texts, labels = texts[keep], labels[keep]
+    fold = _prepare(backbone, task, n_labels, seed, texts, labels, valid_texts, valid_labels)
+    checkpoint = workdir / "last.pt" if workdir is not None else None
+    state = LoopState()
+    if resume and checkpoint is not None and checkpoint.exists():
+        state = _restore(fold, checkpoint)
+    stop = state.step >= fold.total_steps
+    for epoch in range(state.epoch, cfg.epochs):
+        if stop:
+            break
+        stop = _train_epoch(fold, state, epoch, seed)
+        state.epoch = epoch + 1
+        if checkpoint is not None and fold.dist.is_main and not stop:
+            _save_checkpoint(fold, state, checkpoint)
+        distributed.barrier(fold.dist)
+    if state.best_state is not None:
+        load_trainable_state(fold.module, state.best_state)
+    else:
+        state.best_step = state.step
+    if checkpoint is not None and checkpoint.exists() and fold.dist.is_main:
+        checkpoint.unlink()  # the fold is done; its artifacts replace the checkpoint
+    return FitResult(model=fold.module, tokenizer=fold.tokenizer, history=state.history, best_step=state.best_step)
+
+
+def _prepare(backbone: Backbone, task: str, n_labels: int, seed: int, texts: np.ndarray, labels: np.ndarray,
+             valid_texts: np.ndarray | None, valid_labels: np.ndarray | None) -> _Fold:
+    """Model, tokenised rows, loss, optimiser, schedule and precision of one fold."""
+    from transformers import get_scheduler
+
+    cfg = backbone.config
+    torch.manual_seed(seed)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    dist = distributed.context()
+    module, tokenizer = backbone.build(n_labels, dist.device)
+    train_ids = backbone.tokenize(tokenizer, texts)
+    has_valid = valid_texts is not None and len(valid_texts) > 0
+    loss_fn = make_loss(cfg.loss, task, labels, focal_alpha=cfg.focal_alpha, focal_gamma=cfg.focal_gamma,
+                        asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg,
+                        asl_clip=cfg.asl_clip, pos_weight_cap=cfg.pos_weight_cap,
+                        label_smoothing=cfg.label_smoothing)
+    batches_per_epoch = math.ceil(len(train_ids) / cfg.batch_size) // dist.world_size
+    steps_per_epoch = max(1, math.ceil(batches_per_epoch / cfg.grad_accum))
+    total_steps = steps_per_epoch * cfg.epochs
+    if cfg.max_steps is not None:
+        total_steps = min(total_steps, cfg.max_steps)
+    optimizer = build_optimizer(backbone.param_groups(module), cfg, dist.device)
+    scheduler = get_scheduler(cfg.scheduler, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
+                              num_training_steps=total_steps)
+    dtype = autocast_dtype(cfg, dist.device)
+    train_module = torch.compile(module) if cfg.compile else module
+    if dist.world_size > 1:
+        train_module = torch.nn.parallel.DistributedDataParallel(
+            train_module, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
+    return _Fold(backbone=backbone, task=task, module=module, train_module=train_module, tokenizer=tokenizer,
+                 train_ids=train_ids, labels=labels,
+                 valid_ids=backbone.tokenize(tokenizer, valid_texts) if has_valid else None,
+                 valid_labels=valid_labels if has_valid else None, loss_fn=loss_fn, optimizer=optimizer,
+                 scheduler=scheduler, scaler=torch.amp.GradScaler("cuda") if dtype == torch.float16 else None,
+                 dtype=dtype, device=dist.device, dist=dist, pad_id=backbone.pad_id(tokenizer),
+                 steps_per_epoch=steps_per_epoch, total_steps=total_steps)
+
+
+def _train_epoch(fold: _Fold, state: LoopState, epoch: int, seed: int) -> bool:
+    """One epoch of bucketed batches; evaluates on schedule. True when training should stop."""
+    cfg, dist = fold.backbone.config, fold.dist
+    fold.train_module.train()
+    batches = bucketed_batches(fold.train_ids.lengths(), cfg.batch_size, seed=seed + epoch,
+                               bucket_batches=cfg.bucket_batches)
+    batches = distributed.shard(batches, dist)
+    bar = progress.bar(total=len(batches) * cfg.batch_size * dist.world_size, unit="sample", unit_scale=True,
+                       desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main, leave=False)
+    eval_every = cfg.eval_every_steps or fold.steps_per_epoch
+    running, seen, tick = 0.0, 0, time.perf_counter()
+    fold.optimizer.zero_grad(set_to_none=True)
+    try:
+        for i, rows in enumerate(batches):
+            last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == len(batches)
+            running += _forward_backward(fold, rows, sync=last_micro)
+            seen += 1
+            bar.update(len(rows) * dist.world_size)
+            if not last_micro:
+                continue
+            _optimizer_step(fold)
+            state.step += 1
+            bar.set_postfix(loss=f"{running / seen:.4f}", lr=f"{fold.scheduler.get_last_lr()[0]:.2e}")
+            if state.step % eval_every == 0 or i + 1 == len(batches) or state.step >= fold.total_steps:
+                elapsed = time.perf_counter() - tick
+                record = {"epoch": epoch + 1, "step": state.step, "train_loss": running / max(seen, 1),
+                          "samples_per_s": seen * cfg.batch_size * dist.world_size / max(elapsed, 1e-9)}
+                _evaluate_and_select(fold, state, record)
+                running, seen, tick = 0.0, 0, time.perf_counter()
+                if (cfg.patience is not None and state.stale >= cfg.patience) or state.step >= fold.total_steps:
+                    return True
+        return False
+    finally:
+        bar.close()
+
+
+def _forward_backward(fold: _Fold, rows: np.ndarray, sync: bool) -> float:
+    """Loss and gradients of one micro-batch (DDP all-reduces only when ``sync``); its loss."""
+    grad_accum = fold.backbone.config.grad_accum
+    batch = _inputs(fold.train_ids, rows, fold.pad_id, fold.backbone.padding_side, fold.device, fold.labels[rows])
+    targets = batch.pop("labels")
+    skip_sync = not sync and fold.dist.world_size > 1
+    with fold.train_module.no_sync() if skip_sync else contextlib.nullcontext():
+        with _autocast(fold.device, fold.dtype):
+            loss = fold.loss_fn(fold.train_module(**batch).float(), targets) / grad_accum
+        (fold.scaler.scale(loss) if fold.scaler else loss).backward()
+    return loss.item() * grad_accum
+
+
+def _optimizer_step(fold: _Fold) -> None:
+    """Clip, step (through the fp16 scaler when there is one), schedule, zero the gradients."""
+    cfg = fold.backbone.config
+    if fold.scaler:
+        fold.scaler.unscale_(fold.optimizer)
+    if cfg.max_grad_norm:
+        torch.nn.utils.clip_grad_norm_([p for p in fold.module.parameters() if p.requires_grad], cfg.max_grad_norm)
+    if fold.scaler:
+        fold.scaler.step(fold.optimizer)
+        fold.scaler.update()
+    else:
+        fold.optimizer.step()
+    fold.scheduler.step()
+    fold.optimizer.zero_grad(set_to_none=True)
+
+
+def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
+    """Score the validation rows, keep the best trainable state, log one history line."""
+    cfg = fold.backbone.config
+    if fold.valid_ids is not None:
+        record.update(_evaluate(fold))
+        metric = record["valid_loss"] if cfg.select_by == "loss" else record["valid_macro_f1"]
+        if _is_better(record, state.best_metric, cfg.select_by):
+            state.best_metric, state.best_step, state.stale = metric, state.step, 0
+            state.best_state = trainable_state(fold.module)
+        else:
+            state.stale += 1
+        fold.train_module.train()
+    state.history.append(record)
+    if fold.dist.is_main:
+        progress.write(_history_line(record))
+
+
+def _evaluate(fold: _Fold) -> dict[str, float]:
+    logits = predict_logits(fold.backbone, fold.module, fold.valid_ids, fold.pad_id, fold.device)
+    labels = fold.valid_labels
+    loss = float(fold.loss_fn(torch.from_numpy(logits), torch.from_numpy(labels.astype(np.float32))))
+    probs = logits_to_probs(logits, fold.task)
+    if fold.task == "multiclass":
         decided = (probs == probs.max(axis=1, keepdims=True)).astype(np.uint8)
     else:
         decided = (probs >= 0.5).astype(np.uint8)
-    return {"valid_loss": loss, **_valid_scores(labels, decided, task)}
+    return {"valid_loss": loss, **_valid_scores(labels, decided, fold.task)}
 
 
 def _valid_scores(labels: np.ndarray, decided: np.ndarray, task: str) -> dict[str, float]:
@@ -234,160 +365,6 @@ def _is_better(metrics: dict, best: float | None, select_by: str) -> bool:
     return metrics["valid_macro_f1"] > best
 
 
-def _save_checkpoint(path: Path, state: dict) -> None:
-    from . import artifacts
-
-    artifacts.write_with(path, lambda tmp: torch.save(state, tmp))
-
-
-def fit_classifier(cfg: TransformerConfig, task: str, n_labels: int, seed: int,
-                   texts: np.ndarray, labels: np.ndarray,
-                   valid_texts: np.ndarray | None = None, valid_labels: np.ndarray | None = None,
-                   workdir: Path | None = None, resume: bool = False) -> FitResult:
-    """Fine-tune on one fold; keep the weights of the best evaluation.
-
-    Parameters
-    ----------
-    cfg : the transformer config; task : "multilabel" or "multiclass".
-    texts, labels : (n,) training texts, or (n, 2) sentence pairs, and (n, n_labels) 0/1 labels.
-    valid_texts, valid_labels : the fold's held-out rows, used for evaluation, best-state
-        selection and early stopping only.
-    workdir : where ``last.pt`` (end-of-epoch checkpoint) lives while the fold trains.
-    resume : continue from ``workdir/last.pt`` when it exists.
-    """
-    torch.manual_seed(seed)
-    if cfg.num_threads:
-        torch.set_num_threads(cfg.num_threads)
-    dist = distributed.context()
-    device = dist.device
-    model, tokenizer = build_classifier(cfg, n_labels)
-    if cfg.gradient_checkpointing:
-        model.backbone.gradient_checkpointing_enable()
-    model.to(device)
-    pad_id = tokenizer.pad_token_id or 0
-    train_ids = tokenize(tokenizer, texts, cfg.max_length)
-    lengths = train_ids.lengths()
-    has_valid = valid_texts is not None and len(valid_texts) > 0
-    valid_ids = tokenize(tokenizer, valid_texts, cfg.max_length) if has_valid else None
-    loss_fn = make_loss(cfg.loss, task, labels, focal_alpha=cfg.focal_alpha, focal_gamma=cfg.focal_gamma,
-                        asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg,
-                        asl_clip=cfg.asl_clip, pos_weight_cap=cfg.pos_weight_cap,
-                        label_smoothing=cfg.label_smoothing)
-
-    batches_per_epoch = math.ceil(len(train_ids) / cfg.batch_size) // dist.world_size
-    steps_per_epoch = max(1, math.ceil(batches_per_epoch / cfg.grad_accum))
-    total_steps = steps_per_epoch * cfg.epochs
-    if cfg.max_steps is not None:
-        total_steps = min(total_steps, cfg.max_steps)
-    optimizer = build_optimizer(model, cfg, device)
-    from transformers import get_scheduler
-
-    scheduler = get_scheduler(cfg.scheduler, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
-                              num_training_steps=total_steps)
-    dtype = autocast_dtype(cfg, device)
-    scaler = torch.amp.GradScaler("cuda") if dtype == torch.float16 else None
-    train_model = torch.compile(model) if cfg.compile else model
-    if dist.world_size > 1:
-        train_model = torch.nn.parallel.DistributedDataParallel(
-            train_model, device_ids=[device.index] if device.type == "cuda" else None)
-
-    history: list[dict] = []
-    best_metric, best_state, best_step, stale = None, None, 0, 0
-    start_epoch, step = 0, 0
-    checkpoint = workdir / "last.pt" if workdir is not None else None
-    if resume and checkpoint is not None and checkpoint.exists():
-        saved = torch.load(checkpoint, map_location=device, weights_only=False)
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        if scaler is not None and saved.get("scaler"):
-            scaler.load_state_dict(saved["scaler"])
-        start_epoch, step, history = saved["epoch"], saved["step"], saved["history"]
-        best_metric, best_state, best_step, stale = (saved["best_metric"], saved["best_state"],
-                                                     saved["best_step"], saved["stale"])
-        torch.set_rng_state(saved["torch_rng"])
-        if dist.is_main:
-            progress.write(f"resumed from {checkpoint} at epoch {start_epoch} (step {step})")
-
-    eval_every = cfg.eval_every_steps or steps_per_epoch
-    stop = step >= total_steps
-    for epoch in range(start_epoch, cfg.epochs):
-        if stop:
-            break
-        train_model.train()
-        batches = bucketed_batches(lengths, cfg.batch_size, seed=seed + epoch, bucket_batches=cfg.bucket_batches)
-        batches = distributed.shard(batches, dist)
-        bar = progress.bar(total=len(batches) * cfg.batch_size * dist.world_size, unit="sample", unit_scale=True,
-                           desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main, leave=False)
-        running, seen, tick = 0.0, 0, time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        for i, rows in enumerate(batches):
-            batch = {k: v.to(device) for k, v in train_ids.batch(rows, pad_id, labels[rows]).items()}
-            last_micro = (i + 1) % cfg.grad_accum == 0 or i + 1 == len(batches)
-            sync = contextlib.nullcontext() if last_micro or dist.world_size == 1 else train_model.no_sync()
-            with sync:  # skip the gradient all-reduce until the last micro-batch
-                with _autocast(device, dtype):
-                    loss = train_model(**batch, loss_fn=loss_fn)["loss"] / cfg.grad_accum
-                (scaler.scale(loss) if scaler else loss).backward()
-            running += loss.item() * cfg.grad_accum
-            seen += 1
-            bar.update(len(rows) * dist.world_size)
-            if not last_micro:
-                continue
-            if scaler:
-                scaler.unscale_(optimizer)
-            if cfg.max_grad_norm:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-            if scaler:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            bar.set_postfix(loss=f"{running / seen:.4f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            end_of_epoch = i + 1 == len(batches)
-            if step % eval_every == 0 or end_of_epoch or step >= total_steps:
-                elapsed = time.perf_counter() - tick
-                record = {"epoch": epoch + 1, "step": step, "train_loss": running / max(seen, 1),
-                          "samples_per_s": seen * cfg.batch_size * dist.world_size / max(elapsed, 1e-9)}
-                if has_valid:
-                    record.update(_evaluate(model, valid_ids, valid_labels, pad_id, cfg, task,
-                                            loss_fn, device, dtype))
-                    metric = record["valid_loss"] if cfg.select_by == "loss" else record["valid_macro_f1"]
-                    if _is_better(record, best_metric, cfg.select_by):
-                        best_metric, best_step, stale = metric, step, 0
-                        best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                    else:
-                        stale += 1
-                    train_model.train()
-                history.append(record)
-                if dist.is_main:
-                    progress.write(_history_line(record))
-                running, seen, tick = 0.0, 0, time.perf_counter()
-                if (cfg.patience is not None and stale >= cfg.patience) or step >= total_steps:
-                    stop = True
-                    break
-        bar.close()
-        if checkpoint is not None and dist.is_main and not stop:
-            _save_checkpoint(checkpoint, {
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict() if scaler else None,
-                "epoch": epoch + 1, "step": step, "history": history, "best_metric": best_metric,
-                "best_state": best_state, "best_step": best_step, "stale": stale,
-                "torch_rng": torch.get_rng_state()})
-        distributed.barrier(dist)
-
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    else:
-        best_step = step
-    if checkpoint is not None and checkpoint.exists() and dist.is_main:
-        checkpoint.unlink()  # the fold is done; its artifacts replace the checkpoint
-    return FitResult(model=model, tokenizer=tokenizer, history=history, best_step=best_step)
-
-
 def _history_line(r: dict) -> str:
     """One row of the HF-Trainer-like evaluation table (accuracy instead of micro-F1 for multiclass)."""
     parts = [f"epoch {r['epoch']:>2}", f"step {r['step']:>6}", f"train loss {r['train_loss']:.4f}"]
@@ -400,27 +377,26 @@ def _history_line(r: dict) -> str:
 
 
 # ---------------------------------------------------------------------------
-# saving for `foldwise predict`
+# epoch checkpoints for --resume
 
-def save_classifier(model: TextClassifier, tokenizer: Any, folder: Path) -> None:
-    """Weights, backbone config, head settings and tokenizer: enough to predict offline."""
-    from . import artifacts
-
-    folder.mkdir(parents=True, exist_ok=True)
-    artifacts.write_with(folder / "model.pt", lambda tmp: torch.save(model.state_dict(), tmp))
-    model.backbone.config.save_pretrained(folder / "backbone")
-    tokenizer.save_pretrained(folder / "tokenizer")
-    artifacts.write_json(folder / "head.json", {"n_labels": model.head.out_features, "pooling": model.pooling})
+def _save_checkpoint(fold: _Fold, state: LoopState, path: Path) -> None:
+    """What a resumed run needs: trainable weights, optimiser, schedule, scaler, loop state, RNG."""
+    payload = {"model": trainable_state(fold.module), "optimizer": fold.optimizer.state_dict(),
+               "scheduler": fold.scheduler.state_dict(),
+               "scaler": fold.scaler.state_dict() if fold.scaler else None,
+               "loop": vars(state), "torch_rng": torch.get_rng_state()}
+    artifacts.write_with(path, lambda tmp: torch.save(payload, tmp))
 
 
-def load_classifier(folder: Path) -> FitResult:
-    """A classifier saved by :func:`save_classifier` (no hub access needed)."""
-    from transformers import AutoConfig, AutoModel, AutoTokenizer
-
-    head = json.loads((folder / "head.json").read_text())
-    backbone = AutoModel.from_config(AutoConfig.from_pretrained(folder / "backbone"))
-    model = TextClassifier(backbone, head["n_labels"], head["pooling"], dropout=0.0)
-    model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
-    model.eval()
-    return FitResult(model=model, tokenizer=AutoTokenizer.from_pretrained(folder / "tokenizer"),
-                     history=[], best_step=0)
+def _restore(fold: _Fold, path: Path) -> LoopState:
+    saved = torch.load(path, map_location=fold.device, weights_only=False)
+    load_trainable_state(fold.module, saved["model"])
+    fold.optimizer.load_state_dict(saved["optimizer"])
+    fold.scheduler.load_state_dict(saved["scheduler"])
+    if fold.scaler is not None and saved.get("scaler"):
+        fold.scaler.load_state_dict(saved["scaler"])
+    torch.set_rng_state(saved["torch_rng"].cpu())
+    state = LoopState(**saved["loop"])
+    if fold.dist.is_main:
+        progress.write(f"resumed from {path} at epoch {state.epoch} (step {state.step})")
+    return state

@@ -70,6 +70,15 @@ DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "model.llrd": {"type": "float", "low": 0.7, "high": 1.0},
         "model.max_length": {"type": "categorical", "choices": [64, 128, 256]},
     },
+    "llm": {
+        "model.lr": {"type": "float", "low": 5.0e-5, "high": 1.0e-3, "log": True},
+        "model.lora_r": {"type": "categorical", "choices": [8, 16, 32, 64]},
+        "model.lora_alpha_over_r": {"type": "categorical", "choices": [0.5, 1.0, 2.0, 4.0]},
+        "model.lora_dropout": {"type": "float", "low": 0.0, "high": 0.2},
+        "model.epochs": {"type": "int", "low": 1, "high": 3},
+        "model.target_modules": {"type": "categorical",
+                                 "choices": ["all-linear", ["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"]]},
+    },
 }
 
 

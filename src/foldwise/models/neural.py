@@ -1,0 +1,51 @@
+"""Neural model kinds behind the fold interface: a backbone trained by the one loop.
+
+A kind is a :class:`foldwise.backbone.Backbone` plus a :class:`NeuralModel` subclass
+naming it; fitting, predicting, saving and loading go through :mod:`foldwise.training`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .base import TextModel
+
+
+class NeuralModel(TextModel):
+    """Fine-tune a backbone on a fold; predictions come from the best evaluation's weights."""
+
+    #: the kind's Backbone class, built from the model config
+    backbone_class: ClassVar[type]
+
+    def __init__(self, config: Any, task: str, n_labels: int, seed: int,
+                 workdir: Path | None = None, resume: bool = False):
+        super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume)
+        self.backbone = self.backbone_class(config)
+
+    def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
+        from .. import training
+
+        self.result_ = training.fit(self.backbone, self.task, self.n_labels, self.seed, texts, labels,
+                                    valid_texts, valid_labels, workdir=self.workdir, resume=self.resume)
+        self.history_ = self.result_.history
+
+    def predict_proba(self, texts) -> np.ndarray:
+        from .. import training
+
+        return training.predict_probabilities(self.backbone, self.result_.model, self.result_.tokenizer,
+                                              texts, self.task)
+
+    def save(self, folder: Path) -> None:
+        self.backbone.save(self.result_.model, self.result_.tokenizer, folder)
+
+    @classmethod
+    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int) -> "NeuralModel":
+        from .. import training
+
+        model = cls(config, task=task, n_labels=n_labels, seed=0)
+        module, tokenizer = model.backbone.load(folder)
+        model.result_ = training.FitResult(model=module, tokenizer=tokenizer, history=[], best_step=0)
+        return model

