@@ -238,3 +238,19 @@ def test_a_movie_genres_benchmark_fold_runs_end_to_end_on_a_slice(tmp_path):
     assert record["metric"] == "micro_f1" and 0 <= record["valid_score_untuned"] <= 1
     assert record["history"] and np.isfinite(record["history"][-1]["valid_loss"])
     assert "folds 0 trained" in proc.stdout or "fold" in proc.stdout
+
+
+def test_llm_trains_data_parallel_on_two_cpu_processes(tmp_path):
+    import sys
+
+    root = llm_project(tmp_path)
+    cli(root, "folds", "small")
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "foldwise.cli"]
+    proc = subprocess.run([*launcher, "train", "configs/tiny-llm.yaml"], cwd=root, env=cli_env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert proc.stdout.count("tiny-llm: OOF") == 1  # only rank 0 reports and writes
+    oof = pd.read_csv(root / "runs" / "tiny-llm" / "oof.csv")
+    assert oof.shape == (96, 29) and not oof.isna().any().any()
+    record = json.loads((root / "runs" / "tiny-llm" / "fold_0.json").read_text())
+    assert record["history"][-1]["step"] == 2  # 48 rows per fold = 3 batches of 16, shared by 2 processes
