@@ -41,3 +41,15 @@ class PooledClassifier(nn.Module):
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **types).last_hidden_state
         pooled = pool(hidden, attention_mask, self.pooling)
         return self.head(self.dropout(pooled.to(self.head.weight.dtype))).float()
+
+
+class LogitsOf(nn.Module):
+    """A Hugging Face (or peft-wrapped) classification model as ``module(**batch) -> float32 logits``."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **_: Any) -> torch.Tensor:
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask)
+        return (out.logits if hasattr(out, "logits") else out).float()

@@ -63,22 +63,6 @@ class LlmConfig(NeuralConfig):
     weight_decay: float = option("AdamW weight decay (not on biases and norms)", 0.0, ge=0)
 
 
-def _classifier_module(model: Any) -> Any:
-    """Wrap a (peft) classification model so ``module(**batch)`` returns float32 logits."""
-    from torch import nn
-
-    class LlmLogits(nn.Module):
-        def __init__(self, inner: Any):
-            super().__init__()
-            self.model = inner
-
-        def forward(self, input_ids, attention_mask, **_: Any):
-            out = self.model(input_ids=input_ids, attention_mask=attention_mask)
-            return (out if not hasattr(out, "logits") else out.logits).float()
-
-    return LlmLogits(model)
-
-
 class LlmBackbone:
     """Base LLM (maybe quantised) + classification head + LoRA adapters (peft)."""
 
@@ -91,6 +75,8 @@ class LlmBackbone:
     def build(self, n_labels: int, device: Any) -> tuple[Any, Any]:
         """The LoRA-wrapped classifier on ``device`` and its tokenizer."""
         from peft import LoraConfig, get_peft_model
+
+        from .heads import LogitsOf
 
         cfg = self.config
         tokenizer = self.load_tokenizer()
@@ -105,7 +91,7 @@ class LlmBackbone:
         for param in model.parameters():  # adapters and head train in float32 whatever the base is
             if param.requires_grad:
                 param.data = param.data.float()
-        module = _classifier_module(model)
+        module = LogitsOf(model)
         return (module if quantized else module.to(device)), tokenizer
 
     def load_tokenizer(self, path: str | Path | None = None) -> Any:
@@ -221,6 +207,7 @@ class LlmBackbone:
         from peft import PeftModel
 
         from .. import distributed
+        from .heads import LogitsOf
 
         head = json.loads((folder / "head.json").read_text())
         tokenizer = self.load_tokenizer(folder / "tokenizer")
@@ -229,7 +216,7 @@ class LlmBackbone:
         model = PeftModel.from_pretrained(base, folder / "adapter", is_trainable=False)
         if self.config.merge_adapters and not quantized:
             model = model.merge_and_unload()
-        module = _classifier_module(model)
+        module = LogitsOf(model)
         module = module if quantized else module.to(device)
         module.eval()
         return module, tokenizer
