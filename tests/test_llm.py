@@ -232,12 +232,11 @@ def test_a_movie_genres_benchmark_fold_runs_end_to_end_on_a_slice(tmp_path):
     cli(tmp_path, "data", "movie_genres")
     cli(tmp_path, "folds", "movie_genres")
     shrink = ["model.num_hidden_layers=2", "model.max_length=32", "model.eval_batch_size=32", "model.lr=2.0e-3"]
-    proc = cli(tmp_path, "train", "configs/movie_genres-smollm2-lora.yaml", "--folds", "0",
+    cli(tmp_path, "train", "configs/movie_genres-smollm2-lora.yaml", "--folds", "0",
                *[arg for item in shrink for arg in ("--set", item)])
     record = json.loads((tmp_path / "runs" / "movie_genres-smollm2-lora" / "fold_0.json").read_text())
     assert record["metric"] == "micro_f1" and 0 <= record["valid_score_untuned"] <= 1
     assert record["history"] and np.isfinite(record["history"][-1]["valid_loss"])
-    assert "folds 0 trained" in proc.stdout or "fold" in proc.stdout
 
 
 def test_llm_trains_data_parallel_on_two_cpu_processes(tmp_path):

@@ -77,9 +77,9 @@ def trainable_state(module: nn.Module) -> dict[str, torch.Tensor]:
 
 def load_trainable_state(module: nn.Module, state: dict[str, torch.Tensor]) -> None:
     """Put :func:`trainable_state` back; every saved tensor must find its parameter."""
-    missing = module.load_state_dict(state, strict=False).unexpected_keys
-    if missing:
-        raise RuntimeError(f"checkpoint tensors without a parameter: {missing[:3]}")
+    unexpected = module.load_state_dict(state, strict=False).unexpected_keys
+    if unexpected:
+        raise RuntimeError(f"checkpoint tensors without a parameter: {unexpected[:3]}")
 
 
 # ---------------------------------------------------------------------------

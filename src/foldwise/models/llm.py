@@ -69,6 +69,7 @@ class LlmBackbone:
     def __init__(self, config: LlmConfig):
         self.config = config
         self.padding_side = config.padding_side
+        self.quantized = False  # set when the base is loaded in k-bit weights
 
     # -- building ----------------------------------------------------------
 
@@ -148,7 +149,8 @@ class LlmBackbone:
         elif cfg.gradient_checkpointing:
             body.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
             body.enable_input_require_grads()
-        return model, quantization is not None
+        self.quantized = quantization is not None
+        return model, self.quantized
 
     # -- the loop's contract -------------------------------------------------
 
@@ -180,7 +182,7 @@ class LlmBackbone:
     def inference(self, module: Any) -> Iterator[Any]:
         """Predict with adapters merged into the weights when ``merge_adapters`` (and unmerge after)."""
         peft_model = module.model
-        merge = self.config.merge_adapters and hasattr(peft_model, "merge_adapter") and not _quantized(peft_model)
+        merge = self.config.merge_adapters and hasattr(peft_model, "merge_adapter") and not self.quantized
         if merge:
             peft_model.merge_adapter()
         try:
@@ -238,11 +240,6 @@ def _expected_load_report_quiet() -> Iterator[None]:
 
 def _has_module(model: Any, name: str) -> bool:
     return any(full.split(".")[-1] == name for full, _ in model.named_modules())
-
-
-def _quantized(model: Any) -> bool:
-    return bool(getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False)
-                or getattr(getattr(model, "base_model", None), "is_loaded_in_4bit", False))
 
 
 def linear_layer_names(model: Any) -> list[str]:
