@@ -125,3 +125,13 @@ def test_existing_runs_are_scored_without_training(in_tmp, monkeypatch, capsys):
     assert "runs/chars/ not found" in capsys.readouterr().out
     assert (in_tmp / "runs" / "words" / "run.json").stat().st_mtime == train_log  # nothing retrained
     assert not (in_tmp / "runs" / "chars").exists()
+
+
+def test_benchmark_training_resumes_a_fold_cut_off_mid_way(monkeypatch):
+    """Hours-long benchmark runs are often cut off: each train stage continues from its checkpoint."""
+    commands = []
+    monkeypatch.setattr(benchmarks, "run_stage", lambda command: commands.append(command) or 0.0)
+    bench = benchmarks.Benchmark("news", "3-fold CV", held_out=False, references=(), models={"words": "news-words"})
+    assert benchmarks.run_benchmark(bench, ["words"], folds="0") == []
+    train = [c for c in commands if "train" in c]
+    assert len(train) == 1 and train[0][-4:] == ["configs/news-words.yaml", "--folds", "0", "--resume"]

@@ -176,8 +176,8 @@ def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None)
     run_stage(foldwise_command("data", bench.name))
     run_stage(foldwise_command("folds", bench.name))
     fold_flag = ["--folds", folds] if folds else []
-    for model in trained:
-        run_stage(foldwise_command("train", f"configs/{bench.models[model]}.yaml", *fold_flag))
+    for model in trained:  # --resume: a run cut off mid-fold goes on from its last epoch checkpoint
+        run_stage(foldwise_command("train", f"configs/{bench.models[model]}.yaml", *fold_flag, "--resume"))
     if folds:
         progress.write(f"{bench.name}: folds {folds} trained; results are scored once every fold is")
         return []
