@@ -30,8 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 def export_commit(commit: str, dest: Path) -> None:
     """``src/`` and ``configs/`` of ``commit`` into ``dest``."""
     dest.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "src", "configs"],
-                             check=True, capture_output=True).stdout
+    proc = subprocess.run(["git", "-C", str(REPO), "archive", commit, "src", "configs"], capture_output=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"error: --base {commit}: not a commit of {REPO} with src/ and configs/")
+    archive = proc.stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
 
 
@@ -41,11 +43,14 @@ def train_fold(code: Path, project: Path, config: str, overrides: list[str], fol
     env = {**os.environ, "PYTHONPATH": str(code / "src")}
     cli = [sys.executable, "-m", "foldwise.cli"]
     data = yaml.safe_load((project / config).read_text())["data"]
-    subprocess.run([*cli, "data", data], cwd=project, env=env, check=True)
-    subprocess.run([*cli, "folds", data], cwd=project, env=env, check=True)
-    sets = [arg for o in overrides for arg in ("--set", o)]
+    def stage(*args: str) -> None:
+        if subprocess.run([*cli, *args], cwd=project, env=env).returncode != 0:
+            raise SystemExit(f"error: `foldwise {' '.join(args)}` failed with the code of {code}")
+
+    stage("data", data)
+    stage("folds", data)
     start = time.perf_counter()
-    subprocess.run([*cli, "train", config, *sets, "--folds", str(fold)], cwd=project, env=env, check=True)
+    stage("train", config, *[arg for o in overrides for arg in ("--set", o)], "--folds", str(fold))
     return time.perf_counter() - start
 
 
@@ -56,6 +61,8 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], dest="overrides", help="key=value, repeatable")
     parser.add_argument("--fold", type=int, default=0)
     args = parser.parse_args()
+    if not (REPO / args.config).is_file():
+        raise SystemExit(f"error: --config {args.config}: no such file in {REPO}")
 
     tmp = Path(tempfile.mkdtemp(prefix="same-predictions-"))
     try:
