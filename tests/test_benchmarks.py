@@ -33,6 +33,16 @@ def test_markdown_puts_each_score_beside_the_published_references(tmp_path):
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_pipe_in_a_cell_does_not_split_the_table_row(tmp_path):
+    benchmarks.write_results([record("mnli", "minilm", 0.69)], tmp_path)
+    lines = (tmp_path / "results.md").read_text().splitlines()
+    header = next(line for line in lines if line.startswith("| reference |"))
+    refs = lines[lines.index(header) + 2:]
+    frozen = next(line for line in refs if "frozen MiniLM" in line)
+    assert "(u, v, \\|u-v\\|, u*v)" in frozen
+    assert frozen.replace("\\|", "").count("|") == header.count("|")
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"benchmarks": "ag_news,imdb"}, "unknown benchmark 'imdb'"),
     ({"models": "tfidf,bert"}, "unknown model 'bert'"),

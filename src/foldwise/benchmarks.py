@@ -222,6 +222,11 @@ def merge_records(old: list[dict], new: list[dict]) -> list[dict]:
     return [r for r in old if (r["benchmark"], r["model"]) not in replaced] + new
 
 
+def _cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell: a literal ``|`` would end the cell."""
+    return text.replace("|", "\\|")
+
+
 def results_markdown(records: list[dict]) -> str:
     """``results.md``: per benchmark, our scores beside the references, with split and command."""
     lines = ["# Benchmarks", "",
@@ -234,10 +239,10 @@ def results_markdown(records: list[dict]) -> str:
             continue
         lines += [f"## {name}", "", f"Split: {bench.split}.", "",
                   "| model | metric | score | wall (s) | command |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {r['model']} | {r['metric']} | **{r['score']:.4f}** | {r['wall_s']:.0f} | `{r['command']}` |"
+        lines += [f"| {r['model']} | {r['metric']} | **{r['score']:.4f}** | {r['wall_s']:.0f} | `{_cell(r['command'])}` |"
                   for r in rows]
         lines += ["", "| reference | score | note |", "| --- | --- | --- |"]
-        lines += [f"| {ref.system} | {ref.score:.3f} | {ref.note} |" for ref in bench.references]
+        lines += [f"| {_cell(ref.system)} | {ref.score:.3f} | {_cell(ref.note)} |" for ref in bench.references]
         lines.append("")
     return "\n".join(lines)
 
