@@ -75,6 +75,19 @@ def test_pool_last_picks_the_last_real_position():
     assert pool(hidden, mask, "last").flatten().tolist() == [1.0, 7.0]
 
 
+def test_prediction_in_a_log_reports_rows_done_and_time_left(monkeypatch, capsys):
+    from foldwise import progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY_S", 0)  # a line after every batch instead of every 2 minutes
+    backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, eval_batch_size=2))
+    module, tokenizer = backbone.build(3, CPU)
+    probs = training.predict_probabilities(backbone, module, tokenizer, TEXTS, "multilabel")
+    lines = capsys.readouterr().out.splitlines()
+    assert probs.shape == (4, 3)
+    assert [line.split(" in ")[0] for line in lines] == ["predict: 2/4 rows (50%)", "predict: 4/4 rows (100%)"]
+    assert all("left)" in line for line in lines)
+
+
 def test_loss_falls_and_saved_adapters_reload_to_the_same_predictions(in_tmp):
     texts, labels = goemotions_rows(in_tmp, 200)
     cfg = LlmConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-3, head_lr=5e-3,

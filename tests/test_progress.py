@@ -42,6 +42,28 @@ def test_line_progress_prints_one_summary_line(capsys):
     assert capsys.readouterr().out == ""
 
 
+def test_a_long_loop_in_a_log_prints_interim_lines_with_the_time_left(capsys):
+    epoch = progress.LineProgress(desc="epoch 1/1", unit="sample", total=6000, every=0)
+    epoch.set_postfix(loss="0.5000")
+    for _ in range(3):
+        epoch.update(1500)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and "\r" not in "".join(lines)
+    assert re.fullmatch(r"epoch 1/1: 1\.5k/6k samples \(25%\) in \d+s \([\d.]+[kMG]? samples/s, ~\d+s left\), "
+                        r"loss=0\.5000", lines[0])
+    assert "4.5k/6k samples (75%)" in lines[2]
+
+    slow = progress.LineProgress(desc="folds", unit="fold", total=5, every=0, report=False)
+    slow.start -= 300  # one fold took five minutes
+    slow.update(1)
+    assert re.fullmatch(r"folds: 1/5 folds \(20%\) in 5m0\ds \(5m0\ds/fold, ~2\dm\d\ds left\)", capsys.readouterr().out.strip())
+
+    quiet = progress.LineProgress(desc="epoch 1/1", unit="sample", total=6000)  # every LOG_EVERY_S by default
+    quiet.update(1500)
+    assert capsys.readouterr().out == ""
+    assert progress.bar(total=10, desc="x", disable=True).every is None  # other ranks print nothing
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True

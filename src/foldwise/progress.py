@@ -3,8 +3,9 @@
 A tqdm bar redraws itself with carriage returns; written to a pipe or a file that
 becomes one long garbled line. :func:`bar` gives a tqdm bar when stderr (where bars
 go) is a terminal, and otherwise a :class:`LineProgress` that prints nothing while it
-runs and, when closed, at most one plain line with the count, the elapsed time and
-the rate. :func:`write` prints a line without breaking an open bar, and
+runs except one interim line every couple of minutes (count, share done, rate, time
+left: a 25-minute epoch in a log is not silent) and, when closed, at most one plain line
+with the count, the elapsed time and the rate. :func:`write` prints a line without breaking an open bar, and
 :func:`quiet_library_bars` keeps the Hugging Face libraries' own bars out of logs too.
 """
 
@@ -43,6 +44,18 @@ def quiet_library_bars() -> None:
     hf_logging.disable_progress_bar()  # transformers' bars and huggingface_hub's
 
 
+#: seconds between a log's interim progress lines (a terminal's bar redraws itself instead)
+LOG_EVERY_S = 120.0
+
+
+def _duration(seconds: float) -> str:
+    """95 -> '1m35s', 4000 -> '1h06m', 42 -> '42s'."""
+    s = int(round(seconds))
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
 def _count(value: float) -> str:
     """1234567 -> '1.23M', 950 -> '950' (like tqdm's unit_scale)."""
     for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -59,30 +72,57 @@ class LineProgress:
     iterable : items to iterate over, counting one unit each (or None with ``update``).
     desc, unit : what is counted, e.g. ``"epoch 1/3"`` and ``"sample"``.
     report : print the summary line when closed (False: stay silent).
+    total : units expected (default: ``len(iterable)`` when it has one); interim lines then
+        say the share done and the time left.
+    every : seconds between interim lines while it runs (None: none; 0: after every update).
     """
 
     def __init__(self, iterable: Iterable | None = None, desc: str = "", unit: str = "it",
-                 report: bool = True):
+                 report: bool = True, total: float | None = None, every: float | None = LOG_EVERY_S):
         self.iterable = iterable
         self.desc = desc
         self.unit = unit
         self.report = report
+        self.total = total if total is not None else getattr(iterable, "__len__", lambda: None)()
+        self.every = every
         self.n = 0
         self.postfix: dict[str, Any] = {}
-        self.start = time.perf_counter()
+        self.start = self.last_line = time.perf_counter()
         self.closed = False
 
     def __iter__(self) -> Iterator:
         try:
             for item in () if self.iterable is None else self.iterable:
                 yield item
-                self.n += 1
+                self.update(1)
         finally:
             self.close()
 
     def update(self, n: float = 1) -> None:
-        """Count ``n`` more units."""
+        """Count ``n`` more units; print an interim line when ``every`` seconds have passed."""
         self.n += n
+        now = time.perf_counter()
+        if self.every is not None and now - self.last_line >= self.every:
+            self.last_line = now
+            print(self.interim(), flush=True)
+
+    def interim(self) -> str:
+        """``"epoch 1/3: 2.1k/6.7k samples (31%) in 7m00s (5 samples/s, ~15m20s left), loss=0.41"``."""
+        elapsed = time.perf_counter() - self.start
+        rate = self.n / max(elapsed, 1e-9)
+        speed = f"{_count(rate)} {self.unit}s/s" if rate >= 1 or not self.n else f"{_duration(1 / rate)}/{self.unit}"
+        done = f"{_count(self.n)} {self.unit}s"
+        if self.total:
+            left = f", ~{_duration((self.total - self.n) / rate)} left" if self.n else ""
+            done = f"{_count(self.n)}/{_count(self.total)} {self.unit}s ({100 * self.n / self.total:.0f}%)"
+        else:
+            left = ""
+        line = f"{self.desc}: {done} in {_duration(elapsed)} ({speed}{left})"
+        return self._with_postfix(line)
+
+    def _with_postfix(self, line: str) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in self.postfix.items())
+        return f"{line}, {extra}" if extra else line
 
     def set_postfix(self, **values: Any) -> None:
         """Values shown after the rate in the summary line (e.g. loss, lr)."""
@@ -93,8 +133,7 @@ class LineProgress:
         elapsed = time.perf_counter() - self.start
         rate = self.n / max(elapsed, 1e-9)
         line = f"{self.desc}: {_count(self.n)} {self.unit}s in {elapsed:.1f}s ({_count(rate)} {self.unit}s/s)"
-        extra = ", ".join(f"{k}={v}" for k, v in self.postfix.items())
-        return f"{line}, {extra}" if extra else line
+        return self._with_postfix(line)
 
     def close(self) -> None:
         """Print the summary line once (when reporting and something was counted)."""
@@ -111,10 +150,12 @@ def bar(iterable: Iterable | None = None, *, total: float | None = None, desc: s
     """A tqdm bar on a terminal; a :class:`LineProgress` in logs, pipes and files.
 
     ``line_when_done=False`` keeps the log quiet for loops whose caller already prints
-    one line per item (cv.py's folds). ``disable`` (e.g. non-zero ranks) shows nothing.
+    one line per item (cv.py's folds); interim lines still come every ``LOG_EVERY_S``
+    seconds while it runs. ``disable`` (e.g. non-zero ranks) shows nothing.
     """
     if disable or not interactive():
-        return LineProgress(iterable, desc=desc, unit=unit, report=line_when_done and not disable)
+        return LineProgress(iterable, desc=desc, unit=unit, report=line_when_done and not disable, total=total,
+                            every=None if disable else LOG_EVERY_S)
     from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit=unit, leave=leave, unit_scale=unit_scale)

@@ -98,13 +98,17 @@ def predict_logits(backbone: Backbone, module: nn.Module, ids: TokenizedRows, pa
     dtype = autocast_dtype(cfg, device)
     module.eval()
     out: np.ndarray | None = None
-    with backbone.inference(module) as model:
+    # quiet unless it runs for minutes: then a log gets interim lines with the time left
+    bar = progress.bar(total=len(ids), desc="predict", unit="row", unit_scale=True, leave=False,
+                       line_when_done=False, disable=not distributed.is_main_process())
+    with backbone.inference(module) as model, contextlib.closing(bar):
         for rows in bucketed_batches(ids.lengths(), cfg.eval_batch_size, seed=0, shuffle=False):
             with _autocast(device, dtype):
                 logits = model(**_inputs(ids, rows, pad_id, backbone.padding_side, device))
             if out is None:
                 out = np.zeros((len(ids), logits.shape[1]), dtype=np.float32)
             out[rows] = logits.float().cpu().numpy()
+            bar.update(len(rows))
     return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
 
