@@ -1,0 +1,53 @@
+"""LLM + LoRA training samples/s on an experiment's own rows under changed settings.
+
+    .venv/bin/python bench/llm_settings.py configs/movie_genres-smollm2-lora.yaml \\
+        --vary model.lora_dropout=0.05 --vary model.precision=fp32 --vary model.base_dtype=bf16
+
+Trains the experiment's model (``foldwise.training.fit``, the loop every fold uses) for one
+epoch on the first ``--rows`` training rows, cleaned as a run cleans them, once as the
+config says and once per ``--vary`` override (``--set`` syntax), all in this run. Prints
+samples/s (timed with model loading and tokenisation) and each variant's ratio to the config.
+It answers "what does this setting cost here" before a multi-hour CPU run is budgeted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+import numpy as np
+
+from llm_throughput import measure
+
+
+def main() -> None:
+    from foldwise.config import load_experiment
+    from foldwise.data import load_competition
+    from foldwise.models import model_class
+    from foldwise.text import clean_texts
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", help="an experiment YAML with a neural model kind")
+    parser.add_argument("--rows", type=int, default=96)
+    parser.add_argument("--vary", action="append", default=[], metavar="KEY=VALUE",
+                        help="one variant per flag, e.g. model.lora_dropout=0.05")
+    args = parser.parse_args()
+    base = load_experiment(args.config)
+    data = load_competition(base.data)
+    texts = clean_texts(data.train_texts[:args.rows], base.text)
+    labels = data.labels[:args.rows].astype(np.float32)
+    runs = [("as configured", base)] + [(v, load_experiment(args.config, [v])) for v in args.vary]
+    print(f"{args.config}: {len(texts)} rows of {base.data.name}, batch {base.model.batch_size}, "
+          f"max length {base.model.max_length}, 1 epoch")
+    results = []
+    for name, cfg in runs:
+        model = dataclasses.replace(cfg.model, epochs=1, max_rows_per_fold=None)
+        seconds, _, _ = measure(model_class(model.kind).backbone_class(model), texts, labels)
+        results.append((name, len(texts) / seconds))
+    print(f"{'setting':<36} {'samples/s':>10} {'vs config':>10}")
+    for name, rate in results:
+        print(f"{name:<36} {rate:>10.2f} {rate / results[0][1]:>9.2f}x")
+
+
+if __name__ == "__main__":
+    main()
