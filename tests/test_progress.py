@@ -54,9 +54,15 @@ def test_a_long_loop_in_a_log_prints_interim_lines_with_the_time_left(capsys):
     assert "4.5k/6k samples (75%)" in lines[2]
 
     slow = progress.LineProgress(desc="folds", unit="fold", total=5, every=0, report=False)
-    slow.start -= 300  # one fold took five minutes
+    slow.start -= 900
+    slow.last_line -= 900  # the first fold took fifteen minutes (the cores were shared)
     slow.update(1)
-    assert re.fullmatch(r"folds: 1/5 folds \(20%\) in 5m0\ds \(5m0\ds/fold, ~2\dm\d\ds left\)", capsys.readouterr().out.strip())
+    slow.start -= 300
+    slow.last_line -= 300  # the second took five: the time left follows the recent rate
+    slow.update(1)
+    first, second = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"folds: 1/5 folds \(20%\) in 15m0\ds \(15m0\ds/fold, ~1h0\dm left\)", first)
+    assert re.fullmatch(r"folds: 2/5 folds \(40%\) in 20m0\ds \(5m0\ds/fold, ~15m0\ds left\)", second)
 
     quiet = progress.LineProgress(desc="epoch 1/1", unit="sample", total=6000)  # every LOG_EVERY_S by default
     quiet.update(1500)

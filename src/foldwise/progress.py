@@ -88,6 +88,7 @@ class LineProgress:
         self.n = 0
         self.postfix: dict[str, Any] = {}
         self.start = self.last_line = time.perf_counter()
+        self.n_at_last_line = 0.0
         self.closed = False
 
     def __iter__(self) -> Iterator:
@@ -103,13 +104,19 @@ class LineProgress:
         self.n += n
         now = time.perf_counter()
         if self.every is not None and now - self.last_line >= self.every:
-            self.last_line = now
-            print(self.interim(), flush=True)
+            print(self.interim(now), flush=True)
+            self.last_line, self.n_at_last_line = now, self.n
 
-    def interim(self) -> str:
-        """``"epoch 1/3: 2.1k/6.7k samples (31%) in 7m00s (5 samples/s, ~15m20s left), loss=0.41"``."""
-        elapsed = time.perf_counter() - self.start
-        rate = self.n / max(elapsed, 1e-9)
+    def interim(self, now: float | None = None) -> str:
+        """``"epoch 1/3: 2.1k/6.7k samples (31%) in 7m00s (5 samples/s, ~15m20s left), loss=0.41"``.
+
+        Rate and time left come from the units since the previous interim line, so a loop
+        that speeds up or slows down (other jobs leaving or joining the cores) shows it.
+        """
+        now = time.perf_counter() if now is None else now
+        elapsed = now - self.start
+        recent = self.n - self.n_at_last_line
+        rate = recent / max(now - self.last_line, 1e-9) if recent else self.n / max(elapsed, 1e-9)
         speed = f"{_count(rate)} {self.unit}s/s" if rate >= 1 or not self.n else f"{_duration(1 / rate)}/{self.unit}"
         done = f"{_count(self.n)} {self.unit}s"
         if self.total:
