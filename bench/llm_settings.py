@@ -50,4 +50,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from foldwise.errors import FoldwiseError
+
+    try:
+        main()
+    except FoldwiseError as err:  # a bad config, --vary key or data: one line, no traceback
+        raise SystemExit(f"error: {err}")
