@@ -133,6 +133,8 @@ def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     for got, want in zip(resumed.history, reference.history):
         assert got["valid_loss"] == pytest.approx(want["valid_loss"], rel=1e-4)
+    # the kept evaluation's probabilities survive the checkpoint (epoch 1 may be the best)
+    np.testing.assert_allclose(resumed.valid_probs, reference.valid_probs, atol=1e-5)
 
 
 def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):

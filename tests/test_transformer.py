@@ -59,6 +59,29 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
     assert result.best_step == best["step"]
     probs = training.predict_probabilities(EncoderBackbone(cfg), result.model, result.tokenizer, frame["text"].to_numpy()[:7], "multilabel")
     assert probs.shape == (7, 28) and (probs >= 0).all() and (probs <= 1).all()
+    # the kept evaluation's probabilities are what the kept weights predict: OOF needs no second pass
+    again = training.predict_probabilities(EncoderBackbone(cfg), result.model, result.tokenizer,
+                                           frame["text"].to_numpy()[120:], "multilabel")
+    np.testing.assert_allclose(result.valid_probs, again, atol=1e-6)
+
+
+def test_a_fold_predicts_its_validation_rows_once(tmp_path, monkeypatch):
+    from foldwise import cv
+    from foldwise.config import load_experiment
+
+    root = tiny_project(tmp_path)
+    cli(root, "folds", "small")
+    monkeypatch.chdir(root)
+    real, passes = training.predict_logits, []
+
+    def counted(backbone, module, ids, *args, **kwargs):
+        passes.append(len(ids))
+        return real(backbone, module, ids, *args, **kwargs)
+
+    monkeypatch.setattr(training, "predict_logits", counted)
+    cv.run_cv(load_experiment("configs/tiny.yaml"), folds="0")
+    n_valid = int((pd.read_csv(root / "folds" / "small.csv")["fold"] == 0).sum())
+    assert passes == [n_valid, n_valid, 40]  # two epoch evaluations of the validation rows, then the test
 
 
 def test_cv_artifacts_curve_and_predict(tmp_path):
@@ -141,18 +164,33 @@ def test_ddp_two_cpu_processes(tmp_path):
     assert record["history"][-1]["step"] == 2
 
 
-def test_cpu_precision_is_fp32_and_8bit_falls_back_with_warning():
+def test_cpu_precision_follows_amx_and_8bit_falls_back_with_warning(monkeypatch):
     import torch
 
+    cpu = torch.device("cpu")
     cfg = TransformerConfig(precision="auto", optimizer="adamw_8bit", num_hidden_layers=1)
-    assert training.autocast_dtype(cfg, torch.device("cpu")) is None
-    for precision, dtype in (("fp16", None), ("fp32", None), ("bf16", torch.bfloat16)):
-        assert training.autocast_dtype(TransformerConfig(precision=precision), torch.device("cpu")) is dtype
+    for has_amx, auto_dtype in ((False, None), (True, torch.bfloat16)):
+        monkeypatch.setattr(training, "cpu_has_amx", lambda has_amx=has_amx: has_amx)
+        assert training.autocast_dtype(cfg, cpu) is auto_dtype
+        for precision, dtype in (("fp16", None), ("fp32", None), ("bf16", torch.bfloat16)):
+            assert training.autocast_dtype(TransformerConfig(precision=precision), cpu) is dtype
+    monkeypatch.setattr(training, "cpu_has_amx", lambda: False)
+    training._warn_once.cache_clear()
+    with pytest.warns(UserWarning, match="bf16 on a CPU without AMX"):
+        training.autocast_dtype(TransformerConfig(precision="bf16"), cpu)
     backbone = EncoderBackbone(cfg)
-    model, _ = backbone.build(3, torch.device("cpu"))
+    model, _ = backbone.build(3, cpu)
     with pytest.warns(UserWarning, match="adamw_8bit unavailable"):
-        optimizer = training.build_optimizer(backbone.param_groups(model), cfg, torch.device("cpu"))
+        optimizer = training.build_optimizer(backbone.param_groups(model), cfg, cpu)
     assert isinstance(optimizer, torch.optim.AdamW)
+
+
+def test_cpu_flags_come_from_the_flags_lines_only(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_tile\nbugs\t\t: amx_bf16\n")
+    assert training.cpu_flags_have("avx512_bf16", str(info))
+    assert not training.cpu_flags_have("amx_bf16", str(info))  # a bugs line is not a flags line
+    assert not training.cpu_flags_have("amx_bf16", str(tmp_path / "missing"))
 
 
 def test_llrd_gives_lower_layers_smaller_learning_rates():

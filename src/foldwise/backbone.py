@@ -56,7 +56,7 @@ class NeuralConfig:
     max_grad_norm: float | None = option("gradient clipping norm (None: off)", 1.0, gt=0)
     optimizer: Literal["adamw", "adamw_8bit"] = option("adamw_8bit needs bitsandbytes (falls back with a warning)", "adamw")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
-        "auto: bf16 on CUDA when supported, else fp16; fp32 on CPU (bf16 autocasts on CPUs too: fast with AMX)", "auto")
+        "auto: bf16 on CUDA when supported, else fp16; on CPU bf16 with AMX, else fp32 (bf16 forces CPU autocast)", "auto")
     gradient_checkpointing: bool = option("recompute activations in backward to save memory", False)
     compile: bool = option("torch.compile the model", False)
     attn_implementation: str | None = option("attention kernel, e.g. sdpa (None: the model's default)", "sdpa")

@@ -186,7 +186,9 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.nda
               train_texts[valid_rows], data.labels[valid_rows])
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    valid_probs = model.predict_proba(train_texts[valid_rows])
+    valid_probs = model.valid_probs_  # a neural fold's last evaluation already predicted them
+    if valid_probs is None or len(valid_probs) != len(valid_rows):
+        valid_probs = model.predict_proba(train_texts[valid_rows])
     test_probs = (model.predict_proba(test_texts) if len(test_texts)
                   else np.zeros((0, data.n_labels), dtype=np.float32))
     predict_seconds = time.perf_counter() - start

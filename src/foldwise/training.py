@@ -14,6 +14,7 @@ Data-parallel runs (torchrun / accelerate launch) shard the batches over process
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 import warnings
@@ -51,19 +52,47 @@ def build_optimizer(groups: list[dict], cfg: NeuralConfig, device: torch.device)
     return torch.optim.AdamW(groups, lr=cfg.lr, **fast)
 
 
+def cpu_has_amx() -> bool:
+    """True when this CPU has AMX bf16 tiles (Linux ``/proc/cpuinfo`` flag ``amx_bf16``).
+
+    With AMX a bf16 matmul ran 6.9x faster than fp32 here; without it (AVX512-BF16 only)
+    it ran at 0.55-0.6x, so bf16 autocast pays on a CPU only with AMX (DESIGN.md).
+    """
+    return cpu_flags_have("amx_bf16")
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_flags_have(flag: str, cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the ``flags`` lines of ``cpuinfo`` list ``flag`` (False where it cannot be read)."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    return any(flag in line.split() for line in text.splitlines() if line.startswith("flags"))
+
+
 def autocast_dtype(cfg: NeuralConfig, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for this device and config (None: full fp32).
 
-    On a CPU only an explicit ``bf16`` autocasts (fast on CPUs with AMX / AVX512-BF16;
-    fp16 has no CPU kernels worth having), and ``auto`` stays fp32.
+    On a CPU, ``bf16`` always autocasts and ``auto`` autocasts to bf16 only where the CPU
+    has AMX (:func:`cpu_has_amx`), else stays fp32; fp16 has no CPU kernels worth having.
     """
     if cfg.precision == "fp32":
         return None
     if device.type != "cuda":
-        return torch.bfloat16 if cfg.precision == "bf16" else None
+        if cfg.precision == "bf16" and not cpu_has_amx():
+            _warn_once("precision: bf16 on a CPU without AMX: its bf16 matmuls ran slower than fp32 "
+                       "(0.55-0.6x); precision: auto picks fp32 here")
+        wants_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cpu_has_amx())
+        return torch.bfloat16 if wants_bf16 else None
     if cfg.precision == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cfg.precision == "bf16" else torch.float16
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_once(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
 
 
 def _autocast(device: torch.device, dtype: torch.dtype | None):
@@ -138,6 +167,8 @@ class FitResult:
     tokenizer: Any
     history: list[dict]
     best_step: int
+    #: probabilities of the validation rows from the kept weights (None without validation rows)
+    valid_probs: np.ndarray | None = None
 
 
 @dataclass
@@ -150,6 +181,7 @@ class LoopState:
     best_metric: float | None = None
     best_state: dict | None = None
     best_step: int = 0
+    best_valid_probs: np.ndarray | None = None
     stale: int = 0
 
 
@@ -218,7 +250,8 @@ def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
         state.best_step = state.step
     if checkpoint is not None and checkpoint.exists() and fold.dist.is_main:
         checkpoint.unlink()  # the fold is done; its artifacts replace the checkpoint
-    return FitResult(model=fold.module, tokenizer=fold.tokenizer, history=state.history, best_step=state.best_step)
+    return FitResult(model=fold.module, tokenizer=fold.tokenizer, history=state.history, best_step=state.best_step,
+                     valid_probs=state.best_valid_probs)
 
 
 def _prepare(backbone: Backbone, task: str, n_labels: int, seed: int, texts: np.ndarray, labels: np.ndarray,
@@ -326,14 +359,17 @@ def _optimizer_step(fold: _Fold) -> None:
 
 
 def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
-    """Score the validation rows, keep the best trainable state, log one history line."""
+    """Score the validation rows, keep the best trainable state and its validation probabilities
+    (the fold's OOF predictions: no second pass), log one history line."""
     cfg = fold.backbone.config
     if fold.valid_ids is not None:
-        record.update(_evaluate(fold))
+        scores, probs = _evaluate(fold)
+        record.update(scores)
         metric = record["valid_loss"] if cfg.select_by == "loss" else record["valid_macro_f1"]
         if _is_better(record, state.best_metric, cfg.select_by):
             state.best_metric, state.best_step, state.stale = metric, state.step, 0
             state.best_state = trainable_state(fold.module)
+            state.best_valid_probs = probs
         else:
             state.stale += 1
         fold.train_module.train()
@@ -342,7 +378,8 @@ def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
         progress.write(_history_line(record))
 
 
-def _evaluate(fold: _Fold) -> dict[str, float]:
+def _evaluate(fold: _Fold) -> tuple[dict[str, float], np.ndarray]:
+    """Validation loss and scores at 0.5 / argmax, and the validation probabilities."""
     logits = predict_logits(fold.backbone, fold.module, fold.valid_ids, fold.pad_id, fold.device)
     labels = fold.valid_labels
     loss = float(fold.loss_fn(torch.from_numpy(logits), torch.from_numpy(labels.astype(np.float32))))
@@ -351,7 +388,7 @@ def _evaluate(fold: _Fold) -> dict[str, float]:
         decided = (probs == probs.max(axis=1, keepdims=True)).astype(np.uint8)
     else:
         decided = (probs >= 0.5).astype(np.uint8)
-    return {"valid_loss": loss, **_valid_scores(labels, decided, fold.task)}
+    return {"valid_loss": loss, **_valid_scores(labels, decided, fold.task)}, probs
 
 
 def _valid_scores(labels: np.ndarray, decided: np.ndarray, task: str) -> dict[str, float]:

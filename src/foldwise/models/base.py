@@ -24,6 +24,9 @@ class TextModel(ABC):
 
     #: per-evaluation training history (list of dicts) for models that train in epochs
     history_: list[dict] | None = None
+    #: probabilities of the validation rows given to ``fit``, from the weights it kept, when
+    #: fitting already computed them (the fold's OOF predictions without a second pass)
+    valid_probs_: np.ndarray | None = None
 
     def __init__(self, config: Any, task: str, n_labels: int, seed: int,
                  workdir: Path | None = None, resume: bool = False):

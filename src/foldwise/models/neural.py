@@ -31,6 +31,7 @@ class NeuralModel(TextModel):
         self.result_ = training.fit(self.backbone, self.task, self.n_labels, self.seed, texts, labels,
                                     valid_texts, valid_labels, workdir=self.workdir, resume=self.resume)
         self.history_ = self.result_.history
+        self.valid_probs_ = self.result_.valid_probs
 
     def predict_proba(self, texts) -> np.ndarray:
         from .. import training
