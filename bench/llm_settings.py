@@ -1,19 +1,22 @@
-"""LLM + LoRA training samples/s on an experiment's own rows under changed settings.
+"""LLM + LoRA training samples/s and inference rows/s on an experiment's own rows under changed settings.
 
     .venv/bin/python bench/llm_settings.py configs/movie_genres-smollm2-lora.yaml \\
-        --vary model.lora_dropout=0.05 --vary model.precision=fp32 --vary model.base_dtype=bf16
+        --vary model.lora_dropout=0.05 --vary model.precision=bf16 --vary model.eval_batch_size=64
 
 Trains the experiment's model (``foldwise.training.fit``, the loop every fold uses) for one
-epoch on the first ``--rows`` training rows, cleaned as a run cleans them, once as the
-config says and once per ``--vary`` override (``--set`` syntax), all in this run. Prints
-samples/s (timed with model loading and tokenisation) and each variant's ratio to the config.
-It answers "what does this setting cost here" before a multi-hour CPU run is budgeted.
+epoch on the first ``--rows`` training rows, cleaned as a run cleans them, then predicts the
+same rows (``predict_probabilities``, what a fold does for its validation and test rows),
+once as the config says and once per ``--vary`` override (``--set`` syntax), all in this
+run. Prints training samples/s (timed with model loading and tokenisation), inference
+rows/s, and each variant's ratios to the config. It answers "what does this setting cost
+here" before a multi-hour CPU run is budgeted.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import time
 
 import numpy as np
 
@@ -21,6 +24,7 @@ from llm_throughput import measure
 
 
 def main() -> None:
+    from foldwise import training
     from foldwise.config import load_experiment
     from foldwise.data import load_competition
     from foldwise.models import model_class
@@ -42,11 +46,15 @@ def main() -> None:
     results = []
     for name, cfg in runs:
         model = dataclasses.replace(cfg.model, epochs=1, max_rows_per_fold=None)
-        seconds, _, _ = measure(model_class(model.kind).backbone_class(model), texts, labels)
-        results.append((name, len(texts) / seconds))
-    print(f"{'setting':<36} {'samples/s':>10} {'vs config':>10}")
-    for name, rate in results:
-        print(f"{name:<36} {rate:>10.2f} {rate / results[0][1]:>9.2f}x")
+        backbone = model_class(model.kind).backbone_class(model)
+        seconds, _, fitted = measure(backbone, texts, labels)
+        start = time.perf_counter()
+        training.predict_probabilities(backbone, fitted.model, fitted.tokenizer, texts, "multilabel")
+        results.append((name, len(texts) / seconds, len(texts) / (time.perf_counter() - start)))
+    print(f"{'setting':<36} {'train samples/s':>16} {'vs config':>10} {'predict rows/s':>15} {'vs config':>10}")
+    for name, train_rate, predict_rate in results:
+        print(f"{name:<36} {train_rate:>16.2f} {train_rate / results[0][1]:>9.2f}x "
+              f"{predict_rate:>15.2f} {predict_rate / results[0][2]:>9.2f}x")
 
 
 if __name__ == "__main__":
