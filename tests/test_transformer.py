@@ -65,7 +65,7 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
     np.testing.assert_allclose(result.valid_probs, again, atol=1e-6)
 
 
-def test_a_fold_predicts_its_validation_rows_once(tmp_path, monkeypatch):
+def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_path, monkeypatch, capsys):
     from foldwise import cv
     from foldwise.config import load_experiment
 
@@ -79,9 +79,12 @@ def test_a_fold_predicts_its_validation_rows_once(tmp_path, monkeypatch):
         return real(backbone, module, ids, *args, **kwargs)
 
     monkeypatch.setattr(training, "predict_logits", counted)
-    cv.run_cv(load_experiment("configs/tiny.yaml"), folds="0")
+    cv.run_cv(load_experiment("configs/tiny.yaml", ["model.max_rows_per_fold=40"]), folds="0")
     n_valid = int((pd.read_csv(root / "folds" / "small.csv")["fold"] == 0).sum())
     assert passes == [n_valid, n_valid, 40]  # two epoch evaluations of the validation rows, then the test
+    record = json.loads((root / "runs" / "tiny" / "fold_0.json").read_text())
+    assert record["train_rows"] == 40 and record["history"][-1]["step"] == 2 * 3  # 3 batches of <= 16 per epoch
+    assert f"trained on 40 rows (of {200 - n_valid}: max_rows_per_fold)" in capsys.readouterr().out
 
 
 def test_cv_artifacts_curve_and_predict(tmp_path):

@@ -45,7 +45,7 @@ class FoldResult:
     test_probs: np.ndarray
     fit_seconds: float
     predict_seconds: float
-    train_rows: int
+    train_rows: int  # rows the model trained on (a max_rows_per_fold subset of the fold's rows)
     history: list[dict]
 
 
@@ -195,9 +195,10 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.nda
     if cfg.save_models and is_main_process():
         with artifacts.atomic_dir(workdir / "model") as folder:
             model.save(folder)
+    cap = getattr(cfg.model, "max_rows_per_fold", None)  # a neural fold may train on a seeded subset
     return FoldResult(valid_rows=valid_rows, valid_probs=valid_probs, test_probs=test_probs,
                       fit_seconds=fit_seconds, predict_seconds=predict_seconds,
-                      train_rows=len(train_rows), history=model.history_)
+                      train_rows=min(len(train_rows), cap or len(train_rows)), history=model.history_)
 
 
 def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
@@ -268,7 +269,9 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         artifacts.write_json(path.with_suffix(".json"),
                              _fold_record(k, result, scores, task, fingerprint, folds_sha, cfg.seed + k))
         rate = result.train_rows / max(result.fit_seconds, 1e-9)
-        progress.write(f"fold {k}: trained on {result.train_rows} rows in {result.fit_seconds:.1f}s "
+        available = int((fold != k).sum())
+        subset = f" (of {available}: max_rows_per_fold)" if result.train_rows < available else ""
+        progress.write(f"fold {k}: trained on {result.train_rows} rows{subset} in {result.fit_seconds:.1f}s "
                        f"({rate:.0f} rows/s), valid {report.untuned_score_text(scores, task)}")
         trained.append(k)
     if skipped:
