@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -88,7 +89,8 @@ class LlmBackbone:
         lora = LoraConfig(r=cfg.lora_r, lora_alpha=alpha, lora_dropout=cfg.lora_dropout,
                           target_modules=targets, modules_to_save=head, use_rslora=cfg.use_rslora,
                           use_dora=cfg.use_dora, bias="none")
-        model = get_peft_model(base, lora)
+        with _peft_deprecation_quiet():
+            model = get_peft_model(base, lora)
         for param in model.parameters():  # adapters and head train in float32 whatever the base is
             if param.requires_grad:
                 param.data = param.data.float()
@@ -215,7 +217,8 @@ class LlmBackbone:
         tokenizer = self.load_tokenizer(folder / "tokenizer")
         device = distributed.context().device
         base, quantized = self._base_model(head["n_labels"], tokenizer, device)
-        model = PeftModel.from_pretrained(base, folder / "adapter", is_trainable=False)
+        with _peft_deprecation_quiet():
+            model = PeftModel.from_pretrained(base, folder / "adapter", is_trainable=False)
         if self.config.merge_adapters and not quantized:
             model = model.merge_and_unload()
         module = LogitsOf(model)
@@ -236,6 +239,14 @@ def _expected_load_report_quiet() -> Iterator[None]:
         yield
     finally:
         hf_logging.set_verbosity(level)
+
+
+@contextlib.contextmanager
+def _peft_deprecation_quiet() -> Iterator[None]:
+    """peft reads transformers' deprecated ``is_gradient_checkpointing``: a FutureWarning per fold."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+        yield
 
 
 def _has_module(model: Any, name: str) -> bool:
