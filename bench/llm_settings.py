@@ -7,7 +7,7 @@ Trains the experiment's model (``foldwise.training.fit``, the loop every fold us
 epoch on the first ``--rows`` training rows, cleaned as a run cleans them, then predicts the
 same rows (``predict_probabilities``, what a fold does for its validation and test rows),
 once as the config says and once per ``--vary`` override (``--set`` syntax), all in this
-run. Prints training samples/s (timed with model loading and tokenisation), inference
+run, after an untimed warm-up on 16 rows. Prints training samples/s (timed with model loading and tokenisation), inference
 rows/s, and each variant's ratios to the config. It answers "what does this setting cost
 here" before a multi-hour CPU run is budgeted.
 """
@@ -43,6 +43,8 @@ def main() -> None:
     runs = [("as configured", base)] + [(v, load_experiment(args.config, [v])) for v in args.vary]
     print(f"{args.config}: {len(texts)} rows of {base.data.name}, batch {base.model.batch_size}, "
           f"max length {base.model.max_length}, 1 epoch")
+    warm = dataclasses.replace(base.model, epochs=1, max_rows_per_fold=None)  # untimed: caches, lazy imports
+    measure(model_class(warm.kind).backbone_class(warm), texts[:16], labels[:16])
     results = []
     for name, cfg in runs:
         model = dataclasses.replace(cfg.model, epochs=1, max_rows_per_fold=None)
