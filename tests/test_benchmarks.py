@@ -107,6 +107,12 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
     decided, y = sub[["sports", "business", "tech"]].to_numpy(), truth[["sports", "business", "tech"]].to_numpy()
     tp, fp, fn = (decided & y).sum(), (decided & (1 - y)).sum(), ((1 - decided) & y).sum()
     assert by["tags", "blend"]["score"] == pytest.approx(2 * tp / (2 * tp + fp + fn), abs=1e-4)
+    # the same test probabilities at a 0.5 cut, rows matched to the solution by id
+    probs = pd.read_csv(in_tmp / "submissions" / "tags-blend.probs.csv").set_index("id").loc[truth["id"]]
+    at_half = (probs[["sports", "business", "tech"]].to_numpy() >= 0.5).astype(int)
+    tp, fp, fn = (at_half & y).sum(), (at_half & (1 - y)).sum(), ((1 - at_half) & y).sum()
+    assert by["tags", "blend"]["score_untuned"] == pytest.approx(2 * tp / (2 * tp + fp + fn), abs=1e-4)
+    assert "| untuned (0.5 / argmax) |" in (in_tmp / "benchmarks" / "results.md").read_text()
     assert all(r["wall_s"] > 0 and r["command"].startswith("foldwise train") for r in records)
     saved = json.loads((in_tmp / "benchmarks" / "results.json").read_text())
     assert len(saved) == 6 and (in_tmp / "benchmarks" / "results.md").exists()

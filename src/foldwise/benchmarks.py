@@ -131,7 +131,8 @@ def model_seconds(run_dir: Path) -> float:
 def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     """The benchmark's score of ``submissions/<name>.csv`` and its secondary scores.
 
-    Held-out benchmarks are scored against ``data/<name>/solution.csv``; cross-validated
+    Held-out benchmarks are scored against ``data/<name>/solution.csv``, and their test
+    probabilities also at the untuned cut (0.5 / argmax) as ``score_untuned``; cross-validated
     ones report the OOF score with cross-fitted decisions (the honest estimate) and keep
     the score with decisions fit on all OOF rows as ``score_tuned_oof``.
     """
@@ -153,7 +154,8 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
         data = load_competition(cfg)
         task = task_for(cfg, data.label_names, data.sample_submission)
         scores = task.score_submission(csv, cfg.path / "solution.csv")
-        return {"metric": metric, "score": scores.pop(metric), **scores, "cv_score": cv}
+        untuned = task.score_untuned(csv.with_suffix(".probs.csv"), cfg.path / "solution.csv")[metric]
+        return {"metric": metric, "score": scores.pop(metric), **scores, "cv_score": cv, "score_untuned": untuned}
     return {"metric": metric, "score": cv, "score_tuned_oof": record["cv_score"],
             "score_untuned": record["cv_score_untuned"]}
 
@@ -227,20 +229,28 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _untuned_cell(record: dict) -> str:
+    """The score without fitted decisions, or blank for a record written before it was kept."""
+    value = record.get("score_untuned")
+    return f"{value:.4f}" if isinstance(value, (int, float)) else ""
+
+
 def results_markdown(records: list[dict]) -> str:
     """``results.md``: per benchmark, our scores beside the references, with split and command."""
     lines = ["# Benchmarks", "",
              "Written by `make benchmarks` (`foldwise benchmarks`); every figure is in `results.json`.",
              "Scores on the 0-1 scale. CV benchmarks report OOF scores with cross-fitted decisions",
-             "(each fold decided by cuts fit on the other folds: the honest estimate).", ""]
+             "(each fold decided by cuts fit on the other folds: the honest estimate). 'untuned' is the",
+             "same predictions at a 0.5 cut per label (argmax for one label per row).", ""]
     for name, bench in BENCHMARKS.items():
         rows = [r for r in records if r["benchmark"] == name]
         if not rows:
             continue
         lines += [f"## {name}", "", f"Split: {bench.split}.", "",
-                  "| model | metric | score | wall (s) | command |", "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {r['model']} | {r['metric']} | **{r['score']:.4f}** | {r['wall_s']:.0f} | `{_cell(r['command'])}` |"
-                  for r in rows]
+                  "| model | metric | score | untuned (0.5 / argmax) | wall (s) | command |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        lines += [f"| {r['model']} | {r['metric']} | **{r['score']:.4f}** | {_untuned_cell(r)} | {r['wall_s']:.0f} "
+                  f"| `{_cell(r['command'])}` |" for r in rows]
         lines += ["", "| reference | score | note |", "| --- | --- | --- |"]
         lines += [f"| {_cell(ref.system)} | {ref.score:.3f} | {_cell(ref.note)} |" for ref in bench.references]
         lines.append("")

@@ -71,6 +71,9 @@ class Task(Protocol):
     def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
         """The metric (first) and secondary scores of a submission against a solution file."""
 
+    def score_untuned(self, probs_path: Path, solution: Path) -> dict[str, float]:
+        """The metric (first) and secondary scores of a predictions file decided the untuned way."""
+
 
 def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame) -> Task:
     from .classification import ClassificationTask

@@ -181,19 +181,34 @@ class ClassificationTask:
         holding the truth of the same ids (rows may come in any order)."""
         path, solution = Path(path), Path(solution)
         sub = self.validate_submission(path)
-        truth_frame = read_csv(solution)
-        truth = self._solution_truth(truth_frame, solution)
-        sub_ids, truth_ids = sub[self.id_column].to_numpy(), truth_frame[self.id_column].to_numpy()
-        missing, extra = set(sub_ids) - set(truth_ids), set(truth_ids) - set(sub_ids)
-        if missing or extra or len(truth_ids) != len(sub_ids):
-            detail = (f"submission id '{sorted(missing)[0]}' is not in the solution" if missing
-                      else f"solution id '{sorted(extra)[0]}' is not in the submission" if extra
-                      else "repeated ids")
-            raise FoldwiseError(f"{solution}: ids differ from {path} ({detail}); nothing scored")
-        order = pd.Index(truth_ids).get_indexer(sub_ids)
-        truth = truth[order]
+        truth = self._truth_of(sub[self.id_column].to_numpy(), solution, path)
         preds = read_values(sub, self.id_column, self.label_names, self.submission_format, path)
         decided = (preds if self.submission_format != "probabilities"
                    else self._untuned_decisions(preds, truth).astype(np.float64))
         value = self.metric.score(truth, preds if not self.metric.needs_decision else decided)
         return {self.metric.name: value, **self.secondary(truth, decided.astype(bool))}
+
+    def score_untuned(self, probs_path: Path, solution: Path) -> dict[str, float]:
+        """The metric (first) and secondary scores of a probabilities file (``<name>.probs.csv``:
+        id + one column per label) decided the untuned way (0.5 per label / argmax), against a
+        solution file: what a model scores without fitted decisions."""
+        probs_path, solution = Path(probs_path), Path(solution)
+        frame = read_csv(probs_path)
+        if self.id_column not in frame.columns:
+            raise FoldwiseError(f"{probs_path}: missing column '{self.id_column}'")
+        truth = self._truth_of(frame[self.id_column].to_numpy(), solution, probs_path)
+        probs = read_values(frame, self.id_column, self.label_names, "probabilities", probs_path)
+        return self.untuned_scores(probs, truth)
+
+    def _truth_of(self, ids: np.ndarray, solution: Path, path: Path) -> np.ndarray:
+        """(n, L) bool truth of ``ids`` (the rows of ``path``) from a solution file holding the same ids."""
+        truth_frame = read_csv(solution)
+        truth = self._solution_truth(truth_frame, solution)
+        truth_ids = truth_frame[self.id_column].to_numpy()
+        missing, extra = set(ids) - set(truth_ids), set(truth_ids) - set(ids)
+        if missing or extra or len(truth_ids) != len(ids):
+            detail = (f"submission id '{sorted(missing)[0]}' is not in the solution" if missing
+                      else f"solution id '{sorted(extra)[0]}' is not in the submission" if extra
+                      else "repeated ids")
+            raise FoldwiseError(f"{solution}: ids differ from {path} ({detail}); nothing scored")
+        return truth[pd.Index(truth_ids).get_indexer(ids)]
