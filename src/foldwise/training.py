@@ -56,7 +56,7 @@ def cpu_has_amx() -> bool:
     """True when this CPU has AMX bf16 tiles (Linux ``/proc/cpuinfo`` flag ``amx_bf16``).
 
     With AMX a bf16 matmul ran 6.9x faster than fp32 here; without it (AVX512-BF16 only)
-    it ran at 0.55-0.6x, so bf16 autocast pays on a CPU only with AMX (DESIGN.md).
+    it ran at 0.43-0.59x, so bf16 autocast pays on a CPU only with AMX (DESIGN.md).
     """
     return cpu_flags_have("amx_bf16")
 
@@ -82,7 +82,7 @@ def autocast_dtype(cfg: NeuralConfig, device: torch.device) -> torch.dtype | Non
     if device.type != "cuda":
         if cfg.precision == "bf16" and not cpu_has_amx():
             _warn_once("precision: bf16 on a CPU without AMX: its bf16 matmuls ran slower than fp32 "
-                       "(0.55-0.6x); precision: auto picks fp32 here")
+                       "(0.43-0.59x); precision: auto picks fp32 here")
         wants_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cpu_has_amx())
         return torch.bfloat16 if wants_bf16 else None
     if cfg.precision == "auto":
