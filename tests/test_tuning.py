@@ -141,6 +141,11 @@ def _worker(trials, storage=None, heartbeat=1, grace=2):
     return subprocess.Popen(args, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+def _trial0_params(url):
+    """The parameter names of the study's first trial (finished before trial 1 starts in one worker)."""
+    return optuna.load_study(study_name="small-tf", storage=url).trials[0].params
+
+
 def test_worker_killed_mid_trial_is_retried_not_lost(project):
     url = "sqlite:///studies/small-tf.db"
     worker = _worker(trials=3)
@@ -152,7 +157,9 @@ def test_worker_killed_mid_trial_is_retried_not_lost(project):
                 deepcopy=False, states=(TrialState.RUNNING,))
         except (KeyError, Exception):  # noqa: BLE001 - the study may not exist yet
             running = []
-        if running and running[0].number >= 1:
+        # kill trial >= 1 once it has suggested every parameter trial 0 did: killed earlier, it would hold
+        # no params yet and the retry's params (fixed + newly sampled) could not be compared with it
+        if running and running[0].number >= 1 and set(running[0].params) >= set(_trial0_params(url)):
             killed = running[0].number
             worker.send_signal(signal.SIGKILL)  # no cleanup: like an OOM kill or power loss
             break
