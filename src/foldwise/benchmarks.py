@@ -88,7 +88,7 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
                           Reference("TF-IDF + global cut, measured here", 0.5085, "DESIGN.md, same split")),
               models={"tfidf": "semeval_ec-tfidf", "minilm": "semeval_ec-minilm"}),
     Benchmark("goemotions", "5-fold CV on GoEmotions train + dev (48,836 rows), from the runs `make train` "
-                            "left (runs/tfidf, runs/minilm)", held_out=False,
+                            "left (runs/tfidf, runs/minilm, runs/smollm2-lora)", held_out=False,
               references=(Reference("MiniLM fine-tuned, official split, measured here", 0.522,
                                     "DESIGN.md: thresholds on dev, scored on the official test"),
                           Reference("GoEmotions paper, BERT-base", 0.46, "official test split")),
@@ -268,7 +268,11 @@ def plot_results(records: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), squeeze=False)
     for ax, name in zip(axes.flat, names):
         rows = [r for r in records if r["benchmark"] == name]
-        ax.bar([r["model"] for r in rows], [r["score"] for r in rows], color="#2f6db5")
+        bars = ax.bar([r["model"] for r in rows], [r["score"] for r in rows], color="#2f6db5")
+        ax.bar_label(bars, fmt="%.3f", fontsize=6, padding=2)
+        ax.tick_params(axis="x", labelrotation=25, labelsize=7)  # long names (blend+smollm2-lora) stay apart
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
         for ref, colour in zip(BENCHMARKS[name].references, ("#d1495b", "#3a9d5d", "#999999")):
             ax.axhline(ref.score, ls="--", lw=1, color=colour, label=f"{ref.system} {ref.score:.3f}")
         ax.set_title(f"{name} ({rows[0]['metric']})", fontsize=9)
