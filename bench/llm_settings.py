@@ -7,9 +7,9 @@ Trains the experiment's model (``foldwise.training.fit``, the loop every fold us
 epoch on the first ``--rows`` training rows, cleaned as a run cleans them, then predicts the
 same rows (``predict_probabilities``, what a fold does for its validation and test rows),
 once as the config says and once per ``--vary`` override (``--set`` syntax), all in this
-run, after an untimed warm-up on 16 rows. Prints training samples/s (timed with model loading and tokenisation), inference
-rows/s, and each variant's ratios to the config. It answers "what does this setting cost
-here" before a multi-hour CPU run is budgeted.
+run, after an untimed warm-up on 16 rows. Prints training samples/s (timed with model
+loading and tokenisation), inference rows/s, and each variant's ratios to the config. It
+answers "what does this setting cost here" before a multi-hour CPU run is budgeted.
 """
 
 from __future__ import annotations

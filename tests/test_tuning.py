@@ -142,7 +142,7 @@ def _worker(trials, storage=None, heartbeat=1, grace=2):
 
 
 def _trial0_params(url):
-    """The parameter names of the study's first trial (finished before trial 1 starts in one worker)."""
+    """The parameters of the study's first trial (finished before trial 1 starts in one worker)."""
     return optuna.load_study(study_name="small-tf", storage=url).trials[0].params
 
 
