@@ -3,8 +3,8 @@ import time
 import numpy as np
 import pytest
 
-from foldwise.decisions import (ArgmaxDecider, CutDecider, ProbabilityDecider, bias_sweep, column_sweep,
-                                crossfit_score, global_sweep, make_decider)
+from foldwise.decisions import (ArgmaxDecider, CalibratedDecider, CutDecider, ProbabilityDecider, bias_sweep,
+                                column_sweep, crossfit_score, global_sweep, make_decider)
 from foldwise.errors import FoldwiseError
 from foldwise.metrics import METRICS, Metric, get_metric
 from foldwise.thresholds import best_cut, best_global_cut
@@ -199,15 +199,27 @@ def test_at_least_one_fills_an_empty_row_with_the_label_nearest_its_cut():
     np.testing.assert_array_equal(decider.predict(np.array([[0.45, 0.7, 0.0]])), [[1, 0, 0]])
 
 
-@pytest.mark.parametrize("name", ["roc_auc", "log_loss"])
-@pytest.mark.parametrize("task", ["multilabel", "multiclass"])
-def test_probability_metrics_get_the_probabilities(name, task):
+@pytest.mark.parametrize("task", ["multilabel", "multiclass", "binary"])
+def test_a_rank_metric_gets_the_probabilities_as_they_are(task):
     probs, y = multiclass_data(4) if task == "multiclass" else multilabel_data(4, n=100, decimals=3)
-    metric = get_metric(name, task)
+    if task == "binary":
+        probs, y = probs[:, :1], y[:, :1]
+    metric = get_metric("roc_auc", task)
     decider = make_decider(metric, task, mode="per_class", class_bias=True).fit(probs, y)
     assert isinstance(decider, ProbabilityDecider) and decider.thresholds_ is None
     np.testing.assert_array_equal(decider.predict(probs), probs)
     assert decider.train_score_ == metric.score(y, probs)
+
+
+@pytest.mark.parametrize("task", ["multilabel", "multiclass"])
+def test_log_loss_gets_calibrated_probabilities_and_fixed_gets_them_raw(task):
+    probs, y = multiclass_data(4) if task == "multiclass" else multilabel_data(4, n=100, decimals=3)
+    metric = get_metric("log_loss", task)
+    decider = make_decider(metric, task).fit(probs, y)
+    assert isinstance(decider, CalibratedDecider) and decider.learns
+    assert decider.train_score_ <= metric.score(y, probs)
+    raw = make_decider(metric, task, mode="fixed").fit(probs, y)
+    assert isinstance(raw, ProbabilityDecider) and not raw.learns
 
 
 def test_make_decider_errors_are_one_line():

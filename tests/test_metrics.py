@@ -117,7 +117,7 @@ def test_count_forms_equal_their_metrics(seed):
 
 def test_registry_flags():
     assert metrics.DEFAULT_METRIC == "macro_f1"
-    assert [m.name for m in metrics.METRICS.values() if m.per_label] == ["macro_f1"]
+    assert [m.name for m in metrics.METRICS.values() if m.per_label] == ["macro_f1", "f1"]
     assert {m.name for m in metrics.METRICS.values() if not m.needs_decision} == {"roc_auc", "log_loss"}
     assert [m.name for m in metrics.METRICS.values() if not m.greater_is_better] == ["log_loss"]
 

@@ -148,11 +148,11 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     if bench.held_out:
         from .data import load_competition
         from .make_submission import submission_data_config
-        from .tasks import task_for
+        from .tasks import competition_task
 
         cfg = submission_data_config(csv, None)
         data = load_competition(cfg)
-        task = task_for(cfg, data.label_names, data.sample_submission)
+        task = competition_task(cfg, data)
         scores = task.score_submission(csv, cfg.path / "solution.csv")
         untuned = task.score_untuned(csv.with_suffix(".probs.csv"), cfg.path / "solution.csv")[metric]
         return {"metric": metric, "score": scores.pop(metric), **scores, "cv_score": cv, "score_untuned": untuned}

@@ -26,7 +26,9 @@ def cmd_folds(args: argparse.Namespace) -> None:
 
     for cfg in load_dataset_configs(args.data, args.set):
         data = load_competition(cfg)
-        path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names, force=args.force)
+        print(data.task_line)
+        path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names, force=args.force,
+                                           task=data.task)
         print(table.to_string())
         print(f"{path}: {'written' if written else 'already there with the same settings (no change)'}"
               f" ({cfg.folds.n_splits} folds, seed {cfg.folds.seed}, {len(data.train_ids)} rows)")
@@ -51,18 +53,18 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> None:
-    from .config import ThresholdConfig
     from .make_submission import ensemble
     from .report import headline
 
     name = args.name or "+".join(Path(e).name for e in args.experiments)
-    thresholds = ThresholdConfig(mode=args.threshold_mode, at_least_one=args.at_least_one,
-                                 class_bias=args.class_bias)
-    result = ensemble([str(e) for e in args.experiments], name, method=args.method, thresholds=thresholds)
+    flags = {"mode": args.threshold_mode, "at_least_one": args.at_least_one, "class_bias": args.class_bias}
+    result = ensemble([str(e) for e in args.experiments], name, method=args.method,
+                      threshold_overrides={key: value for key, value in flags.items() if value is not None})
     r = result.record
     weights = ", ".join(f"{k} {v:.3f}" for k, v in r["weights"].items())
     print(f"weights: {weights}")
     print(headline(result.evaluation))
+    print(result.task_line)
     print(result.format_line)
     print(f"{result.csv}: written and validated against {r['sample_submission']} "
           f"(test probabilities: {r['probabilities']})")
@@ -72,11 +74,11 @@ def _submission_task(csv: Path, data: str | None):
     """The task a submission is checked and scored with: its dataset (``--data`` or its record)."""
     from .data import load_competition
     from .make_submission import submission_data_config
-    from .tasks import task_for
+    from .tasks import competition_task
 
     cfg = submission_data_config(csv, data)
     competition = load_competition(cfg)
-    return task_for(cfg, competition.label_names, competition.sample_submission)
+    return competition_task(cfg, competition)
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -263,12 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="submission name (default: members joined with +)")
     p.add_argument("--method", choices=["fit", "mean"], default="fit",
                    help="weights fit on the OOF competition metric after decisions (default) or equal weights")
-    p.add_argument("--threshold-mode", choices=["auto", "per_class", "global", "fixed"], default="auto",
-                   help="auto: the metric's own search (default)")
+    p.add_argument("--threshold-mode", choices=["auto", "per_class", "global", "fixed"], default=None,
+                   help="auto: the metric's own search (default: the experiment config's thresholds.mode)")
     p.add_argument("--at-least-one", action=argparse.BooleanOptionalAction, default=None,
                    help="give every row at least one label (default: kept if it raises the OOF metric, "
                         "never for macro-F1)")
-    p.add_argument("--class-bias", action="store_true",
+    p.add_argument("--class-bias", action="store_true", default=None,
                    help="multiclass: fit a per-class bias on OOF (kept only if it raises the metric)")
     p.set_defaults(func=cmd_ensemble)
 

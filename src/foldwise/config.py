@@ -17,7 +17,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, ClassVar, Literal
 
 import yaml
 
@@ -76,9 +76,12 @@ class DataConfig:
     text_pair: list[str] | None = option(
         "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
         "both sides apart; use instead of several text_columns", None)
-    task: Literal["multilabel", "multiclass"] = option("multilabel (sigmoid) or multiclass (softmax)", "multilabel")
+    task: Literal["auto", "multilabel", "multiclass", "binary"] = option(
+        "auto: inferred from the files (one 0/1 label column: binary; one label per row: multiclass; "
+        "else multilabel), said when data loads; multilabel (a sigmoid per label), multiclass (softmax), "
+        "binary (one 0/1 target)", "auto")
     metric: str = option("the competition metric: macro_f1, micro_f1, samples_f1, jaccard (multilabel), "
-                         "accuracy (multiclass), roc_auc, log_loss", "macro_f1")
+                         "accuracy (multiclass, binary), f1, mcc (binary), roc_auc, log_loss", "macro_f1")
     submission_format: Literal["auto", "binary", "probabilities", "label", "label_list"] = option(
         "auto: inferred from the sample submission; binary: a 0/1 column per label; probabilities: a "
         "probability column per label; label: one column of class names; label_list: one column of "
@@ -112,7 +115,7 @@ class DataConfig:
         metric = METRICS.get(self.metric)
         if metric is None:
             return [("metric", f"is {self.metric!r}, not a known metric (known: {', '.join(sorted(METRICS))})")]
-        if self.task not in metric.tasks:
+        if self.task != "auto" and self.task not in metric.tasks:
             return [("metric", f"is {self.metric!r}, which does not fit {self.task} data "
                                f"(it fits: {', '.join(metric.tasks)})")]
         return []
@@ -187,6 +190,9 @@ class ExperimentConfig:
     model: Any = None  # the dataclass registered for model.kind
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
+    #: where :func:`load_experiment` read it: {"file": the YAML, "overrides": the --set strings};
+    #: recorded in run.json so that `ensemble` re-reads the current post-processing keys
+    source: ClassVar[dict[str, Any] | None] = None
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain data (what is saved as config.yaml)."""
@@ -203,6 +209,15 @@ class ExperimentConfig:
         payload = training_settings(self.to_dict())
         config_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
         return config_hash if data_sha256 is None else f"{config_hash}-{data_sha256}"
+
+
+def concrete_task(task: str, n_labels: int) -> str:
+    """``data.task`` where data was not loaded to infer it: ``auto`` counts as binary for one
+    label column, else multilabel (loading the data infers it properly, see
+    :func:`foldwise.data.infer_task`)."""
+    if task != "auto":
+        return task
+    return "binary" if n_labels == 1 else "multilabel"
 
 
 def fingerprint_change(old: str | None, new: str) -> str:
@@ -502,6 +517,7 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     paths.check_name(config.data.name, f"{path}: data.name")
     model_cls = model_config_class(kind, source=str(path))
     config.model = build(model_cls, model_raw, str(path), prefix="model.")
+    config.source = {"file": str(path), "overrides": list(overrides or [])}
     return config
 
 

@@ -32,7 +32,7 @@ from .errors import FoldwiseError
 from .evaluation import Evaluation
 from .folds import folds_path, read_folds
 from .models import build_model, model_class
-from .tasks import Task, task_for
+from .tasks import Task, competition_task
 from .text import clean_texts
 
 
@@ -217,7 +217,9 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     """
     model_class(cfg.model.kind).check_can_run(cfg.model)  # e.g. 4-bit weights without CUDA, before any write
     data = load_competition(cfg.data)
-    task = task_for(cfg.data, data.label_names, data.sample_submission)  # metric and format checked first
+    task = competition_task(cfg.data, data)  # metric and format checked first
+    if is_main_process():
+        progress.write(task.task_line)
     fold = read_folds(cfg.data, data.train_ids)
     folds_sha = artifacts.file_sha256(folds_path(cfg.data))
     n_splits = int(fold.max()) + 1
@@ -315,7 +317,7 @@ def _finish(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.n
         "experiment": cfg.name, "dataset": data.name, "task": data.task, "metric": task.metric.name,
         "label_names": data.label_names, "fingerprint": fingerprint, "folds_sha256": folds_sha,
         "n_splits": n_splits, "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
-        **artifacts.provenance(cfg.seed)})
+        "config_source": cfg.source, **artifacts.provenance(cfg.seed)})
     report.plot_per_class_f1(evaluation, out / "per_class_f1.png", cfg.name)
     if not evaluation.single_label:  # argmax decisions have no cut to plot
         report.plot_threshold_curves(oof, data.labels, data.label_names, evaluation.decider.thresholds_,

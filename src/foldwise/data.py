@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ class CompetitionData:
     labels : (n_train, n_labels) uint8 0/1 matrix; for multiclass exactly one 1 per row.
     label_names : the n_labels names, in submission column order.
     sample_submission : the sample submission frame (ids and columns to reproduce).
-    task : "multilabel" or "multiclass".
+    task : "multilabel", "multiclass" or "binary" (``data.task``, or what ``auto`` inferred).
+    task_reason : why that task: "set by data.task", or what the inference saw.
     """
 
     train_ids: np.ndarray
@@ -42,6 +43,12 @@ class CompetitionData:
     sample_submission: pd.DataFrame
     task: str
     name: str
+    task_reason: str = "set by data.task"
+
+    @property
+    def task_line(self) -> str:
+        """"task: binary (inferred: one 0/1 label column 'target')" for printing."""
+        return f"task: {self.task} ({self.task_reason})"
 
     @property
     def n_labels(self) -> int:
@@ -194,6 +201,32 @@ def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> 
     return targets
 
 
+def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train_path: Path) -> tuple[str, str]:
+    """The task ``data.task: auto`` stands for, and why, from the full training file.
+
+    A ``label_column`` whose every cell holds one label is multiclass, else multilabel; 0/1
+    label columns (``label_columns`` or the sample's) are binary when there is one, multiclass
+    when every row sets exactly one of them, else multilabel.
+    """
+    targets = [c for c in sample.columns if c != cfg.id_column]
+    if cfg.label_column:
+        _require_columns(train, [cfg.label_column], train_path)
+        cells = train[cfg.label_column].to_numpy()
+        known = {strip_name(n) for n in (cfg.label_names or (targets if len(targets) > 1 else []))}
+        separator = choose_separator(cells, cfg.label_separator)
+        if len(cells) and all(len(split_label_cell(cell, separator, known)) == 1 for cell in cells):
+            return "multiclass", f"inferred: every cell of '{cfg.label_column}' holds one label"
+        return "multilabel", (f"inferred: cells of '{cfg.label_column}' hold several labels or none "
+                              f"(read as {describe_separator(separator)})")
+    columns = list(cfg.label_columns or targets)
+    if len(columns) == 1:
+        return "binary", f"inferred: one 0/1 label column '{columns[0]}'"
+    labels = _binary_labels(train, columns, train_path)
+    if len(labels) and (labels.sum(axis=1) == 1).all():
+        return "multiclass", f"inferred: every row sets exactly one of the {len(columns)} label columns"
+    return "multilabel", f"inferred: rows set several of the {len(columns)} label columns, or none"
+
+
 def load_competition(cfg: DataConfig) -> CompetitionData:
     """Read train, test and sample submission and validate them against each other.
 
@@ -215,6 +248,10 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     for frame, path in ((train, train_path), (test, test_path)):
         _require_columns(frame, [cfg.id_column, *cfg.input_columns], path)
     _require_columns(sample, [cfg.id_column], sample_path)
+    task_reason = "set by data.task"
+    if cfg.task == "auto":
+        task, task_reason = infer_task(cfg, train, sample, train_path)
+        cfg = replace(cfg, task=task)
     if cfg.max_train_rows is not None:
         train = train.iloc[: cfg.max_train_rows].reset_index(drop=True)
 
@@ -253,4 +290,5 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
         sample_submission=sample,
         task=cfg.task,
         name=cfg.name,
+        task_reason=task_reason,
     )

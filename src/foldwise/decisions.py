@@ -13,7 +13,9 @@ probabilities, ``predict(probs)`` decides; learned state sits in attributes endi
   count changes one row at a time reads the metric at every cut in O(n log n);
 * single-label: argmax, optionally with a per-class bias on log probabilities
   (:class:`ArgmaxDecider`), each bias step exact in the same way;
-* metrics on probabilities (roc_auc, log_loss): no decision (:class:`ProbabilityDecider`).
+* binary (one 0/1 column): one cut, searched exactly for the metric (F1, MCC, accuracy, ...);
+* metrics on probabilities: no decision; log loss gets the probabilities calibrated on OOF
+  (:class:`CalibratedDecider`), roc_auc gets them as they are (:class:`ProbabilityDecider`).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from typing import Callable
 
 import numpy as np
 
+from .calibration import PlattScaling, TemperatureScaling, calibrator_for
 from .errors import FoldwiseError
-from .metrics import EPS, CountForm, Metric, group_counts
+from .metrics import EPS, CountForm, Metric, group_counts, group_sizes
 from .thresholds import best_cut, best_global_cut
 
 MODES = ("auto", "per_class", "global", "fixed")
@@ -62,14 +65,15 @@ def _earlier_in_group(groups: np.ndarray, *values: np.ndarray) -> list[np.ndarra
     return sums
 
 
-def _sweep(form: CountForm, counts: tuple[np.ndarray, ...], groups: np.ndarray, d_tp: np.ndarray,
-           d_pred: np.ndarray, event: np.ndarray | None = None) -> np.ndarray:
+def _sweep(form: CountForm, counts: tuple[np.ndarray, ...], sizes: np.ndarray, groups: np.ndarray,
+           d_tp: np.ndarray, d_pred: np.ndarray, event: np.ndarray | None = None) -> np.ndarray:
     """The metric before and after each event of a sequence of count changes.
 
     Parameters
     ----------
     form : the metric's count form.
     counts : (tp, predicted, positives), each (g,), of the starting decisions.
+    sizes : (g,) cells in each group (for metrics that need the true negatives).
     groups, d_tp, d_pred : (c,) the group each change hits and what it adds to that
         group's true positives and predicted labels, in the order they happen.
     event : (c,) non-decreasing event of each change (several changes may make one
@@ -83,12 +87,12 @@ def _sweep(form: CountForm, counts: tuple[np.ndarray, ...], groups: np.ndarray, 
     tp_before, pred_before = _earlier_in_group(groups, d_tp, d_pred)
     tp_before = tp_before + tp[groups]
     pred_before = pred_before + predicted[groups]
-    pos = positives[groups]
-    gain = (form.score(tp_before + d_tp, pred_before + d_pred, pos)
-            - form.score(tp_before, pred_before, pos))
+    pos, size = positives[groups], sizes[groups]
+    gain = (form.group_scores(tp_before + d_tp, pred_before + d_pred, pos, size)
+            - form.group_scores(tp_before, pred_before, pos, size))
     if event is not None:
         gain = np.bincount(event, weights=gain)
-    start = form.score(tp, predicted, positives).sum()
+    start = form.group_scores(tp, predicted, positives, sizes).sum()
     return (start + np.r_[0.0, np.cumsum(gain)]) / len(positives)
 
 
@@ -138,8 +142,8 @@ def global_sweep(metric: Metric, probs: np.ndarray, y: np.ndarray) -> tuple[floa
     scores = probs.ravel()[order]
     positives = group_counts(y, y, form.over)[2]
     nothing = np.zeros_like(positives)
-    totals = _sweep(form, (nothing, nothing, positives), _cell_groups(form.over, y.shape).ravel()[order],
-                    y.ravel()[order].astype(np.int64), np.ones(len(order), dtype=np.int64))
+    totals = _sweep(form, (nothing, nothing, positives), group_sizes(form.over, y.shape),
+                    _cell_groups(form.over, y.shape).ravel()[order], y.ravel()[order].astype(np.int64), np.ones(len(order), dtype=np.int64))
     k = _best_prefix(totals, scores)
     return _cut_after(scores, k), float(totals[k])
 
@@ -168,8 +172,8 @@ def column_sweep(metric: Metric, probs: np.ndarray, y: np.ndarray, decided: np.n
     others[:, j] = False
     order = np.argsort(-probs[:, j])
     scores = probs[order, j]
-    totals = _sweep(form, group_counts(y, others, form.over), _cell_groups(form.over, y.shape)[order, j],
-                    y[order, j].astype(np.int64), np.ones(len(order), dtype=np.int64))
+    totals = _sweep(form, group_counts(y, others, form.over), group_sizes(form.over, y.shape),
+                    _cell_groups(form.over, y.shape)[order, j], y[order, j].astype(np.int64), np.ones(len(order), dtype=np.int64))
     k = _best_prefix(totals, scores)
     return _cut_after(scores, k), float(totals[k])
 
@@ -218,7 +222,8 @@ def bias_sweep(metric: Metric, log_probs: np.ndarray, y: np.ndarray, bias: np.nd
                     -np.ones(len(order), dtype=np.int64))
     groups, d_tp, d_pred = (np.column_stack(pair).ravel() for pair in zip(switched_on, switched_off))
     start = group_counts(y, _argmax_one_hot(others), form.over)
-    totals = _sweep(form, start, groups, d_tp, d_pred, event=np.repeat(np.arange(len(order)), 2))
+    totals = _sweep(form, start, group_sizes(form.over, y.shape), groups, d_tp, d_pred,
+                    event=np.repeat(np.arange(len(order)), 2))
     k = _best_prefix(totals, -gap[order])
     return -_cut_after(-gap[order], k), float(totals[k])
 
@@ -271,6 +276,42 @@ class ProbabilityDecider(Decider):
     def predict(self, probs: np.ndarray) -> np.ndarray:
         """The probabilities, unchanged."""
         return np.asarray(probs)
+
+
+class CalibratedDecider(Decider):
+    """Metrics on probabilities that calibration improves (log loss): the probabilities are
+    calibrated on OOF (:mod:`foldwise.calibration`), one temperature for single-label data,
+    Platt scaling per label otherwise.
+
+    Attributes
+    ----------
+    calibrator_ : the fitted :class:`~foldwise.calibration.TemperatureScaling` or
+        :class:`~foldwise.calibration.PlattScaling`.
+    """
+
+    kind = "calibrated"
+
+    def __init__(self, metric: Metric, task: str):
+        super().__init__(metric)
+        self.task = task
+
+    @property
+    def learns(self) -> bool:
+        """The calibration is fit on the data."""
+        return True
+
+    def _fit(self, probs: np.ndarray, y: np.ndarray) -> None:
+        self.calibrator_ = calibrator_for(self.task).fit(probs, y)
+
+    def predict(self, probs: np.ndarray) -> np.ndarray:
+        """(n, L) calibrated probabilities."""
+        return self.calibrator_.predict(probs)
+
+    def calibration_record(self, label_names: list[str]) -> dict:
+        """``{"temperature": T}`` or ``{"platt": {label: [a, b]}}`` for ``thresholds.json``."""
+        if isinstance(self.calibrator_, TemperatureScaling):
+            return {"temperature": self.calibrator_.temperature_}
+        return {"platt": {name: [float(a), float(b)] for name, (a, b) in zip(label_names, self.calibrator_.coef_)}}
 
 
 def _fill_empty_rows(decided: np.ndarray, probs: np.ndarray, cuts: np.ndarray) -> np.ndarray:
@@ -433,11 +474,12 @@ def make_decider(metric: Metric, task: str, mode: str = "auto", value: float = 0
     Parameters
     ----------
     metric : from :func:`foldwise.metrics.get_metric`.
-    task : "multilabel" or "multiclass".
-    mode : "auto" (per-class cuts for multi-label, argmax for single-label), "per_class",
-        "global" or "fixed" (``value`` for every label; argmax for single-label: the
-        untuned baseline). Single-label data always get argmax; only "fixed" there
-        turns ``class_bias`` off. Metrics on probabilities ignore the mode.
+    task : "multilabel", "multiclass" or "binary".
+    mode : "auto" (per-class cuts for multi-label, one cut for binary, argmax for
+        single-label), "per_class", "global" or "fixed" (``value`` for every label; argmax
+        for single-label: the untuned baseline). Single-label data always get argmax; only
+        "fixed" there turns ``class_bias`` off. Metrics on probabilities get them
+        calibrated on OOF where calibration can help (log loss), raw with "fixed".
     value : the cut of mode "fixed".
     at_least_one : see :class:`CutDecider`.
     class_bias : single-label only: fit a per-class bias on OOF (see :class:`ArgmaxDecider`).
@@ -451,9 +493,11 @@ def make_decider(metric: Metric, task: str, mode: str = "auto", value: float = 0
     if mode not in MODES:
         raise FoldwiseError(f"unknown decision mode {mode!r} (known: {', '.join(MODES)})")
     metric = metric.for_task(task)
-    if not metric.needs_decision:
-        return ProbabilityDecider(metric)
     tuned = mode != "fixed"
+    if not metric.needs_decision:
+        return CalibratedDecider(metric, task) if tuned and metric.calibrated else ProbabilityDecider(metric)
+    if task == "binary":  # one column: one cut, searched exactly for any metric with a count form
+        at_least_one = False
     if task == "multiclass":
         if tuned and class_bias:
             _counted(metric)
@@ -500,9 +544,12 @@ def decider_record(decider: Decider, label_names: list[str]) -> dict:
     def by_label(values: np.ndarray | None) -> dict[str, float] | None:
         return None if values is None else dict(zip(label_names, map(float, values)))
 
-    return {"kind": decider.kind, "metric": decider.metric.name, "mode": getattr(decider, "mode", None),
-            "thresholds": by_label(decider.thresholds_), "bias": by_label(decider.bias_),
-            "at_least_one": bool(decider.at_least_one_)}
+    record = {"kind": decider.kind, "metric": decider.metric.name, "mode": getattr(decider, "mode", None),
+              "thresholds": by_label(decider.thresholds_), "bias": by_label(decider.bias_),
+              "at_least_one": bool(decider.at_least_one_)}
+    if isinstance(decider, CalibratedDecider):
+        record["calibration"] = decider.calibration_record(label_names)
+    return record
 
 
 def _values_by_label(record: dict, key: str, label_names: list[str], source: str) -> np.ndarray | None:
@@ -533,4 +580,24 @@ def decider_from_record(record: dict, metric: Metric, label_names: list[str], so
         return decider
     if kind == "probabilities":
         return ProbabilityDecider(metric)
-    raise FoldwiseError(f"{source}: unknown decision kind {kind!r} (known: cuts, argmax, probabilities)")
+    if kind == "calibrated":
+        return _calibrated_from_record(record.get("calibration"), metric, label_names, source)
+    raise FoldwiseError(f"{source}: unknown decision kind {kind!r} (known: cuts, argmax, probabilities, calibrated)")
+
+
+def _calibrated_from_record(record: object, metric: Metric, label_names: list[str], source: str) -> Decider:
+    """The fitted :class:`CalibratedDecider` that a ``calibration`` record describes."""
+    if isinstance(record, dict) and isinstance(record.get("temperature"), (int, float)):
+        decider = CalibratedDecider(metric, "multiclass")
+        decider.calibrator_ = TemperatureScaling()
+        decider.calibrator_.temperature_ = float(record["temperature"])
+        return decider
+    platt = record.get("platt") if isinstance(record, dict) else None
+    if not isinstance(platt, dict) or list(platt) != list(label_names) or not all(
+            isinstance(v, list) and len(v) == 2 for v in platt.values()):
+        raise FoldwiseError(f"{source}: kind 'calibrated' needs 'calibration' with a 'temperature' or "
+                            f"'platt' mapping of the run's {len(label_names)} labels, in order, to [a, b]")
+    decider = CalibratedDecider(metric, "multilabel")
+    decider.calibrator_ = PlattScaling()
+    decider.calibrator_.coef_ = np.asarray(list(platt.values()), dtype=np.float64)
+    return decider

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, paths
-from .config import DataConfig
+from .config import DataConfig, concrete_task
 from .errors import FoldwiseError
 
 
@@ -21,7 +21,8 @@ def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
     ----------
     labels : (n_rows, n_labels) 0/1 matrix.
     task : "multilabel" uses iterative stratification (MultilabelStratifiedKFold);
-        "multiclass" uses StratifiedKFold on the label index.
+        "multiclass" uses StratifiedKFold on the label index, "binary" (or any one label
+        column) StratifiedKFold on the 0/1 label.
     n_splits, seed : K and the shuffle seed.
     groups : (n_rows,) values; rows with equal values land in the same fold (the
         stratification then works on whole groups, each with its rows' labels pooled).
@@ -37,7 +38,7 @@ def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
         raise FoldwiseError(f"folds: {n_rows} training rows cannot fill {n_splits} folds")
     if groups is not None:
         return _assign_group_folds(labels, task, n_splits, seed, groups)
-    if task == "multilabel":
+    if task == "multilabel" and labels.shape[1] > 1:
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
         splitter = MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
@@ -46,11 +47,19 @@ def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
         from sklearn.model_selection import StratifiedKFold
 
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        target = labels.argmax(axis=1)
+        target = labels[:, 0] if labels.shape[1] == 1 else labels.argmax(axis=1)  # one 0/1 column: binary
+        _check_class_counts(target)
     fold = np.full(n_rows, -1, dtype=np.int64)
     for k, (_, valid) in enumerate(splitter.split(np.zeros(n_rows), target)):
         fold[valid] = k
     return fold
+
+
+def _check_class_counts(target: np.ndarray) -> None:
+    """Refuse, in one line, a target with one class only (StratifiedKFold's own error is a traceback)."""
+    values = np.unique(target)
+    if len(values) < 2:
+        raise FoldwiseError(f"folds: every training row has the same label ({values[0]}); nothing to stratify")
 
 
 def _assign_group_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
@@ -85,10 +94,11 @@ def folds_path(cfg: DataConfig) -> Path:
     return paths.folds_csv(cfg.name)
 
 
-def fold_settings(cfg: DataConfig, ids: np.ndarray) -> dict:
-    """What identifies a fold split: K, seed, task and the training ids it covers."""
+def fold_settings(cfg: DataConfig, ids: np.ndarray, task: str | None = None) -> dict:
+    """What identifies a fold split: K, seed, task (``task``: the one ``auto`` resolved to) and
+    the training ids it covers."""
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
-    settings = {"n_splits": cfg.folds.n_splits, "seed": cfg.folds.seed, "task": cfg.task,
+    settings = {"n_splits": cfg.folds.n_splits, "seed": cfg.folds.seed, "task": task or cfg.task,
                 "n_rows": len(ids), "ids_sha256": digest}
     if cfg.folds.group_column is not None:  # absent otherwise: older fold files stay valid
         settings["group_column"] = cfg.folds.group_column
@@ -105,19 +115,22 @@ def label_count_table(labels: np.ndarray, fold: np.ndarray, label_names: list[st
 
 
 def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_names: list[str],
-                force: bool = False) -> tuple[Path, pd.DataFrame, bool]:
+                force: bool = False, task: str | None = None) -> tuple[Path, pd.DataFrame, bool]:
     """Write ``folds/<name>.csv`` (``id,fold``) and its settings JSON, once.
 
     Re-running with the same settings is a no-op; different settings are an error
     unless ``force`` (every model must see the same folds for OOF files to line up).
 
+    ``task`` is the task the data resolved (``CompetitionData.task``; default ``cfg.task``).
+
     Returns
     -------
     (path, per-fold label-count table, whether the file was written now)
     """
+    task = concrete_task(task or cfg.task, labels.shape[1])
     path = folds_path(cfg)
     meta_path = path.with_suffix(".json")
-    settings = fold_settings(cfg, ids)
+    settings = fold_settings(cfg, ids, task)
     if path.exists() and not force:
         old = artifacts.read_json(meta_path).get("settings") if meta_path.exists() else None
         if old != settings:
@@ -130,7 +143,7 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_name
     groups = read_groups(cfg)
     if groups is not None and len(groups) != len(ids):
         raise FoldwiseError(f"folds.group_column: {len(groups)} group values for {len(ids)} training rows")
-    fold = assign_folds(labels, cfg.task, cfg.folds.n_splits, cfg.folds.seed, groups)
+    fold = assign_folds(labels, task, cfg.folds.n_splits, cfg.folds.seed, groups)
     table = label_count_table(labels, fold, label_names)
     frame = pd.DataFrame({"id": ids, "fold": fold})
     artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False))

@@ -6,12 +6,12 @@ label, whatever the submission format) and ``<name>.per_class_f1.png``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from . import artifacts, paths, report
+from . import artifacts, paths, progress, report
 from .config import DataConfig, ThresholdConfig, build, load_dataset_config
 from .cv import save_probabilities
 from .data import load_competition
@@ -19,9 +19,9 @@ from .errors import FoldwiseError
 from .ensemble import Blender
 from .evaluation import Evaluation
 from .folds import read_folds
-from .runs import Run, check_compatible, load_run
+from .runs import Run, check_compatible, current_post_processing, load_run
 from .submission import submission_record
-from .tasks import Task, task_for
+from .tasks import Task, competition_task
 
 
 @dataclass
@@ -32,28 +32,39 @@ class SubmissionResult:
     record: dict
     evaluation: Evaluation
     format_line: str = ""
+    task_line: str = ""
 
 
 def ensemble(experiments: list[str], name: str, method: str = "fit",
-             thresholds: ThresholdConfig | None = None) -> SubmissionResult:
+             thresholds: ThresholdConfig | None = None,
+             threshold_overrides: dict | None = None) -> SubmissionResult:
     """Blend finished runs, fit decisions on the blended OOF, write a validated submission.
+
+    The post-processing keys (``data.metric``, ``data.submission_format``, ``thresholds``)
+    come from the current config of the first run (:func:`foldwise.runs.current_post_processing`),
+    so a changed metric re-scores without retraining; a line says so when they differ from
+    the run's own config.yaml.
 
     Parameters
     ----------
     experiments : run names under ``runs/`` (one is fine: it just gets its decisions fit).
     name : submission name: ``submissions/<name>.csv``, ``.json`` and ``.probs.csv``.
     method : "fit" (weights maximising the OOF competition metric after decisions) or "mean".
-    thresholds : how labels are decided; default: the metric's own search.
+    thresholds : how labels are decided; default: the current config's ``thresholds``.
+    threshold_overrides : ThresholdConfig keys set on top of those (the command line's flags).
     """
-    thresholds = thresholds or ThresholdConfig()
     csv_path = paths.submission_csv(name)  # a bad name fails here, before any work
     record_path, plot_path = csv_path.with_suffix(".json"), csv_path.with_suffix(".per_class_f1.png")
     probs_path = csv_path.with_suffix(".probs.csv")
     runs = [load_run(e) for e in experiments]
     check_compatible(runs)
-    data_cfg = runs[0].data_config
+    post = current_post_processing(runs[0])
+    if post.line:
+        progress.write(post.line)
+    data_cfg = post.data_config
+    thresholds = replace(thresholds or post.thresholds, **(threshold_overrides or {}))
     data = load_competition(data_cfg)
-    task = task_for(data_cfg, data.label_names, data.sample_submission)
+    task = competition_task(data_cfg, data)
     for what, current, saved in (("training ids", data.train_ids, runs[0].oof_ids),
                                  ("test ids", data.test_ids, runs[0].test_ids)):
         if not np.array_equal(current, saved):
@@ -79,7 +90,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     # the record goes last and names the CSV's hash: a run killed before this point leaves
     # a CSV that the old record does not match, which validate and submit refuse
     artifacts.write_json(record_path, record)
-    return SubmissionResult(csv=csv, record=record, evaluation=evaluation, format_line=task.format_line)
+    return SubmissionResult(csv=csv, record=record, evaluation=evaluation, format_line=task.format_line,
+                            task_line=task.task_line)
 
 
 def _submission_record(name: str, csv: Path, probs_path: Path, data_cfg: DataConfig, runs: list[Run], task: Task,

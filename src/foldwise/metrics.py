@@ -114,6 +114,12 @@ def exact_match_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np
     return ((tp == predicted) & (tp == positives)).astype(np.float64)
 
 
+def group_sizes(over: str, shape: tuple[int, int]) -> np.ndarray:
+    """(g,) number of cells in each group of an (n, L) matrix (see :func:`group_counts`)."""
+    n, n_labels = shape
+    return {"rows": np.full(n, n_labels), "labels": np.full(n_labels, n), "all": np.array([n * n_labels])}[over]
+
+
 def group_counts(y_true: np.ndarray, y_pred: np.ndarray, over: str) -> tuple[np.ndarray, ...]:
     """True positives, predicted labels and true labels of each group of cells.
 
@@ -144,15 +150,25 @@ class CountForm:
     Attributes
     ----------
     over : the groups: "rows", "labels" or "all".
-    score : (tp, predicted, positives) -> (g,) scores, vectorised over groups.
+    score : (tp, predicted, positives) -> (g,) scores, vectorised over groups; with
+        ``sized``, (tp, predicted, positives, size): metrics that need the true negatives
+        (size - predicted - positives + tp), such as MCC.
+    sized : whether ``score`` takes the group sizes too.
     """
 
     over: str
-    score: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    score: Callable[..., np.ndarray]
+    sized: bool = False
+
+    def group_scores(self, tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
+                     size: np.ndarray) -> np.ndarray:
+        """(g,) score of each group from its counts and its number of cells."""
+        return self.score(tp, predicted, positives, size) if self.sized else self.score(tp, predicted, positives)
 
     def value(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """The metric of (n, L) 0/1 decisions: the mean group score."""
-        return float(self.score(*group_counts(y_true, y_pred, self.over)).mean())
+        counts = group_counts(y_true, y_pred, self.over)
+        return float(self.group_scores(*counts, group_sizes(self.over, np.shape(y_true))).mean())
 
 
 _ROW_F1 = CountForm("rows", partial(f1_from_counts, empty=1.0))
@@ -184,6 +200,54 @@ def jaccard(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     same as today's ``jaccard_score(average="samples", zero_division=1.0)``.
     """
     return _ROW_JACCARD.value(y_true, y_pred)
+
+
+# --- binary metrics: one 0/1 column, scored from its confusion counts ---
+
+
+def mcc_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
+                    size: np.ndarray) -> np.ndarray:
+    """Matthews correlation of each group, (g,) floats; 0 where a margin is empty
+    (scikit-learn's convention)."""
+    tp, predicted, positives, size = (np.asarray(v, dtype=np.float64) for v in (tp, predicted, positives, size))
+    fp, fn = predicted - tp, positives - tp
+    tn = size - predicted - positives + tp
+    denom = np.sqrt(predicted * positives * (size - predicted) * (size - positives))
+    return np.where(denom > 0, (tp * tn - fp * fn) / np.where(denom > 0, denom, 1.0), 0.0)
+
+
+def both_classes_f1_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
+                                size: np.ndarray) -> np.ndarray:
+    """Mean of the F1 of the positive and of the negative class of each group, (g,) floats
+    (macro-F1 of a binary problem, as scikit-learn's ``average="macro"`` computes it)."""
+    tn = size - predicted - positives + tp
+    return (f1_from_counts(tp, predicted, positives) + f1_from_counts(tn, size - predicted, size - positives)) / 2
+
+
+_POSITIVE_F1 = CountForm("labels", f1_from_counts)
+_MCC = CountForm("labels", mcc_from_counts, sized=True)
+_BOTH_CLASSES_F1 = CountForm("labels", both_classes_f1_from_counts, sized=True)
+
+
+def f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """F1 of the positive class (Kaggle's "F1" on a 0/1 target).
+
+    Parameters
+    ----------
+    y_true, y_pred : (n, 1) 0/1 arrays (one label column); with several columns, the
+        mean of their F1s.
+    """
+    return _POSITIVE_F1.value(y_true, y_pred)
+
+
+def mcc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Matthews correlation coefficient of (n, 1) 0/1 decisions (0 when a margin is empty)."""
+    return _MCC.value(y_true, y_pred)
+
+
+def binary_macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Macro-F1 of a binary problem: the mean F1 of class 1 and class 0, (n, 1) 0/1 arrays."""
+    return _BOTH_CLASSES_F1.value(y_true, y_pred)
 
 
 # --- metrics on probabilities ---
@@ -278,10 +342,13 @@ class Metric:
     needs_decision : False: scored on probabilities, which are submitted as they are.
     per_label : the mean over labels of each label's F1 (or of a rising function of
         it), so each label's F1-optimal cut optimises it exactly (macro-F1).
-    tasks : the tasks it fits ("multilabel", "multiclass").
+    tasks : the tasks it fits ("multilabel", "multiclass", "binary").
     counts : the metric as a :class:`CountForm`; None for metrics on probabilities.
-    task_fns : (task, fn) pairs for tasks on which it is computed differently (log loss
-        is categorical on single-label data); :meth:`for_task` picks the one to use.
+    task_fns : (task, fn, counts) triples for tasks on which it is computed differently
+        (log loss is categorical on single-label data, macro-F1 of a binary task averages
+        both classes); :meth:`for_task` picks the one to use.
+    calibrated : a metric on probabilities that calibration can improve (log loss), so a
+        temperature or Platt scaling is fit on OOF for it; a rank metric (ROC AUC) is not.
     """
 
     name: str
@@ -291,7 +358,8 @@ class Metric:
     per_label: bool = False
     tasks: tuple[str, ...] = ("multilabel", "multiclass")
     counts: CountForm | None = None
-    task_fns: tuple[tuple[str, Score], ...] = ()
+    task_fns: tuple[tuple[str, Score, CountForm | None], ...] = ()
+    calibrated: bool = False
 
     @property
     def title(self) -> str:
@@ -316,25 +384,46 @@ class Metric:
         if task not in self.tasks:
             raise FoldwiseError(f"metric {self.name!r} does not fit {task} data "
                                 f"(it fits: {', '.join(self.tasks)})")
-        return replace(self, fn=dict(self.task_fns).get(task, self.fn), task_fns=())
+        for name, fn, counts in self.task_fns:
+            if name == task:
+                return replace(self, fn=fn, counts=counts or self.counts, per_label=self.per_label and counts is None,
+                               task_fns=())
+        return replace(self, task_fns=())
 
 
 DEFAULT_METRIC = "macro_f1"
 
 #: how reports write a metric's (or a secondary score's) name
 TITLES = {"macro_f1": "macro-F1", "micro_f1": "micro-F1", "samples_f1": "samples-F1", "jaccard": "jaccard",
-          "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss"}
+          "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss", "f1": "F1", "mcc": "MCC"}
+
+_ALL_TASKS = ("multilabel", "multiclass", "binary")
 
 METRICS: dict[str, Metric] = {metric.name: metric for metric in (
-    Metric("macro_f1", macro_f1, per_label=True, counts=CountForm("labels", f1_from_counts)),
+    Metric("macro_f1", macro_f1, per_label=True, counts=CountForm("labels", f1_from_counts), tasks=_ALL_TASKS,
+           task_fns=(("binary", binary_macro_f1, _BOTH_CLASSES_F1),)),
     Metric("micro_f1", micro_f1, counts=CountForm("all", f1_from_counts)),
     Metric("samples_f1", samples_f1, tasks=("multilabel",), counts=_ROW_F1),
     Metric("jaccard", jaccard, tasks=("multilabel",), counts=_ROW_JACCARD),
-    Metric("accuracy", accuracy, tasks=("multiclass",), counts=CountForm("rows", exact_match_from_counts)),
-    Metric("roc_auc", roc_auc, needs_decision=False),
-    Metric("log_loss", binary_log_loss, greater_is_better=False, needs_decision=False,
-           task_fns=(("multiclass", categorical_log_loss),)),
+    Metric("accuracy", accuracy, tasks=("multiclass", "binary"), counts=CountForm("rows", exact_match_from_counts)),
+    Metric("f1", f1, per_label=True, tasks=("binary",), counts=_POSITIVE_F1),
+    Metric("mcc", mcc, tasks=("binary",), counts=_MCC),
+    Metric("roc_auc", roc_auc, needs_decision=False, tasks=_ALL_TASKS),
+    Metric("log_loss", binary_log_loss, greater_is_better=False, needs_decision=False, tasks=_ALL_TASKS,
+           calibrated=True, task_fns=(("multiclass", categorical_log_loss, None),)),
 )}
+
+#: metrics that average over classes: on a 2-class multiclass task they are not the F1 of the
+#: positive class that Kaggle's binary competitions score (see :func:`two_class_hint`)
+CLASS_AVERAGED = ("macro_f1", "micro_f1")
+
+
+def two_class_hint(name: str, task: str, n_labels: int) -> str | None:
+    """A one-line hint when a 2-class multiclass task is scored by a class-averaged metric."""
+    if task == "multiclass" and n_labels == 2 and name in CLASS_AVERAGED:
+        return (f"note: {TITLES.get(name, name)} on 2-class multiclass data averages over both classes; "
+                "a Kaggle 0/1 target scored by F1 is `task: binary` with `metric: f1` (F1 of the positive class)")
+    return None
 
 
 def get_metric(name: str, task: str) -> Metric:
@@ -343,13 +432,14 @@ def get_metric(name: str, task: str) -> Metric:
     Parameters
     ----------
     name : a key of ``METRICS`` (``data.metric``).
-    task : "multilabel" or "multiclass".
+    task : "multilabel", "multiclass" or "binary".
 
     Raises
     ------
     FoldwiseError
         One line: an unknown name (the known ones listed), or a metric that does not
-        fit the task (accuracy on multi-label data, samples_f1/jaccard on single-label).
+        fit the task (accuracy on multi-label data, samples_f1/jaccard on single-label,
+        f1/mcc on anything but binary).
     """
     if name not in METRICS:
         raise FoldwiseError(f"unknown metric {name!r} (known: {', '.join(sorted(METRICS))})")

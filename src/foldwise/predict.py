@@ -16,13 +16,19 @@ from .models import model_class
 from .text import clean_texts
 
 
+def saved_decider(run_dir: Path, metric_name: str, task: str, label_names: list[str]) -> Decider:
+    """The fitted rule of ``thresholds.json`` as it is (cuts, argmax, calibration or none)."""
+    path = run_dir / "thresholds.json"
+    return decider_from_record(artifacts.read_json(path), get_metric(metric_name, task), label_names, str(path))
+
+
 def load_decider(run_dir: Path, metric_name: str, task: str, label_names: list[str]) -> Decider:
     """The decision rule saved in ``thresholds.json``; for a metric scored on probabilities
     (which has none), the untuned rule (a 0.5 cut, or argmax) so that labels can be shown."""
     path = run_dir / "thresholds.json"
     metric = get_metric(metric_name, task)
-    decider = decider_from_record(artifacts.read_json(path), metric, label_names, str(path))
-    if decider.kind != "probabilities":
+    decider = saved_decider(run_dir, metric_name, task, label_names)
+    if decider.kind not in ("probabilities", "calibrated"):
         return decider
     untuned = ({"kind": "argmax"} if task == "multiclass"
                else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(label_names, 0.5)})
@@ -67,6 +73,9 @@ def predict_texts(run: str | Path, texts: list) -> tuple[list[str], np.ndarray, 
         model = kind.load_predictor(folder, cfg.model, info["task"], len(names))
         probs += model.predict_proba(cleaned) / len(folders)
     metric = info.get("metric") or cfg.data.metric  # runs written before run.json named it
+    saved = saved_decider(run_dir, metric, info["task"], names)
+    if saved.kind == "calibrated":  # the probabilities a log-loss submission would hold
+        probs = saved.predict(probs)
     return names, probs, load_decider(run_dir, metric, info["task"], names).predict(probs)
 
 

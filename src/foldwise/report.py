@@ -1,7 +1,8 @@
 """Human-facing output: per-class tables, score lines and PNG plots.
 
 Every report names the competition metric and gives it first; macro-F1, micro-F1 and
-accuracy follow as secondary scores where they apply. Multi-label reports show the
+accuracy follow as secondary scores where they apply (F1 of the positive class, accuracy
+and MCC for a binary task, whose tables show its one class). Multi-label reports show the
 untuned 0.5 cut beside the tuned cuts; single-label (multiclass) reports show the
 argmax decision (and its per-class bias when one was fit), never cuts.
 """
@@ -19,7 +20,8 @@ from .metrics import TITLES
 from .thresholds import f1_curve
 
 #: the secondary scores each task reports after the competition metric
-SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1")}
+SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1"),
+             "binary": ("f1", "accuracy", "mcc")}
 
 
 def _evaluation(result: Evaluation | dict[str, Any]) -> Evaluation:
@@ -39,7 +41,7 @@ def untuned_score_text(scores: dict[str, float], task: Any) -> str:
     ``scores`` has the metric first (:meth:`Task.untuned_scores`); ``task`` is the Task.
     """
     metric, kind = task.metric, task.kind
-    at = "@0.5" if kind == "multilabel" else ""
+    at = "" if kind == "multiclass" else "@0.5"
     first = f"{metric.title}{at if metric.needs_decision else ''} {scores[metric.name]:.4f}"
     return ", ".join([first, *(f"{TITLES[name]}{at} {scores[name]:.4f}" for name in _secondary(metric.name, kind))])
 
@@ -50,9 +52,17 @@ def headline(result: Evaluation | dict[str, Any]) -> str:
     others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.4f}" for name in _secondary(ev.metric, ev.task))
     if not ev.learned:
         return f"OOF {ev.title} {ev.score:.4f}, {others}"
-    untuned = "at 0.5" if ev.task == "multilabel" else "argmax"
-    return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} tuned "
+    if _calibrated(ev):
+        untuned, tuned = "raw", "calibrated"
+    else:
+        untuned, tuned = ("argmax" if ev.single_label else "at 0.5"), "tuned"
+    return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
             f"({ev.score_crossfit:.4f} cross-fitted); {others}")
+
+
+def _calibrated(ev: Evaluation) -> bool:
+    """Whether the fitted decision is a calibration of probabilities (log loss), not decisions."""
+    return ev.decision.get("kind") == "calibrated"
 
 
 def _single_label_table(ev: Evaluation, width: int) -> list[str]:
@@ -60,10 +70,12 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
     lines = [f"{'label':<{width}} {'support':>8} {'F1':>7}"]
     for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
         lines.append(f"{name:<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
-    lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}")
+    raw = f" calibrated (raw probabilities {ev.score_untuned:.4f})" if _calibrated(ev) else ""
+    lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}{raw}")
     lines += [f"{TITLES[name]:<{width}} {'':>8} {ev.tuned[name]:>7.4f}" for name in _secondary(ev.metric, ev.task)]
     if ev.learned:
-        lines.append(f"{ev.title} with the class bias fit on the other folds (honest estimate): "
+        fit = "the calibration" if _calibrated(ev) else "the class bias"
+        lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): "
                      f"{ev.score_crossfit:.4f}")
     return lines
 
@@ -71,7 +83,8 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
 def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
     """Label, support, F1 at 0.5, tuned F1 and cut; the metric, then macro/micro-F1 and the
     cross-fitted score below."""
-    lines = [f"{'label':<{width}} {'support':>8} {'F1@0.5':>7} {'F1 tuned':>8} {'cut':>6}"]
+    first = "positive class" if ev.task == "binary" else "label"
+    lines = [f"{first:<{width}} {'support':>8} {'F1@0.5':>7} {'F1 tuned':>8} {'cut':>6}"]
     for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
         cut = "" if r.threshold is None else f"{r.threshold:.3f}"
         lines.append(f"{name:<{width}} {r.support:>8d} {r.f1_untuned:>7.3f} {r.f1_tuned:>8.3f} {cut:>6}")
@@ -79,7 +92,8 @@ def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
     for name in _secondary(ev.metric, ev.task):
         lines.append(f"{TITLES[name]:<{width}} {'':>8} {ev.untuned[name]:>7.4f} {ev.tuned[name]:>8.4f}")
     if ev.learned:
-        lines.append(f"{ev.title} with decisions fit on the other folds (honest estimate): {ev.score_crossfit:.4f}")
+        fit = "the calibration" if _calibrated(ev) else "decisions"
+        lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): {ev.score_crossfit:.4f}")
     return lines
 
 
@@ -87,7 +101,7 @@ def per_class_table(result: Evaluation | dict[str, Any]) -> str:
     """A fixed-width per-class table: F1 at 0.5, tuned and the cut (multi-label) or F1
     (single-label), then the competition metric and the secondary scores."""
     ev = _evaluation(result)
-    width = max(12, *(len(name) for name in ev.per_class), len(ev.title))
+    width = max(12, *(len(name) for name in ev.per_class), len(ev.title), 14 if ev.task == "binary" else 0)
     table = _single_label_table if ev.single_label else _multi_label_table
     return "\n".join(table(ev, width))
 

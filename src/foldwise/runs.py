@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import artifacts, paths
-from .config import DataConfig, build, read_yaml
+from .config import (CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build, load_dataset_config,
+                     load_experiment, read_yaml)
 from .data import read_csv
 from .errors import FoldwiseError
 
@@ -80,3 +81,59 @@ def check_compatible(runs: list[Run]) -> None:
         if not (np.array_equal(first.oof_ids, run.oof_ids) and np.array_equal(first.test_ids, run.test_ids)):
             raise FoldwiseError(f"runs '{first.name}' and '{run.name}' cover different rows "
                                 "(was one trained with data.max_train_rows?)")
+
+
+@dataclass
+class PostProcessing:
+    """What decides, scores and submits a run's predictions, read from the current config.
+
+    Attributes
+    ----------
+    data_config : the run's data config with its post-training keys (``metric``,
+        ``submission_format``, ``kaggle_competition``, ...) taken from the current config.
+    thresholds : the current config's ``thresholds`` section.
+    source : the file they were read from ("" when the run's own config.yaml was used).
+    changes : ``["data.metric 'macro_f1' -> 'log_loss'", ...]``: where they differ from the run's.
+    """
+
+    data_config: DataConfig
+    thresholds: ThresholdConfig
+    source: str
+    changes: list[str]
+
+    @property
+    def line(self) -> str | None:
+        """One line saying that the current config differs from the run's (None if it does not)."""
+        if not self.changes:
+            return None
+        return f"post-processing from {self.source}, not the run's config.yaml: {', '.join(self.changes)}"
+
+
+def current_post_processing(run: Run) -> PostProcessing:
+    """The post-processing keys of ``run`` as the current config files set them.
+
+    Thresholds, ``data.metric`` and ``data.submission_format`` change nothing a fold learnt,
+    so `ensemble` follows the config as it is now: the experiment YAML the run was trained
+    from, with the same ``--set`` overrides (recorded in run.json), or else
+    ``configs/data/<dataset>.yaml``; a run with neither keeps its own config.yaml.
+    """
+    saved = read_yaml(run.dir / "config.yaml")
+    saved_thresholds = build(ThresholdConfig, saved.get("thresholds"), str(run.dir / "config.yaml"),
+                             prefix="thresholds.")
+    source = run.info.get("config_source") or {}
+    data_file = CONFIGS_DIR / "data" / f"{run.data_config.name}.yaml"
+    if source.get("file") and Path(source["file"]).is_file():
+        current = load_experiment(source["file"], source.get("overrides") or [])
+        data, thresholds, where = current.data, current.thresholds, source["file"]
+        if data.name != run.data_config.name:  # the YAML now names another dataset: it no longer describes this run
+            data, thresholds, where = run.data_config, saved_thresholds, ""
+    elif data_file.is_file():
+        data, thresholds, where = load_dataset_config(run.data_config.name), saved_thresholds, str(data_file)
+    else:
+        data, thresholds, where = run.data_config, saved_thresholds, ""
+    data = replace(run.data_config, **{key: getattr(data, key) for key in POST_TRAINING_DATA_KEYS})
+    changes = [f"data.{key} {getattr(run.data_config, key)!r} -> {getattr(data, key)!r}"
+               for key in POST_TRAINING_DATA_KEYS if getattr(run.data_config, key) != getattr(data, key)]
+    changes += [f"thresholds.{key} {getattr(saved_thresholds, key)!r} -> {getattr(thresholds, key)!r}"
+                for key in vars(thresholds) if getattr(saved_thresholds, key) != getattr(thresholds, key)]
+    return PostProcessing(data, thresholds, where or str(run.dir / "config.yaml"), changes)

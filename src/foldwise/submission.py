@@ -50,6 +50,8 @@ def infer_format(sample: pd.DataFrame, id_column: str, label_names: list[str], t
             return "probabilities", f"metric {metric.name} is scored on probabilities"
         if _has_fractions(sample[targets]):
             return "probabilities", "the sample's label cells hold fractions"
+        if task == "binary":
+            return "binary", f"the sample's target column '{targets[0]}' holds 0/1"
         return "binary", "the sample has one column per label"
     if len(targets) == 1:
         fmt = "label" if task == "multiclass" else "label_list"
@@ -90,8 +92,29 @@ def _legacy_format(sample: pd.DataFrame, id_column: str, label_names: list[str] 
     return "label" if len(targets) == 1 and targets != list(label_names or []) else "binary"
 
 
+#: decimals of a probability cell whose row must sum to exactly 1
+ROW_DECIMALS = 9
+
+
+def decimals_summing_to_one(probs: np.ndarray, decimals: int = ROW_DECIMALS) -> np.ndarray:
+    """(n, L) probability cells as decimal strings whose every row sums to exactly 1.
+
+    Each cell is rounded down to ``decimals`` places (at least one unit, so no class is
+    sent a 0 that a log loss would punish without bound) and what is left of the row
+    goes to its largest cell: a row of thirds is 0.333333334, 0.333333333, 0.333333333.
+    """
+    unit = 10 ** decimals
+    p = np.asarray(probs, dtype=np.float64)
+    p = p / p.sum(axis=1, keepdims=True)
+    units = np.maximum(np.floor(p * unit).astype(np.int64), 1)
+    rows = np.arange(len(units))
+    units[rows, p.argmax(axis=1)] += unit - units.sum(axis=1)
+    return np.vectorize(lambda u: f"{u // unit}.{u % unit:0{decimals}d}", otypes=[object])(units)
+
+
 def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
-                     values: np.ndarray, label_names: list[str], fmt: str | None = None) -> pd.DataFrame:
+                     values: np.ndarray, label_names: list[str], fmt: str | None = None,
+                     rows_sum_to_one: bool = False) -> pd.DataFrame:
     """A frame with the sample's ids (in its order) and columns, filled in format ``fmt``.
 
     Parameters
@@ -102,6 +125,8 @@ def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
     label_names : names of the ``values`` columns.
     fmt : one of :data:`FORMATS`; None: 0/1 columns, or a class column when the sample
         has one target column.
+    rows_sum_to_one : single-label probabilities: write each row's cells so that they sum
+        to exactly 1 (:func:`decimals_summing_to_one`).
     """
     fmt = fmt or _legacy_format(sample, id_column, label_names)
     targets = target_columns(sample, id_column)
@@ -116,6 +141,8 @@ def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
         frame = rows[targets].reset_index(drop=True)
         if fmt == "probabilities":
             frame = frame.clip(0.0, 1.0)
+            if rows_sum_to_one:
+                frame = pd.DataFrame(decimals_summing_to_one(frame.to_numpy()), columns=targets)
     else:
         names = np.asarray(label_names, dtype=object)
         decided = rows.to_numpy().astype(bool)

@@ -29,7 +29,7 @@ from .errors import FoldwiseError
 from .folds import read_folds
 from .metrics import Metric, get_metric
 from .redact import mask_secrets
-from .tasks import task_for
+from .tasks import competition_task
 from .text import clean_texts
 
 #: environment variable holding the storage URL when --storage is not given (keeps a
@@ -202,7 +202,7 @@ class CVObjective:
         self.path, self.overrides, self.params = path, overrides, params
         base = load_experiment(path, overrides)
         self.data = load_competition(base.data)
-        self.task = task_for(base.data, self.data.label_names, self.data.sample_submission)
+        self.task = competition_task(base.data, self.data)
         self.fold = read_folds(base.data, self.data.train_ids)
         self.folds = sorted(np.unique(self.fold))[: n_folds or None]
         self._texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}

@@ -120,7 +120,7 @@ class TfidfModel(TextModel):
 
     def predict_proba(self, texts) -> np.ndarray:
         features = self._features(texts, fit=False)
-        if self.task == "multilabel":
+        if self.task != "multiclass":  # multilabel and binary: one sigmoid-like column per label
             return np.stack([_positive_proba(e, features) for e in self.estimators_], axis=1).astype(np.float32)
         probs = self.classifier_.predict_proba(features)
         full = np.zeros((len(texts), self.n_labels), dtype=np.float32)

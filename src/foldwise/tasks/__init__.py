@@ -10,12 +10,14 @@ kind of task is one module here plus one line in ``TASKS``.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
 import pandas as pd
 
-from ..config import DataConfig, ThresholdConfig
+from ..config import DataConfig, ThresholdConfig, concrete_task
+from ..data import CompetitionData
 from ..evaluation import Evaluation
 from ..metrics import Metric
 
@@ -30,9 +32,11 @@ class Task(Protocol):
     label_names : the prediction columns (classification) in submission order.
     submission_format : the resolved format (see :mod:`foldwise.submission`).
     format_reason : why that format: inferred from the sample, or set in the config.
+    task_reason : why this task: set by ``data.task``, or what ``auto`` inferred.
     """
 
     kind: str
+    task_reason: str
     metric: Metric
     label_names: list[str]
     submission_format: str
@@ -85,10 +89,12 @@ def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.Dat
 TASKS: dict[str, Callable[[DataConfig, list[str], pd.DataFrame], Task]] = {
     "multilabel": _classification,
     "multiclass": _classification,
+    "binary": _classification,
 }
 
 
-def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame) -> Task:
+def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, kind: str | None = None,
+             reason: str = "set by data.task") -> Task:
     """The task of a competition (``data.task``); its metric and submission format checked here.
 
     Parameters
@@ -96,5 +102,16 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame)
     data_cfg : the data config (task, metric, submission_format, id column).
     label_names : the competition's labels (``CompetitionData.label_names``).
     sample : the sample submission frame.
+    kind : the resolved task (``CompetitionData.task``); None: ``data_cfg.task``, where
+        ``auto`` without loaded data means binary for one label, else multilabel.
+    reason : why that task, for :attr:`Task.task_line`.
     """
-    return TASKS[data_cfg.task](data_cfg, label_names, sample)
+    kind = concrete_task(kind or data_cfg.task, len(label_names))
+    task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample)
+    task.task_reason = reason
+    return task
+
+
+def competition_task(data_cfg: DataConfig, data: CompetitionData) -> Task:
+    """The task of loaded competition data: ``task_for`` with the task that data resolved."""
+    return task_for(data_cfg, data.label_names, data.sample_submission, data.task, data.task_reason)

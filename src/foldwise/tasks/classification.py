@@ -25,7 +25,8 @@ from ..submission import (FORMAT_WORDS, build_submission, check_format, infer_fo
 
 
 #: the secondary scores each task reports beside its metric
-SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1", "accuracy")}
+SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1", "accuracy"),
+             "binary": ("f1", "accuracy", "mcc")}
 
 
 class ClassificationTask:
@@ -46,8 +47,13 @@ class ClassificationTask:
 
     def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame):
         self.kind = data_cfg.task
+        self.task_reason = "set by data.task"
         self.metric = metrics.get_metric(data_cfg.metric, data_cfg.task)
         self.label_names = list(label_names)
+        if self.kind == "binary" and len(self.label_names) != 1:
+            raise FoldwiseError(f"task binary needs one 0/1 label column, got {len(self.label_names)} "
+                                f"({', '.join(self.label_names[:4])}{', ...' if len(self.label_names) > 4 else ''}); "
+                                "use task multilabel or multiclass")
         self.id_column = data_cfg.id_column
         self.sample = sample
         self.sample_path = data_cfg.path / data_cfg.sample_submission_file
@@ -60,6 +66,14 @@ class ClassificationTask:
             self.format_reason = "set by data.submission_format"
         check_format(self.submission_format, sample, self.id_column, self.label_names, self.kind,
                      self.metric, str(self.sample_path))
+
+    @property
+    def task_line(self) -> str:
+        """"task: binary (inferred: ...)", and a hint when a 2-class multiclass task is scored
+        by a class-averaged metric (Kaggle's 0/1 competitions score F1 of the positive class)."""
+        line = f"task: {self.kind} ({self.task_reason})"
+        hint = metrics.two_class_hint(self.metric.name, self.kind, len(self.label_names))
+        return line if hint is None else f"{line}\n{hint}"
 
     @property
     def format_line(self) -> str:
@@ -94,7 +108,10 @@ class ClassificationTask:
 
     def secondary(self, truth: np.ndarray, decided: np.ndarray) -> dict[str, float]:
         """The secondary scores of 0/1 decisions: accuracy and macro-F1 (single-label, where
-        micro-F1 is the accuracy), or macro-F1, micro-F1 and exact-match accuracy (multi-label)."""
+        micro-F1 is the accuracy), macro-F1, micro-F1 and exact-match accuracy (multi-label),
+        or F1 of the positive class, accuracy and MCC (binary)."""
+        if self.kind == "binary":
+            return {name: metrics.get_metric(name, "binary").score(truth, decided) for name in SECONDARY["binary"]}
         scores = metrics.scores(truth, decided)
         return {name: scores[name] for name in SECONDARY[self.kind]}
 
@@ -150,7 +167,7 @@ class ClassificationTask:
         ``decider``, or the probabilities themselves."""
         values = probs if self.submission_format == "probabilities" else decider.predict(probs)
         return build_submission(self.sample, self.id_column, ids, values, self.label_names,
-                                self.submission_format)
+                                self.submission_format, rows_sum_to_one=self.kind == "multiclass")
 
     def write_submission(self, path: Path, frame: pd.DataFrame) -> Path:
         """Write ``frame`` to ``path`` only if it validates in the resolved format."""
