@@ -126,7 +126,8 @@ def test_fractional_sample_gets_probabilities_with_a_far_better_log_loss(tmp_pat
 
 @pytest.mark.parametrize("data_keys, sample, message", [
     ("metric: accuracy\n", None, "key 'data.metric' is 'accuracy', which does not fit multilabel data"),
-    ("metric: f1\n", None, "key 'data.metric' is 'f1', not a known metric"),
+    ("metric: f2\n", None, "key 'data.metric' is 'f2', not a known metric"),
+    ("metric: f1\n", None, "key 'data.metric' is 'f1', which does not fit multilabel data"),
     ("metric: roc_auc\n", pd.DataFrame({"id": "", "genres": ["tech"] * 12}),
      "metric roc_auc is scored on probabilities, which a 'label_list' submission"),
 ])

@@ -328,12 +328,56 @@ def semeval_ec_from_hub() -> Frames:
     return semeval_ec_competition([split("train"), split("validation")], split("test"), emotions)
 
 
+# ---------------------------------------------------------------------------
+# Two benchmarks of other competition shapes, built from the same raw files:
+# MNLI as a binary task (entailment or not), AG News with a held-out split scored by log loss
+
+#: seed and share of the fixed held-out test split of ag_news_heldout
+AG_NEWS_HELDOUT_SEED = 42
+AG_NEWS_HELDOUT_SHARE = 0.15
+
+
+def entailment_competition(frames: Frames) -> Frames:
+    """MNLI's frames as a binary competition: ``entailment`` is 1 for entailment, 0 for
+    neutral or contradiction (the two-class formulation of RTE); sample ``id,entailment``."""
+    def binary(frame: pd.DataFrame) -> pd.DataFrame:
+        out = frame.drop(columns="label")
+        out["entailment"] = (frame["label"] == "entailment").astype(int)
+        return out
+
+    train = binary(frames["train"])
+    test = frames["test"].merge(frames["solution"], on="id", how="left", validate="one_to_one")
+    return _binary_competition(train, binary(test), ["entailment"])
+
+
+def ag_news_heldout_competition(frames: Frames) -> Frames:
+    """AG News' 7,600 rows with a fixed, seeded, stratified 15 % held out as test, laid out
+    like a log-loss competition: the sample holds one probability column per class (the
+    class priors), the solution one 0/1 column per class."""
+    train = frames["train"]
+    names = sorted(train["label"].unique())
+    onehot = pd.DataFrame({n: (train["label"] == n).astype(int) for n in names})
+    test = held_out_rows(onehot.to_numpy(), AG_NEWS_HELDOUT_SHARE, AG_NEWS_HELDOUT_SEED)
+    held_out = pd.concat([train.loc[test, ["id", "text"]], onehot[test]], axis=1)
+    priors = {n: round(float(onehot[n][~test].mean()), 4) for n in names}
+    return {"train": train[~test].reset_index(drop=True),
+            "test": held_out[["id", "text"]].reset_index(drop=True),
+            "sample_submission": _sample_submission(held_out["id"], priors),
+            "solution": held_out[["id", *names]].reset_index(drop=True)}
+
+
 #: data config ``hub_dataset`` value -> its converter
 CONVERTERS: dict[str, Converter] = {
     "go_emotions": Converter(from_hub=go_emotions_from_hub),
     "ag_news": Converter(ag_news_from_hub, ag_news_from_mirror, ("test.csv", "classes.txt")),
     "mnli": Converter(mnli_from_hub, mnli_from_mirror,
                       ("multinli_1.0_dev_matched.csv", "multinli_1.0_dev_mismatched.csv")),
+    "mnli_entailment": Converter(lambda: entailment_competition(mnli_from_hub()),
+                                 lambda mirror: entailment_competition(mnli_from_mirror(mirror)),
+                                 ("multinli_1.0_dev_matched.csv", "multinli_1.0_dev_mismatched.csv")),
+    "ag_news_heldout": Converter(lambda: ag_news_heldout_competition(ag_news_from_hub()),
+                                 lambda mirror: ag_news_heldout_competition(ag_news_from_mirror(mirror)),
+                                 ("test.csv", "classes.txt")),
     "movie_genres": Converter(movie_genres_from_hub, movie_genres_from_mirror, ("imdb_movies.csv",)),
     "semeval_ec": Converter(semeval_ec_from_hub, semeval_ec_from_mirror,
                             tuple(f"2018-E-c-En-{s}.txt" for s in ("train", "dev", "test"))),

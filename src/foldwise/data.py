@@ -204,14 +204,16 @@ def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> 
 def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train_path: Path) -> tuple[str, str]:
     """The task ``data.task: auto`` stands for, and why, from the full training file.
 
-    A ``label_column`` whose every cell holds one label is multiclass, else multilabel; 0/1
-    label columns (``label_columns`` or the sample's) are binary when there is one, multiclass
+    A ``label_column`` of 0/1 cells with a one-column sample is binary; one whose every cell
+    holds one label is multiclass, else multilabel; 0/1 label columns (``label_columns`` or the sample's) are binary when there is one, multiclass
     when every row sets exactly one of them, else multilabel.
     """
     targets = [c for c in sample.columns if c != cfg.id_column]
     if cfg.label_column:
         _require_columns(train, [cfg.label_column], train_path)
         cells = train[cfg.label_column].to_numpy()
+        if len(targets) == 1 and set(train[cfg.label_column].str.strip()) <= {"0", "1"}:
+            return "binary", f"inferred: column '{cfg.label_column}' holds 0/1, the sample has one column"
         known = {strip_name(n) for n in (cfg.label_names or (targets if len(targets) > 1 else []))}
         separator = choose_separator(cells, cfg.label_separator)
         if len(cells) and all(len(split_label_cell(cell, separator, known)) == 1 for cell in cells):
@@ -258,7 +260,10 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     names = _label_names(cfg, sample, train)
     if not names:
         raise FoldwiseError(f"{sample_path}: no label columns besides '{cfg.id_column}'")
-    if cfg.label_column:
+    if cfg.label_column and cfg.task == "binary":  # a 0/1 column of train, submitted as the sample's column
+        names = [c for c in sample.columns if c != cfg.id_column][:1]
+        labels = _binary_labels(train, [cfg.label_column], train_path)
+    elif cfg.label_column:
         labels = _list_labels(train, cfg, names, train_path)
     else:
         labels = _binary_labels(train, names, train_path)

@@ -19,7 +19,8 @@ import pandas as pd
 from ..config import DataConfig, ThresholdConfig, concrete_task
 from ..data import CompetitionData
 from ..evaluation import Evaluation
-from ..metrics import Metric
+from ..errors import FoldwiseError
+from ..metrics import METRICS, Metric
 
 
 class Task(Protocol):
@@ -107,6 +108,10 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
     reason : why that task, for :attr:`Task.task_line`.
     """
     kind = concrete_task(kind or data_cfg.task, len(label_names))
+    metric = METRICS.get(data_cfg.metric)
+    if metric is not None and kind not in metric.tasks:  # data.task auto: checked once the task is known
+        raise FoldwiseError(f"key 'data.metric' is {data_cfg.metric!r}, which does not fit {kind} data "
+                            f"(task {kind}: {reason}; the metric fits: {', '.join(metric.tasks)})")
     task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample)
     task.task_reason = reason
     return task

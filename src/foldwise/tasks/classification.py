@@ -164,8 +164,9 @@ class ClassificationTask:
 
     def submission_frame(self, ids: np.ndarray, probs: np.ndarray, decider: Decider) -> pd.DataFrame:
         """The sample's ids and columns, filled in the resolved format: decisions of the fitted
-        ``decider``, or the probabilities themselves."""
-        values = probs if self.submission_format == "probabilities" else decider.predict(probs)
+        ``decider``, or the probabilities (as the decider calibrated them, for log loss)."""
+        decided_probs = self.submission_format == "probabilities" and self.metric.needs_decision
+        values = probs if decided_probs else decider.predict(probs)  # calibrated for log loss
         return build_submission(self.sample, self.id_column, ids, values, self.label_names,
                                 self.submission_format, rows_sum_to_one=self.kind == "multiclass")
 

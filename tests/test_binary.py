@@ -1,0 +1,278 @@
+"""Binary competitions (one 0/1 target), the binary metrics, task inference, post-processing
+keys read from the current config, and probability calibration for log loss."""
+
+import json
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics as sk
+
+from conftest import FOLDWISE, cli_env
+from foldwise import metrics
+from foldwise.calibration import PlattScaling, TemperatureScaling
+from foldwise.config import DataConfig, ThresholdConfig
+from foldwise.data import infer_task
+from foldwise.decisions import decider_from_record, decider_record, make_decider
+from foldwise.errors import FoldwiseError
+from foldwise.submission import decimals_summing_to_one
+from foldwise.tasks import task_for
+
+TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
+DANGER, CALM = "fire flood storm crash smoke".split(), "song dinner movie garden lunch".split()
+
+
+def run(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
+    if ok:
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def tweets(n: int, prefix: str, seed: int) -> pd.DataFrame:
+    """Disaster-tweet-like rows: keyword (often blank), location (blank), text, 0/1 target."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        y = int(rng.random() < 0.35)
+        words = [(DANGER if (rng.random() < 0.75) == bool(y) else CALM)[rng.integers(5)] for _ in range(3)]
+        rows.append({"id": f"{prefix}{i}", "keyword": "" if rng.random() < 0.5 else words[0], "location": "",
+                     "text": "we saw " + " ".join(words), "target": y})
+    return pd.DataFrame(rows)
+
+
+def binary_project(root: Path, data_keys: str = "metric: f1\n") -> Path:
+    """A Getting-Started-shaped competition: sample ``id,target`` of 0s; a data config with only
+    name, dir, text_columns and the metric; a TF-IDF experiment ``tw-words``."""
+    folder = root / "data" / "tw"
+    folder.mkdir(parents=True)
+    train, test = tweets(240, "a", 0), tweets(60, "b", 1)
+    train.to_csv(folder / "train.csv", index=False)
+    test.drop(columns="target").to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": test["id"], "target": 0}).to_csv(folder / "sample_submission.csv", index=False)
+    test[["id", "target"]].to_csv(root / "solution.csv", index=False)
+    (root / "configs" / "data").mkdir(parents=True)
+    (root / "configs" / "data" / "tw.yaml").write_text(f"name: tw\ndir: data/tw\ntext_columns: [text]\n{data_keys}")
+    (root / "configs" / "tw-words.yaml").write_text(f"data: tw\n{TFIDF}")
+    return root
+
+
+# --- a binary competition end to end ---
+
+
+def test_a_binary_competition_runs_from_name_dir_text_and_metric(tmp_path):
+    root = binary_project(tmp_path)
+    folds = run(root, "folds", "configs/tw-words.yaml").stdout
+    assert "task: binary (inferred: one 0/1 label column 'target')" in folds
+    out = run(root, "train", "configs/tw-words.yaml").stdout
+    assert "positive class" in out and "valid F1@0.5" in out and "MCC" in out
+    record = json.loads((root / "runs" / "tw-words" / "metrics.json").read_text())
+    assert record["task"] == "binary" and record["metric"] == "f1"
+    assert record["score"] >= record["score_untuned"]  # the cut tuned on OOF is at least the 0.5 cut
+    assert set(record["tuned"]) == {"f1", "accuracy", "mcc"}
+    ens = run(root, "ensemble", "tw-words").stdout
+    assert "submission format: binary" in ens and "'target' holds 0/1" in ens
+    sub = pd.read_csv(root / "submissions" / "tw-words.csv", dtype=str)
+    assert list(sub.columns) == ["id", "target"] and set(sub["target"]) <= {"0", "1"}
+    scored = run(root, "score", "submissions/tw-words.csv", "--solution", "solution.csv").stdout
+    assert ": F1 " in scored and "metric f1" in scored
+
+
+def test_binary_folds_are_stratified_on_the_label(tmp_path):
+    root = binary_project(tmp_path)
+    run(root, "folds", "tw")
+    folds = pd.read_csv(root / "folds" / "tw.csv", dtype={"id": str})
+    train = pd.read_csv(root / "data" / "tw" / "train.csv", dtype={"id": str})
+    rates = train.merge(folds, on="id").groupby("fold")["target"].mean()
+    assert rates.max() - rates.min() < 0.03  # StratifiedKFold: every fold has the same share of 1s
+
+
+def test_a_binary_log_loss_competition_gets_platt_scaled_probabilities(tmp_path):
+    root = binary_project(tmp_path, "metric: log_loss\n")
+    run(root, "folds", "tw")
+    out = run(root, "train", "configs/tw-words.yaml").stdout
+    assert "raw" in out and "calibrated" in out
+    ev = json.loads((root / "runs" / "tw-words" / "metrics.json").read_text())
+    assert ev["decision"]["kind"] == "calibrated" and list(ev["decision"]["calibration"]["platt"]) == ["target"]
+    assert ev["score"] < ev["score_untuned"]
+    run(root, "ensemble", "tw-words")
+    cells = pd.read_csv(root / "submissions" / "tw-words.csv")["target"].to_numpy()
+    raw = pd.read_csv(root / "submissions" / "tw-words.probs.csv")["target"].to_numpy()
+    a, b = json.loads((root / "submissions" / "tw-words.json").read_text())["decision"]["calibration"]["platt"][
+        "target"]
+    logit = np.log(raw) - np.log1p(-raw)
+    np.testing.assert_allclose(cells, 1 / (1 + np.exp(-(a * logit + b))), rtol=1e-4)  # the calibrated ones
+    assert not np.allclose(cells, raw, atol=1e-3)
+
+
+# --- metrics ---
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_binary_metrics_equal_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    y = (rng.random((200, 1)) < 0.3).astype(np.uint8)
+    probs = np.clip(y * 0.3 + rng.random((200, 1)) * 0.7, 0, 1)
+    pred = (probs >= 0.5).astype(np.uint8)
+    assert metrics.get_metric("f1", "binary").score(y, pred) == pytest.approx(sk.f1_score(y[:, 0], pred[:, 0]))
+    assert metrics.get_metric("mcc", "binary").score(y, pred) == pytest.approx(
+        sk.matthews_corrcoef(y[:, 0], pred[:, 0]))
+    assert metrics.get_metric("macro_f1", "binary").score(y, pred) == pytest.approx(
+        sk.f1_score(y[:, 0], pred[:, 0], average="macro"))
+    assert metrics.get_metric("accuracy", "binary").score(y, pred) == pytest.approx(
+        sk.accuracy_score(y[:, 0], pred[:, 0]))
+    assert metrics.get_metric("roc_auc", "binary").score(y, probs) == pytest.approx(
+        sk.roc_auc_score(y[:, 0], probs[:, 0]))
+    assert metrics.get_metric("log_loss", "binary").score(y, probs) == pytest.approx(
+        sk.log_loss(y[:, 0], np.clip(probs[:, 0], 1e-15, 1 - 1e-15)))
+
+
+def test_mcc_of_a_constant_prediction_is_zero():
+    y = np.array([[1], [0], [1], [0]])
+    assert metrics.mcc(y, np.ones_like(y)) == 0.0 and metrics.mcc(y, y) == 1.0
+
+
+@pytest.mark.parametrize("name", ["f1", "mcc", "macro_f1", "accuracy"])
+def test_the_binary_cut_is_the_exact_best_for_its_metric(name):
+    rng = np.random.default_rng(7)
+    y = (rng.random((300, 1)) < 0.25).astype(np.uint8)
+    probs = np.round(np.clip(0.35 * y + rng.random((300, 1)) * 0.65, 0, 1), 3)
+    metric = metrics.get_metric(name, "binary")
+    decider = make_decider(metric, "binary").fit(probs, y)
+    brute = max(metric.score(y, (probs >= c).astype(np.uint8)) for c in np.r_[np.unique(probs), 1.01])
+    assert decider.train_score_ == pytest.approx(brute)
+    assert decider.train_score_ >= metric.score(y, (probs >= 0.5).astype(np.uint8))
+    assert not decider.at_least_one_  # one column: "at least one label" would make every row positive
+
+
+@pytest.mark.parametrize("name, task", [("f1", "multilabel"), ("mcc", "multiclass"), ("jaccard", "binary")])
+def test_a_metric_that_does_not_fit_the_task_is_one_line(name, task):
+    with pytest.raises(FoldwiseError, match=f"metric '{name}' does not fit {task} data"):
+        metrics.get_metric(name, task)
+
+
+def test_two_class_multiclass_with_a_class_averaged_metric_says_what_kaggle_usually_means():
+    sample = pd.DataFrame({"id": ["a"], "label": ["yes"]})
+    task = task_for(DataConfig(task="multiclass", metric="macro_f1"), ["no", "yes"], sample)
+    hint = task.task_line.splitlines()[1]
+    assert "task: binary" in hint and "metric: f1" in hint
+    assert len(task_for(DataConfig(task="multiclass", metric="accuracy"), ["no", "yes"], sample)
+               .task_line.splitlines()) == 1
+
+
+# --- task inference ---
+
+
+@pytest.mark.parametrize("train, sample, keys, expected", [
+    ({"target": ["0", "1", "0"]}, ["target"], {}, "binary"),
+    ({"a": ["1", "0", "0"], "b": ["0", "1", "1"]}, ["a", "b"], {}, "multiclass"),
+    ({"a": ["1", "1", "0"], "b": ["0", "1", "1"]}, ["a", "b"], {}, "multilabel"),
+    ({"author": ["EAP", "HPL", "EAP"]}, ["EAP", "HPL"], {"label_column": "author"}, "multiclass"),
+    ({"genres": ["['x', 'y']", "['x']", "['y']"]}, ["x", "y"], {"label_column": "genres"}, "multilabel"),
+    ({"genres": ["x|y", "x", "y"]}, ["genres"], {"label_column": "genres"}, "multilabel"),
+    ({"label": ["1", "0", "0"]}, ["target"], {"label_column": "label"}, "binary"),
+])
+def test_task_auto_is_inferred_from_the_files(train, sample, keys, expected):
+    frame = pd.DataFrame({"id": ["1", "2", "3"], "text": "t", **train})
+    sample_frame = pd.DataFrame({"id": ["9"], **dict.fromkeys(sample, "0")})
+    task, reason = infer_task(DataConfig(**keys), frame, sample_frame, Path("train.csv"))
+    assert task == expected and reason.startswith("inferred: ")
+
+
+def test_a_binary_label_column_is_submitted_under_the_sample_column(tmp_path):
+    from foldwise.data import load_competition
+
+    folder = tmp_path / "c"
+    folder.mkdir()
+    pd.DataFrame({"id": ["1", "2", "3"], "text": ["a", "b", "c"], "label": ["1", "0", "1"]}).to_csv(
+        folder / "train.csv", index=False)
+    pd.DataFrame({"id": ["9"], "text": ["d"]}).to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": ["9"], "target": [0]}).to_csv(folder / "sample_submission.csv", index=False)
+    data = load_competition(DataConfig(dir=str(folder), label_column="label", metric="f1"))
+    assert data.task == "binary" and data.label_names == ["target"]
+    assert data.labels[:, 0].tolist() == [1, 0, 1]
+
+
+# --- post-processing keys follow the current config ---
+
+
+def test_ensemble_follows_the_current_metric_without_retraining(tmp_path):
+    root = binary_project(tmp_path, "")  # trained without a metric: macro-F1 (both classes)
+    run(root, "folds", "tw")
+    run(root, "train", "configs/tw-words.yaml", "--name", "renamed")
+    (root / "configs" / "data" / "tw.yaml").write_text("name: tw\ndir: data/tw\ntext_columns: [text]\n"
+                                                       "metric: log_loss\n")
+    out = run(root, "ensemble", "renamed").stdout
+    assert "post-processing from configs/tw-words.yaml" in out and "data.metric 'macro_f1' -> 'log_loss'" in out
+    record = json.loads((root / "submissions" / "renamed.json").read_text())
+    assert record["metric"] == "log_loss" and record["submission_format"] == "probabilities"
+    (root / "configs" / "tw-words.yaml").write_text(f"data: tw\n{TFIDF}thresholds: {{mode: fixed}}\n")
+    out = run(root, "ensemble", "renamed").stdout
+    assert "thresholds.mode 'auto' -> 'fixed'" in out
+    assert json.loads((root / "submissions" / "renamed.json").read_text())["decision"]["kind"] == "probabilities"
+
+
+# --- calibration ---
+
+
+def test_temperature_scaling_recovers_the_temperature_that_sharpened_the_probabilities():
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4000, 3)) * 1.5
+    true_p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = np.eye(3)[[rng.choice(3, p=p) for p in true_p]]
+    sharp = np.exp(logits * 2.0) / np.exp(logits * 2.0).sum(axis=1, keepdims=True)  # overconfident by T = 2
+    fitted = TemperatureScaling().fit(sharp, y)
+    assert fitted.temperature_ == pytest.approx(2.0, rel=0.1)
+    calibrated = fitted.predict(sharp)
+    np.testing.assert_allclose(calibrated.sum(axis=1), 1.0)
+    assert metrics.categorical_log_loss(y, calibrated) < metrics.categorical_log_loss(y, sharp)
+    np.testing.assert_array_equal(calibrated.argmax(axis=1), sharp.argmax(axis=1))
+
+
+def test_platt_scaling_lowers_the_log_loss_of_each_label_and_leaves_a_constant_label_alone():
+    rng = np.random.default_rng(1)
+    y = (rng.random((2000, 2)) < [0.3, 0.0]).astype(np.uint8)
+    probs = np.clip(np.where(y, 0.9, 0.4) + rng.normal(0, 0.05, y.shape), 0.01, 0.99)
+    fitted = PlattScaling().fit(probs, y)
+    assert metrics.binary_log_loss(y[:, :1], fitted.predict(probs)[:, :1]) < metrics.binary_log_loss(
+        y[:, :1], probs[:, :1])
+    np.testing.assert_array_equal(fitted.coef_[1], [1.0, 0.0])
+
+
+@pytest.mark.parametrize("task", ["multiclass", "multilabel"])
+def test_a_calibration_record_loads_back_to_the_same_probabilities(task):
+    rng = np.random.default_rng(2)
+    probs = rng.dirichlet(np.ones(3), 300) if task == "multiclass" else rng.random((300, 3))
+    y = np.eye(3)[rng.integers(3, size=300)] if task == "multiclass" else (rng.random((300, 3)) < 0.4)
+    metric = metrics.get_metric("log_loss", task)
+    decider = make_decider(metric, task).fit(probs, y)
+    record = json.loads(json.dumps(decider_record(decider, ["a", "b", "c"])))
+    loaded = decider_from_record(record, metric, ["a", "b", "c"], "thresholds.json")
+    np.testing.assert_allclose(loaded.predict(probs), decider.predict(probs))
+    with pytest.raises(FoldwiseError, match="kind 'calibrated' needs 'calibration'"):
+        decider_from_record({"kind": "calibrated"}, metric, ["a", "b", "c"], "thresholds.json")
+
+
+def test_calibration_is_cross_fitted_in_the_evaluation():
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(600, 3)) * 2
+    y = np.eye(3)[logits.argmax(axis=1)]
+    y[rng.random(600) < 0.3] = np.eye(3)[rng.integers(3)]
+    sharp = np.exp(logits * 3) / np.exp(logits * 3).sum(axis=1, keepdims=True)
+    sample = pd.DataFrame({"id": ["a"], "x": [0.3], "y": [0.3], "z": [0.4]})
+    task = task_for(DataConfig(task="multiclass", metric="log_loss"), ["x", "y", "z"], sample)
+    ev = task.evaluate(sharp, y.astype(bool), np.arange(600) % 3, ThresholdConfig())
+    assert ev.score < ev.score_crossfit < ev.score_untuned
+
+
+def test_probability_rows_of_a_multiclass_submission_sum_to_exactly_one():
+    rng = np.random.default_rng(4)
+    probs = np.vstack([rng.dirichlet(np.ones(5) * 0.1, 200), np.full((1, 5), 0.2), [[1 - 4e-12, 1e-12, 1e-12, 1e-12,
+                                                                                      1e-12]]])
+    cells = decimals_summing_to_one(probs)
+    assert all(sum(Decimal(c) for c in row) == 1 for row in cells)
+    assert all(Decimal(c) > 0 for c in cells.ravel())  # never a 0 that log loss punishes without bound
+    np.testing.assert_allclose(cells.astype(float), probs, atol=2e-9 * 5)
