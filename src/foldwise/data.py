@@ -229,6 +229,16 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
     return "multilabel", f"inferred: rows set several of the {len(columns)} label columns, or none"
 
 
+def resolved_task(cfg: DataConfig) -> str:
+    """``data.task``, or what ``auto`` infers from the training file and the sample (without
+    loading the whole competition)."""
+    if cfg.task != "auto":
+        return cfg.task
+    train_path = cfg.path / cfg.train_file
+    return infer_task(cfg, read_csv(train_path, cfg.sep), read_csv(cfg.path / cfg.sample_submission_file, cfg.sep),
+                      train_path)[0]
+
+
 def load_competition(cfg: DataConfig) -> CompetitionData:
     """Read train, test and sample submission and validate them against each other.
 

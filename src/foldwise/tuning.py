@@ -24,7 +24,7 @@ import yaml
 
 from . import artifacts, paths
 from .config import ExperimentConfig, apply_overrides, load_experiment, read_yaml
-from .data import load_competition
+from .data import load_competition, resolved_task
 from .errors import FoldwiseError
 from .folds import read_folds
 from .metrics import Metric, get_metric
@@ -160,7 +160,7 @@ def search_space(path: Path, cfg: ExperimentConfig) -> list[Param]:
     raw = cfg.tune.space
     if raw is None:
         raw = dict(DEFAULT_SPACES.get(cfg.model.kind) or {})
-        if cfg.data.task == "multiclass":
+        if resolved_task(cfg.data) == "multiclass":
             raw = {key: spec for key, spec in raw.items() if key not in MULTILABEL_ONLY}
     if not raw:
         raise FoldwiseError(f"{path}: no tune.space given and no default space for kind '{cfg.model.kind}'")
@@ -536,7 +536,7 @@ def study_summary(path: str | Path, study: Any, overrides: list[str] | None = No
 def experiment_metric(path: str | Path, overrides: list[str] | None = None) -> Metric:
     """The competition metric an experiment's study optimises (its ``data.metric``)."""
     data = load_experiment(path, overrides or []).data
-    return get_metric(data.metric, data.task)
+    return get_metric(data.metric, resolved_task(data))
 
 
 def metric_value(metric: Metric, objective: float) -> float:
