@@ -55,8 +55,18 @@ def fold_dir(experiment: str, fold: int) -> Path:
 
 
 def submission_csv(name: str) -> Path:
-    """``submissions/<name>.csv``, the file to upload."""
-    return SUBMISSIONS / f"{check_name(name, 'submission name')}.csv"
+    """``submissions/<name>.csv``, the file to upload.
+
+    A name whose CSV would be another submission's companion file (``small.probs`` ->
+    ``small.probs.csv``, the probabilities of ``small``) is refused.
+    """
+    check_name(name, "submission name")
+    for what, suffix in SUBMISSION_COMPANIONS.items():
+        stem = suffix.removesuffix(".csv")
+        if stem != suffix and name.endswith(stem) and name != stem:
+            raise FoldwiseError(f"submission name {name!r} ends in {stem!r}: submissions/{name}.csv is the "
+                                f"{what} file of submission {name.removesuffix(stem)!r}; choose another name")
+    return SUBMISSIONS / f"{name}.csv"
 
 
 def submission_companion(csv: Path, what: str) -> Path:
