@@ -62,11 +62,11 @@ def _writer_alive(tmp: Path, prefix: str) -> bool:
     if not (dot and pid.isdigit()):
         return False
     try:
-        os.kill(int(pid), 0)
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except PermissionError:  # another user's process
-        return True
+    except PermissionError:  # it exists, but belongs to another user
+        pass
     return True
 
 

@@ -83,8 +83,9 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     return SubmissionResult(csv=csv_path, record=record, evaluation=evaluation, format_line=task.format_line)
 
 
-def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: DataConfig, runs: list[Run], task: Task,
-                       blender: Blender, evaluation: Evaluation, test: np.ndarray, oof_label_rate: float) -> dict:
+def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: DataConfig, runs: list[Run],
+                       task: Task, blender: Blender, evaluation: Evaluation, test: np.ndarray,
+                       oof_label_rate: float) -> dict:
     """``submissions/<name>.json``: what was blended how, the decision, the format and the OOF scores."""
     decided = np.asarray(evaluation.decider.predict(test)) if task.metric.needs_decision else None
     return {
@@ -150,6 +151,7 @@ def submission_data_config(csv: Path, data: str | None) -> DataConfig:
         return load_dataset_config(data)
     cfg = recorded_data_config(csv)
     if cfg is None:
-        raise FoldwiseError(f"{csv}: no dataset recorded for it ({paths.submission_companion(csv, 'record')} missing or without "
+        record_path = paths.submission_companion(csv, "record")
+        raise FoldwiseError(f"{csv}: no dataset recorded for it ({record_path} missing or without "
                             "data_config); pass --data <dataset name or config>")
     return cfg
