@@ -126,4 +126,4 @@ notebook: $(STAMP) ## execute notebooks/results.ipynb in place on every dataset 
 	$(notebook_data)$(BIN)/jupyter-execute --inplace notebooks/results.ipynb
 
 clean: ## remove runs/ and submissions/ outputs (keeps data/, folds/ and .venv)
-	rm -rf runs submissions/*.csv submissions/*.json submissions/*.png
+	rm -rf runs submissions/*.csv submissions/*.json submissions/*.png submissions/.*.lock

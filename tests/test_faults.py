@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from foldwise.config import ThresholdConfig
 from foldwise.errors import FoldwiseError
 from foldwise.runs import load_run
 from foldwise.submission import submission_record, validate_submission
+from conftest import cli_env
 from toy_project import make_toy_project
 
 CSV, RECORD = Path("submissions/blend.csv"), Path("submissions/blend.json")
@@ -58,7 +61,7 @@ def test_killed_ensemble_never_pairs_a_new_csv_with_the_old_record(trained, monk
     assert main(["ensemble", "t", "--name", "blend"]) == 0
     assert not any(Path(s).exists() for s in stale)
     assert sorted(p.name for p in Path("submissions").iterdir()) == [
-        "blend.csv", "blend.json", "blend.per_class_f1.png", "blend.probs.csv"]
+        ".blend.lock", "blend.csv", "blend.json", "blend.per_class_f1.png", "blend.probs.csv"]
     assert main(["validate", str(CSV), "--data", "toy"]) == 0
     assert main(["submit", "blend", "--data", "toy", "--dry-run"]) == 0
     assert "blend: CV macro-F1" in capsys.readouterr().out
@@ -107,3 +110,51 @@ def test_artifacts_get_the_modes_of_ordinary_files(tmp_path, umask, file_mode, d
     for name in ("a.txt", "b.json"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == file_mode
     assert stat.S_IMODE((tmp_path / "model").stat().st_mode) == dir_mode
+
+
+#: one `ensemble` process writing submission 'blend' again and again with its own cut;
+#: each record must name the hash of the CSV this process wrote, never the other's
+RACER = """
+import sys
+from foldwise.config import ThresholdConfig
+from foldwise.make_submission import ensemble
+cut, expected, rounds = float(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+for _ in range(rounds):
+    record = ensemble(["t"], "blend", thresholds=ThresholdConfig(mode="fixed", value=cut)).record
+    assert record["csv_sha256"] == expected, "the record names a CSV this process did not write"
+"""
+
+
+def test_two_ensembles_racing_for_one_name_leave_a_consistent_submission(trained):
+    """Two real processes write submission 'blend' at once, twelve times each: no traceback (a
+    live writer's temporary file is never removed), every record names its own CSV, and the
+    files left agree with each other."""
+    cuts = (0.99, 0.01)
+    expected = {cut: make_submission.ensemble(["t"], "blend", thresholds=cut_at(cut)).record["csv_sha256"]
+                for cut in cuts}
+    assert len(set(expected.values())) == 2
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(cut), expected[cut], "12"], env=cli_env(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cut in cuts]
+    for racer in racers:
+        _, err = racer.communicate(timeout=600)
+        assert racer.returncode == 0, err[-3000:]
+    assert submission_record(CSV)["csv_sha256"] in expected.values()  # the record describes the CSV left
+    assert sorted(p.name for p in Path("submissions").iterdir()) == [
+        ".blend.lock", "blend.csv", "blend.json", "blend.per_class_f1.png", "blend.probs.csv"]
+
+
+def test_only_a_dead_writers_temporary_files_are_removed(tmp_path):
+    target = tmp_path / "blend.csv"
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        temps = {who: tmp_path / f".blend.csv.{pid}.x1y2.tmp.csv"
+                 for who, pid in (("dead", done.stdout.strip()), ("alive", alive.pid), ("me", os.getpid()))}
+        temps["older version"] = tmp_path / ".blend.csv.k3j_9q.tmp.csv"  # no pid in the name
+        for path in temps.values():
+            path.write_text("partial")
+        assert artifacts.remove_stale_temps(target) == sorted([temps["dead"], temps["older version"]])
+        assert temps["alive"].exists() and temps["me"].exists()
+    finally:
+        alive.kill()
+        alive.wait()

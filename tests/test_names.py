@@ -64,3 +64,16 @@ def test_every_name_that_becomes_a_path_is_checked(case, base, monkeypatch, caps
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "is not a valid name" in err, err
     assert snapshot(base) == before  # nothing written anywhere, inside the project or out
+
+
+def test_a_submission_name_onto_another_submissions_companion_file_is_refused(base, monkeypatch, capsys):
+    """`--name small.probs` would write submissions/small.probs.csv: submission small's probabilities."""
+    monkeypatch.chdir(base / "w" / "project")
+    assert main(["ensemble", "t", "--name", "small"]) == 0
+    before, _ = snapshot(base), capsys.readouterr()
+    assert main(["ensemble", "t", "--name", "small.probs"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("error: submission name 'small.probs' ends in '.probs': submissions/small.probs.csv is the "
+                   "probabilities file of submission 'small'; choose another name\n")
+    assert snapshot(base) == before
+    assert paths.submission_csv("small.probs.v2").name == "small.probs.v2.csv"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import FOLDWISE, REPO, cli_env
 from foldwise import artifacts
-from foldwise.cli import main
+from foldwise.cli import main, masked_excepthook
 from foldwise.redact import mask_command, mask_secrets
 from foldwise.tuning import STORAGE_ENV, run_study
 from toy_project import make_toy_project
@@ -25,6 +25,9 @@ URL = "postgresql://u:SEC@RET:x@db.example:5432/optuna"
     (URL, "postgresql://u:***@db.example:5432/optuna"),  # '@' and ':' inside the password
     ("x postgresql+psycopg://:SECRET@h/db y", "x postgresql+psycopg://:***@h/db y"),
     ("postgresql:/u:SECRET@h/db", "postgresql:/u:***@h/db"),  # malformed, still masked
+    ("postgresql//u:TOPSECRET@h/db", "postgresql//u:***@h/db"),  # no ':' after the scheme
+    ("storage postgresql://u:my secret@h:1/fw: refused", "storage postgresql://u:***@h:1/fw: refused"),
+    ("a postgresql://u:SEC@RET@h/db: host 'x@h'", "a postgresql://u:***@h/db: host 'x@h'"),  # the message stays
     ("postgresql://u@h/db?sslmode=require&password=SECRET", "postgresql://u@h/db?sslmode=require&password=***"),
     ("sqlite:///studies/toy-t.db", "sqlite:///studies/toy-t.db"),
     ("postgresql://h:5432/db", "postgresql://h:5432/db"),
@@ -83,3 +86,41 @@ def test_make_does_not_echo_the_storage_password():
     shown = subprocess.run(["make", "-s", "-C", str(REPO), "--eval", "env-storage: ; @echo $$FOLDWISE_STORAGE",
                             "env-storage", f"STORAGE={storage}"], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == storage
+
+
+LEAKS = {"space": ("postgresql://u:my secret@127.0.0.1:1/fw", ["my secret", "secret"]),
+         "no ':' after the scheme": ("postgresql//u:TOPSECRET@h/db", ["TOPSECRET"]),
+         "'@' in the password": ("postgresql://u:SEC@RET@127.0.0.1:1/db", ["SEC", "RET"])}
+
+
+@pytest.mark.parametrize("case", LEAKS)
+def test_storage_password_is_masked_in_the_drivers_message_too(case, tmp_path):
+    """The URL from $FOLDWISE_STORAGE, as `make STORAGE=` hands it over: the one line names the
+    URL and the driver's reason without the password (with 'u:SEC@RET@host' the driver reads
+    host 'RET@127.0.0.1': it is shown as '***@127.0.0.1')."""
+    root = make_toy_project(tmp_path)
+    url, secrets = LEAKS[case]
+    proc = subprocess.run([*FOLDWISE, "study", "configs/t.yaml"], cwd=root, capture_output=True, text=True,
+                          env={**cli_env(), STORAGE_ENV: url})
+    assert proc.returncode == 2 and proc.stderr.startswith("error: storage postgresql") and \
+        proc.stderr.count("\n") == 1, proc.stderr
+    assert ":***@" in proc.stderr and not any(secret in proc.stderr for secret in secrets), proc.stderr
+
+
+def test_make_storage_with_a_space_in_the_password(tmp_path):
+    root = make_toy_project(tmp_path)
+    proc = subprocess.run(["make", "-f", str(REPO / "Makefile"), "-o", ".venv/.installed", "study", "EXP=t",
+                           f"FOLDWISE={' '.join(FOLDWISE)}", "STORAGE=postgresql://u:my secret@127.0.0.1:1/fw"],
+                          cwd=root, capture_output=True, text=True, env=cli_env())
+    assert proc.returncode != 0 and "error: storage postgresql://u:***@127.0.0.1:1/fw: " in proc.stderr, proc.stderr
+    assert "secret" not in proc.stdout + proc.stderr
+
+
+def test_an_unexpected_traceback_is_masked(capsys):
+    try:
+        raise RuntimeError("lost postgresql://u:my secret@h/db")
+    except RuntimeError as exc:
+        masked_excepthook(RuntimeError, exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and "RuntimeError: lost postgresql://u:***@h/db" in err
+    assert "my secret" not in err

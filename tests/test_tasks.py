@@ -75,7 +75,8 @@ def test_each_format_round_trips_through_validate_and_score(tmp_path, layout, ta
     truth, probs = truth_and_probs(task)
     decider = competition.decider(ThresholdConfig()).fit(probs, truth)
     frame = competition.submission_frame(IDS, probs, decider)
-    path = competition.write_submission(tmp_path / "sub.csv", frame)
+    path = tmp_path / "sub.csv"
+    competition.write_submission(path, frame)
     assert len(competition.validate_submission(path)) == len(IDS)
 
     solution_frame(fmt, truth).to_csv(tmp_path / "solution.csv", index=False)
@@ -172,7 +173,8 @@ def test_an_empty_label_list_is_valid(tmp_path):
 def test_solution_ids_that_differ_are_one_line(tmp_path, change, message):
     competition = make_task(tmp_path, "label", "multiclass", "accuracy")
     truth, probs = truth_and_probs("multiclass")
-    path = competition.write_submission(tmp_path / "sub.csv", competition.submission_frame(
+    path = tmp_path / "sub.csv"
+    competition.write_submission(path, competition.submission_frame(
         IDS, probs, competition.decider(ThresholdConfig()).fit(probs, truth)))
     solution = solution_frame("label", truth)
     change(solution).to_csv(tmp_path / "solution.csv", index=False)

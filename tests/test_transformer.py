@@ -2,9 +2,12 @@
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -153,6 +156,30 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
         assert got["valid_loss"] == pytest.approx(want["valid_loss"], rel=1e-4)
     assert not (workdir / "last.pt").exists()
 
+
+def test_resume_after_a_config_change_starts_the_fold_afresh(tmp_path):
+    """`train --name k` SIGKILLed once fold 0 has an epoch checkpoint, then `--resume` with
+    another lr: the old-lr checkpoint is not continued (continuing would copy its epoch 1)."""
+    import torch
+
+    root = tiny_project(tmp_path, n_train=60, n_test=10, epochs=3)
+    cli(root, "folds", "small")
+    checkpoint = root / "runs" / "k" / "fold_0" / "last.pt"
+    proc = subprocess.Popen([*FOLDWISE, "train", "configs/tiny.yaml", "--name", "k", "--folds", "0"], cwd=root,
+                            env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not checkpoint.exists() and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # in epoch 2 of fold 0: no cleanup, like an OOM kill
+    assert proc.wait() == -signal.SIGKILL and checkpoint.exists()
+    old_epoch = torch.load(checkpoint, weights_only=False)["loop"]["history"][0]
+
+    out = cli(root, "train", "configs/tiny.yaml", "--name", "k", "--resume", "--set", "model.lr=1e-3",
+              "--folds", "0").stdout
+    assert f"{Path('runs/k/fold_0/last.pt')} was saved with another config; not resuming it" in out, out
+    history = json.loads((root / "runs" / "k" / "fold_0.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert history[0]["train_loss"] != pytest.approx(old_epoch["train_loss"], rel=1e-3)
+    assert history[0]["valid_loss"] != pytest.approx(old_epoch["valid_loss"], rel=1e-3)
 
 def test_ddp_two_cpu_processes(tmp_path):
     root = tiny_project(tmp_path, n_train=128, n_test=16, epochs=1)

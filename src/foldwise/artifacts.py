@@ -49,6 +49,27 @@ def _normal_mode(path: Path, mode: int) -> None:
     os.chmod(path, mode & ~_umask())
 
 
+def _temp_prefix(path: Path) -> str:
+    """``.<name>.<pid>.``: temporary files and folders beside ``path`` name the process that
+    writes them, so a cleanup can tell a killed writer's leftovers from a live writer's."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def _writer_alive(tmp: Path, prefix: str) -> bool:
+    """Whether the process named in temporary file ``tmp`` (``<prefix><pid>.<random>...``)
+    still runs; a name without a pid (an older version's) counts as a dead writer's."""
+    pid, dot, _ = tmp.name[len(prefix):].partition(".")
+    if not (dot and pid.isdigit()):
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, but belongs to another user
+        pass
+    return True
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -58,7 +79,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp" + path.suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     _normal_mode(tmp_path, 0o666)
@@ -79,7 +100,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent))
     _normal_mode(tmp, 0o777)
     try:
         yield tmp
@@ -100,9 +121,12 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
 
     :func:`atomic_path` removes its temporary file on any exception, but not when the
     process is killed (SIGKILL, power loss); call this before writing ``path`` again.
+    Only files whose writing process is gone are removed: a live writer's are its own.
     """
     path = Path(path)
-    stale = sorted(path.parent.glob(f".{glob.escape(path.name)}.*.tmp{glob.escape(path.suffix)}"))
+    prefix = f".{path.name}."
+    temps = sorted(path.parent.glob(f"{glob.escape(prefix)}*.tmp{glob.escape(path.suffix)}"))
+    stale = [tmp for tmp in temps if not _writer_alive(tmp, prefix)]
     for tmp in stale:
         tmp.unlink(missing_ok=True)
     return stale
@@ -116,13 +140,19 @@ def _flocked(path: Path, how: int) -> Iterator[None]:
         yield
 
 
+def lock_file(path: str | Path) -> contextlib.AbstractContextManager[None]:
+    """Hold an exclusive lock on the file ``path`` (created empty if needed); other
+    processes wait for it, and a killed holder releases it."""
+    return _flocked(Path(path), fcntl.LOCK_EX)
+
+
 def locked(folder: str | Path) -> contextlib.AbstractContextManager[None]:
     """Hold an exclusive lock on ``<folder>/.lock``; other processes wait for it.
 
     Used around short check-and-write steps on a folder that several processes write
     into (a run folder whose folds are trained by several ``train`` commands).
     """
-    return _flocked(Path(folder) / ".lock", fcntl.LOCK_EX)
+    return lock_file(Path(folder) / ".lock")
 
 
 def marked_busy(folder: str | Path) -> contextlib.AbstractContextManager[None]:
@@ -174,6 +204,15 @@ def write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
     """Call ``writer(tmp_path)`` and atomically move its output onto ``path``."""
     with atomic_path(path) as tmp:
         writer(tmp)
+
+
+def write_hashed(path: str | Path, writer: Callable[[Path], None]) -> str:
+    """:func:`write_with`, returning the SHA-256 of the bytes ``writer`` wrote (hashed from
+    this process's own temporary file, so another process writing ``path`` at the same
+    time cannot change the answer)."""
+    with atomic_path(path) as tmp:
+        writer(tmp)
+        return file_sha256(tmp)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -166,7 +166,8 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
         data = load_competition(cfg)
         task = competition_task(cfg, data)
         scores = task.score_submission(csv, cfg.path / "solution.csv")
-        untuned = task.score_untuned(csv.with_suffix(".probs.csv"), cfg.path / "solution.csv")[metric]
+        probs = paths.submission_companion(csv, "probabilities")
+        untuned = task.score_untuned(probs, cfg.path / "solution.csv")[metric]
         return {"metric": metric, "score": scores.pop(metric), **scores, "cv_score": cv, "score_untuned": untuned}
     return {"metric": metric, "score": cv, "score_tuned_oof": record["cv_score"],
             "score_untuned": record["cv_score_untuned"]}

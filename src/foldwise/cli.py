@@ -342,8 +342,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def masked_excepthook(kind: type[BaseException], value: BaseException, tb) -> None:
+    """``sys.excepthook`` of the command line: an unexpected error's traceback, with URL
+    passwords masked (a database driver's message may quote the storage URL)."""
+    import traceback
+
+    sys.stderr.write(mask_secrets("".join(traceback.format_exception(kind, value, tb))))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``foldwise`` console script."""
+    sys.excepthook = masked_excepthook
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

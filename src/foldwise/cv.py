@@ -170,17 +170,18 @@ def _claimed_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, fold
 
 def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
                test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
-               workdir: Path | None = None) -> FoldResult:
+               workdir: Path | None = None, fingerprint: str | None = None) -> FoldResult:
     """Fit one fold's model; return its validation and test probabilities and timings.
 
-    ``workdir`` (default ``runs/<exp>/fold_<k>/``) holds checkpoints and saved models.
+    ``workdir`` (default ``runs/<exp>/fold_<k>/``) holds checkpoints and saved models;
+    ``resume`` continues only a checkpoint saved under the same training ``fingerprint``.
     """
     train_rows = np.flatnonzero(fold != k)
     valid_rows = np.flatnonzero(fold == k)
     workdir = workdir or paths.fold_dir(cfg.name, k)
     workdir.mkdir(parents=True, exist_ok=True)
     model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=cfg.seed + k,
-                        workdir=workdir, resume=resume)
+                        workdir=workdir, resume=resume, fingerprint=fingerprint)
     start = time.perf_counter()
     model.fit(train_texts[train_rows], data.labels[train_rows],
               train_texts[valid_rows], data.labels[valid_rows])
@@ -257,7 +258,7 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         if not force and _fold_done(path, fingerprint, folds_sha, changes):
             skipped.append(k)
             continue
-        result = train_fold(cfg, data, train_texts, test_texts, fold, k, resume)
+        result = train_fold(cfg, data, train_texts, test_texts, fold, k, resume, fingerprint=fingerprint)
         if not main:
             continue
         rows = result.valid_rows

@@ -89,6 +89,10 @@ def read_groups(cfg: DataConfig) -> np.ndarray | None:
     return frame[column].fillna("").to_numpy(dtype=object)
 
 
+#: what rewriting a fold file costs, for messages
+STALE_RUNS = "every run trained on the old folds goes stale"
+
+
 def folds_path(cfg: DataConfig) -> Path:
     """Where the fold file of a dataset lives."""
     return paths.folds_csv(cfg.name)
@@ -131,12 +135,10 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_name
     path = folds_path(cfg)
     meta_path = path.with_suffix(".json")
     settings = fold_settings(cfg, ids, task)
+    for written in (path, meta_path):  # left by a `folds` that was killed
+        artifacts.remove_stale_temps(written)
     if path.exists() and not force:
-        old = artifacts.read_json(meta_path).get("settings") if meta_path.exists() else None
-        if old != settings:
-            raise FoldwiseError(
-                f"{path} exists with other settings ({_diff(old, settings)}); "
-                "pass --force to rewrite it (every run trained on the old folds goes stale)")
+        _check_unchanged(path, meta_path, settings)
         fold = read_folds(cfg, ids)
         return path, label_count_table(labels, fold, label_names), False
 
@@ -146,10 +148,29 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_name
     fold = assign_folds(labels, task, cfg.folds.n_splits, cfg.folds.seed, groups)
     table = label_count_table(labels, fold, label_names)
     frame = pd.DataFrame({"id": ids, "fold": fold})
-    artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False))
-    artifacts.write_json(meta_path, {"settings": settings, "label_counts": table.to_dict(),
-                              **artifacts.provenance(cfg.folds.seed)})
+    csv_sha256 = artifacts.write_hashed(path, lambda tmp: frame.to_csv(tmp, index=False))
+    # the JSON goes last and names the CSV's hash: a run killed between the two leaves a
+    # CSV that the old JSON does not describe, which the next `folds` refuses to call unchanged
+    artifacts.write_json(meta_path, {"settings": settings, "csv_sha256": csv_sha256,
+                                     "label_counts": table.to_dict(), **artifacts.provenance(cfg.folds.seed)})
     return path, table, True
+
+
+def _check_unchanged(path: Path, meta_path: Path, settings: dict) -> None:
+    """Refuse a fold file whose JSON records other settings, or another CSV than the one
+    there (an interrupted `folds`, or an edited file); JSON files from before the hash
+    was recorded are judged by their settings alone."""
+    meta = artifacts.read_json(meta_path) if meta_path.exists() else {}
+    old = meta.get("settings")
+    if old != settings:
+        raise FoldwiseError(
+            f"{path} exists with other settings ({_diff(old, settings)}); "
+            f"pass --force to rewrite it ({STALE_RUNS})")
+    recorded = meta.get("csv_sha256")
+    if recorded is not None and recorded != artifacts.file_sha256(path):
+        raise FoldwiseError(
+            f"{meta_path} does not describe {path} (csv_sha256 differs: an interrupted `folds` or an edited "
+            f"file); pass --force to rewrite both ({STALE_RUNS})")
 
 
 def _diff(old: dict | None, new: dict) -> str:

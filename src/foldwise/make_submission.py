@@ -54,8 +54,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     threshold_overrides : ThresholdConfig keys set on top of those (the command line's flags).
     """
     csv_path = paths.submission_csv(name)  # a bad name fails here, before any work
-    record_path, plot_path = csv_path.with_suffix(".json"), csv_path.with_suffix(".per_class_f1.png")
-    probs_path = csv_path.with_suffix(".probs.csv")
+    record_path, probs_path, plot_path = (paths.submission_companion(csv_path, what)
+                                          for what in ("record", "probabilities", "plot"))
     runs = [load_run(e) for e in experiments]
     check_compatible(runs)
     post = current_post_processing(runs[0])
@@ -80,27 +80,29 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     evaluation = task.evaluate(oof, data.labels, fold, thresholds)
     frame = task.submission_frame(data.test_ids, test, evaluation.decider)
 
-    for path in (csv_path, record_path, plot_path, probs_path):  # left by an `ensemble` that was killed
-        artifacts.remove_stale_temps(path)
-    csv = task.write_submission(csv_path, frame)
-    save_probabilities(probs_path, data.test_ids, test, data.label_names)
-    record = _submission_record(name, csv, probs_path, data_cfg, runs, task, blender, evaluation, test,
-                                float(data.labels.mean()))
-    report.plot_per_class_f1(evaluation, plot_path, f"ensemble {name}")
-    # the record goes last and names the CSV's hash: a run killed before this point leaves
-    # a CSV that the old record does not match, which validate and submit refuse
-    artifacts.write_json(record_path, record)
-    return SubmissionResult(csv=csv, record=record, evaluation=evaluation, format_line=task.format_line,
+    with artifacts.lock_file(paths.submission_lock(name)):  # one `ensemble` writes <name>'s files at a time
+        for path in (csv_path, record_path, plot_path, probs_path):  # left by an `ensemble` that was killed
+            artifacts.remove_stale_temps(path)
+        csv_sha256 = task.write_submission(csv_path, frame)
+        save_probabilities(probs_path, data.test_ids, test, data.label_names)
+        record = _submission_record(name, csv_sha256, probs_path, data_cfg, runs, task, blender, evaluation, test,
+                                    float(data.labels.mean()))
+        report.plot_per_class_f1(evaluation, plot_path, f"ensemble {name}")
+        # the record goes last and names the hash of the CSV written above: a run killed before
+        # this point leaves a CSV that the old record does not match, which validate and submit refuse
+        artifacts.write_json(record_path, record)
+    return SubmissionResult(csv=csv_path, record=record, evaluation=evaluation, format_line=task.format_line,
                             task_line=task.task_line)
 
 
-def _submission_record(name: str, csv: Path, probs_path: Path, data_cfg: DataConfig, runs: list[Run], task: Task,
-                       blender: Blender, evaluation: Evaluation, test: np.ndarray, oof_label_rate: float) -> dict:
+def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: DataConfig, runs: list[Run],
+                       task: Task, blender: Blender, evaluation: Evaluation, test: np.ndarray,
+                       oof_label_rate: float) -> dict:
     """``submissions/<name>.json``: what was blended how, the decision, the format and the OOF scores."""
     decided = np.asarray(evaluation.decider.predict(test)) if task.metric.needs_decision else None
     return {
         "name": name,
-        "csv_sha256": artifacts.file_sha256(csv),
+        "csv_sha256": csv_sha256,
         "dataset": data_cfg.name,
         "data_config": asdict(data_cfg),  # what `validate` and `submit` read without --data
         "sample_submission": str(data_cfg.path / data_cfg.sample_submission_file),
@@ -147,7 +149,7 @@ def recorded_data_config(csv: Path) -> DataConfig | None:
     record = submission_record(csv)  # refuses a record that does not describe this CSV
     if record is None:
         return None
-    record_path = csv.with_suffix(".json")
+    record_path = paths.submission_companion(csv, "record")
     if isinstance(record.get("data_config"), dict):
         return build(DataConfig, record["data_config"], str(record_path), prefix="data_config.")
     if record.get("dataset"):  # records written before the data config was recorded
@@ -161,6 +163,7 @@ def submission_data_config(csv: Path, data: str | None) -> DataConfig:
         return load_dataset_config(data)
     cfg = recorded_data_config(csv)
     if cfg is None:
-        raise FoldwiseError(f"{csv}: no dataset recorded for it ({csv.with_suffix('.json')} missing or without "
+        record_path = paths.submission_companion(csv, "record")
+        raise FoldwiseError(f"{csv}: no dataset recorded for it ({record_path} missing or without "
                             "data_config); pass --data <dataset name or config>")
     return cfg

@@ -19,6 +19,9 @@ STUDIES = Path("studies")
 
 _NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 
+#: files ``ensemble`` writes beside ``submissions/<name>.csv``, by suffix
+SUBMISSION_COMPANIONS = {"record": ".json", "probabilities": ".probs.csv", "plot": ".per_class_f1.png"}
+
 
 def is_name(value: str) -> bool:
     """True for a plain name: letters, digits and ``-_.+``, not ``.`` or ``..``."""
@@ -52,8 +55,28 @@ def fold_dir(experiment: str, fold: int) -> Path:
 
 
 def submission_csv(name: str) -> Path:
-    """``submissions/<name>.csv``, the file to upload."""
-    return SUBMISSIONS / f"{check_name(name, 'submission name')}.csv"
+    """``submissions/<name>.csv``, the file to upload.
+
+    A name whose CSV would be another submission's companion file (``small.probs`` ->
+    ``small.probs.csv``, the probabilities of ``small``) is refused.
+    """
+    check_name(name, "submission name")
+    for what, suffix in SUBMISSION_COMPANIONS.items():
+        stem = suffix.removesuffix(".csv")
+        if stem != suffix and name.endswith(stem) and name != stem:
+            raise FoldwiseError(f"submission name {name!r} ends in {stem!r}: submissions/{name}.csv is the "
+                                f"{what} file of submission {name.removesuffix(stem)!r}; choose another name")
+    return SUBMISSIONS / f"{name}.csv"
+
+
+def submission_companion(csv: Path, what: str) -> Path:
+    """A file written beside a submission CSV: ``what`` is a key of :data:`SUBMISSION_COMPANIONS`."""
+    return csv.with_suffix(SUBMISSION_COMPANIONS[what])
+
+
+def submission_lock(name: str) -> Path:
+    """``submissions/.<name>.lock``: held while a submission and its companions are written."""
+    return SUBMISSIONS / f".{check_name(name, 'submission name')}.lock"
 
 
 def folds_csv(dataset: str) -> Path:

@@ -6,22 +6,46 @@ import re
 
 MASK = "***"
 
+#: a URL's start up to its user name and the ':' before the password: ``scheme://user:``,
+#: also malformed (``scheme:/user:``, ``scheme//user:`` without the ':' after the scheme)
+_HEAD = r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*(?::/*|//)[^\s:@/]*:)"
+
 
 def _url_password(secret: str) -> re.Pattern[str]:
-    """scheme://user:password@host (also a malformed scheme:/user:...@): the password runs
-    to the LAST '@' that ``secret`` can reach, so one holding '@' or ':' is hidden whole."""
-    return re.compile(rf"(?P<head>[A-Za-z][A-Za-z0-9+.-]*:/*[^\s:@/]*:)(?P<secret>{secret})(?P<tail>@)")
+    """``<head><secret>@``: the password runs to the last '@' that ``secret`` can reach, so
+    one holding '@', ':' or a space is hidden whole."""
+    return re.compile(rf"{_HEAD}(?P<secret>{secret})(?P<tail>@)")
 
 
-_PASSWORD_IN_TEXT = _url_password(r"\S*")  # within one word of free text
-_PASSWORD_IN_ARGUMENT = _url_password(r".*")  # anywhere in one command-line argument
+# free text: to the first '@' on the line, then on over the '@'s of the same word (so a
+# password with a space is hidden, and 'u:SEC@RET@host' too, without eating the message)
+_PASSWORD_IN_TEXT = _url_password(r"[^\n@]*(?:@[^\s@]*(?=@))*")
+_PASSWORD_IN_ARGUMENT = _url_password(r".*")  # one command-line argument or URL: to its last '@'
 # ?password=... / &pwd=... in a URL's query string
 _QUERY_PASSWORD = re.compile(r"(?P<head>[?&;](?:password|passwd|pwd)=)(?P<secret>[^&;\s]*)", re.IGNORECASE)
 
+#: pieces of the passwords of URLs this process was given (see :func:`remember_url`), longest first
+_KNOWN: list[str] = []
+
 
 def _mask(text: str, url_password: re.Pattern[str]) -> str:
+    for piece in _KNOWN:
+        text = text.replace(piece, MASK + "@" if piece.endswith("@") else MASK)
     text = url_password.sub(lambda m: m["head"] + MASK + m["tail"], text)
     return _QUERY_PASSWORD.sub(lambda m: m["head"] + MASK, text)
+
+
+def remember_url(url: str) -> None:
+    """Mask the password of ``url`` in every later message of this process, also where a
+    database driver quotes a piece of it: with ``u:SEC@RET@host`` a driver that ends the
+    password at the first '@' reports host ``RET@host``, shown as ``***@host``."""
+    found = _PASSWORD_IN_ARGUMENT.search(url)
+    if not found:
+        return
+    password = found["secret"]
+    pieces = {password} | {password.split("@", i)[-1] + "@" for i in range(1, password.count("@") + 1)}
+    pieces = {p for p in pieces if len(p.removesuffix("@")) >= 3}  # 'a' would mask every 'a' in a message
+    _KNOWN[:] = sorted(set(_KNOWN) | pieces, key=len, reverse=True)
 
 
 def mask_secrets(text: str) -> str:
@@ -36,7 +60,12 @@ def mask_secrets(text: str) -> str:
     return _mask(text, _PASSWORD_IN_TEXT)
 
 
+def mask_url(url: str) -> str:
+    """One URL (or one command-line argument) with its password masked up to its last '@'."""
+    return _mask(url, _PASSWORD_IN_ARGUMENT)
+
+
 def mask_command(argv: list[str]) -> str:
     """A command line (``sys.argv``) as one string with passwords masked, each argument
     on its own (so a password holding a space is hidden whole too)."""
-    return " ".join(_mask(arg, _PASSWORD_IN_ARGUMENT) for arg in argv)
+    return " ".join(mask_url(arg) for arg in argv)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifacts
+from . import artifacts, paths
 from .data import read_csv
 from .errors import FoldwiseError
 from .metrics import Metric
@@ -252,8 +252,11 @@ def read_values(frame: pd.DataFrame, id_column: str, label_names: list[str], fmt
 
 
 def write_submission(path: str | Path, frame: pd.DataFrame, sample: pd.DataFrame, id_column: str,
-                     allowed_labels: list[str] | None = None, fmt: str | None = None) -> Path:
-    """Write ``frame`` to ``path`` only if the written file validates against the sample."""
+                     allowed_labels: list[str] | None = None, fmt: str | None = None) -> str:
+    """Write ``frame`` to ``path`` only if the written file validates against the sample.
+
+    Returns the SHA-256 of the bytes this call wrote (for the submission's record).
+    """
     path = Path(path)
 
     def write_and_check(tmp: Path) -> None:
@@ -263,8 +266,7 @@ def write_submission(path: str | Path, frame: pd.DataFrame, sample: pd.DataFrame
         except FoldwiseError as exc:  # report the real name, not the temp file's
             raise FoldwiseError(str(exc).replace(str(tmp), str(path)) + "; nothing written") from None
 
-    artifacts.write_with(path, write_and_check)
-    return path
+    return artifacts.write_hashed(path, write_and_check)
 
 
 def submission_record(csv: str | Path) -> dict | None:
@@ -276,7 +278,7 @@ def submission_record(csv: str | Path) -> dict | None:
     reported for another file.
     """
     csv = Path(csv)
-    path = csv.with_suffix(".json")
+    path = paths.submission_companion(csv, "record")
     if not (path.exists() and csv.exists()):
         return None
     try:

@@ -29,6 +29,7 @@ from torch import nn
 from . import artifacts, distributed, progress
 from .backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
+from .config import fingerprint_change
 from .losses import make_loss
 from .metrics import accuracy, macro_f1, micro_f1
 
@@ -213,7 +214,7 @@ class _Fold:
 def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
         texts: np.ndarray, labels: np.ndarray,
         valid_texts: np.ndarray | None = None, valid_labels: np.ndarray | None = None,
-        workdir: Path | None = None, resume: bool = False) -> FitResult:
+        workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None) -> FitResult:
     """Fine-tune ``backbone`` on one fold; keep the weights of the best evaluation.
 
     Parameters
@@ -224,7 +225,10 @@ def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
     valid_texts, valid_labels : the fold's held-out rows, used for evaluation, best-state
         selection and early stopping only.
     workdir : where ``last.pt`` (end-of-epoch checkpoint) lives while the fold trains.
-    resume : continue from ``workdir/last.pt`` when it exists.
+    resume : continue from ``workdir/last.pt`` when it exists and carries ``fingerprint``.
+    fingerprint : the run's training fingerprint, stamped on every epoch checkpoint; a
+        checkpoint saved under another one (the config changed since) is not continued:
+        the fold starts afresh, saying so.
     """
     cfg = backbone.config
     if cfg.max_rows_per_fold is not None and len(texts) > cfg.max_rows_per_fold:
@@ -234,7 +238,7 @@ def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
     checkpoint = workdir / "last.pt" if workdir is not None else None
     state = LoopState()
     if resume and checkpoint is not None and checkpoint.exists():
-        state = _restore(fold, checkpoint)
+        state = _restore(fold, checkpoint, fingerprint) or state
     stop = state.step >= fold.total_steps
     for epoch in range(state.epoch, cfg.epochs):
         if stop:
@@ -242,7 +246,7 @@ def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
         stop = _train_epoch(fold, state, epoch, seed)
         state.epoch = epoch + 1
         if checkpoint is not None and fold.dist.is_main and not stop:
-            _save_checkpoint(fold, state, checkpoint)
+            _save_checkpoint(fold, state, checkpoint, fingerprint)
         distributed.barrier(fold.dist)
     if state.best_state is not None:
         load_trainable_state(fold.module, state.best_state)
@@ -420,17 +424,25 @@ def _history_line(r: dict) -> str:
 # ---------------------------------------------------------------------------
 # epoch checkpoints for --resume
 
-def _save_checkpoint(fold: _Fold, state: LoopState, path: Path) -> None:
-    """What a resumed run needs: trainable weights, optimiser, schedule, scaler, loop state, RNG."""
-    payload = {"model": trainable_state(fold.module), "optimizer": fold.optimizer.state_dict(),
-               "scheduler": fold.scheduler.state_dict(),
+def _save_checkpoint(fold: _Fold, state: LoopState, path: Path, fingerprint: str | None) -> None:
+    """What a resumed run needs: trainable weights, optimiser, schedule, scaler, loop state, RNG,
+    and the training fingerprint they belong to."""
+    payload = {"fingerprint": fingerprint, "model": trainable_state(fold.module),
+               "optimizer": fold.optimizer.state_dict(), "scheduler": fold.scheduler.state_dict(),
                "scaler": fold.scaler.state_dict() if fold.scaler else None,
                "loop": vars(state), "torch_rng": torch.get_rng_state()}
     artifacts.write_with(path, lambda tmp: torch.save(payload, tmp))
 
 
-def _restore(fold: _Fold, path: Path) -> LoopState:
+def _restore(fold: _Fold, path: Path, fingerprint: str | None) -> LoopState | None:
+    """Load the checkpoint at ``path`` into ``fold``; None (and a line) when it was saved
+    under another training fingerprint, so the old run is never continued under the new one."""
     saved = torch.load(path, map_location=fold.device, weights_only=False)
+    if saved.get("fingerprint") != fingerprint:
+        if fold.dist.is_main:
+            what = fingerprint_change(saved.get("fingerprint"), fingerprint) if fingerprint else "another config"
+            progress.write(f"{path} was saved with {what}; not resuming it: this fold starts afresh")
+        return None
     load_trainable_state(fold.module, saved["model"])
     fold.optimizer.load_state_dict(saved["optimizer"])
     fold.scheduler.load_state_dict(saved["scheduler"])

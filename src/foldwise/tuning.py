@@ -28,7 +28,7 @@ from .data import load_competition, resolved_task
 from .errors import FoldwiseError
 from .folds import read_folds
 from .metrics import Metric, get_metric
-from .redact import mask_secrets
+from .redact import mask_secrets, mask_url, remember_url
 from .tasks import competition_task
 from .text import clean_texts
 
@@ -275,8 +275,11 @@ def default_storage(cfg: ExperimentConfig) -> str:
 
 
 def storage_url(storage: str | None, cfg: ExperimentConfig) -> str:
-    """``--storage``, else ``$FOLDWISE_STORAGE``, else the study's sqlite file."""
-    return storage or os.environ.get(STORAGE_ENV) or default_storage(cfg)
+    """``--storage``, else ``$FOLDWISE_STORAGE``, else the study's sqlite file (its password,
+    if any, is masked in every message from here on, the database driver's included)."""
+    url = storage or os.environ.get(STORAGE_ENV) or default_storage(cfg)
+    remember_url(url)
+    return url
 
 
 def is_journal(url: str) -> bool:
@@ -301,7 +304,7 @@ def open_storage(url: str, heartbeat: int, grace: int, max_retry: int) -> Any:
             return RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
                               heartbeat_stale_trial_callback=retry)
         except ImportError:
-            raise FoldwiseError(f"storage {mask_secrets(url)}: no database driver for this URL "
+            raise FoldwiseError(f"storage {mask_url(url)}: no database driver for this URL "
                                 "(PostgreSQL: pip install 'psycopg[binary]')") from None
 
 
@@ -314,9 +317,9 @@ def _check_url(url: str) -> None:
     try:
         make_url(url)
     except ArgumentError as exc:
-        raise FoldwiseError(f"storage {mask_secrets(url)}: {mask_secrets(str(exc))}") from None
+        raise FoldwiseError(f"storage {mask_url(url)}: {mask_secrets(str(exc))}") from None
     except ValueError as exc:
-        raise FoldwiseError(f"storage {mask_secrets(url)}: invalid URL, e.g. a port that is not a number "
+        raise FoldwiseError(f"storage {mask_url(url)}: invalid URL, e.g. a port that is not a number "
                             f"({mask_secrets(str(exc))})") from None
 
 
@@ -437,7 +440,7 @@ def _retry_on_race(create: Any, url: str, attempts: int = 5) -> Any:
         except SQLAlchemyError as exc:
             if attempt == attempts - 1:
                 reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                raise FoldwiseError(f"storage {mask_secrets(url)}: {mask_secrets(reason)}") from None
+                raise FoldwiseError(f"storage {mask_url(url)}: {mask_secrets(reason)}") from None
             time.sleep(0.5 + random.random())
     raise AssertionError("unreachable")
 
@@ -453,7 +456,7 @@ def load_study(path: str | Path, storage: str | None = None, overrides: list[str
             lambda: optuna.load_study(study_name=study_name(cfg), storage=open_storage(url, 30, 90, 0)), url, 1)
     except KeyError:
         raise FoldwiseError(
-            f"no study '{study_name(cfg)}' in {mask_secrets(url)}; run `foldwise tune {path}` first") from None
+            f"no study '{study_name(cfg)}' in {mask_url(url)}; run `foldwise tune {path}` first") from None
 
 
 def write_tuned_config(path: str | Path, study: Any) -> Path:

@@ -20,6 +20,8 @@ class TextModel(ABC):
     seed : seed for every random choice the model makes.
     workdir : a folder the model may use for checkpoints (None: keep nothing on disk).
     resume : continue from the last checkpoint in ``workdir`` when there is one.
+    fingerprint : the run's training fingerprint; checkpoints carry it, and one saved
+        under another fingerprint is never resumed.
     """
 
     #: per-evaluation training history (list of dicts) for models that train in epochs
@@ -29,13 +31,14 @@ class TextModel(ABC):
     valid_probs_: np.ndarray | None = None
 
     def __init__(self, config: Any, task: str, n_labels: int, seed: int,
-                 workdir: Path | None = None, resume: bool = False):
+                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None):
         self.config = config
         self.task = task
         self.n_labels = n_labels
         self.seed = seed
         self.workdir = workdir
         self.resume = resume
+        self.fingerprint = fingerprint
 
     @classmethod
     def check_can_run(cls, config: Any) -> None:

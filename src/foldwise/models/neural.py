@@ -21,15 +21,16 @@ class NeuralModel(TextModel):
     backbone_class: ClassVar[type]
 
     def __init__(self, config: Any, task: str, n_labels: int, seed: int,
-                 workdir: Path | None = None, resume: bool = False):
-        super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume)
+                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None):
+        super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume, fingerprint=fingerprint)
         self.backbone = self.backbone_class(config)
 
     def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
         from .. import training
 
         self.result_ = training.fit(self.backbone, self.task, self.n_labels, self.seed, texts, labels,
-                                    valid_texts, valid_labels, workdir=self.workdir, resume=self.resume)
+                                    valid_texts, valid_labels, workdir=self.workdir, resume=self.resume,
+                                    fingerprint=self.fingerprint)
         self.history_ = self.result_.history
         self.valid_probs_ = self.result_.valid_probs
 

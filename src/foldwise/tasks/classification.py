@@ -170,8 +170,9 @@ class ClassificationTask:
         return build_submission(self.sample, self.id_column, ids, values, self.label_names,
                                 self.submission_format, rows_sum_to_one=self.kind == "multiclass")
 
-    def write_submission(self, path: Path, frame: pd.DataFrame) -> Path:
-        """Write ``frame`` to ``path`` only if it validates in the resolved format."""
+    def write_submission(self, path: Path, frame: pd.DataFrame) -> str:
+        """Write ``frame`` to ``path`` only if it validates in the resolved format; return the
+        SHA-256 of the bytes written."""
         return write_submission(path, frame, self.sample, self.id_column, self.label_names,
                                 self.submission_format)
 
