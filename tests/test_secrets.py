@@ -21,13 +21,13 @@ URL = "postgresql://u:SEC@RET:x@db.example:5432/optuna"
 
 
 @pytest.mark.parametrize("text, masked", [
-    ("postgresql://user:secret@127.0.0.1:1/db", "postgresql://user:***@127.0.0.1:1/db"),
-    (URL, "postgresql://u:***@db.example:5432/optuna"),  # '@' and ':' inside the password
-    ("x postgresql+psycopg://:SECRET@h/db y", "x postgresql+psycopg://:***@h/db y"),
-    ("postgresql:/u:SECRET@h/db", "postgresql:/u:***@h/db"),  # malformed, still masked
-    ("postgresql//u:TOPSECRET@h/db", "postgresql//u:***@h/db"),  # no ':' after the scheme
-    ("storage postgresql://u:my secret@h:1/fw: refused", "storage postgresql://u:***@h:1/fw: refused"),
-    ("a postgresql://u:SEC@RET@h/db: host 'x@h'", "a postgresql://u:***@h/db: host 'x@h'"),  # the message stays
+    ("postgresql://user:secret@127.0.0.1:1/db", "postgresql://***@127.0.0.1:1/db"),
+    (URL, "postgresql://***@db.example:5432/optuna"),  # '@' and ':' inside the password
+    ("x postgresql+psycopg://:SECRET@h/db y", "x postgresql+psycopg://***@h/db y"),
+    ("postgresql:/u:SECRET@h/db", "postgresql:/***@h/db"),  # malformed, still masked
+    ("postgresql//u:TOPSECRET@h/db", "postgresql//***@h/db"),  # no ':' after the scheme
+    ("storage postgresql://u:my secret@h:1/fw: refused", "storage postgresql://***@h:1/fw: refused"),
+    ("a postgresql://u:SEC@RET@h/db: host 'x@h'", "a postgresql://***@h/db: host 'x@h'"),  # the message stays
     ("postgresql://u@h/db?sslmode=require&password=SECRET", "postgresql://u@h/db?sslmode=require&password=***"),
     ("sqlite:///studies/toy-t.db", "sqlite:///studies/toy-t.db"),
     ("postgresql://h:5432/db", "postgresql://h:5432/db"),
@@ -41,8 +41,8 @@ def test_command_line_is_masked_in_provenance(monkeypatch):
     monkeypatch.setattr(sys, "argv", ["/venv/bin/foldwise", "study", "configs/t.yaml", "--storage", URL,
                                       "--set", "x=postgresql://u:pass word@h/db"])
     assert artifacts.provenance()["command"] == ("foldwise study configs/t.yaml --storage "
-                                                 "postgresql://u:***@db.example:5432/optuna "
-                                                 "--set x=postgresql://u:***@h/db")
+                                                 "postgresql://***@db.example:5432/optuna "
+                                                 "--set x=postgresql://***@h/db")
     assert mask_command(["a", "b c"]) == "a b c"
 
 
@@ -56,7 +56,7 @@ def test_bad_storage_url_is_one_masked_line(command, storage, tmp_path, monkeypa
     assert main([command, "configs/t.yaml", "--storage", storage]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: storage postgresql:") and err.count("\n") == 1, err
-    assert "SEC" not in err and "RET" not in err and "u:***@h" in err
+    assert "SEC" not in err and "RET" not in err and "/***@h" in err and "u:" not in err
     assert not Path("studies").exists() or not any(Path("studies").iterdir())
 
 
@@ -71,7 +71,7 @@ def test_storage_from_environment_and_study_json_without_password(tmp_path, monk
     monkeypatch.setattr(sys, "argv", ["foldwise", "study", "configs/t.yaml", "--storage", URL])
     assert main(["study", "configs/t.yaml"]) == 0  # the command line above is only what gets recorded
     summary = json.loads(Path("studies/toy-t/study.json").read_text())
-    assert summary["provenance"]["command"].endswith("--storage postgresql://u:***@db.example:5432/optuna")
+    assert summary["provenance"]["command"].endswith("--storage postgresql://***@db.example:5432/optuna")
     assert "SEC" not in Path("studies/toy-t/study.json").read_text()
 
 
@@ -104,7 +104,8 @@ def test_storage_password_is_masked_in_the_drivers_message_too(case, tmp_path):
                           env={**cli_env(), STORAGE_ENV: url})
     assert proc.returncode == 2 and proc.stderr.startswith("error: storage postgresql") and \
         proc.stderr.count("\n") == 1, proc.stderr
-    assert ":***@" in proc.stderr and not any(secret in proc.stderr for secret in secrets), proc.stderr
+    assert "//***@" in proc.stderr and "//u:" not in proc.stderr, proc.stderr  # the whole user-info
+    assert not any(secret in proc.stderr for secret in secrets), proc.stderr
 
 
 def test_make_storage_with_a_space_in_the_password(tmp_path):
@@ -112,7 +113,7 @@ def test_make_storage_with_a_space_in_the_password(tmp_path):
     proc = subprocess.run(["make", "-f", str(REPO / "Makefile"), "-o", ".venv/.installed", "study", "EXP=t",
                            f"FOLDWISE={' '.join(FOLDWISE)}", "STORAGE=postgresql://u:my secret@127.0.0.1:1/fw"],
                           cwd=root, capture_output=True, text=True, env=cli_env())
-    assert proc.returncode != 0 and "error: storage postgresql://u:***@127.0.0.1:1/fw: " in proc.stderr, proc.stderr
+    assert proc.returncode != 0 and "error: storage postgresql://***@127.0.0.1:1/fw: " in proc.stderr, proc.stderr
     assert "secret" not in proc.stdout + proc.stderr
 
 
@@ -122,5 +123,5 @@ def test_an_unexpected_traceback_is_masked(capsys):
     except RuntimeError as exc:
         masked_excepthook(RuntimeError, exc, exc.__traceback__)
     err = capsys.readouterr().err
-    assert err.startswith("Traceback") and "RuntimeError: lost postgresql://u:***@h/db" in err
+    assert err.startswith("Traceback") and "RuntimeError: lost postgresql://***@h/db" in err
     assert "my secret" not in err

@@ -6,14 +6,14 @@ import re
 
 MASK = "***"
 
-#: a URL's start up to its user name and the ':' before the password: ``scheme://user:``,
-#: also malformed (``scheme:/user:``, ``scheme//user:`` without the ':' after the scheme)
-_HEAD = r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*(?::/*|//)[^\s:@/]*:)"
+#: a URL's start (``scheme://``, also malformed: ``scheme:/``, ``scheme//`` without the ':'),
+#: then its user name and the ':' before the password: the whole user-info is masked
+_HEAD = r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*(?::/*|//))(?P<user>[^\s:@/]*:)"
 
 
 def _url_password(secret: str) -> re.Pattern[str]:
-    """``<head><secret>@``: the password runs to the last '@' that ``secret`` can reach, so
-    one holding '@', ':' or a space is hidden whole."""
+    """``<head><user>:<secret>@``: the password runs to the last '@' that ``secret`` can
+    reach, so one holding '@', ':' or a space is hidden whole."""
     return re.compile(rf"{_HEAD}(?P<secret>{secret})(?P<tail>@)")
 
 
@@ -49,10 +49,11 @@ def remember_url(url: str) -> None:
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with every URL password replaced by ``***``.
+    """``text`` with the user-info (user name and password) of every URL that holds a
+    password replaced by ``***``.
 
     >>> mask_secrets("storage postgresql://u:SEC@RET@h:5432/db: timeout")
-    'storage postgresql://u:***@h:5432/db: timeout'
+    'storage postgresql://***@h:5432/db: timeout'
 
     Text without a URL password comes back unchanged; text that merely looks like one
     is masked too (better one ``***`` too many than a leak).
@@ -61,7 +62,7 @@ def mask_secrets(text: str) -> str:
 
 
 def mask_url(url: str) -> str:
-    """One URL (or one command-line argument) with its password masked up to its last '@'."""
+    """One URL (or one command-line argument) with its user-info masked up to its last '@'."""
     return _mask(url, _PASSWORD_IN_ARGUMENT)
 
 
