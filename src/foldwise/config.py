@@ -72,7 +72,7 @@ class DataConfig:
     sep: str = option("column separator of the CSV files", ",")
     id_column: str = option("id column, shared by train, test and sample submission", "id")
     text_columns: list[str] = option("text column(s); several are joined with text_joiner", ["text"])
-    text_joiner: str = option("separator placed between several text columns", " | ")
+    text_joiner: str = option("separator placed between several text columns (empty ones are left out)", " | ")
     text_pair: list[str] | None = option(
         "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
         "both sides apart; use instead of several text_columns", None)
@@ -94,7 +94,9 @@ class DataConfig:
         "how label_column separates names: 'auto' (lists like \"['a', 'b']\" are read as lists; else the "
         "first of '|', ',', ';' found in the column, else white space), 'whitespace', or the separator itself",
         "auto")
-    missing_text: Literal["error", "fill"] = option("empty or NaN text: refuse, or fill with fill_text", "error")
+    missing_text: Literal["error", "fill"] = option(
+        "a row with no text (every text column empty or NaN; either side of a text_pair): refuse, "
+        "or fill with fill_text", "error")
     fill_text: str = option("replacement for empty text when missing_text is 'fill'", "")
     max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None, ge=1)
     folds: FoldsConfig = field(default_factory=FoldsConfig)
