@@ -42,6 +42,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise FoldwiseError("train: --name gives one experiment a new name; pass one experiment YAML")
     overrides = args.set + ([f"name={args.name}"] if args.name is not None else [])
     configs = [load_experiment(experiment, overrides) for experiment in args.experiments]  # all valid first
+    _refuse_shared_runs(args.experiments, configs)
     for experiment, cfg in zip(args.experiments, configs):
         print(f"{experiment} -> {paths.run_dir(cfg.name)}/", flush=True)
     for cfg in configs:
@@ -50,11 +51,25 @@ def cmd_train(args: argparse.Namespace) -> None:
             print(f"{cfg.name}: {headline(result.evaluation)} -> {result.run_dir}/")
 
 
+def _refuse_shared_runs(experiments: list[str], configs: list) -> None:
+    """Two experiments that resolve to one name would overwrite each other's ``runs/<name>/``."""
+    from . import paths
+
+    first: dict[str, str] = {}
+    for experiment, cfg in zip(experiments, configs):
+        if cfg.name in first:
+            raise FoldwiseError(f"train: {first[cfg.name]} and {experiment} would both train "
+                                f"{paths.run_dir(cfg.name)}/; give a new name to one experiment at a time")
+        first[cfg.name] = experiment
+
+
 def cmd_ensemble(args: argparse.Namespace) -> None:
     from .config import ThresholdConfig
     from .make_submission import ensemble
     from .report import headline
+    from .runs import run_folder
 
+    print(f"blending {', '.join(f'{run_folder(e)}/' for e in args.experiments)}", flush=True)
     name = args.name or "+".join(Path(e).name for e in args.experiments)
     thresholds = ThresholdConfig(mode=args.threshold_mode, at_least_one=args.at_least_one,
                                  class_bias=args.class_bias)
