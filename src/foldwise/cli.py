@@ -226,15 +226,16 @@ def cmd_study(args: argparse.Namespace) -> None:
 
 
 def cmd_config(args: argparse.Namespace) -> None:
-    from .config import ExperimentConfig, describe_keys, load_experiment, to_yaml
-    from .models import model_config_class
+    from .config import experiment_keys, keys_kinds, load_experiment, to_yaml
 
+    if args.kind and not args.keys:
+        raise FoldwiseError("config: --kind goes with --keys (foldwise config --keys --kind transformer)")
     if args.keys:
-        cfg = load_experiment(args.experiment, args.set) if args.experiment else None
-        rows = describe_keys(ExperimentConfig)
-        model_cls = type(cfg.model) if cfg else model_config_class("tfidf")
-        rows += describe_keys(model_cls, "model.")
-        for key, default, text in rows:
+        if args.experiment and not args.kind:
+            kinds = [load_experiment(args.experiment, args.set).model.kind]
+        else:
+            kinds = keys_kinds(args.set, args.kind)
+        for key, default, text in experiment_keys(kinds):
             print(f"{key:<34} {default:<22} {text}")
         return
     if not args.experiment:
@@ -350,7 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_set(sub.add_parser("config", help="print an experiment's resolved config"))
     p.add_argument("experiment", nargs="?")
-    p.add_argument("--keys", action="store_true", help="list every config key with its default and help")
+    p.add_argument("--keys", action="store_true", help="list every config key with its default and help "
+                   "(model keys: the experiment's kind, --set model.kind=..., or every kind)")
+    p.add_argument("--kind", help="with --keys: list the model keys of this kind (tfidf, transformer, llm, or all)")
     p.set_defaults(func=cmd_config)
     return parser
 

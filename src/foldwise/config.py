@@ -530,3 +530,30 @@ def describe_keys(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
         bounds = " and ".join(f"{BOUNDS[name][1]} {bound}" for name, bound in f.metadata.get("bounds", {}).items())
         rows.append((prefix + f.name, repr(default), f.metadata.get("help", "") + (f" ({bounds})" if bounds else "")))
     return rows
+
+
+def keys_kinds(overrides: list[str], kind: str | None = None) -> list[str]:
+    """The model kinds whose keys ``foldwise config --keys`` lists without an experiment:
+    ``kind`` ('all' for every kind), else ``--set model.kind=<kind>``, else every kind."""
+    from .models import MODEL_KINDS, model_config_class
+
+    named = [value for parts, value in map(parse_override, overrides) if parts == ["model", "kind"]]
+    chosen = kind or (str(named[-1]) if named else "all")
+    kinds = list(MODEL_KINDS) if chosen == "all" else [chosen]
+    for k in kinds:
+        model_config_class(k, source="--kind" if kind else "--set model.kind")  # an unknown kind is refused
+    return kinds
+
+
+def experiment_keys(kinds: list[str]) -> list[tuple[str, str, str]]:
+    """(key, default, help) rows of every experiment key, then the ``model.*`` keys of each
+    kind in ``kinds``, each kind's group opening with its ``model.kind`` row."""
+    from .models import MODEL_KINDS, model_config_class
+
+    rows = [row for row in describe_keys(ExperimentConfig) if row[0] != "model"]
+    for kind in kinds:
+        for key, default, text in describe_keys(model_config_class(kind), "model."):
+            if key == "model.kind":
+                text = f"one of {', '.join(MODEL_KINDS)}; the model.* keys below are for '{kind}'"
+            rows.append((key, default, text))
+    return rows
