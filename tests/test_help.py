@@ -3,7 +3,11 @@ and README's tables of shipped configs."""
 
 from __future__ import annotations
 
+import re
+
+from conftest import REPO
 from foldwise.cli import main
+from foldwise.config import read_yaml
 
 
 def listed_keys(capsys, *args: str) -> list[str]:
@@ -25,3 +29,25 @@ def test_config_keys_follow_the_model_kind(capsys):
 def test_config_keys_refuse_an_unknown_kind(capsys):
     assert main(["config", "--keys", "--kind", "bert"]) == 2
     assert "--kind: unknown model.kind 'bert' (known: llm, tfidf, transformer)" in capsys.readouterr().err
+
+
+#: README's wording of a recipe setting -> the model key it names
+RECIPE_SETTINGS = {r"(\d+) epochs?\b": "epochs", r"\blr ([\d.e-]+)": "lr", r"/ ([\d.e-]+) head\b": "head_lr",
+                   r"\bbatch (\d+)": "batch_size", r"max length (\d+)": "max_length", r"\br (\d+)\b": "lora_r",
+                   r"alpha (\d+)": "lora_alpha", r"([\d,]+) rows per fold": "max_rows_per_fold"}
+
+
+def readme_recipes() -> dict[str, str]:
+    """config file -> its row of README's tables of ready-made recipes."""
+    rows = re.findall(r"^\| `([\w.-]+\.yaml)` \| (.+) \|$", (REPO / "README.md").read_text(), re.MULTILINE)
+    return {name: text for name, text in rows if (REPO / "configs" / name).exists()}
+
+
+def test_readme_recipe_tables_match_the_config_files():
+    recipes = readme_recipes()
+    assert {"minilm.yaml", "smollm2-lora.yaml", "gemma2-9b-qlora.yaml"} <= set(recipes)
+    for name, text in recipes.items():
+        model = read_yaml(REPO / "configs" / name)["model"]
+        for pattern, key in RECIPE_SETTINGS.items():
+            for said in re.findall(pattern, text):
+                assert float(said.replace(",", "")) == float(model[key]), f"README on {name}: {key} {said}"
