@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from conftest import REPO
-from foldwise.cli import main
+from foldwise.cli import build_parser, main
 from foldwise.config import read_yaml
 
 
@@ -51,3 +53,18 @@ def test_readme_recipe_tables_match_the_config_files():
         for pattern, key in RECIPE_SETTINGS.items():
             for said in re.findall(pattern, text):
                 assert float(said.replace(",", "")) == float(model[key]), f"README on {name}: {key} {said}"
+
+
+def test_help_opens_with_a_usage_summary_the_stages_in_order_and_an_example(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert out.split("\n\n")[1].startswith("Cross-validated text classification for Kaggle competitions")
+    assert "dispatches" not in out and "logic lives" not in out  # the developers' module docstring stays out
+    stages = [out.index(f"\n    {stage} ") for stage in ("data", "folds", "train", "ensemble", "validate", "submit")]
+    assert stages == sorted(stages)
+    examples = [line.split("#")[0].split()[1:] for line in out.split("example")[1].splitlines()
+                if line.strip().startswith("foldwise ") and "--help" not in line]
+    assert [e[0] for e in examples][:4] == ["data", "folds", "train", "ensemble"]
+    for args in examples:  # every example is a command line the parser takes as it is
+        build_parser().parse_args(args)

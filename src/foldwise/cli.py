@@ -9,6 +9,20 @@ from pathlib import Path
 from .errors import FoldwiseError
 from .redact import mask_secrets
 
+#: what `foldwise --help` says first (the module docstring above is for developers)
+SUMMARY = """\
+Cross-validated text classification for Kaggle competitions. Run the stages in order:
+each one reads the files the one before wrote (data/, folds/, runs/, submissions/)."""
+EXAMPLE = """\
+example (the default job; `make folds train ensemble` runs the same):
+  foldwise data configs/tfidf.yaml        # data/goemotions/
+  foldwise folds configs/tfidf.yaml       # folds/goemotions.csv
+  foldwise train configs/tfidf.yaml       # runs/tfidf/
+  foldwise ensemble tfidf                 # submissions/tfidf.csv, validated
+  foldwise submit tfidf --dry-run
+
+`foldwise <command> --help` lists a command's options; README.md has the rest."""
+
 
 def cmd_data(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
@@ -245,8 +259,10 @@ def cmd_config(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="foldwise", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="foldwise", description=SUMMARY, epilog=EXAMPLE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="<command>",
+                                title="commands (the stages in order, then the tools)")
 
     def with_set(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -296,6 +312,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-column", default="id", help="id column with --sample")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
+    p.add_argument("submission", help="submission name or CSV path")
+    p.add_argument("--data", help="dataset name or config holding kaggle_competition "
+                                  "(default: the dataset recorded in the submission's .json)")
+    p.add_argument("--competition", help="competition slug (overrides the data config)")
+    p.add_argument("--message", help="submission message (default: name and CV score)")
+    p.add_argument("--dry-run", action="store_true", help="print the command, upload nothing")
+    p.set_defaults(func=cmd_submit)
+
     p = sub.add_parser("score", help="score a submission against a solution file (held-out labels)")
     p.add_argument("csv", help="submission CSV")
     p.add_argument("--solution", required=True, help="CSV of ids and true labels, laid out like the sample "
@@ -308,15 +333,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", help="comma-separated models (default: every model and their blend)")
     p.add_argument("--folds", help="train only these folds, e.g. 0,1 (scored once every fold is trained)")
     p.set_defaults(func=cmd_benchmarks)
-
-    p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
-    p.add_argument("submission", help="submission name or CSV path")
-    p.add_argument("--data", help="dataset name or config holding kaggle_competition "
-                                  "(default: the dataset recorded in the submission's .json)")
-    p.add_argument("--competition", help="competition slug (overrides the data config)")
-    p.add_argument("--message", help="submission message (default: name and CV score)")
-    p.add_argument("--dry-run", action="store_true", help="print the command, upload nothing")
-    p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("predict", help="label texts with a run's saved fold models and thresholds")
     p.add_argument("run", help="run folder (runs/<exp>) or experiment name")
