@@ -15,12 +15,16 @@ DATA ?=
 EXPS ?= tfidf
 empty :=
 space := $(empty) $(empty)
-NAME ?= $(subst $(space),+,$(strip $(EXPS)))
+SET ?=
+# the runs that train writes and ensemble/predict read: runs/<exp>/ for each of EXPS, or
+# runs/<X>/ when SET renames the run (SET="name=X"), so `make train ensemble` blends what it trained
+set_name = $(patsubst name=%,%,$(lastword $(filter name=%,$(SET))))
+RUNS = $(or $(set_name),$(EXPS))
+NAME ?= $(subst $(space),+,$(strip $(RUNS)))
 METHOD ?= fit
 FOLDS ?=
 BENCH ?=
 MODELS ?=
-SET ?=
 DATA_SET ?=
 EXP ?= tfidf
 TRIALS ?= 30
@@ -80,11 +84,11 @@ folds: data ## write folds/<dataset>.csv once (K and seed from the data config; 
 train: folds ## cross-validate each experiment in EXPS into runs/<exp>/ (FOLDS=0,1 for some folds)
 	$(FOLDWISE) train $(foreach e,$(EXPS),configs/$(e).yaml) $(folds_flag) $(set_flags)
 
-ensemble: $(STAMP) ## blend runs of EXPS, tune thresholds on OOF, write submissions/<NAME>.csv + .json
-	$(FOLDWISE) ensemble $(EXPS) --name $(NAME) --method $(METHOD)
+ensemble: $(STAMP) ## blend runs of EXPS (or SET's name=), tune thresholds on OOF, write submissions/<NAME>.csv + .json
+	$(FOLDWISE) ensemble $(RUNS) --name $(NAME) --method $(METHOD)
 
-predict: $(STAMP) ## label TEXT="..." with runs/<first of EXPS> (trained with SET=save_models=true)
-	$(FOLDWISE) predict runs/$(firstword $(EXPS)) "$(TEXT)"
+predict: $(STAMP) ## label TEXT="..." with runs/<first of EXPS> (or SET's name=; trained with SET=save_models=true)
+	$(FOLDWISE) predict runs/$(firstword $(RUNS)) "$(TEXT)"
 
 validate: $(STAMP) ## check submissions/<NAME>.csv against its dataset's sample submission (from its .json)
 	$(FOLDWISE) validate submissions/$(NAME).csv $(data_flag)

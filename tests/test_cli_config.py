@@ -137,6 +137,18 @@ def test_make_targets_take_the_dataset_from_the_experiment_config(tmp_path):
     assert make_commands(root, "submit", "NAME=x", "DATA=semeval")["submit"].endswith("--data semeval")
 
 
+def test_make_ensemble_and_predict_follow_a_name_given_with_set(tmp_path):
+    root = make_project_for_make(tmp_path)
+    renamed = make_commands(root, "train", "ensemble", "predict", "EXPS=x", "SET=model.C=2 name=x-c2", "TEXT=hi")
+    assert "--set name=x-c2" in renamed["train"]
+    assert renamed["ensemble"].split()[2:] == ["x-c2", "--name", "x-c2", "--method", "fit"]
+    assert renamed["predict"].split()[2] == "runs/x-c2"
+    named = make_commands(root, "ensemble", "EXPS=x", "SET=name=x-c2", "NAME=blend")["ensemble"]
+    assert named.split()[2:5] == ["x-c2", "--name", "blend"]
+    plain = make_commands(root, "ensemble", "EXPS=x y", "SET=model.C=2")["ensemble"]
+    assert plain.split()[2:6] == ["x", "y", "--name", "x+y"]
+
+
 # ---------------------------------------------------------------------------
 # defect 8: `make help` shows the values in use, never make's own $(...) syntax
 

@@ -1,6 +1,8 @@
 """The real command line on a few hundred GoEmotions rows, as a user runs it."""
 
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -115,6 +117,29 @@ def test_make_overrides_reach_the_right_command():
     run = commands("train", "SET=model.C=8", "DATA_SET=folds.n_splits=10")
     assert "--set model.C=8" in run["train"] and "model.C" not in run["folds"]
     assert "--set folds.n_splits=10" in run["folds"] and "n_splits" not in run["train"]
+
+
+def test_make_train_ensemble_blends_the_run_that_set_renamed(project):
+    """`make train ensemble SET="name=X"`: train writes runs/X/, and ensemble blends runs/X/, not runs/<exp>/."""
+    shutil.copy(REPO / "Makefile", project / "Makefile")
+    shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
+    os.utime(project / "pyproject.toml", (0, 0))  # older than the install stamp: make installs nothing
+    if not (project / ".venv").exists():
+        (project / ".venv").symlink_to(REPO / ".venv")
+    proc = subprocess.run(["make", "train", "ensemble", "EXPS=words", "SET=model.C=2 name=words-c2"],
+                          cwd=project, env=cli_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "blending runs/words-c2/" in proc.stdout
+    record = json.loads((project / "submissions" / "words-c2.json").read_text())  # NAME follows the run
+    assert record["members"] == ["words-c2"]
+    assert "C: 2" in (project / "runs" / "words-c2" / "config.yaml").read_text()
+
+
+def test_train_refuses_two_experiments_sharing_one_run_name(project):
+    proc = run(project, "train", "configs/words.yaml", "configs/chars.yaml", "--set", "name=both", ok=False)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    assert "configs/words.yaml and configs/chars.yaml would both train runs/both/" in proc.stderr
+    assert not (project / "runs" / "both").exists()
 
 
 def test_predict_with_saved_tfidf_fold_models(project):

@@ -67,6 +67,34 @@ def test_empty_text_refused_or_filled(tmp_path):
     assert data.train_texts[4] == "[empty]"
 
 
+def tweet_columns(frame: pd.DataFrame) -> None:
+    """Kaggle's tweet layout: optional keyword and location beside the text, mostly blank."""
+    frame["keyword"] = np.where(frame.index % 3 == 0, "flood", "")
+    frame["location"] = ""
+
+
+TWEET_COLUMNS = ["keyword", "location", "text"]
+
+
+def test_blank_extra_text_columns_join_as_empty(tmp_path):
+    folder = make(tmp_path, mutate_train=tweet_columns, mutate_test=tweet_columns)
+    texts = pd.read_csv(folder / "train.csv")["text"]
+    data = load_competition(cfg_for(folder, text_columns=TWEET_COLUMNS))
+    assert data.train_texts[0] == f"flood | {texts[0]}"  # the blank location leaves no dangling " | "
+    assert data.train_texts[1] == texts[1]
+
+
+def test_a_row_misses_text_only_when_every_text_column_is_empty(tmp_path):
+    def blank_row_4(frame):
+        tweet_columns(frame)
+        frame.loc[4, ["keyword", "text"]] = ["", "  "]
+    folder = make(tmp_path, mutate_train=blank_row_4, mutate_test=tweet_columns)
+    assert ("train.csv: row 6: empty or missing text in every text column (keyword, location, text)"
+            in load_error(folder, text_columns=TWEET_COLUMNS))
+    data = load_competition(cfg_for(folder, text_columns=TWEET_COLUMNS, missing_text="fill", fill_text="[empty]"))
+    assert data.train_texts[4] == "[empty]" and data.train_texts[3].startswith("flood | I am")
+
+
 def test_duplicate_ids(tmp_path):
     folder = make(tmp_path, mutate_train=lambda t: t.__setitem__("id", t["id"].where(t.index != 7, "t3")))
     assert "train.csv: row 9: duplicate id 't3'" in load_error(folder)

@@ -63,6 +63,17 @@ def test_pairs_load_as_two_sides(tmp_path):
     assert swapped.content_sha256 != data.content_sha256  # the order of the sides changes predictions
 
 
+def test_each_side_of_a_pair_needs_text_of_its_own(tmp_path):
+    folder = pair_competition(tmp_path / "pairs")
+    train = pd.read_csv(folder / "train.csv")
+    train.loc[5, "hypothesis"] = ""
+    train.to_csv(folder / "train.csv", index=False)
+    with pytest.raises(FoldwiseError, match="train.csv: row 7: empty or missing text in column 'hypothesis'"):
+        load_competition(pair_config(folder))
+    filled = load_competition(pair_config(folder, missing_text="fill", fill_text="[empty]"))
+    assert filled.train_texts[5].tolist() == [train.loc[5, "premise"], "[empty]"]
+
+
 def test_text_pair_naming_a_missing_column_is_one_line(tmp_path):
     folder = pair_competition(tmp_path / "pairs")
     test = pd.read_csv(folder / "test.csv").rename(columns={"hypothesis": "claim"})

@@ -13,8 +13,9 @@ from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
 from conftest import FOLDWISE, cli_env, small_goemotions
+from foldwise.config import DataConfig, ExperimentConfig
 from foldwise.errors import FoldwiseError
-from foldwise.tuning import StopAtTarget, load_study, open_storage, run_study
+from foldwise.tuning import StopAtTarget, load_study, open_storage, run_study, study_name
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -70,7 +71,26 @@ def test_space_widens_to_hold_the_current_config(project):
     assert study.trials[0].state == TrialState.COMPLETE
 
 
-def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch):
+def test_trial_lines_show_a_loss_as_it_reads_with_its_direction(project):
+    proc = subprocess.run([*FOLDWISE, "tune", "configs/tf.yaml", "--trials", "2", "--set", "data.metric=log_loss",
+                           "--set", "model.char_ngram_range=[]"],
+                          env=cli_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("trial ")]
+    assert len(lines) == 2 and lines[0].startswith("trial 0: CV log-loss 0.") and "(lower is better)" in lines[0]
+    assert "best: trial " in lines[1] and "C=" in lines[1]
+    assert "-0." not in proc.stdout and "finished with value" not in proc.stderr  # no negated loss anywhere
+
+
+def test_study_name_does_not_repeat_the_dataset():
+    def named(experiment: str) -> str:
+        return study_name(ExperimentConfig(name=experiment, data=DataConfig(name="comp")))
+
+    assert named("comp-tfidf") == "comp-tfidf"  # not comp-comp-tfidf
+    assert (named("tfidf"), named("comptfidf"), named("comp")) == ("comp-tfidf", "comp-comptfidf", "comp-comp")
+
+
+def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch, capsys):
     import foldwise.cv
 
     real, calls = foldwise.cv.train_fold, []
@@ -85,6 +105,8 @@ def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch):
     study = run_study("configs/tf.yaml", trials=2)
     assert [t.state for t in study.trials] == [TrialState.PRUNED, TrialState.COMPLETE]
     assert study.trials[0].user_attrs["pruned_reason"].startswith("CUDA out of memory")
+    out = capsys.readouterr().out
+    assert "trial 0 pruned: CUDA out of memory" in out and "trial 1: CV macro-F1 0." in out
 
 
 @pytest.mark.parametrize("args, message", [
@@ -121,7 +143,7 @@ def test_study_results_tuned_config_and_plots(project):
     assert summary["best"]["trial"] == best.number and summary["current_config"]["trial"] == 0
     assert summary["metric"] == "macro_f1" and summary["best"]["cv_score"] == pytest.approx(best.value)
     assert summary["current_config"]["cv_score"] <= summary["best"]["cv_score"]
-    assert "(values: CV macro-F1)" in proc.stdout and "CV macro-F1 (" in proc.stdout
+    assert "(values: CV macro-F1, higher is better)" in proc.stdout and "CV macro-F1 (" in proc.stdout
     assert summary["provenance"]["seed"] == 42 and "optuna" in summary["provenance"]["versions"]
     assert "current config (trial 0)" in proc.stdout
     out = subprocess.run([*FOLDWISE, "train", "configs/tf.tuned.yaml"], env=cli_env(), capture_output=True, text=True)

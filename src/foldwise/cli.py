@@ -9,6 +9,20 @@ from pathlib import Path
 from .errors import FoldwiseError
 from .redact import mask_secrets
 
+#: what `foldwise --help` says first (the module docstring above is for developers)
+SUMMARY = """\
+Cross-validated text classification for Kaggle competitions. Run the stages in order:
+each one reads the files the one before wrote (data/, folds/, runs/, submissions/)."""
+EXAMPLE = """\
+example (the default job; `make folds train ensemble` runs the same):
+  foldwise data configs/tfidf.yaml        # data/goemotions/
+  foldwise folds configs/tfidf.yaml       # folds/goemotions.csv
+  foldwise train configs/tfidf.yaml       # runs/tfidf/
+  foldwise ensemble tfidf                 # submissions/tfidf.csv, validated
+  foldwise submit tfidf --dry-run
+
+`foldwise <command> --help` lists a command's options; README.md has the rest."""
+
 
 def cmd_data(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
@@ -44,6 +58,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise FoldwiseError("train: --name gives one experiment a new name; pass one experiment YAML")
     overrides = args.set + ([f"name={args.name}"] if args.name is not None else [])
     configs = [load_experiment(experiment, overrides) for experiment in args.experiments]  # all valid first
+    _refuse_shared_runs(args.experiments, configs)
     for experiment, cfg in zip(args.experiments, configs):
         print(f"{experiment} -> {paths.run_dir(cfg.name)}/", flush=True)
     for cfg in configs:
@@ -52,10 +67,24 @@ def cmd_train(args: argparse.Namespace) -> None:
             print(f"{cfg.name}: {headline(result.evaluation)} -> {result.run_dir}/")
 
 
+def _refuse_shared_runs(experiments: list[str], configs: list) -> None:
+    """Two experiments that resolve to one name would overwrite each other's ``runs/<name>/``."""
+    from . import paths
+
+    first: dict[str, str] = {}
+    for experiment, cfg in zip(experiments, configs):
+        if cfg.name in first:
+            raise FoldwiseError(f"train: {first[cfg.name]} and {experiment} would both train "
+                                f"{paths.run_dir(cfg.name)}/; give a new name to one experiment at a time")
+        first[cfg.name] = experiment
+
+
 def cmd_ensemble(args: argparse.Namespace) -> None:
     from .make_submission import ensemble
     from .report import headline
+    from .runs import run_folder
 
+    print(f"blending {', '.join(f'{run_folder(e)}/' for e in args.experiments)}", flush=True)
     name = args.name or "+".join(Path(e).name for e in args.experiments)
     flags = {"mode": args.threshold_mode, "at_least_one": args.at_least_one, "class_bias": args.class_bias}
     result = ensemble([str(e) for e in args.experiments], name, method=args.method,
@@ -213,15 +242,16 @@ def cmd_study(args: argparse.Namespace) -> None:
 
 
 def cmd_config(args: argparse.Namespace) -> None:
-    from .config import ExperimentConfig, describe_keys, load_experiment, to_yaml
-    from .models import model_config_class
+    from .config import experiment_keys, keys_kinds, load_experiment, to_yaml
 
+    if args.kind and not args.keys:
+        raise FoldwiseError("config: --kind goes with --keys (foldwise config --keys --kind transformer)")
     if args.keys:
-        cfg = load_experiment(args.experiment, args.set) if args.experiment else None
-        rows = describe_keys(ExperimentConfig)
-        model_cls = type(cfg.model) if cfg else model_config_class("tfidf")
-        rows += describe_keys(model_cls, "model.")
-        for key, default, text in rows:
+        if args.experiment and not args.kind:
+            kinds = [load_experiment(args.experiment, args.set).model.kind]
+        else:
+            kinds = keys_kinds(args.set, args.kind)
+        for key, default, text in experiment_keys(kinds):
             print(f"{key:<34} {default:<22} {text}")
         return
     if not args.experiment:
@@ -231,8 +261,10 @@ def cmd_config(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every sub-command."""
-    parser = argparse.ArgumentParser(prog="foldwise", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="foldwise", description=SUMMARY, epilog=EXAMPLE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="<command>",
+                                title="commands (the stages in order, then the tools)")
 
     def with_set(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -282,6 +314,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-column", default="id", help="id column with --sample")
     p.set_defaults(func=cmd_validate)
 
+    p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
+    p.add_argument("submission", help="submission name or CSV path")
+    p.add_argument("--data", help="dataset name or config holding kaggle_competition "
+                                  "(default: the dataset recorded in the submission's .json)")
+    p.add_argument("--competition", help="competition slug (overrides the data config)")
+    p.add_argument("--message", help="submission message (default: name and CV score)")
+    p.add_argument("--dry-run", action="store_true", help="print the command, upload nothing")
+    p.set_defaults(func=cmd_submit)
+
     p = sub.add_parser("score", help="score a submission against a solution file (held-out labels)")
     p.add_argument("csv", help="submission CSV")
     p.add_argument("--solution", required=True, help="CSV of ids and true labels, laid out like the sample "
@@ -294,15 +335,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", help="comma-separated models (default: every model and their blend)")
     p.add_argument("--folds", help="train only these folds, e.g. 0,1 (scored once every fold is trained)")
     p.set_defaults(func=cmd_benchmarks)
-
-    p = sub.add_parser("submit", help="upload a submission with the kaggle CLI (or print the command)")
-    p.add_argument("submission", help="submission name or CSV path")
-    p.add_argument("--data", help="dataset name or config holding kaggle_competition "
-                                  "(default: the dataset recorded in the submission's .json)")
-    p.add_argument("--competition", help="competition slug (overrides the data config)")
-    p.add_argument("--message", help="submission message (default: name and CV score)")
-    p.add_argument("--dry-run", action="store_true", help="print the command, upload nothing")
-    p.set_defaults(func=cmd_submit)
 
     p = sub.add_parser("predict", help="label texts with a run's saved fold models and thresholds")
     p.add_argument("run", help="run folder (runs/<exp>) or experiment name")
@@ -337,7 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_set(sub.add_parser("config", help="print an experiment's resolved config"))
     p.add_argument("experiment", nargs="?")
-    p.add_argument("--keys", action="store_true", help="list every config key with its default and help")
+    p.add_argument("--keys", action="store_true", help="list every config key with its default and help "
+                   "(model keys: the experiment's kind, --set model.kind=..., or every kind)")
+    p.add_argument("--kind", help="with --keys: list the model keys of this kind (tfidf, transformer, llm, or all)")
     p.set_defaults(func=cmd_config)
     return parser
 

@@ -72,7 +72,7 @@ class DataConfig:
     sep: str = option("column separator of the CSV files", ",")
     id_column: str = option("id column, shared by train, test and sample submission", "id")
     text_columns: list[str] = option("text column(s); several are joined with text_joiner", ["text"])
-    text_joiner: str = option("separator placed between several text columns", " | ")
+    text_joiner: str = option("separator placed between several text columns (empty ones are left out)", " | ")
     text_pair: list[str] | None = option(
         "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
         "both sides apart; use instead of several text_columns", None)
@@ -97,7 +97,9 @@ class DataConfig:
         "how label_column separates names: 'auto' (lists like \"['a', 'b']\" are read as lists; else the "
         "first of '|', ',', ';' found in the column, else white space), 'whitespace', or the separator itself",
         "auto")
-    missing_text: Literal["error", "fill"] = option("empty or NaN text: refuse, or fill with fill_text", "error")
+    missing_text: Literal["error", "fill"] = option(
+        "a row with no text (every text column empty or NaN; either side of a text_pair): refuse, "
+        "or fill with fill_text", "error")
     fill_text: str = option("replacement for empty text when missing_text is 'fill'", "")
     max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None, ge=1)
     folds: FoldsConfig = field(default_factory=FoldsConfig)
@@ -543,4 +545,31 @@ def describe_keys(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
             default = None
         bounds = " and ".join(f"{BOUNDS[name][1]} {bound}" for name, bound in f.metadata.get("bounds", {}).items())
         rows.append((prefix + f.name, repr(default), f.metadata.get("help", "") + (f" ({bounds})" if bounds else "")))
+    return rows
+
+
+def keys_kinds(overrides: list[str], kind: str | None = None) -> list[str]:
+    """The model kinds whose keys ``foldwise config --keys`` lists without an experiment:
+    ``kind`` ('all' for every kind), else ``--set model.kind=<kind>``, else every kind."""
+    from .models import MODEL_KINDS, model_config_class
+
+    named = [value for parts, value in map(parse_override, overrides) if parts == ["model", "kind"]]
+    chosen = kind or (str(named[-1]) if named else "all")
+    kinds = list(MODEL_KINDS) if chosen == "all" else [chosen]
+    for k in kinds:
+        model_config_class(k, source="--kind" if kind else "--set model.kind")  # an unknown kind is refused
+    return kinds
+
+
+def experiment_keys(kinds: list[str]) -> list[tuple[str, str, str]]:
+    """(key, default, help) rows of every experiment key, then the ``model.*`` keys of each
+    kind in ``kinds``, each kind's group opening with its ``model.kind`` row."""
+    from .models import MODEL_KINDS, model_config_class
+
+    rows = [row for row in describe_keys(ExperimentConfig) if row[0] != "model"]
+    for kind in kinds:
+        for key, default, text in describe_keys(model_config_class(kind), "model."):
+            if key == "model.kind":
+                text = f"one of {', '.join(MODEL_KINDS)}; the model.* keys below are for '{kind}'"
+            rows.append((key, default, text))
     return rows

@@ -113,20 +113,28 @@ def _check_ids(ids: pd.Series, path: Path, column: str) -> np.ndarray:
 
 
 def _texts(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
-    """(n,) texts (several text_columns joined), or (n, 2) sides of ``text_pair``."""
+    """(n,) texts (several text_columns joined), or (n, 2) sides of ``text_pair``.
+
+    A row misses text only when all of its text_columns are empty (blank or NaN); empty
+    columns of a row that has text elsewhere are left out of the join, so no dangling
+    ``text_joiner`` appears. Each side of a ``text_pair`` must have text on its own.
+    """
     columns = cfg.input_columns
     parts = frame[columns]
-    empty = parts.isna() | parts.apply(lambda col: col.str.strip() == "").astype(bool)  # bool also with 0 rows
-    if cfg.missing_text == "error" and empty.to_numpy().any():
-        row, col = (int(v[0]) for v in np.nonzero(empty.to_numpy()))
+    empty = (parts.isna() | parts.apply(lambda col: col.str.strip() == "")).to_numpy(dtype=bool)  # also with 0 rows
+    alone = cfg.text_pair is not None or len(columns) == 1  # each column must have text by itself
+    missing = empty if alone else empty.all(axis=1, keepdims=True)
+    if cfg.missing_text == "error" and missing.any():
+        row, col = (int(v[0]) for v in np.nonzero(missing))
+        where = f"column '{columns[col]}'" if alone else f"every text column ({', '.join(columns)})"
         raise FoldwiseError(
-            f"{path}: row {row + 2}: empty or missing text in column '{columns[col]}' "
+            f"{path}: row {row + 2}: empty or missing text in {where} "
             "(set data.missing_text=fill to fill it)")
-    parts = parts.where(~empty, cfg.fill_text).astype(str)
     if cfg.text_pair is not None:
-        return parts.to_numpy(dtype=object)
-    joined = parts.iloc[:, 0] if len(cfg.text_columns) == 1 else parts.agg(cfg.text_joiner.join, axis=1)
-    return joined.to_numpy(dtype=object)
+        return parts.where(~empty, cfg.fill_text).astype(str).to_numpy(dtype=object)
+    joined = [cfg.text_joiner.join(str(value) for value, gap in zip(values, gaps) if not gap) or cfg.fill_text
+              for values, gaps in zip(parts.to_numpy(dtype=object), empty)]
+    return np.array(joined, dtype=object)
 
 
 def _binary_labels(frame: pd.DataFrame, columns: list[str], path: Path) -> np.ndarray:

@@ -46,11 +46,17 @@ def _read_probabilities(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     return frame.iloc[:, 0].to_numpy(dtype=str), values, list(frame.columns[1:])
 
 
-def load_run(name_or_dir: str | Path) -> Run:
-    """Load ``runs/<name>/`` (or a run folder path); the run must have every fold done."""
+def run_folder(name_or_dir: str | Path) -> Path:
+    """The folder of a run named ``name_or_dir``: a run folder path as given, else ``runs/<name>/``."""
     folder = Path(name_or_dir)
     if not (folder / "run.json").exists() and paths.is_name(str(name_or_dir)):
         folder = paths.run_dir(str(name_or_dir))
+    return folder
+
+
+def load_run(name_or_dir: str | Path) -> Run:
+    """Load ``runs/<name>/`` (or a run folder path); the run must have every fold done."""
+    folder = run_folder(name_or_dir)
     info_path = folder / "run.json"
     if not info_path.exists():
         raise FoldwiseError(f"{folder}: no finished run here (run.json missing); train it with "

@@ -239,7 +239,8 @@ class CVObjective:
             score = self.task.objective(cfg.thresholds, data.labels[covered])(oof[covered])
             trial.report(score, step)
             if trial.should_prune():
-                trial.set_user_attr("pruned_reason", f"running CV {self.task.metric.name} {score:.4f} after fold {k}")
+                reason = f"running CV {metric_line(self.task.metric, score)} after fold {k}"
+                trial.set_user_attr("pruned_reason", reason)
                 raise optuna.TrialPruned()
         return score
 
@@ -268,7 +269,7 @@ def _free_cuda() -> None:
 # studies
 
 def default_storage(cfg: ExperimentConfig) -> str:
-    """``sqlite:///studies/<dataset>-<exp>.db``."""
+    """``sqlite:///studies/<study>.db`` (the study named by :func:`study_name`)."""
     db = paths.study_db(study_name(cfg))
     db.parent.mkdir(exist_ok=True)
     return f"sqlite:///{db}"
@@ -335,7 +336,10 @@ def make_pruner(name: str, startup_trials: int) -> Any:
 
 
 def study_name(cfg: ExperimentConfig) -> str:
-    """One study per dataset and experiment."""
+    """One study per dataset and experiment: ``<dataset>-<exp>``, or ``<exp>`` alone when it
+    already starts with ``<dataset>-`` (``comp-tfidf`` on ``comp``, not ``comp-comp-tfidf``)."""
+    if cfg.name.startswith(f"{cfg.data.name}-"):
+        return cfg.name
     return f"{cfg.data.name}-{cfg.name}"
 
 
@@ -420,9 +424,46 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
     if finished_count(study) >= trials:
         return study
     objective = CVObjective(path, overrides, params, cfg.tune.folds)
-    study.optimize(objective, timeout=timeout, gc_after_trial=True,
-                   callbacks=[StopAtTarget(trials, heartbeats=not is_journal(url))])
+    with _without_optuna_trial_lines():
+        study.optimize(objective, timeout=timeout, gc_after_trial=True,
+                       callbacks=[TrialLines(objective.task.metric),
+                                  StopAtTarget(trials, heartbeats=not is_journal(url))])
     return study
+
+
+@contextlib.contextmanager
+def _without_optuna_trial_lines():
+    """Optuna's own per-trial lines show the maximised value (a loss negated); TrialLines
+    prints them instead. Its warnings (a failed trial) still show."""
+    import optuna
+
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(max(verbosity, optuna.logging.WARNING))
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+
+
+class TrialLines:
+    """One line per finished trial, its CV score as the metric reads with its direction:
+    ``trial 3: CV log-loss 0.3710 (lower is better); best: trial 1, log-loss 0.3502; C=2.0``."""
+
+    def __init__(self, metric: Metric):
+        self.metric = metric
+
+    def __call__(self, study: Any, trial: Any) -> None:
+        from optuna.trial import TrialState
+
+        if trial.state == TrialState.COMPLETE:
+            best = study.best_trial
+            line = (f"trial {trial.number}: CV {metric_line(self.metric, trial.value)}; best: trial {best.number}, "
+                    f"{self.metric.title} {metric_value(self.metric, best.value):.4f}; {_params_text(trial.params)}")
+        elif trial.state == TrialState.PRUNED:
+            line = f"trial {trial.number} pruned: {trial.user_attrs.get('pruned_reason', 'by the pruner')}"
+        else:
+            return  # a failed trial: Optuna's warning says why
+        print(line, flush=True)
 
 
 def _retry_on_race(create: Any, url: str, attempts: int = 5) -> Any:
@@ -547,16 +588,30 @@ def metric_value(metric: Metric, objective: float) -> float:
     return metric.from_objective(objective)
 
 
+def metric_line(metric: Metric, objective: float) -> str:
+    """A study's value as the user knows the metric, with its direction:
+    ``log-loss 0.3710 (lower is better)``."""
+    return f"{metric.title} {metric_value(metric, objective):.4f} ({_direction(metric)})"
+
+
+def _direction(metric: Metric) -> str:
+    return "higher is better" if metric.greater_is_better else "lower is better"
+
+
+def _params_text(params: dict[str, Any]) -> str:
+    """``C=2.0, word_ngram_range=[1, 2]``: a trial's parameters, ``model.`` left out."""
+    return ", ".join(f"{k.removeprefix('model.')}={_decode(v)}" for k, v in params.items())
+
+
 def trials_table(study: Any, top: int = 10, metric: Metric | None = None) -> str:
     """The best finished trials as a text table (values as ``metric`` reads them, when given)."""
     from optuna.trial import TrialState
 
     finished = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
     finished.sort(key=lambda t: -t.value)
-    named = f" (values: CV {metric.title})" if metric else ""
+    named = f" (values: CV {metric.title}, {_direction(metric)})" if metric else ""
     lines = [f"study {study.study_name}: " + ", ".join(f"{n} {s}" for s, n in state_counts(study).items()) + named]
     for t in finished[:top]:
-        params = ", ".join(f"{k.removeprefix('model.')}={_decode(v)}" for k, v in t.params.items())
         value = metric_value(metric, t.value) if metric else t.value
-        lines.append(f"  #{t.number:<4} {value:.4f}  {params}")
+        lines.append(f"  #{t.number:<4} {value:.4f}  {_params_text(t.params)}")
     return "\n".join(lines)
