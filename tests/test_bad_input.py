@@ -4,6 +4,7 @@ a traceback or a silently wrong figure, and nothing written before the refusal."
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from conftest import FOLDWISE, cli_env
@@ -57,3 +58,24 @@ def test_unknown_target_module_is_refused_before_any_write(toy, capsys):
                          "--set", "model.target_modules=[q_proj, qq_proj]")
     assert_one_line_error(status, err, "model.target_modules: 'qq_proj' is not a linear layer", "v_proj")
     assert_nothing_written(toy)
+
+
+# ---------------------------------------------------------------------------
+# a text column of numbers is text: TF-IDF trains on what n-grams it has
+
+def test_text_column_of_numbers_trains(toy, capsys):
+    for name, step in (("train.csv", 7), ("test.csv", 3)):
+        frame = pd.read_csv(toy / "data" / "toy" / name)
+        frame["text"] = [str(step * i) for i in range(len(frame))]  # distinct numbers: no word repeats
+        frame.to_csv(toy / "data" / "toy" / name, index=False)
+    status, out, err = cli(capsys, "train", "configs/t.yaml", "--set", "model={kind: tfidf, n_jobs: 1}")
+    assert status == 0, err
+    assert "tfidf: no word n-gram occurs in 2 or more training rows (model.word_min_df)" in out + err
+    oof = pd.read_csv(toy / "runs" / "t" / "oof.csv")
+    assert len(oof) == 60 and oof.iloc[:, 1:].notna().all().all()
+
+
+def test_no_ngram_left_is_one_line(toy, capsys):
+    status, _, err = cli(capsys, "train", "configs/t.yaml", "--set", "model.word_min_df=1000")
+    assert_one_line_error(status, err, "tfidf: no word or character n-gram occurs often enough",
+                          "lower model.word_min_df")
