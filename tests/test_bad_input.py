@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, cli_env
+from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
 from foldwise.cli import main
 from test_cli_config import assert_one_line_error, cli
 from toy_project import make_toy_project
@@ -79,3 +79,50 @@ def test_no_ngram_left_is_one_line(toy, capsys):
     status, _, err = cli(capsys, "train", "configs/t.yaml", "--set", "model.word_min_df=1000")
     assert_one_line_error(status, err, "tfidf: no word or character n-gram occurs often enough",
                           "lower model.word_min_df")
+
+
+# ---------------------------------------------------------------------------
+# truth and probabilities read back: 0/1 truth, one class per multiclass row, probabilities in [0, 1]
+
+def trained_and_blended(root: Path, capsys, experiment: str = "configs/t.yaml") -> None:
+    """Train the experiment and write its submission ``submissions/<name>.csv``."""
+    for args in (["train", experiment], ["ensemble", Path(experiment).stem]):
+        status, _, err = cli(capsys, *args)
+        assert status == 0, err
+
+
+def test_solution_cell_other_than_0_or_1_is_refused(toy, capsys):
+    trained_and_blended(toy, capsys)
+    solution = pd.read_csv(toy / "submissions" / "t.csv")
+    solution[["joy", "anger", "fear"]] = 0
+    solution.loc[1, "anger"] = 2
+    solution.to_csv(toy / "solution.csv", index=False)
+    status, out, err = cli(capsys, "score", "submissions/t.csv", "--solution", "solution.csv")
+    assert_one_line_error(status, err, "solution.csv: row 3: label 'anger' is 2, expected 0 or 1")
+    assert out == ""
+
+
+def test_multiclass_solution_with_two_classes_in_a_row_is_refused(in_tmp, capsys):
+    titled_competition(in_tmp / "data" / "news")
+    write_configs(in_tmp, {"news": f"name: news\n{NEWS_DATA}"}, {"n": f"data: news\n{TINY_TFIDF}"})
+    assert main(["folds", "news"]) == 0
+    trained_and_blended(in_tmp, capsys, "configs/n.yaml")
+    ids = pd.read_csv(in_tmp / "submissions" / "n.csv", dtype=str)["id"]
+    solution = pd.DataFrame({"id": ids, "sports": 1, "business": 0, "tech": 0})
+    solution.loc[4, "tech"] = 1  # multi-hot: two classes for one row
+    solution.to_csv(in_tmp / "solution.csv", index=False)
+    status, _, err = cli(capsys, "score", "submissions/n.csv", "--solution", "solution.csv")
+    assert_one_line_error(status, err, "solution.csv: row 6: 2 labels set ('sports', 'tech')",
+                          "exactly one label per row")
+
+
+@pytest.mark.parametrize("cell", ["1.5", "-0.1", "nan"])
+def test_run_probability_outside_0_1_is_refused(toy, capsys, cell):
+    status, _, err = cli(capsys, "train", "configs/t.yaml")
+    assert status == 0, err
+    oof = (toy / "runs" / "t" / "oof.csv").read_text().splitlines()
+    oof[3] = ",".join([*oof[3].split(",")[:2], cell, *oof[3].split(",")[3:]])
+    (toy / "runs" / "t" / "oof.csv").write_text("\n".join(oof) + "\n")
+    status, _, err = cli(capsys, "ensemble", "t")
+    assert_one_line_error(status, err, "oof.csv: row 4: column 'anger' has", "not a probability")
+    assert not (toy / "submissions").exists()

@@ -224,6 +224,29 @@ def read_values(frame: pd.DataFrame, id_column: str, label_names: list[str], fmt
     return values
 
 
+def solution_truth(values: np.ndarray, path: Path, label_names: list[str], single_label: bool) -> np.ndarray:
+    """(n, L) bool truth from the (n, L) values of a solution file (:func:`read_values`).
+
+    Every cell must be 0 or 1, and a single-label (multiclass) row must hold exactly one
+    label; anything else is refused with its row (a cell of 2, or two classes in one row,
+    would otherwise be scored as some other truth).
+    """
+    with np.errstate(invalid="ignore"):
+        bad = ~((values == 0) | (values == 1))
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        shown = "not a number" if np.isnan(values[row, col]) else f"{values[row, col]:g}, expected 0 or 1"
+        raise FoldwiseError(f"{path}: row {row + 2}: label '{label_names[col]}' is {shown}")
+    counts = values.sum(axis=1)
+    wrong = np.flatnonzero(counts != 1) if single_label else []
+    if len(wrong):
+        row = int(wrong[0])
+        set_ = ", ".join(f"'{name}'" for name, on in zip(label_names, values[row]) if on) or "none"
+        raise FoldwiseError(f"{path}: row {row + 2}: {int(counts[row])} labels set ({set_}); "
+                            "a multiclass solution holds exactly one label per row")
+    return values.astype(bool)
+
+
 def write_submission(path: str | Path, frame: pd.DataFrame, sample: pd.DataFrame, id_column: str,
                      allowed_labels: list[str] | None = None, fmt: str | None = None) -> Path:
     """Write ``frame`` to ``path`` only if the written file validates against the sample."""
