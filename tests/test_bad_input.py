@@ -126,3 +126,22 @@ def test_run_probability_outside_0_1_is_refused(toy, capsys, cell):
     status, _, err = cli(capsys, "ensemble", "t")
     assert_one_line_error(status, err, "oof.csv: row 4: column 'anger' has", "not a probability")
     assert not (toy / "submissions").exists()
+
+
+# ---------------------------------------------------------------------------
+# a column named twice in a header (pandas would read the second 'joy' as 'joy.1')
+
+@pytest.mark.parametrize("name, column", [("train.csv", "joy"), ("test.csv", "text"),
+                                          ("sample_submission.csv", "joy")])
+def test_column_named_twice_is_refused_by_name(toy, capsys, name, column):
+    path = toy / "data" / "toy" / name
+    frame = pd.read_csv(path, dtype=str)
+    width = len(frame.columns)
+    frame[f"{column}_copy"] = frame[column]
+    frame.to_csv(path, index=False, header=[*frame.columns[:-1], column])
+    status, _, err = cli(capsys, "train", "configs/t.yaml")
+    position = list(frame.columns).index(column) + 1
+    assert_one_line_error(status, err, f"data/toy/{name}: column '{column}' appears twice in the header "
+                                       f"(columns {position} and {width + 1})")
+    assert ".1'" not in err
+    assert_nothing_written(toy)

@@ -128,7 +128,7 @@ def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
 
 def _check_columns(path: Path, columns: list[str], expected: list[str]) -> None:
     """Refuse a header that is not the sample's, naming the missing, extra or misplaced
-    column (pandas renames a repeated column 'x' to 'x.1', so a repeat shows as extra)."""
+    column (a column named twice is refused when the file is read)."""
     if columns == expected:
         return
 
