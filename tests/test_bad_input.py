@@ -145,3 +145,19 @@ def test_column_named_twice_is_refused_by_name(toy, capsys, name, column):
                                        f"(columns {position} and {width + 1})")
     assert ".1'" not in err
     assert_nothing_written(toy)
+
+
+# ---------------------------------------------------------------------------
+# folds.group_column with empty cells: refused with their count, the folds left as they were
+
+def test_empty_group_cells_are_refused_with_their_count(toy, capsys):
+    path = toy / "data" / "toy" / "train.csv"
+    frame = pd.read_csv(path, dtype=str)
+    frame["topic"] = [f"g{i % 12}" for i in range(len(frame))]
+    frame.loc[[3, 10, 11, 40], "topic"] = ["", " ", None, ""]
+    frame.to_csv(path, index=False)
+    before = (toy / "folds" / "toy.csv").read_bytes()
+    status, _, err = cli(capsys, "folds", "toy", "--force", "--set", "folds.group_column=topic")
+    assert_one_line_error(status, err, "data/toy/train.csv: column 'topic' (folds.group_column) is empty in "
+                                       "4 of 60 rows (first: row 5)")
+    assert (toy / "folds" / "toy.csv").read_bytes() == before
