@@ -161,3 +161,15 @@ def test_empty_group_cells_are_refused_with_their_count(toy, capsys):
     assert_one_line_error(status, err, "data/toy/train.csv: column 'topic' (folds.group_column) is empty in "
                                        "4 of 60 rows (first: row 5)")
     assert (toy / "folds" / "toy.csv").read_bytes() == before
+
+
+# ---------------------------------------------------------------------------
+# a probability submission under a metric scored on decisions: its CV score would not be the submission's
+
+def test_probability_format_with_a_decision_metric_is_refused(toy, capsys):
+    status, _, err = cli(capsys, "train", "configs/t.yaml", "--set", "data.submission_format=probabilities")
+    assert_one_line_error(status, err, "data/toy/sample_submission.csv: submission format 'probabilities'",
+                          "cannot be scored by metric macro_f1, which is scored on 0/1 decisions",
+                          "set data.metric to a metric on probabilities (roc_auc, log_loss)",
+                          "or data.submission_format to binary")
+    assert_nothing_written(toy)

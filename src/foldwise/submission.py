@@ -10,7 +10,7 @@ import pandas as pd
 from . import artifacts
 from .data import read_csv
 from .errors import FoldwiseError
-from .metrics import Metric
+from .metrics import METRICS, Metric
 
 
 #: what a submission's cells hold (``data.submission_format``; "auto" infers one of these)
@@ -82,6 +82,11 @@ def check_format(fmt: str, sample: pd.DataFrame, id_column: str, label_names: li
     if not metric.needs_decision and fmt != "probabilities":
         raise FoldwiseError(f"{source}: metric {metric.name} is scored on probabilities, which a '{fmt}' "
                             f"submission ({FORMAT_WORDS[fmt]}) cannot hold")
+    if metric.needs_decision and fmt == "probabilities":  # its CV score, of decisions, is not the submission's
+        scored = ", ".join(name for name, m in METRICS.items() if not m.needs_decision and task in m.tasks)
+        raise FoldwiseError(f"{source}: submission format 'probabilities' ({FORMAT_WORDS[fmt]}) cannot be "
+                            f"scored by metric {metric.name}, which is scored on 0/1 decisions: set data.metric "
+                            f"to a metric on probabilities ({scored}) or data.submission_format to binary")
 
 
 def _legacy_format(sample: pd.DataFrame, id_column: str, label_names: list[str] | None) -> str:
