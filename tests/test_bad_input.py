@@ -173,3 +173,39 @@ def test_probability_format_with_a_decision_metric_is_refused(toy, capsys):
                           "set data.metric to a metric on probabilities (roc_auc, log_loss)",
                           "or data.submission_format to binary")
     assert_nothing_written(toy)
+
+
+# ---------------------------------------------------------------------------
+# command-line selections: an empty benchmark list, and errors in --set values blamed on --set
+
+@pytest.mark.parametrize("flag, what", [("--bench", "benchmark"), ("--models", "model")])
+def test_benchmark_selection_of_nothing_is_refused(in_tmp, capsys, flag, what):
+    status, _, err = cli(capsys, "benchmarks", flag, ", ")
+    assert_one_line_error(status, err, f"benchmarks: ', ' names no {what} (known: ")
+    assert not (in_tmp / "benchmarks").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["folds", "toy", "--set", "folds.n_splits=1"], "--set folds.n_splits=1: key 'folds.n_splits' is 1, must be >= 2"),
+    (["folds", "configs/t.yaml", "--set", "folds.n_splits=1"],
+     "--set folds.n_splits=1: key 'data.folds.n_splits' is 1, must be >= 2"),
+    (["train", "configs/t.yaml", "--set", "model.C=-1"], "--set model.C=-1: key 'model.C' is -1.0, must be > 0"),
+    (["train", "configs/t.yaml", "--set", "model.Cx=1"], "--set model.Cx=1: unknown key 'model.Cx'"),
+    (["train", "configs/t.yaml", "--set", "model.kind=foo"], "--set model.kind=foo: unknown model.kind 'foo'"),
+    (["train", "configs/t.yaml", "--set", "data.metric=f2"], "--set data.metric=f2: key 'data.metric' is 'f2'"),
+    (["train", "configs/t.yaml", "--set", "model.word_ngram_range=[a]"],
+     "--set model.word_ngram_range=[a]: key 'model.word_ngram_range[0]' has value 'a'"),
+    (["train", "configs/t.yaml", "--set", "model={kind: tfidf, n_jobs: 0}"],
+     "--set model={kind: tfidf, n_jobs: 0}: key 'model.n_jobs' is 0"),
+])
+def test_set_errors_name_the_override(toy, capsys, args, message):
+    status, _, err = cli(capsys, *args)
+    assert_one_line_error(status, err, message)
+
+
+def test_file_errors_still_name_the_file(toy, capsys):
+    (toy / "configs" / "bad.yaml").write_text("data: toy\nmodel: {kind: tfidf, n_jobs: 0}\n")
+    status, _, err = cli(capsys, "train", "configs/bad.yaml", "--set", "model.C=2", "--set", "model.n_jobs=0.5x")
+    assert_one_line_error(status, err, "--set model.n_jobs=0.5x: key 'model.n_jobs'")
+    status, _, err = cli(capsys, "train", "configs/bad.yaml", "--set", "model.C=2")
+    assert_one_line_error(status, err, "configs/bad.yaml: key 'model.n_jobs' is 0, must be >= 1")
