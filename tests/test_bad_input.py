@@ -1,6 +1,7 @@
 """Bad input (issue 19, item 9): one clear line naming the file, row, key or column, instead of
 a traceback or a silently wrong figure, and nothing written before the refusal."""
 
+import struct
 import subprocess
 from pathlib import Path
 
@@ -209,3 +210,28 @@ def test_file_errors_still_name_the_file(toy, capsys):
     assert_one_line_error(status, err, "--set model.n_jobs=0.5x: key 'model.n_jobs'")
     status, _, err = cli(capsys, "train", "configs/bad.yaml", "--set", "model.C=2")
     assert_one_line_error(status, err, "configs/bad.yaml: key 'model.n_jobs' is 0, must be >= 1")
+
+
+# ---------------------------------------------------------------------------
+# a very long label name is cut in printed tables and plots
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) in pixels, from the PNG header."""
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def test_long_label_names_are_cut_in_tables_and_plots(in_tmp, capsys):
+    make_toy_project(in_tmp)
+    long = "joy" + "y" * 100_000
+    for name in ("train.csv", "sample_submission.csv"):
+        path = in_tmp / "data" / "toy" / name
+        pd.read_csv(path, dtype=str).rename(columns={"joy": long}).to_csv(path, index=False)
+    for args in (["folds", "toy"], ["train", "configs/t.yaml"], ["ensemble", "t"]):
+        status, out, err = cli(capsys, *args)
+        assert status == 0, err[-2000:]
+        assert len(out) < 3000, f"{args}: {len(out)} characters printed"
+        if args[0] != "ensemble":
+            assert "joy" + "y" * 34 + "..." in out
+    for png in ("runs/t/per_class_f1.png", "runs/t/threshold_curves.png", "submissions/t.per_class_f1.png"):
+        assert png_size(in_tmp / png)[0] < 2000, png
+    assert pd.read_csv(in_tmp / "submissions" / "t.csv").columns[1] == long  # the files keep the name
