@@ -45,7 +45,7 @@ def resolve_model_path(name_or_path: str) -> str:
     return str(module.get_model_path())
 
 
-def model_config(name_or_path: str, **overrides) -> Any:
+def model_config(name_or_path: str, **overrides: Any) -> Any:
     """The ``AutoConfig`` of a model, refused in one line naming ``model.name_or_path`` when its
     files cannot be found: a missing folder, a folder that holds no model, or a hub id that is
     neither in the local cache nor reachable. Checked before a run writes anything."""
@@ -64,10 +64,12 @@ def _why_not_found(path: str, exc: Exception) -> str:
     if folder.is_dir():
         found = "no config.json in it" if not (folder / "config.json").exists() else str(exc).splitlines()[0]
         return f"the folder {folder} holds no Hugging Face model ({found})"
-    if folder.exists() or path.startswith((".", "/", "~")) or "\\" in path or path.count("/") > 1:
+    if folder.exists():
+        return f"{folder} is a file, not a model folder"
+    if path.startswith((".", "/", "~")) or "\\" in path or path.count("/") > 1:  # a path, not an org/name id
         return f"no such folder on this machine ({folder.absolute()})"
     if _hub_offline():
-        return (f"no such folder on this machine, nor a hub id in the local Hugging Face cache (offline); "
+        return ("no such folder on this machine, nor a hub id in the local Hugging Face cache (offline); "
                 "give a model folder, or download the model once with internet")
     return f"no such folder on this machine, nor a model found on the Hugging Face hub ({str(exc).splitlines()[0]})"
 
