@@ -85,7 +85,7 @@ def test_run_with_a_bad_probability_is_refused_when_loaded(trained, cell, capsys
     (["id", "joy", "anger", "fear", "surprise"], "extra column 'surprise'"),
     (["id", "joy", "rage", "fear"], "missing column 'anger', extra column 'rage'"),
     (["id", "anger", "joy", "fear"], "column 2 is 'anger' where the sample has 'joy'"),
-    (["id", "joy", "anger", "fear", "fear"], "extra column 'fear.1'"),
+    (["id", "joy", "anger", "fear", "fear"], "column 'fear' appears twice in the header (columns 4 and 5)"),
 ])
 def test_column_mismatch_names_the_column(tmp_path, columns, message):
     sample = pd.DataFrame({"id": ["a", "b"], "joy": [0, 0], "anger": [0, 0], "fear": [0, 0]}).astype(str)

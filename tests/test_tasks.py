@@ -61,7 +61,7 @@ CASES = [  # sample layout, task, metric
     ("binary", "multilabel", "jaccard"),
     ("probabilities", "multilabel", "roc_auc"),
     ("probabilities", "multiclass", "log_loss"),
-    ("probabilities", "multiclass", "accuracy"),
+    ("probabilities", "multilabel", "log_loss"),
     ("label", "multiclass", "accuracy"),
     ("labels", "multilabel", "samples_f1"),
 ]
@@ -97,7 +97,7 @@ def test_each_format_round_trips_through_validate_and_score(tmp_path, layout, ta
     (pd.DataFrame({"id": ["a"], "sports": "0", "business": "0", "tech": "0"}), "multilabel", "roc_auc",
      "probabilities"),
     (pd.DataFrame({"id": ["a", "b"], "sports": ["0.25", "0"], "business": "0.5", "tech": "0.25"}), "multiclass",
-     "accuracy", "probabilities"),
+     "log_loss", "probabilities"),
     (pd.DataFrame({"id": ["a"], "label": "tech"}), "multiclass", "macro_f1", "label"),
     (pd.DataFrame({"id": ["a"], "tags": "tech"}), "multilabel", "micro_f1", "label_list"),
 ])
@@ -110,7 +110,7 @@ def test_format_is_inferred_from_the_sample_and_said(sample, task, metric, expec
 
 def test_the_configured_format_overrides_the_guess():
     sample = pd.DataFrame({"id": ["a"], "sports": "0", "business": "0", "tech": "0"})
-    competition = task_for(DataConfig(submission_format="probabilities"), NAMES, sample)
+    competition = task_for(DataConfig(submission_format="probabilities", metric="roc_auc"), NAMES, sample)
     assert competition.submission_format == "probabilities" and "set by data.submission_format" in competition.format_line
 
 
@@ -127,6 +127,12 @@ def test_the_configured_format_overrides_the_guess():
      "submission format 'binary' needs one column per label (3), the sample has 1 (label)"),
     (pd.DataFrame({"id": ["a"], "label": "tech"}), dict(task="multiclass", submission_format="label_list"),
      "submission format 'label_list' is for multilabel data"),
+    (pd.DataFrame({"id": ["a"], "sports": "0", "business": "0", "tech": "0"}), dict(submission_format="probabilities"),
+     "submission format 'probabilities' (one probability column per label) cannot be scored by metric macro_f1, "
+     "which is scored on 0/1 decisions: set data.metric to a metric on probabilities (roc_auc, log_loss) or "
+     "data.submission_format to binary"),
+    (pd.DataFrame({"id": ["a"], "sports": "0.5", "business": "0.25", "tech": "0.25"}),
+     dict(task="multiclass", metric="accuracy"), "cannot be scored by metric accuracy"),
 ])
 def test_a_format_that_does_not_fit_is_one_line(sample, cfg, message):
     with pytest.raises(FoldwiseError) as err:
@@ -147,7 +153,8 @@ def test_label_list_refuses_label_names_with_spaces():
     ("label", "multiclass", ["drama"], "column 'label' has 'drama', expected one of ['sports'"),
 ])
 def test_validate_checks_the_cells_of_the_format(tmp_path, layout, task, cells, message):
-    competition = make_task(tmp_path, layout, task, "accuracy" if task == "multiclass" else "macro_f1")
+    metric = "log_loss" if layout == "probabilities" else "accuracy" if task == "multiclass" else "macro_f1"
+    competition = make_task(tmp_path, layout, task, metric)
     sub = sample_frame(layout)
     sub.iloc[5, 1:] = cells
     sub.to_csv(tmp_path / "bad.csv", index=False)

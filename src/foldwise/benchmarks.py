@@ -310,10 +310,13 @@ def write_results(new: list[dict], folder: Path = RESULTS) -> list[dict]:
 
 
 def parse_list(spec: str | None, known: list[str], what: str) -> list[str]:
-    """``"a,b"`` -> ["a", "b"], each checked against ``known``; None or "" -> all of them."""
+    """``"a,b"`` -> ["a", "b"], each checked against ``known``; None or "" -> all of them; a
+    spec naming nothing (``","``) is refused."""
     if not spec:
         return list(known)
     chosen = [part.strip() for part in spec.split(",") if part.strip()]
+    if not chosen:  # "," or " ": a selection of nothing would run nothing and exit 0
+        raise FoldwiseError(f"benchmarks: '{spec}' names no {what} (known: {', '.join(known)})")
     bad = [c for c in chosen if c not in known]
     if bad:
         raise FoldwiseError(f"benchmarks: unknown {what} '{bad[0]}' (known: {', '.join(known)})")

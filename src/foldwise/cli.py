@@ -37,13 +37,14 @@ def cmd_folds(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
     from .data import load_competition
     from .folds import write_folds
+    from .report import short_name
 
     for cfg in load_dataset_configs(args.data, args.set):
         data = load_competition(cfg)
         print(data.task_line)
         path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names, force=args.force,
                                            task=data.task)
-        print(table.to_string())
+        print(table.rename(index=short_name).to_string())
         print(f"{path}: {'written' if written else 'already there with the same settings (no change)'}"
               f" ({cfg.folds.n_splits} folds, seed {cfg.folds.seed}, {len(data.train_ids)} rows)")
 

@@ -284,6 +284,35 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
 
+class ConfigSource(str):
+    """The file a config is read from (as text), with the ``--set`` items laid over it: an
+    error about a key that an override set names the override, not the file.
+
+    ``prefix`` is put before the override keys (``data.`` when the overrides are data keys
+    and the config an experiment's).
+    """
+
+    overrides: dict[str, str]
+
+    def __new__(cls, path: str | Path, overrides: list[str], prefix: str = "") -> "ConfigSource":
+        source = super().__new__(cls, str(path))
+        source.overrides = {prefix + ".".join(parse_override(item)[0]): item for item in overrides}
+        return source
+
+    def of(self, key: str) -> str:
+        """``--set <item>`` when an override set ``key`` (or a mapping holding it, or a key
+        inside it), else the file."""
+        for dotted, item in reversed(self.overrides.items()):  # the last override of a key wins
+            if key == dotted or key.startswith((dotted + ".", dotted + "[")) or dotted.startswith(key + "."):
+                return f"--set {item}"
+        return str(self)
+
+
+def _at(source: str, key: str) -> str:
+    """Where the value of ``key`` came from, for an error message about it."""
+    return source.of(key) if isinstance(source, ConfigSource) else source
+
+
 def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     """Check ``value`` against the annotation ``tp``; return it (ints widen to float)."""
     origin = typing.get_origin(tp)
@@ -302,21 +331,21 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
             except FoldwiseError as exc:
                 errors.append(exc)
         raise errors[0] if len(errors) == 1 else FoldwiseError(
-            f"{source}: key '{key}' has value {value!r}, expected {_type_name(tp)}")
+            f"{_at(source, key)}: key '{key}' has value {value!r}, expected {_type_name(tp)}")
     if origin is dict:
         if not isinstance(value, dict):
-            raise FoldwiseError(f"{source}: key '{key}' must be a mapping, got {value!r}")
+            raise FoldwiseError(f"{_at(source, key)}: key '{key}' must be a mapping, got {value!r}")
         return value
     if origin is Literal:
         choices = typing.get_args(tp)
         if value not in choices:
-            raise FoldwiseError(f"{source}: key '{key}' is {value!r}, expected one of {list(choices)}")
+            raise FoldwiseError(f"{_at(source, key)}: key '{key}' is {value!r}, expected one of {list(choices)}")
         return value
     if origin is list:
         if isinstance(value, tuple):
             value = list(value)
         if not isinstance(value, list):
-            raise FoldwiseError(f"{source}: key '{key}' must be a list, got {value!r}")
+            raise FoldwiseError(f"{_at(source, key)}: key '{key}' must be a list, got {value!r}")
         (item_tp,) = typing.get_args(tp) or (Any,)
         return [_coerce(v, item_tp, f"{key}[{i}]", source) for i, v in enumerate(value)]
     if dataclasses.is_dataclass(tp):
@@ -330,7 +359,7 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
             pass
     if tp in (int, float, str, bool):
         if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
-            raise FoldwiseError(f"{source}: key '{key}' has value {value!r}, expected {tp.__name__}")
+            raise FoldwiseError(f"{_at(source, key)}: key '{key}' has value {value!r}, expected {tp.__name__}")
         return value
     return value
 
@@ -342,13 +371,15 @@ def build(cls: type, raw: Any, source: str, prefix: str = "") -> Any:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise FoldwiseError(f"{source}: '{prefix.rstrip('.') or 'config'}' must be a mapping, got {raw!r}")
+        raise FoldwiseError(f"{_at(source, prefix.rstrip('.'))}: '{prefix.rstrip('.') or 'config'}' must be a "
+                            f"mapping, got {raw!r}")
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise FoldwiseError(
-            f"{source}: unknown key '{prefix}{unknown[0]}' (known keys: {', '.join(sorted(known))})")
+            f"{_at(source, prefix + unknown[0])}: unknown key '{prefix}{unknown[0]}' "
+            f"(known keys: {', '.join(sorted(known))})")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for name, value in raw.items():
@@ -358,7 +389,7 @@ def build(cls: type, raw: Any, source: str, prefix: str = "") -> Any:
     problems = built.validate() if hasattr(built, "validate") else []  # rules across keys
     if problems:
         key, problem = problems[0]
-        raise FoldwiseError(f"{source}: key '{prefix}{key}' {problem}")
+        raise FoldwiseError(f"{_at(source, prefix + key)}: key '{prefix}{key}' {problem}")
     return built
 
 
@@ -370,7 +401,7 @@ def _check_bounds(value: Any, bounds: dict[str, float], key: str, source: str) -
         for name, bound in bounds.items():
             holds, symbol = BOUNDS[name]
             if not holds(item, bound):
-                raise FoldwiseError(f"{source}: key '{key}' is {value!r}, must be {symbol} {bound}")
+                raise FoldwiseError(f"{_at(source, key)}: key '{key}' is {value!r}, must be {symbol} {bound}")
 
 
 # ---------------------------------------------------------------------------
@@ -447,7 +478,7 @@ def load_data_config(path: str | Path, overrides: list[str] | None = None) -> Da
     """Load a dataset config file (``configs/data/<name>.yaml``; its stem is the default name)."""
     raw = read_yaml(path)
     raw.setdefault("name", Path(path).stem)
-    config = build(DataConfig, apply_overrides(raw, overrides or []), str(path))
+    config = build(DataConfig, apply_overrides(raw, overrides or []), ConfigSource(path, overrides or []))
     paths.check_name(config.name, f"{path}: name")
     return config
 
@@ -468,7 +499,8 @@ def load_dataset_config(spec: str | Path, overrides: list[str] | None = None,
         return load_data_config(path, overrides)
     section = resolve_data_section(raw.get("data"), path.parent, str(path))
     section.pop("max_train_rows", None)
-    return build(DataConfig, apply_overrides(section, overrides or []), str(path), prefix="data.")
+    return build(DataConfig, apply_overrides(section, overrides or []), ConfigSource(path, overrides or [], "data."),
+                 prefix="data.")
 
 
 def load_dataset_configs(specs: list[str], overrides: list[str] | None = None,
@@ -507,6 +539,8 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     for parts, value in parsed:
         if not _names_dataset(parts, value):
             _set_key(raw, parts, value, "--set")
+    source = ConfigSource(path, [item for item, (parts, value) in zip(overrides or [], parsed)
+                                 if not _names_dataset(parts, value)])
     model_raw = raw.pop("model", None)
     if model_raw is None or (isinstance(model_raw, dict) and "kind" not in model_raw):
         raise FoldwiseError(f"{path}: missing key 'model.kind'")
@@ -514,11 +548,11 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
         raise FoldwiseError(f"{path}: 'model' must be a mapping with a 'kind' key, got {model_raw!r}")
     model_raw = dict(model_raw)
     kind = model_raw.pop("kind")
-    config = build(ExperimentConfig, raw, str(path))
-    paths.check_name(config.name, f"{path}: name")  # names become runs/, folds/ and studies/ paths
-    paths.check_name(config.data.name, f"{path}: data.name")
-    model_cls = model_config_class(kind, source=str(path))
-    config.model = build(model_cls, model_raw, str(path), prefix="model.")
+    config = build(ExperimentConfig, raw, source)
+    paths.check_name(config.name, f"{source.of('name')}: name")  # names become runs/, folds/ and studies/ paths
+    paths.check_name(config.data.name, f"{source.of('data.name')}: data.name")
+    model_cls = model_config_class(kind, source=source.of("model.kind"))
+    config.model = build(model_cls, model_raw, source, prefix="model.")
     config.source = {"file": str(path), "overrides": list(overrides or [])}
     return config
 

@@ -88,9 +88,24 @@ def read_csv(path: Path, sep: str = ",", **options: Any) -> pd.DataFrame:
     if not path.is_file():
         raise FoldwiseError(f"{path}: file not found")
     try:
+        if "header" not in options and "names" not in options:
+            _check_unique_header(path, sep, options)
         return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], **options)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise FoldwiseError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _check_unique_header(path: Path, sep: str, options: dict[str, Any]) -> None:
+    """Refuse a header naming a column twice: pandas would rename the second 'x' to 'x.1'
+    and every later message (or a submission's header) would carry the made-up name."""
+    header = pd.read_csv(path, sep=sep, header=None, nrows=1, dtype=str, keep_default_na=False,
+                         **options).iloc[0].tolist()
+    seen: dict[str, int] = {}
+    for position, name in enumerate(header, start=1):
+        if name in seen:
+            raise FoldwiseError(f"{path}: column '{name}' appears twice in the header (columns {seen[name]} "
+                                f"and {position}); rename or remove one")
+        seen[name] = position
 
 
 def _require_columns(frame: pd.DataFrame, columns: list[str], path: Path) -> None:
@@ -251,7 +266,7 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     """Read train, test and sample submission and validate them against each other.
 
     Raises :class:`FoldwiseError` naming the file, row and column for: missing files or
-    columns, empty text (unless ``missing_text: fill``), empty or duplicate ids, label
+    columns, a column named twice in a header, empty text (unless ``missing_text: fill``), empty or duplicate ids, label
     values other than 0/1, unknown label names, multiclass rows without exactly one
     label, and test ids that differ from the sample submission's.
     """

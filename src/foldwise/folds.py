@@ -86,7 +86,12 @@ def read_groups(cfg: DataConfig) -> np.ndarray | None:
     if column not in frame.columns:
         raise FoldwiseError(f"{path}: missing column '{column}' (folds.group_column; "
                             f"columns: {', '.join(frame.columns)})")
-    return frame[column].fillna("").to_numpy(dtype=object)
+    values = frame[column]
+    empty = np.flatnonzero((values.isna() | (values.str.strip() == "")).to_numpy(dtype=bool))
+    if empty.size:  # they would all fall into one made-up group, and into one fold
+        raise FoldwiseError(f"{path}: column '{column}' (folds.group_column) is empty in {empty.size} of "
+                            f"{len(values)} rows (first: row {empty[0] + 2}); give every row a group")
+    return values.to_numpy(dtype=object)
 
 
 #: what rewriting a fold file costs, for messages

@@ -13,6 +13,7 @@ import importlib
 import os
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from . import artifacts, progress
 from .errors import FoldwiseError
@@ -42,6 +43,42 @@ def resolve_model_path(name_or_path: str) -> str:
         raise FoldwiseError(f"model.name_or_path '{name_or_path}': the package ships neither "
                             "get_model_path() nor a .gguf file")
     return str(module.get_model_path())
+
+
+def model_config(name_or_path: str, **overrides: Any) -> Any:
+    """The ``AutoConfig`` of a model, refused in one line naming ``model.name_or_path`` when its
+    files cannot be found: a missing folder, a folder that holds no model, or a hub id that is
+    neither in the local cache nor reachable. Checked before a run writes anything."""
+    from transformers import AutoConfig
+
+    path = resolve_model_path(name_or_path)
+    try:
+        return AutoConfig.from_pretrained(path, **overrides)
+    except (OSError, ValueError) as exc:
+        raise FoldwiseError(f"model.name_or_path '{name_or_path}': {_why_not_found(path, exc)}") from None
+
+
+def _why_not_found(path: str, exc: Exception) -> str:
+    """Why a model's files were not found, in words (the library's own message is many lines)."""
+    folder = Path(path).expanduser()
+    if folder.is_dir():
+        found = "no config.json in it" if not (folder / "config.json").exists() else str(exc).splitlines()[0]
+        return f"the folder {folder} holds no Hugging Face model ({found})"
+    if folder.exists():
+        return f"{folder} is a file, not a model folder"
+    if path.startswith((".", "/", "~")) or "\\" in path or path.count("/") > 1:  # a path, not an org/name id
+        return f"no such folder on this machine ({folder.absolute()})"
+    if _hub_offline():
+        return ("no such folder on this machine, nor a hub id in the local Hugging Face cache (offline); "
+                "give a model folder, or download the model once with internet")
+    return f"no such folder on this machine, nor a model found on the Hugging Face hub ({str(exc).splitlines()[0]})"
+
+
+def _hub_offline() -> bool:
+    """Whether Hugging Face libraries run offline here (``HF_HUB_OFFLINE`` when they were imported)."""
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
 
 
 def converted_gguf(gguf: Path, name: str) -> Path:

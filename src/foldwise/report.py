@@ -23,6 +23,15 @@ from .thresholds import f1_curve
 SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1"),
              "binary": ("f1", "accuracy", "mcc")}
 
+#: the most characters of a label name that tables and plots show
+NAME_WIDTH = 40
+
+
+def short_name(name: str, width: int = NAME_WIDTH) -> str:
+    """``name`` cut to ``width`` characters, ending in ``...`` when cut (a very long label name
+    would otherwise pad every row of a table, or stretch a plot, to its length)."""
+    return name if len(name) <= width else name[: width - 3] + "..."
+
 
 def _evaluation(result: Evaluation | dict[str, Any]) -> Evaluation:
     """An Evaluation, also from the plain data of ``metrics.json``."""
@@ -69,7 +78,7 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
     """Label, support and the argmax decision's F1; the metric, then the secondary scores below."""
     lines = [f"{'label':<{width}} {'support':>8} {'F1':>7}"]
     for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
-        lines.append(f"{name:<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
+        lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
     raw = f" calibrated (raw probabilities {ev.score_untuned:.4f})" if _calibrated(ev) else ""
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}{raw}")
     lines += [f"{TITLES[name]:<{width}} {'':>8} {ev.tuned[name]:>7.4f}" for name in _secondary(ev.metric, ev.task)]
@@ -87,7 +96,7 @@ def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
     lines = [f"{first:<{width}} {'support':>8} {'F1@0.5':>7} {'F1 tuned':>8} {'cut':>6}"]
     for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
         cut = "" if r.threshold is None else f"{r.threshold:.3f}"
-        lines.append(f"{name:<{width}} {r.support:>8d} {r.f1_untuned:>7.3f} {r.f1_tuned:>8.3f} {cut:>6}")
+        lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_untuned:>7.3f} {r.f1_tuned:>8.3f} {cut:>6}")
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score_untuned:>7.4f} {ev.score:>8.4f}")
     for name in _secondary(ev.metric, ev.task):
         lines.append(f"{TITLES[name]:<{width}} {'':>8} {ev.untuned[name]:>7.4f} {ev.tuned[name]:>8.4f}")
@@ -101,7 +110,8 @@ def per_class_table(result: Evaluation | dict[str, Any]) -> str:
     """A fixed-width per-class table: F1 at 0.5, tuned and the cut (multi-label) or F1
     (single-label), then the competition metric and the secondary scores."""
     ev = _evaluation(result)
-    width = max(12, *(len(name) for name in ev.per_class), len(ev.title), 14 if ev.task == "binary" else 0)
+    width = max(12, *(len(short_name(name)) for name in ev.per_class), len(ev.title),
+                14 if ev.task == "binary" else 0)
     table = _single_label_table if ev.single_label else _multi_label_table
     return "\n".join(table(ev, width))
 
@@ -130,7 +140,7 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
 
     ev = _evaluation(result)
     rows = sorted(ev.per_class.items(), key=lambda kv: kv[1].f1_tuned)
-    names = [name for name, _ in rows]
+    names = [short_name(name) for name, _ in rows]
     y = np.arange(len(names))
     fig = Figure(figsize=(8, 0.28 * len(names) + 1.5))
     ax = fig.subplots()
@@ -173,7 +183,7 @@ def plot_threshold_curves(probs: np.ndarray, labels: np.ndarray, label_names: li
         if thresholds is not None:
             ax.axvline(thresholds[j], color="#d1495b", lw=0.8)
         ax.axvline(0.5, color="#999999", lw=0.6, ls="--")
-        ax.set_title(label_names[j], fontsize=8)
+        ax.set_title(short_name(label_names[j], 24), fontsize=8)  # a panel is ~24 characters wide
         ax.set_xlim(0, 1)
         ax.tick_params(labelsize=6)
     fig.suptitle("OOF F1 against the decision threshold (red: tuned, grey: 0.5)", fontsize=9)

@@ -32,11 +32,12 @@ class Run:
 
 
 def _read_probabilities(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """``id`` + probability columns; a missing, empty, non-numeric or NaN cell is refused
-    (it would otherwise flow silently into blending and thresholds)."""
+    """``id`` + probability columns; a missing, empty, non-numeric or NaN cell, or a number
+    outside [0, 1], is refused (it would otherwise flow silently into blending and thresholds)."""
     frame = read_csv(path)
     values = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
-    bad = ~np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        bad = ~((values >= 0) & (values <= 1))  # NaN fails both
     if bad.any():
         row, col = (int(v[0]) for v in np.nonzero(bad))
         cell = frame.iloc[row, col + 1]

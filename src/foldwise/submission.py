@@ -10,7 +10,7 @@ import pandas as pd
 from . import artifacts, paths
 from .data import read_csv
 from .errors import FoldwiseError
-from .metrics import Metric
+from .metrics import METRICS, Metric
 
 
 #: what a submission's cells hold (``data.submission_format``; "auto" infers one of these)
@@ -84,6 +84,11 @@ def check_format(fmt: str, sample: pd.DataFrame, id_column: str, label_names: li
     if not metric.needs_decision and fmt != "probabilities":
         raise FoldwiseError(f"{source}: metric {metric.name} is scored on probabilities, which a '{fmt}' "
                             f"submission ({FORMAT_WORDS[fmt]}) cannot hold")
+    if metric.needs_decision and fmt == "probabilities":  # its CV score, of decisions, is not the submission's
+        scored = ", ".join(name for name, m in METRICS.items() if not m.needs_decision and task in m.tasks)
+        raise FoldwiseError(f"{source}: submission format 'probabilities' ({FORMAT_WORDS[fmt]}) cannot be "
+                            f"scored by metric {metric.name}, which is scored on 0/1 decisions: set data.metric "
+                            f"to a metric on probabilities ({scored}) or data.submission_format to binary")
 
 
 def _legacy_format(sample: pd.DataFrame, id_column: str, label_names: list[str] | None) -> str:
@@ -155,7 +160,7 @@ def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
 
 def _check_columns(path: Path, columns: list[str], expected: list[str]) -> None:
     """Refuse a header that is not the sample's, naming the missing, extra or misplaced
-    column (pandas renames a repeated column 'x' to 'x.1', so a repeat shows as extra)."""
+    column (a column named twice is refused when the file is read)."""
     if columns == expected:
         return
 
@@ -249,6 +254,29 @@ def read_values(frame: pd.DataFrame, id_column: str, label_names: list[str], fmt
             else:
                 raise FoldwiseError(f"{path}: row {row + 2}: unknown label {token!r} in column '{column}'")
     return values
+
+
+def solution_truth(values: np.ndarray, path: Path, label_names: list[str], single_label: bool) -> np.ndarray:
+    """(n, L) bool truth from the (n, L) values of a solution file (:func:`read_values`).
+
+    Every cell must be 0 or 1, and a single-label (multiclass) row must hold exactly one
+    label; anything else is refused with its row (a cell of 2, or two classes in one row,
+    would otherwise be scored as some other truth).
+    """
+    with np.errstate(invalid="ignore"):
+        bad = ~((values == 0) | (values == 1))
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        shown = "not a number" if np.isnan(values[row, col]) else f"{values[row, col]:g}, expected 0 or 1"
+        raise FoldwiseError(f"{path}: row {row + 2}: label '{label_names[col]}' is {shown}")
+    counts = values.sum(axis=1)
+    wrong = np.flatnonzero(counts != 1) if single_label else []
+    if len(wrong):
+        row = int(wrong[0])
+        set_ = ", ".join(f"'{name}'" for name, on in zip(label_names, values[row]) if on) or "none"
+        raise FoldwiseError(f"{path}: row {row + 2}: {int(counts[row])} labels set ({set_}); "
+                            "a multiclass solution holds exactly one label per row")
+    return values.astype(bool)
 
 
 def write_submission(path: str | Path, frame: pd.DataFrame, sample: pd.DataFrame, id_column: str,

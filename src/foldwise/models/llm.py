@@ -115,10 +115,10 @@ class LlmBackbone:
     def _base_model(self, n_labels: int, tokenizer: Any, device: Any) -> tuple[Any, bool]:
         """The frozen base with a fresh head (and k-bit preparation when quantised)."""
         import torch
-        from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification
+        from transformers import AutoModel, AutoModelForSequenceClassification
 
         from .. import progress
-        from ..model_files import resolve_model_path
+        from ..model_files import model_config, resolve_model_path
         from .heads import PooledClassifier
 
         cfg = self.config
@@ -126,9 +126,8 @@ class LlmBackbone:
         path = resolve_model_path(cfg.name_or_path)
         quantization = quantization_config(cfg.quantization, device)
         overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
-        model_config = AutoConfig.from_pretrained(path, num_labels=n_labels, pad_token_id=tokenizer.pad_token_id,
-                                                  **overrides)
-        kwargs: dict[str, Any] = {"config": model_config, "dtype": base_dtype(cfg, device)}
+        loaded = model_config(path, num_labels=n_labels, pad_token_id=tokenizer.pad_token_id, **overrides)
+        kwargs: dict[str, Any] = {"config": loaded, "dtype": base_dtype(cfg, device)}
         if cfg.attn_implementation:
             kwargs["attn_implementation"] = cfg.attn_implementation
         if quantization is not None:
@@ -331,7 +330,22 @@ class LlmModel(NeuralModel):
 
     @classmethod
     def check_can_run(cls, config: LlmConfig) -> None:
-        """Before any fold: k-bit quantization needs CUDA and bitsandbytes."""
+        """Before any fold: k-bit quantization has CUDA and bitsandbytes, the model's files are
+        there, and ``target_modules`` names linear layers of the model."""
         from .. import distributed
 
         check_quantization(config.quantization, distributed.context().device.type)
+        super().check_can_run(config)
+        if config.target_modules != "all-linear":
+            check_target_modules(_empty_model(config), config.target_modules, config.name_or_path)
+
+
+def _empty_model(config: LlmConfig) -> Any:
+    """The base model's layers without weights (on the meta device): what its layer names need."""
+    import torch
+    from transformers import AutoModel
+
+    from ..model_files import model_config
+
+    with torch.device("meta"):
+        return AutoModel.from_config(model_config(config.name_or_path, num_hidden_layers=1))

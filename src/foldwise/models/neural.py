@@ -25,6 +25,13 @@ class NeuralModel(TextModel):
         super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume, fingerprint=fingerprint)
         self.backbone = self.backbone_class(config)
 
+    @classmethod
+    def check_can_run(cls, config: Any) -> None:
+        """Before any fold: the model's files are there (a folder, or a hub id cached or reachable)."""
+        from ..model_files import model_config
+
+        model_config(config.name_or_path)
+
     def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
         from .. import training
 

@@ -9,7 +9,9 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
+from .. import progress
 from ..config import option
+from ..errors import FoldwiseError
 from .base import TextModel
 
 
@@ -73,11 +75,38 @@ class TfidfModel(TextModel):
         if np.ndim(texts) == 2:
             return self._pair_features(np.asarray(texts, dtype=object), fit)
         if fit:
-            self.vectorizers_ = self._vectorizers()
-            blocks = [v.fit_transform(texts) for v in self.vectorizers_]
+            blocks = self._fit_vectorizers(texts, transform=True)
         else:
             blocks = [v.transform(texts) for v in self.vectorizers_]
         return sparse.hstack(blocks, format="csr")
+
+    def _fit_vectorizers(self, texts: np.ndarray, transform: bool) -> list:
+        """Fit ``vectorizers_`` on ``texts`` (and return their blocks when ``transform``).
+
+        A vectorizer left with no n-gram after its ``min_df`` (texts that are distinct
+        numbers or codes share no word) is dropped with a line; the others carry the fold.
+        """
+        self.vectorizers_, blocks = [], []
+        for vectorizer, key in zip(self._vectorizers(), self._min_df_keys()):
+            try:
+                blocks.append(vectorizer.fit_transform(texts) if transform else vectorizer.fit(texts))
+            except ValueError as exc:
+                if not any(marker in str(exc) for marker in _NOTHING_KEPT):
+                    raise
+                what = "word" if key == "word_min_df" else "character"
+                progress.write(f"tfidf: no {what} n-gram occurs in {getattr(self.config, key)} or more "
+                               f"training rows (model.{key}); this fold goes without them")
+                continue
+            self.vectorizers_.append(vectorizer)
+        if not self.vectorizers_:
+            raise FoldwiseError("tfidf: no word or character n-gram occurs often enough in the training texts; "
+                                f"lower model.{' and model.'.join(self._min_df_keys())}")
+        return blocks
+
+    def _min_df_keys(self) -> list[str]:
+        """The ``min_df`` key of each vectorizer of :meth:`_vectorizers`, in order."""
+        return [key for key, on in (("word_min_df", self.config.word_ngram_range),
+                                    ("char_min_df", self.config.char_ngram_range)) if on]
 
     def _pair_features(self, pairs: np.ndarray, fit: bool) -> sparse.csr_matrix:
         """Features of (n, 2) sentence pairs: for each vectorizer, fit on both sides' texts
@@ -85,9 +114,7 @@ class TfidfModel(TextModel):
         and the second's v, then the dense :func:`overlap_features` of the two sides."""
         first, second = pairs[:, 0], pairs[:, 1]
         if fit:
-            self.vectorizers_ = self._vectorizers()
-            for vectorizer in self.vectorizers_:
-                vectorizer.fit(np.concatenate([first, second]))
+            self._fit_vectorizers(np.concatenate([first, second]), transform=False)
         blocks = []
         for vectorizer in self.vectorizers_:
             u, v = vectorizer.transform(first), vectorizer.transform(second)
@@ -129,6 +156,9 @@ class TfidfModel(TextModel):
 
 
 _WORD = re.compile(r"\w+")
+
+#: scikit-learn's messages for a vectorizer that kept no n-gram (all rarer than min_df, or no text)
+_NOTHING_KEPT = ("no terms remain", "empty vocabulary", "max_df corresponds to < documents than min_df")
 
 
 def overlap_features(first: np.ndarray, second: np.ndarray) -> np.ndarray:

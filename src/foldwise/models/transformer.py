@@ -36,17 +36,17 @@ class EncoderBackbone:
 
     def build(self, n_labels: int, device: Any) -> tuple[Any, Any]:
         """The classifier and its tokenizer, from a hub id, a local folder or ``pkg:<dist>``."""
-        from transformers import AutoConfig, AutoModel, AutoTokenizer
+        from transformers import AutoModel, AutoTokenizer
 
         from .. import progress
-        from ..model_files import resolve_model_path
+        from ..model_files import model_config, resolve_model_path
         from .heads import PooledClassifier
 
         cfg = self.config
         progress.quiet_library_bars()
         path = resolve_model_path(cfg.name_or_path)
         overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
-        encoder_config = AutoConfig.from_pretrained(path, **overrides)
+        encoder_config = model_config(path, **overrides)
         kwargs = {"attn_implementation": cfg.attn_implementation} if cfg.attn_implementation else {}
         try:
             encoder = AutoModel.from_pretrained(path, config=encoder_config, **kwargs)

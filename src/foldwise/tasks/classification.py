@@ -21,7 +21,7 @@ from ..ensemble import after_decisions, blend
 from ..errors import FoldwiseError
 from ..evaluation import ClassScore, Evaluation, FoldScore
 from ..submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
-                          target_columns, validate_submission, write_submission)
+                          solution_truth, target_columns, validate_submission, write_submission)
 
 
 #: the secondary scores each task reports beside its metric
@@ -182,18 +182,14 @@ class ClassificationTask:
 
     def _solution_truth(self, solution: pd.DataFrame, path: Path) -> np.ndarray:
         """(n, L) bool truth of a solution file: one target column (class or label list),
-        or one column per label (a cell of 0.5 or more counts as the label)."""
+        or one 0/1 column per label."""
         if self.id_column not in solution.columns:
             raise FoldwiseError(f"{path}: missing column '{self.id_column}' (columns: {', '.join(solution.columns)})")
         single = len(target_columns(solution, self.id_column)) == 1 and list(solution.columns) != [
             self.id_column, *self.label_names]
         fmt = ("label" if self.kind == "multiclass" else "label_list") if single else "binary"
         values = read_values(solution, self.id_column, self.label_names, fmt, path)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            row, col = (int(v[0]) for v in np.nonzero(bad))
-            raise FoldwiseError(f"{path}: row {row + 2}: label '{self.label_names[col]}' is not a number")
-        return values >= 0.5
+        return solution_truth(values, path, self.label_names, single_label=self.kind == "multiclass")
 
     def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
         """The metric (first) and secondary scores of a valid submission against a solution file
