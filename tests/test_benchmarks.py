@@ -59,8 +59,9 @@ def test_every_benchmark_names_a_config_for_each_model():
 
     for bench in benchmarks.BENCHMARKS.values():
         assert (REPO / "configs" / "data" / f"{bench.name}.yaml").exists()
-        assert {"tfidf", "minilm"} <= set(bench.models)
-        assert bench.blends[benchmarks.BLEND] == ("tfidf", "minilm")
+        assert "tfidf" in bench.models
+        if "minilm" in bench.models:  # the TF-IDF-only ones prove a competition shape (binary, log loss)
+            assert bench.blends[benchmarks.BLEND] == ("tfidf", "minilm")
         for members in bench.blends.values():
             assert set(members) <= set(bench.models)
         for config in bench.models.values():

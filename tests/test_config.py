@@ -99,8 +99,9 @@ def test_fingerprint_ignores_the_metric_and_submission_format(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["data.metric=f2"], "key 'data.metric' is 'f2', not a known metric (known: accuracy, jaccard"),
-    (["data.metric=accuracy"], "key 'data.metric' is 'accuracy', which does not fit multilabel data"),
+    (["data.metric=f2"], "key 'data.metric' is 'f2', not a known metric (known: accuracy, f1, jaccard"),
+    (["data.task=multilabel", "data.metric=accuracy"],
+     "key 'data.metric' is 'accuracy', which does not fit multilabel data"),
     (["data.task=multiclass", "data.metric=jaccard"], "'jaccard', which does not fit multiclass data"),
     (["data.submission_format=csv"], "key 'data.submission_format' is 'csv', expected one of"),
 ])

@@ -82,9 +82,9 @@ def test_each_format_round_trips_through_validate_and_score(tmp_path, layout, ta
     solution_frame(fmt, truth).to_csv(tmp_path / "solution.csv", index=False)
     scores = competition.score_submission(path, tmp_path / "solution.csv")
     assert list(scores)[0] == metric
-    if fmt == "probabilities":  # the probabilities as written (6 significant digits); decisions: 0.5 / argmax
-        submitted = np.round(probs, 6)
-        decided = (np.eye(3)[probs.argmax(axis=1)] if task == "multiclass" else probs >= 0.5).astype(np.uint8)
+    if fmt == "probabilities":  # the probabilities as written (calibrated for log loss); decisions: 0.5 / argmax
+        submitted = decider.predict(probs)
+        decided = (np.eye(3)[submitted.argmax(axis=1)] if task == "multiclass" else submitted >= 0.5).astype(np.uint8)
     else:
         submitted = decided = decider.predict(probs)
     expected = competition.metric.score(truth, decided if competition.metric.needs_decision else submitted)

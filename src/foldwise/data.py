@@ -136,7 +136,8 @@ def _texts(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
     """
     columns = cfg.input_columns
     parts = frame[columns]
-    empty = (parts.isna() | parts.apply(lambda col: col.str.strip() == "")).to_numpy(dtype=bool)  # also with 0 rows
+    blank = parts.apply(lambda col: col.str.strip() == "").astype(bool)  # bool also with 0 rows
+    empty = (parts.isna() | blank).to_numpy(dtype=bool)
     alone = cfg.text_pair is not None or len(columns) == 1  # each column must have text by itself
     missing = empty if alone else empty.all(axis=1, keepdims=True)
     if cfg.missing_text == "error" and missing.any():
