@@ -61,12 +61,18 @@ def headline(result: Evaluation | dict[str, Any]) -> str:
     others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.4f}" for name in _secondary(ev.metric, ev.task))
     if not ev.learned:
         return f"OOF {ev.title} {ev.score:.4f}, {others}"
-    if _calibrated(ev):
-        untuned, tuned = "raw", "calibrated"
-    else:
-        untuned, tuned = ("argmax" if ev.single_label else "at 0.5"), "tuned"
+    untuned, tuned = decision_words(ev)
     return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
             f"({ev.score_crossfit:.4f} cross-fitted); {others}")
+
+
+def decision_words(result: Evaluation | dict[str, Any]) -> tuple[str, str]:
+    """How reports name the untuned and the fitted decision: ("at 0.5", "tuned") for cuts,
+    ("argmax", "tuned") for single-label data, ("raw", "calibrated") for a calibration."""
+    ev = _evaluation(result)
+    if _calibrated(ev):
+        return "raw", "calibrated"
+    return ("argmax" if ev.single_label else "at 0.5"), "tuned"
 
 
 def _calibrated(ev: Evaluation) -> bool:
