@@ -196,6 +196,37 @@ def test_a_binary_label_column_is_submitted_under_the_sample_column(tmp_path):
     assert data.labels[:, 0].tolist() == [1, 0, 1]
 
 
+def test_a_two_name_label_column_is_binary_with_its_positive_label(tmp_path):
+    from foldwise.data import load_competition
+
+    folder = tmp_path / "sms"
+    folder.mkdir()
+    train = pd.DataFrame({"id": ["1", "2", "3", "4"], "v2": ["win cash", "hi mum", "free prize", "ok"],
+                          "v1": ["spam", "ham", "spam", "ham"]})
+    train.to_csv(folder / "train.csv", index=False)
+    pd.DataFrame({"id": ["9"], "v2": ["d"]}).to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": ["9"], "spam": [0]}).to_csv(folder / "sample_submission.csv", index=False)
+    cfg = DataConfig(dir=str(folder), text_columns=["v2"], label_column="v1", positive_label="spam", metric="f1")
+    data = load_competition(cfg)
+    assert data.task == "binary" and "positive_label 'spam'" in data.task_reason
+    assert data.label_names == ["spam"] and data.labels[:, 0].tolist() == [1, 0, 1, 0]
+    train.assign(v1=["spam", "ham", "eggs", "ham"]).to_csv(folder / "train.csv", index=False)
+    with pytest.raises(FoldwiseError, match=r"column 'v1' holds 3 values \('eggs', 'ham', 'spam'\)"):
+        load_competition(cfg)
+    with pytest.raises(FoldwiseError, match="'spamm' is not a value of column 'v1'"):
+        load_competition(DataConfig(dir=str(folder), text_columns=["v2"], label_column="v1", positive_label="spamm"))
+
+
+@pytest.mark.parametrize("keys, problem", [({"positive_label": "spam"}, "no label_column"),
+                                           ({"positive_label": "spam", "label_column": "v1", "task": "multiclass"},
+                                            "for task binary")])
+def test_a_positive_label_that_cannot_apply_is_one_line(keys, problem):
+    from foldwise.config import build
+
+    with pytest.raises(FoldwiseError, match=f"key 'positive_label' .*{problem}"):
+        build(DataConfig, {"metric": "accuracy", **keys}, "configs/data/sms.yaml")
+
+
 # --- post-processing keys follow the current config ---
 
 

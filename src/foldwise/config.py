@@ -93,6 +93,9 @@ class DataConfig:
         "\"['joy', 'love']\" or '3 17'); use instead of label_columns", None)
     label_names: list[str] | None = option(
         "label names in order, for label_column; default: the sample submission's columns", None)
+    positive_label: str | None = option(
+        "binary competitions whose label_column holds two names (e.g. ham/spam): the one that is 1 "
+        "(task auto then infers binary); None: the column holds 0/1", None)
     label_separator: str = option(
         "how label_column separates names: 'auto' (lists like \"['a', 'b']\" are read as lists; else the "
         "first of '|', ',', ';' found in the column, else white space), 'whitespace', or the separator itself",
@@ -110,8 +113,16 @@ class DataConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         """(key, problem) pairs: a metric that is unknown or does not fit ``task``; a
-        text_pair that does not name two columns, or comes with several text_columns."""
-        return self._metric_problems() + self._text_pair_problems()
+        text_pair that does not name two columns, or comes with several text_columns; a
+        positive_label without a label_column, or with a task other than binary."""
+        problems = self._metric_problems() + self._text_pair_problems()
+        if self.positive_label is not None and not self.label_column:
+            problems.append(("positive_label", f"is {self.positive_label!r}, but no label_column names the "
+                                               "train column that holds it"))
+        if self.positive_label is not None and self.task not in ("auto", "binary"):
+            problems.append(("positive_label", f"is {self.positive_label!r}, which is for task binary, "
+                                               f"not {self.task}"))
+        return problems
 
     def _metric_problems(self) -> list[tuple[str, str]]:
         metric = METRICS.get(self.metric)

@@ -165,6 +165,26 @@ def _binary_labels(frame: pd.DataFrame, columns: list[str], path: Path) -> np.nd
     return (block.to_numpy() == "1").astype(np.uint8)
 
 
+def _positive_as_one(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> pd.DataFrame:
+    """``frame`` with ``label_column`` as "1" where it holds ``positive_label``, "0" where it
+    holds the one other name (unchanged without a positive_label)."""
+    if cfg.positive_label is None:
+        return frame
+    _require_columns(frame, [cfg.label_column], path)
+    cells = frame[cfg.label_column].str.strip()
+    names = sorted(set(cells.dropna()))
+    if cfg.positive_label not in names:
+        raise FoldwiseError(f"{path}: data.positive_label {cfg.positive_label!r} is not a value of column "
+                            f"'{cfg.label_column}' (values: {_first_names(names)})")
+    if len(names) > 2:
+        raise FoldwiseError(f"{path}: column '{cfg.label_column}' holds {len(names)} values ({_first_names(names)}); "
+                            f"with data.positive_label it holds {cfg.positive_label!r} and one other")
+    if cells.isna().any():
+        row = int(np.flatnonzero(cells.isna().to_numpy())[0])
+        raise FoldwiseError(f"{path}: row {row + 2}: empty label in column '{cfg.label_column}'")
+    return frame.assign(**{cfg.label_column: np.where(cells == cfg.positive_label, "1", "0")})
+
+
 def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: Path) -> np.ndarray:
     _require_columns(frame, [cfg.label_column], path)
     cells = frame[cfg.label_column].to_numpy()
@@ -236,6 +256,8 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
     if cfg.label_column:
         _require_columns(train, [cfg.label_column], train_path)
         cells = train[cfg.label_column].to_numpy()
+        if cfg.positive_label is not None:
+            return "binary", f"inferred: data.positive_label {cfg.positive_label!r} of column '{cfg.label_column}'"
         if len(targets) == 1 and set(train[cfg.label_column].str.strip()) <= {"0", "1"}:
             return "binary", f"inferred: column '{cfg.label_column}' holds 0/1, the sample has one column"
         known = {strip_name(n) for n in (cfg.label_names or (targets if len(targets) > 1 else []))}
@@ -294,9 +316,9 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     names = _label_names(cfg, sample, train)
     if not names:
         raise FoldwiseError(f"{sample_path}: no label columns besides '{cfg.id_column}'")
-    if cfg.label_column and cfg.task == "binary":  # a 0/1 column of train, submitted as the sample's column
+    if cfg.label_column and cfg.task == "binary":  # a 0/1 (or two-name) column, submitted as the sample's
         names = [c for c in sample.columns if c != cfg.id_column][:1]
-        labels = _binary_labels(train, [cfg.label_column], train_path)
+        labels = _binary_labels(_positive_as_one(train, cfg, train_path), [cfg.label_column], train_path)
     elif cfg.label_column:
         labels = _list_labels(train, cfg, names, train_path)
     else:
