@@ -92,6 +92,8 @@ def test_binary_folds_are_stratified_on_the_label(tmp_path):
 
 def test_a_binary_log_loss_competition_gets_platt_scaled_probabilities(tmp_path):
     root = binary_project(tmp_path, "metric: log_loss\n")
+    # a strongly regularised model: flat probabilities that Platt scaling sharpens out of fold too
+    (root / "configs" / "tw-words.yaml").write_text(f"data: tw\n{TFIDF.replace('n_jobs: 1', 'n_jobs: 1, C: 0.05')}")
     run(root, "folds", "tw")
     out = run(root, "train", "configs/tw-words.yaml").stdout
     assert "raw" in out and "calibrated" in out
@@ -161,6 +163,34 @@ def test_two_class_multiclass_with_a_class_averaged_metric_says_what_kaggle_usua
     assert "task: binary" in hint and "metric: f1" in hint
     assert len(task_for(DataConfig(task="multiclass", metric="accuracy"), ["no", "yes"], sample)
                .task_line.splitlines()) == 1
+    binary_sample = pd.DataFrame({"id": ["a"], "target": [0]})
+    default = task_for(DataConfig(task="binary"), ["target"], binary_sample)  # metric left at macro_f1
+    assert "on binary data averages over both classes" in default.task_line
+    assert len(task_for(DataConfig(task="binary", metric="f1"), ["target"], binary_sample).task_line.splitlines()) == 1
+
+
+def test_a_one_column_sample_of_class_names_asks_for_label_column():
+    frame = pd.DataFrame({"id": ["1", "2"], "text": "t", "author": ["EAP", "HPL"]})
+    with pytest.raises(FoldwiseError, match="column 'author' holds 'EAP', not 0/1: set label_column: author"):
+        infer_task(DataConfig(), frame, pd.DataFrame({"id": ["9"], "author": ["EAP"]}), Path("train.csv"))
+
+
+def test_calibration_not_kept_when_its_cross_fitted_loss_is_worse(monkeypatch):
+    from foldwise.tasks import classification
+
+    rng = np.random.default_rng(6)
+    y = rng.random((100, 1)) < 0.4
+    probs = np.clip(np.where(y, 0.8, 0.2) + rng.normal(0, 0.1, y.shape), 0.01, 0.99)
+    raw = metrics.binary_log_loss(y, probs)
+    monkeypatch.setattr(classification, "crossfit_score", lambda *args: raw + 0.01)  # worse than raw out of fold
+    sample = pd.DataFrame({"id": ["a"], "target": [0.5]})
+    task = task_for(DataConfig(task="binary", metric="log_loss"), ["target"], sample)
+    ev = task.evaluate(probs, y, np.arange(100) % 5, ThresholdConfig())
+    assert ev.decision["kind"] == "probabilities" and ev.decision["calibration_not_kept"]["crossfit"] == raw + 0.01
+    assert ev.score == pytest.approx(raw) and ev.score_crossfit is None
+    np.testing.assert_array_equal(ev.decider.predict(probs), probs)  # the raw probabilities are submitted
+    from foldwise.report import headline
+    assert "calibration not kept" in headline(ev)
 
 
 # --- task inference ---

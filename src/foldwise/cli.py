@@ -199,7 +199,10 @@ def cmd_predict(args: argparse.Namespace) -> None:
         return
     for record in records:
         print(record["text"] if isinstance(record["text"], str) else " || ".join(record["text"]))
-        print(f"  predicted: {', '.join(record['labels']) or '(none above threshold)'}")
+        if len(names) == 1:  # a binary run: its 0/1 target
+            print(f"  predicted: {names[0]} = {int(bool(record['labels']))}")
+        else:
+            print(f"  predicted: {', '.join(record['labels']) or '(none above threshold)'}")
         for item in record["top"]:
             print(f"    {item['label']:<16} {item['probability']:.4f}")
 

@@ -268,6 +268,11 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
                               f"(read as {describe_separator(separator)})")
     columns = list(cfg.label_columns or targets)
     if len(columns) == 1:
+        _require_columns(train, columns, train_path)
+        values = sorted(set(train[columns[0]].dropna().str.strip()) - {"0", "1"})
+        if values and not cfg.label_columns:  # the sample's one column holds class names (id,label)
+            raise FoldwiseError(f"{train_path}: column '{columns[0]}' holds {values[0]!r}, not 0/1: set "
+                                f"label_column: {columns[0]} (a class name per row), or data.task")
         return "binary", f"inferred: one 0/1 label column '{columns[0]}'"
     labels = _binary_labels(train, columns, train_path)
     if len(labels) and (labels.sum(axis=1) == 1).all():

@@ -375,6 +375,10 @@ class Metric:
         value = self.score(y_true, y_pred)
         return value if self.greater_is_better else -value
 
+    def improves(self, new: float, old: float) -> bool:
+        """Whether the value ``new`` is better than ``old`` (lower for a loss)."""
+        return new > old if self.greater_is_better else new < old
+
     def from_objective(self, objective: float) -> float:
         """The metric's value back from :meth:`objective`'s (a loss un-negated)."""
         return objective if self.greater_is_better else -objective
@@ -419,11 +423,13 @@ CLASS_AVERAGED = ("macro_f1", "micro_f1")
 
 
 def two_class_hint(name: str, task: str, n_labels: int) -> str | None:
-    """A one-line hint when a 2-class multiclass task is scored by a class-averaged metric."""
-    if task == "multiclass" and n_labels == 2 and name in CLASS_AVERAGED:
-        return (f"note: {TITLES.get(name, name)} on 2-class multiclass data averages over both classes; "
-                "a Kaggle 0/1 target scored by F1 is `task: binary` with `metric: f1` (F1 of the positive class)")
-    return None
+    """A one-line hint when two classes are scored by a class-averaged metric (a 2-class
+    multiclass task, or a binary one left at the default macro-F1)."""
+    if name not in CLASS_AVERAGED or not (task == "binary" or (task == "multiclass" and n_labels == 2)):
+        return None
+    data = "binary" if task == "binary" else "2-class multiclass"
+    return (f"note: {TITLES.get(name, name)} on {data} data averages over both classes; a Kaggle 0/1 target "
+            "scored by F1 is `task: binary` with `metric: f1` (F1 of the positive class)")
 
 
 def get_metric(name: str, task: str) -> Metric:

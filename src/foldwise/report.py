@@ -60,7 +60,10 @@ def headline(result: Evaluation | dict[str, Any]) -> str:
     ev = _evaluation(result)
     others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.4f}" for name in _secondary(ev.metric, ev.task))
     if not ev.learned:
-        return f"OOF {ev.title} {ev.score:.4f}, {others}"
+        not_kept = ev.decision.get("calibration_not_kept")
+        why = ("; calibration not kept (cross-fitted {crossfit:.4f}, raw {raw:.4f})".format(**not_kept)
+               if not_kept else "")
+        return f"OOF {ev.title} {ev.score:.4f}, {others}{why}"
     untuned, tuned = decision_words(ev)
     return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
             f"({ev.score_crossfit:.4f} cross-fitted); {others}")

@@ -129,11 +129,11 @@ def current_post_processing(run: Run) -> PostProcessing:
                              prefix="thresholds.")
     source = run.info.get("config_source") or {}
     data_file = CONFIGS_DIR / "data" / f"{run.data_config.name}.yaml"
-    if source.get("file") and Path(source["file"]).is_file():
-        current = load_experiment(source["file"], source.get("overrides") or [])
-        data, thresholds, where = current.data, current.thresholds, source["file"]
-        if data.name != run.data_config.name:  # the YAML now names another dataset: it no longer describes this run
-            data, thresholds, where = run.data_config, saved_thresholds, ""
+    current = (load_experiment(source["file"], source.get("overrides") or [])
+               if source.get("file") and Path(source["file"]).is_file() else None)
+    if current is not None and current.data.name == run.data_config.name:  # else it now names another dataset
+        data, thresholds = current.data, current.thresholds
+        where = source["file"] + (f" (data: {data_file})" if data_file.is_file() else "")
     elif data_file.is_file():
         data, thresholds, where = load_dataset_config(run.data_config.name), saved_thresholds, str(data_file)
     else:

@@ -67,8 +67,12 @@ class Task(Protocol):
     def submission_frame(self, ids: Any, preds: Any, decider: Any) -> pd.DataFrame:
         """The submission in the sample's layout and the resolved format."""
 
-    def write_submission(self, path: Path, frame: pd.DataFrame) -> Path:
-        """Write ``frame`` only if it validates; nothing written otherwise."""
+    @property
+    def task_line(self) -> str:
+        """"task: binary (inferred: ...)" (and a hint where the metric misleads) for printing."""
+
+    def write_submission(self, path: Path, frame: pd.DataFrame) -> str:
+        """Write ``frame`` only if it validates (nothing written otherwise); the sha256 of the bytes written."""
 
     def validate_submission(self, path: Path) -> pd.DataFrame:
         """Check a submission file against the sample in the resolved format; return it."""

@@ -133,9 +133,20 @@ class ClassificationTask:
     def evaluate(self, probs: np.ndarray, truth: np.ndarray, fold: np.ndarray,
                  cfg: ThresholdConfig) -> Evaluation:
         """Fit the decider on OOF probabilities and score them: the metric tuned, untuned and
-        cross-fitted, secondary scores, per fold and per class."""
+        cross-fitted, secondary scores, per fold and per class.
+
+        A calibration is kept only if its cross-fitted score beats the raw probabilities';
+        otherwise the raw ones are used and ``decision["calibration_not_kept"]`` says why."""
         decider = self.decider(cfg).fit(probs, truth)
         baseline = self.baseline().fit(probs, truth)
+        crossfit = (crossfit_score(self.metric, probs, truth, fold, lambda: self.decider(cfg))
+                    if decider.learns else None)
+        not_kept = None
+        if decider.kind == "calibrated":
+            raw = self.metric.score(truth, probs)
+            if not self.metric.improves(crossfit, raw):
+                not_kept = {"raw": raw, "crossfit": crossfit}
+                decider, crossfit = baseline, None
         tuned_pred, base_pred = decider.predict(probs), baseline.predict(probs)
         untuned_decided = self._untuned_decisions(probs, truth)
         tuned_decided = tuned_pred if self.metric.needs_decision else untuned_decided
@@ -150,11 +161,12 @@ class ClassificationTask:
                                       f1_tuned=float(f1_tuned[j]),
                                       threshold=None if cuts is None else float(cuts[j]))
                      for j, name in enumerate(self.label_names)}
-        crossfit = (crossfit_score(self.metric, probs, truth, fold, lambda: self.decider(cfg))
-                    if decider.learns else None)
+        decision = decider_record(decider, self.label_names)
+        if not_kept is not None:
+            decision["calibration_not_kept"] = not_kept
         return Evaluation(
             metric=self.metric.name, greater_is_better=self.metric.greater_is_better, task=self.kind,
-            rows=int(len(truth)), decision=decider_record(decider, self.label_names),
+            rows=int(len(truth)), decision=decision,
             score=self.metric.score(truth, tuned_pred), score_untuned=self.metric.score(truth, base_pred),
             score_crossfit=crossfit, tuned=self.secondary(truth, tuned_decided),
             untuned=self.secondary(truth, untuned_decided), per_fold=per_fold, per_class=per_class,
@@ -165,8 +177,7 @@ class ClassificationTask:
     def submission_frame(self, ids: np.ndarray, probs: np.ndarray, decider: Decider) -> pd.DataFrame:
         """The sample's ids and columns, filled in the resolved format: decisions of the fitted
         ``decider``, or the probabilities (as the decider calibrated them, for log loss)."""
-        decided_probs = self.submission_format == "probabilities" and self.metric.needs_decision
-        values = probs if decided_probs else decider.predict(probs)  # calibrated for log loss
+        values = decider.predict(probs)  # decisions, or the probabilities (calibrated for log loss)
         return build_submission(self.sample, self.id_column, ids, values, self.label_names,
                                 self.submission_format, rows_sum_to_one=self.kind == "multiclass")
 
