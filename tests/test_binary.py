@@ -81,6 +81,23 @@ def test_a_binary_competition_runs_from_name_dir_text_and_metric(tmp_path):
     assert ": F1 " in scored and "metric f1" in scored
 
 
+def test_predict_reads_a_files_texts_as_the_run_joined_them(tmp_path):
+    root = binary_project(tmp_path)
+    (root / "configs" / "data" / "tw.yaml").write_text("name: tw\ndir: data/tw\ntext_columns: [keyword, text]\n"
+                                                       "metric: f1\n")
+    run(root, "folds", "tw")
+    run(root, "train", "configs/tw-words.yaml", "--set", "save_models=true")
+    pd.DataFrame({"keyword": ["fire", ""], "text": ["we saw song", "we saw song"]}).to_csv(root / "new.csv", index=False)
+    out = run(root, "predict", "tw-words", "--file", "new.csv", "--json").stdout
+    first, second = json.loads(out)
+    assert first["text"] == "fire | we saw song" and second["text"] == "we saw song"
+    assert first["top"][0]["probability"] != second["top"][0]["probability"]  # the keyword counts
+    plain = run(root, "predict", "tw-words", "we saw fire").stdout
+    assert "predicted: target = " in plain
+    missing = run(root, "predict", "tw-words", "--file", "new.csv", "--text-column", "body", ok=False)
+    assert missing.returncode == 2 and "missing column 'body'" in missing.stderr
+
+
 def test_binary_folds_are_stratified_on_the_label(tmp_path):
     root = binary_project(tmp_path)
     run(root, "folds", "tw")

@@ -315,7 +315,7 @@ def test_folds_refuse_a_text_pair_column_missing_from_train_and_write_nothing(tm
 def test_predict_refuses_pairs_for_a_single_text_run(monkeypatch):
     from foldwise import predict
 
-    monkeypatch.setattr(predict, "run_text_pair", lambda run: None)
+    monkeypatch.setattr(predict, "run_data_config", lambda run: DataConfig())  # text_pair None
     with pytest.raises(FoldwiseError, match="runs/words: trained on single texts"):
         predict.gather_inputs("runs/words", [], [["a", "b"]])
     assert predict.gather_inputs("runs/words", ["a text"], []) == ["a text"]

@@ -270,19 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>",
                                 title="commands (the stages in order, then the tools)")
 
-    def with_set(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    def with_set(p: argparse.ArgumentParser, example: str = "model.C=2") -> argparse.ArgumentParser:
         p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config key, e.g. --set model.C=2 (repeatable)")
+                       help=f"override a config key, e.g. --set {example} (repeatable)")
         return p
 
     datasets_help = ("dataset names, data config YAMLs, or experiment YAMLs (their data: section); "
                      "--set keys are data keys, e.g. folds.n_splits=10")
-    p = with_set(sub.add_parser("data", help="get the competition files into data/<name>/"))
+    p = with_set(sub.add_parser("data", help="get the competition files into data/<name>/"), "task=binary")
     p.add_argument("data", nargs="+", help=datasets_help)
     p.add_argument("--force", action="store_true", help="fetch again even if the files are there")
     p.set_defaults(func=cmd_data)
 
-    p = with_set(sub.add_parser("folds", help="write folds/<dataset>.csv once"))
+    p = with_set(sub.add_parser("folds", help="write folds/<dataset>.csv once"), "folds.n_splits=10 (data keys)")
     p.add_argument("data", nargs="+", help=datasets_help)
     p.add_argument("--force", action="store_true", help="rewrite the folds even if settings differ")
     p.set_defaults(func=cmd_folds)
@@ -344,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run folder (runs/<exp>) or experiment name")
     p.add_argument("texts", nargs="*", help="texts to label")
     p.add_argument("--file", help="CSV with texts to label")
-    p.add_argument("--text-column", default="text", help="text column of --file")
+    p.add_argument("--text-column", default=None,
+                   help="text column of --file (default: the run's data.text_columns, joined as in training)")
     p.add_argument("--pair", nargs=2, action="append", default=[], metavar=("FIRST", "SECOND"),
                    help="a sentence pair to label (repeatable), for runs trained with data.text_pair")
     p.add_argument("--pair-columns", nargs=2, metavar=("FIRST", "SECOND"),

@@ -127,7 +127,7 @@ def _check_ids(ids: pd.Series, path: Path, column: str) -> np.ndarray:
     return ids.to_numpy(dtype=object).astype(str)
 
 
-def _texts(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
+def texts_of(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
     """(n,) texts (several text_columns joined), or (n, 2) sides of ``text_pair``.
 
     A row misses text only when all of its text_columns are empty (blank or NaN); empty
@@ -344,7 +344,7 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
                   else f"sample id '{sorted(extra)[0]}' is not in the test file")
         raise FoldwiseError(f"{sample_path}: ids differ from {test_path} ({detail})")
 
-    train_texts, test_texts = _texts(train, cfg, train_path), _texts(test, cfg, test_path)
+    train_texts, test_texts = texts_of(train, cfg, train_path), texts_of(test, cfg, test_path)
     _warn_constant_labels(labels, names, train_path)
     return CompetitionData(
         train_ids=train_ids,

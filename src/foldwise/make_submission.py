@@ -65,6 +65,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     thresholds = replace(thresholds or post.thresholds, **(threshold_overrides or {}))
     data = load_competition(data_cfg)
     task = competition_task(data_cfg, data)
+    if task.kind == "binary" and thresholds.at_least_one:
+        progress.write("thresholds.at_least_one: not used on binary data (it would make every row positive)")
     for what, current, saved in (("training ids", data.train_ids, runs[0].oof_ids),
                                  ("test ids", data.test_ids, runs[0].test_ids)):
         if not np.array_equal(current, saved):

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from . import artifacts, paths
-from .config import load_experiment
-from .data import read_csv
+from .config import DataConfig, load_experiment
+from .data import read_csv, texts_of
 from .decisions import Decider, decider_from_record
 from .errors import FoldwiseError
 from .metrics import get_metric
@@ -43,9 +43,14 @@ def finished_run_dir(run: str | Path) -> Path:
     return run_dir
 
 
+def run_data_config(run: str | Path) -> DataConfig:
+    """The data config a finished run was trained with."""
+    return load_experiment(finished_run_dir(run) / "config.yaml").data
+
+
 def run_text_pair(run: str | Path) -> list[str] | None:
     """The run's ``data.text_pair`` (None: it was trained on one text per row)."""
-    return load_experiment(finished_run_dir(run) / "config.yaml").data.text_pair
+    return run_data_config(run).text_pair
 
 
 def predict_texts(run: str | Path, texts: list) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -88,9 +93,13 @@ def _read_columns(path: str | Path, columns: list[str]) -> list:
     return frame[columns].fillna("").astype(str).to_numpy(dtype=object).tolist()
 
 
-def read_texts(path: str | Path, column: str) -> list[str]:
-    """Texts from a CSV column (``--file texts.csv --text-column text``)."""
-    return [row[0] for row in _read_columns(path, [column])]
+def read_texts(path: str | Path, column: str | None, data_cfg: DataConfig | None = None) -> list[str]:
+    """Texts from a CSV column (``--file texts.csv --text-column text``); with no column, the
+    run's ``data.text_columns`` joined as training joined them (``data_cfg``)."""
+    if column is not None or data_cfg is None:
+        return [row[0] for row in _read_columns(path, [column or "text"])]
+    _read_columns(path, data_cfg.text_columns)  # one line for a missing column
+    return list(texts_of(read_csv(Path(path)), data_cfg, Path(path)))
 
 
 def read_pairs(path: str | Path, columns: list[str]) -> list[list[str]]:
@@ -99,15 +108,17 @@ def read_pairs(path: str | Path, columns: list[str]) -> list[list[str]]:
 
 
 def gather_inputs(run: str | Path, texts: list[str], pairs: list[list[str]], file: str | None = None,
-                  text_column: str = "text", pair_columns: list[str] | None = None) -> list:
+                  text_column: str | None = None, pair_columns: list[str] | None = None) -> list:
     """What ``foldwise predict`` labels: texts (or, for a run trained on sentence pairs,
-    ``[first, second]`` pairs) from the command line and ``file``. A pair run reads the
-    file's ``pair_columns``, by default the run's own ``data.text_pair``."""
-    text_pair = run_text_pair(run)
+    ``[first, second]`` pairs) from the command line and ``file``. A file's texts come from
+    ``text_column``, by default the run's own ``data.text_columns`` joined as in training; a
+    pair run reads the file's ``pair_columns``, by default the run's own ``data.text_pair``."""
+    data_cfg = run_data_config(run)
+    text_pair = data_cfg.text_pair
     if text_pair is None:
         if pairs or pair_columns:
             raise FoldwiseError(f"{run}: trained on single texts (no data.text_pair): give texts, not pairs")
-        inputs = list(texts) + (read_texts(file, text_column) if file else [])
+        inputs = list(texts) + (read_texts(file, text_column, data_cfg) if file else [])
     else:
         if texts:
             raise FoldwiseError(f"{run}: trained on sentence pairs (data.text_pair: {text_pair}): "
