@@ -264,6 +264,23 @@ def test_a_two_name_label_column_is_binary_with_its_positive_label(tmp_path):
         load_competition(DataConfig(dir=str(folder), text_columns=["v2"], label_column="v1", positive_label="spamm"))
 
 
+def test_a_latin_1_competition_reads_with_data_encoding(tmp_path):
+    from foldwise.data import load_competition
+
+    folder = tmp_path / "sms"
+    folder.mkdir()
+    (folder / "train.csv").write_bytes("id,v1,v2\n1,spam,Gagnez un caf\xe9\n2,ham,d\xe9j\xe0 vu\n".encode("latin-1"))
+    (folder / "test.csv").write_bytes("id,v2\n9,\xe9t\xe9\n".encode("latin-1"))
+    (folder / "sample_submission.csv").write_text("id,spam\n9,0\n")
+    keys = dict(dir=str(folder), text_columns=["v2"], label_column="v1", positive_label="spam")
+    with pytest.raises(FoldwiseError, match="not UTF-8 text .*set data.encoding"):
+        load_competition(DataConfig(**keys))
+    data = load_competition(DataConfig(**keys, encoding="latin-1"))
+    assert data.train_texts.tolist() == ["Gagnez un café", "déjà vu"] and data.test_texts.tolist() == ["été"]
+    with pytest.raises(FoldwiseError, match="unknown encoding 'latin-9x'"):
+        load_competition(DataConfig(**keys, encoding="latin-9x"))
+
+
 @pytest.mark.parametrize("keys, problem", [({"positive_label": "spam"}, "no label_column"),
                                            ({"positive_label": "spam", "label_column": "v1", "task": "multiclass"},
                                             "for task binary")])

@@ -70,6 +70,7 @@ class DataConfig:
     test_file: str = option("test CSV inside dir", "test.csv")
     sample_submission_file: str = option("sample submission CSV inside dir", "sample_submission.csv")
     sep: str = option("column separator of the CSV files", ",")
+    encoding: str | None = option("text encoding of the CSV files, e.g. latin-1 (None: UTF-8)", None)
     id_column: str = option("id column, shared by train, test and sample submission", "id")
     text_columns: list[str] = option("text column(s); several are joined with text_joiner", ["text"])
     text_joiner: str = option("separator placed between several text columns (empty ones are left out)", " | ")

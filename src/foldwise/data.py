@@ -91,7 +91,12 @@ def read_csv(path: Path, sep: str = ",", **options: Any) -> pd.DataFrame:
         if "header" not in options and "names" not in options:
             _check_unique_header(path, sep, options)
         return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""], **options)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+    except UnicodeDecodeError as exc:
+        raise FoldwiseError(f"{path}: cannot parse CSV: not {options.get('encoding') or 'UTF-8'} text "
+                            f"({exc.reason} at byte {exc.start}); set data.encoding (e.g. latin-1)") from None
+    except LookupError:
+        raise FoldwiseError(f"{path}: unknown encoding {options.get('encoding')!r} (data.encoding)") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise FoldwiseError(f"{path}: cannot parse CSV ({str(exc).splitlines()[0]})") from None
 
 
@@ -286,7 +291,8 @@ def resolved_task(cfg: DataConfig) -> str:
     if cfg.task != "auto":
         return cfg.task
     train_path = cfg.path / cfg.train_file
-    return infer_task(cfg, read_csv(train_path, cfg.sep), read_csv(cfg.path / cfg.sample_submission_file, cfg.sep),
+    return infer_task(cfg, read_csv(train_path, cfg.sep, encoding=cfg.encoding),
+                      read_csv(cfg.path / cfg.sample_submission_file, cfg.sep, encoding=cfg.encoding),
                       train_path)[0]
 
 
@@ -302,9 +308,9 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     train_path = folder / cfg.train_file
     test_path = folder / cfg.test_file
     sample_path = folder / cfg.sample_submission_file
-    train = read_csv(train_path, cfg.sep)
-    test = read_csv(test_path, cfg.sep)
-    sample = read_csv(sample_path, cfg.sep)
+    train = read_csv(train_path, cfg.sep, encoding=cfg.encoding)
+    test = read_csv(test_path, cfg.sep, encoding=cfg.encoding)
+    sample = read_csv(sample_path, cfg.sep, encoding=cfg.encoding)
     if cfg.label_columns and cfg.label_column:
         raise FoldwiseError("data config: set label_columns or label_column, not both")
 

@@ -82,7 +82,7 @@ def read_groups(cfg: DataConfig) -> np.ndarray | None:
     from .data import read_csv
 
     path = cfg.path / cfg.train_file
-    frame = read_csv(path, cfg.sep).iloc[: cfg.max_train_rows]  # the rows load_competition keeps
+    frame = read_csv(path, cfg.sep, encoding=cfg.encoding).iloc[: cfg.max_train_rows]  # the rows load_competition keeps
     if column not in frame.columns:
         raise FoldwiseError(f"{path}: missing column '{column}' (folds.group_column; "
                             f"columns: {', '.join(frame.columns)})")
