@@ -24,6 +24,7 @@ from typing import Any
 
 from . import artifacts, paths, progress
 from .errors import FoldwiseError
+from .metrics import METRICS
 
 RESULTS = Path("benchmarks")
 
@@ -289,8 +290,11 @@ def plot_results(records: list[dict], path: Path) -> None:
             tick.set_horizontalalignment("right")
         for ref, colour in zip(BENCHMARKS[name].references, ("#d1495b", "#3a9d5d", "#999999")):
             ax.axhline(ref.score, ls="--", lw=1, color=colour, label=f"{ref.system} {ref.score:.3f}")
-        ax.set_title(f"{name} ({rows[0]['metric']})", fontsize=9)
-        ax.set_ylim(0, 1)
+        metric = rows[0]["metric"]
+        lower = metric in METRICS and not METRICS[metric].greater_is_better
+        ax.set_title(f"{name} ({metric}{', lower is better' if lower else ''})", fontsize=9)
+        top = max([1.0, *(r["score"] for r in rows), *(ref.score for ref in BENCHMARKS[name].references)])
+        ax.set_ylim(0, top * 1.05)  # a loss (log loss of the class priors: 1.386) may pass 1
         if BENCHMARKS[name].references:
             ax.legend(fontsize=6, loc="lower right")
         ax.grid(axis="y", alpha=0.3)
