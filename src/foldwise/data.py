@@ -17,6 +17,11 @@ from .errors import FoldwiseError
 from .labels import ACCEPTED_FORMATS, choose_separator, describe_separator, split_label_cell, strip_name
 
 
+def task_line(task: str, reason: str) -> str:
+    """The printed line naming a competition's task and why it is that task."""
+    return f"task: {task} ({reason})"
+
+
 @dataclass
 class CompetitionData:
     """A competition's training and test rows.
@@ -48,7 +53,8 @@ class CompetitionData:
     @property
     def task_line(self) -> str:
         """"task: binary (inferred: one 0/1 label column 'target')" for printing."""
-        return f"task: {self.task} ({self.task_reason})"
+        return task_line(self.task, self.task_reason)
+
 
     @property
     def n_labels(self) -> int:
@@ -235,9 +241,11 @@ def _warn_constant_labels(labels: np.ndarray, names: list[str], path: Path) -> N
 def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> list[str]:
     if cfg.label_columns:
         return list(cfg.label_columns)
+    targets = [c for c in sample.columns if c != cfg.id_column]
+    if cfg.label_column and cfg.task == "binary":  # one 0/1 (or two-name) column: the sample's one column
+        return targets[:1]
     if cfg.label_names:
         return list(cfg.label_names)
-    targets = [c for c in sample.columns if c != cfg.id_column]
     if cfg.label_column and len(targets) == 1 and cfg.label_column in train.columns:
         # Kaggle's "id,label" (or "id,labels" list) layout: the labels are the values seen in train.
         cells = train[cfg.label_column].dropna()
@@ -253,18 +261,19 @@ def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> 
 def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train_path: Path) -> tuple[str, str]:
     """The task ``data.task: auto`` stands for, and why, from the full training file.
 
-    A ``label_column`` of 0/1 cells with a one-column sample is binary; one whose every cell
-    holds one label is multiclass, else multilabel; 0/1 label columns (``label_columns`` or the sample's) are binary when there is one, multiclass
-    when every row sets exactly one of them, else multilabel.
+    A ``label_column`` with a ``positive_label``, or of 0/1 cells with a one-column sample,
+    is binary; one whose every cell holds one label is multiclass, else multilabel. 0/1 label
+    columns (``label_columns`` or the sample's) are binary when there is one, multiclass when
+    every row sets exactly one of them, else multilabel.
     """
     targets = [c for c in sample.columns if c != cfg.id_column]
     if cfg.label_column:
         _require_columns(train, [cfg.label_column], train_path)
-        cells = train[cfg.label_column].to_numpy()
         if cfg.positive_label is not None:
             return "binary", f"inferred: data.positive_label {cfg.positive_label!r} of column '{cfg.label_column}'"
         if len(targets) == 1 and set(train[cfg.label_column].str.strip()) <= {"0", "1"}:
             return "binary", f"inferred: column '{cfg.label_column}' holds 0/1, the sample has one column"
+        cells = train[cfg.label_column].to_numpy()
         known = {strip_name(n) for n in (cfg.label_names or (targets if len(targets) > 1 else []))}
         separator = choose_separator(cells, cfg.label_separator)
         if len(cells) and all(len(split_label_cell(cell, separator, known)) == 1 for cell in cells):
@@ -328,7 +337,6 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     if not names:
         raise FoldwiseError(f"{sample_path}: no label columns besides '{cfg.id_column}'")
     if cfg.label_column and cfg.task == "binary":  # a 0/1 (or two-name) column, submitted as the sample's
-        names = [c for c in sample.columns if c != cfg.id_column][:1]
         labels = _binary_labels(_positive_as_one(train, cfg, train_path), [cfg.label_column], train_path)
     elif cfg.label_column:
         labels = _list_labels(train, cfg, names, train_path)

@@ -283,17 +283,21 @@ class CalibratedDecider(Decider):
     calibrated on OOF (:mod:`foldwise.calibration`), one temperature for single-label data,
     Platt scaling per label otherwise.
 
+    Parameters
+    ----------
+    calibrator : an unfitted :class:`~foldwise.calibration.TemperatureScaling` or
+        :class:`~foldwise.calibration.PlattScaling` (:func:`~foldwise.calibration.calibrator_for`).
+
     Attributes
     ----------
-    calibrator_ : the fitted :class:`~foldwise.calibration.TemperatureScaling` or
-        :class:`~foldwise.calibration.PlattScaling`.
+    calibrator_ : the calibrator, fitted.
     """
 
     kind = "calibrated"
 
-    def __init__(self, metric: Metric, task: str):
+    def __init__(self, metric: Metric, calibrator: TemperatureScaling | PlattScaling):
         super().__init__(metric)
-        self.task = task
+        self.calibrator = calibrator
 
     @property
     def learns(self) -> bool:
@@ -301,7 +305,7 @@ class CalibratedDecider(Decider):
         return True
 
     def _fit(self, probs: np.ndarray, y: np.ndarray) -> None:
-        self.calibrator_ = calibrator_for(self.task).fit(probs, y)
+        self.calibrator_ = self.calibrator.fit(probs, y)
 
     def predict(self, probs: np.ndarray) -> np.ndarray:
         """(n, L) calibrated probabilities."""
@@ -495,7 +499,9 @@ def make_decider(metric: Metric, task: str, mode: str = "auto", value: float = 0
     metric = metric.for_task(task)
     tuned = mode != "fixed"
     if not metric.needs_decision:
-        return CalibratedDecider(metric, task) if tuned and metric.calibrated else ProbabilityDecider(metric)
+        if tuned and metric.calibrated:
+            return CalibratedDecider(metric, calibrator_for(task))
+        return ProbabilityDecider(metric)
     if task == "binary":  # one column: one cut, searched exactly for any metric with a count form
         at_least_one = False
     if task == "multiclass":
@@ -588,16 +594,21 @@ def decider_from_record(record: dict, metric: Metric, label_names: list[str], so
 def _calibrated_from_record(record: object, metric: Metric, label_names: list[str], source: str) -> Decider:
     """The fitted :class:`CalibratedDecider` that a ``calibration`` record describes."""
     if isinstance(record, dict) and isinstance(record.get("temperature"), (int, float)):
-        decider = CalibratedDecider(metric, "multiclass")
-        decider.calibrator_ = TemperatureScaling()
-        decider.calibrator_.temperature_ = float(record["temperature"])
-        return decider
+        calibrator = TemperatureScaling()
+        calibrator.temperature_ = float(record["temperature"])
+        return _fitted_calibration(metric, calibrator)
     platt = record.get("platt") if isinstance(record, dict) else None
     if not isinstance(platt, dict) or list(platt) != list(label_names) or not all(
             isinstance(v, list) and len(v) == 2 for v in platt.values()):
         raise FoldwiseError(f"{source}: kind 'calibrated' needs 'calibration' with a 'temperature' or "
                             f"'platt' mapping of the run's {len(label_names)} labels, in order, to [a, b]")
-    decider = CalibratedDecider(metric, "multilabel")
-    decider.calibrator_ = PlattScaling()
-    decider.calibrator_.coef_ = np.asarray(list(platt.values()), dtype=np.float64)
+    calibrator = PlattScaling()
+    calibrator.coef_ = np.asarray(list(platt.values()), dtype=np.float64)
+    return _fitted_calibration(metric, calibrator)
+
+
+def _fitted_calibration(metric: Metric, calibrator: TemperatureScaling | PlattScaling) -> CalibratedDecider:
+    """A :class:`CalibratedDecider` holding an already fitted ``calibrator``."""
+    decider = CalibratedDecider(metric, calibrator)
+    decider.calibrator_ = calibrator
     return decider

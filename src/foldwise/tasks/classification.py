@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import metrics
 from ..config import DataConfig, ThresholdConfig
-from ..data import read_csv
+from ..data import read_csv, task_line
 from ..decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
 from ..ensemble import after_decisions, blend
 from ..errors import FoldwiseError
@@ -71,7 +71,7 @@ class ClassificationTask:
     def task_line(self) -> str:
         """"task: binary (inferred: ...)", and a hint when a 2-class multiclass task is scored
         by a class-averaged metric (Kaggle's 0/1 competitions score F1 of the positive class)."""
-        line = f"task: {self.kind} ({self.task_reason})"
+        line = task_line(self.kind, self.task_reason)
         hint = metrics.two_class_hint(self.metric.name, self.kind, len(self.label_names))
         return line if hint is None else f"{line}\n{hint}"
 
