@@ -3,7 +3,7 @@
     .venv/bin/python bench/llm_settings.py configs/movie_genres-smollm2-lora.yaml \\
         --vary model.lora_dropout=0.05 --vary model.precision=bf16 --vary model.eval_batch_size=64
 
-Trains the experiment's model (``foldwise.training.fit``, the loop every fold uses) for one
+Trains the experiment's model (``foldwise.train.training.fit``, the loop every fold uses) for one
 epoch on the first ``--rows`` training rows, cleaned as a run cleans them, then predicts the
 same rows (``predict_probabilities``, what a fold does for its validation and test rows),
 once as the config says and once per ``--vary`` override (``--set`` syntax), all in this
@@ -24,11 +24,11 @@ from llm_throughput import measure
 
 
 def main() -> None:
-    from foldwise import training
+    from foldwise.train import training
     from foldwise.config import load_experiment
-    from foldwise.data import load_competition
+    from foldwise.data.competition import load_competition
     from foldwise.models import model_class
-    from foldwise.text import clean_texts
+    from foldwise.data.text import clean_texts
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", help="an experiment YAML with a neural model kind")

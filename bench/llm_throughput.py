@@ -5,7 +5,7 @@
     .venv/bin/python bench/llm_throughput.py --shape qwen2.5-7b --quantization 4bit \\
         --gradient-checkpointing --max-length 256 --rows 256 --batch-size 8   # GPU: QLoRA memory
 
-Both sides run foldwise's own loop (``foldwise.training.fit``) on the same GoEmotions rows,
+Both sides run foldwise's own loop (``foldwise.train.training.fit``) on the same GoEmotions rows,
 the same model, LoRA settings and batch size, for one epoch. The baseline pads every row
 to ``--max-length`` tokens and takes rows in random order (what ``padding="max_length"``
 notebooks do; the same compute per batch); foldwise pads each batch to its longest row and
@@ -69,7 +69,7 @@ class PaddedToMax:
         self.padding_side = backbone.padding_side
 
     def tokenize(self, tokenizer, texts):
-        from foldwise.batching import TokenizedRows
+        from foldwise.train.batching import TokenizedRows
 
         rows = self.inner.tokenize(tokenizer, texts)
         pad = self.inner.pad_id(tokenizer)
@@ -81,7 +81,7 @@ class PaddedToMax:
 
 
 def measure(backbone, texts, labels) -> tuple[float, float | None, list[dict]]:
-    from foldwise import training
+    from foldwise.train import training
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from foldwise.decisions import make_decider
-from foldwise.metrics import get_metric
+from foldwise.tasks.decisions import make_decider
+from foldwise.tasks.metrics import get_metric
 
 
 def grid_search(scores: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:

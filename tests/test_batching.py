@@ -1,6 +1,6 @@
 import numpy as np
 
-from foldwise.batching import bucketed_batches, pad_batch
+from foldwise.train.batching import bucketed_batches, pad_batch
 
 
 def test_every_row_exactly_once_and_deterministic():

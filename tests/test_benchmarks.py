@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from foldwise import benchmarks
+from foldwise.stages import benchmarks
 from foldwise.errors import FoldwiseError
 
 

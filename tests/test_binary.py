@@ -12,13 +12,13 @@ import pytest
 from sklearn import metrics as sk
 
 from conftest import FOLDWISE, cli_env
-from foldwise import metrics
-from foldwise.calibration import PlattScaling, TemperatureScaling
+from foldwise.tasks import metrics
+from foldwise.tasks.calibration import PlattScaling, TemperatureScaling
 from foldwise.config import DataConfig, ThresholdConfig
-from foldwise.data import infer_task
-from foldwise.decisions import decider_from_record, decider_record, make_decider
+from foldwise.data.competition import infer_task
+from foldwise.tasks.decisions import decider_from_record, decider_record, make_decider
 from foldwise.errors import FoldwiseError
-from foldwise.submission import decimals_summing_to_one
+from foldwise.io.submission import decimals_summing_to_one
 from foldwise.tasks import task_for
 
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
@@ -206,7 +206,7 @@ def test_calibration_not_kept_when_its_cross_fitted_loss_is_worse(monkeypatch):
     assert ev.decision["kind"] == "probabilities" and ev.decision["calibration_not_kept"]["crossfit"] == raw + 0.01
     assert ev.score == pytest.approx(raw) and ev.score_crossfit is None
     np.testing.assert_array_equal(ev.decider.predict(probs), probs)  # the raw probabilities are submitted
-    from foldwise.report import headline
+    from foldwise.io.report import headline
     assert "calibration not kept" in headline(ev)
 
 
@@ -230,7 +230,7 @@ def test_task_auto_is_inferred_from_the_files(train, sample, keys, expected):
 
 
 def test_a_binary_label_column_is_submitted_under_the_sample_column(tmp_path):
-    from foldwise.data import load_competition
+    from foldwise.data.competition import load_competition
 
     folder = tmp_path / "c"
     folder.mkdir()
@@ -244,7 +244,7 @@ def test_a_binary_label_column_is_submitted_under_the_sample_column(tmp_path):
 
 
 def test_a_two_name_label_column_is_binary_with_its_positive_label(tmp_path):
-    from foldwise.data import load_competition
+    from foldwise.data.competition import load_competition
 
     folder = tmp_path / "sms"
     folder.mkdir()
@@ -265,7 +265,7 @@ def test_a_two_name_label_column_is_binary_with_its_positive_label(tmp_path):
 
 
 def test_a_latin_1_competition_reads_with_data_encoding(tmp_path):
-    from foldwise.data import load_competition
+    from foldwise.data.competition import load_competition
 
     folder = tmp_path / "sms"
     folder.mkdir()

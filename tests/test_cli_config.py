@@ -62,7 +62,7 @@ def test_data_and_folds_take_the_datasets_of_experiment_configs(project, capsys)
 
 
 def test_data_network_failure_is_one_line(project, capsys, monkeypatch):
-    from foldwise import fetch as fetch_module
+    from foldwise.data import fetch as fetch_module
 
     def offline():
         raise ConnectionError("Couldn't reach 'org/set' on the Hub (LocalEntryNotFoundError)\nmore detail")

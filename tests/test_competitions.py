@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import FOLDWISE, cli_env, titled_competition
-from foldwise import metrics
+from foldwise.tasks import metrics
 
 NAMES = ["sports", "business", "tech"]
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"

@@ -13,13 +13,13 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from conftest import REPO, SHARED_GOEMOTIONS
-from foldwise import converters
+from foldwise.data import converters
 from foldwise.config import load_data_config
-from foldwise.converters import CONVERTERS, held_out_rows, split_genres
-from foldwise.data import load_competition
+from foldwise.data.converters import CONVERTERS, held_out_rows, split_genres
+from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
-from foldwise.fetch import fetch
-from foldwise.folds import assign_folds
+from foldwise.data.fetch import fetch
+from foldwise.data.folds import assign_folds
 
 #: the offline data mirror: FOLDWISE_SHARED_DATA, else the folder holding the GoEmotions mirror
 SHARED_DATA = Path(os.environ.get("FOLDWISE_SHARED_DATA") or SHARED_GOEMOTIONS.parent)

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SHARED_GOEMOTIONS, toy_frames, write_competition
 from foldwise.config import DataConfig
-from foldwise.data import load_competition
+from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
 
 

@@ -5,10 +5,10 @@ import pytest
 
 from conftest import toy_frames, write_competition
 from foldwise.config import load_experiment
-from foldwise.cv import run_cv
-from foldwise.data import load_competition
+from foldwise.stages.cv import run_cv
+from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
-from foldwise.folds import write_folds
+from foldwise.data.folds import write_folds
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_content_hash_follows_ids_texts_and_labels(experiment, in_tmp):
 
 
 def test_ensemble_refuses_a_run_trained_on_other_labels(experiment, in_tmp):
-    from foldwise.make_submission import ensemble
+    from foldwise.stages.make_submission import ensemble
 
     run_cv(load_experiment(experiment))
     edit_train(in_tmp, lambda t: t.__setitem__("joy", t["joy"].where(t.index != 5, str(1 - int(t["joy"][5])))))

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from foldwise.decisions import make_decider
-from foldwise.ensemble import Blender, after_decisions, blend
-from foldwise.metrics import get_metric
+from foldwise.tasks.decisions import make_decider
+from foldwise.tasks.ensemble import Blender, after_decisions, blend
+from foldwise.tasks.metrics import get_metric
 
 MACRO_F1 = get_metric("macro_f1", "multilabel")
 

@@ -13,12 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from foldwise import artifacts, make_submission
+from foldwise.io import artifacts
+from foldwise.stages import make_submission
 from foldwise.cli import main
 from foldwise.config import ThresholdConfig
 from foldwise.errors import FoldwiseError
-from foldwise.runs import load_run
-from foldwise.submission import submission_record, validate_submission
+from foldwise.io.runs import load_run
+from foldwise.io.submission import submission_record, validate_submission
 from conftest import cli_env
 from toy_project import make_toy_project
 
@@ -117,7 +118,7 @@ def test_artifacts_get_the_modes_of_ordinary_files(tmp_path, umask, file_mode, d
 RACER = """
 import sys
 from foldwise.config import ThresholdConfig
-from foldwise.make_submission import ensemble
+from foldwise.stages.make_submission import ensemble
 cut, expected, rounds = float(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for _ in range(rounds):
     record = ensemble(["t"], "blend", thresholds=ThresholdConfig(mode="fixed", value=cut)).record

@@ -4,7 +4,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
 from foldwise.config import DataConfig
 from foldwise.errors import FoldwiseError
-from foldwise.fetch import fetch, go_emotions_to_kaggle
+from foldwise.data.fetch import fetch, go_emotions_to_kaggle
 
 NAMES = ["admiration", "joy", "neutral"]
 
@@ -35,7 +35,7 @@ def test_converter_builds_kaggle_layout():
 
 
 def test_fetch_uses_hub_converter_without_mirror(in_tmp, monkeypatch):
-    from foldwise.converters import CONVERTERS, Converter
+    from foldwise.data.converters import CONVERTERS, Converter
 
     monkeypatch.setitem(CONVERTERS, "fake", Converter(from_hub=lambda: go_emotions_to_kaggle(hub_like())))
     cfg = DataConfig(name="ge", mirror_dir=str(in_tmp / "absent"), hub_dataset="fake")
@@ -60,7 +60,7 @@ def test_fetch_without_source_says_where_files_go(in_tmp):
 @pytest.mark.parametrize("error", [ConnectionError("Couldn't reach 'x' on the Hub\ndetails"),
                                    OSError("[Errno -2] Name or service not known")])
 def test_fetch_without_network_is_one_line_naming_the_dataset(in_tmp, monkeypatch, error):
-    from foldwise import fetch as fetch_module
+    from foldwise.data import fetch as fetch_module
 
     def offline():
         raise error

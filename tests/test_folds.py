@@ -11,7 +11,7 @@ import pytest
 from conftest import FOLDWISE, cli_env
 from foldwise.config import DataConfig, FoldsConfig
 from foldwise.errors import FoldwiseError
-from foldwise.folds import assign_folds, read_folds, write_folds
+from foldwise.data.folds import assign_folds, read_folds, write_folds
 from toy_project import make_toy_project
 
 

@@ -2,7 +2,7 @@ import hashlib
 import json
 
 from foldwise.cli import main
-from foldwise.kaggle import kaggle_command, kaggle_configured
+from foldwise.io.kaggle import kaggle_command, kaggle_configured
 
 
 def test_command_line():

@@ -3,7 +3,7 @@
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.labels import choose_separator, split_label_cell, strip_name
+from foldwise.data.labels import choose_separator, split_label_cell, strip_name
 
 NBSP = "\u00a0"
 

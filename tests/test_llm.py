@@ -21,7 +21,7 @@ except metadata.PackageNotFoundError:
 
 import torch  # noqa: E402
 
-from foldwise import training  # noqa: E402
+from foldwise.train import training  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.models.llm import LlmBackbone, LlmConfig, LlmModel  # noqa: E402
 
@@ -222,7 +222,7 @@ def test_llm_run_trains_predicts_and_blends_through_the_cli(tmp_path):
 
 
 def test_llm_study_with_the_default_space(tmp_path, monkeypatch):
-    from foldwise.tuning import DEFAULT_SPACES, run_study
+    from foldwise.stages.tuning import DEFAULT_SPACES, run_study
 
     root = llm_project(tmp_path, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n")
     cli(root, "folds", "small")

@@ -9,7 +9,7 @@ import numpy as np
 
 from conftest import FOLDWISE, cli_env, toy_frames, write_competition
 from foldwise.config import TextConfig
-from foldwise.text import clean_texts
+from foldwise.data.text import clean_texts
 
 N_ROWS = 2000
 LONG_CELL = "word " * 200_000  # 1 MB: as fixed-width str, 2000 rows x 1e6 chars x 4 bytes = 7.5 GiB

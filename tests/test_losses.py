@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from foldwise.losses import asymmetric, bce, cross_entropy, focal, make_loss, pos_weight_from_labels
+from foldwise.train.losses import asymmetric, bce, cross_entropy, focal, make_loss, pos_weight_from_labels
 
 LOGITS = np.array([[2.0, -1.0, 0.5], [-0.3, 1.5, -2.0]])
 TARGETS = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]])

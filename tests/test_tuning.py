@@ -15,7 +15,7 @@ from optuna.trial import TrialState
 from conftest import FOLDWISE, cli_env, small_goemotions
 from foldwise.config import DataConfig, ExperimentConfig
 from foldwise.errors import FoldwiseError
-from foldwise.tuning import StopAtTarget, load_study, open_storage, run_study, study_name
+from foldwise.stages.tuning import StopAtTarget, load_study, open_storage, run_study, study_name
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -91,9 +91,9 @@ def test_study_name_does_not_repeat_the_dataset():
 
 
 def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch, capsys):
-    import foldwise.cv
+    import foldwise.stages.cv
 
-    real, calls = foldwise.cv.train_fold, []
+    real, calls = foldwise.stages.cv.train_fold, []
 
     def out_of_memory_once(*args, **kwargs):
         calls.append(1)
@@ -101,7 +101,7 @@ def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch, c
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(foldwise.cv, "train_fold", out_of_memory_once)
+    monkeypatch.setattr(foldwise.stages.cv, "train_fold", out_of_memory_once)
     study = run_study("configs/tf.yaml", trials=2)
     assert [t.state for t in study.trials] == [TrialState.PRUNED, TrialState.COMPLETE]
     assert study.trials[0].user_attrs["pruned_reason"].startswith("CUDA out of memory")

@@ -26,7 +26,7 @@ example (the default job; `make folds train ensemble` runs the same):
 
 def cmd_data(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
-    from .fetch import fetch
+    from .data.fetch import fetch
 
     for cfg in load_dataset_configs(args.data, args.set):
         folder, how = fetch(cfg, force=args.force)
@@ -35,9 +35,9 @@ def cmd_data(args: argparse.Namespace) -> None:
 
 def cmd_folds(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
-    from .data import load_competition
-    from .folds import write_folds
-    from .report import short_name
+    from .data.competition import load_competition
+    from .data.folds import write_folds
+    from .io.report import short_name
 
     for cfg in load_dataset_configs(args.data, args.set):
         data = load_competition(cfg)
@@ -50,10 +50,10 @@ def cmd_folds(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from . import paths
+    from .io import paths
     from .config import load_experiment
-    from .cv import run_cv
-    from .report import headline
+    from .stages.cv import run_cv
+    from .io.report import headline
 
     if args.name is not None and len(args.experiments) != 1:
         raise FoldwiseError("train: --name gives one experiment a new name; pass one experiment YAML")
@@ -70,7 +70,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 def _refuse_shared_runs(experiments: list[str], configs: list) -> None:
     """Two experiments that resolve to one name would overwrite each other's ``runs/<name>/``."""
-    from . import paths
+    from .io import paths
 
     first: dict[str, str] = {}
     for experiment, cfg in zip(experiments, configs):
@@ -81,9 +81,9 @@ def _refuse_shared_runs(experiments: list[str], configs: list) -> None:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> None:
-    from .make_submission import ensemble
-    from .report import headline
-    from .runs import run_folder
+    from .stages.make_submission import ensemble
+    from .io.report import headline
+    from .io.runs import run_folder
 
     print(f"blending {', '.join(f'{run_folder(e)}/' for e in args.experiments)}", flush=True)
     name = args.name or "+".join(Path(e).name for e in args.experiments)
@@ -102,8 +102,8 @@ def cmd_ensemble(args: argparse.Namespace) -> None:
 
 def _submission_task(csv: Path, data: str | None):
     """The task a submission is checked and scored with: its dataset (``--data`` or its record)."""
-    from .data import load_competition
-    from .make_submission import submission_data_config
+    from .data.competition import load_competition
+    from .stages.make_submission import submission_data_config
     from .tasks import competition_task
 
     cfg = submission_data_config(csv, data)
@@ -112,8 +112,8 @@ def _submission_task(csv: Path, data: str | None):
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    from .data import read_csv
-    from .submission import submission_record, validate_submission
+    from .data.competition import read_csv
+    from .io.submission import submission_record, validate_submission
 
     csv = Path(args.csv)
     submission_record(csv)  # a record that does not describe this CSV is refused
@@ -128,7 +128,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 
 
 def cmd_benchmarks(args: argparse.Namespace) -> None:
-    from .benchmarks import RESULTS, run_benchmarks
+    from .stages.benchmarks import RESULTS, run_benchmarks
 
     records = run_benchmarks(args.bench, args.models, args.folds)
     for r in records:
@@ -138,7 +138,7 @@ def cmd_benchmarks(args: argparse.Namespace) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
-    from .metrics import TITLES
+    from .tasks.metrics import TITLES
 
     csv = Path(args.csv)
     task = _submission_task(csv, args.data)
@@ -148,10 +148,10 @@ def cmd_score(args: argparse.Namespace) -> None:
 
 
 def cmd_submit(args: argparse.Namespace) -> None:
-    from . import paths
-    from .kaggle import submit
-    from .make_submission import submission_data_config
-    from .submission import submission_record
+    from .io import paths
+    from .io.kaggle import submit
+    from .stages.make_submission import submission_data_config
+    from .io.submission import submission_record
 
     csv = Path(args.submission)
     if csv.suffix != ".csv":
@@ -179,7 +179,7 @@ def cmd_submit(args: argparse.Namespace) -> None:
 def _record_message(csv: Path, record: dict) -> str:
     """``"blend: CV jaccard 0.5812 (tfidf+minilm)"`` from a submission's record (older records:
     macro-F1)."""
-    from .metrics import TITLES
+    from .tasks.metrics import TITLES
 
     metric = record.get("metric", "macro_f1")
     score = record["cv_score"] if "cv_score" in record else record["cv_macro_f1"]
@@ -189,7 +189,7 @@ def _record_message(csv: Path, record: dict) -> str:
 def cmd_predict(args: argparse.Namespace) -> None:
     import json
 
-    from .predict import format_predictions, gather_inputs, predict_texts
+    from .stages.predict import format_predictions, gather_inputs, predict_texts
 
     texts = gather_inputs(args.run, args.texts, args.pair, args.file, args.text_column, args.pair_columns)
     names, probs, decisions = predict_texts(args.run, texts)
@@ -212,7 +212,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
     if args.gpu is not None:  # pin this worker to one GPU before torch initialises CUDA
         os.environ["CUDA_VISIBLE_DEVICES"] = str(args.gpu)
-    from .tuning import experiment_metric, finished_count, run_study, trials_table
+    from .stages.tuning import experiment_metric, finished_count, run_study, trials_table
 
     study = run_study(args.experiment, trials=args.trials, timeout=args.timeout, storage=args.storage,
                       overrides=args.set, heartbeat=args.heartbeat, grace=args.grace)
@@ -223,10 +223,9 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 
 def cmd_study(args: argparse.Namespace) -> None:
-    from .artifacts import write_json
-    from .paths import study_dir
-    from .tuning import (experiment_metric, load_study, save_study_plots, study_summary, trials_table,
-                         write_tuned_config)
+    from .io.artifacts import write_json
+    from .io.paths import study_dir
+    from .stages.tuning import (experiment_metric, load_study, save_study_plots, study_summary, trials_table, write_tuned_config)
 
     study = load_study(args.experiment, storage=args.storage, overrides=args.set)
     metric = experiment_metric(args.experiment, args.set)

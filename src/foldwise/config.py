@@ -21,9 +21,8 @@ from typing import Any, Callable, ClassVar, Literal
 
 import yaml
 
-from . import paths
+from .io import paths
 from .errors import FoldwiseError
-from .metrics import METRICS
 
 #: the folder of experiment YAMLs; dataset configs live in its data/ subfolder
 CONFIGS_DIR = Path("configs")
@@ -108,7 +107,7 @@ class DataConfig:
     max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None, ge=1)
     folds: FoldsConfig = field(default_factory=FoldsConfig)
     mirror_dir: str | None = option("offline copy of the files that `foldwise data` copies from", None)
-    hub_dataset: str | None = option("built-in converter (foldwise.converters) that `foldwise data` runs on "
+    hub_dataset: str | None = option("built-in converter (foldwise.data.converters) that `foldwise data` runs on "
                                      "mirror_dir's raw files, or on the hub copy without them", None)
     kaggle_competition: str | None = option("competition slug for `foldwise submit`", None)
 
@@ -126,6 +125,8 @@ class DataConfig:
         return problems
 
     def _metric_problems(self) -> list[tuple[str, str]]:
+        from .tasks.metrics import METRICS  # tasks import config: imported when first needed
+
         metric = METRICS.get(self.metric)
         if metric is None:
             return [("metric", f"is {self.metric!r}, not a known metric (known: {', '.join(sorted(METRICS))})")]
@@ -182,7 +183,7 @@ class ThresholdConfig:
 
 @dataclass
 class TuneConfig:
-    """How `foldwise tune` searches this experiment (see foldwise.tuning)."""
+    """How `foldwise tune` searches this experiment (see foldwise.stages.tuning)."""
 
     folds: int | None = option("objective over the first k folds (None: all folds)", None, ge=1)
     pruner: Literal["median", "hyperband", "none"] = option("stops bad trials after their first fold(s)", "median")
@@ -228,7 +229,7 @@ class ExperimentConfig:
 def concrete_task(task: str, n_labels: int) -> str:
     """``data.task`` where data was not loaded to infer it: ``auto`` counts as binary for one
     label column, else multilabel (loading the data infers it properly, see
-    :func:`foldwise.data.infer_task`)."""
+    :func:`foldwise.data.competition.infer_task`)."""
     if task != "auto":
         return task
     return "binary" if n_labels == 1 else "multilabel"

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Literal
 
 import numpy as np
 
-from ..backbone import NeuralConfig, is_no_decay
+from .backbone import NeuralConfig, is_no_decay
 from ..config import option
 from ..errors import FoldwiseError
 from .neural import NeuralModel
@@ -101,7 +101,7 @@ class LlmBackbone:
         """The tokenizer, with a pad token (EOS when it has none) on the configured side."""
         from transformers import AutoTokenizer
 
-        from ..model_files import resolve_model_path
+        from .model_files import resolve_model_path
 
         tokenizer = AutoTokenizer.from_pretrained(path or resolve_model_path(self.config.name_or_path))
         if tokenizer.pad_token is None:
@@ -118,7 +118,7 @@ class LlmBackbone:
         from transformers import AutoModel, AutoModelForSequenceClassification
 
         from .. import progress
-        from ..model_files import model_config, resolve_model_path
+        from .model_files import model_config, resolve_model_path
         from .heads import PooledClassifier
 
         cfg = self.config
@@ -157,7 +157,7 @@ class LlmBackbone:
 
     def tokenize(self, tokenizer: Any, texts: np.ndarray) -> Any:
         """Token ids; a pair's sides are joined with the EOS token (decoders have no pair layout)."""
-        from ..batching import tokenize
+        from ..train.batching import tokenize
 
         if np.ndim(texts) == 2:
             sep = tokenizer.sep_token or tokenizer.eos_token or "\n"
@@ -196,7 +196,7 @@ class LlmBackbone:
 
     def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
         """Adapters + head (peft's ``save_pretrained``), tokenizer and head settings: a few MB."""
-        from .. import artifacts
+        from ..io import artifacts
 
         folder.mkdir(parents=True, exist_ok=True)
         module.model.save_pretrained(folder / "adapter")
@@ -209,7 +209,7 @@ class LlmBackbone:
         """Base model (from ``name_or_path``) + the saved adapter and head, ready to predict."""
         from peft import PeftModel
 
-        from .. import distributed
+        from ..train import distributed
         from .heads import LogitsOf
 
         head = json.loads((folder / "head.json").read_text())
@@ -332,7 +332,7 @@ class LlmModel(NeuralModel):
     def check_can_run(cls, config: LlmConfig) -> None:
         """Before any fold: k-bit quantization has CUDA and bitsandbytes, the model's files are
         there, and ``target_modules`` names linear layers of the model."""
-        from .. import distributed
+        from ..train import distributed
 
         check_quantization(config.quantization, distributed.context().device.type)
         super().check_can_run(config)
@@ -345,7 +345,7 @@ def _empty_model(config: LlmConfig) -> Any:
     import torch
     from transformers import AutoModel
 
-    from ..model_files import model_config
+    from .model_files import model_config
 
     with torch.device("meta"):
         return AutoModel.from_config(model_config(config.name_or_path, num_hidden_layers=1))

@@ -1,7 +1,7 @@
 """Neural model kinds behind the fold interface: a backbone trained by the one loop.
 
-A kind is a :class:`foldwise.backbone.Backbone` plus a :class:`NeuralModel` subclass
-naming it; fitting, predicting, saving and loading go through :mod:`foldwise.training`.
+A kind is a :class:`foldwise.models.backbone.Backbone` plus a :class:`NeuralModel` subclass
+naming it; fitting, predicting, saving and loading go through :mod:`foldwise.train.training`.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ class NeuralModel(TextModel):
     @classmethod
     def check_can_run(cls, config: Any) -> None:
         """Before any fold: the model's files are there (a folder, or a hub id cached or reachable)."""
-        from ..model_files import model_config
+        from .model_files import model_config
 
         model_config(config.name_or_path)
 
     def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
-        from .. import training
+        from ..train import training
 
         self.result_ = training.fit(self.backbone, self.task, self.n_labels, self.seed, texts, labels,
                                     valid_texts, valid_labels, workdir=self.workdir, resume=self.resume,
@@ -42,7 +42,7 @@ class NeuralModel(TextModel):
         self.valid_probs_ = self.result_.valid_probs
 
     def predict_proba(self, texts) -> np.ndarray:
-        from .. import training
+        from ..train import training
 
         return training.predict_probabilities(self.backbone, self.result_.model, self.result_.tokenizer,
                                               texts, self.task)
@@ -52,7 +52,7 @@ class NeuralModel(TextModel):
 
     @classmethod
     def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int) -> "NeuralModel":
-        from .. import training
+        from ..train import training
 
         model = cls(config, task=task, n_labels=n_labels, seed=0)
         module, tokenizer = model.backbone.load(folder)

@@ -11,14 +11,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..backbone import NeuralConfig, is_no_decay, no_inference_change
+from .backbone import NeuralConfig, is_no_decay, no_inference_change
 from ..config import option
 from .neural import NeuralModel
 
 
 @dataclass
 class TransformerConfig(NeuralConfig):
-    """An encoder with a pooled linear head, fine-tuned per fold (see foldwise.training)."""
+    """An encoder with a pooled linear head, fine-tuned per fold (see foldwise.train.training)."""
 
     kind: str = field(default="transformer", init=False)
     pooling: Literal["cls", "mean"] = option("sentence vector: first token or attention-masked mean", "mean")
@@ -39,7 +39,7 @@ class EncoderBackbone:
         from transformers import AutoModel, AutoTokenizer
 
         from .. import progress
-        from ..model_files import model_config, resolve_model_path
+        from .model_files import model_config, resolve_model_path
         from .heads import PooledClassifier
 
         cfg = self.config
@@ -59,7 +59,7 @@ class EncoderBackbone:
         return model.to(device), AutoTokenizer.from_pretrained(path)
 
     def tokenize(self, tokenizer: Any, texts: np.ndarray) -> Any:
-        from ..batching import tokenize
+        from ..train.batching import tokenize
 
         return tokenize(tokenizer, texts, self.config.max_length)
 
@@ -96,7 +96,7 @@ class EncoderBackbone:
         """Weights, encoder config, head settings and tokenizer: enough to predict offline."""
         import torch
 
-        from .. import artifacts
+        from ..io import artifacts
 
         folder.mkdir(parents=True, exist_ok=True)
         artifacts.write_with(folder / "model.pt", lambda tmp: torch.save(module.state_dict(), tmp))

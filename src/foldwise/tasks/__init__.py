@@ -4,7 +4,7 @@ A :class:`Task` is built from the data config and the loaded data by :func:`task
 The stages (``cv``, ``ensemble``, ``tuning``, ``predict``, ``report``) only orchestrate:
 they hand the task opaque *predictions* (for classification an (n, L) probability matrix;
 for a later generation task, texts) and *truth*, and get back deciders, typed
-:class:`~foldwise.evaluation.Evaluation` results, submission frames and scores. Adding a
+:class:`~foldwise.tasks.evaluation.Evaluation` results, submission frames and scores. Adding a
 kind of task is one module here plus one line in ``TASKS``.
 """
 
@@ -17,10 +17,10 @@ from typing import Any, Callable, Protocol
 import pandas as pd
 
 from ..config import DataConfig, ThresholdConfig, concrete_task
-from ..data import CompetitionData
-from ..evaluation import Evaluation
+from ..data.competition import CompetitionData
+from .evaluation import Evaluation
 from ..errors import FoldwiseError
-from ..metrics import METRICS, Metric
+from .metrics import METRICS, Metric
 
 
 class Task(Protocol):
@@ -31,7 +31,7 @@ class Task(Protocol):
     kind : the task's name (``data.task``).
     metric : the competition metric, as computed for this task.
     label_names : the prediction columns (classification) in submission order.
-    submission_format : the resolved format (see :mod:`foldwise.submission`).
+    submission_format : the resolved format (see :mod:`foldwise.io.submission`).
     format_reason : why that format: inferred from the sample, or set in the config.
     task_reason : why this task: set by ``data.task``, or what ``auto`` inferred.
     """

@@ -1,8 +1,8 @@
 """Text classification (multi-label or single-label): predictions are (n, L) probabilities.
 
-Truth is the (n, L) 0/1 matrix of :class:`foldwise.data.CompetitionData`; decisions
-come from :mod:`foldwise.decisions` fit for the competition metric; submissions follow
-:mod:`foldwise.submission`'s formats.
+Truth is the (n, L) 0/1 matrix of :class:`foldwise.data.competition.CompetitionData`; decisions
+come from :mod:`foldwise.tasks.decisions` fit for the competition metric; submissions follow
+:mod:`foldwise.io.submission`'s formats.
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .. import metrics
+from . import metrics
 from ..config import DataConfig, ThresholdConfig
-from ..data import read_csv, task_line
-from ..decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
-from ..ensemble import after_decisions, blend
+from ..data.competition import read_csv, task_line
+from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
+from .ensemble import after_decisions, blend
 from ..errors import FoldwiseError
-from ..evaluation import ClassScore, Evaluation, FoldScore
-from ..submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
-                          solution_truth, target_columns, validate_submission, write_submission)
+from .evaluation import ClassScore, Evaluation, FoldScore
+from ..io.submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values, solution_truth, target_columns, validate_submission, write_submission)
 
 
 #: the secondary scores each task reports beside its metric

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, paths
-from .data import read_csv
-from .errors import FoldwiseError
-from .metrics import METRICS, Metric
+from ..data.competition import read_csv
+from ..errors import FoldwiseError
+from ..tasks.metrics import METRICS, Metric
 
 
 #: what a submission's cells hold (``data.submission_format``; "auto" infers one of these)

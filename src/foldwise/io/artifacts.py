@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .redact import mask_command
+from ..redact import mask_command
 
 #: packages whose versions are recorded in every provenance block
 TRACKED_PACKAGES = (

@@ -8,7 +8,7 @@
     oof.csv              id + one probability column per label, every training row once
     test.csv             id + probabilities averaged over the fold models
     metrics.json         OOF scores on the competition metric (untuned, tuned, cross-fitted),
-                         secondary scores, per fold, per class (foldwise.evaluation.Evaluation)
+                         secondary scores, per fold, per class (foldwise.tasks.evaluation.Evaluation)
     thresholds.json      the fitted decision rule: kind, cuts or bias by label, at_least_one
     per_class_f1.png, threshold_curves.png (multi-label only)
 """
@@ -24,16 +24,17 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from . import artifacts, paths, progress, report
-from .config import ExperimentConfig, changed_settings, fingerprint_change, read_yaml, to_yaml, training_settings
-from .data import CompetitionData, load_competition
-from .distributed import is_main_process
-from .errors import FoldwiseError
-from .evaluation import Evaluation
-from .folds import folds_path, read_folds
-from .models import build_model, model_class
-from .tasks import Task, competition_task
-from .text import clean_texts
+from ..io import artifacts, paths, report
+from .. import progress
+from ..config import ExperimentConfig, changed_settings, fingerprint_change, read_yaml, to_yaml, training_settings
+from ..data.competition import CompetitionData, load_competition
+from ..train.distributed import is_main_process
+from ..errors import FoldwiseError
+from ..tasks.evaluation import Evaluation
+from ..data.folds import folds_path, read_folds
+from ..models import build_model, model_class
+from ..tasks import Task, competition_task
+from ..data.text import clean_texts
 
 
 @dataclass

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import artifacts, paths
-from .config import DataConfig, load_experiment
-from .data import read_csv, texts_of
-from .decisions import Decider, decider_from_record
-from .errors import FoldwiseError
-from .metrics import get_metric
-from .models import model_class
-from .text import clean_texts
+from ..io import artifacts, paths
+from ..config import DataConfig, load_experiment
+from ..data.competition import read_csv, texts_of
+from ..tasks.decisions import Decider, decider_from_record
+from ..errors import FoldwiseError
+from ..tasks.metrics import get_metric
+from ..models import model_class
+from ..data.text import clean_texts
 
 
 def saved_decider(run_dir: Path, metric_name: str, task: str, label_names: list[str]) -> Decider:

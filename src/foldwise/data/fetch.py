@@ -2,7 +2,7 @@
 
 Copied from an offline mirror when the data config names one already in Kaggle layout;
 otherwise built by the converter that ``hub_dataset`` names in
-:data:`foldwise.converters.CONVERTERS`: from the mirror's raw files when they are there,
+:data:`foldwise.data.converters.CONVERTERS`: from the mirror's raw files when they are there,
 else from the Hugging Face hub. Where a converter holds the test labels out, they are
 written to ``solution.csv`` beside the competition files (never read by training).
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import artifacts
-from .config import DataConfig
+from ..io import artifacts
+from ..config import DataConfig
 from .converters import CONVERTERS, Converter, go_emotions_to_kaggle  # noqa: F401 (re-exported)
-from .errors import FoldwiseError
+from ..errors import FoldwiseError
 
 #: held-out test labels, in the sample submission's format, beside the competition files
 SOLUTION_FILE = "solution.csv"

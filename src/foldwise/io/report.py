@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 
 from . import artifacts
-from .evaluation import Evaluation
-from .metrics import TITLES
-from .thresholds import f1_curve
+from ..tasks.evaluation import Evaluation
+from ..tasks.metrics import TITLES
+from ..tasks.thresholds import f1_curve
 
 #: the secondary scores each task reports after the competition metric
 SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1"),

@@ -15,8 +15,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import artifacts, progress
-from .errors import FoldwiseError
+from ..io import artifacts
+from .. import progress
+from ..errors import FoldwiseError
 
 
 def cache_root() -> Path:

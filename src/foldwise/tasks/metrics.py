@@ -2,7 +2,7 @@
 
 ``get_metric(name, task)`` returns a :class:`Metric`: the score function, its direction,
 whether it is scored on decisions or on probabilities, and (for metrics on decisions)
-its *count form*, which lets :mod:`foldwise.decisions` search cuts for it exactly.
+its *count form*, which lets :mod:`foldwise.tasks.decisions` search cuts for it exactly.
 Adding a metric is one function plus one line in ``METRICS``.
 """
 
@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import FoldwiseError
+from ..errors import FoldwiseError
 
 #: probabilities are clipped to [EPS, 1 - EPS] before a log (Kaggle's log-loss rule)
 EPS = 1e-15
@@ -144,7 +144,7 @@ class CountForm:
 
     Every metric on decisions here is one: macro-F1 is the mean over label columns of
     their F1, micro-F1 the F1 of one group holding every cell, samples-F1 and Jaccard
-    means over rows. This is what lets :mod:`foldwise.decisions` read the metric at
+    means over rows. This is what lets :mod:`foldwise.tasks.decisions` read the metric at
     every cut from cumulative counts.
 
     Attributes

@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 import emoji
 import numpy as np
 
-from .config import TextConfig
+from ..config import TextConfig
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _USER = re.compile(r"(?<![\w@])(?:@\w+|/?u/[A-Za-z0-9_-]+)")

@@ -6,10 +6,10 @@ probabilities, ``predict(probs)`` decides; learned state sits in attributes endi
 
 * multi-label, metric on decisions: per-label cuts (:class:`CutDecider`). Macro-F1 is
   a mean of independent per-label F1s, so each label's exact F1-optimal cut
-  (:func:`foldwise.thresholds.best_cut`) maximises it. Other metrics couple the labels;
+  (:func:`foldwise.tasks.thresholds.best_cut`) maximises it. Other metrics couple the labels;
   their cuts start from the best global cut and climb label by label (coordinate
   ascent), each step exact: the metric is a mean of a score of group counts
-  (:class:`foldwise.metrics.CountForm`), so sorting one label's scores and adding the
+  (:class:`foldwise.tasks.metrics.CountForm`), so sorting one label's scores and adding the
   count changes one row at a time reads the metric at every cut in O(n log n);
 * single-label: argmax, optionally with a per-class bias on log probabilities
   (:class:`ArgmaxDecider`), each bias step exact in the same way;
@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from .calibration import PlattScaling, TemperatureScaling, calibrator_for
-from .errors import FoldwiseError
+from ..errors import FoldwiseError
 from .metrics import EPS, CountForm, Metric, group_counts, group_sizes
 from .thresholds import best_cut, best_global_cut
 
@@ -280,13 +280,13 @@ class ProbabilityDecider(Decider):
 
 class CalibratedDecider(Decider):
     """Metrics on probabilities that calibration improves (log loss): the probabilities are
-    calibrated on OOF (:mod:`foldwise.calibration`), one temperature for single-label data,
+    calibrated on OOF (:mod:`foldwise.tasks.calibration`), one temperature for single-label data,
     Platt scaling per label otherwise.
 
     Parameters
     ----------
-    calibrator : an unfitted :class:`~foldwise.calibration.TemperatureScaling` or
-        :class:`~foldwise.calibration.PlattScaling` (:func:`~foldwise.calibration.calibrator_for`).
+    calibrator : an unfitted :class:`~foldwise.tasks.calibration.TemperatureScaling` or
+        :class:`~foldwise.tasks.calibration.PlattScaling` (:func:`~foldwise.tasks.calibration.calibrator_for`).
 
     Attributes
     ----------
@@ -477,7 +477,7 @@ def make_decider(metric: Metric, task: str, mode: str = "auto", value: float = 0
 
     Parameters
     ----------
-    metric : from :func:`foldwise.metrics.get_metric`.
+    metric : from :func:`foldwise.tasks.metrics.get_metric`.
     task : "multilabel", "multiclass" or "binary".
     mode : "auto" (per-class cuts for multi-label, one cut for binary, argmax for
         single-label), "per_class", "global" or "fixed" (``value`` for every label; argmax

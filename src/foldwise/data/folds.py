@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifacts, paths
-from .config import DataConfig, concrete_task
-from .errors import FoldwiseError
+from ..io import artifacts, paths
+from ..config import DataConfig, concrete_task
+from ..errors import FoldwiseError
 
 
 def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
@@ -79,7 +79,7 @@ def read_groups(cfg: DataConfig) -> np.ndarray | None:
     column = cfg.folds.group_column
     if column is None:
         return None
-    from .data import read_csv
+    from .competition import read_csv
 
     path = cfg.path / cfg.train_file
     frame = read_csv(path, cfg.sep, encoding=cfg.encoding).iloc[: cfg.max_train_rows]  # the rows load_competition keeps

@@ -1,6 +1,6 @@
 """``make benchmarks``: the auxiliary benchmarks run through the kit's own stages and scored.
 
-Each benchmark is a dataset laid out as a Kaggle competition (:mod:`foldwise.converters`)
+Each benchmark is a dataset laid out as a Kaggle competition (:mod:`foldwise.data.converters`)
 with its metric in its data config. For each one the runner does what a user would:
 ``foldwise data``, ``folds``, ``train`` of every model's experiment config, ``ensemble``
 of each model alone and of their blend; then it scores each submission: the
@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import artifacts, paths, progress
-from .errors import FoldwiseError
-from .metrics import METRICS
+from ..io import artifacts, paths
+from .. import progress
+from ..errors import FoldwiseError
+from ..tasks.metrics import METRICS
 
 RESULTS = Path("benchmarks")
 
@@ -149,7 +150,7 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     ones report the OOF score with cross-fitted decisions (the honest estimate) and keep
     the score with decisions fit on all OOF rows as ``score_tuned_oof``.
     """
-    from .submission import submission_record
+    from ..io.submission import submission_record
 
     csv = paths.submission_csv(name)
     record = submission_record(csv)
@@ -159,9 +160,9 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     # decisions fit on other folds; a rule with nothing to fit (argmax) has no cross-fitted score
     cv = record["cv_score"] if record["cv_score_crossfit"] is None else record["cv_score_crossfit"]
     if bench.held_out:
-        from .data import load_competition
+        from ..data.competition import load_competition
         from .make_submission import submission_data_config
-        from .tasks import competition_task
+        from ..tasks import competition_task
 
         cfg = submission_data_config(csv, None)
         data = load_competition(cfg)
@@ -274,7 +275,7 @@ def results_markdown(records: list[dict]) -> str:
 
 def plot_results(records: list[dict], path: Path) -> None:
     """One panel per benchmark: our models' scores as bars, the references as dashed lines."""
-    from .report import _pyplot, _save
+    from ..io.report import _pyplot, _save
 
     names = [n for n in BENCHMARKS if any(r["benchmark"] == n for r in records)]
     if not names:

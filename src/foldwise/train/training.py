@@ -1,6 +1,6 @@
 """The one training loop for every neural model kind (encoders, decoder LLMs with LoRA).
 
-The loop knows a :class:`foldwise.backbone.Backbone` only: a module that maps a padded
+The loop knows a :class:`foldwise.models.backbone.Backbone` only: a module that maps a padded
 batch to logits, its tokenizer and its parameter groups. Read top to bottom:
 :func:`fit` prepares a fold (:func:`_prepare`: tokenised rows, loss, optimiser,
 schedule), restores an epoch checkpoint when resuming, runs epochs of length-bucketed,
@@ -26,12 +26,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import artifacts, distributed, progress
-from .backbone import Backbone, NeuralConfig
+from ..io import artifacts
+from . import distributed
+from .. import progress
+from ..models.backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
-from .config import fingerprint_change
+from ..config import fingerprint_change
 from .losses import make_loss
-from .metrics import accuracy, macro_f1, micro_f1
+from ..tasks.metrics import accuracy, macro_f1, micro_f1
 
 # ---------------------------------------------------------------------------
 # optimiser and precision

@@ -6,7 +6,7 @@ and its public copy on the Hugging Face hub (``from_hub()``, via ``datasets.load
 The frames are ``train``, ``test`` and ``sample_submission`` and, where the test labels
 are held out, ``solution`` (ids and labels in the sample submission's format; written
 beside the competition files and never read by training). Adding a dataset is one
-function per source plus one registry line; :mod:`foldwise.fetch` writes the frames.
+function per source plus one registry line; :mod:`foldwise.data.fetch` writes the frames.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .data import _require_columns, read_csv
-from .errors import FoldwiseError
+from .competition import _require_columns, read_csv
+from ..errors import FoldwiseError
 
 Frames = dict[str, pd.DataFrame]
 
@@ -242,7 +242,7 @@ def held_out_rows(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
     """Boolean mask of the rows held out as test, stratified on a 0/1 label matrix.
 
     Uses iterative stratification (iterstrat's MultilabelStratifiedShuffleSplit), as
-    :mod:`foldwise.folds` does for its K folds; deterministic for a given seed.
+    :mod:`foldwise.data.folds` does for its K folds; deterministic for a given seed.
     """
     from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 

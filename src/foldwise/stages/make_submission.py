@@ -11,17 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import artifacts, paths, progress, report
-from .config import DataConfig, ThresholdConfig, build, load_dataset_config
+from ..io import artifacts, paths, report
+from .. import progress
+from ..config import DataConfig, ThresholdConfig, build, load_dataset_config
 from .cv import save_probabilities
-from .data import load_competition
-from .errors import FoldwiseError
-from .ensemble import Blender
-from .evaluation import Evaluation
-from .folds import read_folds
-from .runs import Run, check_compatible, current_post_processing, load_run
-from .submission import submission_record
-from .tasks import Task, competition_task
+from ..data.competition import load_competition
+from ..errors import FoldwiseError
+from ..tasks.ensemble import Blender
+from ..tasks.evaluation import Evaluation
+from ..data.folds import read_folds
+from ..io.runs import Run, check_compatible, current_post_processing, load_run
+from ..io.submission import submission_record
+from ..tasks import Task, competition_task
 
 
 @dataclass
@@ -41,7 +42,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     """Blend finished runs, fit decisions on the blended OOF, write a validated submission.
 
     The post-processing keys (``data.metric``, ``data.submission_format``, ``thresholds``)
-    come from the current config of the first run (:func:`foldwise.runs.current_post_processing`),
+    come from the current config of the first run (:func:`foldwise.io.runs.current_post_processing`),
     so a changed metric re-scores without retraining; a line says so when they differ from
     the run's own config.yaml.
 

@@ -9,10 +9,9 @@ import numpy as np
 import pandas as pd
 
 from . import artifacts, paths
-from .config import (CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build, load_dataset_config,
-                     load_experiment, read_yaml)
-from .data import read_csv
-from .errors import FoldwiseError
+from ..config import (CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build, load_dataset_config, load_experiment, read_yaml)
+from ..data.competition import read_csv
+from ..errors import FoldwiseError
 
 
 @dataclass

@@ -13,7 +13,7 @@ import ast
 import re
 from typing import Container, Iterable
 
-from .errors import FoldwiseError
+from ..errors import FoldwiseError
 
 #: tried in this order by ``label_separator: auto``; white space comes after them
 AUTO_SEPARATORS = ("|", ",", ";")

@@ -22,15 +22,15 @@ from typing import Any
 import numpy as np
 import yaml
 
-from . import artifacts, paths
-from .config import ExperimentConfig, apply_overrides, load_experiment, read_yaml
-from .data import load_competition, resolved_task
-from .errors import FoldwiseError
-from .folds import read_folds
-from .metrics import Metric, get_metric
-from .redact import mask_secrets, mask_url, remember_url
-from .tasks import competition_task
-from .text import clean_texts
+from ..io import artifacts, paths
+from ..config import ExperimentConfig, apply_overrides, load_experiment, read_yaml
+from ..data.competition import load_competition, resolved_task
+from ..errors import FoldwiseError
+from ..data.folds import read_folds
+from ..tasks.metrics import Metric, get_metric
+from ..redact import mask_secrets, mask_url, remember_url
+from ..tasks import competition_task
+from ..data.text import clean_texts
 
 #: environment variable holding the storage URL when --storage is not given (keeps a
 #: database password off the command line, out of shell history and `make`'s echo)

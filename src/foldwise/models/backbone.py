@@ -1,6 +1,6 @@
 """The contract between the training loop and a neural model kind.
 
-:mod:`foldwise.training` trains any :class:`Backbone`: something that builds a module
+:mod:`foldwise.train.training` trains any :class:`Backbone`: something that builds a module
 mapping a padded batch (``input_ids``, ``attention_mask``, maybe ``token_type_ids``) to
 ``(batch, n_labels)`` logits, with its tokenizer and AdamW parameter groups, and saves
 and reloads what it trained. Encoders (:mod:`foldwise.models.transformer`) and decoder
@@ -18,7 +18,7 @@ from typing import Any, ContextManager, Literal, Protocol
 
 import numpy as np
 
-from .config import option
+from ..config import option
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Backbone(Protocol):
         """A fresh ``(module, tokenizer)`` on ``device``; ``module(**batch)`` returns logits."""
 
     def tokenize(self, tokenizer: Any, texts: np.ndarray) -> Any:
-        """:class:`foldwise.batching.TokenizedRows` of (n,) texts or (n, 2) pairs."""
+        """:class:`foldwise.train.batching.TokenizedRows` of (n,) texts or (n, 2) pairs."""
 
     def pad_id(self, tokenizer: Any) -> int:
         """The token id batches are padded with."""

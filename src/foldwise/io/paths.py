@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import FoldwiseError
+from ..errors import FoldwiseError
 
 RUNS = Path("runs")
 SUBMISSIONS = Path("submissions")

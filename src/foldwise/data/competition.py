@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import DataConfig
-from .errors import FoldwiseError
+from ..config import DataConfig
+from ..errors import FoldwiseError
 from .labels import ACCEPTED_FORMATS, choose_separator, describe_separator, split_label_cell, strip_name
 
 
