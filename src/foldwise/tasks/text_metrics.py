@@ -1,0 +1,166 @@
+"""Scores of extracted text spans: SQuAD v1.1 exact match / F1 and Kaggle's word Jaccard.
+
+``normalize_answer``, ``exact_match`` and ``token_f1`` follow the official SQuAD v1.1
+``evaluate-v1.1.py`` to the letter (max over the gold answers of a question);
+``squad_scores`` reports them on the published 0-100 scale. ``word_jaccard`` is the
+metric of Kaggle's Tweet Sentiment Extraction as its evaluation page defines it.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import FoldwiseError
+
+_PUNCTUATION = frozenset(string.punctuation)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalize_answer(s: str) -> str:
+    """The official SQuAD v1.1 normalisation of an answer.
+
+    Lower case, remove ASCII punctuation, replace the articles *a*, *an*, *the* (whole
+    words) by a space, then collapse whitespace to single spaces (stripped), in that order.
+
+    Parameters
+    ----------
+    s : the answer text.
+
+    Returns
+    -------
+    str
+        The normalised text, e.g. ``"The  Cat's hat!"`` -> ``"cats hat"``.
+    """
+    text = s.lower()
+    text = "".join(ch for ch in text if ch not in _PUNCTUATION)
+    text = _ARTICLES.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _check_golds(golds: Sequence[str]) -> list[str]:
+    if isinstance(golds, str):
+        raise FoldwiseError("gold answers must be a list of strings, got one string; wrap it as [answer]")
+    golds = list(golds)
+    if not golds:
+        raise FoldwiseError("a question has no gold answers to score against (empty list)")
+    return golds
+
+
+def _f1_one(prediction: str, gold: str) -> float:
+    pred_tokens = normalize_answer(prediction).split()
+    gold_tokens = normalize_answer(gold).split()
+    num_same = sum((Counter(pred_tokens) & Counter(gold_tokens)).values())
+    if num_same == 0:  # also both empty: 0, as in evaluate-v1.1.py
+        return 0.0
+    precision = num_same / len(pred_tokens)
+    recall = num_same / len(gold_tokens)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the normalised prediction equals some normalised gold answer, else 0.0.
+
+    Parameters
+    ----------
+    prediction : the predicted answer.
+    golds : the gold answers of the question (at least one).
+
+    Raises
+    ------
+    FoldwiseError
+        ``golds`` is empty or a bare string.
+    """
+    pred = normalize_answer(prediction)
+    return float(max(pred == normalize_answer(gold) for gold in _check_golds(golds)))
+
+
+def token_f1(prediction: str, golds: Sequence[str]) -> float:
+    """The official SQuAD v1.1 token F1 (0..1), the best over the gold answers.
+
+    Tokens are the whitespace words of the normalised texts; the overlap counts repeats
+    (``Counter`` intersection). As in ``evaluate-v1.1.py``, no common token gives 0, so
+    an empty normalised prediction or gold scores 0 even against an empty one (exact
+    match calls that pair equal).
+
+    Parameters
+    ----------
+    prediction : the predicted answer.
+    golds : the gold answers of the question (at least one).
+
+    Raises
+    ------
+    FoldwiseError
+        ``golds`` is empty or a bare string.
+    """
+    return max(_f1_one(prediction, gold) for gold in _check_golds(golds))
+
+
+def squad_scores(predictions: Sequence[str], golds: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Mean token F1 and exact match over questions, on the published 0-100 scale.
+
+    Parameters
+    ----------
+    predictions : one predicted answer per question.
+    golds : the gold answers of each question (a list per question).
+
+    Returns
+    -------
+    dict
+        ``{"f1": ..., "exact_match": ...}``, each 100 x the mean over questions.
+
+    Raises
+    ------
+    FoldwiseError
+        Different numbers of predictions and questions, no questions, or a question
+        without gold answers.
+    """
+    if len(predictions) != len(golds):
+        raise FoldwiseError(f"squad scores: {len(predictions)} predictions for {len(golds)} questions")
+    if not len(predictions):
+        raise FoldwiseError("squad scores: no questions to score")
+    f1 = [token_f1(p, g) for p, g in zip(predictions, golds)]
+    em = [exact_match(p, g) for p, g in zip(predictions, golds)]
+    return {"f1": 100.0 * float(np.mean(f1)), "exact_match": 100.0 * float(np.mean(em))}
+
+
+def word_jaccard(a: str, b: str) -> float:
+    """Kaggle Tweet Sentiment Extraction's Jaccard of two texts' lower-cased word sets.
+
+    Words are ``str.lower().split()``; punctuation stays attached. Two texts without
+    words score 0.5, as the competition's definition says.
+
+    Parameters
+    ----------
+    a, b : the predicted and the true text (symmetric).
+
+    Returns
+    -------
+    float
+        |A ∩ B| / |A ∪ B| in 0..1 (0.5 when both are empty).
+    """
+    words_a = set(str(a).lower().split())
+    words_b = set(str(b).lower().split())
+    if not words_a and not words_b:
+        return 0.5
+    common = len(words_a & words_b)
+    return common / (len(words_a) + len(words_b) - common)
+
+
+def mean_word_jaccard(predictions: Sequence[str], truths: Sequence[str]) -> float:
+    """The competition score: :func:`word_jaccard` averaged over rows (0..1).
+
+    Raises
+    ------
+    FoldwiseError
+        Different numbers of predictions and truths, or no rows.
+    """
+    if len(predictions) != len(truths):
+        raise FoldwiseError(f"word jaccard: {len(predictions)} predictions for {len(truths)} true texts")
+    if not len(predictions):
+        raise FoldwiseError("word jaccard: no rows to score")
+    return float(np.mean([word_jaccard(p, t) for p, t in zip(predictions, truths)]))
