@@ -5,7 +5,7 @@
 
 Trains the experiment's model (``foldwise.train.training.fit``, the loop every fold uses) for one
 epoch on the first ``--rows`` training rows, cleaned as a run cleans them, then predicts the
-same rows (``predict_probabilities``, what a fold does for its validation and test rows),
+same rows (``predict``, what a fold does for its validation and test rows),
 once as the config says and once per ``--vary`` override (``--set`` syntax), all in this
 run, after an untimed warm-up on 16 rows. Prints training samples/s (timed with model
 loading and tokenisation), inference rows/s, and each variant's ratios to the config. It
@@ -24,6 +24,7 @@ from llm_throughput import measure
 
 
 def main() -> None:
+    from foldwise.models.heads import ClassificationHead
     from foldwise.train import training
     from foldwise.config import load_experiment
     from foldwise.data.competition import load_competition
@@ -51,7 +52,8 @@ def main() -> None:
         backbone = model_class(model.kind).backbone_class(model)
         seconds, _, fitted = measure(backbone, texts, labels)
         start = time.perf_counter()
-        training.predict_probabilities(backbone, fitted.model, fitted.tokenizer, texts, "multilabel")
+        training.predict(backbone, ClassificationHead("multilabel", labels.shape[1], model), fitted.model,
+                         fitted.tokenizer, texts)
         results.append((name, len(texts) / seconds, len(texts) / (time.perf_counter() - start)))
     print(f"{'setting':<36} {'train samples/s':>16} {'vs config':>10} {'predict rows/s':>15} {'vs config':>10}")
     for name, train_rate, predict_rate in results:

@@ -81,13 +81,15 @@ class PaddedToMax:
 
 
 def measure(backbone, texts, labels) -> tuple[float, float | None, list[dict]]:
+    from foldwise.models.heads import ClassificationHead
     from foldwise.train import training
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    result = training.fit(backbone, "multilabel", labels.shape[1], 0, texts, labels)
+    result = training.fit(backbone, ClassificationHead("multilabel", labels.shape[1], backbone.config), 0, texts,
+                          labels)
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
     return seconds, peak, result

@@ -87,7 +87,7 @@ def test_ag_news_from_mirror_is_cv_only(tmp_path):
         warnings.simplefilter("error")  # an empty test set loads cleanly (no dtype warnings)
         data = load_competition(cfg)
     assert len(data.test_ids) == 0 and data.label_names == sorted(classes)
-    assert sorted(set(assign_folds(data.labels, cfg.task, 5, 42))) == [0, 1, 2, 3, 4]
+    assert sorted(set(assign_folds(data.labels, "classes", 5, 42))) == [0, 1, 2, 3, 4]
 
 
 def test_mnli_from_mirror_drops_unlabelled_and_holds_test_labels_out(tmp_path):

@@ -41,7 +41,7 @@ def test_folds_are_deterministic_and_seeded():
 
 def test_multiclass_uses_stratified_kfold():
     y = np.eye(3, dtype=np.uint8)[np.arange(90) % 3]
-    fold = assign_folds(y, "multiclass", 3, seed=0)
+    fold = assign_folds(y, "classes", 3, seed=0)
     for k in range(3):
         assert (y[fold == k].sum(0) == 10).all()
 

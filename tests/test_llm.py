@@ -21,6 +21,7 @@ except metadata.PackageNotFoundError:
 
 import torch  # noqa: E402
 
+from foldwise.models.heads import ClassificationHead  # noqa: E402
 from foldwise.train import training  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.models.llm import LlmBackbone, LlmConfig, LlmModel  # noqa: E402
@@ -43,14 +44,14 @@ def test_lora_trains_only_adapters_and_the_head():
 
     with warnings.catch_warnings(record=True) as caught:  # no library deprecation noise per fold
         warnings.simplefilter("always")
-        module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2)).build(5, CPU)
+        module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2)).build(ClassificationHead("multilabel", 5, None), CPU)
     assert not [w for w in caught if issubclass(w.category, FutureWarning)], [str(w.message) for w in caught]
     trainable = [name for name, p in module.named_parameters() if p.requires_grad]
     assert trainable and all("lora_" in name or "score.modules_to_save" in name for name in trainable)
     assert any("score.modules_to_save" in name for name in trainable)  # the head trains fully
     assert all(p.dtype == torch.float32 for p in module.parameters() if p.requires_grad)
     # the S3 recipe: adapters on q_proj and v_proj only
-    module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2, target_modules=["q_proj", "v_proj"])).build(5, CPU)
+    module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2, target_modules=["q_proj", "v_proj"])).build(ClassificationHead("multilabel", 5, None), CPU)
     adapted = {name.split(".lora_")[0].split(".")[-1] for name, p in module.named_parameters() if "lora_" in name}
     assert adapted == {"q_proj", "v_proj"}
 
@@ -59,15 +60,15 @@ def test_lora_trains_only_adapters_and_the_head():
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_pooled_token_is_the_last_real_token_under_either_padding(side, pooling):
     backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, padding_side=side, pooling=pooling))
-    module, tokenizer = backbone.build(3, CPU)
+    module, tokenizer = backbone.build(ClassificationHead("multilabel", 3, None), CPU)
     module.eval()
     ids = backbone.tokenize(tokenizer, TEXTS)
     batch = ids.batch(np.arange(len(TEXTS)), backbone.pad_id(tokenizer), padding_side=side)
     pads = (batch["attention_mask"] == 0).nonzero()
     assert len(pads) and ((pads[:, 1] == 0) if side == "left" else (pads[:, 1] > 0)).any()
     with torch.no_grad():
-        padded = module(**batch)
-        alone = torch.cat([module(**ids.batch(np.array([i]), backbone.pad_id(tokenizer))) for i in range(len(TEXTS))])
+        padded = module(**batch)["logits"]
+        alone = torch.cat([module(**ids.batch(np.array([i]), backbone.pad_id(tokenizer)))["logits"] for i in range(len(TEXTS))])
     # each row scores the same padded in a batch as on its own: pooling never lands on padding
     assert torch.allclose(padded, alone, atol=1e-4)
 
@@ -85,8 +86,8 @@ def test_prediction_in_a_log_reports_rows_done_and_time_left(monkeypatch, capsys
 
     monkeypatch.setattr(progress, "LOG_EVERY_S", 0)  # a line after every batch instead of every 2 minutes
     backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, eval_batch_size=2))
-    module, tokenizer = backbone.build(3, CPU)
-    probs = training.predict_probabilities(backbone, module, tokenizer, TEXTS, "multilabel")
+    module, tokenizer = backbone.build(ClassificationHead("multilabel", 3, None), CPU)
+    probs = training.predict(backbone, ClassificationHead("multilabel", 3, backbone.config), module, tokenizer, TEXTS)
     lines = capsys.readouterr().out.splitlines()
     assert probs.shape == (4, 3)
     assert [line.split(" in ")[0] for line in lines] == ["predict: 2/4 rows (50%)", "predict: 4/4 rows (100%)"]
@@ -117,7 +118,7 @@ def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
     cfg = LlmConfig(num_hidden_layers=2, max_length=24, epochs=2, batch_size=16, lr=2e-3, lora_r=4)
     workdir = in_tmp / "fold"
     workdir.mkdir()
-    reference = training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    reference = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:])
     real_evaluate = training._evaluate
     calls = {"n": 0}
 
@@ -129,17 +130,17 @@ def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
 
     monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
     with pytest.raises(KeyboardInterrupt):
-        training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:],
+        training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:],
                      workdir=workdir)
     assert (workdir / "last.pt").stat().st_size < 5e6  # trainable weights + optimiser state only
     monkeypatch.setattr(training, "_evaluate", real_evaluate)
-    resumed = training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:],
+    resumed = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:],
                            workdir=workdir, resume=True)
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     for got, want in zip(resumed.history, reference.history):
         assert got["valid_loss"] == pytest.approx(want["valid_loss"], rel=1e-4)
     # the kept evaluation's probabilities survive the checkpoint (epoch 1 may be the best)
-    np.testing.assert_allclose(resumed.valid_probs, reference.valid_probs, atol=1e-5)
+    np.testing.assert_allclose(resumed.valid_preds, reference.valid_preds, atol=1e-5)
 
 
 def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):
@@ -155,7 +156,7 @@ def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):
     texts, labels = goemotions_rows(in_tmp, 64)
     cfg = LlmConfig(name_or_path=str(in_tmp / "tiny-llama"), max_length=24, epochs=2, batch_size=16, lr=1e-2,
                     target_modules=["q_proj", "v_proj"], lora_r=4)
-    result = training.fit(LlmBackbone(cfg), "multilabel", 28, 0, texts, labels)
+    result = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts, labels)
     assert result.tokenizer.pad_token == result.tokenizer.eos_token
     assert result.model.model.config.pad_token_id == result.tokenizer.eos_token_id
     assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
@@ -163,7 +164,7 @@ def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):
 
 def test_unknown_target_module_is_one_line():
     with pytest.raises(FoldwiseError) as err:
-        LlmBackbone(LlmConfig(num_hidden_layers=1, target_modules=["q_proj", "qq_proj"])).build(3, CPU)
+        LlmBackbone(LlmConfig(num_hidden_layers=1, target_modules=["q_proj", "qq_proj"])).build(ClassificationHead("multilabel", 3, None), CPU)
     message = str(err.value)
     assert "\n" not in message and "'qq_proj'" in message and "v_proj" in message
 

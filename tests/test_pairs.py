@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import FOLDWISE, TINY_TFIDF, cli_env, write_competition, write_configs
+from foldwise.models.heads import ClassificationHead  # noqa: E402
 from foldwise.config import DataConfig, TextConfig, load_data_config
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
@@ -198,7 +199,7 @@ def test_predict_pairs_from_arguments_and_a_file(pair_run):
 def test_predict_refuses_single_texts_for_a_pair_run(pair_run):
     proc = run_cli(pair_run, "predict", "words", "just one text", ok=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
-    assert "trained on sentence pairs" in proc.stderr and "--pair FIRST SECOND" in proc.stderr
+    assert "trained on pairs of columns" in proc.stderr and "--pair FIRST SECOND" in proc.stderr
     proc = run_cli(pair_run, "predict", "words", "--file", "x.csv", "--pair-columns", "a", "nope", ok=False)
     assert proc.returncode == 2 and "x.csv: missing column 'nope'" in proc.stderr
 
@@ -259,12 +260,13 @@ def test_transformer_trains_and_predicts_on_pairs():
     pairs = train[["premise", "hypothesis"]].to_numpy(dtype=object)
     labels = np.eye(2, dtype=np.uint8)[(train["label"] == "other").to_numpy().astype(int)]
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=1, batch_size=8, eval_batch_size=16)
-    result = training.fit(EncoderBackbone(cfg), "multiclass", 2, 0, pairs[:40], labels[:40], pairs[40:], labels[40:])
+    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multiclass", 2, cfg), 0, pairs[:40], labels[:40], pairs[40:], labels[40:])
     assert len(result.history) == 1 and np.isfinite(result.history[0]["valid_loss"])
     seen = []
     result.model.backbone.register_forward_pre_hook(
         lambda module, args, kwargs: seen.append(kwargs.get("token_type_ids")), with_kwargs=True)
-    probs = training.predict_probabilities(EncoderBackbone(cfg), result.model, result.tokenizer, pairs[40:], "multiclass")
+    probs = training.predict(EncoderBackbone(cfg), ClassificationHead("multiclass", 2, cfg), result.model, result.tokenizer,
+                             pairs[40:])
     assert probs.shape == (8, 2) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert seen and all(types is not None and (types == 1).any() for types in seen)  # the model sees the sides
 

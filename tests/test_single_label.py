@@ -75,16 +75,42 @@ def test_per_class_table_multiclass_vs_multilabel():
     assert "F1@0.5" in table and "cut" in table and "micro-F1" in table and "honest estimate" in table
 
 
-def test_transformer_history_line_says_accuracy_for_multiclass():
+def _head_scores(kind: str, select_by: str = "loss", metric=None, scores=None):
+    from foldwise.models.heads import ClassificationHead
+    from foldwise.models.transformer import TransformerConfig
+
     labels = np.eye(3, dtype=np.uint8)[[0, 1, 2, 2]]
-    decided = np.eye(3, dtype=np.uint8)[[0, 1, 2, 0]]
-    scores = training._valid_scores(labels, decided, "multiclass")
-    assert scores == {"valid_accuracy": 0.75, "valid_macro_f1": pytest.approx((2 / 3 + 1 + 2 / 3) / 3)}
-    record = {"epoch": 1, "step": 4, "train_loss": 1.0, "valid_loss": 0.9, "samples_per_s": 10.0, **scores}
+    probs = (np.eye(3)[[0, 1, 2, 0]] * 0.7 + 0.1).astype(np.float32)
+    head = ClassificationHead(kind, 3, TransformerConfig(select_by=select_by), scores, metric)
+    logits = np.log(probs).astype(np.float32)
+    return head, head.valid_scores(head.loss(labels), logits, None, probs, labels)
+
+
+def test_transformer_history_line_says_accuracy_for_multiclass():
+    _, scores = _head_scores("multiclass")
+    assert scores["valid_accuracy"] == 0.75
+    assert scores["valid_macro_f1"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
+    record = {"epoch": 1, "step": 4, "train_loss": 1.0, "samples_per_s": 10.0, **scores}
     line = training._history_line(record)
-    assert "accuracy 0.7500" in line and "micro-F1" not in line
-    multi = training._valid_scores(labels, decided, "multilabel")
-    assert set(multi) == {"valid_micro_f1", "valid_macro_f1"}
-    line = training._history_line({"epoch": 1, "step": 4, "train_loss": 1.0, "valid_loss": 0.9,
-                                   "samples_per_s": 10.0, **multi})
+    assert "accuracy 0.7500" in line and "micro-F1" not in line and "valid loss" in line
+    _, multi = _head_scores("multilabel")
+    assert set(multi) == {"valid_loss", "valid_micro_f1", "valid_macro_f1"}
+    line = training._history_line({"epoch": 1, "step": 4, "train_loss": 1.0, "samples_per_s": 10.0, **multi})
     assert "micro-F1 0.7500" in line and "accuracy" not in line
+
+
+def test_select_by_metric_reads_the_competition_metric_in_its_direction():
+    from foldwise.tasks.metrics import get_metric
+
+    metric = get_metric("log_loss", "multiclass")
+    head, scores = _head_scores("multiclass", "metric", metric,
+                                lambda probs, labels: {"log_loss": metric.score(labels, probs)})
+    assert head.selection() == ("valid_log_loss", False)  # a loss: lower is better
+    assert scores["valid_log_loss"] == pytest.approx(metric.score(np.eye(3)[[0, 1, 2, 2]], _probs()))
+    assert "log-loss" in training._history_line({"epoch": 1, "step": 1, "train_loss": 1.0, "samples_per_s": 1.0,
+                                                  **scores}).lower().replace("_", "-")
+    assert _head_scores("multilabel", "macro_f1")[0].selection() == ("valid_macro_f1", True)
+
+
+def _probs():
+    return (np.eye(3)[[0, 1, 2, 0]] * 0.7 + 0.1).astype(np.float32)

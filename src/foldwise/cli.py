@@ -38,12 +38,14 @@ def cmd_folds(args: argparse.Namespace) -> None:
     from .data.competition import load_competition
     from .data.folds import write_folds
     from .io.report import short_name
+    from .tasks import competition_task
 
     for cfg in load_dataset_configs(args.data, args.set):
         data = load_competition(cfg)
         print(data.task_line)
-        path, table, written = write_folds(cfg, data.train_ids, data.labels, data.label_names, force=args.force,
-                                           task=data.task)
+        key, method = competition_task(cfg, data).stratify_on(data)
+        path, table, written = write_folds(cfg, data.train_ids, key, data.label_names, force=args.force,
+                                           task=data.task, method=method)
         print(table.rename(index=short_name).to_string())
         print(f"{path}: {'written' if written else 'already there with the same settings (no change)'}"
               f" ({cfg.folds.n_splits} folds, seed {cfg.folds.seed}, {len(data.train_ids)} rows)")
@@ -189,22 +191,16 @@ def _record_message(csv: Path, record: dict) -> str:
 def cmd_predict(args: argparse.Namespace) -> None:
     import json
 
-    from .stages.predict import format_predictions, gather_inputs, predict_texts
+    from .stages.predict import format_predictions, gather_inputs, predict_rows
 
     texts = gather_inputs(args.run, args.texts, args.pair, args.file, args.text_column, args.pair_columns)
-    names, probs, decisions = predict_texts(args.run, texts)
-    records = format_predictions(texts, names, probs, decisions, top=args.top)
+    task, preds, decided = predict_rows(args.run, texts)
+    records = format_predictions(texts, task, preds, decided, top=args.top)
     if args.json:
         print(json.dumps(records, indent=2, ensure_ascii=False))
         return
     for record in records:
-        print(record["text"] if isinstance(record["text"], str) else " || ".join(record["text"]))
-        if len(names) == 1:  # a binary run: its 0/1 target
-            print(f"  predicted: {names[0]} = {int(bool(record['labels']))}")
-        else:
-            print(f"  predicted: {', '.join(record['labels']) or '(none above threshold)'}")
-        for item in record["top"]:
-            print(f"    {item['label']:<16} {item['probability']:.4f}")
+        print("\n".join(task.prediction_lines(record)))
 
 
 def cmd_tune(args: argparse.Namespace) -> None:

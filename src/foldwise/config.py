@@ -143,7 +143,12 @@ class DataConfig:
     @property
     def input_columns(self) -> list[str]:
         """The columns training reads as text: the pair's two, else text_columns."""
-        return list(self.text_pair) if self.text_pair is not None else list(self.text_columns)
+        return list(self.pair_columns) if self.pair_columns is not None else list(self.text_columns)
+
+    @property
+    def pair_columns(self) -> list[str] | None:
+        """The two columns read as a pair: ``text_pair``."""
+        return self.text_pair
 
     def _text_pair_problems(self) -> list[tuple[str, str]]:
         if self.text_pair is None:

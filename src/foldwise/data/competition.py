@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,10 @@ import pandas as pd
 from ..config import DataConfig
 from ..errors import FoldwiseError
 from .labels import ACCEPTED_FORMATS, choose_separator, describe_separator, split_label_cell, strip_name
+
+
+#: tasks whose truth is a 0/1 label matrix read from label columns (the others read their own)
+LABEL_MATRIX_TASKS = ("multilabel", "multiclass", "binary")
 
 
 def task_line(task: str, reason: str) -> str:
@@ -49,6 +53,9 @@ class CompetitionData:
     task: str
     name: str
     task_reason: str = "set by data.task"
+    #: the training rows as read (after max_train_rows): where a task without a label matrix
+    #: (span: the answer columns) reads its truth
+    train_frame: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def task_line(self) -> str:
@@ -149,7 +156,7 @@ def texts_of(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
     parts = frame[columns]
     blank = parts.apply(lambda col: col.str.strip() == "").astype(bool)  # bool also with 0 rows
     empty = (parts.isna() | blank).to_numpy(dtype=bool)
-    alone = cfg.text_pair is not None or len(columns) == 1  # each column must have text by itself
+    alone = cfg.pair_columns is not None or len(columns) == 1  # each column must have text by itself
     missing = empty if alone else empty.all(axis=1, keepdims=True)
     if cfg.missing_text == "error" and missing.any():
         row, col = (int(v[0]) for v in np.nonzero(missing))
@@ -157,7 +164,7 @@ def texts_of(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
         raise FoldwiseError(
             f"{path}: row {row + 2}: empty or missing text in {where} "
             "(set data.missing_text=fill to fill it)")
-    if cfg.text_pair is not None:
+    if cfg.pair_columns is not None:
         return parts.where(~empty, cfg.fill_text).astype(str).to_numpy(dtype=object)
     joined = [cfg.text_joiner.join(str(value) for value, gap in zip(values, gaps) if not gap) or cfg.fill_text
               for values, gaps in zip(parts.to_numpy(dtype=object), empty)]
@@ -336,7 +343,9 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     names = _label_names(cfg, sample, train)
     if not names:
         raise FoldwiseError(f"{sample_path}: no label columns besides '{cfg.id_column}'")
-    if cfg.label_column and cfg.task == "binary":  # a 0/1 (or two-name) column, submitted as the sample's
+    if cfg.task not in LABEL_MATRIX_TASKS:  # the task reads its truth from train_frame
+        labels = np.zeros((len(train), 0), dtype=np.uint8)
+    elif cfg.label_column and cfg.task == "binary":  # a 0/1 (or two-name) column, submitted as the sample's
         labels = _binary_labels(_positive_as_one(train, cfg, train_path), [cfg.label_column], train_path)
     elif cfg.label_column:
         labels = _list_labels(train, cfg, names, train_path)
@@ -359,7 +368,8 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
         raise FoldwiseError(f"{sample_path}: ids differ from {test_path} ({detail})")
 
     train_texts, test_texts = texts_of(train, cfg, train_path), texts_of(test, cfg, test_path)
-    _warn_constant_labels(labels, names, train_path)
+    if cfg.task in LABEL_MATRIX_TASKS:
+        _warn_constant_labels(labels, names, train_path)
     return CompetitionData(
         train_ids=train_ids,
         train_texts=train_texts,
@@ -371,4 +381,5 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
         task=cfg.task,
         name=cfg.name,
         task_reason=task_reason,
+        train_frame=train,
     )

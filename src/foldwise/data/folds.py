@@ -13,41 +13,45 @@ from ..config import DataConfig, concrete_task
 from ..errors import FoldwiseError
 
 
-def assign_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
-                 groups: np.ndarray | None = None) -> np.ndarray:
+def assign_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed: int,
+                 groups: np.ndarray | None = None, n_rows: int | None = None) -> np.ndarray:
     """Fold index of every training row.
 
     Parameters
     ----------
-    labels : (n_rows, n_labels) 0/1 matrix.
-    task : "multilabel" uses iterative stratification (MultilabelStratifiedKFold);
-        "multiclass" uses StratifiedKFold on the label index, "binary" (or any one label
-        column) StratifiedKFold on the 0/1 label.
+    key : what the folds balance (:meth:`foldwise.tasks.Task.stratify_on`): an (n_rows, L)
+        0/1 matrix, or None.
+    method : "multilabel" uses iterative stratification (MultilabelStratifiedKFold) on the
+        matrix; "classes" uses StratifiedKFold on the class index (argmax of a one-hot
+        matrix, or a single 0/1 column, as any one-column matrix is); None: shuffled K-fold.
     n_splits, seed : K and the shuffle seed.
     groups : (n_rows,) values; rows with equal values land in the same fold (the
         stratification then works on whole groups, each with its rows' labels pooled).
+    n_rows : the number of rows, needed only when there is neither a key nor groups.
 
     Returns
     -------
     (n_rows,) int array with values 0..K-1.
     """
-    n_rows = len(labels)
+    n_rows = len(key) if key is not None else len(groups) if groups is not None else int(n_rows or 0)
     if n_splits < 2:
         raise FoldwiseError(f"folds: n_splits must be at least 2, got {n_splits}")
     if n_rows < n_splits:
         raise FoldwiseError(f"folds: {n_rows} training rows cannot fill {n_splits} folds")
     if groups is not None:
-        return _assign_group_folds(labels, task, n_splits, seed, groups)
-    if task == "multilabel" and labels.shape[1] > 1:
+        return _assign_group_folds(key, method, n_splits, seed, groups)
+    if key is None or method is None:
+        return _plain_folds(n_rows, n_splits, seed)
+    if method == "multilabel" and key.shape[1] > 1:
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
         splitter = MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        target = labels
+        target = key
     else:
         from sklearn.model_selection import StratifiedKFold
 
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        target = labels[:, 0] if labels.shape[1] == 1 else labels.argmax(axis=1)  # one 0/1 column: binary
+        target = key[:, 0] if key.shape[1] == 1 else key.argmax(axis=1)  # one 0/1 column: binary
         _check_class_counts(target)
     fold = np.full(n_rows, -1, dtype=np.int64)
     for k, (_, valid) in enumerate(splitter.split(np.zeros(n_rows), target)):
@@ -62,16 +66,41 @@ def _check_class_counts(target: np.ndarray) -> None:
         raise FoldwiseError(f"folds: every training row has the same label ({values[0]}); nothing to stratify")
 
 
-def _assign_group_folds(labels: np.ndarray, task: str, n_splits: int, seed: int,
+def _assign_group_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed: int,
                         groups: np.ndarray) -> np.ndarray:
-    """Fold every group as one multi-label row holding the labels of all its rows, then
-    give each row its group's fold."""
+    """Fold every group as one multi-label row holding the labels of all its rows (or, with
+    nothing to balance, as one row), then give each row its group's fold."""
     names, index = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
     if len(names) < n_splits:
         raise FoldwiseError(f"folds: {len(names)} groups cannot fill {n_splits} folds")
-    pooled = np.zeros((len(names), labels.shape[1]), dtype=np.uint8)
-    np.maximum.at(pooled, index, labels.astype(np.uint8))
+    if key is None or method is None:
+        return _balanced_group_folds(np.bincount(index), n_splits, seed)[index]
+    pooled = np.zeros((len(names), key.shape[1]), dtype=np.uint8)
+    np.maximum.at(pooled, index, key.astype(np.uint8))
     return assign_folds(pooled, "multilabel", n_splits, seed)[index]
+
+
+def _balanced_group_folds(sizes: np.ndarray, n_splits: int, seed: int) -> np.ndarray:
+    """The fold of each group, largest groups first (ties in a seeded order), each into the
+    fold that holds the fewest rows so far: folds of nearly equal rows."""
+    order = np.random.default_rng(seed).permutation(len(sizes))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    fold, rows = np.zeros(len(sizes), dtype=np.int64), np.zeros(n_splits, dtype=np.int64)
+    for group in order:
+        k = int(np.argmin(rows))
+        fold[group], rows[k] = k, rows[k] + sizes[group]
+    return fold
+
+
+def _plain_folds(n_rows: int, n_splits: int, seed: int) -> np.ndarray:
+    """Shuffled K-fold of ``n_rows`` rows (or groups)."""
+    from sklearn.model_selection import KFold
+
+    fold = np.full(n_rows, -1, dtype=np.int64)
+    splitter = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    for k, (_, valid) in enumerate(splitter.split(np.zeros(n_rows))):
+        fold[valid] = k
+    return fold
 
 
 def read_groups(cfg: DataConfig) -> np.ndarray | None:
@@ -114,29 +143,34 @@ def fold_settings(cfg: DataConfig, ids: np.ndarray, task: str | None = None) -> 
     return settings
 
 
-def label_count_table(labels: np.ndarray, fold: np.ndarray, label_names: list[str]) -> pd.DataFrame:
-    """Positive count of every label in every fold (rows: labels, columns: folds)."""
+def label_count_table(labels: np.ndarray | None, fold: np.ndarray, label_names: list[str]) -> pd.DataFrame:
+    """Positive count of every label in every fold (rows: labels, columns: folds), and the
+    rows per fold (the only line when there are no labels to count)."""
     n_splits = int(fold.max()) + 1
+    if labels is None:
+        labels, label_names = np.zeros((len(fold), 0), dtype=np.uint8), []
     counts = np.stack([labels[fold == k].sum(axis=0) for k in range(n_splits)], axis=1)
     table = pd.DataFrame(counts, index=label_names, columns=[f"fold {k}" for k in range(n_splits)])
     table.loc["(rows)"] = [int((fold == k).sum()) for k in range(n_splits)]
     return table
 
 
-def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_names: list[str],
-                force: bool = False, task: str | None = None) -> tuple[Path, pd.DataFrame, bool]:
+def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray | None, label_names: list[str],
+                force: bool = False, task: str | None = None,
+                method: str | None = "multilabel") -> tuple[Path, pd.DataFrame, bool]:
     """Write ``folds/<name>.csv`` (``id,fold``) and its settings JSON, once.
 
     Re-running with the same settings is a no-op; different settings are an error
     unless ``force`` (every model must see the same folds for OOF files to line up).
 
-    ``task`` is the task the data resolved (``CompetitionData.task``; default ``cfg.task``).
+    ``task`` is the task the data resolved (``CompetitionData.task``; default ``cfg.task``);
+    ``labels`` and ``method`` are what the task balances (:meth:`foldwise.tasks.Task.stratify_on`).
 
     Returns
     -------
     (path, per-fold label-count table, whether the file was written now)
     """
-    task = concrete_task(task or cfg.task, labels.shape[1])
+    task = concrete_task(task or cfg.task, len(label_names))
     path = folds_path(cfg)
     meta_path = path.with_suffix(".json")
     settings = fold_settings(cfg, ids, task)
@@ -150,7 +184,7 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray, label_name
     groups = read_groups(cfg)
     if groups is not None and len(groups) != len(ids):
         raise FoldwiseError(f"folds.group_column: {len(groups)} group values for {len(ids)} training rows")
-    fold = assign_folds(labels, task, cfg.folds.n_splits, cfg.folds.seed, groups)
+    fold = assign_folds(labels, method, cfg.folds.n_splits, cfg.folds.seed, groups, n_rows=len(ids))
     table = label_count_table(labels, fold, label_names)
     frame = pd.DataFrame({"id": ids, "fold": fold})
     csv_sha256 = artifacts.write_hashed(path, lambda tmp: frame.to_csv(tmp, index=False))

@@ -1,8 +1,8 @@
 """Human-facing output: per-class tables, score lines and PNG plots.
 
-Every report names the competition metric and gives it first; macro-F1, micro-F1 and
-accuracy follow as secondary scores where they apply (F1 of the positive class, accuracy
-and MCC for a binary task, whose tables show its one class). Multi-label reports show the
+Every report names the competition metric and gives it first; the secondary scores the
+task computed follow (macro-F1, micro-F1 and accuracy where they apply; F1 of the
+positive class, accuracy and MCC for a binary task, whose tables show its one class). Multi-label reports show the
 untuned 0.5 cut beside the tuned cuts; single-label (multiclass) reports show the
 argmax decision (and its per-class bias when one was fit), never cuts.
 """
@@ -19,10 +19,6 @@ from ..tasks.evaluation import Evaluation
 from ..tasks.metrics import TITLES
 from ..tasks.thresholds import f1_curve
 
-#: the secondary scores each task reports after the competition metric
-SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1"),
-             "binary": ("f1", "accuracy", "mcc")}
-
 #: the most characters of a label name that tables and plots show
 NAME_WIDTH = 40
 
@@ -38,9 +34,10 @@ def _evaluation(result: Evaluation | dict[str, Any]) -> Evaluation:
     return result if isinstance(result, Evaluation) else Evaluation.from_json(result)
 
 
-def _secondary(metric: str, task: str) -> list[str]:
-    """The secondary scores to show beside ``metric`` (never the metric twice)."""
-    return [name for name in SECONDARY[task] if name != metric]
+def _secondary(metric: str, scores: dict[str, float]) -> list[str]:
+    """The secondary scores the task computed (``scores``: an evaluation's ``tuned``, or one
+    fold's untuned scores), in its order, beside ``metric`` (never the metric twice)."""
+    return [name for name in scores if name != metric]
 
 
 def untuned_score_text(scores: dict[str, float], task: Any) -> str:
@@ -52,13 +49,15 @@ def untuned_score_text(scores: dict[str, float], task: Any) -> str:
     metric, kind = task.metric, task.kind
     at = "" if kind == "multiclass" else "@0.5"
     first = f"{metric.title}{at if metric.needs_decision else ''} {scores[metric.name]:.4f}"
-    return ", ".join([first, *(f"{TITLES[name]}{at} {scores[name]:.4f}" for name in _secondary(metric.name, kind))])
+    return ", ".join([first, *(f"{TITLES[name]}{at} {scores[name]:.4f}" for name in _secondary(metric.name, scores))])
 
 
 def headline(result: Evaluation | dict[str, Any]) -> str:
     """The one-line OOF result of a run or a blend, the competition metric first."""
     ev = _evaluation(result)
-    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.4f}" for name in _secondary(ev.metric, ev.task))
+    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.4f}" for name in _secondary(ev.metric, ev.tuned))
+    if ev.baselines:
+        others += "; baselines: " + ", ".join(f"{name} {value:.4f}" for name, value in ev.baselines.items())
     if not ev.learned:
         not_kept = ev.decision.get("calibration_not_kept")
         why = ("; calibration not kept (cross-fitted {crossfit:.4f}, raw {raw:.4f})".format(**not_kept)
@@ -90,7 +89,7 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
     raw = f" calibrated (raw probabilities {ev.score_untuned:.4f})" if _calibrated(ev) else ""
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}{raw}")
-    lines += [f"{TITLES[name]:<{width}} {'':>8} {ev.tuned[name]:>7.4f}" for name in _secondary(ev.metric, ev.task)]
+    lines += [f"{TITLES[name]:<{width}} {'':>8} {ev.tuned[name]:>7.4f}" for name in _secondary(ev.metric, ev.tuned)]
     if ev.learned:
         fit = "the calibration" if _calibrated(ev) else "the class bias"
         lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): "
@@ -107,7 +106,7 @@ def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
         cut = "" if r.threshold is None else f"{r.threshold:.3f}"
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_untuned:>7.3f} {r.f1_tuned:>8.3f} {cut:>6}")
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score_untuned:>7.4f} {ev.score:>8.4f}")
-    for name in _secondary(ev.metric, ev.task):
+    for name in _secondary(ev.metric, ev.tuned):
         lines.append(f"{TITLES[name]:<{width}} {'':>8} {ev.untuned[name]:>7.4f} {ev.tuned[name]:>8.4f}")
     if ev.learned:
         fit = "the calibration" if _calibrated(ev) else "decisions"
@@ -159,7 +158,7 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
         ax.barh(y - 0.2, [r.f1_untuned for _, r in rows], height=0.4, label="threshold 0.5", color="#b0b7c3")
         ax.barh(y + 0.2, [r.f1_tuned for _, r in rows], height=0.4, label="tuned decisions", color="#2f6db5")
     change = f"{ev.score_untuned:.3f} -> {ev.score:.3f}" if ev.learned else f"{ev.score:.3f}"
-    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.3f}" for name in _secondary(ev.metric, ev.task))
+    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.3f}" for name in _secondary(ev.metric, ev.tuned))
     ax.set_title(f"{title}: {ev.title} {change} ({others})", fontsize=9)
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel("out-of-fold F1")
@@ -202,22 +201,21 @@ def plot_threshold_curves(probs: np.ndarray, labels: np.ndarray, label_names: li
 
 
 def plot_training_curve(history: list[dict], path: str | Path, title: str) -> None:
-    """Train/validation loss and validation macro-F1 (at 0.5, or argmax for multiclass) per evaluation."""
+    """Train/validation loss and every validation score the head reports (macro-F1 and accuracy
+    or micro-F1 at 0.5 / argmax for classification; the competition metric) per evaluation."""
     plt = _pyplot()
     steps = [r["step"] for r in history]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(steps, [r["train_loss"] for r in history], marker="o", label="train loss", color="#2f6db5")
     if "valid_loss" in history[0]:
         ax.plot(steps, [r["valid_loss"] for r in history], marker="o", label="valid loss", color="#d1495b")
-        f1_ax = ax.twinx()
-        single_label = "valid_accuracy" in history[0]
-        f1_ax.plot(steps, [r["valid_macro_f1"] for r in history], marker="s", ls="--",
-                   label="valid macro-F1" if single_label else "valid macro-F1 @0.5", color="#3a9d5d")
-        if single_label:
-            f1_ax.plot(steps, [r["valid_accuracy"] for r in history], marker="^", ls=":",
-                       label="valid accuracy", color="#8c564b")
-        f1_ax.set_ylabel("accuracy, macro-F1" if single_label else "macro-F1")
-        f1_ax.legend(loc="upper right", fontsize=8)
+        score_ax = ax.twinx()
+        names = [k.removeprefix("valid_") for k in history[0] if k.startswith("valid_") and k != "valid_loss"]
+        for name, marker, color in zip(names, "s^vDx", ("#3a9d5d", "#8c564b", "#9467bd", "#e377c2", "#7f7f7f")):
+            score_ax.plot(steps, [r[f"valid_{name}"] for r in history], marker=marker, ls="--",
+                          label=f"valid {TITLES.get(name, name)}", color=color)
+        score_ax.set_ylabel(", ".join(TITLES.get(n, n) for n in names))
+        score_ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("loss")
     ax.legend(loc="upper left", fontsize=8)

@@ -4,46 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import artifacts, paths
-from ..config import (CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build, load_dataset_config, load_experiment, read_yaml)
-from ..data.competition import read_csv
+from ..config import (CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build,
+                      load_dataset_config, load_experiment, read_yaml)
 from ..errors import FoldwiseError
 
 
 @dataclass
 class Run:
-    """A finished experiment's OOF and test probabilities and its records."""
+    """A finished experiment's records and, once read through its task, its OOF and test predictions."""
 
     name: str
     dir: Path
     data_config: DataConfig
     info: dict
     metrics: dict
-    oof_ids: np.ndarray
-    oof: np.ndarray  # (n_train, n_labels)
-    test_ids: np.ndarray
-    test: np.ndarray  # (n_test, n_labels)
     label_names: list[str]
-
-
-def _read_probabilities(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """``id`` + probability columns; a missing, empty, non-numeric or NaN cell, or a number
-    outside [0, 1], is refused (it would otherwise flow silently into blending and thresholds)."""
-    frame = read_csv(path)
-    values = frame.iloc[:, 1:].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
-    with np.errstate(invalid="ignore"):
-        bad = ~((values >= 0) & (values <= 1))  # NaN fails both
-    if bad.any():
-        row, col = (int(v[0]) for v in np.nonzero(bad))
-        cell = frame.iloc[row, col + 1]
-        shown = "an empty cell" if pd.isna(cell) else repr(cell)
-        raise FoldwiseError(f"{path}: row {row + 2}: column '{frame.columns[col + 1]}' has {shown}, "
-                            "not a probability; retrain the run")
-    return frame.iloc[:, 0].to_numpy(dtype=str), values, list(frame.columns[1:])
+    oof_ids: np.ndarray | None = None
+    oof: Any = None  # the task's predictions of every training row ((n_train, n_labels) probabilities)
+    test_ids: np.ndarray | None = None
+    test: Any = None  # the task's predictions of the test rows
 
 
 def run_folder(name_or_dir: str | Path) -> Path:
@@ -54,8 +38,9 @@ def run_folder(name_or_dir: str | Path) -> Path:
     return folder
 
 
-def load_run(name_or_dir: str | Path) -> Run:
-    """Load ``runs/<name>/`` (or a run folder path); the run must have every fold done."""
+def open_run(name_or_dir: str | Path) -> Run:
+    """The records of ``runs/<name>/`` (or a run folder path): run.json, config, metrics; the
+    run must have every fold done. Its predictions are read by :func:`read_run_predictions`."""
     folder = run_folder(name_or_dir)
     info_path = folder / "run.json"
     if not info_path.exists():
@@ -63,13 +48,29 @@ def load_run(name_or_dir: str | Path) -> Run:
                             f"`foldwise train configs/{Path(str(name_or_dir)).name}.yaml`")
     info = artifacts.read_json(info_path)
     config = read_yaml(folder / "config.yaml")
-    oof_ids, oof, names = _read_probabilities(folder / "oof.csv")
-    test_ids, test, test_names = _read_probabilities(folder / "test.csv")
-    if names != test_names or names != info["label_names"]:
-        raise FoldwiseError(f"{folder}: oof.csv, test.csv and run.json disagree on the label columns")
     return Run(name=info["experiment"], dir=folder, data_config=build(DataConfig, config["data"], str(folder)),
-               info=info, metrics=artifacts.read_json(folder / "metrics.json"),
-               oof_ids=oof_ids, oof=oof, test_ids=test_ids, test=test, label_names=names)
+               info=info, metrics=artifacts.read_json(folder / "metrics.json"), label_names=info["label_names"])
+
+
+def read_run_predictions(run: Run, task: Any) -> Run:
+    """Fill ``run``'s OOF and test predictions, read by ``task`` (which refuses bad cells)."""
+    run.oof_ids, run.oof = task.read_predictions(run.dir / "oof.csv")
+    run.test_ids, run.test = task.read_predictions(run.dir / "test.csv")
+    if task.label_names != run.label_names:
+        raise FoldwiseError(f"{run.dir}: oof.csv, test.csv and run.json disagree on the label columns")
+    return run
+
+
+def load_run(name_or_dir: str | Path, task: Any = None) -> Run:
+    """A finished run with its predictions, read by ``task`` (default: the task of the run's own
+    data config, on the data as it is now)."""
+    run = open_run(name_or_dir)
+    if task is None:
+        from ..data.competition import load_competition
+        from ..tasks import competition_task
+
+        task = competition_task(run.data_config, load_competition(run.data_config))
+    return read_run_predictions(run, task)
 
 
 def check_compatible(runs: list[Run]) -> None:

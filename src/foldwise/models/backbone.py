@@ -1,8 +1,9 @@
 """The contract between the training loop and a neural model kind.
 
 :mod:`foldwise.train.training` trains any :class:`Backbone`: something that builds a module
-mapping a padded batch (``input_ids``, ``attention_mask``, maybe ``token_type_ids``) to
-``(batch, n_labels)`` logits, with its tokenizer and AdamW parameter groups, and saves
+mapping a padded batch (``input_ids``, ``attention_mask``, maybe ``token_type_ids`` and
+``labels``) to ``{"loss", "logits"}`` under the task's head
+(:mod:`foldwise.models.heads`), with its tokenizer and AdamW parameter groups, and saves
 and reloads what it trained. Encoders (:mod:`foldwise.models.transformer`) and decoder
 LLMs with LoRA (:mod:`foldwise.models.llm`) are two backbones; the loop never asks
 which one it has. :class:`NeuralConfig` holds the loop's own options, shared by every
@@ -62,8 +63,9 @@ class NeuralConfig:
     attn_implementation: str | None = option("attention kernel, e.g. sdpa (None: the model's default)", "sdpa")
     bucket_batches: int = option("batches per length-sorted chunk (1: no length bucketing)", 50, ge=1)
     eval_every_steps: int | None = option("evaluate every N optimizer steps (default: every epoch)", None, ge=1)
-    select_by: Literal["loss", "macro_f1"] = option(
-        "best checkpoint by validation loss or macro-F1 at 0.5/argmax (never tuned thresholds)", "loss")
+    select_by: Literal["loss", "macro_f1", "metric"] = option(
+        "best checkpoint by validation loss, macro-F1 at 0.5/argmax, or the competition metric of the "
+        "untuned decision (never tuned thresholds)", "loss")
     patience: int | None = option("stop after this many evaluations without improvement", None, ge=1)
     num_threads: int | None = option("torch CPU threads (default: torch's choice)", None, ge=1)
 
@@ -78,8 +80,9 @@ class Backbone(Protocol):
     config: NeuralConfig
     padding_side: str
 
-    def build(self, n_labels: int, device: Any) -> tuple[Any, Any]:
-        """A fresh ``(module, tokenizer)`` on ``device``; ``module(**batch)`` returns logits."""
+    def build(self, head: Any, device: Any) -> tuple[Any, Any]:
+        """A fresh ``(module, tokenizer)`` on ``device`` with the task's ``head``;
+        ``module(**batch)`` returns ``{"loss", "logits"}``."""
 
     def tokenize(self, tokenizer: Any, texts: np.ndarray) -> Any:
         """:class:`foldwise.train.batching.TokenizedRows` of (n,) texts or (n, 2) pairs."""
@@ -96,8 +99,8 @@ class Backbone(Protocol):
     def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
         """What was trained, enough for :meth:`load` to predict without retraining."""
 
-    def load(self, folder: Path) -> tuple[Any, Any]:
-        """``(module, tokenizer)`` saved by :meth:`save`, in eval mode."""
+    def load(self, folder: Path, head: Any) -> tuple[Any, Any]:
+        """``(module, tokenizer)`` saved by :meth:`save` under ``head``, in eval mode."""
 
 
 def no_inference_change(module: Any) -> ContextManager[Any]:

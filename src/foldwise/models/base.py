@@ -1,4 +1,4 @@
-"""The interface every model kind implements: fit on a fold, predict probabilities."""
+"""The interface every model kind implements: fit on a fold, predict the task's predictions."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from typing import Any
 import numpy as np
 
 
+#: the tasks a model kind trains unless it says otherwise
+CLASSIFICATION_TASKS = ("multilabel", "multiclass", "binary")
+
+
 class TextModel(ABC):
-    """A text classifier trained on one fold.
+    """A text model trained on one fold (a classifier, unless its ``tasks`` say more).
 
     Parameters
     ----------
@@ -22,16 +26,23 @@ class TextModel(ABC):
     resume : continue from the last checkpoint in ``workdir`` when there is one.
     fingerprint : the run's training fingerprint; checkpoints carry it, and one saved
         under another fingerprint is never resumed.
+    head : the task's head (:meth:`foldwise.tasks.Task.head`) for kinds that train one.
     """
+
+    #: the tasks (``data.task``) this kind can train
+    tasks: tuple[str, ...] = CLASSIFICATION_TASKS
+    #: whether it trains the task's head (:meth:`foldwise.tasks.Task.head`): neural kinds do
+    uses_head: bool = False
 
     #: per-evaluation training history (list of dicts) for models that train in epochs
     history_: list[dict] | None = None
-    #: probabilities of the validation rows given to ``fit``, from the weights it kept, when
+    #: predictions of the validation rows given to ``fit``, from the weights it kept, when
     #: fitting already computed them (the fold's OOF predictions without a second pass)
-    valid_probs_: np.ndarray | None = None
+    valid_preds_: Any = None
 
     def __init__(self, config: Any, task: str, n_labels: int, seed: int,
-                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None):
+                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None,
+                 head: Any = None):
         self.config = config
         self.task = task
         self.n_labels = n_labels
@@ -39,20 +50,25 @@ class TextModel(ABC):
         self.workdir = workdir
         self.resume = resume
         self.fingerprint = fingerprint
+        self.head = head
 
     @classmethod
     def check_can_run(cls, config: Any) -> None:
         """Refuse, before any fold trains, a config this machine cannot run (FoldwiseError)."""
 
     @abstractmethod
-    def fit(self, texts: np.ndarray, labels: np.ndarray,
-            valid_texts: np.ndarray | None = None, valid_labels: np.ndarray | None = None) -> None:
-        """Train on (n,) texts and (n, n_labels) 0/1 labels; validation rows are optional
-        (models that early-stop use them; they never train on them)."""
+    def fit(self, texts: np.ndarray, targets: Any,
+            valid_texts: np.ndarray | None = None, valid_targets: Any = None) -> None:
+        """Train on (n,) texts and their truth ((n, n_labels) 0/1 labels for classification);
+        validation rows are optional (models that early-stop use them; they never train on them)."""
 
-    @abstractmethod
+    def predict(self, texts: np.ndarray) -> Any:
+        """The task's predictions of (n,) texts: (n, n_labels) float32 probabilities for a classifier."""
+        return self.predict_proba(texts)
+
     def predict_proba(self, texts: np.ndarray) -> np.ndarray:
-        """(n, n_labels) float32 probabilities for (n,) texts."""
+        """(n, n_labels) float32 probabilities for (n,) texts (classifiers)."""
+        return self.predict(texts)
 
     def save(self, folder: Path) -> None:
         """Save the fitted model so :meth:`load_predictor` can predict without retraining."""
@@ -62,7 +78,8 @@ class TextModel(ABC):
         joblib.dump(self, folder / "model.joblib")
 
     @classmethod
-    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int) -> "TextModel":
+    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int,
+                       head: Any = None) -> "TextModel":
         """A fitted model saved by :meth:`save`."""
         import joblib
 

@@ -74,15 +74,15 @@ class LlmBackbone:
 
     # -- building ----------------------------------------------------------
 
-    def build(self, n_labels: int, device: Any) -> tuple[Any, Any]:
-        """The LoRA-wrapped classifier on ``device`` and its tokenizer."""
+    def build(self, head: Any, device: Any) -> tuple[Any, Any]:
+        """The LoRA-wrapped classifier of ``head.n_outputs`` labels on ``device`` and its tokenizer."""
         from peft import LoraConfig, get_peft_model
 
         from .heads import LogitsOf
 
         cfg = self.config
         tokenizer = self.load_tokenizer()
-        base, quantized = self._base_model(n_labels, tokenizer, device)
+        base, quantized = self._base_model(head.n_outputs, tokenizer, device)
         targets = check_target_modules(base, cfg.target_modules, cfg.name_or_path)
         head = [name for name in HEAD_MODULES if _has_module(base, name)]
         alpha = cfg.lora_r * cfg.lora_alpha_over_r if cfg.lora_alpha_over_r is not None else cfg.lora_alpha
@@ -205,7 +205,7 @@ class LlmBackbone:
         artifacts.write_json(folder / "head.json", {"n_labels": int(n_labels), "pooling": self.config.pooling,
                                                     "base": self.config.name_or_path})
 
-    def load(self, folder: Path) -> tuple[Any, Any]:
+    def load(self, folder: Path, head: Any = None) -> tuple[Any, Any]:
         """Base model (from ``name_or_path``) + the saved adapter and head, ready to predict."""
         from peft import PeftModel
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
-
 from .base import TextModel
 
 
@@ -19,11 +17,18 @@ class NeuralModel(TextModel):
 
     #: the kind's Backbone class, built from the model config
     backbone_class: ClassVar[type]
+    uses_head = True
 
     def __init__(self, config: Any, task: str, n_labels: int, seed: int,
-                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None):
-        super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume, fingerprint=fingerprint)
+                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None,
+                 head: Any = None):
+        super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume, fingerprint=fingerprint,
+                         head=head)
         self.backbone = self.backbone_class(config)
+        if self.head is None:  # a classification head from the task's name (no task object at hand)
+            from .heads import ClassificationHead
+
+            self.head = ClassificationHead(task, n_labels, config)
 
     @classmethod
     def check_can_run(cls, config: Any) -> None:
@@ -32,29 +37,28 @@ class NeuralModel(TextModel):
 
         model_config(config.name_or_path)
 
-    def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
+    def fit(self, texts, targets, valid_texts=None, valid_targets=None) -> None:
         from ..train import training
 
-        self.result_ = training.fit(self.backbone, self.task, self.n_labels, self.seed, texts, labels,
-                                    valid_texts, valid_labels, workdir=self.workdir, resume=self.resume,
+        self.result_ = training.fit(self.backbone, self.head, self.seed, texts, targets, valid_texts,
+                                    valid_targets, workdir=self.workdir, resume=self.resume,
                                     fingerprint=self.fingerprint)
         self.history_ = self.result_.history
-        self.valid_probs_ = self.result_.valid_probs
+        self.valid_preds_ = self.result_.valid_preds
 
-    def predict_proba(self, texts) -> np.ndarray:
+    def predict(self, texts) -> Any:
         from ..train import training
 
-        return training.predict_probabilities(self.backbone, self.result_.model, self.result_.tokenizer,
-                                              texts, self.task)
+        return training.predict(self.backbone, self.head, self.result_.model, self.result_.tokenizer, texts)
 
     def save(self, folder: Path) -> None:
         self.backbone.save(self.result_.model, self.result_.tokenizer, folder)
 
     @classmethod
-    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int) -> "NeuralModel":
+    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int, head: Any = None) -> "NeuralModel":
         from ..train import training
 
-        model = cls(config, task=task, n_labels=n_labels, seed=0)
-        module, tokenizer = model.backbone.load(folder)
+        model = cls(config, task=task, n_labels=n_labels, seed=0, head=head)
+        module, tokenizer = model.backbone.load(folder, model.head)
         model.result_ = training.FitResult(model=module, tokenizer=tokenizer, history=[], best_step=0)
         return model

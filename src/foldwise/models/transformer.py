@@ -34,13 +34,13 @@ class EncoderBackbone:
     def __init__(self, config: TransformerConfig):
         self.config = config
 
-    def build(self, n_labels: int, device: Any) -> tuple[Any, Any]:
-        """The classifier and its tokenizer, from a hub id, a local folder or ``pkg:<dist>``."""
+    def build(self, head: Any, device: Any) -> tuple[Any, Any]:
+        """The encoder under the task's head, and its tokenizer, from a hub id, a local folder or
+        ``pkg:<dist>``."""
         from transformers import AutoModel, AutoTokenizer
 
         from .. import progress
         from .model_files import model_config, resolve_model_path
-        from .heads import PooledClassifier
 
         cfg = self.config
         progress.quiet_library_bars()
@@ -55,7 +55,7 @@ class EncoderBackbone:
             encoder = AutoModel.from_pretrained(path, config=encoder_config)
         if cfg.gradient_checkpointing:
             encoder.gradient_checkpointing_enable()
-        model = PooledClassifier(encoder, n_labels, cfg.pooling, cfg.dropout)
+        model = head.module(encoder, cfg.pooling, cfg.dropout)
         return model.to(device), AutoTokenizer.from_pretrained(path)
 
     def tokenize(self, tokenizer: Any, texts: np.ndarray) -> Any:
@@ -104,16 +104,14 @@ class EncoderBackbone:
         tokenizer.save_pretrained(folder / "tokenizer")
         artifacts.write_json(folder / "head.json", {"n_labels": module.head.out_features, "pooling": module.pooling})
 
-    def load(self, folder: Path) -> tuple[Any, Any]:
-        """A classifier saved by :meth:`save` (no hub access needed)."""
+    def load(self, folder: Path, head: Any) -> tuple[Any, Any]:
+        """A model saved by :meth:`save` under ``head`` (no hub access needed)."""
         import torch
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        from .heads import PooledClassifier
-
-        head = json.loads((folder / "head.json").read_text())
+        saved = json.loads((folder / "head.json").read_text())
         encoder = AutoModel.from_config(AutoConfig.from_pretrained(folder / "backbone"))
-        model = PooledClassifier(encoder, head["n_labels"], head["pooling"], dropout=0.0)
+        model = head.module(encoder, saved["pooling"], 0.0)
         model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
         model.eval()
         return model, AutoTokenizer.from_pretrained(folder / "tokenizer")

@@ -4,13 +4,15 @@
 
     config.yaml          resolved config (what actually ran)
     run.json             seed, versions, git commit, fold file hash, timings
-    fold_<k>.npz/.json   one fold's validation + test probabilities and its record
-    oof.csv              id + one probability column per label, every training row once
-    test.csv             id + probabilities averaged over the fold models
+    fold_<k>.npz/.json   one fold's validation + test predictions and its record
+    oof.csv              every training row's out-of-fold prediction (classification: id + one
+                         probability column per label; the task writes its own layout)
+    test.csv             the test rows' prediction combined over the fold models (probabilities
+                         averaged)
     metrics.json         OOF scores on the competition metric (untuned, tuned, cross-fitted),
                          secondary scores, per fold, per class (foldwise.tasks.evaluation.Evaluation)
     thresholds.json      the fitted decision rule: kind, cuts or bias by label, at_least_one
-    per_class_f1.png, threshold_curves.png (multi-label only)
+    per_class_f1.png, threshold_curves.png (multi-label only): the task's figures
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import contextlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -39,11 +41,12 @@ from ..data.text import clean_texts
 
 @dataclass
 class FoldResult:
-    """One trained fold: its validation rows' and the test rows' predictions, and timings."""
+    """One trained fold: its validation rows' and the test rows' predictions (the task's kind of
+    prediction: probabilities for classification), and timings."""
 
     valid_rows: np.ndarray
-    valid_probs: np.ndarray
-    test_probs: np.ndarray
+    valid_preds: Any
+    test_preds: Any
     fit_seconds: float
     predict_seconds: float
     train_rows: int  # rows the model trained on (a max_rows_per_fold subset of the fold's rows)
@@ -72,13 +75,6 @@ def parse_folds(spec: str | None, n_splits: int) -> list[int]:
     if bad:
         raise FoldwiseError(f"--folds: fold {bad[0]} does not exist (folds are 0..{n_splits - 1})")
     return chosen
-
-
-def save_probabilities(path: Path, ids: np.ndarray, probs: np.ndarray, label_names: list[str]) -> None:
-    """``id`` + one probability column per label, as CSV, atomically."""
-    frame = pd.DataFrame(probs, columns=label_names)
-    frame.insert(0, "id", ids)
-    artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
 
 
 def _fold_done(path: Path, fingerprint: str, folds_sha: str, changes: list[str] | None = None) -> bool:
@@ -169,10 +165,10 @@ def _claimed_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, fold
         yield
 
 
-def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.ndarray,
+def train_fold(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_texts: np.ndarray,
                test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
                workdir: Path | None = None, fingerprint: str | None = None) -> FoldResult:
-    """Fit one fold's model; return its validation and test probabilities and timings.
+    """Fit one fold's model on the task's truth; return its validation and test predictions and timings.
 
     ``workdir`` (default ``runs/<exp>/fold_<k>/``) holds checkpoints and saved models;
     ``resume`` continues only a checkpoint saved under the same training ``fingerprint``.
@@ -182,23 +178,23 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, train_texts: np.nda
     workdir = workdir or paths.fold_dir(cfg.name, k)
     workdir.mkdir(parents=True, exist_ok=True)
     model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=cfg.seed + k,
-                        workdir=workdir, resume=resume, fingerprint=fingerprint)
+                        workdir=workdir, resume=resume, fingerprint=fingerprint, head=model_head(cfg.model, task))
+    truth = task.truth(data)
     start = time.perf_counter()
-    model.fit(train_texts[train_rows], data.labels[train_rows],
-              train_texts[valid_rows], data.labels[valid_rows])
+    model.fit(train_texts[train_rows], task.take(truth, train_rows),
+              train_texts[valid_rows], task.take(truth, valid_rows))
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    valid_probs = model.valid_probs_  # a neural fold's last evaluation already predicted them
-    if valid_probs is None or len(valid_probs) != len(valid_rows):
-        valid_probs = model.predict_proba(train_texts[valid_rows])
-    test_probs = (model.predict_proba(test_texts) if len(test_texts)
-                  else np.zeros((0, data.n_labels), dtype=np.float32))
+    valid_preds = model.valid_preds_  # a neural fold's last evaluation already predicted them
+    if valid_preds is None or len(valid_preds) != len(valid_rows):
+        valid_preds = model.predict(train_texts[valid_rows])
+    test_preds = model.predict(test_texts) if len(test_texts) else task.no_predictions()
     predict_seconds = time.perf_counter() - start
     if cfg.save_models and is_main_process():
         with artifacts.atomic_dir(workdir / "model") as folder:
             model.save(folder)
     cap = getattr(cfg.model, "max_rows_per_fold", None)  # a neural fold may train on a seeded subset
-    return FoldResult(valid_rows=valid_rows, valid_probs=valid_probs, test_probs=test_probs,
+    return FoldResult(valid_rows=valid_rows, valid_preds=valid_preds, test_preds=test_preds,
                       fit_seconds=fit_seconds, predict_seconds=predict_seconds,
                       train_rows=min(len(train_rows), cap or len(train_rows)), history=model.history_)
 
@@ -220,6 +216,7 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     model_class(cfg.model.kind).check_can_run(cfg.model)  # e.g. 4-bit weights without CUDA, before any write
     data = load_competition(cfg.data)
     task = competition_task(cfg.data, data)  # metric and format checked first
+    check_trains(cfg.model, task)
     if is_main_process():
         progress.write(task.task_line)
     fold = read_folds(cfg.data, data.train_ids)
@@ -259,14 +256,12 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         if not force and _fold_done(path, fingerprint, folds_sha, changes):
             skipped.append(k)
             continue
-        result = train_fold(cfg, data, train_texts, test_texts, fold, k, resume, fingerprint=fingerprint)
+        result = train_fold(cfg, data, task, train_texts, test_texts, fold, k, resume, fingerprint=fingerprint)
         if not main:
             continue
         rows = result.valid_rows
-        with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, valid_ids=data.train_ids[rows], valid_probs=result.valid_probs,
-                     test_probs=result.test_probs)
-        scores = task.untuned_scores(result.valid_probs, data.labels[rows])
+        task.save_fold(path, data.train_ids[rows], result.valid_preds, result.test_preds)
+        scores = task.untuned_scores(result.valid_preds, task.take(task.truth(data), rows))
         if result.history:
             report.plot_training_curve(result.history, paths.fold_dir(cfg.name, k).with_suffix(".curve.png"),
                                        f"{cfg.name} fold {k}")
@@ -276,7 +271,7 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         available = int((fold != k).sum())
         subset = f" (of {available}: max_rows_per_fold)" if result.train_rows < available else ""
         progress.write(f"fold {k}: trained on {result.train_rows} rows{subset} in {result.fit_seconds:.1f}s "
-                       f"({rate:.0f} rows/s), valid {report.untuned_score_text(scores, task)}")
+                       f"({rate:.0f} rows/s), valid {task.untuned_text(scores)}")
         trained.append(k)
     if skipped:
         progress.write(f"folds {skipped} already trained with this config (use --force to retrain)")
@@ -297,32 +292,51 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
 
 def _finish(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.ndarray, folds_sha: str,
             fingerprint: str, out: Path) -> Evaluation:
-    """Assemble OOF and averaged test probabilities, score them, write the run's files."""
+    """Assemble OOF and the combined test predictions, score them, write the run's files."""
     n_splits = int(fold.max()) + 1
-    position = {id_: i for i, id_ in enumerate(data.train_ids)}
-    oof = np.full((len(data.train_ids), data.n_labels), np.nan, dtype=np.float32)
-    test = np.zeros((len(data.test_ids), data.n_labels), dtype=np.float64)
-    for k in range(n_splits):
-        with np.load(paths.fold_file(cfg.name, k), allow_pickle=False) as saved:
-            oof[[position[i] for i in saved["valid_ids"]]] = saved["valid_probs"]
-            test += saved["test_probs"] / n_splits
-    if np.isnan(oof).any():
-        raise FoldwiseError(f"{out}: some training rows have no out-of-fold prediction")
-
-    evaluation = task.evaluate(oof, data.labels, fold, cfg.thresholds)
-    save_probabilities(out / "oof.csv", data.train_ids, oof, data.label_names)
-    save_probabilities(out / "test.csv", data.test_ids, test.astype(np.float32), data.label_names)
+    folds = [task.load_fold(paths.fold_file(cfg.name, k)) for k in range(n_splits)]
+    oof = assemble_oof(task, data.train_ids, [(ids, valid) for ids, valid, _ in folds], out)
+    test = task.combine_test([test for _, _, test in folds])
+    truth = task.truth(data)
+    evaluation = task.evaluate(oof, truth, fold, cfg.thresholds)
+    task.write_predictions(out / "oof.csv", data.train_ids, oof)
+    task.write_predictions(out / "test.csv", data.test_ids, test)
     artifacts.write_json(out / "metrics.json", evaluation.to_json())
     artifacts.write_json(out / "thresholds.json", evaluation.decision)
     fold_records = [artifacts.read_json(paths.fold_file(cfg.name, k).with_suffix(".json")) for k in range(n_splits)]
     artifacts.write_json(out / "run.json", {
         "experiment": cfg.name, "dataset": data.name, "task": data.task, "metric": task.metric.name,
-        "label_names": data.label_names, "fingerprint": fingerprint, "folds_sha256": folds_sha,
+        "label_names": task.label_names, "fingerprint": fingerprint, "folds_sha256": folds_sha,
         "n_splits": n_splits, "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
         "config_source": cfg.source, **artifacts.provenance(cfg.seed)})
-    report.plot_per_class_f1(evaluation, out / "per_class_f1.png", cfg.name)
-    if not evaluation.single_label:  # argmax decisions have no cut to plot
-        report.plot_threshold_curves(oof, data.labels, data.label_names, evaluation.decider.thresholds_,
-                                     out / "threshold_curves.png")
-    progress.write(report.per_class_table(evaluation))
+    progress.write(task.report(evaluation, oof, truth, out, cfg.name))
     return evaluation
+
+
+def assemble_oof(task: Task, train_ids: np.ndarray, parts: list[tuple[np.ndarray, Any]], source: Path) -> Any:
+    """Every training row's out-of-fold prediction, in ``train_ids`` order, from the folds'
+    ``(valid ids, predictions)``; a row that no fold predicted is an error naming ``source``."""
+    position = {id_: i for i, id_ in enumerate(train_ids)}
+    rows = np.array([position[i] for ids, _ in parts for i in ids], dtype=np.int64)
+    covered = np.zeros(len(train_ids), dtype=bool)
+    covered[rows] = True
+    if not covered.all() or len(rows) != len(train_ids):
+        raise FoldwiseError(f"{source}: some training rows have no out-of-fold prediction")
+    order = np.empty(len(rows), dtype=np.int64)
+    order[rows] = np.arange(len(rows))
+    return task.take(task.concat([preds for _, preds in parts]), order)
+
+
+def model_head(model_cfg: Any, task: Task) -> Any:
+    """The task's head for a model kind that trains one (neural kinds), else None."""
+    return task.head(model_cfg) if model_class(model_cfg.kind).uses_head else None
+
+
+def check_trains(model_cfg: Any, task: Task) -> None:
+    """Refuse, in one line and before any fold, a model kind that cannot learn this task."""
+    kinds = model_class(model_cfg.kind).tasks
+    if task.kind not in kinds:
+        raise FoldwiseError(f"model.kind {model_cfg.kind} cannot train task {task.kind} (it trains: "
+                            f"{', '.join(kinds)}); use model.kind transformer (an encoder)")
+    if model_class(model_cfg.kind).uses_head:
+        task.head(model_cfg)  # a head refuses its keys here (e.g. doc_stride >= max_length), before any write

@@ -1,7 +1,8 @@
 """The ensemble stage: finished runs -> blend -> decisions -> ``submissions/<name>.csv`` + ``.json``.
 
-Beside them: ``<name>.probs.csv`` (the blended test probabilities, id + one column per
-label, whatever the submission format) and ``<name>.per_class_f1.png``.
+Beside them: ``<name>.probs.csv`` (the blended test predictions in the task's layout:
+for classification id + one probability column per label, whatever the submission
+format) and ``<name>.per_class_f1.png`` (the task's figure).
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import artifacts, paths, report
+from ..io import artifacts, paths
 from .. import progress
 from ..config import DataConfig, ThresholdConfig, build, load_dataset_config
-from .cv import save_probabilities
 from ..data.competition import load_competition
 from ..errors import FoldwiseError
 from ..tasks.ensemble import Blender
 from ..tasks.evaluation import Evaluation
 from ..data.folds import read_folds
-from ..io.runs import Run, check_compatible, current_post_processing, load_run
+from ..io.runs import Run, check_compatible, current_post_processing, open_run, read_run_predictions
 from ..io.submission import submission_record
 from ..tasks import Task, competition_task
 
@@ -57,8 +57,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     csv_path = paths.submission_csv(name)  # a bad name fails here, before any work
     record_path, probs_path, plot_path = (paths.submission_companion(csv_path, what)
                                           for what in ("record", "probabilities", "plot"))
-    runs = [load_run(e) for e in experiments]
-    check_compatible(runs)
+    runs = [open_run(e) for e in experiments]
     post = current_post_processing(runs[0])
     if post.line:
         progress.write(post.line)
@@ -66,8 +65,11 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     thresholds = replace(thresholds or post.thresholds, **(threshold_overrides or {}))
     data = load_competition(data_cfg)
     task = competition_task(data_cfg, data)
-    if task.kind == "binary" and thresholds.at_least_one:
-        progress.write("thresholds.at_least_one: not used on binary data (it would make every row positive)")
+    for run in runs:
+        read_run_predictions(run, task)
+    check_compatible(runs)
+    for note in task.threshold_notes(thresholds):
+        progress.write(note)
     for what, current, saved in (("training ids", data.train_ids, runs[0].oof_ids),
                                  ("test ids", data.test_ids, runs[0].test_ids)):
         if not np.array_equal(current, saved):
@@ -76,21 +78,22 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
         _check_trained_on(run, data.content_sha256)
     fold = read_folds(data_cfg, data.train_ids)
 
+    truth = task.truth(data)
     blender = Blender(method=method, combine=task.blend).fit([r.oof for r in runs],
-                                                             task.objective(thresholds, data.labels))
+                                                             task.objective(thresholds, truth))
     oof = blender.predict([r.oof for r in runs])
     test = blender.predict([r.test for r in runs])
-    evaluation = task.evaluate(oof, data.labels, fold, thresholds)
+    evaluation = task.evaluate(oof, truth, fold, thresholds)
     frame = task.submission_frame(data.test_ids, test, evaluation.decider)
 
     with artifacts.lock_file(paths.submission_lock(name)):  # one `ensemble` writes <name>'s files at a time
         for path in (csv_path, record_path, plot_path, probs_path):  # left by an `ensemble` that was killed
             artifacts.remove_stale_temps(path)
         csv_sha256 = task.write_submission(csv_path, frame)
-        save_probabilities(probs_path, data.test_ids, test, data.label_names)
-        record = _submission_record(name, csv_sha256, probs_path, data_cfg, runs, task, blender, evaluation, test,
-                                    float(data.labels.mean()))
-        report.plot_per_class_f1(evaluation, plot_path, f"ensemble {name}")
+        task.write_predictions(probs_path, data.test_ids, test)
+        record = _submission_record(name, csv_sha256, probs_path, data_cfg, runs, task, blender, evaluation,
+                                    task.record(evaluation, truth, test))
+        task.plot(evaluation, plot_path, f"ensemble {name}")
         # the record goes last and names the hash of the CSV written above: a run killed before
         # this point leaves a CSV that the old record does not match, which validate and submit refuse
         artifacts.write_json(record_path, record)
@@ -99,10 +102,9 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
 
 
 def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: DataConfig, runs: list[Run],
-                       task: Task, blender: Blender, evaluation: Evaluation, test: np.ndarray,
-                       oof_label_rate: float) -> dict:
-    """``submissions/<name>.json``: what was blended how, the decision, the format and the OOF scores."""
-    decided = np.asarray(evaluation.decider.predict(test)) if task.metric.needs_decision else None
+                       task: Task, blender: Blender, evaluation: Evaluation, task_fields: dict) -> dict:
+    """``submissions/<name>.json``: what was blended how, the decision, the format and the OOF
+    scores, with ``task_fields`` (:meth:`Task.record`: label rates for classification)."""
     return {
         "name": name,
         "csv_sha256": csv_sha256,
@@ -123,8 +125,7 @@ def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: D
         "cv_score_crossfit": evaluation.score_crossfit,
         "cv_score_untuned": evaluation.score_untuned,
         "cv_score_equal_weights": task.metric.from_objective(blender.mean_score_),
-        "test_label_rate": None if decided is None else float(decided.mean()),
-        "oof_label_rate": oof_label_rate,
+        **task_fields,
         "metrics": evaluation.to_json(),
         **artifacts.provenance(),
     }

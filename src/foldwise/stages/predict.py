@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..io import artifacts, paths
 from ..config import DataConfig, load_experiment
 from ..data.competition import read_csv, texts_of
-from ..tasks.decisions import Decider, decider_from_record
 from ..errors import FoldwiseError
-from ..tasks.metrics import get_metric
 from ..models import model_class
+from ..tasks import Task, task_for
 from ..data.text import clean_texts
 
 
-def saved_decider(run_dir: Path, metric_name: str, task: str, label_names: list[str]) -> Decider:
-    """The fitted rule of ``thresholds.json`` as it is (cuts, argmax, calibration or none)."""
-    path = run_dir / "thresholds.json"
-    return decider_from_record(artifacts.read_json(path), get_metric(metric_name, task), label_names, str(path))
-
-
-def load_decider(run_dir: Path, metric_name: str, task: str, label_names: list[str]) -> Decider:
-    """The decision rule saved in ``thresholds.json``; for a metric scored on probabilities
-    (which has none), the untuned rule (a 0.5 cut, or argmax) so that labels can be shown."""
-    path = run_dir / "thresholds.json"
-    metric = get_metric(metric_name, task)
-    decider = saved_decider(run_dir, metric_name, task, label_names)
-    if decider.kind not in ("probabilities", "calibrated"):
-        return decider
-    untuned = ({"kind": "argmax"} if task == "multiclass"
-               else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(label_names, 0.5)})
-    return decider_from_record(untuned, metric, label_names, str(path))
+def run_task(run_dir: Path, data_cfg: DataConfig, info: dict) -> Task:
+    """The task a finished run was trained for, with the run's labels; its sample submission is
+    read when the data is here (else the submission format is not needed to predict)."""
+    sample_path = data_cfg.path / data_cfg.sample_submission_file
+    sample = (read_csv(sample_path, data_cfg.sep, encoding=data_cfg.encoding) if sample_path.is_file()
+              else pd.DataFrame(columns=[data_cfg.id_column, *info["label_names"]]))
+    metric = info.get("metric") or data_cfg.metric  # runs written before run.json named it
+    return task_for(replace(data_cfg, metric=metric), info["label_names"], sample, kind=info["task"])
 
 
 def finished_run_dir(run: str | Path) -> Path:
@@ -63,25 +56,34 @@ def predict_texts(run: str | Path, texts: list) -> tuple[list[str], np.ndarray, 
     -------
     (label names, (n, n_labels) probabilities, (n, n_labels) 0/1 decisions)
     """
+    task, preds, decided = predict_rows(run, texts)
+    return task.label_names, preds, decided
+
+
+def predict_rows(run: str | Path, texts: list) -> tuple[Task, Any, Any]:
+    """The run's task, its fold models' predictions for ``texts`` combined as for the test set
+    (probabilities averaged and calibrated as submitted; span scores averaged), and the
+    decisions shown for them (labels; answers)."""
     run_dir = finished_run_dir(run)
     info = artifacts.read_json(run_dir / "run.json")
     cfg = load_experiment(run_dir / "config.yaml")
     names = info["label_names"]
+    task = run_task(run_dir, cfg.data, info)
     folders = [run_dir / f"fold_{k}" / "model" for k in range(info["n_splits"])]
     missing = [f for f in folders if not f.exists()]
     if missing:
         raise FoldwiseError(f"{missing[0]} not found: train with `--set save_models=true` to keep fold models")
     cleaned = clean_texts(texts, cfg.text)
     kind = model_class(cfg.model.kind)
-    probs = np.zeros((len(texts), len(names)))
-    for folder in folders:
-        model = kind.load_predictor(folder, cfg.model, info["task"], len(names))
-        probs += model.predict_proba(cleaned) / len(folders)
-    metric = info.get("metric") or cfg.data.metric  # runs written before run.json named it
-    saved = saved_decider(run_dir, metric, info["task"], names)
+    head = task.head(cfg.model) if kind.uses_head else None
+    probs = task.combine_test([kind.load_predictor(folder, cfg.model, info["task"], len(names), head=head)
+                               .predict(cleaned) for folder in folders])
+    path = run_dir / "thresholds.json"
+    record = artifacts.read_json(path)
+    saved = task.load_decider(record, str(path))
     if saved.kind == "calibrated":  # the probabilities a log-loss submission would hold
         probs = saved.predict(probs)
-    return names, probs, load_decider(run_dir, metric, info["task"], names).predict(probs)
+    return task, probs, task.shown_decider(record, str(path)).predict(probs)
 
 
 def _read_columns(path: str | Path, columns: list[str]) -> list:
@@ -114,27 +116,21 @@ def gather_inputs(run: str | Path, texts: list[str], pairs: list[list[str]], fil
     ``text_column``, by default the run's own ``data.text_columns`` joined as in training; a
     pair run reads the file's ``pair_columns``, by default the run's own ``data.text_pair``."""
     data_cfg = run_data_config(run)
-    text_pair = data_cfg.text_pair
+    text_pair = data_cfg.pair_columns
     if text_pair is None:
         if pairs or pair_columns:
             raise FoldwiseError(f"{run}: trained on single texts (no data.text_pair): give texts, not pairs")
         inputs = list(texts) + (read_texts(file, text_column, data_cfg) if file else [])
     else:
         if texts:
-            raise FoldwiseError(f"{run}: trained on sentence pairs (data.text_pair: {text_pair}): "
-                                "give --pair FIRST SECOND, not single texts")
+            raise FoldwiseError(f"{run}: trained on pairs of columns {text_pair}: give --pair FIRST SECOND "
+                                "(a span run: --question Q --context C), not single texts")
         inputs = [list(pair) for pair in pairs] + (read_pairs(file, pair_columns or text_pair) if file else [])
     if not inputs:
         raise FoldwiseError("predict: give texts as arguments, --pair FIRST SECOND, or --file texts.csv")
     return inputs
 
 
-def format_predictions(texts: list[str], names: list[str], probs: np.ndarray, decisions: np.ndarray,
-                       top: int = 5) -> list[dict]:
-    """One record per text: the predicted labels and the top-k probabilities."""
-    out = []
-    for text, p, d in zip(texts, probs, decisions):
-        order = np.argsort(-p)[:top]
-        out.append({"text": text, "labels": [names[j] for j in np.flatnonzero(d)],
-                    "top": [{"label": names[j], "probability": round(float(p[j]), 4)} for j in order]})
-    return out
+def format_predictions(texts: list, task: Task, preds: Any, decided: Any, top: int = 5) -> list[dict]:
+    """One record per input, as the task shows it (labels and top probabilities; the answer)."""
+    return task.prediction_records(texts, preds, decided, top)

@@ -29,7 +29,7 @@ from ..errors import FoldwiseError
 from ..data.folds import read_folds
 from ..tasks.metrics import Metric, get_metric
 from ..redact import mask_secrets, mask_url, remember_url
-from ..tasks import competition_task
+from ..tasks import UNTUNED_KEYS, competition_task
 from ..data.text import clean_texts
 
 #: environment variable holding the storage URL when --storage is not given (keeps a
@@ -80,10 +80,6 @@ DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
                                  "choices": ["all-linear", ["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"]]},
     },
 }
-
-
-#: default-space keys that only mean something for multi-label data (multiclass uses ce)
-MULTILABEL_ONLY = {"model.loss", "model.focal_gamma"}
 
 
 @dataclass
@@ -160,8 +156,8 @@ def search_space(path: Path, cfg: ExperimentConfig) -> list[Param]:
     raw = cfg.tune.space
     if raw is None:
         raw = dict(DEFAULT_SPACES.get(cfg.model.kind) or {})
-        if resolved_task(cfg.data) == "multiclass":
-            raw = {key: spec for key, spec in raw.items() if key not in MULTILABEL_ONLY}
+        untuned = UNTUNED_KEYS.get(resolved_task(cfg.data), set())
+        raw = {key: spec for key, spec in raw.items() if key not in untuned}
     if not raw:
         raise FoldwiseError(f"{path}: no tune.space given and no default space for kind '{cfg.model.kind}'")
     params = parse_space(raw, str(path))
@@ -219,14 +215,14 @@ class CVObjective:
         values = {p.key: p.suggest(trial) for p in self.params}
         cfg = load_experiment(self.path, self.overrides + override_strings(values))
         train_texts, test_texts = self._clean(cfg)
-        data = self.data
-        oof = np.zeros((len(data.train_ids), data.n_labels), dtype=np.float32)
-        covered = np.zeros(len(data.train_ids), dtype=bool)
+        data, task = self.data, self.task
+        truth = task.truth(data)
+        rows_done, preds_done = [], []  # the folds trained so far: their rows and predictions
         score = 0.0
         for step, k in enumerate(self.folds):
             with tempfile.TemporaryDirectory() as workdir:
                 try:
-                    result = self._train_fold(cfg, data, train_texts, test_texts[:0], self.fold, k,
+                    result = self._train_fold(cfg, data, task, train_texts, test_texts[:0], self.fold, k,
                                               resume=False, workdir=Path(workdir))
                 except Exception as exc:  # noqa: BLE001 - only CUDA OOM is turned into a pruned trial
                     if not _is_cuda_oom(exc):
@@ -234,9 +230,12 @@ class CVObjective:
                     _free_cuda()
                     trial.set_user_attr("pruned_reason", f"CUDA out of memory: {str(exc).splitlines()[0]}")
                     raise optuna.TrialPruned("CUDA out of memory") from None
-            rows = result.valid_rows
-            oof[rows], covered[rows] = result.valid_probs, True
-            score = self.task.objective(cfg.thresholds, data.labels[covered])(oof[covered])
+            rows_done.append(result.valid_rows)
+            preds_done.append(result.valid_preds)
+            covered = np.concatenate(rows_done)  # the running OOF: every fold trained so far, in row order
+            order = np.argsort(covered, kind="stable")
+            oof = task.take(task.concat(preds_done), order)
+            score = task.objective(cfg.thresholds, task.take(truth, covered[order]))(oof)
             trial.report(score, step)
             if trial.should_prune():
                 reason = f"running CV {metric_line(self.task.metric, score)} after fold {k}"

@@ -1,11 +1,14 @@
-"""The competition, as one object the stages ask: its metric, decisions and submission format.
+"""The competition, as one object the stages ask: its truth, predictions, metric, decisions,
+reports and submission format.
 
 A :class:`Task` is built from the data config and the loaded data by :func:`task_for`.
-The stages (``cv``, ``ensemble``, ``tuning``, ``predict``, ``report``) only orchestrate:
-they hand the task opaque *predictions* (for classification an (n, L) probability matrix;
-for a later generation task, texts) and *truth*, and get back deciders, typed
-:class:`~foldwise.tasks.evaluation.Evaluation` results, submission frames and scores. Adding a
-kind of task is one module here plus one line in ``TASKS``.
+The stages (``cv``, ``ensemble``, ``tuning``, ``predict``, ``folds``, ``benchmarks``) only
+orchestrate: they hand the task opaque *predictions* (for classification an (n, L)
+probability matrix; for span extraction the answer spans with their character scores)
+and *truth*, and get back fold files, OOF, deciders, typed
+:class:`~foldwise.tasks.evaluation.Evaluation` results, reports, submission frames and
+scores. Models get their output layer and loss from :meth:`Task.head`. Adding a kind of
+task is one module here plus one line in ``TASKS``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+import numpy as np
 import pandas as pd
 
 from ..config import DataConfig, ThresholdConfig, concrete_task
@@ -43,6 +47,71 @@ class Task(Protocol):
     submission_format: str
     format_reason: str
 
+    # --- truth, folds, predictions ---
+
+    def truth(self, data: CompetitionData) -> Any:
+        """What the training rows' predictions are scored against (and models train on)."""
+
+    def take(self, values: Any, rows: np.ndarray) -> Any:
+        """The ``rows`` of predictions or truth, in that order."""
+
+    def concat(self, parts: list) -> Any:
+        """Predictions of several row sets, one after the other."""
+
+    def stratify_on(self, data: CompetitionData) -> np.ndarray | None:
+        """What folds balance: an (n, L) 0/1 matrix (iterative stratification), (n,) classes
+        (stratified), or None (plain shuffled K-fold); groups come from ``folds.group_column``."""
+
+    def head(self, model_cfg: Any) -> Any:
+        """The output layer a neural model kind trains (size, loss, outputs -> predictions)."""
+
+    def no_predictions(self) -> Any:
+        """Predictions of zero rows (a fold trained without test rows)."""
+
+    def save_fold(self, path: Path, valid_ids: np.ndarray, valid: Any, test: Any) -> None:
+        """Write one fold's validation and test predictions (``fold_<k>.npz``), atomically."""
+
+    def load_fold(self, path: Path) -> tuple[np.ndarray, Any, Any]:
+        """``(valid_ids, valid predictions, test predictions)`` of a fold file."""
+
+    def combine_test(self, folds: list) -> Any:
+        """One test prediction from the fold models' (the mean of probabilities, ...)."""
+
+    def write_predictions(self, path: Path, ids: np.ndarray, preds: Any) -> None:
+        """A run's ``oof.csv`` / ``test.csv`` (and what else reads them back), atomically."""
+
+    def read_predictions(self, path: Path) -> tuple[np.ndarray, Any]:
+        """``(ids, predictions)`` written by :meth:`write_predictions`; bad cells refused."""
+
+    def untuned_text(self, scores: dict[str, float]) -> str:
+        """One fold's untuned validation scores as the training log prints them."""
+
+    def report(self, evaluation: Evaluation, oof: Any, truth: Any, out: Path, title: str) -> str:
+        """Write the run's figures under ``out`` and return the table printed after training."""
+
+    def plot(self, evaluation: Evaluation, path: Path, title: str) -> None:
+        """The one figure of a submission (``submissions/<name>.per_class_f1.png``)."""
+
+    def record(self, evaluation: Evaluation, truth: Any, test: Any) -> dict[str, Any]:
+        """Task-specific fields of a submission's record (e.g. label rates)."""
+
+    def threshold_notes(self, cfg: ThresholdConfig) -> list[str]:
+        """Lines on ``thresholds`` settings this task does not use."""
+
+    def data_summary(self, data: CompetitionData, where: str) -> str:
+        """One line on the competition's rows (and labels) read from ``where``, for the results notebook."""
+
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Any:
+        """The notebook's figure of the competition's data (labels, text lengths)."""
+
+    def prediction_records(self, texts: list, preds: Any, decided: Any, top: int) -> list[dict]:
+        """``foldwise predict``'s records: labels and top probabilities, or the answer."""
+
+    def prediction_lines(self, record: dict) -> list[str]:
+        """One record of :meth:`prediction_records` as printed."""
+
+    # --- decisions ---
+
     def decider(self, cfg: ThresholdConfig) -> Any:
         """An unfitted decision rule maximising the metric (``fit(preds, truth)``, ``predict(preds)``)."""
 
@@ -51,6 +120,10 @@ class Task(Protocol):
 
     def load_decider(self, record: dict, source: str) -> Any:
         """A fitted decider back from the record that ``Evaluation.decision`` holds."""
+
+    def shown_decider(self, record: dict, source: str) -> Any:
+        """The saved decider, or where it decides nothing (a metric on probabilities) the
+        untuned one, so that ``predict`` can show decisions."""
 
     def untuned_scores(self, preds: Any, truth: Any) -> dict[str, float]:
         """The metric (first) and the secondary scores of the untuned decision."""
@@ -84,14 +157,15 @@ class Task(Protocol):
         """The metric (first) and secondary scores of a predictions file decided the untuned way."""
 
 
-def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame) -> Task:
+def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
+                    data: CompetitionData | None = None) -> Task:
     from .classification import ClassificationTask
 
     return ClassificationTask(data_cfg, label_names, sample)
 
 
-#: data.task -> builder(data config, label names, sample submission)
-TASKS: dict[str, Callable[[DataConfig, list[str], pd.DataFrame], Task]] = {
+#: data.task -> builder(data config, label names, sample submission, loaded data or None)
+TASKS: dict[str, Callable[..., Task]] = {
     "multilabel": _classification,
     "multiclass": _classification,
     "binary": _classification,
@@ -99,7 +173,7 @@ TASKS: dict[str, Callable[[DataConfig, list[str], pd.DataFrame], Task]] = {
 
 
 def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, kind: str | None = None,
-             reason: str = "set by data.task") -> Task:
+             reason: str = "set by data.task", data: CompetitionData | None = None) -> Task:
     """The task of a competition (``data.task``); its metric and submission format checked here.
 
     Parameters
@@ -110,17 +184,22 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
     kind : the resolved task (``CompetitionData.task``); None: ``data_cfg.task``, where
         ``auto`` without loaded data means binary for one label, else multilabel.
     reason : why that task, for :attr:`Task.task_line`.
+    data : the loaded competition, for tasks that read their truth from it (span).
     """
     kind = concrete_task(kind or data_cfg.task, len(label_names))
     metric = METRICS.get(data_cfg.metric)
     if metric is not None and kind not in metric.tasks:  # data.task auto: checked once the task is known
         raise FoldwiseError(f"key 'data.metric' is {data_cfg.metric!r}, which does not fit {kind} data "
                             f"(task {kind}: {reason}; the metric fits: {', '.join(metric.tasks)})")
-    task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample)
+    task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample, data)
     task.task_reason = reason
     return task
 
 
+#: default tuning-space keys that mean nothing for a task (multiclass trains with ce only)
+UNTUNED_KEYS: dict[str, set[str]] = {"multiclass": {"model.loss", "model.focal_gamma"}}
+
+
 def competition_task(data_cfg: DataConfig, data: CompetitionData) -> Task:
     """The task of loaded competition data: ``task_for`` with the task that data resolved."""
-    return task_for(data_cfg, data.label_names, data.sample_submission, data.task, data.task_reason)
+    return task_for(data_cfg, data.label_names, data.sample_submission, data.task, data.task_reason, data)

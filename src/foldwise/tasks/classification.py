@@ -15,7 +15,9 @@ import pandas as pd
 
 from . import metrics
 from ..config import DataConfig, ThresholdConfig
-from ..data.competition import read_csv, task_line
+from ..data.competition import CompetitionData, read_csv, task_line
+from ..io import artifacts, report
+from ..io.probabilities import read_probabilities, save_probabilities
 from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
 from .ensemble import after_decisions, blend
 from ..errors import FoldwiseError
@@ -80,6 +82,136 @@ class ClassificationTask:
         return (f"submission format: {self.submission_format} ({FORMAT_WORDS[self.submission_format]}; "
                 f"{self.format_reason})")
 
+    # --- truth, folds, predictions ---
+
+    def truth(self, data: CompetitionData) -> np.ndarray:
+        """The (n, L) 0/1 label matrix."""
+        return data.labels
+
+    def take(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Rows of a probability or label matrix."""
+        return values[rows]
+
+    def concat(self, parts: list[np.ndarray]) -> np.ndarray:
+        """Probability matrices one after the other, as float32 (what fold files hold)."""
+        return np.concatenate(parts).astype(np.float32)
+
+    def stratify_on(self, data: CompetitionData) -> tuple[np.ndarray, str]:
+        """The label matrix, balanced by iterative stratification (multi-label) or by class
+        (single-label and binary)."""
+        return data.labels, "multilabel" if self.kind == "multilabel" else "classes"
+
+    def head(self, model_cfg) -> "ClassificationHead":
+        """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
+        from ..models.heads import ClassificationHead
+
+        return ClassificationHead(self.kind, len(self.label_names), model_cfg, self.untuned_scores, self.metric)
+
+    def no_predictions(self) -> np.ndarray:
+        """(0, L) probabilities."""
+        return np.zeros((0, len(self.label_names)), dtype=np.float32)
+
+    def save_fold(self, path: Path, valid_ids: np.ndarray, valid: np.ndarray, test: np.ndarray) -> None:
+        """``fold_<k>.npz``: ``valid_ids``, ``valid_probs``, ``test_probs``."""
+        with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, valid_ids=valid_ids, valid_probs=valid, test_probs=test)
+
+    def load_fold(self, path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`save_fold` wrote."""
+        with np.load(path, allow_pickle=False) as saved:
+            return saved["valid_ids"], saved["valid_probs"], saved["test_probs"]
+
+    def combine_test(self, folds: list[np.ndarray]) -> np.ndarray:
+        """The mean of the fold models' test probabilities."""
+        test = np.zeros(np.shape(folds[0]), dtype=np.float64)
+        for probs in folds:
+            test += probs / len(folds)
+        return test.astype(np.float32)
+
+    def write_predictions(self, path: Path, ids: np.ndarray, preds: np.ndarray) -> None:
+        """``id`` + one probability column per label."""
+        save_probabilities(path, ids, preds, self.label_names)
+
+    def read_predictions(self, path: Path) -> tuple[np.ndarray, np.ndarray]:
+        """A probability file of this task's labels; other columns or bad cells are refused."""
+        ids, probs, names = read_probabilities(path)
+        if names != self.label_names:
+            raise FoldwiseError(f"{path}: label columns {names[:4]} differ from the task's {self.label_names[:4]}")
+        return ids, probs
+
+    def untuned_text(self, scores: dict[str, float]) -> str:
+        """"macro-F1 0.4120 (accuracy 0.5000, ...)" at 0.5 / argmax."""
+        return report.untuned_score_text(scores, self)
+
+    def report(self, evaluation: Evaluation, oof: np.ndarray, truth: np.ndarray, out: Path, title: str) -> str:
+        """``per_class_f1.png`` and, with cuts, ``threshold_curves.png``; the per-class table."""
+        report.plot_per_class_f1(evaluation, out / "per_class_f1.png", title)
+        if not evaluation.single_label:  # argmax decisions have no cut to plot
+            report.plot_threshold_curves(oof, truth, self.label_names, evaluation.decider.thresholds_,
+                                         out / "threshold_curves.png")
+        return report.per_class_table(evaluation)
+
+    def plot(self, evaluation: Evaluation, path: Path, title: str) -> None:
+        """Per-class F1, untuned and tuned."""
+        report.plot_per_class_f1(evaluation, path, title)
+
+    def record(self, evaluation: Evaluation, truth: np.ndarray, test: np.ndarray) -> dict:
+        """The share of test cells decided positive, beside the OOF label rate."""
+        decided = np.asarray(evaluation.decider.predict(test)) if self.metric.needs_decision else None
+        return {"test_label_rate": None if decided is None else float(decided.mean()),
+                "oof_label_rate": float(truth.mean())}
+
+    def prediction_records(self, texts: list, probs: np.ndarray, decided: np.ndarray, top: int) -> list[dict]:
+        """``foldwise predict``: per text its predicted labels and top-k probabilities."""
+        out = []
+        for text, p, d in zip(texts, probs, decided):
+            order = np.argsort(-p)[:top]
+            out.append({"text": text, "labels": [self.label_names[j] for j in np.flatnonzero(d)],
+                        "top": [{"label": self.label_names[j], "probability": round(float(p[j]), 4)}
+                                for j in order]})
+        return out
+
+    def prediction_lines(self, record: dict) -> list[str]:
+        """A record of :meth:`prediction_records` as printed."""
+        text = record["text"]
+        lines = [text if isinstance(text, str) else " || ".join(text)]
+        if len(self.label_names) == 1:  # a binary run: its 0/1 target
+            lines.append(f"  predicted: {self.label_names[0]} = {int(bool(record['labels']))}")
+        else:
+            lines.append(f"  predicted: {', '.join(record['labels']) or '(none above threshold)'}")
+        lines += [f"    {item['label']:<16} {item['probability']:.4f}" for item in record["top"]]
+        return lines
+
+    def threshold_notes(self, cfg: ThresholdConfig) -> list[str]:
+        """Lines on threshold settings this task does not use."""
+        if self.kind == "binary" and cfg.at_least_one:
+            return ["thresholds.at_least_one: not used on binary data (it would make every row positive)"]
+        return []
+
+    def data_summary(self, data: CompetitionData, where: str) -> str:
+        """One line on the competition's rows and labels, read from ``where`` (the results notebook)."""
+        kind = {"multiclass": "single-label", "multilabel": "multi-label", "binary": "binary"}[self.kind]
+        return (f"{data.name} ({kind}, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows, "
+                f"{data.n_labels} labels")
+
+    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+        """Rows per class (or positives per label), words per text and, multi-label, labels per row."""
+        import pandas as pd
+        from ..io.report import _pyplot
+
+        plt = _pyplot()
+        single = self.kind != "multilabel"  # one label per row: multiclass, or binary's 0/1
+        counts = pd.Series(data.labels.sum(axis=0), index=data.label_names).sort_values()
+        fig, axes = plt.subplots(1, 2 if single else 3, figsize=(15, max(4, 0.2 * data.n_labels + 1)))
+        counts.plot.barh(ax=axes[0], fontsize=7, title="rows per class" if single else "positives per label")
+        pd.Series([len(str(t).split()) for t in data.train_texts]).plot.hist(
+            bins=40, ax=axes[1], title=f"words per text ({' + '.join(text_columns)})")
+        if not single:
+            pd.Series(data.labels.sum(axis=1)).value_counts().sort_index().plot.bar(ax=axes[2], title="labels per row")
+        fig.suptitle(data.name)
+        fig.tight_layout()
+        return fig
+
     # --- decisions ---
 
     def decider(self, cfg: ThresholdConfig) -> Decider:
@@ -104,6 +236,16 @@ class ClassificationTask:
     def load_decider(self, record: dict, source: str) -> Decider:
         """The fitted decider a ``thresholds.json`` record describes."""
         return decider_from_record(record, self.metric, self.label_names, source)
+
+    def shown_decider(self, record: dict, source: str) -> Decider:
+        """The saved decider; for a metric scored on probabilities (which decides nothing), the
+        untuned rule (a 0.5 cut, or argmax) so that labels can be shown."""
+        decider = self.load_decider(record, source)
+        if decider.kind not in ("probabilities", "calibrated"):
+            return decider
+        untuned = ({"kind": "argmax"} if self.kind == "multiclass"
+                   else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(self.label_names, 0.5)})
+        return decider_from_record(untuned, self.metric, self.label_names, source)
 
     def secondary(self, truth: np.ndarray, decided: np.ndarray) -> dict[str, float]:
         """The secondary scores of 0/1 decisions: accuracy and macro-F1 (single-label, where

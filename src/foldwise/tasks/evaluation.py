@@ -66,6 +66,8 @@ class Evaluation:
     per_fold: list[FoldScore]
     per_class: dict[str, ClassScore]
     decider: Any = field(default=None, compare=False, repr=False)
+    #: the metric of each baseline answer on the same rows (span tasks; empty otherwise)
+    baselines: dict[str, float] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -84,7 +86,10 @@ class Evaluation:
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for ``metrics.json`` (everything but the decider)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "decider"}
+        plain = {f.name: _plain(getattr(self, f.name)) for f in fields(self) if f.name != "decider"}
+        if not plain["baselines"]:  # classification files keep their layout
+            del plain["baselines"]
+        return plain
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> "Evaluation":
@@ -92,7 +97,8 @@ class Evaluation:
         also the macro-F1 layout that runs written before the metric was named have."""
         if "metric" not in raw:
             raw = _from_macro_f1_layout(raw)
-        values = {f.name: raw[f.name] for f in fields(cls) if f.name != "decider"}
+        values = {f.name: raw[f.name] for f in fields(cls) if f.name not in ("decider", "baselines")}
+        values["baselines"] = raw.get("baselines", {})
         values["per_fold"] = [FoldScore(**r) for r in raw["per_fold"]]
         values["per_class"] = {name: ClassScore(**r) for name, r in raw["per_class"].items()}
         return cls(**values)

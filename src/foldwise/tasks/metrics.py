@@ -397,6 +397,9 @@ class Metric:
 
 DEFAULT_METRIC = "macro_f1"
 
+
+
+
 #: how reports write a metric's (or a secondary score's) name
 TITLES = {"macro_f1": "macro-F1", "micro_f1": "micro-F1", "samples_f1": "samples-F1", "jaccard": "jaccard",
           "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss", "f1": "F1", "mcc": "MCC"}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -164,3 +164,4 @@ def mean_word_jaccard(predictions: Sequence[str], truths: Sequence[str]) -> floa
     if not len(predictions):
         raise FoldwiseError("word jaccard: no rows to score")
     return float(np.mean([word_jaccard(p, t) for p, t in zip(predictions, truths)]))
+

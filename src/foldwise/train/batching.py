@@ -46,23 +46,38 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, bucket_bat
 
 @dataclass
 class TokenizedRows:
-    """Unpadded token ids of every row and, when the tokenizer makes them (BERT-like
-    models, and sentence pairs: 0 for the first side, 1 for the second), token type ids."""
+    """Unpadded token ids of every sequence and, when the tokenizer makes them (BERT-like
+    models, and sentence pairs: 0 for the first side, 1 for the second), token type ids.
+
+    One sequence is not always one row: ``row_of[i]`` is the row sequence ``i`` belongs to
+    (a long context split into windows gives a row several sequences; None: sequence i is
+    row i). ``targets`` holds each sequence's training targets in the head's type (float
+    0/1 labels for classification, int token positions for spans; None at inference).
+    """
 
     input_ids: list[list[int]]
     token_type_ids: list[list[int]] | None = None
+    row_of: np.ndarray | None = None
+    targets: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.input_ids)
 
     def lengths(self) -> np.ndarray:
-        """(n,) tokens per row (both sides of a pair together): what batches are bucketed on."""
+        """(n,) tokens per sequence (both sides of a pair together): what batches are bucketed on."""
         return np.array([len(ids) for ids in self.input_ids])
 
+    def rows(self) -> np.ndarray:
+        """(n,) the row of every sequence."""
+        return np.arange(len(self)) if self.row_of is None else self.row_of
+
     def batch(self, rows: np.ndarray, pad_id: int, labels: np.ndarray | None = None,
-              padding_side: str = "right") -> dict[str, torch.Tensor]:
-        """The padded tensors of ``rows`` (see :func:`pad_batch`)."""
+              padding_side: str = "right", with_targets: bool = False) -> dict[str, torch.Tensor]:
+        """The padded tensors of sequences ``rows`` (see :func:`pad_batch`); their ``labels``
+        are ``labels``, or this object's targets when ``with_targets``."""
         types = None if self.token_type_ids is None else [self.token_type_ids[r] for r in rows]
+        if with_targets and self.targets is not None:
+            labels = self.targets[rows]
         return pad_batch([self.input_ids[r] for r in rows], pad_id, labels, token_type_ids=types,
                          padding_side=padding_side)
 
@@ -73,7 +88,7 @@ def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None
 
     ``padding_side="left"`` puts the padding before the tokens (decoders that pool the
     last position). Token type ids, when given, are padded with 0 and returned as
-    ``token_type_ids``.
+    ``token_type_ids``; ``labels`` become ``labels`` (float32, or int64 for integer targets).
     """
     width = max(len(ids) for ids in input_ids)
     ids = torch.full((len(input_ids), width), pad_id, dtype=torch.long)
@@ -88,8 +103,9 @@ def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None
     batch = {"input_ids": ids, "attention_mask": mask}
     if types is not None:
         batch["token_type_ids"] = types
-    if labels is not None:
-        batch["labels"] = torch.as_tensor(labels, dtype=torch.float32)
+    if labels is not None:  # 0/1 labels train as floats; integer targets (token positions) stay integers
+        integer = np.asarray(labels).dtype.kind == "i"
+        batch["labels"] = torch.as_tensor(labels, dtype=torch.long if integer else torch.float32)
     return batch
 
 

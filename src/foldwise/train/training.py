@@ -1,13 +1,16 @@
 """The one training loop for every neural model kind (encoders, decoder LLMs with LoRA).
 
-The loop knows a :class:`foldwise.models.backbone.Backbone` only: a module that maps a padded
-batch to logits, its tokenizer and its parameter groups. Read top to bottom:
-:func:`fit` prepares a fold (:func:`_prepare`: tokenised rows, loss, optimiser,
+The loop knows a :class:`foldwise.models.backbone.Backbone` (a module over a padded batch,
+its tokenizer and its parameter groups) and the task's head
+(:class:`foldwise.models.heads.ClassificationHead` and the like: the output layer, its
+loss, rows -> sequences -> predictions, validation scores); the module returns
+``{"loss", "logits"}``, so the loop never asks which task it trains. Read top to bottom:
+:func:`fit` prepares a fold (:func:`_prepare`: tokenised sequences, loss, optimiser,
 schedule), restores an epoch checkpoint when resuming, runs epochs of length-bucketed,
 dynamically padded batches (:func:`_train_epoch`) with mixed precision and gradient
 accumulation (:func:`_optimizer_step`), evaluates, keeps the best weights
 (:func:`_evaluate_and_select`) and writes epoch checkpoints for ``--resume``.
-:func:`predict_probabilities` runs length-sorted batches without gradients.
+:func:`predict` runs length-sorted batches without gradients.
 Data-parallel runs (torchrun / accelerate launch) shard the batches over processes.
 """
 
@@ -32,8 +35,6 @@ from .. import progress
 from ..models.backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
 from ..config import fingerprint_change
-from .losses import make_loss
-from ..tasks.metrics import accuracy, macro_f1, micro_f1
 
 # ---------------------------------------------------------------------------
 # optimiser and precision
@@ -118,45 +119,40 @@ def load_trainable_state(module: nn.Module, state: dict[str, torch.Tensor]) -> N
 # inference
 
 def _inputs(ids: TokenizedRows, rows: np.ndarray, pad_id: int, padding_side: str,
-            device: torch.device, labels: np.ndarray | None = None) -> dict[str, torch.Tensor]:
-    return {k: v.to(device) for k, v in ids.batch(rows, pad_id, labels, padding_side=padding_side).items()}
+            device: torch.device, with_targets: bool = False) -> dict[str, torch.Tensor]:
+    batch = ids.batch(rows, pad_id, padding_side=padding_side, with_targets=with_targets)
+    return {k: v.to(device) for k, v in batch.items()}
 
 
 @torch.inference_mode()
-def predict_logits(backbone: Backbone, module: nn.Module, ids: TokenizedRows, pad_id: int,
-                   device: torch.device) -> np.ndarray:
-    """Logits in the original row order; rows are run longest first for minimal padding."""
+def predict_outputs(backbone: Backbone, head: Any, module: nn.Module, ids: TokenizedRows, pad_id: int,
+                    device: torch.device) -> Any:
+    """The head's outputs of every sequence (classification: (n, L) logits) in sequence order;
+    sequences are run longest first for minimal padding."""
     cfg = backbone.config
     dtype = autocast_dtype(cfg, device)
     module.eval()
-    out: np.ndarray | None = None
+    pieces = []
     # quiet unless it runs for minutes: then a log gets interim lines with the time left
     bar = progress.bar(total=len(ids), desc="predict", unit="row", unit_scale=True, leave=False,
                        line_when_done=False, disable=not distributed.is_main_process())
     with backbone.inference(module) as model, contextlib.closing(bar):
         for rows in bucketed_batches(ids.lengths(), cfg.eval_batch_size, seed=0, shuffle=False):
+            batch = _inputs(ids, rows, pad_id, backbone.padding_side, device)
             with _autocast(device, dtype):
-                logits = model(**_inputs(ids, rows, pad_id, backbone.padding_side, device))
-            if out is None:
-                out = np.zeros((len(ids), logits.shape[1]), dtype=np.float32)
-            out[rows] = logits.float().cpu().numpy()
+                logits = model(**batch)["logits"]
+            pieces.append((rows, head.collect(logits, batch)))
             bar.update(len(rows))
-    return out if out is not None else np.zeros((0, 0), dtype=np.float32)
+    return head.outputs(pieces, len(ids))
 
 
-def logits_to_probs(logits: np.ndarray, task: str) -> np.ndarray:
-    """Sigmoid per label (multi-label) or softmax over labels (multiclass)."""
-    t = torch.from_numpy(logits)
-    probs = torch.softmax(t, dim=1) if task == "multiclass" else torch.sigmoid(t)
-    return probs.numpy().astype(np.float32)
-
-
-def predict_probabilities(backbone: Backbone, module: nn.Module, tokenizer: Any, texts: np.ndarray,
-                          task: str) -> np.ndarray:
-    """(n, n_labels) probabilities for texts (or (n, 2) pairs), length-sorted batches, no grad."""
+def predict(backbone: Backbone, head: Any, module: nn.Module, tokenizer: Any, texts: np.ndarray) -> Any:
+    """The task's predictions of (n,) texts or (n, 2) pairs (classification: (n, L)
+    probabilities): length-sorted batches, no gradients."""
     device = next(module.parameters()).device
-    ids = backbone.tokenize(tokenizer, texts)
-    return logits_to_probs(predict_logits(backbone, module, ids, backbone.pad_id(tokenizer), device), task)
+    sequences = head.encode(backbone, tokenizer, texts)
+    outputs = predict_outputs(backbone, head, module, sequences, backbone.pad_id(tokenizer), device)
+    return head.predictions(outputs, sequences, texts)
 
 
 # ---------------------------------------------------------------------------
@@ -170,8 +166,8 @@ class FitResult:
     tokenizer: Any
     history: list[dict]
     best_step: int
-    #: probabilities of the validation rows from the kept weights (None without validation rows)
-    valid_probs: np.ndarray | None = None
+    #: predictions of the validation rows from the kept weights (None without validation rows)
+    valid_preds: Any = None
 
 
 @dataclass
@@ -184,7 +180,7 @@ class LoopState:
     best_metric: float | None = None
     best_state: dict | None = None
     best_step: int = 0
-    best_valid_probs: np.ndarray | None = None
+    best_valid_preds: Any = None
     stale: int = 0
 
 
@@ -193,15 +189,14 @@ class _Fold:
     """Everything :func:`fit` prepared for one fold."""
 
     backbone: Backbone
-    task: str
+    head: Any
     module: nn.Module
     train_module: nn.Module  # compiled and/or DDP-wrapped view of ``module``
     tokenizer: Any
-    train_ids: TokenizedRows
-    labels: np.ndarray
+    train_ids: TokenizedRows  # the training sequences, each with its targets
+    valid_texts: np.ndarray | None
     valid_ids: TokenizedRows | None
-    valid_labels: np.ndarray | None
-    loss_fn: Any
+    valid_targets: Any
     optimizer: torch.optim.Optimizer
     scheduler: Any
     scaler: Any
@@ -213,18 +208,18 @@ class _Fold:
     total_steps: int
 
 
-def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
-        texts: np.ndarray, labels: np.ndarray,
-        valid_texts: np.ndarray | None = None, valid_labels: np.ndarray | None = None,
+def fit(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, targets: Any,
+        valid_texts: np.ndarray | None = None, valid_targets: Any = None,
         workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None) -> FitResult:
     """Fine-tune ``backbone`` on one fold; keep the weights of the best evaluation.
 
     Parameters
     ----------
     backbone : the model kind (its ``config`` holds the loop's options).
-    task : "multilabel" or "multiclass".
-    texts, labels : (n,) training texts, or (n, 2) sentence pairs, and (n, n_labels) 0/1 labels.
-    valid_texts, valid_labels : the fold's held-out rows, used for evaluation, best-state
+    head : the task's head (:meth:`foldwise.tasks.Task.head`): output layer, loss, predictions.
+    texts, targets : (n,) training texts, or (n, 2) sentence pairs, and their truth (the
+        task's: (n, n_labels) 0/1 labels for classification).
+    valid_texts, valid_targets : the fold's held-out rows, used for evaluation, best-state
         selection and early stopping only.
     workdir : where ``last.pt`` (end-of-epoch checkpoint) lives while the fold trains.
     resume : continue from ``workdir/last.pt`` when it exists and carries ``fingerprint``.
@@ -235,8 +230,8 @@ def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
     cfg = backbone.config
     if cfg.max_rows_per_fold is not None and len(texts) > cfg.max_rows_per_fold:
         keep = np.sort(np.random.default_rng(seed).choice(len(texts), cfg.max_rows_per_fold, replace=False))
-        texts, labels = texts[keep], labels[keep]
-    fold = _prepare(backbone, task, n_labels, seed, texts, labels, valid_texts, valid_labels)
+        texts, targets = texts[keep], targets[keep]
+    fold = _prepare(backbone, head, seed, texts, targets, valid_texts, valid_targets)
     checkpoint = workdir / "last.pt" if workdir is not None else None
     state = LoopState()
     if resume and checkpoint is not None and checkpoint.exists():
@@ -257,12 +252,12 @@ def fit(backbone: Backbone, task: str, n_labels: int, seed: int,
     if checkpoint is not None and checkpoint.exists() and fold.dist.is_main:
         checkpoint.unlink()  # the fold is done; its artifacts replace the checkpoint
     return FitResult(model=fold.module, tokenizer=fold.tokenizer, history=state.history, best_step=state.best_step,
-                     valid_probs=state.best_valid_probs)
+                     valid_preds=state.best_valid_preds)
 
 
-def _prepare(backbone: Backbone, task: str, n_labels: int, seed: int, texts: np.ndarray, labels: np.ndarray,
-             valid_texts: np.ndarray | None, valid_labels: np.ndarray | None) -> _Fold:
-    """Model, tokenised rows, loss, optimiser, schedule and precision of one fold."""
+def _prepare(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, targets: Any,
+             valid_texts: np.ndarray | None, valid_targets: Any) -> _Fold:
+    """Model (owning its loss), tokenised sequences, optimiser, schedule and precision of one fold."""
     from transformers import get_scheduler
 
     cfg = backbone.config
@@ -270,13 +265,10 @@ def _prepare(backbone: Backbone, task: str, n_labels: int, seed: int, texts: np.
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     dist = distributed.context()
-    module, tokenizer = backbone.build(n_labels, dist.device)
-    train_ids = backbone.tokenize(tokenizer, texts)
+    module, tokenizer = backbone.build(head, dist.device)
+    train_ids = head.encode(backbone, tokenizer, texts, targets)
     has_valid = valid_texts is not None and len(valid_texts) > 0
-    loss_fn = make_loss(cfg.loss, task, labels, focal_alpha=cfg.focal_alpha, focal_gamma=cfg.focal_gamma,
-                        asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg,
-                        asl_clip=cfg.asl_clip, pos_weight_cap=cfg.pos_weight_cap,
-                        label_smoothing=cfg.label_smoothing)
+    module.loss_fn = head.loss(targets)  # the module owns its loss, bound to the fold's targets
     batches_per_epoch = math.ceil(len(train_ids) / cfg.batch_size) // dist.world_size
     steps_per_epoch = max(1, math.ceil(batches_per_epoch / cfg.grad_accum))
     total_steps = steps_per_epoch * cfg.epochs
@@ -290,10 +282,10 @@ def _prepare(backbone: Backbone, task: str, n_labels: int, seed: int, texts: np.
     if dist.world_size > 1:
         train_module = torch.nn.parallel.DistributedDataParallel(
             train_module, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
-    return _Fold(backbone=backbone, task=task, module=module, train_module=train_module, tokenizer=tokenizer,
-                 train_ids=train_ids, labels=labels,
-                 valid_ids=backbone.tokenize(tokenizer, valid_texts) if has_valid else None,
-                 valid_labels=valid_labels if has_valid else None, loss_fn=loss_fn, optimizer=optimizer,
+    return _Fold(backbone=backbone, head=head, module=module, train_module=train_module, tokenizer=tokenizer,
+                 train_ids=train_ids, valid_texts=valid_texts if has_valid else None,
+                 valid_ids=head.encode(backbone, tokenizer, valid_texts, valid_targets) if has_valid else None,
+                 valid_targets=valid_targets if has_valid else None, optimizer=optimizer,
                  scheduler=scheduler, scaler=torch.amp.GradScaler("cuda") if dtype == torch.float16 else None,
                  dtype=dtype, device=dist.device, dist=dist, pad_id=backbone.pad_id(tokenizer),
                  steps_per_epoch=steps_per_epoch, total_steps=total_steps)
@@ -338,12 +330,11 @@ def _train_epoch(fold: _Fold, state: LoopState, epoch: int, seed: int) -> bool:
 def _forward_backward(fold: _Fold, rows: np.ndarray, sync: bool) -> float:
     """Loss and gradients of one micro-batch (DDP all-reduces only when ``sync``); its loss."""
     grad_accum = fold.backbone.config.grad_accum
-    batch = _inputs(fold.train_ids, rows, fold.pad_id, fold.backbone.padding_side, fold.device, fold.labels[rows])
-    targets = batch.pop("labels")
+    batch = _inputs(fold.train_ids, rows, fold.pad_id, fold.backbone.padding_side, fold.device, with_targets=True)
     skip_sync = not sync and fold.dist.world_size > 1
     with fold.train_module.no_sync() if skip_sync else contextlib.nullcontext():
         with _autocast(fold.device, fold.dtype):
-            loss = fold.loss_fn(fold.train_module(**batch).float(), targets) / grad_accum
+            loss = fold.train_module(**batch)["loss"].float() / grad_accum
         (fold.scaler.scale(loss) if fold.scaler else loss).backward()
     return loss.item() * grad_accum
 
@@ -365,17 +356,17 @@ def _optimizer_step(fold: _Fold) -> None:
 
 
 def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
-    """Score the validation rows, keep the best trainable state and its validation probabilities
+    """Score the validation rows, keep the best trainable state and its validation predictions
     (the fold's OOF predictions: no second pass), log one history line."""
-    cfg = fold.backbone.config
     if fold.valid_ids is not None:
-        scores, probs = _evaluate(fold)
+        scores, preds = _evaluate(fold)
         record.update(scores)
-        metric = record["valid_loss"] if cfg.select_by == "loss" else record["valid_macro_f1"]
-        if _is_better(record, state.best_metric, cfg.select_by):
+        key, higher = fold.head.selection()
+        metric = record[key]
+        if _is_better(metric, state.best_metric, higher):
             state.best_metric, state.best_step, state.stale = metric, state.step, 0
             state.best_state = trainable_state(fold.module)
-            state.best_valid_probs = probs
+            state.best_valid_preds = preds
         else:
             state.stale += 1
         fold.train_module.train()
@@ -384,41 +375,33 @@ def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
         progress.write(_history_line(record))
 
 
-def _evaluate(fold: _Fold) -> tuple[dict[str, float], np.ndarray]:
-    """Validation loss and scores at 0.5 / argmax, and the validation probabilities."""
-    logits = predict_logits(fold.backbone, fold.module, fold.valid_ids, fold.pad_id, fold.device)
-    labels = fold.valid_labels
-    loss = float(fold.loss_fn(torch.from_numpy(logits), torch.from_numpy(labels.astype(np.float32))))
-    probs = logits_to_probs(logits, fold.task)
-    if fold.task == "multiclass":
-        decided = (probs == probs.max(axis=1, keepdims=True)).astype(np.uint8)
-    else:
-        decided = (probs >= 0.5).astype(np.uint8)
-    return {"valid_loss": loss, **_valid_scores(labels, decided, fold.task)}, probs
+def _evaluate(fold: _Fold) -> tuple[dict[str, float], Any]:
+    """The head's validation scores (loss first) and the validation rows' predictions."""
+    outputs = predict_outputs(fold.backbone, fold.head, fold.module, fold.valid_ids, fold.pad_id, fold.device)
+    preds = fold.head.predictions(outputs, fold.valid_ids, fold.valid_texts)
+    return fold.head.valid_scores(fold.module.loss_fn, outputs, fold.valid_ids, preds, fold.valid_targets), preds
 
 
-def _valid_scores(labels: np.ndarray, decided: np.ndarray, task: str) -> dict[str, float]:
-    """Validation scores of 0/1 decisions: accuracy (multiclass) or micro-F1 (multi-label), and macro-F1."""
-    first = ({"valid_accuracy": accuracy(labels, decided)} if task == "multiclass"
-             else {"valid_micro_f1": micro_f1(labels, decided)})
-    return {**first, "valid_macro_f1": macro_f1(labels, decided)}
-
-
-def _is_better(metrics: dict, best: float | None, select_by: str) -> bool:
+def _is_better(value: float, best: float | None, higher: bool) -> bool:
     if best is None:
         return True
-    if select_by == "loss":
-        return metrics["valid_loss"] < best
-    return metrics["valid_macro_f1"] > best
+    return value > best if higher else value < best
+
+
+#: how the history line names a validation score (``valid_<name>``)
+SCORE_TITLES = {"accuracy": "accuracy", "micro_f1": "micro-F1", "macro_f1": "macro-F1"}
 
 
 def _history_line(r: dict) -> str:
-    """One row of the HF-Trainer-like evaluation table (accuracy instead of micro-F1 for multiclass)."""
+    """One row of the HF-Trainer-like evaluation table: train loss, then every validation score."""
+    from ..tasks.metrics import TITLES
+
     parts = [f"epoch {r['epoch']:>2}", f"step {r['step']:>6}", f"train loss {r['train_loss']:.4f}"]
-    if "valid_loss" in r:
-        first = (f"accuracy {r['valid_accuracy']:.4f}" if "valid_accuracy" in r
-                 else f"micro-F1 {r['valid_micro_f1']:.4f}")
-        parts += [f"valid loss {r['valid_loss']:.4f}", first, f"macro-F1 {r['valid_macro_f1']:.4f}"]
+    for key, value in r.items():
+        if key.startswith("valid_"):
+            name = key.removeprefix("valid_")
+            title = "valid loss" if name == "loss" else SCORE_TITLES.get(name, TITLES.get(name, name))
+            parts.append(f"{title} {value:.4f}")
     parts.append(f"{r['samples_per_s']:.1f} samples/s")
     return " | ".join(parts)
 
@@ -451,7 +434,10 @@ def _restore(fold: _Fold, path: Path, fingerprint: str | None) -> LoopState | No
     if fold.scaler is not None and saved.get("scaler"):
         fold.scaler.load_state_dict(saved["scaler"])
     torch.set_rng_state(saved["torch_rng"].cpu())
-    state = LoopState(**saved["loop"])
+    loop = dict(saved["loop"])
+    if "best_valid_probs" in loop:  # a checkpoint written before predictions were the task's
+        loop["best_valid_preds"] = loop.pop("best_valid_probs")
+    state = LoopState(**loop)
     if fold.dist.is_main:
         progress.write(f"resumed from {path} at epoch {state.epoch} (step {state.step})")
     return state
