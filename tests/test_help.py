@@ -20,7 +20,7 @@ def listed_keys(capsys, *args: str) -> list[str]:
 
 def test_config_keys_follow_the_model_kind(capsys):
     every = listed_keys(capsys)
-    assert every.count("model.kind") == 3  # every kind's keys, each group opened by its kind
+    assert every.count("model.kind") == 4  # every kind's keys (tfidf, transformer, llm, overlap), each opened by its kind
     assert {"model.C", "model.name_or_path", "model.lora_r"} <= set(every) and "model" not in every
     for args in (["--kind", "transformer"], ["--set", "model.kind=transformer"]):
         keys = listed_keys(capsys, *args)
@@ -30,7 +30,7 @@ def test_config_keys_follow_the_model_kind(capsys):
 
 def test_config_keys_refuse_an_unknown_kind(capsys):
     assert main(["config", "--keys", "--kind", "bert"]) == 2
-    assert "--kind: unknown model.kind 'bert' (known: llm, tfidf, transformer)" in capsys.readouterr().err
+    assert "--kind: unknown model.kind 'bert' (known: llm, overlap, tfidf, transformer)" in capsys.readouterr().err
 
 
 #: README's wording of a recipe setting -> the model key it names

@@ -193,7 +193,11 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
     from .stages.predict import format_predictions, gather_inputs, predict_rows
 
-    texts = gather_inputs(args.run, args.texts, args.pair, args.file, args.text_column, args.pair_columns)
+    if len(args.question) != len(args.context):
+        raise FoldwiseError(f"predict: {len(args.question)} --question for {len(args.context)} --context; "
+                            "give them in pairs")
+    pairs = args.pair + [[q, c] for q, c in zip(args.question, args.context)]
+    texts = gather_inputs(args.run, args.texts, pairs, args.file, args.text_column, args.pair_columns)
     task, preds, decided = predict_rows(args.run, texts)
     records = format_predictions(texts, task, preds, decided, top=args.top)
     if args.json:
@@ -345,6 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a sentence pair to label (repeatable), for runs trained with data.text_pair")
     p.add_argument("--pair-columns", nargs=2, metavar=("FIRST", "SECOND"),
                    help="the pair's columns in --file (default: the run's data.text_pair)")
+    p.add_argument("--question", action="append", default=[],
+                   help="task span: a question (repeatable, each with a --context) to answer from its context")
+    p.add_argument("--context", action="append", default=[], help="task span: the text holding the answer")
     p.add_argument("--top", type=int, default=5, help="probabilities to show per text")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_predict)

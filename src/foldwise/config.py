@@ -76,16 +76,24 @@ class DataConfig:
     text_pair: list[str] | None = option(
         "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
         "both sides apart; use instead of several text_columns", None)
-    task: Literal["auto", "multilabel", "multiclass", "binary"] = option(
+    task: Literal["auto", "multilabel", "multiclass", "binary", "span"] = option(
         "auto: inferred from the files (one 0/1 label column: binary; one label per row: multiclass; "
         "else multilabel), said when data loads; multilabel (a sigmoid per label), multiclass (softmax), "
-        "binary (one 0/1 target)", "auto")
+        "binary (one 0/1 target), span (the answer is a piece of the context: extractive QA)", "auto")
     metric: str = option("the competition metric: macro_f1, micro_f1, samples_f1, jaccard (multilabel), "
-                         "accuracy (multiclass, binary), f1, mcc (binary), roc_auc, log_loss", "macro_f1")
+                         "accuracy (multiclass, binary), f1, mcc (binary), roc_auc, log_loss; "
+                         "squad, word_jaccard (span)", "macro_f1")
     submission_format: Literal["auto", "binary", "probabilities", "label", "label_list"] = option(
         "auto: inferred from the sample submission; binary: a 0/1 column per label; probabilities: a "
         "probability column per label; label: one column of class names; label_list: one column of "
         "space-separated label names", "auto")
+    question_column: str | None = option(
+        "task span: the question (or sentiment, or any prompt) column; the answer is found in the context", None)
+    context_column: str | None = option("task span: the column whose text holds the answer", None)
+    answer_column: str | None = option(
+        "task span: the answer text column of train (also the submission's column)", None)
+    answer_start_column: str | None = option(
+        "task span: the answer's first character in the context (None: found by searching the context)", None)
     label_columns: list[str] | None = option(
         "0/1 label columns in train; default: the sample submission's columns but the id", None)
     label_column: str | None = option(
@@ -115,7 +123,7 @@ class DataConfig:
         """(key, problem) pairs: a metric that is unknown or does not fit ``task``; a
         text_pair that does not name two columns, or comes with several text_columns; a
         positive_label without a label_column, or with a task other than binary."""
-        problems = self._metric_problems() + self._text_pair_problems()
+        problems = self._metric_problems() + self._text_pair_problems() + self._span_problems()
         if self.positive_label is not None and not self.label_column:
             problems.append(("positive_label", f"is {self.positive_label!r}, but no label_column names the "
                                                "train column that holds it"))
@@ -147,8 +155,16 @@ class DataConfig:
 
     @property
     def pair_columns(self) -> list[str] | None:
-        """The two columns read as a pair: ``text_pair``."""
+        """The two columns read as a pair: ``text_pair``, or a span task's question and context."""
+        if self.task == "span":
+            return [self.question_column, self.context_column]
         return self.text_pair
+
+    def _span_problems(self) -> list[tuple[str, str]]:
+        if self.task != "span":
+            return []
+        return [(key, "must be set for task span") for key in ("question_column", "context_column", "answer_column")
+                if getattr(self, key) is None]
 
     def _text_pair_problems(self) -> list[tuple[str, str]]:
         if self.text_pair is None:

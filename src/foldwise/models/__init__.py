@@ -17,6 +17,7 @@ MODEL_KINDS: dict[str, tuple[str, str, str]] = {
     "tfidf": ("foldwise.models.tfidf", "TfidfConfig", "TfidfModel"),
     "transformer": ("foldwise.models.transformer", "TransformerConfig", "TransformerModel"),
     "llm": ("foldwise.models.llm", "LlmConfig", "LlmModel"),
+    "overlap": ("foldwise.models.overlap", "OverlapConfig", "OverlapModel"),
 }
 
 

@@ -68,6 +68,10 @@ class NeuralConfig:
         "untuned decision (never tuned thresholds)", "loss")
     patience: int | None = option("stop after this many evaluations without improvement", None, ge=1)
     num_threads: int | None = option("torch CPU threads (default: torch's choice)", None, ge=1)
+    doc_stride: int | None = option(
+        "task span: context tokens shared by consecutive windows of a long context (None: 128)", None, ge=0)
+    max_answer_length: int | None = option("task span: longest answer in tokens (None: 30)", None, ge=1)
+    n_best: int | None = option("task span: start and end candidates per window (None: 20)", None, ge=1)
 
 
 class Backbone(Protocol):

@@ -13,6 +13,7 @@ import numpy as np
 
 from .backbone import NeuralConfig, is_no_decay, no_inference_change
 from ..config import option
+from .base import CLASSIFICATION_TASKS
 from .neural import NeuralModel
 
 
@@ -121,3 +122,4 @@ class TransformerModel(NeuralModel):
     """Fine-tune an encoder on a fold; predictions come from the best evaluation's weights."""
 
     backbone_class = EncoderBackbone
+    tasks = (*CLASSIFICATION_TASKS, "span")

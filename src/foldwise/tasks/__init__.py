@@ -164,11 +164,19 @@ def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.Dat
     return ClassificationTask(data_cfg, label_names, sample)
 
 
+def _span(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
+          data: CompetitionData | None = None) -> Task:
+    from .span import span_task
+
+    return span_task(data_cfg, label_names, sample, data)
+
+
 #: data.task -> builder(data config, label names, sample submission, loaded data or None)
 TASKS: dict[str, Callable[..., Task]] = {
     "multilabel": _classification,
     "multiclass": _classification,
     "binary": _classification,
+    "span": _span,
 }
 
 
@@ -197,7 +205,8 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
 
 
 #: default tuning-space keys that mean nothing for a task (multiclass trains with ce only)
-UNTUNED_KEYS: dict[str, set[str]] = {"multiclass": {"model.loss", "model.focal_gamma"}}
+UNTUNED_KEYS: dict[str, set[str]] = {"multiclass": {"model.loss", "model.focal_gamma"},
+                                     "span": {"model.loss", "model.focal_gamma"}}
 
 
 def competition_task(data_cfg: DataConfig, data: CompetitionData) -> Task:

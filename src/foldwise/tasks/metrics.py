@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import FoldwiseError
+from .text_metrics import squad_f1, word_jaccard_score
 
 #: probabilities are clipped to [EPS, 1 - EPS] before a log (Kaggle's log-loss rule)
 EPS = 1e-15
@@ -402,7 +403,8 @@ DEFAULT_METRIC = "macro_f1"
 
 #: how reports write a metric's (or a secondary score's) name
 TITLES = {"macro_f1": "macro-F1", "micro_f1": "micro-F1", "samples_f1": "samples-F1", "jaccard": "jaccard",
-          "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss", "f1": "F1", "mcc": "MCC"}
+          "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss", "f1": "F1", "mcc": "MCC",
+          "squad": "SQuAD F1", "squad_f1": "SQuAD F1", "exact_match": "exact match", "word_jaccard": "word Jaccard"}
 
 _ALL_TASKS = ("multilabel", "multiclass", "binary")
 
@@ -418,6 +420,8 @@ METRICS: dict[str, Metric] = {metric.name: metric for metric in (
     Metric("roc_auc", roc_auc, needs_decision=False, tasks=_ALL_TASKS),
     Metric("log_loss", binary_log_loss, greater_is_better=False, needs_decision=False, tasks=_ALL_TASKS,
            calibrated=True, task_fns=(("multiclass", categorical_log_loss, None),)),
+    Metric("squad", squad_f1, tasks=("span",)),
+    Metric("word_jaccard", word_jaccard_score, tasks=("span",)),
 )}
 
 #: metrics that average over classes: on a 2-class multiclass task they are not the F1 of the

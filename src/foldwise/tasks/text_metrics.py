@@ -165,3 +165,24 @@ def mean_word_jaccard(predictions: Sequence[str], truths: Sequence[str]) -> floa
         raise FoldwiseError("word jaccard: no rows to score")
     return float(np.mean([word_jaccard(p, t) for p, t in zip(predictions, truths)]))
 
+
+# --- the span task's metrics: (truth with .answers / .first, answer texts) -> float ---
+
+def squad_f1(truth: Any, texts: np.ndarray) -> float:
+    """Token F1 (0-100) of predicted answer texts, max over each row's gold answers."""
+    return squad_scores(list(texts), truth.answers)["f1"]
+
+
+def squad_exact_match(truth: Any, texts: np.ndarray) -> float:
+    """Exact match (0-100) after the official SQuAD normalisation, max over gold answers."""
+    return squad_scores(list(texts), truth.answers)["exact_match"]
+
+
+def word_jaccard_score(truth: Any, texts: np.ndarray) -> float:
+    """Tweet Sentiment Extraction's mean word Jaccard (0-1) against each row's first answer."""
+    return mean_word_jaccard(list(texts), truth.first)
+
+
+#: every score a span report can show, by name
+SCORES: dict[str, Callable[[Any, np.ndarray], float]] = {
+    "squad": squad_f1, "squad_f1": squad_f1, "exact_match": squad_exact_match, "word_jaccard": word_jaccard_score}

@@ -1,0 +1,472 @@
+"""Span extraction (extractive QA, Tweet Sentiment Extraction): the answer is a piece of the input.
+
+Each row has a question (or a sentiment, or any prompt) and a context; the truth is the
+answer text (several gold answers where the solution lists them) and, optionally, where it
+starts. A model scores every context character as the start and the end of the answer
+(:class:`SpanPredictions`: the decoded answer plus those character scores as
+log-probabilities); fold models are combined, and runs blended, by averaging the
+character scores before decoding again, so models with different tokenizers blend too.
+Metrics: ``squad`` (token F1, exact match beside it; 0-100 as published, max over gold
+answers) and ``word_jaccard`` (Tweet Sentiment Extraction's). Submissions are
+``id,<answer column>``, every cell quoted.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .evaluation import Evaluation, FoldScore
+from .span_baselines import overlap_sentence, whole_text
+from .span_predictions import SpanPredictions, decode, log_probabilities
+from .span_windows import average_char_scores
+from .text_metrics import SCORES
+from ..config import DataConfig, ThresholdConfig
+from ..data.competition import CompetitionData, read_csv, task_line
+from ..errors import FoldwiseError
+from ..io import artifacts
+
+#: secondary scores reported beside each span metric
+SECONDARY = {"squad": ("exact_match",), "word_jaccard": ()}
+#: the character span limit when the training answers do not give one
+DEFAULT_MAX_ANSWER_CHARS = 200
+
+
+@dataclass
+class SpanTruth:
+    """The gold answers of some rows.
+
+    Attributes
+    ----------
+    questions, contexts : (n,) object arrays of str.
+    answers : per row, its gold answer texts (the first is the one training learns).
+    starts : (n,) int, the first answer's first character in the context.
+    """
+
+    questions: np.ndarray
+    contexts: np.ndarray
+    answers: list[list[str]]
+    starts: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.contexts)
+
+    def __getitem__(self, rows: Any) -> "SpanTruth":
+        rows = np.asarray(rows)
+        return SpanTruth(self.questions[rows], self.contexts[rows], [self.answers[r] for r in rows],
+                         self.starts[rows])
+
+    @property
+    def first(self) -> list[str]:
+        """The first gold answer of every row."""
+        return [golds[0] for golds in self.answers]
+
+
+class SpanDecider:
+    """A span task's decision: the decoded answer as it is (nothing to fit on OOF)."""
+
+    kind = "span"
+    learns = False
+    thresholds_ = None
+
+    def fit(self, preds: SpanPredictions, truth: SpanTruth) -> "SpanDecider":
+        return self
+
+    def predict(self, preds: SpanPredictions) -> np.ndarray:
+        """The answer texts."""
+        return preds.texts
+
+
+class SpanTask:
+    """A span-extraction competition: questions and contexts in, answer spans out.
+
+    Parameters
+    ----------
+    data_cfg : the data config (``question_column``, ``context_column``, ``answer_column``,
+        optional ``answer_start_column``, ``metric``, ``id_column``).
+    label_names : ``[answer_column]``: the submission's one target column.
+    sample : the sample submission frame.
+    data : the loaded competition (None where only predicting): its training answers are
+        checked here, and its contexts restore saved predictions.
+    """
+
+    def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
+                 data: CompetitionData | None = None):
+        self.kind = "span"
+        self.task_reason = "set by data.task"
+        self.cfg = data_cfg
+        self.metric = metrics.get_metric(data_cfg.metric, "span")
+        self.label_names = list(label_names)
+        self.answer_column = self.label_names[0]
+        self.id_column = data_cfg.id_column
+        self.sample = sample
+        self.sample_path = data_cfg.path / data_cfg.sample_submission_file
+        self.submission_format = "text"
+        self.format_reason = f"one text column '{self.answer_column}' (task span)"
+        self._truth = _read_truth(data, data_cfg) if data is not None and data.train_frame is not None else None
+        self._contexts = ({} if data is None else
+                          {**dict(zip(data.train_ids, _side(data.train_texts, 1))),
+                           **dict(zip(data.test_ids, _side(data.test_texts, 1)))})
+        self._test_ids = None if data is None else data.test_ids
+        longest = max((len(a) for golds in self._truth.answers for a in golds), default=0) if self._truth else 0
+        self.max_answer_chars = max(longest, 1) if longest else DEFAULT_MAX_ANSWER_CHARS
+
+    @property
+    def task_line(self) -> str:
+        """"task: span (set by data.task)" for printing."""
+        return task_line(self.kind, self.task_reason)
+
+    @property
+    def format_line(self) -> str:
+        return f"submission format: text ({self.format_reason})"
+
+    # --- truth, folds, predictions ---
+
+    def truth(self, data: CompetitionData) -> SpanTruth:
+        """Questions, contexts and gold answers of the training rows."""
+        return self._truth if self._truth is not None else _read_truth(data, self.cfg)
+
+    def take(self, values: Any, rows: np.ndarray) -> Any:
+        return values[rows]
+
+    def concat(self, parts: list[SpanPredictions]) -> SpanPredictions:
+        return SpanPredictions.concat(parts)
+
+    def stratify_on(self, data: CompetitionData) -> tuple[None, None]:
+        """Nothing to balance: shuffled folds (grouped by ``folds.group_column``, e.g. the article)."""
+        return None, None
+
+    def head(self, model_cfg: Any) -> Any:
+        """Start and end logits per token over question + context windows."""
+        from ..models.span_head import SpanHead
+
+        return SpanHead(model_cfg, self.untuned_scores, self.metric)
+
+    def no_predictions(self) -> SpanPredictions:
+        empty = np.array([], dtype=object)
+        return SpanPredictions(empty, np.zeros(0, dtype=np.float32), [], [], empty)
+
+    def save_fold(self, path: Path, valid_ids: np.ndarray, valid: SpanPredictions, test: SpanPredictions) -> None:
+        """``fold_<k>.npz``: the validation answers and both sides' character scores (float16)."""
+        arrays = {"valid_ids": np.asarray(valid_ids, dtype=str), **_packed("valid", valid), **_packed("test", test)}
+        with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    def load_fold(self, path: Path) -> tuple[np.ndarray, SpanPredictions, SpanPredictions]:
+        with np.load(path, allow_pickle=False) as saved:
+            ids = saved["valid_ids"]
+            valid = _unpacked(saved, "valid", self._contexts_of(ids, path))
+            test = _unpacked(saved, "test", self._contexts_of(self._test_ids, path))
+        return ids, valid, test
+
+    def combine_test(self, folds: list[SpanPredictions]) -> SpanPredictions:
+        """The fold models' character scores averaged (their start/end logits per token, as
+        log-probabilities), decoded again."""
+        if len(folds) == 1:
+            return folds[0]
+        return self.blend(folds, np.full(len(folds), 1 / len(folds)))
+
+    def write_predictions(self, path: Path, ids: np.ndarray, preds: SpanPredictions) -> None:
+        """``id,<answer>,score`` CSV and the character scores beside it (``.scores.npz``)."""
+        frame = pd.DataFrame({self.id_column: ids, self.answer_column: preds.texts, "score": preds.scores})
+        with artifacts.atomic_path(path.with_suffix(".scores.npz")) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, ids=np.asarray(ids, dtype=str), **_packed("rows", preds))
+        artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, quoting=csv.QUOTE_NONNUMERIC))
+
+    def read_predictions(self, path: Path) -> tuple[np.ndarray, SpanPredictions]:
+        frame = read_csv(path)
+        for column in (self.id_column, self.answer_column):
+            if column not in frame.columns:
+                raise FoldwiseError(f"{path}: missing column '{column}'; retrain the run")
+        ids = frame[self.id_column].to_numpy(dtype=str)
+        scores_path = path.with_suffix(".scores.npz")
+        if not scores_path.is_file():
+            raise FoldwiseError(f"{scores_path}: not found (the character scores of {path}); retrain the run")
+        with np.load(scores_path, allow_pickle=False) as saved:
+            if not np.array_equal(saved["ids"], ids):
+                raise FoldwiseError(f"{scores_path}: its ids differ from {path}; retrain the run")
+            preds = _unpacked(saved, "rows", self._contexts_of(ids, path))
+        preds.texts = frame[self.answer_column].fillna("").to_numpy(dtype=object)
+        return ids, preds
+
+    def _contexts_of(self, ids: np.ndarray | None, path: Path) -> np.ndarray:
+        if ids is None:
+            raise FoldwiseError(f"{path}: span predictions need the competition's contexts (load its data)")
+        missing = [i for i in ids if i not in self._contexts]
+        if missing:
+            raise FoldwiseError(f"{path}: id '{missing[0]}' is not in the current data; retrain the run")
+        return np.array([self._contexts[i] for i in ids], dtype=object)
+
+    # --- decisions and scores ---
+
+    def decider(self, cfg: ThresholdConfig) -> SpanDecider:
+        return SpanDecider()
+
+    def baseline(self) -> SpanDecider:
+        return SpanDecider()
+
+    def load_decider(self, record: dict, source: str) -> SpanDecider:
+        if record.get("kind") != "span":
+            raise FoldwiseError(f"{source}: kind {record.get('kind')!r} is not a span decision")
+        return SpanDecider()
+
+    shown_decider = load_decider
+
+    def scores(self, truth: SpanTruth, texts: np.ndarray) -> dict[str, float]:
+        """The metric first, then its secondary scores."""
+        names = (self.metric.name, *SECONDARY[self.metric.name])
+        return {name: float(SCORES[name](truth, texts)) for name in names}
+
+    def untuned_scores(self, preds: SpanPredictions, truth: SpanTruth) -> dict[str, float]:
+        return self.scores(truth, preds.texts)
+
+    def blend(self, members: list[SpanPredictions], weights: np.ndarray) -> SpanPredictions:
+        """Members' character log-probabilities averaged with ``weights``, decoded again."""
+        used = [(m, w) for m, w in zip(members, weights) if w > 0]
+        if len(used) == 1:
+            return used[0][0]
+        mixed = average_char_scores([list(zip(m.starts, m.ends)) for m, _ in used], [w for _, w in used])
+        # the longest training answer bounds a span, but never cuts an answer a member gave itself
+        limit = max([self.max_answer_chars, *(len(text) for m, _ in used for text in m.texts)])
+        return decode([log_probabilities(s) for s, _ in mixed], [log_probabilities(e) for _, e in mixed],
+                      members[0].contexts, limit)
+
+    def objective(self, cfg: ThresholdConfig, truth: SpanTruth) -> Callable[[SpanPredictions], float]:
+        return lambda preds: self.metric.objective(truth, preds.texts)
+
+    def evaluate(self, preds: SpanPredictions, truth: SpanTruth, fold: np.ndarray,
+                 cfg: ThresholdConfig) -> Evaluation:
+        """The metric on every OOF row and per fold, its secondary scores, and the baselines."""
+        scores = self.scores(truth, preds.texts)
+        per_fold = []
+        for k in np.unique(fold):
+            rows = np.flatnonzero(fold == k)
+            value = self.metric.score(truth[rows], preds.texts[rows])
+            per_fold.append(FoldScore(fold=int(k), rows=int(len(rows)), untuned=value, tuned=value))
+        secondary = {name: value for name, value in scores.items() if name != self.metric.name}
+        return Evaluation(metric=self.metric.name, greater_is_better=True, task=self.kind, rows=len(truth),
+                          decision={"kind": "span", "metric": self.metric.name,
+                                    "max_answer_chars": self.max_answer_chars},
+                          score=scores[self.metric.name], score_untuned=scores[self.metric.name],
+                          score_crossfit=None, tuned=secondary, untuned=dict(secondary), per_fold=per_fold,
+                          per_class={}, decider=SpanDecider(), baselines=self.baselines(truth))
+
+    def baselines(self, truth: SpanTruth) -> dict[str, float]:
+        """The metric of the overlap-sentence (QA) and whole-text (span extraction) answers."""
+        overlap = np.array([overlap_sentence(q, c) for q, c in zip(truth.questions, truth.contexts)], dtype=object)
+        whole = np.array([whole_text(c) for c in truth.contexts], dtype=object)
+        return {"overlap": self.metric.score(truth, overlap), "whole_text": self.metric.score(truth, whole)}
+
+    # --- reports ---
+
+    def untuned_text(self, scores: dict[str, float]) -> str:
+        first, *rest = scores.items()
+        others = ", ".join(f"{_title(k)} {_shown(k, v)}" for k, v in rest)
+        return f"{_title(first[0])} {_shown(*first)}" + (f" ({others})" if others else "")
+
+    def report(self, evaluation: Evaluation, oof: SpanPredictions, truth: SpanTruth, out: Path, title: str) -> str:
+        """``per_fold.png`` (the metric per fold beside the baselines) and the score table."""
+        self.plot(evaluation, out / "per_fold.png", title)
+        return span_table(evaluation)
+
+    def plot(self, evaluation: Evaluation, path: Path, title: str) -> None:
+        """The metric per fold as bars, the baselines as lines."""
+        from ..io.report import _pyplot, _save
+
+        plt = _pyplot()
+        fig, ax = plt.subplots(figsize=(6, 3.2))
+        ax.bar([f"fold {s.fold}" for s in evaluation.per_fold], [s.tuned for s in evaluation.per_fold],
+               color="#4C72B0", label=f"model ({evaluation.score:.2f} overall)")
+        for (name, value), style in zip(evaluation.baselines.items(), ("--", ":")):
+            ax.axhline(value, color="#C44E52", linestyle=style, label=f"{name} baseline ({value:.2f})")
+        ax.set_ylabel(_title(evaluation.metric))
+        ax.set_title(f"{title}: OOF {_title(evaluation.metric)} per fold")
+        ax.legend(fontsize=7, loc="lower right")
+        _save(fig, path)
+
+    def record(self, evaluation: Evaluation, truth: SpanTruth, test: SpanPredictions) -> dict:
+        """How many test answers came out empty."""
+        return {"test_empty_answers": int(sum(1 for t in test.texts if not str(t).strip()))}
+
+    def prediction_records(self, texts: list, preds: SpanPredictions, decided: np.ndarray, top: int) -> list[dict]:
+        """``foldwise predict``: per question its answer and the answer's score."""
+        return [{"question": str(q), "context": str(c), "answer": str(a), "score": round(float(s), 4)}
+                for (q, c), a, s in zip(texts, decided, preds.scores)]
+
+    def prediction_lines(self, record: dict) -> list[str]:
+        return [f"Q: {record['question']}", f"  answer: {record['answer']!r} (score {record['score']:.3f})"]
+
+    def threshold_notes(self, cfg: ThresholdConfig) -> list[str]:
+        return []
+
+    def data_summary(self, data: CompetitionData, where: str) -> str:
+        """One line on the competition's rows, read from ``where`` (the results notebook)."""
+        return f"{data.name} (span, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows"
+
+    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+        """Words per context and per answer."""
+        import pandas as pd
+        from ..io.report import _pyplot
+
+        plt = _pyplot()
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+        pd.Series([len(str(c).split()) for c in _side(data.train_texts, 1)]).plot.hist(
+            bins=40, ax=axes[0], title="words per context")
+        pd.Series([len(golds[0].split()) for golds in self.truth(data).answers]).plot.hist(
+            bins=40, ax=axes[1], title="words per answer")
+        fig.suptitle(data.name)
+        fig.tight_layout()
+        return fig
+
+    # --- submissions ---
+
+    def submission_frame(self, ids: np.ndarray, preds: SpanPredictions, decider: SpanDecider) -> pd.DataFrame:
+        """``id,<answer column>`` in the sample's row order."""
+        frame = pd.DataFrame({self.id_column: ids, self.answer_column: decider.predict(preds)})
+        order = pd.Index(frame[self.id_column]).get_indexer(self.sample[self.id_column])
+        return frame.iloc[order].reset_index(drop=True)
+
+    def write_submission(self, path: Path, frame: pd.DataFrame) -> str:
+        """Write ``frame`` (every cell quoted, as Kaggle's text competitions take it) if it validates."""
+        self._check_frame(frame, str(path))
+        return artifacts.write_hashed(path, lambda tmp: frame.to_csv(tmp, index=False, quoting=csv.QUOTE_ALL))
+
+    def validate_submission(self, path: Path) -> pd.DataFrame:
+        frame = read_csv(Path(path))
+        self._check_frame(frame, str(path))
+        return frame
+
+    def _check_frame(self, frame: pd.DataFrame, source: str) -> None:
+        columns = [self.id_column, self.answer_column]
+        if list(frame.columns) != columns:
+            raise FoldwiseError(f"{source}: columns {list(frame.columns)}, the sample has {columns}")
+        ids, expected = frame[self.id_column].astype(str).tolist(), self.sample[self.id_column].astype(str).tolist()
+        if ids != expected:
+            at = next((i for i, (a, b) in enumerate(zip(ids, expected)) if a != b), min(len(ids), len(expected)))
+            raise FoldwiseError(f"{source}: row {at + 2}: ids differ from the sample submission "
+                                f"({len(ids)} rows, the sample has {len(expected)})")
+
+    def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
+        """The metric (first) and secondary scores of a submission against a solution file
+        (``id,<answer column>``, a cell a JSON list where a question has several gold answers)."""
+        frame = self.validate_submission(path)
+        return self._score_answers(frame, path, solution)
+
+    def score_untuned(self, probs_path: Path, solution: Path) -> dict[str, float]:
+        """The scores of a predictions file (``<name>.probs.csv``: id, answer, score)."""
+        frame = read_csv(Path(probs_path))
+        return self._score_answers(frame, probs_path, solution)
+
+    def _score_answers(self, frame: pd.DataFrame, path: Path, solution: Path) -> dict[str, float]:
+        solution_frame = read_csv(Path(solution))
+        for source, table in ((path, frame), (solution, solution_frame)):
+            for column in (self.id_column, self.answer_column):
+                if column not in table.columns:
+                    raise FoldwiseError(f"{source}: missing column '{column}'")
+        golds = dict(zip(solution_frame[self.id_column], solution_frame[self.answer_column].fillna("")))
+        ids = frame[self.id_column].tolist()
+        missing = [i for i in ids if i not in golds]
+        if missing or len(golds) != len(ids):
+            detail = f"id '{missing[0]}' is not in the solution" if missing else "the ids differ"
+            raise FoldwiseError(f"{solution}: ids differ from {path} ({detail}); nothing scored")
+        answers = [_gold_list(golds[i]) for i in ids]
+        n = len(ids)
+        truth = SpanTruth(np.array([""] * n, dtype=object), np.array([""] * n, dtype=object), answers,
+                          np.zeros(n, dtype=np.int64))
+        return self.scores(truth, frame[self.answer_column].fillna("").to_numpy(dtype=object))
+
+
+def span_table(evaluation: Evaluation) -> str:
+    """The OOF metric, its secondary scores, per fold, and the baselines, as printed after training."""
+    metric = evaluation.metric
+    lines = [f"OOF {_title(metric)} {_shown(metric, evaluation.score)} on {evaluation.rows} rows"]
+    lines += [f"  {_title(name)} {_shown(name, value)}" for name, value in evaluation.tuned.items()]
+    lines += [f"  fold {s.fold}: {_shown(metric, s.tuned)} ({s.rows} rows)" for s in evaluation.per_fold]
+    lines += [f"  baseline {name}: {_shown(metric, value)}" for name, value in evaluation.baselines.items()]
+    return "\n".join(lines)
+
+
+def _shown(name: str, value: float) -> str:
+    """A score as printed: SQuAD's 0-100 scores with 2 decimals, 0-1 scores (word Jaccard) with 4."""
+    return f"{value:.2f}" if name in ("squad", "squad_f1", "exact_match") else f"{value:.4f}"
+
+
+def _title(name: str) -> str:
+    return {"squad": "F1", "squad_f1": "F1", "exact_match": "exact match",
+            "word_jaccard": "word Jaccard"}.get(name, name)
+
+
+def _gold_list(cell: str) -> list[str]:
+    """A solution cell: a JSON list of gold answers, or one answer as it is."""
+    text = str(cell)
+    if text.startswith("["):
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError:
+            return [text]
+        if isinstance(values, list) and values:
+            return [str(v) for v in values]
+    return [text]
+
+
+def _side(texts: np.ndarray, j: int) -> np.ndarray:
+    return np.asarray(texts, dtype=object)[:, j] if len(texts) else np.array([], dtype=object)
+
+
+def _packed(prefix: str, preds: SpanPredictions) -> dict[str, np.ndarray]:
+    """Ragged character scores as flat float16 arrays with row lengths (npz, no pickles)."""
+    lengths = np.array([len(s) for s in preds.starts], dtype=np.int64)
+    flat = (lambda arrays: np.concatenate(arrays).astype(np.float16) if arrays else np.zeros(0, np.float16))
+    return {f"{prefix}_texts": np.asarray(preds.texts, dtype=str), f"{prefix}_scores": preds.scores,
+            f"{prefix}_lengths": lengths, f"{prefix}_start": flat(preds.starts), f"{prefix}_end": flat(preds.ends)}
+
+
+def _unpacked(saved: Any, prefix: str, contexts: np.ndarray) -> SpanPredictions:
+    lengths = saved[f"{prefix}_lengths"]
+    if len(lengths) != len(contexts):
+        raise FoldwiseError(f"{prefix} predictions: {len(lengths)} rows, the data has {len(contexts)}; retrain")
+    cuts = np.cumsum(lengths)[:-1]
+    starts = [a.astype(np.float32) for a in np.split(saved[f"{prefix}_start"], cuts)] if len(lengths) else []
+    ends = [a.astype(np.float32) for a in np.split(saved[f"{prefix}_end"], cuts)] if len(lengths) else []
+    return SpanPredictions(saved[f"{prefix}_texts"].astype(object), saved[f"{prefix}_scores"], starts, ends,
+                           np.asarray(contexts, dtype=object))
+
+
+def _read_truth(data: CompetitionData, cfg: DataConfig) -> SpanTruth:
+    """The training rows' answers, each found in its context; rows whose answer is not there
+    are refused with their count and the first row."""
+    frame = data.train_frame
+    path = cfg.path / cfg.train_file
+    questions, contexts = _side(data.train_texts, 0), _side(data.train_texts, 1)
+    if cfg.answer_column not in frame.columns:
+        raise FoldwiseError(f"{path}: missing column '{cfg.answer_column}' (data.answer_column)")
+    answers = frame[cfg.answer_column].fillna("").astype(str).tolist()
+    if cfg.answer_start_column is not None:
+        if cfg.answer_start_column not in frame.columns:
+            raise FoldwiseError(f"{path}: missing column '{cfg.answer_start_column}' (data.answer_start_column)")
+        starts = pd.to_numeric(frame[cfg.answer_start_column], errors="coerce").fillna(-1).astype(np.int64).to_numpy()
+    else:
+        starts = np.array([c.find(a) if a else 0 for a, c in zip(answers, contexts)], dtype=np.int64)
+    bad = [i for i, (a, s, c) in enumerate(zip(answers, starts, contexts))
+           if a and (s < 0 or c[s:s + len(a)] != a)]
+    if bad:
+        where = "at its answer_start" if cfg.answer_start_column else "in its context"
+        first = answers[bad[0]]
+        shown = repr(first if len(first) <= 40 else first[:37] + "...")
+        raise FoldwiseError(f"{path}: {len(bad)} of {len(answers)} training rows have an answer not found {where} "
+                            f"(exact, case-sensitive; first: row {bad[0] + 2}, id '{data.train_ids[bad[0]]}', "
+                            f"answer {shown}); fix or drop them")
+    return SpanTruth(questions, contexts, [[a] for a in answers], starts)
+
+
+def span_task(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
+              data: CompetitionData | None = None) -> SpanTask:
+    """The ``TASKS`` builder of ``task: span``."""
+    return SpanTask(replace(data_cfg, task="span"), label_names, sample, data)
