@@ -12,6 +12,8 @@ function per source plus one registry line; :mod:`foldwise.data.fetch` writes th
 from __future__ import annotations
 
 import csv
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -366,6 +368,165 @@ def ag_news_heldout_competition(frames: Frames) -> Frames:
             "solution": held_out[["id", *names]].reset_index(drop=True)}
 
 
+# ---------------------------------------------------------------------------
+# SQuAD v1.1: extractive QA. train = a seeded subset of whole train articles; test = the
+# full dev set, its gold answers held out in solution.csv (JSON lists of all gold texts)
+
+#: questions the train subset reaches at least, and the seed of the article shuffle
+SQUAD_TRAIN_ROWS = 6000
+SQUAD_SEED = 42
+#: the sample submission's answer placeholder (not empty, so the CSV has no empty cells)
+SQUAD_PLACEHOLDER = "answer"
+SQUAD_FILES = ("train-v1.1.json", "dev-v1.1.json")
+#: the columns of the flat question frames both sources produce
+SQUAD_QUESTION_COLUMNS = ["id", "title", "question", "context", "answer_texts", "answer_starts"]
+#: a carriage return not followed by a line feed: pandas' to_csv leaves it unquoted
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def squad_questions(articles: Any, source: str) -> pd.DataFrame:
+    """Flatten SQuAD's ``data`` list (articles -> paragraphs -> qas) to one row per question.
+
+    Parameters
+    ----------
+    articles : the JSON's ``data`` list: ``{"title", "paragraphs": [{"context", "qas":
+        [{"id", "question", "answers": [{"text", "answer_start"}, ...]}]}]}``.
+    source : the file (or split) named in errors.
+
+    Returns
+    -------
+    DataFrame with :data:`SQUAD_QUESTION_COLUMNS` in file order (``answer_texts`` and
+    ``answer_starts`` are lists, one entry per gold answer).
+    """
+    def field(record: Any, key: str, kind: type, where: str) -> Any:
+        if not isinstance(record, dict) or key not in record:
+            raise FoldwiseError(f"{source}: {where}: missing key '{key}'")
+        value = record[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise FoldwiseError(f"{source}: {where}: key '{key}' is {type(value).__name__}, "
+                                f"expected {kind.__name__}")
+        return value
+
+    if not isinstance(articles, list):
+        raise FoldwiseError(f"{source}: 'data' is {type(articles).__name__}, expected a list of articles")
+    rows = []
+    for a, article in enumerate(articles):
+        title = field(article, "title", str, f"article {a}")
+        for p, paragraph in enumerate(field(article, "paragraphs", list, f"article {a} ('{title}')")):
+            where = f"article {a} ('{title}') paragraph {p}"
+            context = field(paragraph, "context", str, where)
+            for q, qa in enumerate(field(paragraph, "qas", list, where)):
+                qid = field(qa, "id", str, f"{where} question {q}")
+                answers = field(qa, "answers", list, f"question '{qid}'")
+                rows.append((qid, title, field(qa, "question", str, f"question '{qid}'"), context,
+                             [field(x, "text", str, f"question '{qid}' answer {i}") for i, x in enumerate(answers)],
+                             [field(x, "answer_start", int, f"question '{qid}' answer {i}")
+                              for i, x in enumerate(answers)]))
+    return pd.DataFrame(rows, columns=SQUAD_QUESTION_COLUMNS)
+
+
+def _check_squad(questions: pd.DataFrame, source: str, spans: bool) -> None:
+    """Refuse repeated ids, questions without an answer, a lone carriage return (the CSV
+    writer would leave it unquoted) and, with ``spans``, a first answer that is not the
+    context slice at its ``answer_start``; errors name the question id."""
+    repeated = questions["id"].duplicated()
+    if repeated.any():
+        raise FoldwiseError(f"{source}: question id '{questions['id'][repeated].iloc[0]}' appears twice")
+    for row in questions.itertuples(index=False):
+        if not row.answer_texts:
+            raise FoldwiseError(f"{source}: question '{row.id}' has no answer")
+        for column in ("title", "question", "context"):
+            if _LONE_CR.search(getattr(row, column)):
+                raise FoldwiseError(f"{source}: question '{row.id}': {column} holds a lone carriage return "
+                                    "(\\r without \\n), which the CSV writer leaves unquoted")
+        if spans:
+            text, start = row.answer_texts[0], row.answer_starts[0]
+            if not text or row.context[start:start + len(text)] != text:
+                raise FoldwiseError(f"{source}: question '{row.id}': answer {text!r} is not the context "
+                                    f"at answer_start {start}")
+
+
+def squad_train_articles(titles: pd.Series, rows: int = SQUAD_TRAIN_ROWS, seed: int = SQUAD_SEED) -> list[str]:
+    """The titles of the seeded article subset, in file order.
+
+    Articles (one per title, in order of first appearance) are shuffled with ``seed`` and
+    taken whole until their questions number at least ``rows`` (all of them if fewer).
+
+    Parameters
+    ----------
+    titles : the title of each question, in file order.
+    """
+    counts = titles.value_counts(sort=False).reindex(titles.unique())
+    order = np.random.default_rng(seed).permutation(len(counts))
+    reached = np.flatnonzero(np.cumsum(counts.to_numpy()[order]) >= rows)
+    taken = order[: reached[0] + 1] if len(reached) else order
+    return counts.index[np.sort(taken)].tolist()
+
+
+def squad_competition(train: pd.DataFrame, dev: pd.DataFrame, sources: tuple[str, str] = ("train", "dev"),
+                      rows: int = SQUAD_TRAIN_ROWS, seed: int = SQUAD_SEED) -> Frames:
+    """Frames of an extractive-QA competition from SQuAD's flat train and dev questions.
+
+    Parameters
+    ----------
+    train, dev : frames with :data:`SQUAD_QUESTION_COLUMNS` (see :func:`squad_questions`).
+    sources : names of the two inputs for error messages.
+    rows, seed : the train subset (see :func:`squad_train_articles`).
+
+    Returns
+    -------
+    ``train`` (``id,title,question,context,answer_text,answer_start``: the subset's
+    questions in file order with their first gold answer), ``test`` (``id,title,question,
+    context``: every dev question), ``sample_submission`` (``id,answer_text`` holding
+    :data:`SQUAD_PLACEHOLDER`) and ``solution`` (``id,answer_text``: a JSON list of every
+    gold answer text of the question, repeats kept in order).
+    """
+    kept = train[train["title"].isin(squad_train_articles(train["title"], rows, seed))].reset_index(drop=True)
+    _check_squad(kept, sources[0], spans=True)
+    _check_squad(dev, sources[1], spans=False)
+    subset = kept[["id", "title", "question", "context"]].copy()
+    subset["answer_text"] = [texts[0] for texts in kept["answer_texts"]]
+    subset["answer_start"] = pd.Series([starts[0] for starts in kept["answer_starts"]], dtype=int)
+    test = dev[["id", "title", "question", "context"]].reset_index(drop=True)
+    golds = [json.dumps(texts, ensure_ascii=False) for texts in dev["answer_texts"]]
+    return {"train": subset, "test": test,
+            "sample_submission": _sample_submission(test["id"], {"answer_text": SQUAD_PLACEHOLDER}),
+            "solution": pd.DataFrame({"id": test["id"].to_numpy(), "answer_text": golds})}
+
+
+def squad_from_mirror(mirror: Path) -> Frames:
+    """``train-v1.1.json`` and ``dev-v1.1.json`` in SQuAD's JSON schema."""
+    def questions(name: str) -> pd.DataFrame:
+        path = mirror / name
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise FoldwiseError(f"{path}: cannot parse JSON ({str(exc).splitlines()[0]})") from None
+        if not isinstance(document, dict) or "data" not in document:
+            raise FoldwiseError(f"{path}: missing key 'data' (not a SQuAD file)")
+        return squad_questions(document["data"], str(path))
+
+    return squad_competition(questions(SQUAD_FILES[0]), questions(SQUAD_FILES[1]),
+                             (str(mirror / SQUAD_FILES[0]), str(mirror / SQUAD_FILES[1])))
+
+
+def squad_hub_questions(split: Any) -> pd.DataFrame:
+    """A hub split (``id, title, context, question, answers: {text, answer_start}``) as
+    :data:`SQUAD_QUESTION_COLUMNS` rows."""
+    answers = split["answers"]
+    return pd.DataFrame({"id": split["id"], "title": split["title"], "question": split["question"],
+                         "context": split["context"], "answer_texts": [list(a["text"]) for a in answers],
+                         "answer_starts": [[int(s) for s in a["answer_start"]] for a in answers]},
+                        columns=SQUAD_QUESTION_COLUMNS)
+
+
+def squad_from_hub() -> Frames:
+    """The hub's ``rajpurkar/squad`` train and validation splits (articles by title)."""
+    splits = load_hub("rajpurkar/squad")
+    return squad_competition(squad_hub_questions(splits["train"]), squad_hub_questions(splits["validation"]),
+                             ("rajpurkar/squad train", "rajpurkar/squad validation"))
+
+
 #: data config ``hub_dataset`` value -> its converter
 CONVERTERS: dict[str, Converter] = {
     "go_emotions": Converter(from_hub=go_emotions_from_hub),
@@ -381,4 +542,5 @@ CONVERTERS: dict[str, Converter] = {
     "movie_genres": Converter(movie_genres_from_hub, movie_genres_from_mirror, ("imdb_movies.csv",)),
     "semeval_ec": Converter(semeval_ec_from_hub, semeval_ec_from_mirror,
                             tuple(f"2018-E-c-En-{s}.txt" for s in ("train", "dev", "test"))),
+    "squad": Converter(squad_from_hub, squad_from_mirror, SQUAD_FILES),
 }
