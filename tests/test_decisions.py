@@ -3,7 +3,8 @@ import time
 import numpy as np
 import pytest
 
-from foldwise.tasks.decisions import (ArgmaxDecider, CalibratedDecider, CutDecider, ProbabilityDecider, bias_sweep, column_sweep, crossfit_score, global_sweep, make_decider)
+from foldwise.tasks.decisions import (ArgmaxDecider, CalibratedDecider, CutDecider, ProbabilityDecider, bias_sweep,
+                                      column_sweep, crossfit_score, global_sweep, make_decider)
 from foldwise.errors import FoldwiseError
 from foldwise.tasks.metrics import METRICS, Metric, get_metric
 from foldwise.tasks.thresholds import best_cut, best_global_cut

@@ -51,7 +51,8 @@ def test_lora_trains_only_adapters_and_the_head():
     assert any("score.modules_to_save" in name for name in trainable)  # the head trains fully
     assert all(p.dtype == torch.float32 for p in module.parameters() if p.requires_grad)
     # the S3 recipe: adapters on q_proj and v_proj only
-    module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2, target_modules=["q_proj", "v_proj"])).build(ClassificationHead("multilabel", 5, None), CPU)
+    backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, target_modules=["q_proj", "v_proj"]))
+    module, _ = backbone.build(ClassificationHead("multilabel", 5, None), CPU)
     adapted = {name.split(".lora_")[0].split(".")[-1] for name, p in module.named_parameters() if "lora_" in name}
     assert adapted == {"q_proj", "v_proj"}
 
@@ -68,7 +69,8 @@ def test_pooled_token_is_the_last_real_token_under_either_padding(side, pooling)
     assert len(pads) and ((pads[:, 1] == 0) if side == "left" else (pads[:, 1] > 0)).any()
     with torch.no_grad():
         padded = module(**batch)["logits"]
-        alone = torch.cat([module(**ids.batch(np.array([i]), backbone.pad_id(tokenizer)))["logits"] for i in range(len(TEXTS))])
+        alone = torch.cat([module(**ids.batch(np.array([i]), backbone.pad_id(tokenizer)))["logits"]
+                           for i in range(len(TEXTS))])
     # each row scores the same padded in a batch as on its own: pooling never lands on padding
     assert torch.allclose(padded, alone, atol=1e-4)
 
@@ -118,7 +120,8 @@ def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
     cfg = LlmConfig(num_hidden_layers=2, max_length=24, epochs=2, batch_size=16, lr=2e-3, lora_r=4)
     workdir = in_tmp / "fold"
     workdir.mkdir()
-    reference = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    reference = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                             texts[:64], labels[:64], texts[64:], labels[64:])
     real_evaluate = training._evaluate
     calls = {"n": 0}
 
@@ -130,11 +133,13 @@ def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
 
     monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
     with pytest.raises(KeyboardInterrupt):
-        training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:],
+        training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                     texts[:64], labels[:64], texts[64:], labels[64:],
                      workdir=workdir)
     assert (workdir / "last.pt").stat().st_size < 5e6  # trainable weights + optimiser state only
     monkeypatch.setattr(training, "_evaluate", real_evaluate)
-    resumed = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:],
+    resumed = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                           texts[:64], labels[:64], texts[64:], labels[64:],
                            workdir=workdir, resume=True)
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     for got, want in zip(resumed.history, reference.history):
@@ -164,7 +169,8 @@ def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):
 
 def test_unknown_target_module_is_one_line():
     with pytest.raises(FoldwiseError) as err:
-        LlmBackbone(LlmConfig(num_hidden_layers=1, target_modules=["q_proj", "qq_proj"])).build(ClassificationHead("multilabel", 3, None), CPU)
+        LlmBackbone(LlmConfig(num_hidden_layers=1, target_modules=["q_proj", "qq_proj"])).build(
+            ClassificationHead("multilabel", 3, None), CPU)
     message = str(err.value)
     assert "\n" not in message and "'qq_proj'" in message and "v_proj" in message
 

@@ -260,7 +260,8 @@ def test_transformer_trains_and_predicts_on_pairs():
     pairs = train[["premise", "hypothesis"]].to_numpy(dtype=object)
     labels = np.eye(2, dtype=np.uint8)[(train["label"] == "other").to_numpy().astype(int)]
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=1, batch_size=8, eval_batch_size=16)
-    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multiclass", 2, cfg), 0, pairs[:40], labels[:40], pairs[40:], labels[40:])
+    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multiclass", 2, cfg), 0,
+                          pairs[:40], labels[:40], pairs[40:], labels[40:])
     assert len(result.history) == 1 and np.isfinite(result.history[0]["valid_loss"])
     seen = []
     result.model.backbone.register_forward_pre_hook(

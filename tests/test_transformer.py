@@ -56,8 +56,8 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     labels = frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4, head_lr=3e-3)
-    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, frame["text"].to_numpy()[:120], labels[:120],
-                                     frame["text"].to_numpy()[120:], labels[120:])
+    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                          frame["text"].to_numpy()[:120], labels[:120], frame["text"].to_numpy()[120:], labels[120:])
     losses = [r["train_loss"] for r in result.history]
     assert len(losses) == 3 and losses[-1] < losses[0]
     best = min(result.history, key=lambda r: r["valid_loss"])
@@ -132,7 +132,8 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4)
     workdir = in_tmp / "fold"
     workdir.mkdir()
-    reference = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:90], labels[:90], texts[90:], labels[90:])
+    reference = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                             texts[:90], labels[:90], texts[90:], labels[90:])
 
     real_evaluate = training._evaluate
     calls = {"n": 0}
@@ -145,11 +146,13 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
 
     monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
     with pytest.raises(KeyboardInterrupt):
-        training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:90], labels[:90], texts[90:], labels[90:],
+        training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                     texts[:90], labels[:90], texts[90:], labels[90:],
                                 workdir=workdir)
     assert (workdir / "last.pt").exists()
     monkeypatch.setattr(training, "_evaluate", real_evaluate)
-    resumed = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:90], labels[:90], texts[90:], labels[90:],
+    resumed = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                           texts[:90], labels[:90], texts[90:], labels[90:],
                                       workdir=workdir, resume=True)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
     # epoch 1 comes from the checkpoint; epochs 2-3 continue exactly where the uninterrupted run went
@@ -258,12 +261,14 @@ def test_gradient_accumulation_steps_and_patience(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     texts, labels = frame["text"].to_numpy(), frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=2, batch_size=16, grad_accum=2)
-    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
+                          texts[:64], labels[:64], texts[64:], labels[64:])
     assert [h["step"] for h in result.history] == [2, 4]  # 4 batches / 2 per step, one evaluation per epoch
     # lr 0: the validation loss never improves after the first evaluation, so patience 1 stops at the second
     frozen = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=5, batch_size=16, lr=0.0, head_lr=0.0,
                                dropout=0.0, patience=1)
-    result = training.fit(EncoderBackbone(frozen), ClassificationHead("multilabel", 28, frozen), 0, texts[:64], labels[:64], texts[64:], labels[64:])
+    result = training.fit(EncoderBackbone(frozen), ClassificationHead("multilabel", 28, frozen), 0,
+                          texts[:64], labels[:64], texts[64:], labels[64:])
     assert len(result.history) == 2 and result.best_step == result.history[0]["step"]
 
 

@@ -225,7 +225,8 @@ def cmd_tune(args: argparse.Namespace) -> None:
 def cmd_study(args: argparse.Namespace) -> None:
     from .io.artifacts import write_json
     from .io.paths import study_dir
-    from .stages.tuning import (experiment_metric, load_study, save_study_plots, study_summary, trials_table, write_tuned_config)
+    from .stages.tuning import (experiment_metric, load_study, save_study_plots, study_summary, trials_table,
+                                write_tuned_config)
 
     study = load_study(args.experiment, storage=args.storage, overrides=args.set)
     metric = experiment_metric(args.experiment, args.set)

@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-import pandas as pd
 
 from ..io import artifacts, paths, report
 from .. import progress

@@ -22,7 +22,8 @@ from .decisions import Decider, crossfit_score, decider_from_record, decider_rec
 from .ensemble import after_decisions, blend
 from ..errors import FoldwiseError
 from .evaluation import ClassScore, Evaluation, FoldScore
-from ..io.submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values, solution_truth, target_columns, validate_submission, write_submission)
+from ..io.submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
+                             solution_truth, target_columns, validate_submission, write_submission)
 
 
 #: the secondary scores each task reports beside its metric
@@ -101,7 +102,7 @@ class ClassificationTask:
         (single-label and binary)."""
         return data.labels, "multilabel" if self.kind == "multilabel" else "classes"
 
-    def head(self, model_cfg) -> "ClassificationHead":
+    def head(self, model_cfg):
         """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
         from ..models.heads import ClassificationHead
 
