@@ -28,7 +28,7 @@ def seconds_per_call(fn, repeats: int = 10) -> float:
 
 
 def main() -> None:
-    from foldwise.train.training import cpu_has_amx
+    from foldwise.train.precision import cpu_has_amx
 
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, amx_bf16: {cpu_has_amx()}")

@@ -33,6 +33,17 @@ def test_markdown_puts_each_score_beside_the_published_references(tmp_path):
     assert (tmp_path / "results.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_held_out_score_shows_its_oof_score_beside_it(tmp_path):
+    held, cv = record("squad", "minilm", 65.64), record("ag_news", "tfidf", 0.88)
+    held["cv_score"], cv["cv_score"] = 55.16, 0.87
+    benchmarks.write_results([held, cv], tmp_path)
+    lines = (tmp_path / "results.md").read_text().splitlines()
+    squad = next(line for line in lines if line.startswith("| minilm | accuracy | **65.6400**"))
+    assert "| 55.1600 |" in squad
+    ag_news = next(line for line in lines if line.startswith("| tfidf |"))
+    assert "0.8700" not in ag_news  # a CV benchmark's score is its OOF score already
+
+
 def test_a_pipe_in_a_cell_does_not_split_the_table_row(tmp_path):
     benchmarks.write_results([record("mnli", "minilm", 0.69)], tmp_path)
     lines = (tmp_path / "results.md").read_text().splitlines()

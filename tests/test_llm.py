@@ -115,6 +115,94 @@ def test_loss_falls_and_saved_adapters_reload_to_the_same_predictions(in_tmp):
     np.testing.assert_allclose(merged, probs, atol=1e-4)
 
 
+def _nonzero_adapters(module, seed=0):
+    """LoRA's B starts at zero (the adapters add nothing); give every adapter a random update."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, param in module.named_parameters():
+            if "lora_B" in name:
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.05)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.1])
+def test_lean_lora_forward_computes_what_peft_computes(dropout):
+    head = ClassificationHead("multilabel", 3, None)
+    outputs, grads = {}, {}
+    for lean in (False, True):
+        backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, lean_lora=lean, lora_dropout=dropout))
+        torch.manual_seed(0)
+        module, tokenizer = backbone.build(head, CPU)
+        _nonzero_adapters(module)
+        ids = backbone.tokenize(tokenizer, TEXTS)
+        batch = ids.batch(np.arange(len(TEXTS)), backbone.pad_id(tokenizer))
+        module.train(dropout > 0)
+        torch.manual_seed(1)
+        logits = module(**batch)["logits"]
+        logits.square().sum().backward()
+        outputs[lean] = logits.detach()
+        grads[lean] = {n: p.grad for n, p in module.named_parameters() if p.requires_grad}
+    if dropout == 0:  # the same function: the same logits and gradients
+        torch.testing.assert_close(outputs[True], outputs[False], atol=1e-5, rtol=1e-4)
+        for name, grad in grads[False].items():
+            torch.testing.assert_close(grads[True][name], grad, atol=1e-5, rtol=1e-3)
+    else:  # one mask per input instead of one per layer: not the same draws, but trains every adapter
+        assert all(grad.abs().sum() > 0 for name, grad in grads[True].items() if "lora_A" in name)
+    from peft.tuners.lora.layer import Linear
+
+    assert any(type(m) is Linear and "forward" in vars(m) for m in module.modules())  # the lean path is in use
+
+
+def test_lean_lora_shares_one_dropout_mask_among_layers_reading_one_input():
+    from foldwise.models.lora_lean import _SharedDropout
+
+    shared, dropout = _SharedDropout(), torch.nn.Dropout(0.5)
+    x, other = torch.ones(4, 64), torch.ones(4, 64)
+    first = shared(x, dropout)
+    assert shared(x, dropout) is first and not torch.equal(shared(other, dropout), first)
+    assert shared(x, dropout.eval()) is x  # no dropout when predicting
+
+
+def _capable_cpu(monkeypatch, amx):
+    from foldwise.train import precision
+
+    monkeypatch.setattr(precision, "cpu_has_amx", lambda: amx)
+    precision._warn_once.cache_clear()
+
+
+def test_frozen_base_is_stored_in_the_compute_dtype_and_what_trains_in_fp32(monkeypatch):
+    from foldwise.models.llm import base_dtype
+
+    _capable_cpu(monkeypatch, amx=False)  # no AMX: fp32 is the auto choice, base included
+    assert training.autocast_dtype(LlmConfig(), CPU) is None and base_dtype(LlmConfig(), CPU) is torch.float32
+    _capable_cpu(monkeypatch, amx=True)
+    module, _ = LlmBackbone(LlmConfig(num_hidden_layers=2)).build(ClassificationHead("multilabel", 5, None), CPU)
+    frozen = {p.dtype for p in module.parameters() if not p.requires_grad}
+    trained = {p.dtype for p in module.parameters() if p.requires_grad}
+    assert frozen == {torch.bfloat16} and trained == {torch.float32}
+    assert base_dtype(LlmConfig(precision="fp32"), CPU) is torch.float32  # fp32 asked: fp32 stored
+
+
+#: how far bf16 weights and autocast may move a tiny model's probabilities from fp32
+BF16_TOLERANCE = 0.03
+
+
+def test_bf16_base_predicts_what_fp32_predicts_and_its_adapters_load_into_fp32(in_tmp, monkeypatch):
+    texts, labels = goemotions_rows(in_tmp, 96)
+    cfg = LlmConfig(num_hidden_layers=2, max_length=32, epochs=1, batch_size=16, lr=2e-3, lora_r=4)
+    _capable_cpu(monkeypatch, amx=True)  # auto = bf16 base + bf16 autocast (slow but correct without AMX)
+    model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0)
+    model.fit(texts[:64], labels[:64])
+    assert {p.dtype for p in model.result_.model.parameters() if not p.requires_grad} == {torch.bfloat16}
+    in_bf16 = model.predict_proba(texts[64:])
+    model.save(in_tmp / "saved")
+    fp32_cfg = dataclasses.replace(cfg, precision="fp32")
+    in_fp32 = LlmModel.load_predictor(in_tmp / "saved", fp32_cfg, "multilabel", 28)
+    assert {p.dtype for p in in_fp32.result_.model.parameters()} == {torch.float32}
+    np.testing.assert_allclose(in_fp32.predict_proba(texts[64:]), in_bf16, atol=BF16_TOLERANCE)
+    again = LlmModel.load_predictor(in_tmp / "saved", cfg, "multilabel", 28).predict_proba(texts[64:])
+    np.testing.assert_allclose(again, in_bf16, atol=1e-6)  # reloaded in bf16: the same predictions
+
+
 def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
     texts, labels = goemotions_rows(in_tmp, 96)
     cfg = LlmConfig(num_hidden_layers=2, max_length=24, epochs=2, batch_size=16, lr=2e-3, lora_r=4)

