@@ -13,7 +13,6 @@ multiplications (``mm``/``addmm``/``bmm``/attention kernels) and the largest oth
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import time
 
@@ -35,10 +34,10 @@ def one_setting(text: str, n_rows: int, repeats: int) -> None:
     from foldwise.models import model_class
     from foldwise.models.heads import ClassificationHead
     from foldwise.train import training
-    from speed import overrides
+    from speed import model_sets
 
-    experiment = load_experiment(CONFIG)
-    cfg = dataclasses.replace(experiment.model, **overrides(text))
+    experiment = load_experiment(CONFIG, model_sets(text))
+    cfg = experiment.model
     data = load_competition(experiment.data)
     texts = clean_texts(data.train_texts[:n_rows], experiment.text)
     labels = data.labels[:n_rows].astype(np.float32)

@@ -18,8 +18,8 @@ over the measured peak of the dtype the setting computes in.
 
 Where ``precision: auto`` is fp32 (a CPU without AMX) a forced ``bf16`` row shows what
 bf16 would cost there, and its memory. ``--compile`` adds a ``torch.compile`` row per model;
-``--vary "KEY=VALUE ..."`` a row with those model settings (a key the model lacks: that row
-is skipped for it, saying so).
+``--vary "KEY=VALUE ..."`` a row with those model settings, applied as ``--set model.KEY=VALUE``
+(a key the model lacks: that row is skipped for it, with the config loader's one-line error).
 """
 
 from __future__ import annotations
@@ -87,14 +87,10 @@ def settings(precisions: list[str], compile_too: bool, variants: list[str]) -> l
     return rows + [(v, v) for v in variants]
 
 
-def overrides(text: str) -> dict:
-    """``"precision=bf16 lean_lora=false"`` -> ``{"precision": "bf16", "lean_lora": False}``."""
-    import yaml
-
-    pairs = [item.split("=", 1) for item in text.split()]
-    if any(len(pair) != 2 for pair in pairs):
-        raise SystemExit(f"error: --vary '{text}': expected KEY=VALUE pairs separated by spaces")
-    return {key: yaml.safe_load(value) for key, value in pairs}
+def model_sets(setting: str) -> list[str]:
+    """``"precision=bf16 lean_lora=false"`` -> ``["model.precision=bf16", "model.lean_lora=false"]``:
+    ``--set`` overrides, validated by the config loader like ``foldwise train --set``."""
+    return [f"model.{item}" for item in setting.split()]
 
 
 def measure_one(model_name: str, setting: str, n_rows: int) -> dict:
@@ -110,13 +106,9 @@ def measure_one(model_name: str, setting: str, n_rows: int) -> dict:
     from foldwise.train import training
     from foldwise.train.precision import autocast_dtype
 
-    experiment = load_experiment(MODELS[model_name])
+    experiment = load_experiment(MODELS[model_name], model_sets(setting))
     data = load_competition(experiment.data)
-    changes = overrides(setting)
-    unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(experiment.model)})
-    if unknown:
-        raise SystemExit(f"not a key of {experiment.model.kind} models: {', '.join(unknown)}")
-    cfg = dataclasses.replace(experiment.model, epochs=1, max_rows_per_fold=None, warmup_ratio=0.0, **changes)
+    cfg = dataclasses.replace(experiment.model, epochs=1, max_rows_per_fold=None, warmup_ratio=0.0)
     n_rows -= n_rows % cfg.batch_size  # whole batches: the loop's rate counts batch_size per batch
     texts = clean_texts(data.train_texts[:n_rows], experiment.text)
     labels = data.labels[:n_rows].astype(np.float32)
@@ -200,7 +192,12 @@ def main() -> None:
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "SETTING"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure_one(args.one[0], args.one[1], args.rows)))
+        from foldwise.errors import FoldwiseError
+
+        try:
+            print(json.dumps(measure_one(args.one[0], args.one[1], args.rows)))
+        except FoldwiseError as err:  # a key the model lacks, data not prepared: one line for the parent
+            raise SystemExit(f"error: {err}")
         return
     print(capability_line(), flush=True)
     peaks = {"float32": matmul_peak(torch.float32), "bfloat16": matmul_peak(torch.bfloat16)}

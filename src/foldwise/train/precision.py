@@ -2,8 +2,9 @@
 
 On a CUDA GPU ``precision: auto`` autocasts to bf16 where the GPU has it, else fp16. On a
 CPU it autocasts to bf16 only where the CPU has AMX tiles: with AMX a bf16 matmul ran
-6.9x faster than fp32, without it (AVX512-BF16 only) at 0.43-0.59x (DESIGN.md), so fp32
-stays the CPU's auto choice there. Weights that never train (the frozen base of LoRA) are
+6.9x faster than fp32, on a Xeon without it (AVX512-BF16 only) at 0.43-0.59x (DESIGN.md),
+so fp32 stays the CPU's auto choice there (an AMD EPYC with AVX512-BF16 ran bf16 1.5-1.9x
+faster: there ``precision: bf16`` pays; ``bench/speed.py`` tells). Weights that never train (the frozen base of LoRA) are
 stored in the compute dtype itself (:func:`frozen_weight_dtype`): autocast then has no
 fp32 -> bf16 cast of them to do in every forward and again in backward, and they take half
 the memory; what trains (adapters, head, optimizer state) stays fp32.
