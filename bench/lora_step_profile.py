@@ -3,17 +3,20 @@
     .venv/bin/python bench/lora_step_profile.py                      # lean LoRA vs peft's forward, fp32
     .venv/bin/python bench/lora_step_profile.py --vary "lora_dropout=0.05" --vary "precision=bf16"
 
-Builds the model of configs/movie_genres-smollm2-lora.yaml, takes one batch of its first
-``--batch`` training rows, and times forward + backward (after two untimed steps) once per
-setting: the config as it is, ``lean_lora=false`` (peft's own LoRA forward), and each
-``--vary``. For each it prints seconds per step, the share of self CPU time spent in matrix
-multiplications (``mm``/``addmm``/``bmm``/attention kernels) and the largest other operators.
+Builds the model of configs/movie_genres-smollm2-lora.yaml once per setting (the config as
+it is, ``lean_lora=false``: peft's own LoRA forward, and each ``--vary``), takes one batch of
+the first ``--batch`` training rows, and times forward + backward: two untimed steps each,
+then ``--repeats`` rounds that step every setting in turn (interleaved, so that a busy
+neighbour slows them alike). For each it prints the median seconds per step, its speed
+against the config's, the share of self CPU time spent in matrix multiplications
+(``mm``/``addmm``/``bmm``/attention kernels) and the largest other operators.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,10 +26,10 @@ CONFIG = "configs/movie_genres-smollm2-lora.yaml"
 MATMUL = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::_scaled_dot_product")
 
 
-def one_setting(text: str, n_rows: int, repeats: int) -> None:
+def prepare(text: str, n_rows: int):
+    """The model of one setting, in training mode, and a step on one batch of the first ``n_rows`` rows."""
     import numpy as np
     import torch
-    from torch.profiler import ProfilerActivity, profile
 
     from foldwise.config import load_experiment
     from foldwise.data.competition import load_competition
@@ -58,21 +61,21 @@ def one_setting(text: str, n_rows: int, repeats: int) -> None:
             loss = module(**batch)["loss"].float()
         loss.backward()
 
-    step(), step()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    seconds = (time.perf_counter() - start) / repeats
+    return step, "x".join(str(d) for d in batch["input_ids"].shape)
+
+
+def profile_line(step) -> str:
+    """The matmul share of one step's self CPU time and the largest other operators."""
+    from torch.profiler import ProfilerActivity, profile
+
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         step()
     events = sorted(prof.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
     matmul = sum(e.self_cpu_time_total for e in events if e.key.startswith(MATMUL))
     others = [e for e in events if not e.key.startswith(MATMUL)][:6]
-    shape = "x".join(str(d) for d in batch["input_ids"].shape)
-    print(f"{text or 'as configured':<44} {seconds:>7.2f} s/step  batch {shape}  matmul {100 * matmul / total:.0f} %; "
-          + ", ".join(f"{e.key.removeprefix('aten::')} {100 * e.self_cpu_time_total / total:.1f} %" for e in others),
-          flush=True)
+    return f"matmul {100 * matmul / total:.0f} %; " + ", ".join(
+        f"{e.key.removeprefix('aten::')} {100 * e.self_cpu_time_total / total:.1f} %" for e in others)
 
 
 def main() -> None:
@@ -80,12 +83,25 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=16, help="rows in the profiled batch")
-    parser.add_argument("--repeats", type=int, default=3, help="timed steps per setting")
+    parser.add_argument("--repeats", type=int, default=5, help="timed steps per setting, interleaved")
     parser.add_argument("--vary", action="append", default=[], metavar='"KEY=VALUE ..."')
     args = parser.parse_args()
     print(capability_line())
-    for text in ["", "lean_lora=false", *args.vary]:
-        one_setting(text, args.batch, args.repeats)
+    texts = ["", "lean_lora=false", *args.vary]
+    steps = {text: prepare(text, args.batch) for text in texts}
+    for step, _ in steps.values():  # untimed: allocations, kernel choice
+        step(), step()
+    seconds: dict[str, list[float]] = {text: [] for text in texts}
+    for _ in range(args.repeats):  # interleaved, so that a noisy neighbour hits every setting alike
+        for text, (step, _) in steps.items():
+            start = time.perf_counter()
+            step()
+            seconds[text].append(time.perf_counter() - start)
+    base = statistics.median(seconds[""])
+    for text, (step, shape) in steps.items():
+        median = statistics.median(seconds[text])
+        print(f"{text or 'as configured':<36} {median:>6.2f} s/step (median of {args.repeats}; {base / median:.2f}x "
+              f"the config's speed)  batch {shape}  {profile_line(step)}", flush=True)
 
 
 if __name__ == "__main__":
