@@ -116,8 +116,8 @@ test: $(STAMP) ## run the test suite (slow tests excluded)
 test-slow: $(STAMP) ## run only the slow tests
 	$(BIN)/python -m pytest -m slow -q
 
-benchmarks: $(STAMP) ## auxiliary benchmarks, hours on 2 CPU cores (BENCH=ag_news,mnli MODELS=tfidf FOLDS=0,1): benchmarks/results.*
-	$(FOLDWISE) benchmarks $(if $(BENCH),--bench $(BENCH),) $(if $(MODELS),--models $(MODELS),) $(folds_flag)
+benchmarks: $(STAMP) ## auxiliary benchmarks, hours on 2 CPU cores (BENCH=ag_news,mnli MODELS=tfidf FOLDS=0,1 SET=model.precision=bf16): benchmarks/results.*
+	$(FOLDWISE) benchmarks $(if $(BENCH),--bench $(BENCH),) $(if $(MODELS),--models $(MODELS),) $(folds_flag) $(foreach s,$(SET),--set $(s))
 
 bench: $(STAMP) ## speed benchmarks: threshold search (needs runs/tfidf) and training throughput vs HF Trainer
 	$(BIN)/python bench/thresholds.py

@@ -70,7 +70,8 @@ def test_every_benchmark_names_a_config_for_each_model():
 
     for bench in benchmarks.BENCHMARKS.values():
         assert (REPO / "configs" / "data" / f"{bench.name}.yaml").exists()
-        assert "tfidf" in bench.models or "overlap" in bench.models  # span tasks: a baseline, no TF-IDF
+        # span and generation tasks: a baseline that needs no model, no TF-IDF
+        assert {"tfidf", "overlap", "lead3"} & set(bench.models)
         if "minilm" in bench.models and "tfidf" in bench.models:  # TF-IDF-only ones prove a competition shape
             assert bench.blends[benchmarks.BLEND] == ("tfidf", "minilm")
         for members in bench.blends.values():
@@ -163,3 +164,21 @@ def test_benchmark_training_resumes_a_fold_cut_off_mid_way(monkeypatch):
     assert benchmarks.run_benchmark(bench, ["words"], folds="0") == []
     train = [c for c in commands if "train" in c]
     assert len(train) == 1 and train[0][-4:] == ["configs/news-words.yaml", "--folds", "0", "--resume"]
+
+
+def test_set_overrides_reach_every_training_run_and_its_record(monkeypatch):
+    """``make benchmarks SET=...``: each train stage gets the --set flags, and so does the record's command."""
+    commands = []
+    monkeypatch.setattr(benchmarks, "run_stage", lambda command: commands.append(command) or 0.0)
+    monkeypatch.setattr(benchmarks, "model_seconds", lambda run_dir: 1.0)
+    monkeypatch.setattr(benchmarks, "score_submission", lambda bench, name: {"metric": "accuracy", "score": 0.5})
+    bench = benchmarks.Benchmark("news", "3-fold CV", held_out=False, references=(), models={"words": "news-words"},
+                                 blends={})
+    records = benchmarks.run_benchmark(bench, ["words"], overrides=["model.precision=bf16"])
+    train = [c for c in commands if "train" in c]
+    assert train[0][-4:] == ["configs/news-words.yaml", "--set", "model.precision=bf16", "--resume"]
+    assert records[0]["command"].startswith("foldwise train configs/news-words.yaml --set model.precision=bf16 && ")
+    runs_only = benchmarks.Benchmark("emo", "CV", held_out=False, references=(), models={"words": "news-words"},
+                                     existing_runs_only=True, blends={})
+    with pytest.raises(FoldwiseError, match="pass SET= to `make train` instead"):
+        benchmarks.run_benchmark(runs_only, ["words"], overrides=["model.precision=bf16"])

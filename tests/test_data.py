@@ -225,3 +225,17 @@ def test_constant_label_column_warns(tmp_path, capsys):
     assert "'fear' (0 in every row)" in err and "'joy'" not in err
     load_competition(cfg_for(make(tmp_path / "ok")))
     assert capsys.readouterr().err == ""
+
+
+def test_text_template_fills_columns_by_name_for_any_task(tmp_path):
+    from foldwise.data.competition import texts_of
+
+    frame = pd.DataFrame({"title": ["Rain", None], "body": ["Wet {day}.", "Sun."], "other": ["x", "y"]})
+    cfg = DataConfig(text_template="{title}: {body}", missing_text="fill", fill_text="?")
+    assert cfg.input_columns == ["title", "body"]
+    # values go in as they are ("{day}" stays), an empty column is fill_text
+    assert texts_of(frame, cfg, Path("train.csv")).tolist() == ["Rain: Wet {day}.", "?: Sun."]
+    with pytest.raises(FoldwiseError, match=r"train.csv: row 3: empty or missing text in every text column \(title, body\)"):
+        texts_of(frame.assign(body=["a", " "]), DataConfig(text_template="{title}: {body}"), Path("train.csv"))
+    assert DataConfig(text_template="{0} and {a.b}").validate()[0][0] == "text_template"
+    assert DataConfig(text_template="{a}", text_pair=["a", "b"]).validate()[-1][0] == "text_template"

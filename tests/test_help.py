@@ -20,7 +20,8 @@ def listed_keys(capsys, *args: str) -> list[str]:
 
 def test_config_keys_follow_the_model_kind(capsys):
     every = listed_keys(capsys)
-    assert every.count("model.kind") == 4  # every kind's keys (tfidf, transformer, llm, overlap), each opened by its kind
+    assert every.count("model.kind") == 6  # every kind's keys (tfidf, transformer, llm, overlap, seq2seq, lead),
+    # each opened by its kind
     assert {"model.C", "model.name_or_path", "model.lora_r"} <= set(every) and "model" not in every
     for args in (["--kind", "transformer"], ["--set", "model.kind=transformer"]):
         keys = listed_keys(capsys, *args)
@@ -30,7 +31,7 @@ def test_config_keys_follow_the_model_kind(capsys):
 
 def test_config_keys_refuse_an_unknown_kind(capsys):
     assert main(["config", "--keys", "--kind", "bert"]) == 2
-    assert "--kind: unknown model.kind 'bert' (known: llm, overlap, tfidf, transformer)" in capsys.readouterr().err
+    assert "--kind: unknown model.kind 'bert' (known: lead, llm, overlap, seq2seq, tfidf, transformer)" in capsys.readouterr().err
 
 
 #: README's wording of a recipe setting -> the model key it names

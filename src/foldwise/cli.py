@@ -132,7 +132,7 @@ def cmd_validate(args: argparse.Namespace) -> None:
 def cmd_benchmarks(args: argparse.Namespace) -> None:
     from .stages.benchmarks import RESULTS, run_benchmarks
 
-    records = run_benchmarks(args.bench, args.models, args.folds)
+    records = run_benchmarks(args.bench, args.models, args.folds, args.set)
     for r in records:
         print(f"{r['benchmark']:<13} {r['model']:<8} {r['metric']:<9} {r['score']:.4f}  ({r['wall_s']:.0f} s)")
     if records:
@@ -334,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset name or config (default: the dataset recorded in the submission's .json)")
     p.set_defaults(func=cmd_score)
 
-    p = sub.add_parser("benchmarks", help="run the auxiliary benchmarks and write benchmarks/results.*")
+    p = with_set(sub.add_parser("benchmarks", help="run the auxiliary benchmarks and write benchmarks/results.*"),
+                 "model.precision=bf16")
     p.add_argument("--bench", help="comma-separated benchmarks (default: all), e.g. ag_news,mnli")
     p.add_argument("--models", help="comma-separated models (default: every model and their blend)")
     p.add_argument("--folds", help="train only these folds, e.g. 0,1 (scored once every fold is trained)")
@@ -379,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", nargs="?")
     p.add_argument("--keys", action="store_true", help="list every config key with its default and help "
                    "(model keys: the experiment's kind, --set model.kind=..., or every kind)")
-    p.add_argument("--kind", help="with --keys: list the model keys of this kind (tfidf, transformer, llm, or all)")
+    p.add_argument("--kind", help="with --keys: list the model keys of this kind (tfidf, transformer, llm, seq2seq, ...; default all)")
     p.set_defaults(func=cmd_config)
     return parser
 

@@ -76,13 +76,14 @@ class DataConfig:
     text_pair: list[str] | None = option(
         "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
         "both sides apart; use instead of several text_columns", None)
-    task: Literal["auto", "multilabel", "multiclass", "binary", "span"] = option(
+    task: Literal["auto", "multilabel", "multiclass", "binary", "span", "generation"] = option(
         "auto: inferred from the files (one 0/1 label column: binary; one label per row: multiclass; "
         "else multilabel), said when data loads; multilabel (a sigmoid per label), multiclass (softmax), "
-        "binary (one 0/1 target), span (the answer is a piece of the context: extractive QA)", "auto")
+        "binary (one 0/1 target), span (the answer is a piece of the context: extractive QA), "
+        "generation (the target is free text: answers, summaries, rewrites)", "auto")
     metric: str = option("the competition metric: macro_f1, micro_f1, samples_f1, jaccard (multilabel), "
                          "accuracy (multiclass, binary), f1, mcc (binary), roc_auc, log_loss; "
-                         "squad, word_jaccard (span)", "macro_f1")
+                         "squad, word_jaccard (span); squad, rouge (generation)", "macro_f1")
     submission_format: Literal["auto", "binary", "probabilities", "label", "label_list"] = option(
         "auto: inferred from the sample submission; binary: a 0/1 column per label; probabilities: a "
         "probability column per label; label: one column of class names; label_list: one column of "
@@ -94,6 +95,14 @@ class DataConfig:
         "task span: the answer text column of train (also the submission's column)", None)
     answer_start_column: str | None = option(
         "task span: the answer's first character in the context (None: found by searching the context)", None)
+    text_template: str | None = option(
+        "the model's input text made from columns, e.g. 'question: {question} context: {context}' "
+        "(any task; its {column} names are the text columns read, instead of text_columns)", None)
+    target_column: str | None = option(
+        "task generation: the train column holding the target text (the submission's column is the "
+        "sample's one non-id column)", None)
+    allow_empty_answers: bool = option(
+        "task generation: a submission may hold an empty text (else one is refused, naming its row)", False)
     label_columns: list[str] | None = option(
         "0/1 label columns in train; default: the sample submission's columns but the id", None)
     label_column: str | None = option(
@@ -123,7 +132,8 @@ class DataConfig:
         """(key, problem) pairs: a metric that is unknown or does not fit ``task``; a
         text_pair that does not name two columns, or comes with several text_columns; a
         positive_label without a label_column, or with a task other than binary."""
-        problems = self._metric_problems() + self._text_pair_problems() + self._span_problems()
+        problems = (self._metric_problems() + self._text_pair_problems() + self._span_problems()
+                    + self._template_problems())
         if self.positive_label is not None and not self.label_column:
             problems.append(("positive_label", f"is {self.positive_label!r}, but no label_column names the "
                                                "train column that holds it"))
@@ -150,8 +160,40 @@ class DataConfig:
 
     @property
     def input_columns(self) -> list[str]:
-        """The columns training reads as text: the pair's two, else text_columns."""
-        return list(self.pair_columns) if self.pair_columns is not None else list(self.text_columns)
+        """The columns training reads as text: the pair's two, the template's, else text_columns."""
+        if self.pair_columns is not None:
+            return list(self.pair_columns)
+        if self.text_template is not None:
+            return self.template_columns
+        return list(self.text_columns)
+
+    @property
+    def template_columns(self) -> list[str] | None:
+        """The columns ``text_template`` names, in order of first use (None without a template)."""
+        if self.text_template is None:
+            return None
+        import string
+
+        names = [field for _, field, _, _ in string.Formatter().parse(self.text_template) if field is not None]
+        return list(dict.fromkeys(names))
+
+    def _template_problems(self) -> list[tuple[str, str]]:
+        problems = []
+        if self.task == "generation" and self.target_column is None:
+            problems.append(("target_column", "must be set for task generation (the train column of target texts)"))
+        if self.text_template is None:
+            return problems
+        try:
+            columns = self.template_columns
+        except ValueError as exc:
+            return problems + [("text_template", f"is {self.text_template!r}, not a valid template ({exc})")]
+        bad = [name for name in columns if not name or name.isdigit() or "." in name or "[" in name]
+        if not columns or bad:
+            problems.append(("text_template", f"is {self.text_template!r}: it must name columns as {{column}} "
+                                              "(no positional {} fields, no attribute or index access)"))
+        elif self.pair_columns is not None:
+            problems.append(("text_template", "makes one text; it cannot be used with text_pair or task span"))
+        return problems
 
     @property
     def pair_columns(self) -> list[str] | None:
@@ -271,7 +313,8 @@ def fingerprint_change(old: str | None, new: str) -> str:
 
 #: data keys that never change a fold's predictions: where the files come from, and how
 #: predictions are decided, scored and submitted afterwards
-POST_TRAINING_DATA_KEYS = ("mirror_dir", "hub_dataset", "kaggle_competition", "metric", "submission_format")
+POST_TRAINING_DATA_KEYS = ("mirror_dir", "hub_dataset", "kaggle_competition", "metric", "submission_format",
+                           "allow_empty_answers")
 
 
 def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:

@@ -146,7 +146,7 @@ def _check_ids(ids: pd.Series, path: Path, column: str) -> np.ndarray:
 
 
 def texts_of(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
-    """(n,) texts (several text_columns joined), or (n, 2) sides of ``text_pair``.
+    """(n,) texts (several text_columns joined, or ``text_template`` filled), or (n, 2) sides of ``text_pair``.
 
     A row misses text only when all of its text_columns are empty (blank or NaN); empty
     columns of a row that has text elsewhere are left out of the join, so no dangling
@@ -166,6 +166,10 @@ def texts_of(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
             "(set data.missing_text=fill to fill it)")
     if cfg.pair_columns is not None:
         return parts.where(~empty, cfg.fill_text).astype(str).to_numpy(dtype=object)
+    if cfg.text_template is not None:  # every column by name into the template; empty ones as fill_text
+        values = parts.where(~empty, cfg.fill_text).astype(str)
+        return np.array([cfg.text_template.format(**dict(zip(columns, row))) for row in values.to_numpy(dtype=object)],
+                        dtype=object)
     joined = [cfg.text_joiner.join(str(value) for value, gap in zip(values, gaps) if not gap) or cfg.fill_text
               for values, gaps in zip(parts.to_numpy(dtype=object), empty)]
     return np.array(joined, dtype=object)

@@ -527,6 +527,61 @@ def squad_from_hub() -> Frames:
                              ("rajpurkar/squad train", "rajpurkar/squad validation"))
 
 
+#: the XSum files of the mirror: the validation subset is cross-validated, the test subset held out
+XSUM_FILES = ("validation_subset_979.jsonl", "test_subset_1000.jsonl")
+#: the placeholder summary of the XSum sample submission
+XSUM_PLACEHOLDER = "summary"
+
+
+def xsum_competition(train: pd.DataFrame, test: pd.DataFrame, sources: tuple[str, str] = ("train", "test")) -> Frames:
+    """Frames of a summarization competition from XSum rows (``id, document, summary``).
+
+    Returns ``train`` (``id,document,summary``), ``test`` (``id,document``),
+    ``sample_submission`` (``id,summary``) and ``solution`` (``id,summary``). A row without
+    a document or summary, a repeated id, or a lone carriage return is refused by id.
+    """
+    for frame, source in ((train, sources[0]), (test, sources[1])):
+        _require_columns(frame, ["id", "document", "summary"], Path(source))
+        repeated = frame["id"].duplicated()
+        if repeated.any():
+            raise FoldwiseError(f"{source}: id '{frame['id'][repeated].iloc[0]}' appears twice")
+        for row in frame.itertuples(index=False):
+            for column in ("document", "summary"):
+                value = getattr(row, column)
+                if not isinstance(value, str) or not value.strip():
+                    raise FoldwiseError(f"{source}: id '{row.id}': empty {column}")
+                if _LONE_CR.search(value):
+                    raise FoldwiseError(f"{source}: id '{row.id}': {column} holds a lone carriage return")
+    train = train[["id", "document", "summary"]].astype({"id": str}).reset_index(drop=True)
+    test = test[["id", "document", "summary"]].astype({"id": str}).reset_index(drop=True)
+    return {"train": train, "test": test[["id", "document"]],
+            "sample_submission": _sample_submission(test["id"], {"summary": XSUM_PLACEHOLDER}),
+            "solution": test[["id", "summary"]]}
+
+
+def xsum_from_mirror(mirror: Path) -> Frames:
+    """The two JSON-lines subsets (``document``, ``summary``, ``id`` per line)."""
+    def rows(name: str) -> pd.DataFrame:
+        path = mirror / name
+        try:
+            return pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                                 if line.strip()])
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise FoldwiseError(f"{path}: cannot parse JSON lines ({str(exc).splitlines()[0]})") from None
+
+    return xsum_competition(rows(XSUM_FILES[0]), rows(XSUM_FILES[1]),
+                            (str(mirror / XSUM_FILES[0]), str(mirror / XSUM_FILES[1])))
+
+
+def xsum_from_hub() -> Frames:
+    """The hub's ``EdinburghNLP/xsum`` validation split (cross-validated) and test split (held out)."""
+    splits = load_hub("EdinburghNLP/xsum")
+    frame = (lambda split: pd.DataFrame({"id": split["id"], "document": split["document"],
+                                         "summary": split["summary"]}))
+    return xsum_competition(frame(splits["validation"]), frame(splits["test"]),
+                            ("EdinburghNLP/xsum validation", "EdinburghNLP/xsum test"))
+
+
 #: data config ``hub_dataset`` value -> its converter
 CONVERTERS: dict[str, Converter] = {
     "go_emotions": Converter(from_hub=go_emotions_from_hub),
@@ -543,4 +598,5 @@ CONVERTERS: dict[str, Converter] = {
     "semeval_ec": Converter(semeval_ec_from_hub, semeval_ec_from_mirror,
                             tuple(f"2018-E-c-En-{s}.txt" for s in ("train", "dev", "test"))),
     "squad": Converter(squad_from_hub, squad_from_mirror, SQUAD_FILES),
+    "xsum": Converter(xsum_from_hub, xsum_from_mirror, XSUM_FILES),
 }

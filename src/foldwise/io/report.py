@@ -16,7 +16,7 @@ import numpy as np
 
 from . import artifacts
 from ..tasks.evaluation import Evaluation
-from ..tasks.metrics import TITLES
+from ..tasks.metrics import TITLES, shown_score
 from ..tasks.thresholds import f1_curve
 
 #: the most characters of a label name that tables and plots show
@@ -55,14 +55,16 @@ def untuned_score_text(scores: dict[str, float], task: Any) -> str:
 def headline(result: Evaluation | dict[str, Any]) -> str:
     """The one-line OOF result of a run or a blend, the competition metric first."""
     ev = _evaluation(result)
-    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.4f}" for name in _secondary(ev.metric, ev.tuned))
+    others = ", ".join(f"{TITLES[name]} {shown_score(name, ev.tuned[name])}"
+                       for name in _secondary(ev.metric, ev.tuned))
     if ev.baselines:
-        others += "; baselines: " + ", ".join(f"{name} {value:.4f}" for name, value in ev.baselines.items())
+        others += "; baselines: " + ", ".join(f"{name} {shown_score(ev.metric, value)}"
+                                              for name, value in ev.baselines.items())
     if not ev.learned:
         not_kept = ev.decision.get("calibration_not_kept")
         why = ("; calibration not kept (cross-fitted {crossfit:.4f}, raw {raw:.4f})".format(**not_kept)
                if not_kept else "")
-        return f"OOF {ev.title} {ev.score:.4f}, {others}{why}"
+        return f"OOF {ev.title} {shown_score(ev.metric, ev.score)}, {others}{why}"
     untuned, tuned = decision_words(ev)
     return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
             f"({ev.score_crossfit:.4f} cross-fitted); {others}")

@@ -18,6 +18,8 @@ MODEL_KINDS: dict[str, tuple[str, str, str]] = {
     "transformer": ("foldwise.models.transformer", "TransformerConfig", "TransformerModel"),
     "llm": ("foldwise.models.llm", "LlmConfig", "LlmModel"),
     "overlap": ("foldwise.models.overlap", "OverlapConfig", "OverlapModel"),
+    "seq2seq": ("foldwise.models.seq2seq", "Seq2SeqConfig", "Seq2SeqModel"),
+    "lead": ("foldwise.models.lead", "LeadConfig", "LeadModel"),
 }
 
 

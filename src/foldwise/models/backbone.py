@@ -65,13 +65,22 @@ class NeuralConfig:
     eval_every_steps: int | None = option("evaluate every N optimizer steps (default: every epoch)", None, ge=1)
     select_by: Literal["loss", "macro_f1", "metric"] = option(
         "best checkpoint by validation loss, macro-F1 at 0.5/argmax, or the competition metric of the "
-        "untuned decision (never tuned thresholds)", "loss")
+        "untuned decision (never tuned thresholds); task generation always selects by the metric", "loss")
     patience: int | None = option("stop after this many evaluations without improvement", None, ge=1)
     num_threads: int | None = option("torch CPU threads (default: torch's choice)", None, ge=1)
     doc_stride: int | None = option(
         "task span: context tokens shared by consecutive windows of a long context (None: 128)", None, ge=0)
     max_answer_length: int | None = option("task span: longest answer in tokens (None: 30)", None, ge=1)
     n_best: int | None = option("task span: start and end candidates per window (None: 20)", None, ge=1)
+    input_prefix: str | None = option(
+        "task generation: text put before every input, e.g. 'summarize: ' (T5) or an instruction for an LLM", None)
+    max_target_length: int | None = option("task generation: target tokens trained on (None: 64)", None, ge=1)
+    max_new_tokens: int | None = option("task generation: longest generated text in tokens (None: 64)", None, ge=1)
+    num_beams: int | None = option("task generation: beam search width (None: 1, greedy)", None, ge=1)
+    length_penalty: float | None = option(
+        "task generation: beam search length exponent, >1 favours longer texts (None: 1.0)", None)
+    no_repeat_ngram_size: int | None = option(
+        "task generation: never repeat an n-gram of this size (None: off)", None, ge=1)
 
 
 class Backbone(Protocol):

@@ -31,6 +31,17 @@ def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> to
     return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
 
+def logits_of(module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """A scoring head's inference on a batch: the module's logits (a generating head generates instead)."""
+    return module(**batch)["logits"]
+
+
+def config_int(cfg: Any, name: str, default: int) -> int:
+    """A task's optional integer key of a neural config: its value, or ``default`` where unset (None)."""
+    value = getattr(cfg, name, None)
+    return default if value is None else int(value)
+
+
 def with_loss(module: nn.Module, logits: torch.Tensor, labels: torch.Tensor | None) -> dict[str, Any]:
     """``{"loss", "logits"}``: the loss of ``module.loss_fn`` when labels come and it has one."""
     loss_fn = getattr(module, "loss_fn", None)
@@ -113,6 +124,8 @@ class ClassificationHead:
                          pos_weight_cap=cfg.pos_weight_cap, label_smoothing=cfg.label_smoothing)
 
     # -- rows <-> sequences --
+
+    infer = staticmethod(logits_of)
 
     def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: np.ndarray | None = None) -> Any:
         """One truncated sequence per row, its 0/1 labels as float targets."""

@@ -1,8 +1,12 @@
-"""Decoder LLMs (Llama, Qwen2/3, Mistral, Gemma, Phi, SmolLM2) as classifiers, fine-tuned with LoRA.
+"""Decoder LLMs (Llama, Qwen2/3, Mistral, Gemma, Phi, SmolLM2) as classifiers or generators,
+fine-tuned with LoRA.
 
-The head is the model's own ``*ForSequenceClassification`` (the last real token's hidden
-state -> a linear ``score`` layer) or, with ``pooling: mean``, a linear head over the
-masked mean of the hidden states. The base weights stay frozen; peft trains LoRA
+The classification head is the model's own ``*ForSequenceClassification`` (the last real
+token's hidden state -> a linear ``score`` layer) or, with ``pooling: mean``, a linear head
+over the masked mean of the hidden states. For ``task: generation`` the model keeps its
+language-model head (``*ForCausalLM``, frozen) and learns the target text after the
+prompt (the model's chat template wraps the input when it has one; see
+:mod:`foldwise.models.generation_head`). The base weights stay frozen; peft trains LoRA
 adapters on the chosen linear layers, and the head fully. ``quantization: 4bit`` loads
 the base in NF4 (QLoRA) through bitsandbytes on CUDA. Only adapters and head are saved
 (a few MB per fold); ``predict`` loads base + adapter.
@@ -22,6 +26,7 @@ import numpy as np
 from .backbone import NeuralConfig, is_no_decay
 from ..config import option
 from ..errors import FoldwiseError
+from .base import CLASSIFICATION_TASKS
 from .neural import NeuralModel
 
 #: the modules a head lives in (trained fully, never given adapters)
@@ -60,6 +65,8 @@ class LlmConfig(NeuralConfig):
         "LoRA layers add their scaled update inside one GEMM, without input casts, sharing one dropout mask "
         "per input (models/lora_lean.py); false: peft's own forward", True)
     merge_adapters: bool = option("merge adapters into the weights for inference (not with quantization)", False)
+    chat_template: bool = option(
+        "task generation: wrap each input as a user message in the model's chat template when it has one", True)
     lr: float = option("learning rate of the LoRA adapters", 2e-4, gt=0)
     head_lr: float | None = option("learning rate of the classification head (default: lr)", 2e-3, gt=0)
     batch_size: int = option("rows per forward pass", 16, ge=1)
@@ -69,7 +76,9 @@ class LlmConfig(NeuralConfig):
 
 
 class LlmBackbone:
-    """Base LLM (maybe quantised) + classification head + LoRA adapters (peft)."""
+    """Base LLM (maybe quantised) + classification or language-model head + LoRA adapters (peft)."""
+
+    decoder_only = True
 
     def __init__(self, config: LlmConfig):
         self.config = config
@@ -79,16 +88,17 @@ class LlmBackbone:
     # -- building ----------------------------------------------------------
 
     def build(self, head: Any, device: Any) -> tuple[Any, Any]:
-        """The LoRA-wrapped classifier of ``head.n_outputs`` labels on ``device`` and its tokenizer."""
+        """The LoRA-wrapped classifier of ``head.n_outputs`` labels (or the language model,
+        for a generation head) on ``device`` and its tokenizer."""
         from peft import LoraConfig, get_peft_model
-
-        from .heads import LogitsOf
 
         cfg = self.config
         tokenizer = self.load_tokenizer()
-        base, quantized = self._base_model(head.n_outputs, tokenizer, device)
+        base, quantized = self._base_model(head, tokenizer, device)
         targets = check_target_modules(base, cfg.target_modules, cfg.name_or_path)
-        head = [name for name in HEAD_MODULES if _has_module(base, name)]
+        wrap = _wrapper(head)
+        # a classification head trains fully; a language-model head stays frozen (only adapters train)
+        head = [] if getattr(head, "language_model", False) else [n for n in HEAD_MODULES if _has_module(base, n)]
         alpha = cfg.lora_r * cfg.lora_alpha_over_r if cfg.lora_alpha_over_r is not None else cfg.lora_alpha
         lora = LoraConfig(r=cfg.lora_r, lora_alpha=alpha, lora_dropout=cfg.lora_dropout,
                           target_modules=targets, modules_to_save=head, use_rslora=cfg.use_rslora,
@@ -100,7 +110,7 @@ class LlmBackbone:
             from .lora_lean import make_lean
 
             make_lean(model)
-        module = LogitsOf(model)
+        module = wrap(model)
         return (module if quantized else module.to(device)), tokenizer
 
     def load_tokenizer(self, path: str | Path | None = None) -> Any:
@@ -118,10 +128,11 @@ class LlmBackbone:
         tokenizer.padding_side = self.config.padding_side
         return tokenizer
 
-    def _base_model(self, n_labels: int, tokenizer: Any, device: Any) -> tuple[Any, bool]:
-        """The frozen base with a fresh head (and k-bit preparation when quantised)."""
+    def _base_model(self, head: Any, tokenizer: Any, device: Any) -> tuple[Any, bool]:
+        """The frozen base with a fresh head of ``head.n_outputs`` labels, or with its own
+        language-model head for a generation head (and k-bit preparation when quantised)."""
         import torch
-        from transformers import AutoModel, AutoModelForSequenceClassification
+        from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
 
         from .. import progress
         from .model_files import model_config, resolve_model_path
@@ -132,14 +143,19 @@ class LlmBackbone:
         path = resolve_model_path(cfg.name_or_path)
         quantization = quantization_config(cfg.quantization, device)
         overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
-        loaded = model_config(path, num_labels=n_labels, pad_token_id=tokenizer.pad_token_id, **overrides)
+        n_labels = head.n_outputs
+        language_model = getattr(head, "language_model", False)
+        labels = {} if language_model else {"num_labels": n_labels}
+        loaded = model_config(path, pad_token_id=tokenizer.pad_token_id, **labels, **overrides)
         kwargs: dict[str, Any] = {"config": loaded, "dtype": base_dtype(cfg, device)}
         if cfg.attn_implementation:
             kwargs["attn_implementation"] = cfg.attn_implementation
         if quantization is not None:
             kwargs.update(quantization_config=quantization, device_map={"": device.index or 0})
         with _expected_load_report_quiet():
-            if cfg.pooling == "last":
+            if language_model:
+                model = body = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+            elif cfg.pooling == "last":
                 model = AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
                 model.config.pad_token_id = tokenizer.pad_token_id
                 body = model
@@ -172,6 +188,21 @@ class LlmBackbone:
 
     def pad_id(self, tokenizer: Any) -> int:
         return tokenizer.pad_token_id
+
+    def prompts(self, tokenizer: Any, texts: list[str]) -> list[list[int]]:
+        """Generation prompts: each text truncated to ``max_length`` tokens, then (``chat_template``)
+        wrapped as a user message in the model's chat template with the assistant turn opened."""
+        cut = tokenizer(texts, truncation=True, max_length=self.config.max_length, add_special_tokens=False)
+        texts = tokenizer.batch_decode(cut["input_ids"])
+        if self.config.chat_template and getattr(tokenizer, "chat_template", None):
+            return [tokenizer.apply_chat_template([{"role": "user", "content": t}], add_generation_prompt=True,
+                                                  tokenize=True, return_dict=False) for t in texts]
+        return tokenizer(texts, add_special_tokens=True)["input_ids"]
+
+    def targets(self, tokenizer: Any, texts: list[str], limit: int) -> list[list[int]]:
+        """Target token ids (at most ``limit``) followed by EOS, where generation stops."""
+        ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+        return [row[:limit] + [tokenizer.eos_token_id] for row in ids]
 
     def param_groups(self, module: Any) -> list[dict]:
         """Adapters at ``lr``, the head at ``head_lr``; no weight decay on biases and norms."""
@@ -207,21 +238,27 @@ class LlmBackbone:
         folder.mkdir(parents=True, exist_ok=True)
         module.model.save_pretrained(folder / "adapter")
         tokenizer.save_pretrained(folder / "tokenizer")
-        n_labels = next(p for n, p in module.named_parameters() if "modules_to_save" in n).shape[0]
-        artifacts.write_json(folder / "head.json", {"n_labels": int(n_labels), "pooling": self.config.pooling,
-                                                    "base": self.config.name_or_path})
+        head_weights = [p for n, p in module.named_parameters() if "modules_to_save" in n]
+        settings = ({"n_labels": int(head_weights[0].shape[0]), "pooling": self.config.pooling} if head_weights
+                    else {"kind": "generation"})
+        artifacts.write_json(folder / "head.json", {**settings, "base": self.config.name_or_path})
 
     def load(self, folder: Path, head: Any = None) -> tuple[Any, Any]:
         """Base model (from ``name_or_path``) + the saved adapter and head, ready to predict."""
         from peft import PeftModel
 
         from ..train import distributed
-        from .heads import LogitsOf
 
-        head = json.loads((folder / "head.json").read_text())
+        saved = json.loads((folder / "head.json").read_text())
+        if (saved.get("kind") == "generation") != bool(getattr(head, "language_model", False)):
+            raise FoldwiseError(f"{folder}: saved for another task than this run's; retrain the run")
         tokenizer = self.load_tokenizer(folder / "tokenizer")
         device = distributed.context().device
-        base, quantized = self._base_model(head["n_labels"], tokenizer, device)
+        if head is None or not getattr(head, "language_model", False):
+            from .heads import ClassificationHead
+
+            head = ClassificationHead("multilabel", saved["n_labels"], self.config)
+        base, quantized = self._base_model(head, tokenizer, device)
         with _peft_deprecation_quiet():
             model = PeftModel.from_pretrained(base, folder / "adapter", is_trainable=False)
         _trained_parts_in_fp32(model)
@@ -231,7 +268,7 @@ class LlmBackbone:
             from .lora_lean import make_lean
 
             make_lean(model)
-        module = LogitsOf(model)
+        module = _wrapper(head)(model)
         module = module if quantized else module.to(device)
         module.eval()
         return module, tokenizer
@@ -265,6 +302,13 @@ def _trained_parts_in_fp32(model: Any) -> None:
     for name, param in model.named_parameters():
         if param.requires_grad or "lora_" in name or "modules_to_save" in name:
             param.data = param.data.float()
+
+
+def _wrapper(head: Any) -> Any:
+    """How the peft model becomes the loop's module: the head's (generation) or :class:`LogitsOf`."""
+    from .heads import LogitsOf
+
+    return head.module if getattr(head, "language_model", False) else LogitsOf
 
 
 def _has_module(model: Any, name: str) -> bool:
@@ -347,6 +391,7 @@ class LlmModel(NeuralModel):
     """Fine-tune a decoder LLM with LoRA on a fold; predictions from the best evaluation's adapters."""
 
     backbone_class = LlmBackbone
+    tasks = (*CLASSIFICATION_TASKS, "generation")
 
     @classmethod
     def check_can_run(cls, config: LlmConfig) -> None:

@@ -20,7 +20,7 @@ from torch import nn
 
 from ..errors import FoldwiseError
 from ..train.batching import TokenizedRows
-from .heads import selection_key, with_loss
+from .heads import config_int, logits_of, selection_key, with_loss
 
 #: defaults of the span keys of a neural config (None there: the key is not set)
 DOC_STRIDE, MAX_ANSWER_LENGTH, N_BEST, MAX_QUESTION_LENGTH = 128, 30, 20, 64
@@ -81,9 +81,9 @@ class SpanHead:
         self.cfg = model_cfg
         self._scores = scores
         self.metric = metric
-        self.doc_stride = _key(model_cfg, "doc_stride", DOC_STRIDE)
-        self.max_answer_length = _key(model_cfg, "max_answer_length", MAX_ANSWER_LENGTH)
-        self.n_best = _key(model_cfg, "n_best", N_BEST)
+        self.doc_stride = config_int(model_cfg, "doc_stride", DOC_STRIDE)
+        self.max_answer_length = config_int(model_cfg, "max_answer_length", MAX_ANSWER_LENGTH)
+        self.n_best = config_int(model_cfg, "n_best", N_BEST)
         if self.doc_stride >= model_cfg.max_length:
             raise FoldwiseError(f"model.doc_stride {self.doc_stride} must be below model.max_length "
                                 f"{model_cfg.max_length} (windows share doc_stride tokens)")
@@ -95,6 +95,8 @@ class SpanHead:
     def loss(self, targets: Any) -> Any:
         """Cross-entropy of the start and end positions."""
         return span_loss
+
+    infer = staticmethod(logits_of)
 
     def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: Any = None) -> WindowRows:
         """(n, 2) question/context rows as windows, with answer token positions when ``targets``."""
@@ -165,8 +167,3 @@ class SpanHead:
             raise FoldwiseError("model.select_by macro_f1 is for classification; task span selects by loss "
                                 "or metric")
         return selection_key(self.cfg.select_by, self.metric)
-
-
-def _key(cfg: Any, name: str, default: int) -> int:
-    value = getattr(cfg, name, None)
-    return default if value is None else int(value)

@@ -103,11 +103,21 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
               models={"tfidf": "ag_news_heldout-tfidf"}, blends={}),
     Benchmark("squad", "3-fold CV, grouped by article, on a seeded subset of SQuAD v1.1 train (6,067 questions "
                        "from 39 whole articles); the 10,570 dev questions held out (every gold answer in "
-                       "data/squad/solution.csv); F1 and exact match 0-100; TF-IDF cannot extract spans",
+                       "data/squad/solution.csv); F1 and exact match 0-100; TF-IDF cannot extract spans; bert2bert "
+                       "generates the answer (task generation) on the same rows and folds",
               held_out=True,
               references=(Reference("T5 (the multi-task project), F1", 77.59,
                                     "exact match 60.0; all 87,599 train questions, on a GPU"),),
-              models={"overlap": "squad-overlap", "minilm": "squad-minilm"}, blends={}),
+              models={"overlap": "squad-overlap", "minilm": "squad-minilm", "bert2bert": "squad-bert2bert"},
+              blends={}),
+    Benchmark("xsum", "3-fold CV on the mirror's 979 XSum validation articles; its 1,000 test articles held out "
+                      "(reference summaries in data/xsum/solution.csv); ROUGE-1 F 0-100 with stemming, ROUGE-2 "
+                      "and ROUGE-L beside it; lead-k: the article's first k sentences", held_out=True,
+              references=(Reference("Phi-2 + 4-bit LoRA (the multi-task project), ROUGE-1", 7.13,
+                                    "ROUGE-2 0.21, ROUGE-L 6.03; r 16, 1 epoch on 1.5k articles"),
+                          Reference("lead-3 on the full XSum test set (published), ROUGE-1", 16.30,
+                                    "ROUGE-2 1.60, ROUGE-L 11.95")),
+              models={"lead1": "xsum-lead1", "lead3": "xsum-lead3", LLM: "xsum-smollm2-lora"}, blends={}),
     Benchmark("goemotions", "5-fold CV on GoEmotions train + dev (48,836 rows), from the runs `make train` "
                             "left (runs/tfidf, runs/minilm, runs/smollm2-lora)", held_out=False,
               references=(Reference("MiniLM fine-tuned, official split, measured here", 0.522,
@@ -182,11 +192,13 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
             "score_untuned": record["cv_score_untuned"]}
 
 
-def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None) -> list[dict[str, Any]]:
+def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None,
+                  overrides: list[str] = ()) -> list[dict[str, Any]]:
     """Data, folds, train, ensemble and score one benchmark; its result records.
 
     With ``folds`` ("0,1") only those folds are trained and nothing is scored yet (the
-    results need every fold); the records list is then empty.
+    results need every fold); the records list is then empty. ``overrides`` ("KEY=VALUE")
+    go to every ``foldwise train`` as ``--set`` and into the records' commands.
     """
     wanted_blends = [m for m in models if m in bench.blends]
     trained = [m for m in models if m in bench.models]
@@ -196,16 +208,21 @@ def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None)
         progress.write(f"{bench.name}: none of {', '.join(models)} is a model of this benchmark; skipped")
         return []
     if bench.existing_runs_only:
+        if overrides:
+            raise FoldwiseError(f"benchmarks: {bench.name} scores the runs `make train` left; "
+                                "pass SET= to `make train` instead")
         return _score_existing_runs(bench, trained, models) if not folds else []
     run_stage(foldwise_command("data", bench.name))
     run_stage(foldwise_command("folds", bench.name))
     fold_flag = ["--folds", folds] if folds else []
+    set_flags = [arg for override in overrides for arg in ("--set", override)]
     for model in trained:  # --resume: a run cut off mid-fold goes on from its last epoch checkpoint
-        run_stage(foldwise_command("train", f"configs/{bench.models[model]}.yaml", *fold_flag, "--resume"))
+        run_stage(foldwise_command("train", f"configs/{bench.models[model]}.yaml", *set_flags,
+                                   *fold_flag, "--resume"))
     if folds:
         progress.write(f"{bench.name}: folds {folds} trained; results are scored once every fold is")
         return []
-    return _ensemble_and_score(bench, trained, models)
+    return _ensemble_and_score(bench, trained, models, set_flags)
 
 
 def _score_existing_runs(bench: Benchmark, trained: list[str], models: list[str]) -> list[dict[str, Any]]:
@@ -217,7 +234,8 @@ def _score_existing_runs(bench: Benchmark, trained: list[str], models: list[str]
     return _ensemble_and_score(bench, present, models) if present else []
 
 
-def _ensemble_and_score(bench: Benchmark, trained: list[str], models: list[str]) -> list[dict[str, Any]]:
+def _ensemble_and_score(bench: Benchmark, trained: list[str], models: list[str],
+                        set_flags: list[str] = ()) -> list[dict[str, Any]]:
     """Ensemble each trained model alone (and their blend) and score every submission."""
     wall = {m: model_seconds(paths.run_dir(bench.models[m])) for m in trained}
     records = []
@@ -229,7 +247,7 @@ def _ensemble_and_score(bench: Benchmark, trained: list[str], models: list[str])
         command = foldwise_command("ensemble", *members, "--name", name)
         seconds = run_stage(command)
         scores = score_submission(bench, name)
-        train_lines = [f"foldwise train configs/{m}.yaml" for m in members]
+        train_lines = [shlex.join(["foldwise", "train", f"configs/{m}.yaml", *set_flags]) for m in members]
         records.append({
             "benchmark": bench.name, "model": model, "metric": scores.pop("metric"),
             "score": round(scores.pop("score"), 4), "split": bench.split,
@@ -257,10 +275,15 @@ def _untuned_cell(record: dict) -> str:
     return f"{value:.4f}" if isinstance(value, (int, float)) else ""
 
 
+#: secondary scores shown beside the score, as the literature pairs them (SQuAD F1 / EM, ROUGE-1/2/L)
+SECONDARY_SCORES = {"exact_match": "exact match", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}
+
+
 def _secondary_cell(record: dict) -> str:
-    """Exact match beside a SQuAD F1 (the pair the QA literature reports)."""
-    value = record.get("exact_match")
-    return f" (exact match {value:.2f})" if isinstance(value, (int, float)) else ""
+    """Exact match beside a SQuAD F1, ROUGE-2 and ROUGE-L beside a ROUGE-1."""
+    shown = [f"{title} {record[key]:.2f}" for key, title in SECONDARY_SCORES.items()
+             if isinstance(record.get(key), (int, float))]
+    return f" ({', '.join(shown)})" if shown else ""
 
 
 def _oof_cell(record: dict, bench: "Benchmark") -> str:
@@ -274,7 +297,7 @@ def results_markdown(records: list[dict]) -> str:
     """``results.md``: per benchmark, our scores beside the references, with split and command."""
     lines = ["# Benchmarks", "",
              "Written by `make benchmarks` (`foldwise benchmarks`); every figure is in `results.json`.",
-             "Scores on the 0-1 scale (SQuAD's F1 and exact match 0-100, as published). CV benchmarks",
+             "Scores on the 0-1 scale (SQuAD's F1 and exact match, and ROUGE, 0-100 as published). CV benchmarks",
              "report OOF scores with cross-fitted decisions",
              "(each fold decided by cuts fit on the other folds: the honest estimate). 'untuned' is the",
              "same predictions at a 0.5 cut per label (argmax for one label per row); for log loss, the",
@@ -350,15 +373,18 @@ def parse_list(spec: str | None, known: list[str], what: str) -> list[str]:
 
 
 def run_benchmarks(benchmarks: str | None = None, models: str | None = None,
-                   folds: str | None = None) -> list[dict]:
-    """Run the chosen benchmarks (default all) and models (default all + blend); write results."""
+                   folds: str | None = None, overrides: list[str] = ()) -> list[dict]:
+    """Run the chosen benchmarks (default all) and models (default all + blend); write results.
+
+    ``overrides`` ("model.precision=bf16") are passed to every training run as ``--set``.
+    """
     chosen = parse_list(benchmarks, list(BENCHMARKS), "benchmark")
     all_models = (sorted({m for b in BENCHMARKS.values() for m in b.models})
                   + sorted({m for b in BENCHMARKS.values() for m in b.blends}))
     wanted = parse_list(models, all_models, "model")
     new: list[dict] = []
     for name in chosen:
-        new += run_benchmark(BENCHMARKS[name], wanted, folds)
+        new += run_benchmark(BENCHMARKS[name], wanted, folds, list(overrides))
         if new:
             write_results(new)
     return new

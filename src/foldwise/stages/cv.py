@@ -335,7 +335,10 @@ def check_trains(model_cfg: Any, task: Task) -> None:
     """Refuse, in one line and before any fold, a model kind that cannot learn this task."""
     kinds = model_class(model_cfg.kind).tasks
     if task.kind not in kinds:
+        from ..models import MODEL_KINDS
+
+        able = [kind for kind in MODEL_KINDS if task.kind in model_class(kind).tasks]
         raise FoldwiseError(f"model.kind {model_cfg.kind} cannot train task {task.kind} (it trains: "
-                            f"{', '.join(kinds)}); use model.kind transformer (an encoder)")
+                            f"{', '.join(kinds)}); kinds that train {task.kind}: {', '.join(able)}")
     if model_class(model_cfg.kind).uses_head:
         task.head(model_cfg)  # a head refuses its keys here (e.g. doc_stride >= max_length), before any write

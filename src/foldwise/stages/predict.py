@@ -100,7 +100,7 @@ def read_texts(path: str | Path, column: str | None, data_cfg: DataConfig | None
     run's ``data.text_columns`` joined as training joined them (``data_cfg``)."""
     if column is not None or data_cfg is None:
         return [row[0] for row in _read_columns(path, [column or "text"])]
-    _read_columns(path, data_cfg.text_columns)  # one line for a missing column
+    _read_columns(path, data_cfg.input_columns)  # one line for a missing column
     return list(texts_of(read_csv(Path(path)), data_cfg, Path(path)))
 
 

@@ -70,6 +70,13 @@ DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "model.llrd": {"type": "float", "low": 0.7, "high": 1.0},
         "model.max_length": {"type": "categorical", "choices": [64, 128, 256]},
     },
+    "seq2seq": {
+        "model.lr": {"type": "float", "low": 1.0e-5, "high": 1.0e-3, "log": True},
+        "model.weight_decay": {"type": "float", "low": 0.0, "high": 0.1},
+        "model.warmup_ratio": {"type": "float", "low": 0.0, "high": 0.2},
+        "model.epochs": {"type": "int", "low": 1, "high": 5},
+        "model.batch_size": {"type": "categorical", "choices": [8, 16, 32]},
+    },
     "llm": {
         "model.lr": {"type": "float", "low": 5.0e-5, "high": 1.0e-3, "log": True},
         "model.lora_r": {"type": "categorical", "choices": [8, 16, 32, 64]},

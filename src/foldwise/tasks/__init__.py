@@ -4,7 +4,8 @@ reports and submission format.
 A :class:`Task` is built from the data config and the loaded data by :func:`task_for`.
 The stages (``cv``, ``ensemble``, ``tuning``, ``predict``, ``folds``, ``benchmarks``) only
 orchestrate: they hand the task opaque *predictions* (for classification an (n, L)
-probability matrix; for span extraction the answer spans with their character scores)
+probability matrix; for span extraction the answer spans with their character scores;
+for generation the generated texts)
 and *truth*, and get back fold files, OOF, deciders, typed
 :class:`~foldwise.tasks.evaluation.Evaluation` results, reports, submission frames and
 scores. Models get their output layer and loss from :meth:`Task.head`. Adding a kind of
@@ -171,12 +172,20 @@ def _span(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
     return span_task(data_cfg, label_names, sample, data)
 
 
+def _generation(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
+                data: CompetitionData | None = None) -> Task:
+    from .generation import generation_task
+
+    return generation_task(data_cfg, label_names, sample, data)
+
+
 #: data.task -> builder(data config, label names, sample submission, loaded data or None)
 TASKS: dict[str, Callable[..., Task]] = {
     "multilabel": _classification,
     "multiclass": _classification,
     "binary": _classification,
     "span": _span,
+    "generation": _generation,
 }
 
 
@@ -206,7 +215,8 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
 
 #: default tuning-space keys that mean nothing for a task (multiclass trains with ce only)
 UNTUNED_KEYS: dict[str, set[str]] = {"multiclass": {"model.loss", "model.focal_gamma"},
-                                     "span": {"model.loss", "model.focal_gamma"}}
+                                     "span": {"model.loss", "model.focal_gamma"},
+                                     "generation": {"model.loss", "model.focal_gamma"}}
 
 
 def competition_task(data_cfg: DataConfig, data: CompetitionData) -> Task:

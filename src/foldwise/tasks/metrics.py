@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import FoldwiseError
-from .text_metrics import squad_f1, word_jaccard_score
+from .text_metrics import rouge1_score, squad_f1, word_jaccard_score
 
 #: probabilities are clipped to [EPS, 1 - EPS] before a log (Kaggle's log-loss rule)
 EPS = 1e-15
@@ -404,7 +404,17 @@ DEFAULT_METRIC = "macro_f1"
 #: how reports write a metric's (or a secondary score's) name
 TITLES = {"macro_f1": "macro-F1", "micro_f1": "micro-F1", "samples_f1": "samples-F1", "jaccard": "jaccard",
           "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss", "f1": "F1", "mcc": "MCC",
-          "squad": "SQuAD F1", "squad_f1": "SQuAD F1", "exact_match": "exact match", "word_jaccard": "word Jaccard"}
+          "squad": "SQuAD F1", "squad_f1": "SQuAD F1", "exact_match": "exact match", "word_jaccard": "word Jaccard",
+          "rouge": "ROUGE-1", "rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "rougeLsum": "ROUGE-Lsum"}
+
+#: scores on the published 0-100 scale (printed with 2 decimals; 0-1 scores get 4)
+HUNDRED_SCALE = ("squad", "squad_f1", "exact_match", "rouge", "rouge1", "rouge2", "rougeL", "rougeLsum")
+
+
+def shown_score(name: str, value: float) -> str:
+    """A score as printed: 0-100 scores (SQuAD, ROUGE) with 2 decimals, 0-1 scores (word Jaccard) with 4."""
+    return f"{value:.2f}" if name in HUNDRED_SCALE else f"{value:.4f}"
+
 
 _ALL_TASKS = ("multilabel", "multiclass", "binary")
 
@@ -420,7 +430,8 @@ METRICS: dict[str, Metric] = {metric.name: metric for metric in (
     Metric("roc_auc", roc_auc, needs_decision=False, tasks=_ALL_TASKS),
     Metric("log_loss", binary_log_loss, greater_is_better=False, needs_decision=False, tasks=_ALL_TASKS,
            calibrated=True, task_fns=(("multiclass", categorical_log_loss, None),)),
-    Metric("squad", squad_f1, tasks=("span",)),
+    Metric("squad", squad_f1, tasks=("span", "generation")),
+    Metric("rouge", rouge1_score, tasks=("generation",)),
     Metric("word_jaccard", word_jaccard_score, tasks=("span",)),
 )}
 

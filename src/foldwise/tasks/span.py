@@ -14,27 +14,23 @@ answers) and ``word_jaccard`` (Tweet Sentiment Extraction's). Submissions are
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import metrics
-from .evaluation import Evaluation, FoldScore
 from .span_baselines import overlap_sentence, whole_text
 from .span_predictions import SpanPredictions, decode, log_probabilities
 from .span_windows import average_char_scores
-from .text_metrics import SCORES
-from ..config import DataConfig, ThresholdConfig
-from ..data.competition import CompetitionData, read_csv, task_line
+from .text_answers import TextAnswerTask
+from ..config import DataConfig
+from ..data.competition import CompetitionData, read_csv
 from ..errors import FoldwiseError
 from ..io import artifacts
 
-#: secondary scores reported beside each span metric
-SECONDARY = {"squad": ("exact_match",), "word_jaccard": ()}
 #: the character span limit when the training answers do not give one
 DEFAULT_MAX_ANSWER_CHARS = 200
 
@@ -69,22 +65,7 @@ class SpanTruth:
         return [golds[0] for golds in self.answers]
 
 
-class SpanDecider:
-    """A span task's decision: the decoded answer as it is (nothing to fit on OOF)."""
-
-    kind = "span"
-    learns = False
-    thresholds_ = None
-
-    def fit(self, preds: SpanPredictions, truth: SpanTruth) -> "SpanDecider":
-        return self
-
-    def predict(self, preds: SpanPredictions) -> np.ndarray:
-        """The answer texts."""
-        return preds.texts
-
-
-class SpanTask:
+class SpanTask(TextAnswerTask):
     """A span-extraction competition: questions and contexts in, answer spans out.
 
     Parameters
@@ -118,30 +99,12 @@ class SpanTask:
         longest = max((len(a) for golds in self._truth.answers for a in golds), default=0) if self._truth else 0
         self.max_answer_chars = max(longest, 1) if longest else DEFAULT_MAX_ANSWER_CHARS
 
-    @property
-    def task_line(self) -> str:
-        """"task: span (set by data.task)" for printing."""
-        return task_line(self.kind, self.task_reason)
-
-    @property
-    def format_line(self) -> str:
-        return f"submission format: text ({self.format_reason})"
-
     # --- truth, folds, predictions ---
 
-    def truth(self, data: CompetitionData) -> SpanTruth:
-        """Questions, contexts and gold answers of the training rows."""
-        return self._truth if self._truth is not None else _read_truth(data, self.cfg)
+    predictions_class = SpanPredictions
 
-    def take(self, values: Any, rows: np.ndarray) -> Any:
-        return values[rows]
-
-    def concat(self, parts: list[SpanPredictions]) -> SpanPredictions:
-        return SpanPredictions.concat(parts)
-
-    def stratify_on(self, data: CompetitionData) -> tuple[None, None]:
-        """Nothing to balance: shuffled folds (grouped by ``folds.group_column``, e.g. the article)."""
-        return None, None
+    def read_truth(self, data: CompetitionData) -> SpanTruth:
+        return _read_truth(data, self.cfg)
 
     def head(self, model_cfg: Any) -> Any:
         """Start and end logits per token over question + context windows."""
@@ -206,27 +169,6 @@ class SpanTask:
 
     # --- decisions and scores ---
 
-    def decider(self, cfg: ThresholdConfig) -> SpanDecider:
-        return SpanDecider()
-
-    def baseline(self) -> SpanDecider:
-        return SpanDecider()
-
-    def load_decider(self, record: dict, source: str) -> SpanDecider:
-        if record.get("kind") != "span":
-            raise FoldwiseError(f"{source}: kind {record.get('kind')!r} is not a span decision")
-        return SpanDecider()
-
-    shown_decider = load_decider
-
-    def scores(self, truth: SpanTruth, texts: np.ndarray) -> dict[str, float]:
-        """The metric first, then its secondary scores."""
-        names = (self.metric.name, *SECONDARY[self.metric.name])
-        return {name: float(SCORES[name](truth, texts)) for name in names}
-
-    def untuned_scores(self, preds: SpanPredictions, truth: SpanTruth) -> dict[str, float]:
-        return self.scores(truth, preds.texts)
-
     def blend(self, members: list[SpanPredictions], weights: np.ndarray) -> SpanPredictions:
         """Members' character log-probabilities averaged with ``weights``, decoded again."""
         used = [(m, w) for m, w in zip(members, weights) if w > 0]
@@ -238,25 +180,14 @@ class SpanTask:
         return decode([log_probabilities(s) for s, _ in mixed], [log_probabilities(e) for _, e in mixed],
                       members[0].contexts, limit)
 
-    def objective(self, cfg: ThresholdConfig, truth: SpanTruth) -> Callable[[SpanPredictions], float]:
-        return lambda preds: self.metric.objective(truth, preds.texts)
+    def decision_record(self) -> dict[str, Any]:
+        """The longest answer (characters) a blend may decode."""
+        return {"max_answer_chars": self.max_answer_chars}
 
-    def evaluate(self, preds: SpanPredictions, truth: SpanTruth, fold: np.ndarray,
-                 cfg: ThresholdConfig) -> Evaluation:
-        """The metric on every OOF row and per fold, its secondary scores, and the baselines."""
-        scores = self.scores(truth, preds.texts)
-        per_fold = []
-        for k in np.unique(fold):
-            rows = np.flatnonzero(fold == k)
-            value = self.metric.score(truth[rows], preds.texts[rows])
-            per_fold.append(FoldScore(fold=int(k), rows=int(len(rows)), untuned=value, tuned=value))
-        secondary = {name: value for name, value in scores.items() if name != self.metric.name}
-        return Evaluation(metric=self.metric.name, greater_is_better=True, task=self.kind, rows=len(truth),
-                          decision={"kind": "span", "metric": self.metric.name,
-                                    "max_answer_chars": self.max_answer_chars},
-                          score=scores[self.metric.name], score_untuned=scores[self.metric.name],
-                          score_crossfit=None, tuned=secondary, untuned=dict(secondary), per_fold=per_fold,
-                          per_class={}, decider=SpanDecider(), baselines=self.baselines(truth))
+    def gold_truth(self, answers: list[list[str]]) -> SpanTruth:
+        n = len(answers)
+        return SpanTruth(np.array([""] * n, dtype=object), np.array([""] * n, dtype=object), answers,
+                         np.zeros(n, dtype=np.int64))
 
     def baselines(self, truth: SpanTruth) -> dict[str, float]:
         """The metric of the overlap-sentence (QA) and whole-text (span extraction) answers."""
@@ -266,35 +197,6 @@ class SpanTask:
 
     # --- reports ---
 
-    def untuned_text(self, scores: dict[str, float]) -> str:
-        first, *rest = scores.items()
-        others = ", ".join(f"{_title(k)} {_shown(k, v)}" for k, v in rest)
-        return f"{_title(first[0])} {_shown(*first)}" + (f" ({others})" if others else "")
-
-    def report(self, evaluation: Evaluation, oof: SpanPredictions, truth: SpanTruth, out: Path, title: str) -> str:
-        """``per_fold.png`` (the metric per fold beside the baselines) and the score table."""
-        self.plot(evaluation, out / "per_fold.png", title)
-        return span_table(evaluation)
-
-    def plot(self, evaluation: Evaluation, path: Path, title: str) -> None:
-        """The metric per fold as bars, the baselines as lines."""
-        from ..io.report import _pyplot, _save
-
-        plt = _pyplot()
-        fig, ax = plt.subplots(figsize=(6, 3.2))
-        ax.bar([f"fold {s.fold}" for s in evaluation.per_fold], [s.tuned for s in evaluation.per_fold],
-               color="#4C72B0", label=f"model ({evaluation.score:.2f} overall)")
-        for (name, value), style in zip(evaluation.baselines.items(), ("--", ":")):
-            ax.axhline(value, color="#C44E52", linestyle=style, label=f"{name} baseline ({value:.2f})")
-        ax.set_ylabel(_title(evaluation.metric))
-        ax.set_title(f"{title}: OOF {_title(evaluation.metric)} per fold")
-        ax.legend(fontsize=7, loc="lower right")
-        _save(fig, path)
-
-    def record(self, evaluation: Evaluation, truth: SpanTruth, test: SpanPredictions) -> dict:
-        """How many test answers came out empty."""
-        return {"test_empty_answers": int(sum(1 for t in test.texts if not str(t).strip()))}
-
     def prediction_records(self, texts: list, preds: SpanPredictions, decided: np.ndarray, top: int) -> list[dict]:
         """``foldwise predict``: per question its answer and the answer's score."""
         return [{"question": str(q), "context": str(c), "answer": str(a), "score": round(float(s), 4)}
@@ -302,9 +204,6 @@ class SpanTask:
 
     def prediction_lines(self, record: dict) -> list[str]:
         return [f"Q: {record['question']}", f"  answer: {record['answer']!r} (score {record['score']:.3f})"]
-
-    def threshold_notes(self, cfg: ThresholdConfig) -> list[str]:
-        return []
 
     def data_summary(self, data: CompetitionData, where: str) -> str:
         """One line on the competition's rows, read from ``where`` (the results notebook)."""
@@ -324,96 +223,6 @@ class SpanTask:
         fig.suptitle(data.name)
         fig.tight_layout()
         return fig
-
-    # --- submissions ---
-
-    def submission_frame(self, ids: np.ndarray, preds: SpanPredictions, decider: SpanDecider) -> pd.DataFrame:
-        """``id,<answer column>`` in the sample's row order."""
-        frame = pd.DataFrame({self.id_column: ids, self.answer_column: decider.predict(preds)})
-        order = pd.Index(frame[self.id_column]).get_indexer(self.sample[self.id_column])
-        return frame.iloc[order].reset_index(drop=True)
-
-    def write_submission(self, path: Path, frame: pd.DataFrame) -> str:
-        """Write ``frame`` (every cell quoted, as Kaggle's text competitions take it) if it validates."""
-        self._check_frame(frame, str(path))
-        return artifacts.write_hashed(path, lambda tmp: frame.to_csv(tmp, index=False, quoting=csv.QUOTE_ALL))
-
-    def validate_submission(self, path: Path) -> pd.DataFrame:
-        frame = read_csv(Path(path))
-        self._check_frame(frame, str(path))
-        return frame
-
-    def _check_frame(self, frame: pd.DataFrame, source: str) -> None:
-        columns = [self.id_column, self.answer_column]
-        if list(frame.columns) != columns:
-            raise FoldwiseError(f"{source}: columns {list(frame.columns)}, the sample has {columns}")
-        ids, expected = frame[self.id_column].astype(str).tolist(), self.sample[self.id_column].astype(str).tolist()
-        if ids != expected:
-            at = next((i for i, (a, b) in enumerate(zip(ids, expected)) if a != b), min(len(ids), len(expected)))
-            raise FoldwiseError(f"{source}: row {at + 2}: ids differ from the sample submission "
-                                f"({len(ids)} rows, the sample has {len(expected)})")
-
-    def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
-        """The metric (first) and secondary scores of a submission against a solution file
-        (``id,<answer column>``, a cell a JSON list where a question has several gold answers)."""
-        frame = self.validate_submission(path)
-        return self._score_answers(frame, path, solution)
-
-    def score_untuned(self, probs_path: Path, solution: Path) -> dict[str, float]:
-        """The scores of a predictions file (``<name>.probs.csv``: id, answer, score)."""
-        frame = read_csv(Path(probs_path))
-        return self._score_answers(frame, probs_path, solution)
-
-    def _score_answers(self, frame: pd.DataFrame, path: Path, solution: Path) -> dict[str, float]:
-        solution_frame = read_csv(Path(solution))
-        for source, table in ((path, frame), (solution, solution_frame)):
-            for column in (self.id_column, self.answer_column):
-                if column not in table.columns:
-                    raise FoldwiseError(f"{source}: missing column '{column}'")
-        golds = dict(zip(solution_frame[self.id_column], solution_frame[self.answer_column].fillna("")))
-        ids = frame[self.id_column].tolist()
-        missing = [i for i in ids if i not in golds]
-        if missing or len(golds) != len(ids):
-            detail = f"id '{missing[0]}' is not in the solution" if missing else "the ids differ"
-            raise FoldwiseError(f"{solution}: ids differ from {path} ({detail}); nothing scored")
-        answers = [_gold_list(golds[i]) for i in ids]
-        n = len(ids)
-        truth = SpanTruth(np.array([""] * n, dtype=object), np.array([""] * n, dtype=object), answers,
-                          np.zeros(n, dtype=np.int64))
-        return self.scores(truth, frame[self.answer_column].fillna("").to_numpy(dtype=object))
-
-
-def span_table(evaluation: Evaluation) -> str:
-    """The OOF metric, its secondary scores, per fold, and the baselines, as printed after training."""
-    metric = evaluation.metric
-    lines = [f"OOF {_title(metric)} {_shown(metric, evaluation.score)} on {evaluation.rows} rows"]
-    lines += [f"  {_title(name)} {_shown(name, value)}" for name, value in evaluation.tuned.items()]
-    lines += [f"  fold {s.fold}: {_shown(metric, s.tuned)} ({s.rows} rows)" for s in evaluation.per_fold]
-    lines += [f"  baseline {name}: {_shown(metric, value)}" for name, value in evaluation.baselines.items()]
-    return "\n".join(lines)
-
-
-def _shown(name: str, value: float) -> str:
-    """A score as printed: SQuAD's 0-100 scores with 2 decimals, 0-1 scores (word Jaccard) with 4."""
-    return f"{value:.2f}" if name in ("squad", "squad_f1", "exact_match") else f"{value:.4f}"
-
-
-def _title(name: str) -> str:
-    return {"squad": "F1", "squad_f1": "F1", "exact_match": "exact match",
-            "word_jaccard": "word Jaccard"}.get(name, name)
-
-
-def _gold_list(cell: str) -> list[str]:
-    """A solution cell: a JSON list of gold answers, or one answer as it is."""
-    text = str(cell)
-    if text.startswith("["):
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError:
-            return [text]
-        if isinstance(values, list) and values:
-            return [str(v) for v in values]
-    return [text]
 
 
 def _side(texts: np.ndarray, j: int) -> np.ndarray:

@@ -1,9 +1,12 @@
-"""Scores of extracted text spans: SQuAD v1.1 exact match / F1 and Kaggle's word Jaccard.
+"""Scores of predicted texts: SQuAD v1.1 exact match / F1, Kaggle's word Jaccard, ROUGE.
 
 ``normalize_answer``, ``exact_match`` and ``token_f1`` follow the official SQuAD v1.1
 ``evaluate-v1.1.py`` to the letter (max over the gold answers of a question);
 ``squad_scores`` reports them on the published 0-100 scale. ``word_jaccard`` is the
 metric of Kaggle's Tweet Sentiment Extraction as its evaluation page defines it.
+``rouge_scores`` is ROUGE-1/2/L/Lsum F-measure with Porter stemming through Google's
+``rouge-score`` package (the published summarization setting), 0-100, the best over a
+row's references.
 """
 
 from __future__ import annotations
@@ -49,6 +52,14 @@ def _check_golds(golds: Sequence[str]) -> list[str]:
     if not golds:
         raise FoldwiseError("a question has no gold answers to score against (empty list)")
     return golds
+
+
+def _check_rows(metric: str, predictions: Sequence[Any], truths: Sequence[Any], what: str) -> None:
+    """One prediction per row, and at least one row (a FoldwiseError naming ``metric`` otherwise)."""
+    if len(predictions) != len(truths):
+        raise FoldwiseError(f"{metric}: {len(predictions)} predictions for {len(truths)} {what}")
+    if not len(predictions):
+        raise FoldwiseError(f"{metric}: no {'questions' if what == 'questions' else 'rows'} to score")
 
 
 def _f1_one(prediction: str, gold: str) -> float:
@@ -119,10 +130,7 @@ def squad_scores(predictions: Sequence[str], golds: Sequence[Sequence[str]]) -> 
         Different numbers of predictions and questions, no questions, or a question
         without gold answers.
     """
-    if len(predictions) != len(golds):
-        raise FoldwiseError(f"squad scores: {len(predictions)} predictions for {len(golds)} questions")
-    if not len(predictions):
-        raise FoldwiseError("squad scores: no questions to score")
+    _check_rows("squad scores", predictions, golds, "questions")
     f1 = [token_f1(p, g) for p, g in zip(predictions, golds)]
     em = [exact_match(p, g) for p, g in zip(predictions, golds)]
     return {"f1": 100.0 * float(np.mean(f1)), "exact_match": 100.0 * float(np.mean(em))}
@@ -159,14 +167,65 @@ def mean_word_jaccard(predictions: Sequence[str], truths: Sequence[str]) -> floa
     FoldwiseError
         Different numbers of predictions and truths, or no rows.
     """
-    if len(predictions) != len(truths):
-        raise FoldwiseError(f"word jaccard: {len(predictions)} predictions for {len(truths)} true texts")
-    if not len(predictions):
-        raise FoldwiseError("word jaccard: no rows to score")
+    _check_rows("word jaccard", predictions, truths, "true texts")
     return float(np.mean([word_jaccard(p, t) for p, t in zip(predictions, truths)]))
 
 
-# --- the span task's metrics: (truth with .answers / .first, answer texts) -> float ---
+#: the ROUGE variants reported, in order (the first is the ``rouge`` metric)
+ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
+_ROUGE_SCORER: Any = None
+
+
+def rouge_scores(predictions: Sequence[str], references: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Mean ROUGE-1/2/L/Lsum F-measure over rows, 0-100, each row its best reference.
+
+    Parameters
+    ----------
+    predictions : one generated text per row.
+    references : the reference texts of each row (a list per row).
+
+    Returns
+    -------
+    dict
+        ``{"rouge1": ..., "rouge2": ..., "rougeL": ..., "rougeLsum": ...}``.
+
+    Raises
+    ------
+    FoldwiseError
+        Different numbers of predictions and rows, no rows, or a row without references.
+    """
+    global _ROUGE_SCORER
+    _check_rows("rouge", predictions, references, "rows")
+    if _ROUGE_SCORER is None:
+        from rouge_score import rouge_scorer
+
+        _ROUGE_SCORER = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+    totals = dict.fromkeys(ROUGE_TYPES, 0.0)
+    for prediction, golds in zip(predictions, references):
+        best = dict.fromkeys(ROUGE_TYPES, 0.0)
+        for gold in _check_golds(golds):
+            scored = _ROUGE_SCORER.score(str(gold), str(prediction))
+            for name in ROUGE_TYPES:
+                best[name] = max(best[name], scored[name].fmeasure)
+        for name in ROUGE_TYPES:
+            totals[name] += best[name]
+    return {name: 100.0 * value / len(predictions) for name, value in totals.items()}
+
+
+def pair_similarity(metric: str) -> Callable[[str, str], float]:
+    """``(a, b) -> 0..1``: how much two texts agree under ``metric`` (squad: token F1,
+    word_jaccard: word Jaccard, rouge: ROUGE-1 F), for choosing among candidate texts."""
+    if metric in ("squad", "squad_f1"):
+        return lambda a, b: token_f1(a, [b])
+    if metric == "word_jaccard":
+        return word_jaccard
+    if metric in ("rouge", *ROUGE_TYPES):
+        name = "rouge1" if metric == "rouge" else metric
+        return lambda a, b: rouge_scores([a], [[b]])[name] / 100.0
+    raise FoldwiseError(f"no text similarity for metric {metric!r}")
+
+
+# --- the text tasks' metrics: (truth with .answers / .first, answer texts) -> float ---
 
 def squad_f1(truth: Any, texts: np.ndarray) -> float:
     """Token F1 (0-100) of predicted answer texts, max over each row's gold answers."""
@@ -183,6 +242,18 @@ def word_jaccard_score(truth: Any, texts: np.ndarray) -> float:
     return mean_word_jaccard(list(texts), truth.first)
 
 
-#: every score a span report can show, by name
+def _rouge(name: str) -> Callable[[Any, np.ndarray], float]:
+    def score(truth: Any, texts: np.ndarray) -> float:
+        return rouge_scores(list(texts), truth.answers)[name]
+
+    score.__name__ = score.__qualname__ = f"{name}_score"
+    score.__doc__ = f"{name} F-measure (0-100) with stemming, the best over each row's references."
+    return score
+
+
+rouge1_score = _rouge("rouge1")
+
+#: every score a text task's report can show, by name (``rouge`` is ROUGE-1)
 SCORES: dict[str, Callable[[Any, np.ndarray], float]] = {
-    "squad": squad_f1, "squad_f1": squad_f1, "exact_match": squad_exact_match, "word_jaccard": word_jaccard_score}
+    "squad": squad_f1, "squad_f1": squad_f1, "exact_match": squad_exact_match, "word_jaccard": word_jaccard_score,
+    "rouge": rouge1_score, "rouge1": rouge1_score, **{name: _rouge(name) for name in ROUGE_TYPES[1:]}}

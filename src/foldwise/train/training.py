@@ -84,8 +84,8 @@ def _inputs(ids: TokenizedRows, rows: np.ndarray, pad_id: int, padding_side: str
 @torch.inference_mode()
 def predict_outputs(backbone: Backbone, head: Any, module: nn.Module, ids: TokenizedRows, pad_id: int,
                     device: torch.device) -> Any:
-    """The head's outputs of every sequence (classification: (n, L) logits) in sequence order;
-    sequences are run longest first for minimal padding."""
+    """The head's outputs of every sequence (classification: (n, L) logits; generation: token
+    ids) in sequence order; sequences are run longest first for minimal padding."""
     cfg = backbone.config
     dtype = autocast_dtype(cfg, device)
     module.eval()
@@ -97,8 +97,8 @@ def predict_outputs(backbone: Backbone, head: Any, module: nn.Module, ids: Token
         for rows in bucketed_batches(ids.lengths(), cfg.eval_batch_size, seed=0, shuffle=False):
             batch = _inputs(ids, rows, pad_id, backbone.padding_side, device)
             with _autocast(device, dtype):
-                logits = model(**batch)["logits"]
-            pieces.append((rows, head.collect(logits, batch)))
+                raw = head.infer(model, batch)  # logits, or generated token ids
+            pieces.append((rows, head.collect(raw, batch)))
             bar.update(len(rows))
     return head.outputs(pieces, len(ids))
 
