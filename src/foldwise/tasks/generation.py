@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import mbr, metrics
+from . import mbr
 from .span_baselines import overlap_sentence, split_sentences
 from .generation_predictions import GenerationPredictions
 from .text_answers import TextAnswerTask
@@ -80,22 +80,11 @@ class GenerationTask(TextAnswerTask):
 
     def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
                  data: CompetitionData | None = None):
-        self.kind = "generation"
-        self.task_reason = "set by data.task"
-        self.cfg = data_cfg
-        self.metric = metrics.get_metric(data_cfg.metric, "generation")
         if len(label_names) != 1:
             raise FoldwiseError(f"{data_cfg.path / data_cfg.sample_submission_file}: task generation submits one "
                                 f"text column besides '{data_cfg.id_column}', the sample has {len(label_names)}")
-        self.label_names = list(label_names)
-        self.answer_column = self.label_names[0]
-        self.id_column = data_cfg.id_column
-        self.sample = sample
-        self.sample_path = data_cfg.path / data_cfg.sample_submission_file
-        self.submission_format = "text"
-        self.format_reason = f"one text column '{self.answer_column}' (task generation)"
+        super().__init__("generation", data_cfg, label_names, sample, data)
         self.allow_empty_answers = data_cfg.allow_empty_answers
-        self._truth = _read_truth(data, data_cfg) if data is not None and data.train_frame is not None else None
         self._similarity = pair_similarity(self.metric.name)
         self._agreement: tuple[tuple, np.ndarray] | None = None  # the last blend's pairwise similarities
 

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import metrics
 from .span_baselines import overlap_sentence, whole_text
 from .span_predictions import SpanPredictions, decode, log_probabilities
 from .span_windows import average_char_scores
@@ -80,18 +79,7 @@ class SpanTask(TextAnswerTask):
 
     def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
                  data: CompetitionData | None = None):
-        self.kind = "span"
-        self.task_reason = "set by data.task"
-        self.cfg = data_cfg
-        self.metric = metrics.get_metric(data_cfg.metric, "span")
-        self.label_names = list(label_names)
-        self.answer_column = self.label_names[0]
-        self.id_column = data_cfg.id_column
-        self.sample = sample
-        self.sample_path = data_cfg.path / data_cfg.sample_submission_file
-        self.submission_format = "text"
-        self.format_reason = f"one text column '{self.answer_column}' (task span)"
-        self._truth = _read_truth(data, data_cfg) if data is not None and data.train_frame is not None else None
+        super().__init__("span", data_cfg, label_names, sample, data)
         self._contexts = ({} if data is None else
                           {**dict(zip(data.train_ids, _side(data.train_texts, 1))),
                            **dict(zip(data.test_ids, _side(data.test_texts, 1)))})

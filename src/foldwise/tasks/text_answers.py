@@ -52,15 +52,33 @@ class TextDecider:
 class TextAnswerTask:
     """The shared half of a text-answer task (see the module docstring).
 
-    Subclasses set ``kind``, ``cfg``, ``metric``, ``label_names``, ``answer_column``,
-    ``id_column``, ``sample``, ``sample_path``, ``submission_format``, ``format_reason``
-    and ``task_reason``, and implement :meth:`read_truth`, :meth:`gold_truth` (a truth
+    Subclasses call ``__init__`` with their kind (the data config, labels and sample become
+    ``cfg``, ``metric``, ``answer_column``, ``id_column``, ``sample``, ...), and implement :meth:`read_truth`, :meth:`gold_truth` (a truth
     object from gold answer lists, for scoring files), :meth:`baselines` and
     :meth:`decision_record`.
     """
 
     kind: str
     task_reason: str
+
+    def __init__(self, kind: str, data_cfg: Any, label_names: list[str], sample: pd.DataFrame,
+                 data: Any = None):
+        """The settings every text task reads from its data config and sample submission; the
+        truth is read once here when ``data`` (the loaded competition) comes with it."""
+        from . import metrics
+
+        self.kind = kind
+        self.task_reason = "set by data.task"
+        self.cfg = data_cfg
+        self.metric = metrics.get_metric(data_cfg.metric, kind)
+        self.label_names = list(label_names)
+        self.answer_column = self.label_names[0]
+        self.id_column = data_cfg.id_column
+        self.sample = sample
+        self.sample_path = data_cfg.path / data_cfg.sample_submission_file
+        self.submission_format = "text"
+        self.format_reason = f"one text column '{self.answer_column}' (task {kind})"
+        self._truth = self.read_truth(data) if data is not None and data.train_frame is not None else None
 
     @property
     def task_line(self) -> str:
