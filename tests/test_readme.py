@@ -12,7 +12,7 @@ import pandas as pd
 
 from conftest import REPO, cli_env
 
-SECTION = "### A new competition, from `kaggle competitions download`"
+SECTION = "### A new competition by hand, from `kaggle competitions download`"
 
 
 def readme_example() -> tuple[dict[str, str], list[str]]:

@@ -33,6 +33,14 @@ def cmd_data(args: argparse.Namespace) -> None:
         print(f"{folder}: {how}")
 
 
+def cmd_init(args: argparse.Namespace) -> None:
+    from .stages.init_competition import init_competition
+
+    path, _ = init_competition(args.slug, archive=args.archive, force=args.force)
+    print(path.read_text(encoding="utf-8"), end="")
+    print(f"{path}: written; check the 'unsure' lines, then `foldwise folds {args.slug}`")
+
+
 def cmd_folds(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
     from .data.competition import load_competition
@@ -277,6 +285,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     datasets_help = ("dataset names, data config YAMLs, or experiment YAMLs (their data: section); "
                      "--set keys are data keys, e.g. folds.n_splits=10")
+    p = sub.add_parser("init", help="start a competition: its files into data/<slug>/, configs/data/<slug>.yaml "
+                                    "guessed from them")
+    p.add_argument("slug", help="the competition's slug (kaggle.com/competitions/<slug>)")
+    p.add_argument("--archive", help="a zip of the competition's files (default: data/<slug>/*.zip, else the "
+                                     "kaggle CLI's download)")
+    p.add_argument("--force", action="store_true", help="guess again over an existing configs/data/<slug>.yaml")
+    p.set_defaults(func=cmd_init)
+
     p = with_set(sub.add_parser("data", help="get the competition files into data/<name>/"), "task=binary")
     p.add_argument("data", nargs="+", help=datasets_help)
     p.add_argument("--force", action="store_true", help="fetch again even if the files are there")

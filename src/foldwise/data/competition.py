@@ -282,7 +282,7 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
         _require_columns(train, [cfg.label_column], train_path)
         if cfg.positive_label is not None:
             return "binary", f"inferred: data.positive_label {cfg.positive_label!r} of column '{cfg.label_column}'"
-        if len(targets) == 1 and set(train[cfg.label_column].str.strip()) <= {"0", "1"}:
+        if len(targets) == 1 and set(train[cfg.label_column].dropna().str.strip()) <= {"0", "1"}:  # a blank is refused
             return "binary", f"inferred: column '{cfg.label_column}' holds 0/1, the sample has one column"
         cells = train[cfg.label_column].to_numpy()
         known = {strip_name(n) for n in (cfg.label_names or (targets if len(targets) > 1 else []))}

@@ -14,6 +14,11 @@ def kaggle_command(csv: str | Path, competition: str, message: str) -> list[str]
     return ["kaggle", "competitions", "submit", "-c", competition, "-f", str(csv), "-m", message]
 
 
+def download_command(competition: str, folder: str | Path) -> list[str]:
+    """The ``kaggle competitions download`` command line that puts ``<competition>.zip`` in ``folder``."""
+    return ["kaggle", "competitions", "download", "-c", competition, "-p", str(folder)]
+
+
 def kaggle_configured(environ: dict[str, str] | None = None, home: Path | None = None) -> bool:
     """Whether the kaggle CLI is on PATH and has credentials (env vars or ~/.kaggle)."""
     env = os.environ if environ is None else environ

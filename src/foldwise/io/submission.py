@@ -30,7 +30,7 @@ def target_columns(sample: pd.DataFrame, id_column: str) -> list[str]:
     return [c for c in sample.columns if c != id_column]
 
 
-def _has_fractions(block: pd.DataFrame) -> bool:
+def has_fractions(block: pd.DataFrame) -> bool:
     """Whether some cell holds a number strictly between 0 and 1 (0.5, 0.25, ...)."""
     values = block.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
     return bool(((values > 0) & (values < 1)).any())
@@ -48,7 +48,7 @@ def infer_format(sample: pd.DataFrame, id_column: str, label_names: list[str], t
     if sorted(targets) == sorted(label_names) and (len(targets) > 1 or targets == label_names):
         if not metric.needs_decision:
             return "probabilities", f"metric {metric.name} is scored on probabilities"
-        if _has_fractions(sample[targets]):
+        if has_fractions(sample[targets]):
             return "probabilities", "the sample's label cells hold fractions"
         if task == "binary":
             return "binary", f"the sample's target column '{targets[0]}' holds 0/1"

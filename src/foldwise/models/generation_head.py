@@ -31,7 +31,14 @@ MAX_TARGET_LENGTH, MAX_NEW_TOKENS = 64, 64
 
 class GeneratorModule(nn.Module):
     """A Hugging Face language model (maybe peft-wrapped) as ``module(**batch) -> {"loss", "logits"}``,
-    the loss its own token cross-entropy over ``labels`` (-100 ignored)."""
+    the loss the token cross-entropy over ``labels`` (-100 ignored).
+
+    A decoder LLM projects onto its vocabulary only the positions that predict a target
+    token (``logits_to_keep`` as a mask): a prompt of 256 tokens before a 40-token summary
+    would otherwise spend most of the language-model head's work (a 49k-word vocabulary
+    for SmolLM2) on positions that carry no loss. The loss is the same mean over target
+    tokens; ``logits`` are then those positions' rows only.
+    """
 
     pooling = "none"
 
@@ -39,11 +46,32 @@ class GeneratorModule(nn.Module):
         super().__init__()
         self.model = model
         self.loss_fn = None
+        self.target_logits_only = _keeps_logits_by_mask(model)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None,
                 **_: Any) -> dict[str, Any]:
-        out = self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
-        return {"loss": out.loss, "logits": out.logits}
+        if labels is None or not self.target_logits_only:
+            out = self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
+            return {"loss": out.loss, "logits": out.logits}
+        predicts_target = torch.zeros_like(labels, dtype=torch.bool)
+        predicts_target[:, :-1] = labels[:, 1:] != IGNORE  # position t predicts token t + 1
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=predicts_target)
+        loss = nn.functional.cross_entropy(out.logits.float(), labels[:, 1:][predicts_target[:, :-1]])
+        return {"loss": loss, "logits": out.logits}
+
+
+def _keeps_logits_by_mask(model: nn.Module) -> bool:
+    """Whether ``model`` is a decoder whose forward takes ``logits_to_keep`` (a boolean mask
+    keeps those positions: transformers' ``slice_logits_to_keep``)."""
+    import inspect
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if getattr(getattr(base, "config", None), "is_encoder_decoder", False):
+        return False
+    try:
+        return "logits_to_keep" in inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 @dataclass

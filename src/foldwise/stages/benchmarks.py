@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..io import artifacts, paths
 from .. import progress
@@ -159,6 +159,16 @@ def model_seconds(run_dir: Path) -> float:
     return round(total, 1)
 
 
+def train_command(experiment: str, set_flags: Sequence[str] = ()) -> str:
+    """The ``foldwise train`` line that made ``runs/<experiment>``: with the ``--set`` overrides
+    its run.json records (a run `make train SET=...` left), else ``set_flags``."""
+    info_path = paths.run_dir(experiment) / "run.json"
+    source = (artifacts.read_json(info_path).get("config_source") or {}) if info_path.exists() else {}
+    overrides = source.get("overrides")
+    flags = [arg for override in overrides for arg in ("--set", override)] if overrides else list(set_flags)
+    return shlex.join(["foldwise", "train", f"configs/{experiment}.yaml", *flags])
+
+
 def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     """The benchmark's score of ``submissions/<name>.csv`` and its secondary scores.
 
@@ -247,7 +257,7 @@ def _ensemble_and_score(bench: Benchmark, trained: list[str], models: list[str],
         command = foldwise_command("ensemble", *members, "--name", name)
         seconds = run_stage(command)
         scores = score_submission(bench, name)
-        train_lines = [shlex.join(["foldwise", "train", f"configs/{m}.yaml", *set_flags]) for m in members]
+        train_lines = [train_command(m, set_flags) for m in members]
         records.append({
             "benchmark": bench.name, "model": model, "metric": scores.pop("metric"),
             "score": round(scores.pop("score"), 4), "split": bench.split,

@@ -1,0 +1,311 @@
+"""A competition's data config guessed from its files: what ``foldwise init`` writes.
+
+Each setting is a :class:`Guess` with the reason it was made and whether it is sure; the
+YAML that :func:`render_yaml` writes carries the reasons as comments, and the unsure ones
+say what else it could be. The guesses:
+
+- the files: ``train``/``test``/``sample`` in their names (CSV or TSV);
+- the id column: the sample column whose values are the test rows';
+- text columns: columns of train and test holding free text (several words, mostly
+  distinct); two of them are a sentence-pair candidate, asked as a question;
+- the labels: the sample's columns when train has them (0/1 columns, or one column of
+  class names), or the train-only column whose values name the sample's columns;
+- the task: what ``data.task: auto`` infers for labels; ``span`` when a text target is a
+  piece of a text column in nearly every row, else ``generation``;
+- the metric, from the task and the sample's values (fractions: a metric on
+  probabilities); always marked unsure, since only the competition's Evaluation page knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..errors import FoldwiseError
+from ..io.submission import has_fractions
+from .competition import infer_task, read_csv
+
+#: a text column's values have at least this many words on average, and mostly differ
+MIN_TEXT_WORDS, MIN_DISTINCT_SHARE = 3.0, 0.5
+#: a text target is a span of the context in at least this share of rows
+SPAN_SHARE = 0.9
+#: a column with at most this many distinct values is categorical (a sentiment, a keyword)
+MAX_CATEGORIES = 20
+SEPARATORS = {".csv": ",", ".tsv": "\t"}
+FILE_WORDS = {"sample": ("sample_submission", "samplesubmission", "sample", "submission"),
+              "train": ("train",), "test": ("test",)}
+
+
+@dataclass
+class Guess:
+    """One data-config setting, why it was chosen, and whether the files settle it."""
+
+    key: str
+    value: Any
+    reason: str
+    sure: bool = True
+
+
+@dataclass
+class ConfigGuess:
+    """The settings of a data config guessed from a competition's files, in YAML order."""
+
+    name: str
+    guesses: list[Guess] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # comment lines above the settings
+    short_columns: list[str] = field(default_factory=list)  # input columns of short or repeated values
+
+    def add(self, key: str, value: Any, reason: str, sure: bool = True) -> None:
+        self.guesses.append(Guess(key, value, reason, sure))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return next((g.value for g in self.guesses if g.key == key), default)
+
+    def mapping(self) -> dict[str, Any]:
+        """The settings as a data-config mapping (what the YAML holds)."""
+        return {"name": self.name, **{g.key: g.value for g in self.guesses}}
+
+
+def competition_files(folder: Path) -> dict[str, Path]:
+    """``{"train", "test", "sample"}`` -> the competition file of that role in ``folder``
+    (searched recursively; the shortest name wins among several candidates)."""
+    found = sorted((p for p in folder.rglob("*") if p.suffix.lower() in SEPARATORS and p.is_file()
+                    and not any(part.startswith(".") for part in p.relative_to(folder).parts)),
+                   key=lambda p: (len(p.relative_to(folder).parts), len(p.name), p.name))
+    files: dict[str, Path] = {}
+    for role in ("sample", "train", "test"):  # the sample first: 'sample_submission' never counts as a test file
+        stem_words = FILE_WORDS[role]
+        candidates = [p for p in found if p not in files.values()
+                      and any(word in p.stem.lower().replace("-", "_") for word in stem_words)]
+        if candidates:
+            files[role] = candidates[0]
+    missing = [role for role in ("train", "test", "sample") if role not in files]
+    if missing:
+        names = ", ".join(str(p.relative_to(folder)) for p in found) or "no CSV or TSV files"
+        what = {"sample": "sample_submission", "train": "train", "test": "test"}[missing[0]]
+        raise FoldwiseError(f"{folder}: no {what} file among the competition's files ({names})")
+    return files
+
+
+def guess_config(folder: Path, name: str) -> ConfigGuess:
+    """Every data-config setting for the competition files in ``folder`` (see the module docstring)."""
+    files = competition_files(folder)
+    sep = SEPARATORS[files["train"].suffix.lower()]
+    frames = {role: read_csv(path, sep) for role, path in files.items()}
+    train, test, sample = frames["train"], frames["test"], frames["sample"]
+    guess = ConfigGuess(name)
+    for role, key in (("train", "train_file"), ("test", "test_file"), ("sample", "sample_submission_file")):
+        relative = str(files[role].relative_to(folder))
+        if relative != {"train": "train.csv", "test": "test.csv", "sample": "sample_submission.csv"}[role]:
+            guess.add(key, relative, f"the {role} file ({len(frames[role]):,} rows)")
+    if sep != ",":
+        guess.add("sep", sep, "the files are tab-separated (.tsv)")
+    id_column = _guess_id(guess, train, test, sample, files["sample"])
+    targets = [c for c in sample.columns if c != id_column]
+    texts, others = _text_columns(train, test, exclude={id_column, *targets})
+    guess.short_columns = others
+    if not texts:
+        raise FoldwiseError(f"{files['test']}: no column holds free text (columns: {', '.join(test.columns)}); "
+                            "foldwise needs at least one text column")
+    _guess_labels(guess, train, sample, id_column, targets, texts, others, files["train"])
+    _guess_metric(guess, sample, id_column, targets)
+    if guess.get("kaggle_competition") is None:
+        guess.add("kaggle_competition", name, "the slug `foldwise submit` uploads to")
+    return guess
+
+
+def _guess_id(guess: ConfigGuess, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame,
+              sample_path: Path) -> str:
+    for column in sample.columns:
+        if column in test.columns and set(sample[column]) == set(test[column]):
+            sure = column in train.columns
+            where = "train, test and the sample" if sure else "test and the sample (not in train: add one)"
+            guess.add("id_column", column, f"in {where}; the sample's values are the {len(test):,} test rows'",
+                      sure=sure)
+            return column
+    column = str(sample.columns[0])
+    same_values = [c for c in test.columns if set(test[c]) == set(sample[column])]
+    if same_values:  # e.g. 'Id' in the sample, 'ID' in train and test
+        raise FoldwiseError(f"{sample_path}: the id column '{column}' is called '{same_values[0]}' in test"
+                            f"{' and train' if same_values[0] in train.columns else ''}; foldwise reads one id "
+                            f"name in all three files: rename one header, then init again")
+    guess.add("id_column", column, "the sample's first column (its values do not match a test column)", sure=False)
+    return column
+
+
+def _words(values: pd.Series) -> float:
+    return float(values.str.split().str.len().mean()) if len(values) else 0.0
+
+
+def _text_columns(train: pd.DataFrame, test: pd.DataFrame, exclude: set[str]) -> tuple[list[str], list[str]]:
+    """(free-text columns, other columns) shared by train and test, in the test file's order."""
+    texts, others = [], []
+    for column in test.columns:
+        if column in exclude or column not in train.columns:
+            continue
+        values = test[column].dropna().astype(str)
+        is_text = (_words(values) >= MIN_TEXT_WORDS and values.nunique() > MIN_DISTINCT_SHARE * len(values)
+                   and pd.to_numeric(values, errors="coerce").isna().mean() > 0.5)
+        (texts if is_text else others).append(column)
+    return texts, others
+
+
+def _is_01(values: pd.Series) -> bool:
+    return set(values.dropna().str.strip()) <= {"0", "1"}
+
+
+def _guess_labels(guess: ConfigGuess, train: pd.DataFrame, sample: pd.DataFrame, id_column: str,
+                  targets: list[str], texts: list[str], others: list[str], train_path: Path) -> None:
+    """Text columns, label keys and task (the task as ``data.task: auto`` infers it for labels)."""
+    if not targets:
+        raise FoldwiseError(f"sample submission: no column besides the id '{id_column}'")
+    unread = f"; not read: {', '.join(others)} (short or repeated values)" if others else ""
+    if len(targets) == 1 and targets[0] in train.columns and _is_text_target(train[targets[0]]):
+        _guess_text_target(guess, train, targets[0], texts, others)
+        return
+    _add_text_columns(guess, texts, unread)
+    if all(t in train.columns for t in targets):
+        if len(targets) == 1 and not _is_01(train[targets[0]]):
+            _require_classes(train[targets[0]], train_path, targets[0])
+            guess.add("label_column", targets[0], "train's column of the sample's one target, holding class names")
+        else:
+            guess.notes.append(f"labels: the sample's {_count(targets, 'column')} ({_shown(targets)}), 0/1 in train "
+                               "(label_columns defaults to the sample's columns)")
+    else:
+        column = _label_source(train, targets, id_column, set(texts) | set(others))
+        if column is None:
+            raise FoldwiseError(f"{train_path}: no column holds the sample's targets ({_shown(targets)}), nor "
+                                "names them; write label_columns or label_column in the data config by hand")
+        guess.add("label_column", column, f"the train-only column whose values name the sample's "
+                                          f"{len(targets)} columns" if len(targets) > 1 else
+                  f"the train-only column; the sample calls its target '{targets[0]}'", sure=len(targets) > 1)
+        if len(targets) > 1:
+            guess.add("label_names", targets, "the sample's columns, in its order")
+    from ..config import DataConfig  # config imports this package: imported when needed
+
+    known = {k: v for k, v in guess.mapping().items() if k in ("id_column", "label_column", "label_names")}
+    task, reason = infer_task(DataConfig(**known), train, sample, train_path)
+    guess.add("task", task, reason.removeprefix("inferred: "))
+
+
+def _count(items: list, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _shown(names: list[str], count: int = 4) -> str:
+    return ", ".join(names[:count]) + (f", ... ({len(names)} in all)" if len(names) > count else "")
+
+
+def _add_text_columns(guess: ConfigGuess, texts: list[str], unread: str) -> None:
+    words = "free text"
+    if len(texts) == 2:
+        guess.add("text_columns", texts, f"two {words} columns, joined{unread}", sure=False)
+        guess.notes.append(f"two text columns: a sentence pair ({texts[0]} / {texts[1]}: premise and hypothesis, "
+                           "two questions)? then write `text_pair: [" + ", ".join(texts) + "]` instead of "
+                           "text_columns, so that models see the two sides apart")
+    else:
+        guess.add("text_columns", texts, f"{words}{unread}")
+
+
+def _is_text_target(values: pd.Series) -> bool:
+    """A target column of free text (an answer, a summary) rather than class names."""
+    values = values.dropna().astype(str)
+    numbers = pd.to_numeric(values, errors="coerce").notna().mean() if len(values) else 0.0
+    return bool(len(values)) and numbers < 0.5 and (
+        _words(values) >= MIN_TEXT_WORDS or values.nunique() > max(MAX_CATEGORIES, MIN_DISTINCT_SHARE * len(values)))
+
+
+def _guess_text_target(guess: ConfigGuess, train: pd.DataFrame, target: str, texts: list[str],
+                       others: list[str]) -> None:
+    """A text target: a span of one text column (extractive QA, Tweet Sentiment Extraction), else generation."""
+    answers = train[target].fillna("").astype(str).str.strip()
+    for context in texts:
+        inside = np.mean([a in c for a, c in zip(answers, train[context].fillna("").astype(str)) if a])
+        if inside >= SPAN_SHARE:
+            questions = [c for c in texts + others if c != context]
+            guess.add("task", "span", f"'{target}' is a piece of '{context}' in {inside:.0%} of train rows")
+            guess.add("context_column", context, "the text holding the answers")
+            guess.add("answer_column", target, "the sample's target column, a piece of the context")
+            if questions:
+                guess.add("question_column", questions[0], "the other input column (a question, a sentiment)",
+                          sure=len(questions) == 1)
+            return
+    guess.add("task", "generation", f"'{target}' holds free text that is not a piece of an input column")
+    guess.add("text_columns", texts, "the inputs the target is written from")
+    guess.add("target_column", target, "the sample's target column, free text in train")
+
+
+def _require_classes(values: pd.Series, path: Path, column: str) -> None:
+    numbers = pd.to_numeric(values.dropna(), errors="coerce")
+    if len(numbers) and numbers.notna().all() and (numbers % 1 != 0).any():
+        raise FoldwiseError(f"{path}: column '{column}' holds real numbers ({values.iloc[0]!r}): a regression "
+                            "target; foldwise predicts labels, spans and text")
+
+
+def _label_source(train: pd.DataFrame, targets: list[str], id_column: str, inputs: set[str]) -> str | None:
+    """The train-only column holding the labels of the sample's targets: the one naming them
+    (class names as the sample's probability columns), else the only train-only column."""
+    candidates = [c for c in train.columns if c != id_column and c not in inputs and c not in targets]
+    for column in candidates:
+        if set(targets) <= set(train[column].dropna().str.strip()):
+            return column
+    return candidates[0] if len(candidates) == 1 and len(targets) == 1 else None
+
+
+def _guess_metric(guess: ConfigGuess, sample: pd.DataFrame, id_column: str, targets: list[str]) -> None:
+    """The metric from the task and the sample's values, with the submission format it implies."""
+    from ..io.submission import infer_format
+    from ..tasks.metrics import get_metric
+
+    task = guess.get("task")
+    fractions = has_fractions(sample[targets]) if task not in ("span", "generation") else False
+    one_label_column = guess.get("label_column") is not None and len(targets) == 1
+    if task == "span":
+        question = guess.get("question_column")
+        metric, why = (("word_jaccard", "short categorical question (a sentiment): Tweet Sentiment Extraction's "
+                        "word Jaccard; squad if the questions are questions")
+                       if question in guess.short_columns else
+                       ("squad", "extractive QA: SQuAD token F1; word_jaccard for sentiment-span competitions"))
+    elif task == "generation":
+        metric, why = "rouge", "free-text target: ROUGE-1; squad for short answers"
+    elif fractions:
+        metric, why = (("log_loss", "the sample's class columns hold fractions: probabilities of one class; "
+                        "roc_auc if scored per column") if task == "multiclass" else
+                       ("roc_auc", "the sample holds fractions: probabilities scored per column (mean AUC); "
+                        "log_loss if scored by log loss"))
+    elif task == "binary":
+        metric, why = "f1", "one 0/1 target: F1 of class 1; accuracy, mcc or roc_auc are also common"
+    elif task == "multiclass":
+        metric, why = "accuracy", "one class per row; macro_f1 or log_loss are also common"
+    elif one_label_column:
+        metric, why = "samples_f1", "a list of labels per row: mean F1 over rows; micro_f1 is also common"
+    else:
+        metric, why = "macro_f1", "0/1 label columns: mean F1 over labels; micro_f1 or samples_f1 are also common"
+    guess.add("metric", metric, f"unsure, read the Evaluation page: {why}", sure=False)
+    if task in ("span", "generation"):
+        return
+    names = guess.get("label_names") or ([] if one_label_column else targets)
+    if one_label_column and not names:
+        return  # the class names come from train's values: submission_format auto decides at load time
+    fmt, reason = infer_format(sample, id_column, names, task, get_metric(metric, task))
+    guess.add("submission_format", fmt, reason)
+
+
+def render_yaml(guess: ConfigGuess, header: list[str]) -> str:
+    """The data config as YAML: ``header`` comment lines, the notes, then one setting a line with
+    its reason (``# unsure: ...`` for guesses to check)."""
+    lines = [f"# {line}" for line in header] + [f"# {note}" for note in guess.notes]
+    settings = [("name", guess.name, "data/<name>/, folds/<name>.csv", True)]
+    settings += [(g.key, g.value, g.reason, g.sure) for g in guess.guesses]
+    settings.append(("folds", {"n_splits": 5, "seed": 42}, "written once by `foldwise folds`", True))
+    for key, value, reason, sure in settings:
+        text = yaml.safe_dump({key: value}, default_flow_style=True, width=10_000, allow_unicode=True).strip()
+        text = text[1:-1] if text.startswith("{") else text  # {key: value} -> key: value
+        mark = "" if sure or reason.startswith("unsure") else "unsure: "
+        lines.append(f"{text}  # {mark}{reason}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,227 @@
+"""``foldwise init``: data configs guessed from zips laid out like real Kaggle competitions, and bad input."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import FOLDWISE, cli_env
+
+from foldwise.errors import FoldwiseError
+from foldwise.stages.init_competition import init_competition
+
+WORDS = "the a market goal chip film storm rain vote court science river music price".split()
+
+
+def sentences(rng: np.random.Generator, n: int, extra: str = "") -> list[str]:
+    return [" ".join(rng.choice(WORDS, size=6)) + f" {extra} {i}".rstrip() for i in range(n)]
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False).encode()
+
+
+def write_zip(path: Path, files: dict[str, bytes], nested: bool = False) -> Path:
+    """A competition zip; ``nested``: each CSV zipped on its own inside it, as Kaggle ships large ones."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in files.items():
+            if nested:
+                inner = io.BytesIO()
+                with zipfile.ZipFile(inner, "w") as iz:
+                    iz.writestr(name, data)
+                zf.writestr(name + ".zip", inner.getvalue())
+            else:
+                zf.writestr(name, data)
+    return path
+
+
+def research_articles(rng) -> dict[str, bytes]:
+    """Janatahack topic modelling: ID, TITLE, ABSTRACT, six 0/1 subject columns; an oddly named sample."""
+    subjects = ["Computer Science", "Physics", "Mathematics", "Statistics", "Quantitative Biology",
+                "Quantitative Finance"]
+    n, m = 60, 12
+    labels = (rng.random((n, len(subjects))) < 0.3).astype(int)
+    labels[labels.sum(axis=1) == 0, 0] = 1
+    labels[0, :2] = 1  # a row with two subjects: multi-label
+    train = pd.DataFrame({"ID": range(1, n + 1), "TITLE": sentences(rng, n, "title"),
+                          "ABSTRACT": sentences(rng, n, "we study")})
+    train[subjects] = labels
+    test = pd.DataFrame({"ID": range(n + 1, n + m + 1), "TITLE": sentences(rng, m, "title"),
+                         "ABSTRACT": sentences(rng, m, "we study")})
+    sample = pd.DataFrame({"ID": test["ID"], **{s: 0 for s in subjects}})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission_UVKGLZE.csv": csv_bytes(sample)}
+
+
+def bbc_news(rng) -> dict[str, bytes]:
+    """BBC News classification: a class-name column, file names with spaces."""
+    classes = ["business", "tech", "politics", "sport", "entertainment"]
+    n, m = 50, 10
+    train = pd.DataFrame({"ArticleId": range(n), "Text": sentences(rng, n),
+                          "Category": [classes[i % 5] for i in range(n)]})
+    test = pd.DataFrame({"ArticleId": range(n, n + m), "Text": sentences(rng, m)})
+    sample = pd.DataFrame({"ArticleId": test["ArticleId"], "Category": "sport"})
+    return {"BBC News Train.csv": csv_bytes(train), "BBC News Test.csv": csv_bytes(test),
+            "BBC News Sample Solution.csv": csv_bytes(sample)}
+
+
+def jigsaw_toxic(rng) -> dict[str, bytes]:
+    """Jigsaw toxic comments: six 0/1 columns in train, a sample of 0.5 probabilities."""
+    labels = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
+    n, m = 60, 12
+    train = pd.DataFrame({"id": [f"{i:016x}" for i in range(n)], "comment_text": sentences(rng, n, "comment")})
+    train[labels] = (rng.random((n, 6)) < 0.2).astype(int)
+    test = pd.DataFrame({"id": [f"{i:016x}" for i in range(n, n + m)], "comment_text": sentences(rng, m)})
+    sample = pd.DataFrame({"id": test["id"], **{label: 0.5 for label in labels}})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
+
+
+def spooky_authors(rng) -> dict[str, bytes]:
+    """Spooky author identification: train names the author, the sample wants one probability per author."""
+    n, m = 45, 9
+    train = pd.DataFrame({"id": [f"id{i:05d}" for i in range(n)], "text": sentences(rng, n),
+                          "author": [("EAP", "HPL", "MWS")[i % 3] for i in range(n)]})
+    test = pd.DataFrame({"id": [f"id{i:05d}" for i in range(n, n + m)], "text": sentences(rng, m)})
+    sample = pd.DataFrame({"id": test["id"], "EAP": 0.403494, "HPL": 0.287808, "MWS": 0.308698})
+    return {"train.zip/train.csv": csv_bytes(train), "test.csv": csv_bytes(test),
+            "sample_submission.csv": csv_bytes(sample)}
+
+
+def tweet_spans(rng) -> dict[str, bytes]:
+    """Tweet Sentiment Extraction: the target is a piece of the tweet, the sentiment a short column."""
+    n, m = 60, 12
+    texts = sentences(rng, n + m)
+    train = pd.DataFrame({"textID": [f"{i:010x}" for i in range(n)], "text": texts[:n],
+                          "selected_text": [" ".join(t.split()[1:3]) for t in texts[:n]],
+                          "sentiment": [("positive", "negative", "neutral")[i % 3] for i in range(n)]})
+    test = pd.DataFrame({"textID": [f"{i:010x}" for i in range(n, n + m)], "text": texts[n:],
+                         "sentiment": [("positive", "negative", "neutral")[i % 3] for i in range(m)]})
+    sample = pd.DataFrame({"textID": test["textID"], "selected_text": ""})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
+
+
+def disaster_tweets(rng) -> dict[str, bytes]:
+    """NLP getting started: keyword and location beside the text, one 0/1 target."""
+    n, m = 60, 12
+    train = pd.DataFrame({"id": range(n), "keyword": [("fire", "flood", "")[i % 3] for i in range(n)],
+                          "location": [("USA", "")[i % 2] for i in range(n)], "text": sentences(rng, n),
+                          "target": [i % 2 for i in range(n)]})
+    test = train.iloc[:m].drop(columns="target").assign(id=range(n, n + m), text=sentences(rng, m, "new"))
+    sample = pd.DataFrame({"id": test["id"], "target": 0})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
+
+
+def _flatten(files: dict[str, bytes]) -> dict[str, bytes]:
+    """'train.zip/train.csv' -> a train.zip member holding train.csv (a zip in the zip)."""
+    out = {}
+    for name, data in files.items():
+        if ".zip/" in name:
+            outer, inner = name.split("/", 1)
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as zf:
+                zf.writestr(inner, data)
+            out[outer] = buffer.getvalue()
+        else:
+            out[name] = data
+    return out
+
+
+CASES = {
+    "research-articles": (research_articles, False, {
+        "id_column": "ID", "text_columns": ["TITLE", "ABSTRACT"], "task": "multilabel", "metric": "macro_f1",
+        "submission_format": "binary", "sample_submission_file": "sample_submission_UVKGLZE.csv"}),
+    "bbc-news": (bbc_news, False, {
+        "id_column": "ArticleId", "text_columns": ["Text"], "label_column": "Category", "task": "multiclass",
+        "metric": "accuracy", "train_file": "BBC News Train.csv", "test_file": "BBC News Test.csv",
+        "sample_submission_file": "BBC News Sample Solution.csv"}),
+    "jigsaw-toxic": (jigsaw_toxic, True, {
+        "id_column": "id", "text_columns": ["comment_text"], "task": "multilabel", "metric": "roc_auc",
+        "submission_format": "probabilities"}),
+    "spooky": (spooky_authors, False, {
+        "text_columns": ["text"], "label_column": "author", "label_names": ["EAP", "HPL", "MWS"],
+        "task": "multiclass", "metric": "log_loss", "submission_format": "probabilities"}),
+    "tweet-sentiment-extraction": (tweet_spans, False, {
+        "id_column": "textID", "task": "span", "context_column": "text", "answer_column": "selected_text",
+        "question_column": "sentiment", "metric": "word_jaccard"}),
+    "nlp-getting-started": (disaster_tweets, False, {
+        "text_columns": ["text"], "task": "binary", "metric": "f1", "submission_format": "binary"}),
+}
+
+
+@pytest.mark.parametrize("slug", sorted(CASES))
+def test_init_guesses_the_config_of_each_competition_layout(in_tmp, slug):
+    make, nested, expected = CASES[slug]
+    write_zip(Path("data") / slug / f"{slug}.zip", _flatten(make(np.random.default_rng(0))), nested=nested)
+    path, guess = init_competition(slug)  # the zip the kaggle CLI would have left in data/<slug>/
+    written = yaml.safe_load(path.read_text())
+    assert {key: written.get(key) for key in expected} == expected
+    assert written["name"] == slug and written["kaggle_competition"] == slug
+    reasons = {g.key: g for g in guess.guesses}
+    assert not reasons["metric"].sure and "# unsure" in path.read_text()  # only the Evaluation page knows
+    assert all(g.reason for g in guess.guesses)
+
+
+def test_a_sentence_pair_candidate_is_asked_and_unread_columns_are_named(in_tmp):
+    write_zip(Path("research.zip"), research_articles(np.random.default_rng(1)))
+    path, _ = init_competition("research", archive="research.zip")
+    text = path.read_text()
+    assert "a sentence pair (TITLE / ABSTRACT" in text and "text_pair: [TITLE, ABSTRACT]" in text
+    write_zip(Path("tweets.zip"), disaster_tweets(np.random.default_rng(1)))
+    path, _ = init_competition("tweets", archive="tweets.zip")
+    assert "not read: keyword, location" in path.read_text()
+
+
+def test_init_from_the_command_line_writes_a_config_that_folds_and_trains(in_tmp):
+    write_zip(Path("data/bbc/bbc.zip"), bbc_news(np.random.default_rng(2)))
+    env = cli_env()
+    out = subprocess.run([*FOLDWISE, "init", "bbc"], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "label_column: Category" in out.stdout and "loads: 50 train rows" in out.stdout
+    again = subprocess.run([*FOLDWISE, "init", "bbc"], capture_output=True, text=True, env=env)
+    assert again.returncode == 2 and "already there" in again.stderr
+    folds = subprocess.run([*FOLDWISE, "folds", "bbc"], capture_output=True, text=True, env=env)
+    assert folds.returncode == 0, folds.stderr
+    assert Path("folds/bbc.csv").exists()
+
+
+def test_without_files_or_credentials_init_names_the_download_command(in_tmp, monkeypatch):
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(Path("no-kaggle").resolve()))
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(FoldwiseError, match=r"kaggle competitions download -c some-comp -p data/some-comp"):
+        init_competition("some-comp")
+    assert not Path("configs/data/some-comp.yaml").exists()
+
+
+def test_an_archive_without_a_sample_submission_is_refused_and_unpacks_nothing(in_tmp):
+    files = tweet_spans(np.random.default_rng(0))
+    files.pop("sample_submission.csv")
+    write_zip(Path("tse.zip"), files)
+    with pytest.raises(FoldwiseError, match=r"tse.zip: no sample_submission file in the archive \(test.csv, train.csv\)"):
+        init_competition("tse", archive="tse.zip")
+    assert not list(Path("data/tse").glob("*.csv")) and not Path("configs/data/tse.yaml").exists()
+
+
+def test_a_regression_target_is_refused_in_one_line(in_tmp):
+    rng = np.random.default_rng(0)
+    train = pd.DataFrame({"id": range(30), "excerpt": sentences(rng, 30), "target": rng.normal(size=30).round(3)})
+    test = pd.DataFrame({"id": range(30, 36), "excerpt": sentences(rng, 6)})
+    write_zip(Path("commonlit.zip"), {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test),
+                                      "sample_submission.csv": csv_bytes(test[["id"]].assign(target=0.0))})
+    with pytest.raises(FoldwiseError, match="regression target"):
+        init_competition("commonlit", archive="commonlit.zip")
+
+
+def test_an_id_column_named_differently_in_the_sample_is_named_in_one_line(in_tmp):
+    files = bbc_news(np.random.default_rng(0))
+    sample = pd.read_csv(io.BytesIO(files["BBC News Sample Solution.csv"])).rename(columns={"ArticleId": "Id"})
+    files["BBC News Sample Solution.csv"] = csv_bytes(sample)
+    write_zip(Path("bbc.zip"), files)
+    with pytest.raises(FoldwiseError, match="the id column 'Id' is called 'ArticleId' in test and train"):
+        init_competition("bbc", archive="bbc.zip")
