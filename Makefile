@@ -54,7 +54,7 @@ export FOLDWISE_STORAGE := $(STORAGE)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install init data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench benchmarks notebook clean
+.PHONY: help install init runs data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench benchmarks notebook clean
 
 help: ## show this map of the kit
 	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
@@ -93,6 +93,9 @@ ensemble: $(STAMP) ## blend runs of EXPS (or SET's name=), tune thresholds on OO
 
 predict: $(STAMP) ## label TEXT="..." with runs/<first of EXPS> (or SET's name=; trained with SET=save_models=true)
 	$(FOLDWISE) predict runs/$(firstword $(RUNS)) "$(TEXT)"
+
+runs: $(STAMP) ## the experiment log: every run and submission, CV, LB (foldwise lb), config hash, wall time
+	$(FOLDWISE) runs --sort score
 
 validate: $(STAMP) ## check submissions/<NAME>.csv against its dataset's sample submission (from its .json)
 	$(FOLDWISE) validate submissions/$(NAME).csv $(data_flag)

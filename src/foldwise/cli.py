@@ -41,6 +41,28 @@ def cmd_init(args: argparse.Namespace) -> None:
     print(f"{path}: written; check the 'unsure' lines, then `foldwise folds {args.slug}`")
 
 
+def cmd_runs(args: argparse.Namespace) -> None:
+    from .io import experiment_log as log
+
+    entries = [e for e in log.collect() if args.dataset is None or e.dataset == args.dataset]
+    if not entries:
+        print("no runs or submissions yet (runs/, submissions/)")
+        return
+    print(log.format_table(log.sort_entries(entries, args.sort)))
+
+
+def cmd_lb(args: argparse.Namespace) -> None:
+    from .stages.leaderboard import pull_from_kaggle, record_by_hand
+
+    if args.pull == (args.submission is not None):
+        raise FoldwiseError("lb: give a submission and its score, or --pull (scores from the kaggle CLI)")
+    if args.submission is not None and args.score is None:
+        raise FoldwiseError(f"lb: the leaderboard score of {args.submission} is missing: foldwise lb "
+                            f"{args.submission} <score>")
+    lines = pull_from_kaggle(args.competition) if args.pull else record_by_hand(args.submission, args.score)
+    print("\n".join(lines))
+
+
 def cmd_folds(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
     from .data.competition import load_competition
@@ -373,6 +395,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="probabilities to show per text")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("runs", help="the experiment log: every run and submission with its CV, LB, config "
+                                    "hash, wall time and date")
+    p.add_argument("--sort", default="date", choices=("date", "score", "wall", "name"),
+                   help="newest first (default), best CV first per dataset, slowest first, or by name")
+    p.add_argument("--dataset", help="only this dataset's runs and submissions")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("lb", help="record a submission's leaderboard score (or --pull them with the kaggle CLI) "
+                                  "and draw submissions/cv_vs_lb.png")
+    p.add_argument("submission", nargs="?", help="the submission's name (submissions/<name>.csv)")
+    p.add_argument("score", nargs="?", type=float, help="its public leaderboard score")
+    p.add_argument("--pull", action="store_true", help="read your scored submissions with `kaggle competitions "
+                                                       "submissions` and match them by file name")
+    p.add_argument("--competition", help="with --pull: the slug (default: each submission's data config's)")
+    p.set_defaults(func=cmd_lb)
 
     p = with_set(sub.add_parser("tune", help="run or join the experiment's Optuna study"))
     p.add_argument("experiment", help="experiment YAML (its tune: section holds the search space)")

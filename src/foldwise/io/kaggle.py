@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..errors import FoldwiseError
+
 
 def kaggle_command(csv: str | Path, competition: str, message: str) -> list[str]:
     """The ``kaggle competitions submit`` command line for a file."""
@@ -44,3 +46,17 @@ def submit(csv: str | Path, competition: str, message: str, dry_run: bool = Fals
         return False, line
     subprocess.run(command, check=True)
     return True, line
+
+
+def submissions_listing(competition: str) -> str:
+    """``kaggle competitions submissions -c <competition> --csv``'s output (your submissions and
+    their scores); a one-line error naming the command when the CLI is not set up or fails."""
+    command = ["kaggle", "competitions", "submissions", "-c", competition, "--csv"]
+    if not kaggle_configured():
+        raise FoldwiseError(f"the kaggle CLI is not installed or has no credentials: record scores by hand with "
+                            f"`foldwise lb <submission> <score>`, or set it up and run `{shlex.join(command)}`")
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise FoldwiseError(f"`{shlex.join(command)}` failed: {reason}")
+    return done.stdout

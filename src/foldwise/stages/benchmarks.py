@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..io import artifacts, paths
+from ..io.experiment_log import run_seconds
 from .. import progress
 from ..errors import FoldwiseError
 from ..tasks.metrics import METRICS
@@ -151,12 +152,7 @@ def run_stage(command: list[str]) -> float:
 
 def model_seconds(run_dir: Path) -> float:
     """Fit + predict seconds of a finished run, summed over its folds (stable across re-runs)."""
-    info = artifacts.read_json(run_dir / "run.json")
-    total = 0.0
-    for k in range(info["n_splits"]):
-        record = artifacts.read_json(run_dir / f"fold_{k}.json")
-        total += record.get("fit_seconds", 0.0) + record.get("predict_seconds", 0.0)
-    return round(total, 1)
+    return run_seconds(run_dir, artifacts.read_json(run_dir / "run.json")["n_splits"]) or 0.0
 
 
 def train_command(experiment: str, set_flags: Sequence[str] = ()) -> str:

@@ -1,0 +1,113 @@
+"""``foldwise runs`` and ``foldwise lb``: the experiment log on disk, half-written runs, leaderboard scores."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
+
+from foldwise.io import experiment_log as log
+from foldwise.stages import leaderboard
+
+
+def foldwise(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*FOLDWISE, *args], capture_output=True, text=True, env=cli_env(), cwd=cwd)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """Two finished TF-IDF runs and their submissions, plus a run cut off mid-way and a garbled one."""
+    root = tmp_path_factory.mktemp("log")
+    titled_competition(root / "data" / "news")
+    write_configs(root, {"news": "name: news\nkaggle_competition: news-comp\n" + NEWS_DATA},
+                  {"words": "data: news\n" + TINY_TFIDF,
+                   "words2": "data: news\n" + TINY_TFIDF.replace("word_min_df: 1", "word_min_df: 2")})
+    for args in (["folds", "news"], ["train", "configs/words.yaml"], ["train", "configs/words2.yaml"],
+                 ["ensemble", "words"], ["ensemble", "words2"]):
+        done = foldwise(*args, cwd=root)
+        assert done.returncode == 0, done.stderr
+    cut = root / "runs" / "cut"
+    cut.mkdir()
+    (cut / "fold_0.json").write_text(json.dumps({"fit_seconds": 2.0, "predict_seconds": 1.0}))
+    garbled = root / "runs" / "garbled"
+    garbled.mkdir()
+    (garbled / "run.json").write_text('{"experiment": "garbled", "n_spl')  # a write cut off
+    return root
+
+
+@pytest.fixture
+def project(built, in_tmp) -> Path:
+    """A fresh copy of the built project as the working directory."""
+    shutil.copytree(built, in_tmp, dirs_exist_ok=True)
+    return in_tmp
+
+
+def test_runs_lists_every_run_and_submission_and_survives_half_written_folders(project):
+    out = foldwise("runs", "--sort", "score")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:5] == ["kind", "name", "dataset", "metric", "cv"]
+    names = [(line.split()[0], line.split()[1]) for line in lines[1:]]
+    assert set(names) == {("run", "words"), ("run", "words2"), ("submission", "words"), ("submission", "words2"),
+                          ("run", "cut"), ("run", "garbled")}
+    assert "unfinished: 1 fold(s) done, no run.json" in out.stdout
+    entries = {(e.kind, e.name): e for e in log.collect()}
+    words = entries["run", "words"]
+    metrics = json.loads(Path("runs/words/metrics.json").read_text())
+    assert (words.score, words.crossfit, words.metric) == (metrics["score"], metrics["score_crossfit"],
+                                                           metrics["metric"])
+    assert words.config == json.loads(Path("runs/words/run.json").read_text())["fingerprint"].split("-")[0]
+    assert entries["run", "cut"].wall_s == 3.0 and entries["run", "garbled"].score is None
+    scored = [n for n in names if n[0] == "run" and n[1] in ("words", "words2")]
+    cv = {n: entries[n].score if entries[n].crossfit is None else entries[n].crossfit for n in scored}
+    assert scored == sorted(scored, key=lambda n: -cv[n])  # best (cross-fitted) CV first
+    assert names[-2:] in ([("run", "cut"), ("run", "garbled")], [("run", "garbled"), ("run", "cut")])
+
+
+def test_lb_records_scores_and_draws_cv_against_lb(project):
+    out = foldwise("lb", "words", "0.71")
+    assert out.returncode == 0, out.stderr
+    assert "words: LB 0.7100 recorded (by hand), CV" in out.stdout
+    assert "submissions/cv_vs_lb.png: CV against LB" in out.stdout and Path("submissions/cv_vs_lb.png").stat().st_size
+    board = json.loads(Path("submissions/leaderboard.json").read_text())
+    assert board["words"][0]["score"] == 0.71 and board["words"][0]["csv_sha256"]
+    listed = foldwise("runs", "--sort", "name").stdout
+    assert any(line.startswith("submission") and " words " in line and "0.7100" in line for line in listed.splitlines())
+
+
+def test_lb_pull_matches_kaggle_submissions_by_file_name(project, monkeypatch):
+    listing = ("fileName,date,description,status,publicScore,privateScore\n"
+               "words2.csv,2026-12-05 10:00:00,x,complete,0.64,\n"
+               "words.csv,2026-12-05 09:00:00,x,pending,,\n"
+               "words.csv,2026-12-04 09:00:00,x,complete,0.69,\n"
+               "other.csv,2026-12-03 09:00:00,x,complete,0.5,\n")
+    asked = []
+    monkeypatch.setattr(leaderboard, "submissions_listing", lambda slug: asked.append(slug) or listing)
+    lines = leaderboard.pull_from_kaggle()
+    assert asked == ["news-comp"]  # the slug of the submissions' data config
+    assert {e.name: e.lb for e in log.collect() if e.kind == "submission"} == {"words": 0.69, "words2": 0.64}
+    assert any(line.startswith("words2: LB 0.6400 recorded (kaggle CLI, news-comp)") for line in lines)
+    assert leaderboard.pull_from_kaggle() == ["no new leaderboard scores", "submissions/cv_vs_lb.png: CV against LB"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["lb", "nope", "0.5"], "submissions/nope.json: no submission record"),
+    (["lb", "words"], "the leaderboard score of words is missing"),
+    (["lb"], "give a submission and its score, or --pull"),
+])
+def test_lb_bad_input_is_one_line_and_records_nothing(project, args, message):
+    out = foldwise(*args)
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert not Path("submissions/leaderboard.json").exists()
+
+
+def test_lb_pull_without_the_kaggle_cli_says_how_to_record_by_hand(project, monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    out = subprocess.run([*FOLDWISE, "lb", "--pull"], capture_output=True, text=True,
+                         env={**cli_env(), "PATH": "/nonexistent"})
+    assert out.returncode == 2 and "foldwise lb <submission> <score>" in out.stderr
