@@ -57,7 +57,8 @@ def research_articles(rng) -> dict[str, bytes]:
     test = pd.DataFrame({"ID": range(n + 1, n + m + 1), "TITLE": sentences(rng, m, "title"),
                          "ABSTRACT": sentences(rng, m, "we study")})
     sample = pd.DataFrame({"ID": test["ID"], **{s: 0 for s in subjects}})
-    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission_UVKGLZE.csv": csv_bytes(sample)}
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test),
+            "sample_submission_UVKGLZE.csv": csv_bytes(sample)}
 
 
 def bbc_news(rng) -> dict[str, bytes]:
@@ -203,7 +204,8 @@ def test_an_archive_without_a_sample_submission_is_refused_and_unpacks_nothing(i
     files = tweet_spans(np.random.default_rng(0))
     files.pop("sample_submission.csv")
     write_zip(Path("tse.zip"), files)
-    with pytest.raises(FoldwiseError, match=r"tse.zip: no sample_submission file in the archive \(test.csv, train.csv\)"):
+    with pytest.raises(FoldwiseError, match=r"tse.zip: no sample_submission file in the archive "
+                                            r"\(test.csv, train.csv\)"):
         init_competition("tse", archive="tse.zip")
     assert not list(Path("data/tse").glob("*.csv")) and not Path("configs/data/tse.yaml").exists()
 

@@ -63,6 +63,18 @@ def cmd_lb(args: argparse.Namespace) -> None:
     print("\n".join(lines))
 
 
+def cmd_package(args: argparse.Namespace) -> None:
+    from .stages.package import build_package, upload
+
+    folder, size = build_package(args.submission, args.out)
+    files = sum(1 for f in folder.rglob("*") if f.is_file())
+    print(f"{folder}: {files} files, {size / 2**20:.1f} MiB; `python {folder}/predict.py --test <test.csv> "
+          f"--sample <sample_submission.csv>` re-makes submissions/{args.submission}.csv")
+    if args.upload:
+        uploaded, command = upload(folder, args.message or f"foldwise package {args.submission}")
+        print(f"uploaded: {command}" if uploaded else f"kaggle CLI not set up; to upload: {command}")
+
+
 def cmd_folds(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
     from .data.competition import load_competition
@@ -395,6 +407,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=5, help="probabilities to show per text")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("package", help="a Kaggle-dataset folder that re-makes a submission offline (code "
+                                       "competitions): fold models, configs, weights, predict.py")
+    p.add_argument("submission", help="the submission's name (submissions/<name>.csv, made by ensemble)")
+    p.add_argument("--out", help="the folder to write (default packages/<submission>/)")
+    p.add_argument("--upload", action="store_true", help="then `kaggle datasets create` (or `version`) it")
+    p.add_argument("-m", "--message", help="with --upload: the dataset version's message")
+    p.set_defaults(func=cmd_package)
 
     p = sub.add_parser("runs", help="the experiment log: every run and submission with its CV, LB, config "
                                     "hash, wall time and date")

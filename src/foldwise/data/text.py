@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable
 
-import emoji
 import numpy as np
 
 from ..config import TextConfig
@@ -26,7 +25,10 @@ def strip_users(text: str) -> str:
 
 
 def demojize(text: str) -> str:
-    """Spell emoji as words (``😂`` -> `` :face_with_tears_of_joy: ``) so models see them."""
+    """Spell emoji as words (``😂`` -> `` :face_with_tears_of_joy: ``) so models see them
+    (``emoji`` is imported here: a packaged submission that never demojizes does not need it)."""
+    import emoji
+
     return emoji.demojize(text, delimiters=(" :", ": "))
 
 

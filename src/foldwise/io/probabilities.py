@@ -13,11 +13,15 @@ from ..data.competition import read_csv
 from ..errors import FoldwiseError
 
 
+#: how probability files write each number (6 significant digits)
+PROBABILITY_FORMAT = "%.6g"
+
+
 def save_probabilities(path: Path, ids: np.ndarray, probs: np.ndarray, label_names: list[str]) -> None:
     """``id`` + one probability column per label, as CSV, atomically."""
     frame = pd.DataFrame(probs, columns=label_names)
     frame.insert(0, "id", ids)
-    artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
+    artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, float_format=PROBABILITY_FORMAT))
 
 
 def read_probabilities(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -66,24 +66,38 @@ def predict_rows(run: str | Path, texts: list) -> tuple[Task, Any, Any]:
     decisions shown for them (labels; answers)."""
     run_dir = finished_run_dir(run)
     info = artifacts.read_json(run_dir / "run.json")
-    cfg = load_experiment(run_dir / "config.yaml")
-    names = info["label_names"]
-    task = run_task(run_dir, cfg.data, info)
-    folders = [run_dir / f"fold_{k}" / "model" for k in range(info["n_splits"])]
-    missing = [f for f in folders if not f.exists()]
-    if missing:
-        raise FoldwiseError(f"{missing[0]} not found: train with `--set save_models=true` to keep fold models")
-    cleaned = clean_texts(texts, cfg.text)
-    kind = model_class(cfg.model.kind)
-    head = task.head(cfg.model) if kind.uses_head else None
-    probs = task.combine_test([kind.load_predictor(folder, cfg.model, info["task"], len(names), head=head)
-                               .predict(cleaned) for folder in folders])
+    task = run_task(run_dir, load_experiment(run_dir / "config.yaml").data, info)
+    probs = fold_models_predict(run_dir, task, texts)
     path = run_dir / "thresholds.json"
     record = artifacts.read_json(path)
     saved = task.load_decider(record, str(path))
     if saved.kind == "calibrated":  # the probabilities a log-loss submission would hold
         probs = saved.predict(probs)
     return task, probs, task.shown_decider(record, str(path)).predict(probs)
+
+
+def saved_fold_models(run_dir: Path) -> list[Path]:
+    """The fold models a run saved (``save_models: true``); a one-line error when it kept none."""
+    info = artifacts.read_json(run_dir / "run.json")
+    folders = [run_dir / f"fold_{k}" / "model" for k in range(info["n_splits"])]
+    missing = [f for f in folders if not f.exists()]
+    if missing:
+        raise FoldwiseError(f"{missing[0]} not found: {run_dir.name} was trained without its fold models; retrain "
+                            f"with `foldwise train configs/{info['experiment']}.yaml --set save_models=true --force`")
+    return folders
+
+
+def fold_models_predict(run_dir: Path, task: Task, texts: list | np.ndarray) -> Any:
+    """The run's fold models' predictions for ``texts`` (raw, cleaned as the run cleaned them),
+    combined as its test predictions were (``task.combine_test``)."""
+    info = artifacts.read_json(run_dir / "run.json")
+    cfg = load_experiment(run_dir / "config.yaml")
+    cleaned = clean_texts(texts, cfg.text)
+    kind = model_class(cfg.model.kind)
+    head = task.head(cfg.model) if kind.uses_head else None
+    return task.combine_test([kind.load_predictor(folder, cfg.model, info["task"], len(info["label_names"]),
+                                                  head=head).predict(cleaned)
+                              for folder in saved_fold_models(run_dir)])
 
 
 def _read_columns(path: str | Path, columns: list[str]) -> list:

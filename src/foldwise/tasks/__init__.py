@@ -78,6 +78,10 @@ class Task(Protocol):
     def combine_test(self, folds: list) -> Any:
         """One test prediction from the fold models' (the mean of probabilities, ...)."""
 
+    def as_stored(self, preds: Any) -> Any:
+        """``preds`` as a run's ``test.csv`` holds them (rounded where the file rounds): what
+        ``ensemble`` blends, so that re-made predictions blend to the same submission."""
+
     def write_predictions(self, path: Path, ids: np.ndarray, preds: Any) -> None:
         """A run's ``oof.csv`` / ``test.csv`` (and what else reads them back), atomically."""
 

@@ -17,7 +17,7 @@ from . import metrics
 from ..config import DataConfig, ThresholdConfig
 from ..data.competition import CompetitionData, read_csv, task_line
 from ..io import artifacts, report
-from ..io.probabilities import read_probabilities, save_probabilities
+from ..io.probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
 from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
 from .ensemble import after_decisions, blend
 from ..errors import FoldwiseError
@@ -128,6 +128,10 @@ class ClassificationTask:
         for probs in folds:
             test += probs / len(folds)
         return test.astype(np.float32)
+
+    def as_stored(self, preds: np.ndarray) -> np.ndarray:
+        """The probabilities at the 6 significant digits ``test.csv`` keeps (:func:`save_probabilities`)."""
+        return np.char.mod(PROBABILITY_FORMAT, np.asarray(preds, dtype=np.float64)).astype(np.float64)
 
     def write_predictions(self, path: Path, ids: np.ndarray, preds: np.ndarray) -> None:
         """``id`` + one probability column per label."""

@@ -103,6 +103,10 @@ class TextAnswerTask:
         """The truth of a loaded competition's training rows."""
         raise NotImplementedError
 
+    def as_stored(self, preds: Any) -> Any:
+        """Unchanged: texts, and span scores (``.scores.npz``), are stored exactly."""
+        return preds
+
     def concat(self, parts: list) -> Any:
         return self.predictions_class.concat(parts)
 

