@@ -75,6 +75,36 @@ def cmd_package(args: argparse.Namespace) -> None:
         print(f"uploaded: {command}" if uploaded else f"kaggle CLI not set up; to upload: {command}")
 
 
+def cmd_remote(args: argparse.Namespace) -> None:
+    from .config import load_experiment
+    from .io.kaggle import kaggle_configured
+    from .stages import remote
+
+    cfg = load_experiment(args.experiment, args.set)
+    folds = [int(k) for k in args.folds.split(",")] if args.folds else None
+    folders = remote.kernel_folders(cfg, folds)
+    for folder in folders:
+        size = (folder / "run.py").stat().st_size
+        print(f"{folder}: kernel {remote.kernel_id(folder)} (run.py {size / 1024:.0f} KiB)")
+    if args.output:
+        copied = remote.pull(folders[0], cfg.name, output=Path(args.output))
+        print(f"runs/{cfg.name}/: {len(copied)} files from {args.output}")
+        return
+    if args.build_only or not kaggle_configured():
+        why = "" if args.build_only else "the kaggle CLI is not set up; "
+        print(f"{why}push each with `kaggle kernels push -p <folder>`, then, when it is done, "
+              f"`kaggle kernels output <id> -p out` and `foldwise remote kaggle {args.experiment} --output out`")
+        return
+    for folder in folders:
+        if not args.pull:
+            state = remote.push_and_wait(folder, poll_seconds=args.poll)
+            if state != "complete":
+                raise FoldwiseError(f"kernel {remote.kernel_id(folder)} ended {state}: its log is on its Kaggle page")
+        print(f"runs/{cfg.name}/: {len(remote.pull(folder, cfg.name))} files from {remote.kernel_id(folder)}")
+    if cfg.remote.per_fold:
+        print(f"then `foldwise train {args.experiment}` assembles the pulled folds into the run")
+
+
 def cmd_folds(args: argparse.Namespace) -> None:
     from .config import load_dataset_configs
     from .data.competition import load_competition
@@ -415,6 +445,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upload", action="store_true", help="then `kaggle datasets create` (or `version`) it")
     p.add_argument("-m", "--message", help="with --upload: the dataset version's message")
     p.set_defaults(func=cmd_package)
+
+    p = with_set(sub.add_parser("remote", help="train an experiment in Kaggle kernels (free GPUs) and pull "
+                                               "runs/<exp>/ back"), "remote.gpu=false")
+    p.add_argument("where", choices=["kaggle"], help="where to train (kaggle)")
+    p.add_argument("experiment", help="an experiment YAML")
+    p.add_argument("--folds", help="train only these folds, e.g. 0,1 (remote.per_fold: one kernel each)")
+    p.add_argument("--build-only", action="store_true", help="write remote/<exp>/ (run.py, kernel-metadata.json), "
+                                                             "push nothing")
+    p.add_argument("--pull", action="store_true", help="only pull the finished kernels' runs/<exp>/")
+    p.add_argument("--output", help="copy runs/<exp>/ from this kernel output folder (downloaded by hand)")
+    p.add_argument("--poll", type=float, default=60.0, help="seconds between status checks (60)")
+    p.set_defaults(func=cmd_remote)
 
     p = sub.add_parser("runs", help="the experiment log: every run and submission with its CV, LB, config "
                                     "hash, wall time and date")

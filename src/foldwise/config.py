@@ -256,6 +256,17 @@ class TuneConfig:
 
 
 @dataclass
+class RemoteConfig:
+    """How `foldwise remote kaggle` runs this experiment in a Kaggle kernel (see foldwise.stages.remote)."""
+
+    gpu: bool = option("the kernel gets a GPU", True)
+    internet: bool = option("the kernel has internet: it pip-installs what the kit needs beyond Kaggle's image "
+                            "(and pkg: weights); off where a competition forbids it", True)
+    per_fold: bool = option("one kernel per fold (a kernel stops after 12 hours)", False)
+    private: bool = option("the kernel is private", True)
+
+
+@dataclass
 class ExperimentConfig:
     """One experiment: data, text cleaning, model, thresholds and seed."""
 
@@ -268,6 +279,7 @@ class ExperimentConfig:
     model: Any = None  # the dataclass registered for model.kind
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
+    remote: RemoteConfig = field(default_factory=RemoteConfig)
     #: where :func:`load_experiment` read it: {"file": the YAML, "overrides": the --set strings};
     #: recorded in run.json so that `ensemble` re-reads the current post-processing keys
     source: ClassVar[dict[str, Any] | None] = None

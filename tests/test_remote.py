@@ -1,0 +1,81 @@
+"""``foldwise remote kaggle``: the kernel it would push runs a tiny experiment locally, and the pulled run
+joins local ones exactly (whole run, or fold by fold)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
+
+
+def foldwise(root: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess:
+    done = subprocess.run([*FOLDWISE, *args], cwd=root, capture_output=True, text=True,
+                          env={**cli_env(), "KAGGLE_USERNAME": "someone", "PATH": "/nonexistent:" + os.environ["PATH"],
+                               "KAGGLE_CONFIG_DIR": str(root / "no-kaggle")})
+    assert done.returncode == code, done.stderr[-3000:]
+    return done
+
+
+def project(root: Path) -> Path:
+    titled_competition(root / "data" / "news")
+    write_configs(root, {"news": "name: news\nkaggle_competition: news-comp\n" + NEWS_DATA},
+                  {"words": "data: news\nremote: {internet: false}\n" + TINY_TFIDF})
+    foldwise(root, "folds", "news")
+    return root
+
+
+def run_kernel(root: Path, folder: Path, tag: str) -> Path:
+    """The kernel's run.py as Kaggle would run it: competition files at the input path, a fresh process."""
+    out = root / f"kernel-{tag}"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(FOLDWISE_KAGGLE_INPUT=str(root / "data" / "news"), FOLDWISE_OUTPUT=str(out / "working"),
+               FOLDWISE_PROJECT=str(out / "project"))
+    done = subprocess.run([sys.executable, str(folder / "run.py")], cwd=out.parent, capture_output=True, text=True,
+                          env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return out / "working"
+
+
+def test_the_kernel_trains_the_experiment_and_its_run_joins_local_runs(tmp_path):
+    root = project(tmp_path)
+    out = foldwise(root, "remote", "kaggle", "configs/words.yaml").stdout
+    assert "remote/words: kernel someone/foldwise-words" in out and "kaggle CLI is not set up" in out
+    meta = json.loads((root / "remote" / "words" / "kernel-metadata.json").read_text())
+    assert meta["code_file"] == "run.py" and meta["kernel_type"] == "script"
+    assert (meta["enable_gpu"], meta["enable_internet"], meta["competition_sources"]) == (True, False, ["news-comp"])
+    output = run_kernel(root, root / "remote" / "words", "all")
+    assert (output / "runs" / "words" / "oof.csv").exists()
+    foldwise(root, "remote", "kaggle", "configs/words.yaml", "--output", str(output))
+    remote_oof = (root / "runs" / "words" / "oof.csv").read_bytes()
+    foldwise(root, "ensemble", "words")  # the pulled run blends like a local one
+    foldwise(root, "train", "configs/words.yaml", "--force")  # the same experiment trained here
+    assert (root / "runs" / "words" / "oof.csv").read_bytes() == remote_oof
+
+
+def test_one_kernel_per_fold_then_a_local_train_assembles_the_run(tmp_path):
+    root = project(tmp_path)
+    foldwise(root, "remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true", "--build-only")
+    kernels = sorted(p.name for p in (root / "remote").iterdir())
+    assert kernels == ["words-fold0", "words-fold1", "words-fold2"]
+    assert '"--folds", "1"' in (root / "remote" / "words-fold1" / "run.py").read_text()
+    for name in kernels:
+        output = run_kernel(root, root / "remote" / name, name)
+        foldwise(root, "remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true",
+                 "--output", str(output))
+    assert not (root / "runs" / "words" / "metrics.json").exists()  # each kernel trained one fold
+    fold_records = {k: (root / "runs" / "words" / f"fold_{k}.json").read_bytes() for k in range(3)}
+    assembled = foldwise(root, "train", "configs/words.yaml")
+    assert (root / "runs" / "words" / "metrics.json").exists(), assembled.stdout
+    assert all((root / "runs" / "words" / f"fold_{k}.json").read_bytes() == fold_records[k] for k in range(3))
+
+
+def test_a_kernel_needs_the_fold_file_first(tmp_path):
+    titled_competition(tmp_path / "data" / "news")
+    write_configs(tmp_path, {"news": "name: news\n" + NEWS_DATA}, {"words": "data: news\n" + TINY_TFIDF})
+    done = foldwise(tmp_path, "remote", "kaggle", "configs/words.yaml", code=2)
+    assert "folds/news.csv: not found; run `foldwise folds news` first" in done.stderr
+    assert not (tmp_path / "remote").exists()
