@@ -88,7 +88,7 @@ folds: data ## write folds/<dataset>.csv once (K and seed from the data config; 
 train: folds ## cross-validate each experiment in EXPS into runs/<exp>/ (FOLDS=0,1 for some folds)
 	$(FOLDWISE) train $(foreach e,$(EXPS),configs/$(e).yaml) $(folds_flag) $(set_flags)
 
-ensemble: $(STAMP) ## blend runs of EXPS (or SET's name=), tune thresholds on OOF, write submissions/<NAME>.csv + .json
+ensemble: $(STAMP) ## blend runs of EXPS (or SET's name=; METHOD=fit|mean|rank|stack), tune thresholds on OOF, write submissions/<NAME>.csv + .json
 	$(FOLDWISE) ensemble $(RUNS) --name $(NAME) --method $(METHOD)
 
 predict: $(STAMP) ## label TEXT="..." with runs/<first of EXPS> (or SET's name=; trained with SET=save_models=true)

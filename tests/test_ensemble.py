@@ -53,3 +53,56 @@ def test_a_loss_is_minimised():
     calibrated = make_decider(log_loss, "multilabel").fit(fitted.predict(probs), y)  # log loss is calibrated
     assert fitted.score_ == pytest.approx(-calibrated.train_score_)
     assert fitted.score_ > objective(blend(probs, np.full(3, 1 / 3)))
+
+
+# --- rank averaging and stacking ---
+
+def test_rank_normalize_scales_column_ranks_and_ties_share_them():
+    from foldwise.tasks.ensemble import rank_normalize
+
+    ranked = rank_normalize(np.array([[0.9, 0.1], [0.2, 0.1], [0.5, 0.7], [0.2, 0.3]]))
+    np.testing.assert_allclose(ranked[:, 0], [1.0, 0.375, 0.75, 0.375])
+    np.testing.assert_allclose(ranked[:, 1], [0.375, 0.375, 1.0, 0.75])
+
+
+def test_rank_blend_ignores_a_member_squashed_onto_another_scale():
+    y, (good, weak, _) = members(1)
+    squashed = good ** 8  # the same order, a very different scale (an overconfident model)
+    rank = Blender("rank").fit([squashed, weak], tuned_macro_f1(y))
+    plain = Blender("mean").fit([squashed, weak], tuned_macro_f1(y))
+    assert rank.score_ > plain.mean_score_
+    test = Blender("rank").fit([squashed, weak], tuned_macro_f1(y)).predict([squashed[:50], weak[:50]])
+    assert test.shape == (50, 4) and 0 < test.min() and test.max() <= 1
+
+
+def test_stacking_is_cross_validated_no_row_helps_predict_itself():
+    """A member right on fold 0 but inverted on folds 1-2: models fit without fold 0 must get fold 0 wrong."""
+    from foldwise.tasks.ensemble import Stacker
+
+    rng = np.random.default_rng(0)
+    fold = np.repeat([0, 1, 2], 100)
+    y = (rng.random((300, 1)) < 0.5).astype(int)
+    right = np.where(y == 1, 0.8, 0.2) + rng.normal(0, 0.05, y.shape)
+    member = np.clip(np.where(fold[:, None] == 0, right, 1 - right), 0.01, 0.99)
+    stacker = Stacker(single_label=False).fit([member], y, fold)
+    fold0 = fold == 0
+    assert ((stacker.oof_[fold0, 0] > 0.5) == y[fold0, 0]).mean() < 0.1  # learnt on the inverted folds only
+    in_sample = Stacker(single_label=False).fit([member], y, np.zeros(300, dtype=int) + np.arange(300) % 2)
+    assert stacker.oof_[fold0, 0].tolist() != in_sample.oof_[fold0, 0].tolist()
+
+
+def test_stacking_learns_which_member_to_trust_and_round_trips_through_its_record():
+    from foldwise.tasks.ensemble import Stacker
+
+    y, (good, weak, noise) = members(2)
+    fold = np.arange(len(y)) % 4
+    blender = Blender("stack").fit([noise, good, weak], tuned_macro_f1(y), y, fold)
+    alone = tuned_macro_f1(y)(good)
+    assert blender.score_ > blender.mean_score_ and blender.score_ > alone - 0.02
+    record = {"members": ["noise", "good", "weak"], **blender.to_record(["noise", "good", "weak"])}
+    again = Blender.from_record(record)
+    np.testing.assert_array_equal(again.predict([noise, good, weak]), blender.predict([noise, good, weak]))
+    single = np.eye(3)[np.arange(300) % 3]
+    probs = [np.clip(single * 0.6 + 0.2 + np.random.default_rng(3).normal(0, 0.1, single.shape), 0.01, 1)]
+    stacked = Stacker(single_label=True).fit(probs, single, np.arange(300) % 3)
+    np.testing.assert_allclose(stacked.oof_.sum(axis=1), 1.0)

@@ -41,14 +41,15 @@ def run_bundle(bundle: Path, data: Path, tmp_path: Path, test: str = "test.csv",
     return elsewhere / "submission.csv", done.stdout
 
 
-def test_a_blend_of_two_runs_is_re_made_byte_for_byte_from_the_bundle(tmp_path):
+@pytest.mark.parametrize("method", ["fit", "rank", "stack"])
+def test_a_blend_of_two_runs_is_re_made_byte_for_byte_from_the_bundle(tmp_path, method):
     train, test = toy_frames()
     write_competition(tmp_path / "data" / "toy", train, test)
     tfidf = "data: toy\nsave_models: true\n" + TINY_TFIDF
     write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nmetric: macro_f1\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"words": tfidf, "words2": tfidf.replace("word_min_df: 1", "word_min_df: 2, C: 0.5")})
     for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("train", "configs/words2.yaml"),
-                 ("ensemble", "words", "words2", "--name", "blend")):
+                 ("ensemble", "words", "words2", "--name", "blend", "--method", method)):
         foldwise(tmp_path, *args)
     out = foldwise(tmp_path, "package", "blend").stdout
     bundle = tmp_path / "packages" / "blend"
@@ -59,15 +60,22 @@ def test_a_blend_of_two_runs_is_re_made_byte_for_byte_from_the_bundle(tmp_path):
     assert json.loads((bundle / "dataset-metadata.json").read_text())["licenses"] == [{"name": "CC0-1.0"}]
     made, _ = run_bundle(bundle, tmp_path / "data" / "toy", tmp_path)
     assert made.read_bytes() == (tmp_path / "submissions" / "blend.csv").read_bytes()
+    record = json.loads((bundle / "submission.json").read_text())
+    assert record["method"] == method and ("stacker" in record) == (method == "stack")
+
+
+def log_loss_news(root: Path, experiment: str) -> None:
+    """A 3-class competition scored by log loss: the sample has one probability column per class."""
+    folder = titled_competition(root / "data" / "news")
+    ids = pd.read_csv(folder / "test.csv")["id"]
+    pd.DataFrame({"id": ids, "sports": 0.34, "business": 0.33, "tech": 0.33}).to_csv(
+        folder / "sample_submission.csv", index=False)
+    write_configs(root, {"news": "name: news\n" + NEWS_DATA.replace("metric: accuracy", "metric: log_loss")},
+                  {"words": experiment})
 
 
 def test_a_probability_submission_is_re_made(tmp_path):
-    folder = titled_competition(tmp_path / "data" / "news")
-    ids = pd.read_csv(folder / "test.csv")["id"]
-    pd.DataFrame({"id": ids, "sports": 0.34, "business": 0.33, "tech": 0.33}).to_csv(
-        folder / "sample_submission.csv", index=False)  # one probability column per class
-    write_configs(tmp_path, {"news": "name: news\n" + NEWS_DATA.replace("metric: accuracy", "metric: log_loss")},
-                  {"words": "data: news\nsave_models: true\n" + TINY_TFIDF})
+    log_loss_news(tmp_path, "data: news\nsave_models: true\n" + TINY_TFIDF)
     for args in (("folds", "news"), ("train", "configs/words.yaml"), ("ensemble", "words")):
         foldwise(tmp_path, *args)
     foldwise(tmp_path, "package", "words")
@@ -96,6 +104,23 @@ def test_a_generation_bundle_re_makes_its_texts(tmp_path):
     foldwise(root, "package", "gq")
     made, _ = run_bundle(root / "packages" / "gq", root / "data" / "gq", tmp_path)
     assert made.read_bytes() == (root / "submissions" / "gq.csv").read_bytes()
+
+
+def test_rank_and_stack_refuse_what_they_cannot_blend(tmp_path):
+    log_loss_news(tmp_path, "data: news\n" + TINY_TFIDF)
+    for args in (("folds", "news"), ("train", "configs/words.yaml")):
+        foldwise(tmp_path, *args)
+    done = subprocess.run([*FOLDWISE, "ensemble", "words", "--method", "rank"], cwd=tmp_path, capture_output=True,
+                          text=True, env=cli_env())
+    assert done.returncode == 2 and "rank averages are not probabilities, which metric log_loss scores" in done.stderr
+    assert not (tmp_path / "submissions" / "words.csv").exists()
+    train, test, _ = test_generation.qa_frames()
+    root = test_generation.project(tmp_path / "gen", train, test, model="data: gq\nmodel: {kind: lead}\n")
+    for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
+        foldwise(root, *args)
+    done = subprocess.run([*FOLDWISE, "ensemble", "gq", "--method", "stack"], cwd=root, capture_output=True,
+                          text=True, env=cli_env())
+    assert done.returncode == 2 and "task generation blends by fit or mean" in done.stderr
 
 
 def test_package_refuses_runs_without_saved_models_in_one_line(tmp_path):

@@ -379,8 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ensemble", help="blend runs and write submissions/<name>.csv")
     p.add_argument("experiments", nargs="+", help="run names under runs/")
     p.add_argument("--name", help="submission name (default: members joined with +)")
-    p.add_argument("--method", choices=["fit", "mean"], default="fit",
-                   help="weights fit on the OOF competition metric after decisions (default) or equal weights")
+    p.add_argument("--method", choices=["fit", "mean", "rank", "stack"], default="fit",
+                   help="fit: weights fit on the OOF competition metric after decisions (default); mean: equal "
+                        "weights; rank: fit on rank-normalised members; stack: a cross-validated level-2 "
+                        "logistic regression")
     p.add_argument("--threshold-mode", choices=["auto", "per_class", "global", "fixed"], default=None,
                    help="auto: the metric's own search (default: the experiment config's thresholds.mode)")
     p.add_argument("--at-least-one", action=argparse.BooleanOptionalAction, default=None,

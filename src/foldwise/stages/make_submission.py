@@ -50,7 +50,9 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     ----------
     experiments : run names under ``runs/`` (one is fine: it just gets its decisions fit).
     name : submission name: ``submissions/<name>.csv``, ``.json`` and ``.probs.csv``.
-    method : "fit" (weights maximising the OOF competition metric after decisions) or "mean".
+    method : "fit" (weights maximising the OOF competition metric after decisions), "mean", "rank"
+        (``fit`` on rank-normalised members) or "stack" (a cross-validated level-2 logistic
+        regression): :mod:`foldwise.tasks.ensemble`.
     thresholds : how labels are decided; default: the current config's ``thresholds``.
     threshold_overrides : ThresholdConfig keys set on top of those (the command line's flags).
     """
@@ -79,9 +81,10 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     fold = read_folds(data_cfg, data.train_ids)
 
     truth = task.truth(data)
-    blender = Blender(method=method, combine=task.blend).fit([r.oof for r in runs],
-                                                             task.objective(thresholds, truth))
-    oof = blender.predict([r.oof for r in runs])
+    _check_method(method, task)
+    blender = Blender(method=method, combine=task.blend, single_label=task.kind == "multiclass").fit(
+        [r.oof for r in runs], task.objective(thresholds, truth), truth, fold)
+    oof = blender.oof_
     test = blender.predict([r.test for r in runs])
     evaluation = task.evaluate(oof, truth, fold, thresholds)
     frame = task.submission_frame(data.test_ids, test, evaluation.decider)
@@ -118,8 +121,7 @@ def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: D
         "members": [r.name for r in runs],
         "metric": task.metric.name,
         "member_cv_score": {r.name: _run_score(r.metrics, task.metric.name) for r in runs},
-        "method": blender.method,
-        "weights": dict(zip((r.name for r in runs), map(float, blender.weights_))),
+        **blender.to_record([r.name for r in runs]),
         "decision": evaluation.decision,
         "cv_score": evaluation.score,
         "cv_score_crossfit": evaluation.score_crossfit,
@@ -129,6 +131,15 @@ def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: D
         "metrics": evaluation.to_json(),
         **artifacts.provenance(),
     }
+
+
+def _check_method(method: str, task: Task) -> None:
+    """Rank averaging and stacking blend probability matrices; rank averages are no probabilities."""
+    if method in ("rank", "stack") and task.kind not in ("multilabel", "multiclass", "binary"):
+        raise FoldwiseError(f"--method {method} blends label probabilities; task {task.kind} blends by fit or mean")
+    if method == "rank" and not task.metric.needs_decision and task.metric.name != "roc_auc":
+        raise FoldwiseError(f"--method rank: rank averages are not probabilities, which metric {task.metric.name} "
+                            "scores; use fit, mean or stack")
 
 
 def _run_score(metrics: dict, metric: str) -> float | None:

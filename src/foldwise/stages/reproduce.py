@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from ..config import DataConfig, build
 from ..data.competition import read_csv, texts_of
 from ..errors import FoldwiseError
 from ..io import artifacts
 from ..tasks import task_for
+from ..tasks.ensemble import Blender
 from .predict import fold_models_predict
 
 #: the submission record inside a bundle (``submissions/<name>.json`` as ``ensemble`` wrote it)
@@ -39,7 +38,7 @@ def predict_submission(bundle: Path, test_csv: Path, sample_csv: Path, out_csv: 
     kind = artifacts.read_json(runs[0] / "run.json")["task"]
     task = task_for(replace(data_cfg, metric=record["metric"]), record["label_names"], sample, kind=kind)
     members = [task.as_stored(fold_models_predict(run, task, texts)) for run in runs]
-    blended = task.blend(members, np.array([record["weights"][name] for name in record["members"]]))
+    blended = Blender.from_record(record, combine=task.blend).predict(members)
     decider = task.load_decider(record["decision"], str(bundle / RECORD))
     task.write_submission(out_csv, task.submission_frame(ids, blended, decider))
     return out_csv
