@@ -272,6 +272,9 @@ class ExperimentConfig:
 
     name: str = option("experiment name: runs/<name>/", "experiment")
     seed: int = option("seed for model initialisation and sampling", 42)
+    seeds: list[int] | None = option(
+        "multi-seed averaging: each fold trains once per seed and its validation and test predictions are "
+        "averaged (the task's combine: mean probabilities, MBR for texts); replaces seed", None)
     save_models: bool = option("keep each fold's fitted model under runs/<exp>/fold_<k>/model/ "
                                "(needed by `foldwise predict`)", False)
     data: DataConfig = field(default_factory=DataConfig)
@@ -339,7 +342,7 @@ def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:
     """
     data = {k: v for k, v in (resolved.get("data") or {}).items() if k not in POST_TRAINING_DATA_KEYS}
     return _without_none({"data": data, "text": resolved.get("text"), "model": resolved.get("model"),
-                          "seed": resolved.get("seed")})
+                          "seed": resolved.get("seed"), "seeds": resolved.get("seeds")})
 
 
 def _without_none(value: Any) -> Any:

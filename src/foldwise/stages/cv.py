@@ -169,14 +169,33 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_t
                workdir: Path | None = None, fingerprint: str | None = None) -> FoldResult:
     """Fit one fold's model on the task's truth; return its validation and test predictions and timings.
 
-    ``workdir`` (default ``runs/<exp>/fold_<k>/``) holds checkpoints and saved models;
-    ``resume`` continues only a checkpoint saved under the same training ``fingerprint``.
+    With ``seeds`` the fold trains once per seed and its predictions are the task's combination
+    of the seeds' (``combine_test``: mean probabilities, MBR for texts). ``workdir`` (default
+    ``runs/<exp>/fold_<k>/``; ``seed_<s>/`` inside it for the seeds after the first) holds
+    checkpoints and saved models; ``resume`` continues only a checkpoint saved under the same
+    training ``fingerprint``.
     """
+    workdir = workdir or paths.fold_dir(cfg.name, k)
+    seeds = cfg.seeds or [cfg.seed]
+    results = [_train_one_seed(cfg, data, task, train_texts, test_texts, fold, k, resume, fingerprint, seed,
+                               workdir if i == 0 else workdir / f"seed_{seed}") for i, seed in enumerate(seeds)]
+    if len(results) == 1:
+        return results[0]
+    first = results[0]
+    return FoldResult(valid_rows=first.valid_rows, valid_preds=task.combine_test([r.valid_preds for r in results]),
+                      test_preds=task.combine_test([r.test_preds for r in results]),
+                      fit_seconds=sum(r.fit_seconds for r in results),
+                      predict_seconds=sum(r.predict_seconds for r in results),
+                      train_rows=first.train_rows, history=first.history)
+
+
+def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_texts: np.ndarray,
+                    test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool, fingerprint: str | None,
+                    seed: int, workdir: Path) -> FoldResult:
     train_rows = np.flatnonzero(fold != k)
     valid_rows = np.flatnonzero(fold == k)
-    workdir = workdir or paths.fold_dir(cfg.name, k)
     workdir.mkdir(parents=True, exist_ok=True)
-    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=cfg.seed + k,
+    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=seed + k,
                         workdir=workdir, resume=resume, fingerprint=fingerprint, head=model_head(cfg.model, task))
     truth = task.truth(data)
     start = time.perf_counter()

@@ -83,8 +83,8 @@ def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
             for file in RUN_FILES:
                 if (run / file).exists():
                     _copy(run / file, tmp / "runs" / run.name / file)
-            for folder in folds[run]:
-                shutil.copytree(folder, tmp / "runs" / run.name / folder.parent.name / "model", ignore=SKIPPED)
+            for folder in (f for seeds in folds[run] for f in seeds):  # fold_<k>/model, fold_<k>/seed_<s>/model
+                shutil.copytree(folder, tmp / "runs" / run.name / folder.relative_to(run), ignore=SKIPPED)
         shutil.copytree(Path(__file__).resolve().parents[1], tmp / "foldwise", ignore=SKIPPED)
         _copy(paths.submission_companion(csv, "record"), tmp / RECORD)
         (tmp / "predict.py").write_text(PREDICT_PY.format(name=name, slug=slug, test_file=data["test_file"],

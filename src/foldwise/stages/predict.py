@@ -76,28 +76,36 @@ def predict_rows(run: str | Path, texts: list) -> tuple[Task, Any, Any]:
     return task, probs, task.shown_decider(record, str(path)).predict(probs)
 
 
-def saved_fold_models(run_dir: Path) -> list[Path]:
-    """The fold models a run saved (``save_models: true``); a one-line error when it kept none."""
+def saved_fold_models(run_dir: Path) -> list[list[Path]]:
+    """The models a run saved (``save_models: true``), per fold: one, or one per seed (``seeds``);
+    a one-line error when it kept none."""
     info = artifacts.read_json(run_dir / "run.json")
-    folders = [run_dir / f"fold_{k}" / "model" for k in range(info["n_splits"])]
-    missing = [f for f in folders if not f.exists()]
+    seeds = (load_experiment(run_dir / "config.yaml").seeds or [None])[1:]
+    folds = [[run_dir / f"fold_{k}" / "model", *(run_dir / f"fold_{k}" / f"seed_{s}" / "model" for s in seeds)]
+             for k in range(info["n_splits"])]
+    missing = [f for folders in folds for f in folders if not f.exists()]
     if missing:
         raise FoldwiseError(f"{missing[0]} not found: {run_dir.name} was trained without its fold models; retrain "
                             f"with `foldwise train configs/{info['experiment']}.yaml --set save_models=true --force`")
-    return folders
+    return folds
 
 
 def fold_models_predict(run_dir: Path, task: Task, texts: list | np.ndarray) -> Any:
     """The run's fold models' predictions for ``texts`` (raw, cleaned as the run cleaned them),
-    combined as its test predictions were (``task.combine_test``)."""
+    combined as its test predictions were (``task.combine_test`` over each fold's seeds, then
+    over the folds)."""
     info = artifacts.read_json(run_dir / "run.json")
     cfg = load_experiment(run_dir / "config.yaml")
     cleaned = clean_texts(texts, cfg.text)
     kind = model_class(cfg.model.kind)
     head = task.head(cfg.model) if kind.uses_head else None
-    return task.combine_test([kind.load_predictor(folder, cfg.model, info["task"], len(info["label_names"]),
-                                                  head=head).predict(cleaned)
-                              for folder in saved_fold_models(run_dir)])
+
+    def predict(folder: Path) -> Any:
+        predictor = kind.load_predictor(folder, cfg.model, info["task"], len(info["label_names"]), head=head)
+        return predictor.predict(cleaned)
+
+    per_fold = [[predict(folder) for folder in seeds] for seeds in saved_fold_models(run_dir)]
+    return task.combine_test([preds[0] if len(preds) == 1 else task.combine_test(preds) for preds in per_fold])
 
 
 def _read_columns(path: str | Path, columns: list[str]) -> list:

@@ -1,0 +1,75 @@
+"""``seeds: [..]``: each fold trains once per seed and keeps the average; fingerprints, saved models and
+packaged submissions follow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from conftest import FOLDWISE, TINY_TFIDF, cli_env, toy_frames, write_competition, write_configs
+
+from foldwise.config import load_experiment
+from foldwise.stages import cv
+
+
+class SeededModel:
+    """A fake fold model whose probabilities are its seed / 100 everywhere."""
+
+    history_ = None
+    valid_preds_ = None
+
+    def __init__(self, seed: int, n_labels: int):
+        self.seed, self.n_labels = seed, n_labels
+
+    def fit(self, *args):
+        pass
+
+    def predict(self, texts):
+        return np.full((len(texts), self.n_labels), self.seed / 100, dtype=np.float32)
+
+
+def test_each_fold_averages_its_seeds(in_tmp, monkeypatch):
+    train, test = toy_frames()
+    write_competition(in_tmp / "data" / "toy", train, test)
+    write_configs(in_tmp, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
+                  {"words": "data: toy\nseeds: [10, 30]\n" + TINY_TFIDF})
+    assert subprocess.run([*FOLDWISE, "folds", "toy"], env=cli_env(), capture_output=True).returncode == 0
+    built = []
+    monkeypatch.setattr(cv, "build_model", lambda model_cfg, task, n_labels, seed, **kw:
+                        built.append((seed, kw["workdir"].name)) or SeededModel(seed, n_labels))
+    cfg = load_experiment("configs/words.yaml")
+    cv.run_cv(cfg)
+    assert sorted(built) == sorted([(10 + k, f"fold_{k}") for k in range(3)] + [(30 + k, "seed_30") for k in range(3)])
+    oof = np.loadtxt("runs/words/oof.csv", delimiter=",", skiprows=1, usecols=(1, 2, 3))
+    folds = np.loadtxt("folds/toy.csv", delimiter=",", skiprows=1, usecols=1, dtype=str)
+    for k in range(3):  # fold k's rows: the mean of seeds 10 + k and 30 + k
+        np.testing.assert_allclose(oof[folds == str(k)], (20 + k) / 100, atol=1e-6)
+    one_seed = load_experiment("configs/words.yaml", ["seeds=[10]"])
+    assert one_seed.training_fingerprint() != cfg.training_fingerprint()
+    without = load_experiment("configs/words.yaml", ["seeds=null"]).to_dict()
+    assert "seeds" not in cv.training_settings(without)  # runs without seeds keep their fingerprints
+
+
+def test_a_multi_seed_run_saves_every_seed_and_its_package_re_makes_the_submission(tmp_path):
+    train, test = toy_frames()
+    write_competition(tmp_path / "data" / "toy", train, test)
+    write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
+                  {"words": "data: toy\nsave_models: true\nseeds: [1, 2]\n" + TINY_TFIDF})
+    for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("ensemble", "words"), ("package", "words")):
+        done = subprocess.run([*FOLDWISE, *args], cwd=tmp_path, env=cli_env(), capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "runs" / "words" / "fold_2" / "seed_2" / "model" / "model.joblib").exists()
+    bundle = tmp_path / "packages" / "words"
+    assert (bundle / "runs" / "words" / "fold_2" / "seed_2" / "model" / "model.joblib").exists()
+    done = subprocess.run([sys.executable, str(bundle / "predict.py"),
+                           "--test", str(tmp_path / "data" / "toy" / "test.csv"),
+                           "--sample", str(tmp_path / "data" / "toy" / "sample_submission.csv"),
+                           "--out", str(tmp_path / "made.csv")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "made.csv").read_bytes() == (tmp_path / "submissions" / "words.csv").read_bytes()
+    assert json.loads((tmp_path / "runs" / "words" / "run.json").read_text())["n_splits"] == 3
+    assert Path(tmp_path / "runs" / "words" / "config.yaml").read_text().count("seeds") == 1
