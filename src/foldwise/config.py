@@ -256,6 +256,31 @@ class TuneConfig:
 
 
 @dataclass
+class DistillConfig:
+    """Knowledge distillation from a finished teacher run (see foldwise.stages.teachers)."""
+
+    teacher: str | None = option("a finished run (runs/<teacher>/) whose OOF probabilities are the soft labels; "
+                                 "None: no distillation", None)
+    weight: float = option("training targets = (1 - weight) * labels + weight * teacher OOF (the loss mixes "
+                           "hard and soft targets in that proportion)", 0.5, ge=0.0, le=1.0)
+    teacher_sha256: str | None = option("set by train: the teacher's oof.csv hash (part of the fingerprint)", None)
+
+
+@dataclass
+class PseudoLabelConfig:
+    """Pseudo-labelling from a finished submission's test predictions (see foldwise.stages.teachers)."""
+
+    teacher: str | None = option("a finished submission (submissions/<teacher>.csv, fit or mean blend) whose "
+                                 "confident test rows join training; None: no pseudo-labels", None)
+    mode: Literal["hard", "soft"] = option("hard: the teacher's decisions; soft: its probabilities", "hard")
+    min_agreement: float = option("the confidence cut is the lowest at which the teacher's OOF decisions on rows "
+                                  "that confident match the truth this often (chosen without the fold's own rows)",
+                                  0.95, gt=0.0, le=1.0)
+    teacher_sha256: str | None = option("set by train: the teacher submission's hash (part of the fingerprint)",
+                                        None)
+
+
+@dataclass
 class RemoteConfig:
     """How `foldwise remote kaggle` runs this experiment in a Kaggle kernel (see foldwise.stages.remote)."""
 
@@ -283,6 +308,8 @@ class ExperimentConfig:
     thresholds: ThresholdConfig = field(default_factory=ThresholdConfig)
     tune: TuneConfig = field(default_factory=TuneConfig)
     remote: RemoteConfig = field(default_factory=RemoteConfig)
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    pseudo_labels: PseudoLabelConfig = field(default_factory=PseudoLabelConfig)
     #: where :func:`load_experiment` read it: {"file": the YAML, "overrides": the --set strings};
     #: recorded in run.json so that `ensemble` re-reads the current post-processing keys
     source: ClassVar[dict[str, Any] | None] = None
@@ -341,8 +368,10 @@ def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:
     keeps the fingerprints of runs trained before it.
     """
     data = {k: v for k, v in (resolved.get("data") or {}).items() if k not in POST_TRAINING_DATA_KEYS}
+    teachers = {key: resolved.get(key) for key in ("distill", "pseudo_labels")
+                if (resolved.get(key) or {}).get("teacher")}  # absent unless used: older fingerprints stay
     return _without_none({"data": data, "text": resolved.get("text"), "model": resolved.get("model"),
-                          "seed": resolved.get("seed"), "seeds": resolved.get("seeds")})
+                          "seed": resolved.get("seed"), "seeds": resolved.get("seeds"), **teachers})
 
 
 def _without_none(value: Any) -> Any:

@@ -134,7 +134,11 @@ class TfidfModel(TextModel):
 
         features = self._features(texts, fit=True)
         if self.task == "multiclass":
-            self.classifier_ = self._logistic().fit(features, labels.argmax(axis=1))
+            if _is_hard(labels):
+                self.classifier_ = self._logistic().fit(features, labels.argmax(axis=1))
+            else:  # soft targets (distillation, soft pseudo-labels): each row once per class, weighted by it
+                rows, classes = np.nonzero(labels > 0)
+                self.classifier_ = self._logistic().fit(features[rows], classes, sample_weight=labels[rows, classes])
             return
         # One binary problem per label, labels split into one chunk per worker. The
         # features are sent to each worker once and never memory-mapped: liblinear
@@ -177,8 +181,18 @@ def overlap_features(first: np.ndarray, second: np.ndarray) -> np.ndarray:
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), 5)
 
 
+def _is_hard(labels: np.ndarray) -> bool:
+    """0/1 targets (else soft ones: teacher probabilities)."""
+    return bool(np.isin(labels, (0, 1)).all())
+
+
 def _fit_binary(template, features: sparse.csr_matrix, labels: np.ndarray) -> list:
-    """Fit one clone of ``template`` per label column; a constant column yields its rate."""
+    """Fit one clone of ``template`` per label column; a constant column yields its rate.
+
+    Soft targets p (a teacher's probabilities) are fit as each row twice, positive with
+    weight p and negative with weight 1 - p: the weighted log loss is the cross-entropy
+    against p.
+    """
     from sklearn.base import clone
 
     fitted = []
@@ -186,8 +200,12 @@ def _fit_binary(template, features: sparse.csr_matrix, labels: np.ndarray) -> li
         column = labels[:, j]
         if column.min() == column.max():
             fitted.append(float(column[0]))
-        else:
+        elif _is_hard(column):
             fitted.append(clone(template).fit(features, column))
+        else:
+            both = sparse.vstack([features, features]).tocsr()
+            target = np.r_[np.ones(len(column)), np.zeros(len(column))]
+            fitted.append(clone(template).fit(both, target, sample_weight=np.r_[column, 1 - column]))
     return fitted
 
 

@@ -36,6 +36,8 @@ from ..data.folds import folds_path, read_folds
 from ..models import build_model, model_class
 from ..tasks import Task, competition_task
 from ..data.text import clean_texts
+from .teachers import Teachers, fold_training_rows
+from .teachers import prepare as prepare_teachers
 
 
 @dataclass
@@ -166,19 +168,23 @@ def _claimed_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, fold
 
 def train_fold(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_texts: np.ndarray,
                test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
-               workdir: Path | None = None, fingerprint: str | None = None) -> FoldResult:
+               workdir: Path | None = None, fingerprint: str | None = None,
+               teachers: Teachers | None = None) -> FoldResult:
     """Fit one fold's model on the task's truth; return its validation and test predictions and timings.
 
     With ``seeds`` the fold trains once per seed and its predictions are the task's combination
     of the seeds' (``combine_test``: mean probabilities, MBR for texts). ``workdir`` (default
     ``runs/<exp>/fold_<k>/``; ``seed_<s>/`` inside it for the seeds after the first) holds
     checkpoints and saved models; ``resume`` continues only a checkpoint saved under the same
-    training ``fingerprint``.
+    training ``fingerprint``. ``teachers`` (:mod:`foldwise.stages.teachers`) change what the
+    fold trains on: distilled targets, pseudo-labelled test rows.
     """
     workdir = workdir or paths.fold_dir(cfg.name, k)
     seeds = cfg.seeds or [cfg.seed]
-    results = [_train_one_seed(cfg, data, task, train_texts, test_texts, fold, k, resume, fingerprint, seed,
-                               workdir if i == 0 else workdir / f"seed_{seed}") for i, seed in enumerate(seeds)]
+    fit_texts, fit_targets, _ = fold_training_rows(teachers, task, task.truth(data), train_texts, test_texts, fold, k)
+    results = [_train_one_seed(cfg, data, task, (fit_texts, fit_targets), train_texts, test_texts, fold, k, resume,
+                               fingerprint, seed, workdir if i == 0 else workdir / f"seed_{seed}")
+               for i, seed in enumerate(seeds)]
     if len(results) == 1:
         return results[0]
     first = results[0]
@@ -189,18 +195,18 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_t
                       train_rows=first.train_rows, history=first.history)
 
 
-def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_texts: np.ndarray,
-                    test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool, fingerprint: str | None,
-                    seed: int, workdir: Path) -> FoldResult:
-    train_rows = np.flatnonzero(fold != k)
+def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, fit_on: tuple[np.ndarray, Any],
+                    train_texts: np.ndarray, test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
+                    fingerprint: str | None, seed: int, workdir: Path) -> FoldResult:
+    """One seed's model of fold k, fit on ``fit_on`` (texts, targets), predicting validation and test rows."""
+    fit_texts, fit_targets = fit_on
     valid_rows = np.flatnonzero(fold == k)
     workdir.mkdir(parents=True, exist_ok=True)
     model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=seed + k,
                         workdir=workdir, resume=resume, fingerprint=fingerprint, head=model_head(cfg.model, task))
     truth = task.truth(data)
     start = time.perf_counter()
-    model.fit(train_texts[train_rows], task.take(truth, train_rows),
-              train_texts[valid_rows], task.take(truth, valid_rows))
+    model.fit(fit_texts, fit_targets, train_texts[valid_rows], task.take(truth, valid_rows))
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     valid_preds = model.valid_preds_  # a neural fold's last evaluation already predicted them
@@ -214,7 +220,7 @@ def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, tr
     cap = getattr(cfg.model, "max_rows_per_fold", None)  # a neural fold may train on a seeded subset
     return FoldResult(valid_rows=valid_rows, valid_preds=valid_preds, test_preds=test_preds,
                       fit_seconds=fit_seconds, predict_seconds=predict_seconds,
-                      train_rows=min(len(train_rows), cap or len(train_rows)), history=model.history_)
+                      train_rows=min(len(fit_texts), cap or len(fit_texts)), history=model.history_)
 
 
 def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
@@ -241,11 +247,13 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     folds_sha = artifacts.file_sha256(folds_path(cfg.data))
     n_splits = int(fold.max()) + 1
     chosen = parse_folds(folds, n_splits)
+    cfg, teachers = prepare_teachers(cfg, data, task, folds_sha)  # their hashes join the fingerprint
     fingerprint = cfg.training_fingerprint(data.content_sha256)
     out = paths.run_dir(cfg.name)
     changes = _changes_since_saved(out, cfg)  # before config.yaml is rewritten
     with _claimed_run_folder(cfg, out, fingerprint, folds_sha, n_splits, force, changes):
-        return _train_chosen(cfg, data, task, fold, folds_sha, fingerprint, chosen, force, resume, changes)
+        return _train_chosen(cfg, data, task, fold, folds_sha, fingerprint, chosen, force, resume, changes,
+                             teachers)
 
 
 def _fold_record(k: int, result: FoldResult, scores: dict[str, float], task: Task, fingerprint: str,
@@ -260,7 +268,7 @@ def _fold_record(k: int, result: FoldResult, scores: dict[str, float], task: Tas
 
 def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.ndarray, folds_sha: str,
                   fingerprint: str, chosen: list[int], force: bool, resume: bool,
-                  changes: list[str]) -> CVResult:
+                  changes: list[str], teachers: Teachers | None = None) -> CVResult:
     """Train the chosen folds of a claimed run folder; write the results once all are done."""
     n_splits = int(fold.max()) + 1
     out = paths.run_dir(cfg.name)
@@ -274,7 +282,8 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         if not force and _fold_done(path, fingerprint, folds_sha, changes):
             skipped.append(k)
             continue
-        result = train_fold(cfg, data, task, train_texts, test_texts, fold, k, resume, fingerprint=fingerprint)
+        result = train_fold(cfg, data, task, train_texts, test_texts, fold, k, resume, fingerprint=fingerprint,
+                            teachers=teachers)
         if not main:
             continue
         rows = result.valid_rows

@@ -53,8 +53,11 @@ def asymmetric(logits: torch.Tensor, targets: torch.Tensor, gamma_pos: float = 0
 
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
-    """Softmax cross-entropy against one-hot targets, with optional label smoothing."""
-    return F.cross_entropy(logits, targets.argmax(dim=1), label_smoothing=label_smoothing)
+    """Softmax cross-entropy against one-hot targets, or against soft ones (a teacher's
+    probabilities: distillation, soft pseudo-labels), with optional label smoothing."""
+    if bool(((targets == 0) | (targets == 1)).all()):
+        return F.cross_entropy(logits, targets.argmax(dim=1), label_smoothing=label_smoothing)
+    return F.cross_entropy(logits, targets.float(), label_smoothing=label_smoothing)
 
 
 def make_loss(name: str, task: str, labels: np.ndarray, *, focal_alpha: float = 0.25,
