@@ -36,7 +36,10 @@ REMOTE = Path("remote")
 EXTRA_PACKAGES = ("iterative-stratification", "emoji", "peft", "gguf", "rouge-score")
 DONE_STATES = ("complete", "error", "cancel")
 
-RUN_PY = '''"""foldwise experiment {exp}{fold_note}, packed by `foldwise remote kaggle`: unpack the kit, train, keep runs/."""
+RUN_PY = '''"""foldwise experiment {exp}{fold_note}, packed by `foldwise remote kaggle`.
+
+Unpacks the kit, trains, keeps runs/{exp}/ in the kernel's output.
+"""
 import base64, io, os, subprocess, sys, zipfile
 from pathlib import Path
 
@@ -46,6 +49,8 @@ OUTPUT = Path(os.environ.get("FOLDWISE_OUTPUT", "/kaggle/working"))
 PROJECT = Path(os.environ.get("FOLDWISE_PROJECT", "/tmp/foldwise-project"))
 INTERNET = {internet}
 
+if not INPUT.exists():  # the competition mounted elsewhere under /kaggle/input
+    INPUT = next(iter(sorted(Path("/kaggle/input").glob("**/{test_file}"))), INPUT / "{test_file}").parent
 zipfile.ZipFile(io.BytesIO(base64.b64decode(KIT))).extractall(PROJECT)
 data_dir = PROJECT / "{data_dir}"
 if not data_dir.exists():
@@ -103,7 +108,7 @@ def _write_kernel(cfg: ExperimentConfig, kit: str, folds: list[int] | None) -> P
     folder = REMOTE / f"{paths.check_name(cfg.name, 'experiment name')}{suffix}"
     slug = cfg.data.kaggle_competition or cfg.data.name
     fold_args = f', "--folds", "{",".join(map(str, folds))}"' if folds is not None else ""
-    script = RUN_PY.format(exp=cfg.name, kit=kit, slug=slug, internet=cfg.remote.internet,
+    script = RUN_PY.format(exp=cfg.name, kit=kit, slug=slug, internet=cfg.remote.internet, test_file=cfg.data.test_file,
                            data_dir=cfg.data.dir.format(name=cfg.data.name), packages=list(_packages(cfg)),
                            fold_args=fold_args, fold_note=f" (folds {','.join(map(str, folds))})" if folds else "")
     with artifacts.atomic_dir(folder) as tmp:
