@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..config import DataConfig
 from ..errors import FoldwiseError
 from ..io.submission import has_fractions
 from .competition import infer_task, read_csv
@@ -186,8 +187,6 @@ def _guess_labels(guess: ConfigGuess, train: pd.DataFrame, sample: pd.DataFrame,
                   f"the train-only column; the sample calls its target '{targets[0]}'", sure=len(targets) > 1)
         if len(targets) > 1:
             guess.add("label_names", targets, "the sample's columns, in its order")
-    from ..config import DataConfig  # config imports this package: imported when needed
-
     known = {k: v for k, v in guess.mapping().items() if k in ("id_column", "label_column", "label_names")}
     task, reason = infer_task(DataConfig(**known), train, sample, train_path)
     guess.add("task", task, reason.removeprefix("inferred: "))

@@ -25,7 +25,7 @@ from ..io.kaggle import download_command, kaggle_configured
 
 
 def init_competition(slug: str, archive: str | Path | None = None, force: bool = False,
-                     data_root: Path = Path("data"), configs_dir: Path = CONFIGS_DIR) -> tuple[Path, ConfigGuess]:
+                     configs_dir: Path = CONFIGS_DIR) -> tuple[Path, ConfigGuess]:
     """Get ``slug``'s files into ``data/<slug>/`` and write ``configs/data/<slug>.yaml``.
 
     Returns the config path and the guesses (each with its reason). Refuses to overwrite an
@@ -34,14 +34,12 @@ def init_competition(slug: str, archive: str | Path | None = None, force: bool =
     config does not load the files (the config is then written all the same, for editing).
     """
     paths.check_name(slug, "competition slug")
-    folder = data_root / slug
+    folder = Path("data") / slug  # the data config's default dir
     config_path = configs_dir / "data" / f"{slug}.yaml"
     if config_path.exists() and not force:
         raise FoldwiseError(f"{config_path}: already there; edit it, or `foldwise init {slug} --force` to guess again")
     _get_files(slug, folder, Path(archive) if archive else None)
     guess = guess_config(folder, slug)
-    if folder != Path("data") / slug:
-        guess.add("dir", str(folder), "where the files are")
     header = [f"{config_path}: written by `foldwise init {slug}` on {date.today()} from {folder}/.",
               "Each line says why; lines marked 'unsure' are guesses: check them against the competition's",
               "Overview and Evaluation pages. `foldwise config --keys` lists every data key."]
