@@ -73,11 +73,44 @@ def test_every_benchmark_names_a_config_for_each_model():
         # span and generation tasks: a baseline that needs no model, no TF-IDF
         assert {"tfidf", "overlap", "lead3"} & set(bench.models)
         if "minilm" in bench.models and "tfidf" in bench.models:  # TF-IDF-only ones prove a competition shape
-            assert bench.blends[benchmarks.BLEND] == ("tfidf", "minilm")
-        for members in bench.blends.values():
-            assert set(members) <= set(bench.models)
-        for config in bench.models.values():
+            assert bench.blends[benchmarks.BLEND].members == ("tfidf", "minilm")
+        for blend in bench.blends.values():
+            assert set(blend.members) <= set(bench.models) and blend.method in ("fit", "mean", "rank", "stack")
+        for student in bench.students.values():
+            assert set(student.teachers) <= set(bench.models) | set(bench.blends)
+        for config in [*bench.models.values(), *(s.experiment for s in bench.students.values())]:
             assert (REPO / "configs" / f"{config}.yaml").exists(), config
+
+
+def test_students_learn_from_the_results_scored_before_them(monkeypatch):
+    """Distillation / pseudo-label students train after their teachers' runs and blends exist;
+    blend methods reach `ensemble`; a student's record names the commands that made its teachers."""
+    commands = []
+    monkeypatch.setattr(benchmarks, "run_stage", lambda command: commands.append(command[3:]) or 1.0)
+    monkeypatch.setattr(benchmarks, "model_seconds", lambda run_dir: 10.0)
+    monkeypatch.setattr(benchmarks, "score_submission", lambda bench, name: {"metric": "jaccard", "score": 0.5})
+    bench = benchmarks.Benchmark(
+        "emo", "CV", held_out=False, references=(), models={"tfidf": "emo-tfidf", "minilm": "emo-minilm"},
+        blends={"blend": ("tfidf", "minilm"), "blend-stack": benchmarks.Blend(("tfidf", "minilm"), "stack")},
+        students={"pseudo": benchmarks.Student("emo-pseudo", ("blend",))})
+    records = benchmarks.run_benchmark(bench, ["pseudo", "blend-stack"])
+    trained = [c[1] for c in commands if c[0] == "train"]
+    assert trained == ["configs/emo-tfidf.yaml", "configs/emo-minilm.yaml", "configs/emo-pseudo.yaml"]
+    ensembles = [c[1:] for c in commands if c[0] == "ensemble"]
+    assert ["emo-tfidf", "emo-minilm", "--name", "emo-blend"] in ensembles
+    assert ["emo-tfidf", "emo-minilm", "--method", "stack", "--name", "emo-blend-stack"] in ensembles
+    assert commands.index(["train", "configs/emo-pseudo.yaml", "--resume"]) > commands.index(
+        ["ensemble", "emo-tfidf", "emo-minilm", "--name", "emo-blend"])  # its teacher's submission exists first
+    assert [r["model"] for r in records] == ["tfidf", "minilm", "blend", "blend-stack", "pseudo"]
+    pseudo = records[-1]
+    assert pseudo["command"] == ("foldwise train configs/emo-tfidf.yaml && foldwise train configs/emo-minilm.yaml && "
+                                 "foldwise ensemble emo-tfidf emo-minilm --name emo-blend && "
+                                 "foldwise train configs/emo-pseudo.yaml && foldwise ensemble emo-pseudo --name emo-pseudo")
+    assert pseudo["teachers"] == "blend" and pseudo["wall_s"] == 11.0
+    monkeypatch.setattr(benchmarks, "BENCHMARKS", {"emo": bench})
+    seeded = {**records[0], "model": "minilm-seeds", "single_seed_mean": 0.49, "seed_gain": 0.01}
+    table = benchmarks.results_markdown([*records, seeded])
+    assert "(learns from blend)" in table and "(one seed 0.4900 on average, +0.0100 from averaging)" in table
 
 
 def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch):
@@ -110,7 +143,7 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
 
     records = benchmarks.run_benchmarks()
     assert [(r["benchmark"], r["model"]) for r in records] == [
-        (b, m) for b in ("news", "tags") for m in ("chars", "words", "blend")]
+        (b, m) for b in ("news", "tags") for m in ("words", "chars", "blend")]
     by = {(r["benchmark"], r["model"]): r for r in records}
     news = json.loads((in_tmp / "submissions" / "news-words.json").read_text())
     assert by["news", "words"]["metric"] == "accuracy"

@@ -73,3 +73,41 @@ def test_a_multi_seed_run_saves_every_seed_and_its_package_re_makes_the_submissi
     assert (tmp_path / "made.csv").read_bytes() == (tmp_path / "submissions" / "words.csv").read_bytes()
     assert json.loads((tmp_path / "runs" / "words" / "run.json").read_text())["n_splits"] == 3
     assert Path(tmp_path / "runs" / "words" / "config.yaml").read_text().count("seeds") == 1
+
+class NoisyModel(SeededModel):
+    """A fake fold model that knows the keyword rule, blurred by noise its seed fixes."""
+
+    KEYWORDS = (("happy", "glad"), ("angry", "mad"), ("scared", "afraid"))
+
+    def predict(self, texts):
+        truth = np.array([[any(w in t for w in words) for words in self.KEYWORDS] for t in texts], dtype=float)
+        noise = np.random.default_rng(self.seed).normal(0, 0.45, truth.shape)
+        return np.clip(0.25 + 0.5 * truth + noise, 0, 1).astype(np.float32)
+
+
+def test_each_seed_is_scored_alone_beside_the_average(in_tmp, monkeypatch, capsys):
+    train, test = toy_frames(n_train=150)
+    write_competition(in_tmp / "data" / "toy", train, test)
+    write_configs(in_tmp, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
+                  {"words": "data: toy\nseeds: [1, 2, 3]\n" + TINY_TFIDF})
+    assert subprocess.run([*FOLDWISE, "folds", "toy"], env=cli_env(), capture_output=True).returncode == 0
+    monkeypatch.setattr(cv, "build_model", lambda model_cfg, task, n_labels, seed, **kw: NoisyModel(seed, n_labels))
+    cv.run_cv(load_experiment("configs/words.yaml"))
+    record = json.loads(Path("runs/words/seeds.json").read_text())
+    metrics = json.loads(Path("runs/words/metrics.json").read_text())
+    assert [r["seed"] for r in record["seeds"]] == [1, 2, 3]
+    for seed in (1, 2, 3):  # a seed's own predictions of fold k, not the average
+        saved = np.load(f"runs/words/fold_2.seed_{seed}.npz")["valid_probs"]
+        np.testing.assert_allclose(saved, NoisyModel(seed + 2, 3).predict(list(train.text[np.isin(
+            train.id, np.load("runs/words/fold_2.npz")["valid_ids"])])), atol=1e-6)
+    alone = [r["score_crossfit"] for r in record["seeds"]]
+    assert len(set(alone)) == 3 and record["averaged"]["score_crossfit"] == metrics["score_crossfit"]
+    assert abs(record["gain_over_mean_seed"] - (metrics["score_crossfit"] - np.mean(alone))) < 1e-9
+    assert record["gain_over_mean_seed"] > 0  # averaging three noisy seeds blurs less than one
+    assert "seeds alone (macro_f1, OOF cross-fitted): 1 " in capsys.readouterr().out
+    from foldwise.stages.benchmarks import _seed_scores  # a benchmark record shows the same figures
+
+    assert _seed_scores("words") == {"single_seed_mean": round(np.mean(alone), 4),
+                                     "seed_gain": round(record["gain_over_mean_seed"], 4)}
+    cv.run_cv(load_experiment("configs/words.yaml", ["seeds=[1]", "name=one"]))
+    assert not Path("runs/one/seeds.json").exists()

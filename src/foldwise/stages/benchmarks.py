@@ -41,13 +41,36 @@ class Reference:
 
 
 @dataclass(frozen=True)
+class Blend:
+    """A blend of a benchmark's models, made by ``foldwise ensemble --method <method>``."""
+
+    members: tuple[str, ...]
+    method: str = "fit"
+
+
+@dataclass(frozen=True)
+class Student:
+    """A model that learns from a benchmark's finished results (``distill`` from a run,
+    ``pseudo_labels`` from a blend's submission): trained and scored after them.
+
+    ``teachers`` are the benchmark's model or blend names that its experiment config reads
+    (as ``<benchmark>-<blend>`` submissions or the models' runs).
+    """
+
+    experiment: str
+    teachers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Benchmark:
     """One auxiliary benchmark: its dataset, how it is split and what it is compared with.
 
     ``models`` maps the model name of the results (``tfidf``, ``minilm``, ...) to the
     experiment config under ``configs/`` that trains it; ``blends`` maps a blend's name to
-    its members (``blend``: TF-IDF + MiniLM); ``held_out`` says whether the test labels sit
-    in ``data/<name>/solution.csv`` (scored there) or the score is the CV one.
+    its members (``blend``: TF-IDF + MiniLM) and method (a bare tuple blends by ``fit``);
+    ``students`` are trained after the models and blends they learn from; ``held_out`` says
+    whether the test labels sit in ``data/<name>/solution.csv`` (scored there) or the score
+    is the CV one.
     """
 
     name: str
@@ -56,7 +79,25 @@ class Benchmark:
     references: tuple[Reference, ...]
     models: dict[str, str] = field(default_factory=dict)
     existing_runs_only: bool = False  # scored from runs already trained (by `make train`), never trains
-    blends: dict[str, tuple[str, ...]] = field(default_factory=lambda: {BLEND: ("tfidf", "minilm")})
+    blends: dict[str, Blend | tuple[str, ...]] = field(default_factory=lambda: {BLEND: Blend(("tfidf", "minilm"))})
+    students: dict[str, Student] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        blends = {name: b if isinstance(b, Blend) else Blend(tuple(b)) for name, b in self.blends.items()}
+        object.__setattr__(self, "blends", blends)
+
+    def experiment(self, model: str) -> str:
+        """The experiment config (and run) name of a model or a student."""
+        return self.models[model] if model in self.models else self.students[model].experiment
+
+    def needs(self, wanted: Sequence[str]) -> tuple[list[str], list[str], list[str]]:
+        """The models, blends and students that producing ``wanted`` takes, in training order:
+        a student's teachers and a blend's members come along."""
+        students = [s for s in self.students if s in wanted]
+        needed = set(wanted) | {t for s in students for t in self.students[s].teachers}
+        blends = [b for b in self.blends if b in needed]
+        needed |= {m for b in blends for m in self.blends[b].members}
+        return [m for m in self.models if m in needed], blends, students
 
 
 #: the blend of TF-IDF and MiniLM, recorded under this model name
@@ -64,6 +105,12 @@ BLEND = "blend"
 #: the decoder LLM with LoRA (configs/*smollm2-lora.yaml), and its blend with TF-IDF + MiniLM
 LLM = "smollm2-lora"
 LLM_BLEND = "blend+smollm2-lora"
+TFIDF_LLM = "tfidf+smollm2-lora"
+#: a model trained with several seeds per fold (``seeds: [..]``), its seeds scored alone beside it
+SEEDS = "minilm-seeds"
+#: the final-points blend methods beside ``fit``: TF-IDF + MiniLM ranked, and stacked
+FINAL_POINT_BLENDS = {BLEND: Blend(("tfidf", "minilm")), f"{BLEND}-rank": Blend(("tfidf", "minilm"), "rank"),
+                      f"{BLEND}-stack": Blend(("tfidf", "minilm"), "stack")}
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("ag_news", "5-fold CV on the 7,600 rows of AG News' test split (the mirror has no train "
@@ -89,7 +136,11 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("semeval_ec", "5-fold CV on SemEval-2018 E-c train + dev (7,724 tweets)", held_out=False,
               references=(Reference("SemEval-2018 E-c winner", 0.588, "on the official test set"),
                           Reference("TF-IDF + global cut, measured here", 0.5085, "DESIGN.md, same split")),
-              models={"tfidf": "semeval_ec-tfidf", "minilm": "semeval_ec-minilm"}),
+              models={"tfidf": "semeval_ec-tfidf", "minilm": "semeval_ec-minilm",
+                      SEEDS: "semeval_ec-minilm-seeds"},
+              blends=FINAL_POINT_BLENDS,
+              students={"tfidf-distill": Student("semeval_ec-tfidf-distill", ("minilm",)),
+                        "tfidf-pseudo": Student("semeval_ec-tfidf-pseudo", (BLEND,))}),
     Benchmark("mnli_entailment", "binary entailment-or-not: train on MNLI dev-matched (9,815 pairs), test on "
                                  "dev-mismatched (9,832; labels held out); F1 of the entailment class",
               held_out=True,
@@ -125,7 +176,11 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
                                     "DESIGN.md: thresholds on dev, scored on the official test"),
                           Reference("GoEmotions paper, BERT-base", 0.46, "official test split")),
               models={"tfidf": "tfidf", "minilm": "minilm", LLM: "smollm2-lora"}, existing_runs_only=True,
-              blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM)}),
+              blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM),
+                      TFIDF_LLM: ("tfidf", LLM), f"{TFIDF_LLM}-rank": Blend(("tfidf", LLM), "rank"),
+                      f"{TFIDF_LLM}-stack": Blend(("tfidf", LLM), "stack")},
+              students={"tfidf-distill": Student("tfidf-distill-smollm2", (LLM,)),
+                        "tfidf-pseudo": Student("tfidf-pseudo", (TFIDF_LLM,))}),
 )}
 
 
@@ -202,66 +257,106 @@ def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None,
                   overrides: list[str] = ()) -> list[dict[str, Any]]:
     """Data, folds, train, ensemble and score one benchmark; its result records.
 
-    With ``folds`` ("0,1") only those folds are trained and nothing is scored yet (the
+    The models (and what the wanted blends and students need) are trained, ensembled alone
+    and blended, and scored; then each student, which learns from those results. With
+    ``folds`` ("0,1") only the models' folds are trained and nothing is scored yet (the
     results need every fold); the records list is then empty. ``overrides`` ("KEY=VALUE")
     go to every ``foldwise train`` as ``--set`` and into the records' commands.
     """
-    wanted_blends = [m for m in models if m in bench.blends]
-    trained = [m for m in models if m in bench.models]
-    if not trained and wanted_blends:  # MODELS=blend: train what the blends need
-        trained = [m for m in bench.models if any(m in bench.blends[b] for b in wanted_blends)]
-    if not trained:
+    trained, blends, students = bench.needs(models)
+    if not trained and not students:
         progress.write(f"{bench.name}: none of {', '.join(models)} is a model of this benchmark; skipped")
         return []
     if bench.existing_runs_only:
         if overrides:
             raise FoldwiseError(f"benchmarks: {bench.name} scores the runs `make train` left; "
                                 "pass SET= to `make train` instead")
-        return _score_existing_runs(bench, trained, models) if not folds else []
+        return _score_existing_runs(bench, trained, blends, students) if not folds else []
     run_stage(foldwise_command("data", bench.name))
     run_stage(foldwise_command("folds", bench.name))
     fold_flag = ["--folds", folds] if folds else []
     set_flags = [arg for override in overrides for arg in ("--set", override)]
-    for model in trained:  # --resume: a run cut off mid-fold goes on from its last epoch checkpoint
-        run_stage(foldwise_command("train", f"configs/{bench.models[model]}.yaml", *set_flags,
-                                   *fold_flag, "--resume"))
+    for model in trained:
+        _train(bench, model, set_flags, fold_flag)
     if folds:
         progress.write(f"{bench.name}: folds {folds} trained; results are scored once every fold is")
         return []
-    return _ensemble_and_score(bench, trained, models, set_flags)
+    records = _ensemble_and_score(bench, trained, blends, set_flags)
+    for student in students:
+        _train(bench, student, set_flags)
+        records += _student_records(bench, student, records, set_flags)
+    return records
 
 
-def _score_existing_runs(bench: Benchmark, trained: list[str], models: list[str]) -> list[dict[str, Any]]:
-    """Ensemble and score the models whose finished runs are there; say which are missing."""
-    present = [m for m in trained if (paths.run_dir(bench.models[m]) / "run.json").exists()]
-    for m in sorted(set(trained) - set(present)):
-        progress.write(f"{bench.name}: runs/{bench.models[m]}/ not found; `make train EXPS={bench.models[m]}` "
+def _train(bench: Benchmark, model: str, set_flags: list[str], fold_flag: Sequence[str] = ()) -> None:
+    """``foldwise train`` of a model or student; --resume: a run cut off mid-fold goes on from
+    its last epoch checkpoint."""
+    run_stage(foldwise_command("train", f"configs/{bench.experiment(model)}.yaml", *set_flags, *fold_flag,
+                               "--resume"))
+
+
+def _score_existing_runs(bench: Benchmark, trained: list[str], blends: list[str],
+                         students: list[str]) -> list[dict[str, Any]]:
+    """Ensemble and score the models and students whose finished runs are there; say which are missing."""
+    def present(names: list[str]) -> list[str]:
+        return [m for m in names if (paths.run_dir(bench.experiment(m)) / "run.json").exists()]
+
+    for m in sorted(set(trained + students) - set(present(trained + students))):
+        progress.write(f"{bench.name}: runs/{bench.experiment(m)}/ not found; `make train EXPS={bench.experiment(m)}` "
                        "adds it to the results")
-    return _ensemble_and_score(bench, present, models) if present else []
+    records = _ensemble_and_score(bench, present(trained), blends) if present(trained) else []
+    for student in present(students):
+        records += _student_records(bench, student, records)
+    return records
 
 
-def _ensemble_and_score(bench: Benchmark, trained: list[str], models: list[str],
+def _student_records(bench: Benchmark, student: str, records: list[dict],
+                     set_flags: list[str] = ()) -> list[dict[str, Any]]:
+    """A trained student's record, its command preceded by its teachers' (as they were scored)."""
+    own = _ensemble_and_score(bench, [student], [], set_flags)
+    teachers = [r for r in records if r["model"] in bench.students[student].teachers]
+    lines = [line for r in [*teachers, *own] for line in r["command"].split(" && ")]
+    for record in own:
+        record["command"] = " && ".join(dict.fromkeys(lines))  # shared members trained once
+        record["teachers"] = ", ".join(bench.students[student].teachers)
+    return own
+
+
+def _ensemble_and_score(bench: Benchmark, trained: list[str], blends: list[str],
                         set_flags: list[str] = ()) -> list[dict[str, Any]]:
-    """Ensemble each trained model alone (and their blend) and score every submission."""
-    wall = {m: model_seconds(paths.run_dir(bench.models[m])) for m in trained}
+    """Ensemble each trained model alone, and the blends of them, and score every submission."""
+    wall = {m: model_seconds(paths.run_dir(bench.experiment(m))) for m in trained}
     records = []
-    submissions = {m: ([bench.models[m]], f"{bench.name}-{m}") for m in trained}
-    for blend, members in bench.blends.items():
-        if blend in models and set(members) <= set(trained):
-            submissions[blend] = ([bench.models[m] for m in members], f"{bench.name}-{blend}")
-    for model, (members, name) in submissions.items():
-        command = foldwise_command("ensemble", *members, "--name", name)
+    submissions = {m: ([m], []) for m in trained}
+    for blend in blends:
+        spec = bench.blends[blend]
+        if set(spec.members) <= set(trained):
+            submissions[blend] = (list(spec.members), [] if spec.method == "fit" else ["--method", spec.method])
+    for model, (members, method) in submissions.items():
+        name = f"{bench.name}-{model}"
+        command = foldwise_command("ensemble", *[bench.experiment(m) for m in members], *method, "--name", name)
         seconds = run_stage(command)
         scores = score_submission(bench, name)
-        train_lines = [train_command(m, set_flags) for m in members]
+        train_lines = [train_command(bench.experiment(m), set_flags) for m in members]
         records.append({
             "benchmark": bench.name, "model": model, "metric": scores.pop("metric"),
             "score": round(scores.pop("score"), 4), "split": bench.split,
-            "wall_s": round(sum(wall[m] for m in trained if bench.models[m] in members) + seconds, 1),
+            "wall_s": round(sum(wall[m] for m in members) + seconds, 1),
             "command": " && ".join([*train_lines, shown(command)]),
             **{k: round(v, 4) for k, v in scores.items() if isinstance(v, float)},
+            **_seed_scores(bench.experiment(model) if model in wall else None),
         })
     return records
+
+
+def _seed_scores(experiment: str | None) -> dict[str, Any]:
+    """A multi-seed run's seeds scored alone (``runs/<exp>/seeds.json``): their mean and the gain."""
+    path = paths.run_dir(experiment) / "seeds.json" if experiment else None
+    if path is None or not path.exists():
+        return {}
+    seeds = artifacts.read_json(path)
+    return {"single_seed_mean": round(seeds["mean_single_seed"], 4),
+            "seed_gain": round(seeds["gain_over_mean_seed"], 4)}
 
 
 def merge_records(old: list[dict], new: list[dict]) -> list[dict]:
@@ -286,9 +381,14 @@ SECONDARY_SCORES = {"exact_match": "exact match", "rouge2": "ROUGE-2", "rougeL":
 
 
 def _secondary_cell(record: dict) -> str:
-    """Exact match beside a SQuAD F1, ROUGE-2 and ROUGE-L beside a ROUGE-1."""
+    """Exact match beside a SQuAD F1, ROUGE-2 and ROUGE-L beside a ROUGE-1; a multi-seed run's
+    single seeds; a student's teachers."""
     shown = [f"{title} {record[key]:.2f}" for key, title in SECONDARY_SCORES.items()
              if isinstance(record.get(key), (int, float))]
+    if isinstance(record.get("single_seed_mean"), (int, float)):
+        shown.append(f"one seed {record['single_seed_mean']:.4f} on average, {record['seed_gain']:+.4f} from averaging")
+    if record.get("teachers"):
+        shown.append(f"learns from {record['teachers']}")
     return f" ({', '.join(shown)})" if shown else ""
 
 
@@ -386,7 +486,8 @@ def run_benchmarks(benchmarks: str | None = None, models: str | None = None,
     """
     chosen = parse_list(benchmarks, list(BENCHMARKS), "benchmark")
     all_models = (sorted({m for b in BENCHMARKS.values() for m in b.models})
-                  + sorted({m for b in BENCHMARKS.values() for m in b.blends}))
+                  + sorted({m for b in BENCHMARKS.values() for m in b.blends})
+                  + sorted({m for b in BENCHMARKS.values() for m in b.students}))
     wanted = parse_list(models, all_models, "model")
     new: list[dict] = []
     for name in chosen:

@@ -5,6 +5,7 @@
     config.yaml          resolved config (what actually ran)
     run.json             seed, versions, git commit, fold file hash, timings
     fold_<k>.npz/.json   one fold's validation + test predictions and its record
+    fold_<k>.seed_<s>.npz  with ``seeds: [..]``: each seed's own predictions of the fold
     oof.csv              every training row's out-of-fold prediction (classification: id + one
                          probability column per label; the task writes its own layout)
     test.csv             the test rows' prediction combined over the fold models (probabilities
@@ -12,6 +13,7 @@
     metrics.json         OOF scores on the competition metric (untuned, tuned, cross-fitted),
                          secondary scores, per fold, per class (foldwise.tasks.evaluation.Evaluation)
     thresholds.json      the fitted decision rule: kind, cuts or bias by label, at_least_one
+    seeds.json           with ``seeds: [..]``: each seed's OOF score alone beside the average
     per_class_f1.png, threshold_curves.png (multi-label only): the task's figures
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -36,6 +38,8 @@ from ..data.folds import folds_path, read_folds
 from ..models import build_model, model_class
 from ..tasks import Task, competition_task
 from ..data.text import clean_texts
+from .oof import assemble_oof
+from .seed_scores import save_seed_folds, seed_scores, seed_scores_line
 from .teachers import Teachers, fold_training_rows
 from .teachers import prepare as prepare_teachers
 
@@ -52,6 +56,7 @@ class FoldResult:
     predict_seconds: float
     train_rows: int  # rows the model trained on (a max_rows_per_fold subset of the fold's rows)
     history: list[dict]
+    per_seed: list[tuple[int, Any, Any]] = field(default_factory=list)  # seeds: (seed, valid, test) each
 
 
 @dataclass
@@ -192,7 +197,8 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_t
                       test_preds=task.combine_test([r.test_preds for r in results]),
                       fit_seconds=sum(r.fit_seconds for r in results),
                       predict_seconds=sum(r.predict_seconds for r in results),
-                      train_rows=first.train_rows, history=first.history)
+                      train_rows=first.train_rows, history=first.history,
+                      per_seed=[(seed, r.valid_preds, r.test_preds) for seed, r in zip(seeds, results)])
 
 
 def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, fit_on: tuple[np.ndarray, Any],
@@ -287,6 +293,7 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         if not main:
             continue
         rows = result.valid_rows
+        save_seed_folds(task, cfg.name, k, data.train_ids[rows], result.per_seed)  # before the fold counts as done
         task.save_fold(path, data.train_ids[rows], result.valid_preds, result.test_preds)
         scores = task.untuned_scores(result.valid_preds, task.take(task.truth(data), rows))
         if result.history:
@@ -337,21 +344,10 @@ def _finish(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.n
         "n_splits": n_splits, "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
         "config_source": cfg.source, **artifacts.provenance(cfg.seed)})
     progress.write(task.report(evaluation, oof, truth, out, cfg.name))
+    seeds = seed_scores(task, cfg, data.train_ids, truth, fold, evaluation, out)
+    if seeds:
+        progress.write(seed_scores_line(seeds))
     return evaluation
-
-
-def assemble_oof(task: Task, train_ids: np.ndarray, parts: list[tuple[np.ndarray, Any]], source: Path) -> Any:
-    """Every training row's out-of-fold prediction, in ``train_ids`` order, from the folds'
-    ``(valid ids, predictions)``; a row that no fold predicted is an error naming ``source``."""
-    position = {id_: i for i, id_ in enumerate(train_ids)}
-    rows = np.array([position[i] for ids, _ in parts for i in ids], dtype=np.int64)
-    covered = np.zeros(len(train_ids), dtype=bool)
-    covered[rows] = True
-    if not covered.all() or len(rows) != len(train_ids):
-        raise FoldwiseError(f"{source}: some training rows have no out-of-fold prediction")
-    order = np.empty(len(rows), dtype=np.int64)
-    order[rows] = np.arange(len(rows))
-    return task.take(task.concat([preds for _, preds in parts]), order)
 
 
 def model_head(model_cfg: Any, task: Task) -> Any:
