@@ -171,7 +171,7 @@ def cmd_ensemble(args: argparse.Namespace) -> None:
     print(result.task_line)
     print(result.format_line)
     print(f"{result.csv}: written and validated against {r['sample_submission']} "
-          f"(test probabilities: {r['probabilities']})")
+          f"(test predictions before decisions: {r['probabilities']})")
 
 
 def _submission_task(csv: Path, data: str | None):
