@@ -298,14 +298,13 @@ def _train(bench: Benchmark, model: str, set_flags: list[str], fold_flag: Sequen
 def _score_existing_runs(bench: Benchmark, trained: list[str], blends: list[str],
                          students: list[str]) -> list[dict[str, Any]]:
     """Ensemble and score the models and students whose finished runs are there; say which are missing."""
-    def present(names: list[str]) -> list[str]:
-        return [m for m in names if (paths.run_dir(bench.experiment(m)) / "run.json").exists()]
-
-    for m in sorted(set(trained + students) - set(present(trained + students))):
+    present = [m for m in trained + students if (paths.run_dir(bench.experiment(m)) / "run.json").exists()]
+    for m in sorted(set(trained + students) - set(present)):
         progress.write(f"{bench.name}: runs/{bench.experiment(m)}/ not found; `make train EXPS={bench.experiment(m)}` "
                        "adds it to the results")
-    records = _ensemble_and_score(bench, present(trained), blends) if present(trained) else []
-    for student in present(students):
+    models = [m for m in trained if m in present]
+    records = _ensemble_and_score(bench, models, blends) if models else []
+    for student in [s for s in students if s in present]:
         records += _student_records(bench, student, records)
     return records
 

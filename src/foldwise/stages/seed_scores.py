@@ -76,5 +76,5 @@ def seed_scores_line(record: dict) -> str:
     alone = ", ".join(f"{r['seed']} {_honest(r):.4f}" for r in record["seeds"])
     averaged = record["averaged"]
     crossfit = "" if averaged["score_crossfit"] is None else " cross-fitted"
-    return (f"seeds alone ({record['metric']}, OOF{crossfit}): {alone}; averaged {_honest(averaged):.4f} ({record['gain_over_mean_seed']:+.4f} over the mean seed "
-            f"{record['mean_single_seed']:.4f})")
+    return (f"seeds alone ({record['metric']}, OOF{crossfit}): {alone}; averaged {_honest(averaged):.4f} "
+            f"({record['gain_over_mean_seed']:+.4f} over the mean seed {record['mean_single_seed']:.4f})")
