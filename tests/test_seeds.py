@@ -91,6 +91,7 @@ def test_each_seed_is_scored_alone_beside_the_average(in_tmp, monkeypatch, capsy
     write_configs(in_tmp, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"words": "data: toy\nseeds: [1, 2, 3]\n" + TINY_TFIDF})
     assert subprocess.run([*FOLDWISE, "folds", "toy"], env=cli_env(), capture_output=True).returncode == 0
+    real_model = cv.build_model
     monkeypatch.setattr(cv, "build_model", lambda model_cfg, task, n_labels, seed, **kw: NoisyModel(seed, n_labels))
     cv.run_cv(load_experiment("configs/words.yaml"))
     record = json.loads(Path("runs/words/seeds.json").read_text())
@@ -109,5 +110,10 @@ def test_each_seed_is_scored_alone_beside_the_average(in_tmp, monkeypatch, capsy
 
     assert _seed_scores("words") == {"single_seed_mean": round(np.mean(alone), 4),
                                      "seed_gain": round(record["gain_over_mean_seed"], 4)}
+    assert record["seeds_identical"] is False
     cv.run_cv(load_experiment("configs/words.yaml", ["seeds=[1]", "name=one"]))
     assert not Path("runs/one/seeds.json").exists()
+    monkeypatch.setattr(cv, "build_model", real_model)  # TF-IDF: deterministic, one model trained thrice
+    cv.run_cv(load_experiment("configs/words.yaml", ["name=tfidf"]))
+    assert json.loads(Path("runs/tfidf/seeds.json").read_text())["seeds_identical"] is True
+    assert "every seed predicted the same" in capsys.readouterr().out

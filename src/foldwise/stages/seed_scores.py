@@ -55,10 +55,11 @@ def seed_scores(task: Any, cfg: Any, train_ids: np.ndarray, truth: Any, fold: np
     if len(seeds) < 2 or not all(f.exists() for fs in files.values() for f in fs):
         (out / "seeds.json").unlink(missing_ok=True)  # a former multi-seed run's figures are not this run's
         return None
-    rows = []
+    rows, oofs = [], []
     for seed in seeds:
         parts = [task.load_fold(f)[:2] for f in files[seed]]
-        evaluation = task.evaluate(assemble_oof(task, train_ids, parts, out), truth, fold, cfg.thresholds)
+        oofs.append(assemble_oof(task, train_ids, parts, out))
+        evaluation = task.evaluate(oofs[-1], truth, fold, cfg.thresholds)
         rows.append({"seed": seed, **_scores(evaluation)})
     alone = [_honest(r) for r in rows]
     mean_alone = float(np.mean(alone))
@@ -66,9 +67,18 @@ def seed_scores(task: Any, cfg: Any, train_ids: np.ndarray, truth: Any, fold: np
     record = {"metric": averaged.metric, "greater_is_better": averaged.greater_is_better, "seeds": rows,
               "averaged": _scores(averaged),
               "mean_single_seed": mean_alone, "best_single_seed": max(alone, key=lambda v: sign * v),
-              "gain_over_mean_seed": sign * (_honest(_scores(averaged)) - mean_alone)}
+              "gain_over_mean_seed": sign * (_honest(_scores(averaged)) - mean_alone),
+              "seeds_identical": all(_same(o, oofs[0]) for o in oofs[1:])}
     artifacts.write_json(out / "seeds.json", record)
     return record
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two seeds' OOF predictions are equal (label probabilities, or a task's own predictions)."""
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):
+        return a == b
 
 
 def seed_scores_line(record: dict) -> str:
@@ -77,4 +87,6 @@ def seed_scores_line(record: dict) -> str:
     averaged = record["averaged"]
     crossfit = "" if averaged["score_crossfit"] is None else " cross-fitted"
     return (f"seeds alone ({record['metric']}, OOF{crossfit}): {alone}; averaged {_honest(averaged):.4f} "
-            f"({record['gain_over_mean_seed']:+.4f} over the mean seed {record['mean_single_seed']:.4f})")
+            f"({record['gain_over_mean_seed']:+.4f} over the mean seed {record['mean_single_seed']:.4f})"
+            + ("; every seed predicted the same: this model does not depend on the seed, extra seeds cost "
+               "time for nothing" if record.get("seeds_identical") else ""))
