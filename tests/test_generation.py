@@ -151,6 +151,31 @@ def test_left_padded_batched_generation_gives_the_texts_of_one_at_a_time():
     assert list(batched) == alone
 
 
+@pytest.mark.parametrize("init", ["random", "self_attention"])
+def test_bert2bert_cross_attention_starts_as_asked_and_its_new_weights_take_their_own_lr(init):
+    import torch
+
+    from foldwise.models.generation_head import GenerationHead
+    from foldwise.models.seq2seq import Seq2SeqBackbone, Seq2SeqConfig
+    from foldwise.tasks.metrics import get_metric
+
+    cfg = Seq2SeqConfig(num_hidden_layers=2, lr=1e-4, new_weights_lr=1e-3, cross_attention_init=init)
+    backbone = Seq2SeqBackbone(cfg)
+    torch.manual_seed(0)
+    module, _ = backbone.build(GenerationHead(cfg, None, get_metric("squad", "generation")), torch.device("cpu"))
+    layers = module.model.decoder.bert.encoder.layer
+    assert len(layers) == 2
+    for layer in layers:
+        same = [torch.equal(a, b) for a, b in zip(layer.crossattention.state_dict().values(),
+                                                  layer.attention.state_dict().values())]
+        assert all(same) if init == "self_attention" else not any(same[:4])  # q/k weights and biases
+    by_lr: dict[float, set[int]] = {}
+    for group in backbone.param_groups(module):
+        by_lr.setdefault(group["lr"], set()).update(map(id, group["params"]))
+    new = {id(p) for n, p in module.named_parameters() if "crossattention" in n or "predictions.transform" in n}
+    assert new and by_lr == {1e-3: new, 1e-4: {id(p) for p in module.parameters()} - new}
+
+
 def test_decoder_loss_from_target_positions_only_equals_the_full_vocabulary_loss():
     import torch
 

@@ -36,6 +36,12 @@ class Seq2SeqConfig(NeuralConfig):
     warm_start: Literal["none", "encoder_decoder"] = option(
         "none: name_or_path is a seq2seq model; encoder_decoder: a bert2bert model, encoder and decoder "
         "both from the encoder checkpoint name_or_path", "encoder_decoder")
+    cross_attention_init: Literal["random", "self_attention"] = option(
+        "bert2bert's new cross-attention: random, or a copy of the same decoder layer's self-attention (it "
+        "attends to the input from the first step)", "random")
+    new_weights_lr: float | None = option(
+        "bert2bert: learning rate of the weights the warm start creates (cross-attention, the LM head's "
+        "transform); None: lr", None, gt=0)
     max_length: int = option("input tokens (longer inputs are truncated)", 384, ge=1)
     lr: float = option("learning rate", 1e-4, gt=0)
     batch_size: int = option("rows per forward pass", 16, ge=1)
@@ -88,6 +94,8 @@ class Seq2SeqBackbone(EncoderBackbone):
             with _expected_load_report_quiet():
                 model = EncoderDecoderModel.from_encoder_decoder_pretrained(path, path, **kwargs)
             _set_special_tokens(model, tokenizer)
+            if cfg.cross_attention_init == "self_attention":
+                _cross_attention_from_self_attention(model)
             return model
         overrides = {}
         if cfg.num_hidden_layers is not None:  # T5 names its depth num_layers / num_decoder_layers
@@ -113,14 +121,17 @@ class Seq2SeqBackbone(EncoderBackbone):
     # -- the loop's contract --
 
     def param_groups(self, module: Any) -> list[dict]:
-        """Every weight at ``lr``; no weight decay on biases and norms."""
+        """Every weight at ``lr`` (bert2bert's new weights at ``new_weights_lr`` when set); no weight
+        decay on biases and norms."""
         cfg = self.config
-        decay, plain = [], []
+        new_lr = cfg.new_weights_lr if cfg.warm_start == "encoder_decoder" and cfg.new_weights_lr else cfg.lr
+        groups: dict[tuple[float, bool], list] = {}
         for name, param in module.named_parameters():
             if param.requires_grad:
-                (plain if is_no_decay(name, param) else decay).append(param)
-        return [{"params": decay, "lr": cfg.lr, "weight_decay": cfg.weight_decay},
-                {"params": plain, "lr": cfg.lr, "weight_decay": 0.0}]
+                lr = new_lr if _is_warm_start_new(name) else cfg.lr
+                groups.setdefault((lr, is_no_decay(name, param)), []).append(param)
+        return [{"params": params, "lr": lr, "weight_decay": 0.0 if plain else cfg.weight_decay}
+                for (lr, plain), params in groups.items()]
 
     def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
         """Weights, model config and tokenizer: enough to generate offline."""
@@ -160,6 +171,17 @@ def _set_special_tokens(model: Any, tokenizer: Any) -> None:
         config.pad_token_id = tokenizer.pad_token_id
         config.eos_token_id = end
     model.config.vocab_size = model.config.decoder.vocab_size
+
+
+def _cross_attention_from_self_attention(model: Any) -> None:
+    """bert2bert: each decoder layer's new cross-attention starts as a copy of its self-attention."""
+    for layer in model.decoder.bert.encoder.layer:
+        layer.crossattention.load_state_dict(layer.attention.state_dict())
+
+
+def _is_warm_start_new(name: str) -> bool:
+    """Weights that bert2bert's warm start creates: the cross-attention and the LM head's transform."""
+    return ".crossattention." in name or ".cls.predictions.transform." in name
 
 
 class Seq2SeqModel(NeuralModel):
