@@ -23,6 +23,10 @@ def test_a_partial_run_replaces_only_its_own_records(tmp_path):
         ("ag_news", "tfidf"): 0.89, ("ag_news", "minilm"): 0.90, ("semeval_ec", "tfidf"): 0.52}
     for r in saved:  # the flat record the issue asks for
         assert {"benchmark", "model", "metric", "score", "split", "wall_s", "command"} <= set(r)
+    merged = benchmarks.write_results([record("ag_news", "blend", 0.91), record("ag_news", "minilm", 0.91),
+                                       record("mnli", "tfidf", 0.58)], tmp_path)
+    assert [(r["benchmark"], r["model"]) for r in merged] == [  # replaced in place, new ones by their benchmark
+        ("ag_news", "tfidf"), ("ag_news", "minilm"), ("ag_news", "blend"), ("semeval_ec", "tfidf"), ("mnli", "tfidf")]
 
 
 def test_markdown_puts_each_score_beside_the_published_references(tmp_path):

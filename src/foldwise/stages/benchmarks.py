@@ -359,9 +359,14 @@ def _seed_scores(experiment: str | None) -> dict[str, Any]:
 
 
 def merge_records(old: list[dict], new: list[dict]) -> list[dict]:
-    """``old`` with every (benchmark, model) of ``new`` replaced by the new record."""
-    replaced = {(r["benchmark"], r["model"]) for r in new}
-    return [r for r in old if (r["benchmark"], r["model"]) not in replaced] + new
+    """``old`` with every (benchmark, model) of ``new`` replaced by the new record in its place;
+    a model new to a benchmark goes after that benchmark's last record (the end for a new one)."""
+    fresh = {(r["benchmark"], r["model"]): r for r in new}
+    merged = [fresh.pop((r["benchmark"], r["model"]), r) for r in old]
+    for record in fresh.values():
+        same = [i for i, r in enumerate(merged) if r["benchmark"] == record["benchmark"]]
+        merged.insert(same[-1] + 1 if same else len(merged), record)
+    return merged
 
 
 def _cell(text: str) -> str:
