@@ -226,6 +226,22 @@ def test_generation_end_to_end_from_folds_to_a_scored_submission(tmp_path):
     assert proc.returncode == 0 and "->" in proc.stdout, proc.stderr[-2000:]
 
 
+def test_bert2bert_answers_each_question_from_its_own_input(tmp_path):
+    """The warm start's new cross-attention carries the input to the decoder: on six capitals, a
+    2-layer bert2bert trained by the kit answers with each row's own city (one answer for every
+    row, a decoder that ignores its input, scores about 17)."""
+    train, test, _ = qa_frames(n_train=96, n_test=4)
+    config = ("data: gq\nmodel: {kind: seq2seq, num_hidden_layers: 2, max_length: 48, epochs: 20, batch_size: 8, "
+              "lr: 3.0e-4, max_new_tokens: 6}\n")
+    root = project(tmp_path, train, test, model=config)
+    for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
+        proc = cli(root, *args)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    oof = pd.read_csv(root / "runs" / "gq" / "oof.csv", keep_default_na=False)
+    assert oof["answer"].nunique() >= 4
+    assert json.loads((root / "runs" / "gq" / "metrics.json").read_text())["score"] > 60
+
+
 def tiny_t5(folder: Path) -> Path:
     """A random 2-layer T5 with MiniLM's tokenizer: the seq2seq kind without any hub download."""
     from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration
