@@ -62,6 +62,14 @@ def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*FOLDWISE, *args], cwd=root, env=cli_env(), capture_output=True, text=True)
 
 
+def folds_and_train(root: Path) -> Path:
+    """``foldwise folds gq`` then ``foldwise train configs/gq.yaml`` in ``root``, both succeeding."""
+    for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
+        proc = cli(root, *args)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+    return root
+
+
 # --- metrics and selection ---
 
 def test_rouge_is_rouge_score_f_measure_with_stemming_best_reference_0_to_100():
@@ -233,10 +241,7 @@ def test_bert2bert_answers_each_question_from_its_own_input(tmp_path):
     train, test, _ = qa_frames(n_train=96, n_test=4)
     config = ("data: gq\nmodel: {kind: seq2seq, num_hidden_layers: 2, max_length: 48, epochs: 20, batch_size: 8, "
               "lr: 3.0e-4, max_new_tokens: 6}\n")
-    root = project(tmp_path, train, test, model=config)
-    for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
-        proc = cli(root, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
+    root = folds_and_train(project(tmp_path, train, test, model=config))
     oof = pd.read_csv(root / "runs" / "gq" / "oof.csv", keep_default_na=False)
     assert oof["answer"].nunique() >= 4
     assert json.loads((root / "runs" / "gq" / "metrics.json").read_text())["score"] > 60
@@ -268,10 +273,7 @@ def test_tiny_t5_and_smollm2_lora_train_save_and_generate(tmp_path, model):
         pytest.importorskip("gguf", reason="make install provides gguf (reads the offline SmolLM2 GGUF)")
         config = ("data: gq\nsave_models: true\nmodel: {kind: llm, num_hidden_layers: 2, max_length: 48, epochs: 1, "
                   "batch_size: 8, max_new_tokens: 4, lora_dropout: 0.0}\n")
-    root = project(tmp_path, train, test, model=config)
-    for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
-        proc = cli(root, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
+    root = folds_and_train(project(tmp_path, train, test, model=config))
     with np.load(root / "runs" / "gq" / "fold_0.npz") as saved:
         assert len(saved["valid_texts"]) == 12 and len(saved["test_texts"]) == 4
     history = json.loads((root / "runs" / "gq" / "fold_0.json").read_text())["history"]
