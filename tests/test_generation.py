@@ -184,6 +184,19 @@ def test_bert2bert_cross_attention_starts_as_asked_and_its_new_weights_take_thei
     assert new and by_lr == {1e-3: new, 1e-4: {id(p) for p in module.parameters()} - new}
 
 
+@pytest.mark.parametrize("key", [{"new_weights_lr": 1e-3}, {"cross_attention_init": "self_attention"}])
+def test_bert2bert_only_keys_on_a_seq2seq_checkpoint_are_one_line(key):
+    import torch
+
+    from foldwise.models.generation_head import GenerationHead
+    from foldwise.models.seq2seq import Seq2SeqBackbone, Seq2SeqConfig
+    from foldwise.tasks.metrics import get_metric
+
+    cfg = Seq2SeqConfig(warm_start="none", name_or_path="t5-small", **key)
+    with pytest.raises(FoldwiseError, match="bert2bert warm start only"):
+        Seq2SeqBackbone(cfg).build(GenerationHead(cfg, None, get_metric("squad", "generation")), torch.device("cpu"))
+
+
 def test_decoder_loss_from_target_positions_only_equals_the_full_vocabulary_loss():
     import torch
 

@@ -62,6 +62,10 @@ class Seq2SeqBackbone(EncoderBackbone):
 
         if not getattr(head, "language_model", False):
             raise FoldwiseError("model.kind seq2seq generates text: it needs data.task generation")
+        cfg = self.config
+        if cfg.warm_start != "encoder_decoder" and (cfg.new_weights_lr or cfg.cross_attention_init != "random"):
+            raise FoldwiseError("model.new_weights_lr and model.cross_attention_init apply to the bert2bert warm "
+                                "start only (warm_start: encoder_decoder); a seq2seq checkpoint has no new weights")
         progress.quiet_library_bars()
         # EncoderDecoderModel warns on every labelled forward that pre-4.12 checkpoints computed the loss elsewhere
         warnings.filterwarnings("ignore", message="Version v4.12.0 introduces", category=FutureWarning)
@@ -124,7 +128,7 @@ class Seq2SeqBackbone(EncoderBackbone):
         """Every weight at ``lr`` (bert2bert's new weights at ``new_weights_lr`` when set); no weight
         decay on biases and norms."""
         cfg = self.config
-        new_lr = cfg.new_weights_lr if cfg.warm_start == "encoder_decoder" and cfg.new_weights_lr else cfg.lr
+        new_lr = cfg.new_weights_lr or cfg.lr  # set only with the bert2bert warm start (build checks)
         groups: dict[tuple[float, bool], list] = {}
         for name, param in module.named_parameters():
             if param.requires_grad:
