@@ -147,6 +147,23 @@ def test_train_subset_is_whole_seeded_articles(tmp_path):
     assert (SQUAD_TRAIN_ROWS, SQUAD_SEED) == (6000, 42)
 
 
+def test_squad_small_is_the_first_seeded_articles_and_a_seeded_dev_sample(monkeypatch, tmp_path):
+    """squad_small: the head of squad's article shuffle (a subset of its train) and a seeded
+    sample of the dev questions, in file order, with their gold answers."""
+    monkeypatch.setattr(converters, "SQUAD_SMALL_TRAIN_ROWS", 2)
+    monkeypatch.setattr(converters, "SQUAD_SMALL_TEST_ROWS", 2)
+    mirror = write_mirror(tmp_path / "squad", tiny_train(), tiny_dev())
+    full, small = CONVERTERS["squad"].from_mirror(mirror), CONVERTERS["squad_small"].from_mirror(mirror)
+    train = squad_questions(tiny_train(), "train")
+    assert small["train"].equals(squad_competition(train, squad_questions(tiny_dev(), "dev"), rows=2)["train"])
+    assert set(small["train"]["id"]) < set(full["train"]["id"])
+    ids = small["test"]["id"].tolist()
+    assert len(ids) == 2 and ids == [i for i in full["test"]["id"] if i in ids]  # file order
+    assert ids == CONVERTERS["squad_small"].from_mirror(mirror)["test"]["id"].tolist()  # seeded
+    assert small["solution"].equals(full["solution"][full["solution"]["id"].isin(ids)].reset_index(drop=True))
+    assert small["sample_submission"]["id"].tolist() == ids
+
+
 def test_bad_mirror_files_are_one_line_errors(tmp_path):
     moved = tiny_train()
     moved[2]["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] = 1
@@ -217,3 +234,7 @@ def test_real_mirror_converts_and_round_trips(tmp_path):
     assert_answers_in_context(back["train"])
     golds = back["solution"]["answer_text"].map(json.loads)
     assert golds.map(len).min() >= 1 and golds.map(len).sum() > len(test)  # dev has several answers each
+
+    small = CONVERTERS["squad_small"].from_mirror(SQUAD_MIRROR)  # a subset of both, sized for generation
+    assert len(small["test"]) == 1000 and set(small["test"]["id"]) < set(test["id"])
+    assert set(small["train"]["id"]) < set(train["id"]) and 2000 <= len(small["train"]) < 2400

@@ -375,6 +375,9 @@ def ag_news_heldout_competition(frames: Frames) -> Frames:
 #: questions the train subset reaches at least, and the seed of the article shuffle
 SQUAD_TRAIN_ROWS = 6000
 SQUAD_SEED = 42
+#: squad_small: the train questions its seeded article subset reaches, and the dev questions it holds out
+SQUAD_SMALL_TRAIN_ROWS = 2000
+SQUAD_SMALL_TEST_ROWS = 1000
 #: the sample submission's answer placeholder (not empty, so the CSV has no empty cells)
 SQUAD_PLACEHOLDER = "answer"
 SQUAD_FILES = ("train-v1.1.json", "dev-v1.1.json")
@@ -494,8 +497,20 @@ def squad_competition(train: pd.DataFrame, dev: pd.DataFrame, sources: tuple[str
             "solution": pd.DataFrame({"id": test["id"].to_numpy(), "answer_text": golds})}
 
 
-def squad_from_mirror(mirror: Path) -> Frames:
-    """``train-v1.1.json`` and ``dev-v1.1.json`` in SQuAD's JSON schema."""
+def squad_small_competition(train: pd.DataFrame, dev: pd.DataFrame,
+                            sources: tuple[str, str] = ("train", "dev")) -> Frames:
+    """:func:`squad_competition` sized for generating answers on a CPU: the first articles of
+    the same seeded shuffle until :data:`SQUAD_SMALL_TRAIN_ROWS` questions (a subset of the
+    ``squad`` benchmark's train), and a seeded :data:`SQUAD_SMALL_TEST_ROWS` of the dev
+    questions, in file order, as the test."""
+    rows = min(SQUAD_SMALL_TEST_ROWS, len(dev))
+    sample = np.sort(np.random.default_rng(SQUAD_SEED).choice(len(dev), rows, replace=False))
+    return squad_competition(train, dev.iloc[sample].reset_index(drop=True), sources, rows=SQUAD_SMALL_TRAIN_ROWS)
+
+
+def squad_from_mirror(mirror: Path, build: Callable[..., Frames] = squad_competition) -> Frames:
+    """``train-v1.1.json`` and ``dev-v1.1.json`` in SQuAD's JSON schema, made into frames by
+    ``build`` (:func:`squad_competition` or :func:`squad_small_competition`)."""
     def questions(name: str) -> pd.DataFrame:
         path = mirror / name
         try:
@@ -506,8 +521,8 @@ def squad_from_mirror(mirror: Path) -> Frames:
             raise FoldwiseError(f"{path}: missing key 'data' (not a SQuAD file)")
         return squad_questions(document["data"], str(path))
 
-    return squad_competition(questions(SQUAD_FILES[0]), questions(SQUAD_FILES[1]),
-                             (str(mirror / SQUAD_FILES[0]), str(mirror / SQUAD_FILES[1])))
+    return build(questions(SQUAD_FILES[0]), questions(SQUAD_FILES[1]),
+                 (str(mirror / SQUAD_FILES[0]), str(mirror / SQUAD_FILES[1])))
 
 
 def squad_hub_questions(split: Any) -> pd.DataFrame:
@@ -520,10 +535,11 @@ def squad_hub_questions(split: Any) -> pd.DataFrame:
                         columns=SQUAD_QUESTION_COLUMNS)
 
 
-def squad_from_hub() -> Frames:
-    """The hub's ``rajpurkar/squad`` train and validation splits (articles by title)."""
+def squad_from_hub(build: Callable[..., Frames] = squad_competition) -> Frames:
+    """The hub's ``rajpurkar/squad`` train and validation splits (articles by title), made
+    into frames by ``build``."""
     splits = load_hub("rajpurkar/squad")
-    return squad_competition(squad_hub_questions(splits["train"]), squad_hub_questions(splits["validation"]),
+    return build(squad_hub_questions(splits["train"]), squad_hub_questions(splits["validation"]),
                              ("rajpurkar/squad train", "rajpurkar/squad validation"))
 
 
@@ -598,5 +614,7 @@ CONVERTERS: dict[str, Converter] = {
     "semeval_ec": Converter(semeval_ec_from_hub, semeval_ec_from_mirror,
                             tuple(f"2018-E-c-En-{s}.txt" for s in ("train", "dev", "test"))),
     "squad": Converter(squad_from_hub, squad_from_mirror, SQUAD_FILES),
+    "squad_small": Converter(lambda: squad_from_hub(squad_small_competition),
+                             lambda mirror: squad_from_mirror(mirror, squad_small_competition), SQUAD_FILES),
     "xsum": Converter(xsum_from_hub, xsum_from_mirror, XSUM_FILES),
 }

@@ -162,6 +162,16 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
                                     "exact match 60.0; all 87,599 train questions, on a GPU"),),
               models={"overlap": "squad-overlap", "minilm": "squad-minilm", "bert2bert": "squad-bert2bert"},
               blends={}),
+    Benchmark("squad_small", "3-fold CV, grouped by article, on squad's first 15 articles (2,051 questions, a "
+                             "subset of its train); a seeded 1,000 of the dev questions held out (every gold answer "
+                             "in data/squad_small/solution.csv); sized for generating answers on a CPU: the "
+                             "extractive minilm and the generating smollm2-lora answer the same questions",
+              held_out=True,
+              references=(Reference("T5 (the multi-task project), F1", 77.59,
+                                    "exact match 60.0; all 87,599 train questions and the whole dev set, on a GPU"),),
+              models={"overlap": "squad_small-overlap", "minilm": "squad_small-minilm",
+                      LLM: "squad_small-smollm2-lora"},
+              blends={}),
     Benchmark("xsum", "3-fold CV on the mirror's 979 XSum validation articles; its 1,000 test articles held out "
                       "(reference summaries in data/xsum/solution.csv); ROUGE-1 F 0-100 with stemming, ROUGE-2 "
                       "and ROUGE-L beside it; lead-k: the article's first k sentences", held_out=True,
@@ -175,7 +185,8 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
               references=(Reference("MiniLM fine-tuned, official split, measured here", 0.522,
                                     "DESIGN.md: thresholds on dev, scored on the official test"),
                           Reference("GoEmotions paper, BERT-base", 0.46, "official test split")),
-              models={"tfidf": "tfidf", "minilm": "minilm", LLM: "smollm2-lora"}, existing_runs_only=True,
+              models={"tfidf": "tfidf", "minilm": "minilm", LLM: "smollm2-lora", SEEDS: "minilm-seeds"},
+              existing_runs_only=True,
               blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM),
                       TFIDF_LLM: ("tfidf", LLM), f"{TFIDF_LLM}-rank": Blend(("tfidf", LLM), "rank"),
                       f"{TFIDF_LLM}-stack": Blend(("tfidf", LLM), "stack")},
