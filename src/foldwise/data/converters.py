@@ -540,7 +540,7 @@ def squad_from_hub(build: Callable[..., Frames] = squad_competition) -> Frames:
     into frames by ``build``."""
     splits = load_hub("rajpurkar/squad")
     return build(squad_hub_questions(splits["train"]), squad_hub_questions(splits["validation"]),
-                             ("rajpurkar/squad train", "rajpurkar/squad validation"))
+                 ("rajpurkar/squad train", "rajpurkar/squad validation"))
 
 
 #: the XSum files of the mirror: the validation subset is cross-validated, the test subset held out
