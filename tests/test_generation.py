@@ -347,3 +347,20 @@ def test_text_submissions_refuse_empty_answers_unless_allowed(tmp_path):
     allowed = GenerationTask(replace(cfg, allow_empty_answers=True), ["summary"], sample)
     allowed.write_submission(tmp_path / "sub.csv", frame)
     assert allowed.validate_submission(tmp_path / "sub.csv")["summary"].fillna("").tolist() == ["", "two"]
+
+
+def test_a_span_run_and_a_generation_run_do_not_blend(tmp_path):
+    train, test, _ = qa_frames(n_train=12, n_test=4)
+    train["answer_start"] = [str(c.index(a)) for c, a in zip(train["context"], train["answer"])]
+    root = folds_and_train(project(tmp_path, train, test))
+    (root / "configs" / "gq-span.yaml").write_text(
+        "data: {name: gq, task: span, metric: squad, folds: {n_splits: 2, seed: 0}, question_column: question, "
+        "context_column: context, answer_column: answer, answer_start_column: answer_start}\nmodel: {kind: overlap}\n")
+    proc = cli(root, "train", "configs/gq-span.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = cli(root, "ensemble", "gq-span", "gq", "--name", "mixed")
+    assert proc.returncode != 0
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "error: runs/gq: trained for task generation, but the blend is task span (from runs/gq-span's current "
+        "config); ensemble blends runs of one task")
+    assert not (root / "submissions" / "mixed.csv").exists()

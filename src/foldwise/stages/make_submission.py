@@ -68,6 +68,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     data = load_competition(data_cfg)
     task = competition_task(data_cfg, data)
     for run in runs:
+        _check_task(run, data.task, runs[0])
         read_run_predictions(run, task)
     check_compatible(runs)
     for note in task.threshold_notes(thresholds):
@@ -131,6 +132,15 @@ def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: D
         "metrics": evaluation.to_json(),
         **artifacts.provenance(),
     }
+
+
+def _check_task(run: Run, task: str, first: Run) -> None:
+    """Refuse a run trained for another task than the blend's (e.g. a span run among generation
+    runs): its predictions have another shape, and reading them would fail on a missing file."""
+    trained = run.info.get("task", task)
+    if trained != task:
+        raise FoldwiseError(f"{run.dir}: trained for task {trained}, but the blend is task {task} (from "
+                            f"runs/{first.name}'s current config); ensemble blends runs of one task")
 
 
 def _check_method(method: str, task: Task) -> None:
