@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/generation_speed.py                     # SmolLM2 on 32 XSum articles
     .venv/bin/python bench/generation_speed.py --rows 48 --batch 16 --max-new-tokens 32
+    .venv/bin/python bench/generation_speed.py --rows 16 --batch 16 --set model.precision=bf16
 
 The experiment's own model and prediction path (``foldwise.train.training.predict`` under
 the generation head, which sorts rows by length, pads prompts on the left and generates
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=16, help="rows per batch of the batched setting")
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=256, help="prompt tokens (inputs are cut to this)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="more config overrides, e.g. model.precision=bf16 (repeatable)")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -41,7 +44,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(capability_line(), flush=True)
     cfg, data, task, head, model, module, tokenizer = build_experiment(
-        args.experiment, [f"model.max_new_tokens={args.max_new_tokens}", f"model.max_length={args.max_length}"])
+        args.experiment, [f"model.max_new_tokens={args.max_new_tokens}", f"model.max_length={args.max_length}",
+                          *args.set])
     module.eval()
     texts = np.asarray(data.test_texts[: args.rows], dtype=object)
     print(f"{cfg.model.name_or_path}: {args.rows} examples of {cfg.data.name}, prompts cut to {args.max_length} "
