@@ -55,19 +55,18 @@ def untuned_score_text(scores: dict[str, float], task: Any) -> str:
 def headline(result: Evaluation | dict[str, Any]) -> str:
     """The one-line OOF result of a run or a blend, the competition metric first."""
     ev = _evaluation(result)
-    others = ", ".join(f"{TITLES[name]} {shown_score(name, ev.tuned[name])}"
-                       for name in _secondary(ev.metric, ev.tuned))
-    if ev.baselines:
-        others += "; baselines: " + ", ".join(f"{name} {shown_score(ev.metric, value)}"
-                                              for name, value in ev.baselines.items())
+    secondary = ", ".join(f"{TITLES[name]} {shown_score(name, ev.tuned[name])}"
+                          for name in _secondary(ev.metric, ev.tuned))
+    baselines = ", ".join(f"{name} {shown_score(ev.metric, value)}" for name, value in ev.baselines.items())
+    tail = "; ".join(part for part in (secondary, f"baselines: {baselines}" if baselines else "") if part)
     if not ev.learned:
         not_kept = ev.decision.get("calibration_not_kept")
         why = ("; calibration not kept (cross-fitted {crossfit:.4f}, raw {raw:.4f})".format(**not_kept)
                if not_kept else "")
-        return f"OOF {ev.title} {shown_score(ev.metric, ev.score)}, {others}{why}"
+        return f"OOF {ev.title} {shown_score(ev.metric, ev.score)}" + (f", {tail}" if tail else "") + why
     untuned, tuned = decision_words(ev)
     return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
-            f"({ev.score_crossfit:.4f} cross-fitted); {others}")
+            f"({ev.score_crossfit:.4f} cross-fitted)" + (f"; {tail}" if tail else ""))
 
 
 def decision_words(result: Evaluation | dict[str, Any]) -> tuple[str, str]:
