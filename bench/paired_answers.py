@@ -28,12 +28,17 @@ from foldwise.tasks.text_answers import gold_list  # noqa: E402
 from foldwise.tasks.text_metrics import exact_match, token_f1  # noqa: E402
 
 
-def per_question(path: Path, golds: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
-    """Token F1 (0..1) and exact match of each solution question, in the solution's order."""
+def read_answers(path: Path) -> dict[str, str]:
+    """id -> answer cell of a two-column ``id,<answer>`` CSV (a submission or the solution)."""
     frame = read_csv(path).fillna("")
     if frame.shape[1] != 2:
-        raise FoldwiseError(f"{path}: {frame.shape[1]} columns, an answer submission has 2 (id, answer)")
-    answers = dict(zip(frame.iloc[:, 0].astype(str), frame.iloc[:, 1].astype(str)))
+        raise FoldwiseError(f"{path}: columns: {frame.shape[1]}, an answer file has 2 (id, answer)")
+    return dict(zip(frame.iloc[:, 0], frame.iloc[:, 1]))
+
+
+def per_question(path: Path, golds: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token F1 (0..1) and exact match of each solution question, in the solution's order."""
+    answers = read_answers(path)
     missing = [i for i in golds if i not in answers]
     if missing:
         raise FoldwiseError(f"{path}: id '{missing[0]}' of the solution is missing ({len(missing)} in all)")
@@ -51,8 +56,7 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    solution = read_csv(args.solution).fillna("")
-    golds = {str(i): gold_list(cell) for i, cell in zip(solution.iloc[:, 0], solution.iloc[:, 1])}
+    golds = {i: gold_list(cell) for i, cell in read_answers(args.solution).items()}
     (f1_a, em_a), (f1_b, em_b) = per_question(args.a, golds), per_question(args.b, golds)
     for path, f1, em in ((args.a, f1_a, em_a), (args.b, f1_b, em_b)):
         print(f"{path.name}: F1 {100 * f1.mean():.2f}, exact match {100 * em.mean():.2f} ({len(f1)} questions)")

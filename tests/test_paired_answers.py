@@ -41,3 +41,13 @@ def test_a_missing_question_is_one_error_line(tmp_path):
     done = run(tmp_path, "id,answer\nq1,Paris\nq2,Broncos\nq3,1905\n", "id,answer\nq1,a\nq2,b\nq3,c\nq4,d\n")
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {tmp_path / 'a.csv'}: id 'q4' of the solution is missing (1 in all)"
+
+
+def test_a_solution_without_its_answer_column_is_one_error_line(tmp_path):
+    same = "id,answer\nq1,Paris\nq2,Broncos\nq3,1905\nq4,Moon\n"
+    run(tmp_path, same, same)
+    (tmp_path / "solution.csv").write_text("id\nq1\nq2\n")
+    done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
+                           "--solution", str(tmp_path / "solution.csv")], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: {tmp_path / 'solution.csv'}: columns: 1, an answer file has 2 (id, answer)"

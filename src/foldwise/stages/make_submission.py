@@ -140,7 +140,7 @@ def _check_task(run: Run, task: str, first: Run) -> None:
     trained = run.info.get("task", task)
     if trained != task:
         raise FoldwiseError(f"{run.dir}: trained for task {trained}, but the blend is task {task} (from "
-                            f"runs/{first.name}'s current config); ensemble blends runs of one task")
+                            f"{first.dir}'s current config); ensemble blends runs of one task")
 
 
 def _check_method(method: str, task: Task) -> None:
