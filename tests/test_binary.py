@@ -18,6 +18,7 @@ from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.data.competition import infer_task
 from foldwise.tasks.decisions import decider_from_record, decider_record, make_decider
 from foldwise.errors import FoldwiseError
+from foldwise.io import report
 from foldwise.io.submission import decimals_summing_to_one
 from foldwise.tasks import task_for
 
@@ -371,3 +372,66 @@ def test_probability_rows_of_a_multiclass_submission_sum_to_exactly_one():
     assert all(sum(Decimal(c) for c in row) == 1 for row in cells)
     assert all(Decimal(c) > 0 for c in cells.ravel())  # never a 0 that log loss punishes without bound
     np.testing.assert_allclose(cells.astype(float), probs, atol=2e-9 * 5)
+
+
+# --- reports of metrics scored on probabilities (ROC AUC, log loss) ---
+
+
+@pytest.mark.parametrize("task", ["multilabel", "multiclass", "binary"])
+def test_per_label_roc_auc_and_log_loss_equal_scikit_learn(task):
+    rng = np.random.default_rng(11)
+    n_labels = 1 if task == "binary" else 3
+    if task == "multiclass":
+        y = np.eye(3, dtype=np.uint8)[rng.integers(0, 3, 300)]
+        probs = rng.dirichlet(np.ones(3), 300) * 0.6 + 0.4 * y
+    else:
+        y = (rng.random((300, n_labels)) < 0.3).astype(np.uint8)
+        probs = np.clip(0.5 * y + 0.5 * rng.random(y.shape), 0.01, 0.99)
+    auc = metrics.per_label_scores("roc_auc", task, y, probs)
+    np.testing.assert_allclose(auc, [sk.roc_auc_score(y[:, j], probs[:, j]) for j in range(n_labels)])
+    loss = metrics.per_label_scores("log_loss", task, y, probs)
+    if task == "multiclass":  # each class's rows' -log p(true class); their row-weighted mean is the metric
+        np.testing.assert_allclose(loss @ y.sum(axis=0) / len(y), sk.log_loss(y.argmax(1), probs / probs.sum(1, keepdims=True)))
+    else:
+        np.testing.assert_allclose(loss, [sk.log_loss(y[:, j], probs[:, j]) for j in range(n_labels)])
+
+
+def test_a_roc_auc_report_shows_each_labels_auc_with_support_and_no_cuts(tmp_path):
+    """Probabilities ranked perfectly but all below 0.5: AUC 1.0 per label, F1 at 0.5 would be 0.000
+    (decisions nobody submits on an AUC competition); the table and the figure show AUC, no cuts."""
+    rng = np.random.default_rng(3)
+    y = (rng.random((120, 3)) < 0.3).astype(np.uint8)
+    y[:, 2] = rng.random(120) < 0.5
+    probs = 0.1 + 0.3 * y + 0.05 * rng.random(y.shape)
+    probs[:, 2] = rng.random(120) * 0.4  # a label the model cannot rank: AUC near 0.5
+    sample = pd.DataFrame({"id": ["x"], "a": [0.5], "b": [0.5], "c": [0.5]})
+    task = task_for(DataConfig(task="multilabel", metric="roc_auc"), ["a", "b", "c"], sample)
+    ev = task.evaluate(probs, y, np.arange(120) % 4, ThresholdConfig())
+    table = task.report(ev, probs, y, tmp_path, "auc-run")
+    lines = table.splitlines()
+    assert lines[0].split() == ["label", "support", "ROC", "AUC"]
+    assert [line.split()[:3] for line in lines[1:4]] == [
+        ["a", str(y[:, 0].sum()), "1.0000"], ["b", str(y[:, 1].sum()), "1.0000"],
+        ["c", str(y[:, 2].sum()), f"{sk.roc_auc_score(y[:, 2], probs[:, 2]):.4f}"]]
+    assert "cut" not in table and "F1 tuned" not in table and "0.000 " not in table
+    assert (tmp_path / "per_class_f1.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "threshold_curves.png").exists()
+    # read back from metrics.json's plain data, as `runs` and the notebook do
+    assert report.per_class_table(json.loads(json.dumps(ev.to_json()))) == table
+
+
+def test_a_calibrated_log_loss_report_shows_each_labels_raw_and_calibrated_loss():
+    rng = np.random.default_rng(5)
+    y = (rng.random((200, 2)) < 0.4).astype(np.uint8)
+    probs = np.clip(0.5 + 0.08 * (2 * y - 1) + rng.normal(0, 0.05, y.shape), 0.01, 0.99)  # flat: Platt sharpens
+    sample = pd.DataFrame({"id": ["x"], "p": [0.5], "q": [0.5]})
+    task = task_for(DataConfig(task="multilabel", metric="log_loss"), ["p", "q"], sample)
+    ev = task.evaluate(probs, y, np.arange(200) % 5, ThresholdConfig())
+    assert ev.decision["kind"] == "calibrated"
+    table = report.per_class_table(ev)
+    assert table.splitlines()[0].split() == ["label", "support", "raw", "calibrated"]
+    calibrated = ev.decider.predict(probs)
+    for j, name in enumerate("pq"):
+        row = next(line.split() for line in table.splitlines() if line.split()[0] == name)
+        assert row[2:] == [f"{sk.log_loss(y[:, j], probs[:, j]):.4f}", f"{sk.log_loss(y[:, j], calibrated[:, j]):.4f}"]
+    assert "cut" not in table and "honest estimate" in table

@@ -4,7 +4,8 @@ Every report names the competition metric and gives it first; the secondary scor
 task computed follow (macro-F1, micro-F1 and accuracy where they apply; F1 of the
 positive class, accuracy and MCC for a binary task, whose tables show its one class). Multi-label reports show the
 untuned 0.5 cut beside the tuned cuts; single-label (multiclass) reports show the
-argmax decision (and its per-class bias when one was fit), never cuts.
+argmax decision (and its per-class bias when one was fit), never cuts. Reports of a metric
+scored on probabilities (ROC AUC, log loss) show each label's own value of it, never F1 or cuts.
 """
 
 from __future__ import annotations
@@ -115,13 +116,48 @@ def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
     return lines
 
 
+def _label_metric_order(ev: Evaluation) -> list[tuple[str, Any]]:
+    """Labels best first by their own value of a metric on probabilities (undefined ones last)."""
+    sign = 1 if ev.greater_is_better else -1
+    return sorted(ev.per_class.items(), key=lambda kv: (kv[1].metric_tuned is None, -sign * (kv[1].metric_tuned or 0)))
+
+
+def _shown(value: float | None, width: int) -> str:
+    return f"{'-':>{width}}" if value is None else f"{value:>{width}.4f}"
+
+
+def _probability_table(ev: Evaluation, width: int) -> list[str]:
+    """Label, support and the label's own ROC AUC / log loss (raw, and calibrated when a calibration
+    was kept): a metric scored on probabilities submits no decisions, so no F1 and no cuts."""
+    calibrated = _calibrated(ev)
+    at = "argmax" if ev.single_label else "@0.5"
+    secondary = {f"{TITLES[name]} {at}": ev.tuned[name] for name in _secondary(ev.metric, ev.tuned)}
+    width = max(width, *map(len, secondary))
+    first = "positive class" if ev.task == "binary" else "label"
+    columns = f"{'raw':>9} {'calibrated':>10}" if calibrated else f"{ev.title:>9}"
+    lines = [f"{first:<{width}} {'support':>8} {columns}"]
+    for name, r in _label_metric_order(ev):
+        values = (f"{_shown(r.metric_untuned, 9)} {_shown(r.metric_tuned, 10)}" if calibrated
+                  else _shown(r.metric_tuned, 9))
+        lines.append(f"{short_name(name):<{width}} {r.support:>8d} {values}")
+    total = f"{ev.score_untuned:>9.4f} {ev.score:>10.4f}" if calibrated else f"{ev.score:>9.4f}"
+    lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {total}")
+    lines += [f"{name:<{width}} {'':>8} {value:>9.4f}" for name, value in secondary.items()]
+    if ev.learned:
+        lines.append(f"{ev.title} with the calibration fit on the other folds (honest estimate): "
+                     f"{ev.score_crossfit:.4f}")
+    return lines
+
+
 def per_class_table(result: Evaluation | dict[str, Any]) -> str:
-    """A fixed-width per-class table: F1 at 0.5, tuned and the cut (multi-label) or F1
-    (single-label), then the competition metric and the secondary scores."""
+    """A fixed-width per-class table: F1 at 0.5, tuned and the cut (multi-label), F1 (single-label),
+    or each label's own ROC AUC / log loss (a metric scored on probabilities); then the
+    competition metric and the secondary scores."""
     ev = _evaluation(result)
     width = max(12, *(len(short_name(name)) for name in ev.per_class), len(ev.title),
                 14 if ev.task == "binary" else 0)
-    table = _single_label_table if ev.single_label else _multi_label_table
+    table = (_probability_table if ev.on_probabilities else _single_label_table if ev.single_label
+             else _multi_label_table)
     return "\n".join(table(ev, width))
 
 
@@ -140,7 +176,8 @@ def _save(fig, path: Path) -> None:
 
 def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
     """Bar chart of each label's OOF F1: at 0.5 and tuned (multi-label), or one bar (single-label);
-    the title gives the competition metric first.
+    each label's own ROC AUC / log loss for a metric scored on probabilities. The title gives the
+    competition metric first.
 
     A plain matplotlib Figure (no pyplot state): saved by :func:`plot_per_class_f1`,
     displayed as is by the results notebook.
@@ -148,6 +185,8 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
     from matplotlib.figure import Figure
 
     ev = _evaluation(result)
+    if ev.on_probabilities:
+        return _per_label_metric_figure(ev, title)
     rows = sorted(ev.per_class.items(), key=lambda kv: kv[1].f1_tuned)
     names = [short_name(name) for name, _ in rows]
     y = np.arange(len(names))
@@ -165,6 +204,35 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
     ax.set_xlabel("out-of-fold F1")
     ax.set_xlim(0, 1)
     ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def _per_label_metric_figure(ev: Evaluation, title: str):
+    """Bar chart of each label's own ROC AUC or log loss (raw and calibrated when calibrated)."""
+    from matplotlib.figure import Figure
+
+    rows = _label_metric_order(ev)[::-1]  # barh draws bottom-up: the best label on top
+    names = [short_name(name) for name, _ in rows]
+    y = np.arange(len(names))
+    fig = Figure(figsize=(8, 0.28 * len(names) + 1.5))
+    ax = fig.subplots()
+
+    def value(v):
+        return np.nan if v is None else v
+
+    if _calibrated(ev):
+        ax.barh(y - 0.2, [value(r.metric_untuned) for _, r in rows], height=0.4, label="raw", color="#b0b7c3")
+        ax.barh(y + 0.2, [value(r.metric_tuned) for _, r in rows], height=0.4, label="calibrated", color="#2f6db5")
+        ax.legend(loc="lower right", fontsize=8)
+    else:
+        ax.barh(y, [value(r.metric_tuned) for _, r in rows], height=0.6, color="#2f6db5")
+    change = f"{ev.score_untuned:.4f} -> {ev.score:.4f}" if _calibrated(ev) else f"{ev.score:.4f}"
+    ax.set_title(f"{title}: {ev.title} {change} (support beside each label)", fontsize=9)
+    ax.set_yticks(y, [f"{name} ({r.support})" for name, (_, r) in zip(names, rows)], fontsize=8)
+    ax.set_xlabel(f"out-of-fold {ev.title} of each label")
+    if ev.metric == "roc_auc":
+        ax.set_xlim(0, 1)
     ax.grid(axis="x", alpha=0.3)
     return fig
 

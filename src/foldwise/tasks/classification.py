@@ -149,9 +149,10 @@ class ClassificationTask:
         return report.untuned_score_text(scores, self)
 
     def report(self, evaluation: Evaluation, oof: np.ndarray, truth: np.ndarray, out: Path, title: str) -> str:
-        """``per_class_f1.png`` and, with cuts, ``threshold_curves.png``; the per-class table."""
+        """``per_class_f1.png`` (per-label F1, or per-label ROC AUC / log loss for a metric scored on
+        probabilities) and, with cuts, ``threshold_curves.png``; the per-class table."""
         report.plot_per_class_f1(evaluation, out / "per_class_f1.png", title)
-        if not evaluation.single_label:  # argmax decisions have no cut to plot
+        if not evaluation.single_label and not evaluation.on_probabilities:  # no cut to plot
             report.plot_threshold_curves(oof, truth, self.label_names, evaluation.decider.thresholds_,
                                          out / "threshold_curves.png")
         return report.per_class_table(evaluation)
@@ -303,9 +304,11 @@ class ClassificationTask:
         f1_untuned = metrics.f1_per_class(truth, untuned_decided)
         f1_tuned = metrics.f1_per_class(truth, tuned_decided)
         cuts = decider.thresholds_
+        label_metric_untuned, label_metric_tuned = self._per_label_metric(truth, base_pred, tuned_pred)
         per_class = {name: ClassScore(support=int(truth[:, j].sum()), f1_untuned=float(f1_untuned[j]),
                                       f1_tuned=float(f1_tuned[j]),
-                                      threshold=None if cuts is None else float(cuts[j]))
+                                      threshold=None if cuts is None else float(cuts[j]),
+                                      metric_untuned=label_metric_untuned[j], metric_tuned=label_metric_tuned[j])
                      for j, name in enumerate(self.label_names)}
         decision = decider_record(decider, self.label_names)
         if not_kept is not None:
@@ -317,6 +320,17 @@ class ClassificationTask:
             score_crossfit=crossfit, tuned=self.secondary(truth, tuned_decided),
             untuned=self.secondary(truth, untuned_decided), per_fold=per_fold, per_class=per_class,
             decider=decider)
+
+    def _per_label_metric(self, truth: np.ndarray, raw: np.ndarray,
+                          fitted: np.ndarray) -> tuple[list[float | None], list[float | None]]:
+        """Each label's value of a metric scored on probabilities, of the raw and of the fitted
+        (calibrated) probabilities; None per label for metrics scored on decisions (they report
+        F1 and cuts) and where a label has no value (one class only)."""
+        if self.metric.needs_decision:
+            return [None] * len(self.label_names), [None] * len(self.label_names)
+        return [[None if np.isnan(v) else float(v)
+                 for v in metrics.per_label_scores(self.metric.name, self.kind, truth, probs)]
+                for probs in (raw, fitted)]
 
     # --- submissions ---
 

@@ -25,12 +25,19 @@ class FoldScore:
 
 @dataclass
 class ClassScore:
-    """One label's OOF support and F1 (untuned and after the decision), and its cut if it has one."""
+    """One label's OOF support and F1 (untuned and after the decision), and its cut if it has one.
+
+    For a metric scored on probabilities (ROC AUC, log loss), which submits no decisions,
+    ``metric_untuned`` / ``metric_tuned`` hold the label's own value of the metric (raw, and
+    after the calibration when one is kept; NaN where undefined), and the reports show these
+    instead of F1 and cuts."""
 
     support: int
     f1_untuned: float
     f1_tuned: float
     threshold: float | None = None
+    metric_untuned: float | None = None
+    metric_tuned: float | None = None
 
 
 @dataclass
@@ -78,6 +85,12 @@ class Evaluation:
     def single_label(self) -> bool:
         """Multiclass data: argmax decisions, no cuts (the reports drop cut columns)."""
         return self.task == "multiclass"
+
+    @property
+    def on_probabilities(self) -> bool:
+        """Scored on probabilities (ROC AUC, log loss): per-label values of the metric, no decisions."""
+        return (self.decision.get("kind") in ("probabilities", "calibrated")
+                and any(r.metric_untuned is not None for r in self.per_class.values()))
 
     @property
     def learned(self) -> bool:

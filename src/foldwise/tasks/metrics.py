@@ -325,6 +325,37 @@ def categorical_log_loss(y_true: np.ndarray, y_prob: np.ndarray) -> float:
     return float(-np.where(y_true, np.log(p), 0.0).sum(axis=1).mean())
 
 
+def per_label_scores(name: str, task: str, y_true: np.ndarray, y_prob: np.ndarray) -> np.ndarray:
+    """Each label's share of a metric scored on probabilities (``roc_auc``, ``log_loss``).
+
+    Parameters
+    ----------
+    name : "roc_auc" or "log_loss".
+    task : "multilabel", "multiclass" or "binary".
+    y_true : (n, L) 0/1 truth.
+    y_prob : (n, L) probabilities.
+
+    Returns
+    -------
+    (L,) float: each column's ROC AUC (NaN where the column holds one class only), each
+    column's binary log loss, or on single-label data each class's mean ``-log p(true class)``
+    over its own rows (NaN for a class without rows; the metric is their row-weighted mean).
+    """
+    y_true, y_prob = _same_shape(y_true, y_prob, dtype=np.float64)
+    columns = range(y_true.shape[1])
+    if name == "roc_auc":
+        return np.array([roc_auc(y_true[:, [j]], y_prob[:, [j]]) if 0 < y_true[:, j].sum() < len(y_true)
+                         else np.nan for j in columns])
+    if name != "log_loss":
+        raise ValueError(f"per_label_scores: {name} is not a metric scored on probabilities")
+    if task != "multiclass":
+        return np.array([binary_log_loss(y_true[:, [j]], y_prob[:, [j]]) for j in columns])
+    p = np.clip(y_prob, EPS, 1 - EPS)
+    row_loss = -np.log((p / p.sum(axis=1, keepdims=True))[y_true.astype(bool)])
+    true_class = y_true.argmax(axis=1)
+    return np.array([row_loss[true_class == j].mean() if (true_class == j).any() else np.nan for j in columns])
+
+
 # --- the registry ---
 
 Score = Callable[[np.ndarray, np.ndarray], float]
