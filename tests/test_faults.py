@@ -156,6 +156,16 @@ def test_only_a_dead_writers_temporary_files_are_removed(tmp_path):
             path.write_text("partial")
         assert artifacts.remove_stale_temps(target) == sorted([temps["dead"], temps["older version"]])
         assert temps["alive"].exists() and temps["me"].exists()
+        folder = tmp_path / "model"  # atomic_dir's and temp_dir's folders: .model.<pid>.<random>.tmp/
+        folders = {who: folder.parent / f".model.{pid}.x1y2.tmp" for who, pid in
+                   (("dead", done.stdout.strip()), ("alive", alive.pid), ("me", os.getpid()))}
+        for path in folders.values():
+            (path / "sub").mkdir(parents=True)
+            (path / "sub" / "weights.bin").write_text("partial")
+        with artifacts.temp_dir(folder) as mine:
+            assert artifacts.remove_stale_temps(folder) == [folders["dead"]]
+            assert mine.is_dir() and folders["alive"].is_dir() and folders["me"].is_dir()
+        assert not mine.exists() and not folders["dead"].exists()
     finally:
         alive.kill()
         alive.wait()

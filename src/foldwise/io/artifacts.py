@@ -99,10 +99,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     or not there: an interrupted save leaves only a hidden temporary folder, removed here.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent))
-    _normal_mode(tmp, 0o777)
-    try:
+    with temp_dir(path) as tmp:
         yield tmp
         if path.exists():  # os.replace cannot overwrite a non-empty folder: move the old one aside
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))
@@ -111,24 +108,44 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
             shutil.rmtree(old)
         else:
             os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def temp_dir(path: str | Path) -> Iterator[Path]:
+    """Yield a new temporary folder beside ``path`` (``.<name>.<pid>.<random>.tmp``); it is
+    removed with its contents when the body ends, however it ends.
+
+    A killed process cannot remove it: :func:`remove_stale_temps` of ``path`` does, later.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent))
+    _normal_mode(tmp, 0o777)
+    try:
+        yield tmp
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
 
 
 def remove_stale_temps(path: str | Path) -> list[Path]:
-    """Delete temporary files that a killed writer of ``path`` left beside it.
+    """Delete the temporary files and folders that a killed writer of ``path`` left beside it.
 
-    :func:`atomic_path` removes its temporary file on any exception, but not when the
-    process is killed (SIGKILL, power loss); call this before writing ``path`` again.
-    Only files whose writing process is gone are removed: a live writer's are its own.
+    :func:`atomic_path`, :func:`atomic_dir` and :func:`temp_dir` remove their temporary file
+    or folder on any exception, but not when the process is killed (SIGKILL, power loss); call
+    this before writing ``path`` again. Only those whose writing process is gone are removed:
+    a live writer's are its own.
     """
     path = Path(path)
     prefix = f".{path.name}."
-    temps = sorted(path.parent.glob(f"{glob.escape(prefix)}*.tmp{glob.escape(path.suffix)}"))
+    temps = sorted({*path.parent.glob(f"{glob.escape(prefix)}*.tmp{glob.escape(path.suffix)}"),
+                    *(p for p in path.parent.glob(f"{glob.escape(prefix)}*.tmp") if p.is_dir())})
     stale = [tmp for tmp in temps if not _writer_alive(tmp, prefix)]
     for tmp in stale:
-        tmp.unlink(missing_ok=True)
+        if tmp.is_dir() and not tmp.is_symlink():
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
     return stale
 
 
