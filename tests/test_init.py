@@ -227,3 +227,43 @@ def test_an_id_column_named_differently_in_the_sample_is_named_in_one_line(in_tm
     write_zip(Path("bbc.zip"), files)
     with pytest.raises(FoldwiseError, match="the id column 'Id' is called 'ArticleId' in test and train"):
         init_competition("bbc", archive="bbc.zip")
+
+
+@pytest.mark.parametrize("member", ['test"+__import__("os").system("touch pwned")+".csv', "test'.csv",
+                                    "test\n.csv", "data/te\x1bst.csv"])
+def test_a_member_name_with_a_quote_or_control_character_is_refused_by_name(in_tmp, member):
+    files = tweet_spans(np.random.default_rng(0))
+    files[member] = files.pop("test.csv")
+    write_zip(Path("tse.zip"), files)
+    with pytest.raises(FoldwiseError) as err:
+        init_competition("tse", archive="tse.zip")
+    message = str(err.value)
+    assert message.startswith(f"tse.zip: member {member!r} has a quote") and "\n" not in message
+    assert not Path("data/tse").exists() or not list(Path("data/tse").iterdir())
+    assert not Path("configs/data/tse.yaml").exists() and not Path("pwned").exists()
+
+
+def test_an_inner_zip_holding_a_file_the_archive_also_holds_is_refused_naming_both(in_tmp):
+    files = tweet_spans(np.random.default_rng(0))
+    inner = _flatten({"train.csv.zip/train.csv": tweet_spans(np.random.default_rng(1))["train.csv"]})
+    write_zip(Path("tse.zip"), {**files, **inner})
+    with pytest.raises(FoldwiseError, match=r"^tse.zip: train.csv.zip: holds 'train.csv', which would replace "
+                                            r"the archive's 'train.csv'; remove one of the two$"):
+        init_competition("tse", archive="tse.zip")
+    assert not list(Path("data/tse").iterdir())
+
+
+def test_init_force_with_a_new_archive_reads_only_the_new_archives_files(in_tmp):
+    write_zip(Path("v1.zip"), tweet_spans(np.random.default_rng(0)))  # 60 train rows, at the top
+    init_competition("tse", archive="v1.zip")
+    rows = pd.read_csv(io.BytesIO(tweet_spans(np.random.default_rng(1))["train.csv"])).iloc[:45]
+    v2 = {f"v2/{name}": data for name, data in tweet_spans(np.random.default_rng(1)).items()}
+    v2["v2/train.csv"] = csv_bytes(rows)
+    write_zip(Path("v2.zip"), v2)
+    Path("data/tse/my_notes.txt").write_text("kept")  # not an archive's file: left alone
+    path, guess = init_competition("tse", archive="v2.zip", force=True)
+    written = yaml.safe_load(path.read_text())
+    assert written["train_file"] == "v2/train.csv" and written["test_file"] == "v2/test.csv"
+    assert sorted(str(p.relative_to("data/tse")) for p in Path("data/tse").rglob("*") if p.is_file()) == [
+        ".unpacked.json", "my_notes.txt", "v2/sample_submission.csv", "v2/test.csv", "v2/train.csv"]
+    assert "the train file (45 rows)" in path.read_text()

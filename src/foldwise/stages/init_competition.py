@@ -57,7 +57,7 @@ def _get_files(slug: str, folder: Path, archive: Path | None) -> None:
     if archive is not None:
         if not archive.is_file():
             raise FoldwiseError(f"{archive}: archive not found")
-        progress.write(f"{folder}: unpacking {archive}: {', '.join(unpack(archive, folder))}")
+        progress.write(f"{folder}: unpacking {archive}: {', '.join(unpack(archive, folder, replace=True))}")
         return
     if _has_files(folder):
         progress.write(f"{folder}: the competition files are there")
