@@ -3,14 +3,17 @@ a traceback or a silently wrong figure, and nothing written before the refusal."
 
 import struct
 import subprocess
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
 from foldwise.cli import main
 from test_cli_config import assert_one_line_error, cli
+from test_init import _flatten, tweet_spans, write_zip
 from toy_project import make_toy_project
 
 
@@ -210,6 +213,38 @@ def test_file_errors_still_name_the_file(toy, capsys):
     assert_one_line_error(status, err, "--set model.n_jobs=0.5x: key 'model.n_jobs'")
     status, _, err = cli(capsys, "train", "configs/bad.yaml", "--set", "model.C=2")
     assert_one_line_error(status, err, "configs/bad.yaml: key 'model.n_jobs' is 0, must be >= 1")
+
+
+# ---------------------------------------------------------------------------
+# init --archive of a damaged zip: one line, nothing unpacked
+
+def bad_crc(path: Path) -> None:
+    """The competition zip with one byte of its (stored) train.csv changed."""
+    files = tweet_spans(np.random.default_rng(0))
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    raw[raw.find(files["train.csv"]) + 40] ^= 1
+    path.write_bytes(bytes(raw))
+
+
+def zip_in_a_zip_of_its_own_name(path: Path) -> None:
+    """data.zip inside the archive holds a data.zip of its own (unpacked over the zip being read)."""
+    write_zip(path, {**tweet_spans(np.random.default_rng(0)),
+                     **_flatten({"data.zip/data.zip": write_zip(path, {"x.csv": b"a\n1\n"}).read_bytes()})})
+
+
+@pytest.mark.parametrize("make, said", [
+    (bad_crc, "comp.zip: cannot be unpacked (BadZipFile: Bad CRC-32 for file 'train.csv'); download it again"),
+    (zip_in_a_zip_of_its_own_name, "comp.zip: data.zip: holds 'data.zip', which would replace the archive's "
+                                   "'data.zip'; remove one of the two"),
+])
+def test_a_damaged_archive_is_one_line_and_unpacks_nothing(in_tmp, capsys, make, said):
+    make(in_tmp / "comp.zip")
+    status, _, err = cli(capsys, "init", "comp", "--archive", "comp.zip")
+    assert_one_line_error(status, err, said)
+    assert not list((in_tmp / "data" / "comp").iterdir()) and not (in_tmp / "configs").exists()
 
 
 # ---------------------------------------------------------------------------

@@ -4,12 +4,14 @@ files, a submission with the wrong columns, and the modes artifacts are written 
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -20,7 +22,9 @@ from foldwise.config import ThresholdConfig
 from foldwise.errors import FoldwiseError
 from foldwise.io.runs import load_run
 from foldwise.io.submission import submission_record, validate_submission
+from foldwise.stages.init_competition import init_competition
 from conftest import cli_env
+from test_init import tweet_spans, write_zip
 from toy_project import make_toy_project
 
 CSV, RECORD = Path("submissions/blend.csv"), Path("submissions/blend.json")
@@ -169,3 +173,28 @@ def test_only_a_dead_writers_temporary_files_are_removed(tmp_path):
     finally:
         alive.kill()
         alive.wait()
+
+
+#: `init --archive tse.zip`, killed (SIGKILL) while moving its second file into data/tse/
+KILLED_INIT = """
+import os, shutil, signal
+from foldwise.stages.init_competition import init_competition
+real_move, moved = shutil.move, []
+def move(source, target):
+    if moved:
+        os.kill(os.getpid(), signal.SIGKILL)
+    moved.append(real_move(source, target))
+shutil.move = move
+init_competition("tse", archive="tse.zip")
+"""
+
+
+def test_init_removes_what_a_killed_init_left(in_tmp):
+    write_zip(Path("tse.zip"), tweet_spans(np.random.default_rng(0)))
+    killed = subprocess.run([sys.executable, "-c", KILLED_INIT], env=cli_env(), capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    hidden = sorted(p.name for p in Path("data/tse").glob(".*"))
+    assert any(n.startswith(".unpack.") for n in hidden) and any(n.endswith(".tmp.csv") for n in hidden), hidden
+    init_competition("tse", archive="tse.zip")
+    assert sorted(p.name for p in Path("data/tse").iterdir()) == [
+        ".unpacked.json", "sample_submission.csv", "test.csv", "train.csv"]
