@@ -241,6 +241,16 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def tree_sha256(*folders: str | Path) -> str:
+    """Hex SHA-256 of every file under ``folders``: each one's path inside its folder and its bytes."""
+    digest = hashlib.sha256()
+    for folder in map(Path, folders):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(f"{path.relative_to(folder).as_posix()}\0{file_sha256(path)}\0".encode())
+        digest.update(b"\1")
+    return digest.hexdigest()
+
+
 def git_commit(cwd: str | Path | None = None) -> str | None:
     """The current git commit (with ``+dirty`` when the tree has changes), or None."""
     try:

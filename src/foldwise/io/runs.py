@@ -90,6 +90,28 @@ def check_compatible(runs: list[Run]) -> None:
                                 "(was one trained with data.max_train_rows?)")
 
 
+def check_trained_on(run: Run, data_sha256: str) -> None:
+    """Refuse a run whose fingerprint names other data (a label, text or id changed since, or
+    the rows reordered)."""
+    trained_on = str(run.info.get("fingerprint", "")).partition("-")[2]
+    if trained_on != data_sha256:
+        why = "other data (ids, texts or labels changed since)" if trained_on else \
+            "a version of the kit that did not record its data"
+        raise FoldwiseError(f"{run.dir} was trained on {why}; retrain it with `foldwise train ... --force`")
+
+
+def trained_differently(run: Run, dataset: str, task: str, label_names: list[str], folds_sha256: str) -> str | None:
+    """What ``run`` was trained on that differs from ``dataset``, ``task``, ``label_names`` (in
+    this order) and the fold file of hash ``folds_sha256``, in words; None if nothing does."""
+    for what, theirs, ours in (("dataset", run.info.get("dataset"), dataset),
+                               ("task", run.info.get("task", task), task), ("labels", run.label_names, label_names)):
+        if theirs != ours:
+            return f"{what} {theirs} (not {ours})"
+    if run.info.get("folds_sha256") != folds_sha256:
+        return "other folds than the current fold file"
+    return None
+
+
 @dataclass
 class PostProcessing:
     """What decides, scores and submits a run's predictions, read from the current config.

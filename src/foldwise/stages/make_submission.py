@@ -20,7 +20,7 @@ from ..errors import FoldwiseError
 from ..tasks.ensemble import Blender
 from ..tasks.evaluation import Evaluation
 from ..data.folds import read_folds
-from ..io.runs import Run, check_compatible, current_post_processing, open_run, read_run_predictions
+from ..io.runs import Run, check_compatible, check_trained_on, current_post_processing, open_run, read_run_predictions
 from ..io.submission import submission_record
 from ..tasks import Task, competition_task
 
@@ -78,7 +78,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
         if not np.array_equal(current, saved):
             raise FoldwiseError(f"{runs[0].dir}: its {what} differ from the current data files; retrain it")
     for run in runs:
-        _check_trained_on(run, data.content_sha256)
+        check_trained_on(run, data.content_sha256)
     fold = read_folds(data_cfg, data.train_ids)
 
     truth = task.truth(data)
@@ -158,15 +158,6 @@ def _run_score(metrics: dict, metric: str) -> float | None:
     if metrics.get("metric") == metric:
         return metrics["score"]
     return metrics.get("tuned", {}).get(metric)
-
-
-def _check_trained_on(run, data_sha256: str) -> None:
-    """Refuse a run whose fingerprint names other data (a label, text or id changed since)."""
-    trained_on = str(run.info.get("fingerprint", "")).partition("-")[2]
-    if trained_on != data_sha256:
-        why = "other data (ids, texts or labels changed since)" if trained_on else \
-            "a version of the kit that did not record its data"
-        raise FoldwiseError(f"{run.dir} was trained on {why}; retrain it with `foldwise train ... --force`")
 
 
 def recorded_data_config(csv: Path) -> DataConfig | None:

@@ -94,6 +94,12 @@ def fold_models_predict(run_dir: Path, task: Task, texts: list | np.ndarray) -> 
     """The run's fold models' predictions for ``texts`` (raw, cleaned as the run cleaned them),
     combined as its test predictions were (``task.combine_test`` over each fold's seeds, then
     over the folds)."""
+    return task.combine_test(per_fold_predict(run_dir, task, texts))
+
+
+def per_fold_predict(run_dir: Path, task: Task, texts: list | np.ndarray, folds: list[int] | None = None) -> list:
+    """Each chosen fold's saved models' predictions for ``texts`` (raw, cleaned as the run cleaned
+    them), a fold's seeds combined by ``task.combine_test``; default every fold."""
     info = artifacts.read_json(run_dir / "run.json")
     cfg = load_experiment(run_dir / "config.yaml")
     cleaned = clean_texts(texts, cfg.text)
@@ -104,8 +110,9 @@ def fold_models_predict(run_dir: Path, task: Task, texts: list | np.ndarray) -> 
         predictor = kind.load_predictor(folder, cfg.model, info["task"], len(info["label_names"]), head=head)
         return predictor.predict(cleaned)
 
-    per_fold = [[predict(folder) for folder in seeds] for seeds in saved_fold_models(run_dir)]
-    return task.combine_test([preds[0] if len(preds) == 1 else task.combine_test(preds) for preds in per_fold])
+    saved = saved_fold_models(run_dir)
+    per_fold = [[predict(folder) for folder in saved[k]] for k in (range(len(saved)) if folds is None else folds)]
+    return [preds[0] if len(preds) == 1 else task.combine_test(preds) for preds in per_fold]
 
 
 def _read_columns(path: str | Path, columns: list[str]) -> list:
