@@ -259,11 +259,13 @@ class TuneConfig:
 class DistillConfig:
     """Knowledge distillation from a finished teacher run (see foldwise.stages.teachers)."""
 
-    teacher: str | None = option("a finished run (runs/<teacher>/) whose OOF probabilities are the soft labels; "
+    teacher: str | None = option("a finished run (runs/<teacher>/, trained with save_models: true on the same data "
+                                 "and folds) whose fold-k models' probabilities are fold k's soft labels; "
                                  "None: no distillation", None)
-    weight: float = option("training targets = (1 - weight) * labels + weight * teacher OOF (the loss mixes "
-                           "hard and soft targets in that proportion)", 0.5, ge=0.0, le=1.0)
-    teacher_sha256: str | None = option("set by train: the teacher's oof.csv hash (part of the fingerprint)", None)
+    weight: float = option("training targets = (1 - weight) * labels + weight * the teacher's fold-k prediction "
+                           "(the loss mixes hard and soft targets in that proportion)", 0.5, ge=0.0, le=1.0)
+    teacher_sha256: str | None = option("set by train: the hash of the teacher's fold models (part of the "
+                                        "fingerprint)", None)
 
 
 @dataclass
