@@ -76,7 +76,7 @@ def prepare(cfg: ExperimentConfig, data: CompetitionData, task: Any, folds_sha: 
         cfg = replace(cfg, distill=replace(cfg.distill, teacher_sha256=teacher.sha256))
     if pseudo:
         record = _pseudo_record(pseudo)
-        teachers.pseudo_oof, teachers.pseudo_test = _blended_teacher(record, data, task, folds_sha)
+        teachers.pseudo_oof, teachers.pseudo_test = _blended_teacher(pseudo, record, data, task, folds_sha)
         teachers.decider = task.load_decider(record["decision"], f"submissions/{pseudo}.json")
         teachers.mode, teachers.min_agreement = cfg.pseudo_labels.mode, cfg.pseudo_labels.min_agreement
         cfg = replace(cfg, pseudo_labels=replace(cfg.pseudo_labels, teacher_sha256=record["csv_sha256"]))
@@ -223,7 +223,7 @@ def _pseudo_record(name: str) -> dict:
     return record
 
 
-def _blended_teacher(record: dict, data: CompetitionData, task: Any,
+def _blended_teacher(name: str, record: dict, data: CompetitionData, task: Any,
                      folds_sha: str) -> tuple[np.ndarray, list[np.ndarray]]:
     """The submission's blended OOF, and per fold the blend of its members' fold-k test predictions,
     each member checked as a teacher and its predictions matched to the rows by id."""
@@ -231,7 +231,7 @@ def _blended_teacher(record: dict, data: CompetitionData, task: Any,
     oofs, per_fold = [], []
     for member in record["members"]:
         run = open_run(member)
-        check_teacher(run, data, task, folds_sha, f"pseudo_labels.teacher {record['name']}")
+        check_teacher(run, data, task, folds_sha, f"pseudo_labels.teacher {name}")
         read_run_predictions(run, task)
         oofs.append(_aligned(run.oof, run.oof_ids, data.train_ids, run.dir / "oof.csv"))
         per_fold.append([_aligned(task.load_fold(paths.fold_file(member, k))[2], run.test_ids, data.test_ids,
