@@ -11,6 +11,7 @@ import pytest
 
 from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
 
+from foldwise.errors import FoldwiseError
 from foldwise.io import experiment_log as log
 from foldwise.stages import leaderboard
 
@@ -99,11 +100,56 @@ def test_lb_pull_matches_kaggle_submissions_by_file_name(project, monkeypatch):
     (["lb", "nope", "0.5"], "submissions/nope.json: no submission record"),
     (["lb", "words"], "the leaderboard score of words is missing"),
     (["lb"], "give a submission and its score, or --pull"),
+    (["lb", "words", "nan"], "lb words: score nan is not a finite number"),
+    (["lb", "words", "inf"], "lb words: score inf is not a finite number"),
+    (["lb", "words", "-5"], "lb words: score -5 is below 0, the lowest accuracy score"),
+    (["ensemble", "words", "--name", "leaderboard"], "submissions/leaderboard.json is the kit's own file"),
 ])
 def test_lb_bad_input_is_one_line_and_records_nothing(project, args, message):
+    before = sorted(p.name for p in Path("submissions").iterdir())
     out = foldwise(*args)
-    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not Path("submissions/leaderboard.json").exists()
+    assert sorted(p.name for p in Path("submissions").iterdir()) == before
+
+
+def test_negative_lb_scores_only_where_the_metric_has_them():
+    for score, metric in ((-0.2, "mcc"), (-3.0, None), (-3.0, "rmse"), (0.0, "log_loss")):
+        log.check_lb_score("s", score, metric)  # MCC, a metric without a record or unknown to the kit
+    for score, metric in ((-0.1, "log_loss"), (-1.5, "mcc"), (float("-inf"), None)):
+        with pytest.raises(FoldwiseError, match="^lb s: score"):
+            log.check_lb_score("s", score, metric)
+
+
+def test_an_unreadable_leaderboard_is_one_line_and_never_rewritten(project):
+    assert foldwise("lb", "words", "0.71").returncode == 0
+    board = Path("submissions/leaderboard.json")
+    broken = board.read_text().rstrip().removesuffix("}").rstrip() + ",\n}\n"  # a hand edit's trailing comma
+    board.write_text(broken)
+    before = sorted(p.name for p in Path("submissions").iterdir())
+    out = foldwise("lb", "words2", "0.64")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert out.stderr.startswith("error: submissions/leaderboard.json: not valid JSON (line ")
+    assert "mend it by hand" in out.stderr
+    assert board.read_text() == broken and sorted(p.name for p in Path("submissions").iterdir()) == before
+    listed = foldwise("runs")  # the listing goes on, without LB scores, and says why
+    assert listed.returncode == 0 and "words2" in listed.stdout
+    assert listed.stderr.startswith("warning: submissions/leaderboard.json: not valid JSON")
+
+
+def test_runs_lists_records_whose_values_have_the_wrong_type(project):
+    metrics = json.loads(Path("runs/words/metrics.json").read_text())
+    Path("runs/words/metrics.json").write_text(json.dumps({**metrics, "score": "abc"}))
+    info = json.loads(Path("runs/words2/run.json").read_text())
+    Path("runs/words2/run.json").write_text(json.dumps({**info, "created_at": 1733500000}))
+    for sort in ("date", "score", "name", "wall"):
+        out = foldwise("runs", "--sort", sort)
+        assert out.returncode == 0 and not out.stderr, out.stderr
+        assert "runs/words: metrics.json score 'abc' left blank (wrong type)" in out.stdout
+        assert "runs/words2: run.json created_at 1733500000 left blank (wrong type)" in out.stdout
+    entries = {(e.kind, e.name): e for e in log.collect()}
+    assert entries["run", "words"].score is None and entries["run", "words"].crossfit == metrics["score_crossfit"]
+    assert entries["run", "words2"].date is None and entries["submission", "words2"].date
 
 
 def test_lb_pull_without_the_kaggle_cli_says_how_to_record_by_hand(project, monkeypatch):

@@ -44,7 +44,10 @@ def cmd_init(args: argparse.Namespace) -> None:
 def cmd_runs(args: argparse.Namespace) -> None:
     from .io import experiment_log as log
 
-    entries = [e for e in log.collect() if args.dataset is None or e.dataset == args.dataset]
+    problems: list[str] = []
+    entries = [e for e in log.collect(problems=problems) if args.dataset is None or e.dataset == args.dataset]
+    for problem in problems:  # the listing goes on without what could not be read
+        print(f"warning: {problem}", file=sys.stderr)
     if not entries:
         print("no runs or submissions yet (runs/, submissions/)")
         return

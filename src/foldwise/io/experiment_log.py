@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,9 +21,6 @@ import pandas as pd
 from . import artifacts, paths
 from ..errors import FoldwiseError
 
-#: the leaderboard scores recorded by ``foldwise lb``: {submission: [{"score", "recorded_at", ...}]}
-LEADERBOARD = paths.SUBMISSIONS / "leaderboard.json"
-CV_VS_LB_PLOT = paths.SUBMISSIONS / "cv_vs_lb.png"
 SORT_KEYS = ("date", "score", "wall", "name")
 
 
@@ -55,13 +53,45 @@ def _read(path: Path) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def run_seconds(run_dir: Path, n_splits: int | None = None) -> float | None:
-    """Fit + predict seconds summed over the fold records present (None when there are none)."""
+    """Fit + predict seconds summed over the fold records present (None when there are none;
+    a time that is not a number counts as none)."""
     records = [_read(path) for path in sorted(run_dir.glob("fold_*.json"))]
     if n_splits is not None:
         records = [_read(run_dir / f"fold_{k}.json") for k in range(n_splits)]
-    seconds = [r.get("fit_seconds", 0.0) + r.get("predict_seconds", 0.0) for r in records if r]
+    seconds = [sum(v for v in (r.get("fit_seconds"), r.get("predict_seconds")) if _is_number(v))
+               for r in records if r]
     return round(sum(seconds), 1) if seconds else None
+
+
+#: the log entry's fields read from a run's records and a submission record, and the keys they come from
+_NUMBERS = ("score", "crossfit", "untuned")
+_RUN_KEYS = {"score": "metrics.json score", "crossfit": "metrics.json score_crossfit",
+             "untuned": "metrics.json score_untuned", "dataset": "run.json dataset", "metric": "run.json metric",
+             "date": "run.json created_at"}
+_SUBMISSION_KEYS = {"score": "cv_score", "crossfit": "cv_score_crossfit", "untuned": "cv_score_untuned",
+                    "dataset": "dataset", "metric": "metric", "date": "created_at"}
+
+
+def _blank_bad_fields(entry: LogEntry, where: Path, keys: dict[str, str]) -> LogEntry:
+    """Blank the fields that a hand-edited or foreign record filled with the wrong kind of value
+    (a score ``"abc"``, a numeric ``created_at``) and say so in the entry's status: one bad
+    record never stops the listing, its sorting or the plot."""
+    def fits(field: str, value: Any) -> bool:
+        return value is None or (_is_number(value) if field in _NUMBERS else isinstance(value, str))
+
+    bad = [field for field in keys if not fits(field, getattr(entry, field))]
+    if bad:
+        said = ", ".join(f"{keys[field]} {getattr(entry, field)!r}" for field in bad)
+        problem = f"{where}: {said} left blank (wrong type)"
+        entry.status = problem if entry.status == "complete" else f"{entry.status}; {problem}"
+        for field in bad:
+            setattr(entry, field, None)
+    return entry
 
 
 def run_entry(run_dir: Path) -> LogEntry:
@@ -78,11 +108,11 @@ def run_entry(run_dir: Path) -> LogEntry:
     entry.date = info.get("created_at")
     if metrics is None:
         entry.status = f"unfinished: {folds}/{info.get('n_splits', '?')} folds, no metrics.json"
-        return entry
+        return _blank_bad_fields(entry, run_dir, _RUN_KEYS)
     entry.score, entry.crossfit = metrics.get("score"), metrics.get("score_crossfit")
     entry.untuned = metrics.get("score_untuned")
     entry.greater_is_better = bool(metrics.get("greater_is_better", True))
-    return entry
+    return _blank_bad_fields(entry, run_dir, _RUN_KEYS)
 
 
 def submission_entry(record_path: Path, leaderboard: dict[str, list[dict]]) -> LogEntry | None:
@@ -90,30 +120,68 @@ def submission_entry(record_path: Path, leaderboard: dict[str, list[dict]]) -> L
     record = _read(record_path)
     if record is None or "csv_sha256" not in record:
         return None
-    name = record.get("name") or record_path.stem
+    name = record.get("name") if isinstance(record.get("name"), str) else record_path.stem
     scores = leaderboard.get(name) or []
+    metric = _metric(record.get("metric"))
+    members = record.get("members") if isinstance(record.get("members"), list) else []
+    entry = LogEntry("submission", name, dataset=record.get("dataset"), metric=record.get("metric"),
+                     score=record.get("cv_score"), crossfit=record.get("cv_score_crossfit"),
+                     untuned=record.get("cv_score_untuned"),
+                     greater_is_better=metric.greater_is_better if metric else True,
+                     config="+".join(m if isinstance(m, str) else str(m.get("name", m)) if isinstance(m, dict) else str(m)
+                                      for m in members) or None,
+                     date=record.get("created_at"), lb=scores[-1]["score"] if scores else None)
+    return _blank_bad_fields(entry, record_path, _SUBMISSION_KEYS)
+
+
+def _metric(name: Any):
+    """The registered metric named ``name`` (None for an unknown name or a record without one)."""
     from ..tasks.metrics import METRICS
 
-    metric = METRICS.get(record.get("metric") or "")
-    members = record.get("members") or []
-    return LogEntry("submission", name, dataset=record.get("dataset"), metric=record.get("metric"),
-                    score=record.get("cv_score"), crossfit=record.get("cv_score_crossfit"),
-                    untuned=record.get("cv_score_untuned"),
-                    greater_is_better=metric.greater_is_better if metric else True,
-                    config="+".join(m if isinstance(m, str) else str(m.get("name", m)) for m in members) or None,
-                    date=record.get("created_at"), lb=scores[-1]["score"] if scores else None)
+    return METRICS.get(name) if isinstance(name, str) else None
 
 
-def read_leaderboard(path: Path = LEADERBOARD) -> dict[str, list[dict]]:
-    """The leaderboard scores recorded so far (empty when none are)."""
-    return (_read(path) or {}) if path.exists() else {}
+def read_leaderboard(path: Path = paths.LEADERBOARD) -> dict[str, list[dict]]:
+    """The leaderboard scores recorded so far (empty when none are).
+
+    A file that is there but unreadable (a hand edit left a trailing comma) is a
+    FoldwiseError saying where and how to mend it, never an empty log that the next
+    ``lb`` would write over.
+    """
+    if not path.exists():
+        return {}
+    mend = "it is left as it is, and no score is read or added until you mend it by hand (or move it aside " \
+           "to start a new log)"
+    try:
+        board = artifacts.read_json(path)
+    except ValueError as exc:
+        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if hasattr(exc, "lineno") else str(exc)
+        raise FoldwiseError(f"{path}: not valid JSON ({where}); {mend}") from None
+    except OSError as exc:
+        raise FoldwiseError(f"{path}: cannot be read ({exc.strerror}); {mend}") from None
+    if not isinstance(board, dict):
+        raise FoldwiseError(f"{path}: expected {{submission: [scores]}}, got {type(board).__name__}; {mend}")
+    for name, scores in board.items():
+        if not (isinstance(scores, list) and all(isinstance(e, dict) and _is_number(e.get("score"))
+                                                 for e in scores)):
+            raise FoldwiseError(f"{path}: {name!r} is not a list of recorded scores ({{\"score\": <number>, "
+                                f"...}}); {mend}")
+    return board
 
 
-def collect(runs_dir: Path = paths.RUNS, submissions_dir: Path = paths.SUBMISSIONS) -> list[LogEntry]:
-    """Every run folder and submission record on disk."""
+def collect(runs_dir: Path = paths.RUNS, submissions_dir: Path = paths.SUBMISSIONS,
+            problems: list[str] | None = None) -> list[LogEntry]:
+    """Every run folder and submission record on disk. An unreadable ``leaderboard.json``
+    does not stop the listing: its message goes to ``problems`` (when given) and the
+    submissions are listed without LB scores."""
     entries = [run_entry(d) for d in sorted(runs_dir.iterdir()) if d.is_dir() and not d.name.startswith(".")] \
         if runs_dir.is_dir() else []
-    leaderboard = read_leaderboard(submissions_dir / LEADERBOARD.name)
+    try:
+        leaderboard = read_leaderboard(submissions_dir / paths.LEADERBOARD.name)
+    except FoldwiseError as exc:
+        leaderboard = {}
+        if problems is not None:
+            problems.append(str(exc))
     if submissions_dir.is_dir():
         for record in sorted(submissions_dir.glob("*.json")):
             entry = submission_entry(record, leaderboard)
@@ -165,13 +233,14 @@ def format_table(entries: list[LogEntry]) -> str:
                      for row in [header, *rows])
 
 
-def record_lb(name: str, score: float, source: str = "by hand", path: Path = LEADERBOARD) -> dict:
+def record_lb(name: str, score: float, source: str = "by hand", path: Path = paths.LEADERBOARD) -> dict:
     """Add a leaderboard score of ``submissions/<name>.csv`` to the log (atomically, under a lock)."""
     record_path = paths.submission_csv(name).with_suffix(".json")
     record = _read(record_path)
     if record is None:
         raise FoldwiseError(f"{record_path}: no submission record; `foldwise ensemble` writes it beside "
                             f"submissions/{name}.csv")
+    check_lb_score(name, score, record.get("metric"))
     entry = {"score": float(score), "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
              "source": source, "csv_sha256": record.get("csv_sha256"), "cv_score": record.get("cv_score"),
              "cv_score_crossfit": record.get("cv_score_crossfit"), "metric": record.get("metric")}
@@ -182,17 +251,34 @@ def record_lb(name: str, score: float, source: str = "by hand", path: Path = LEA
     return entry
 
 
+def check_lb_score(name: str, score: float, metric_name: Any) -> None:
+    """Refuse a leaderboard score no leaderboard shows: NaN or infinite (which would also turn
+    ``leaderboard.json`` into invalid JSON), or below the lowest score of the submission's
+    metric (a negative log loss or F1; MCC goes down to -1). A metric the kit does not know
+    may be negative."""
+    if not math.isfinite(score):
+        raise FoldwiseError(f"lb {name}: score {score} is not a finite number; give the public score as the "
+                            "leaderboard shows it, e.g. 0.7123")
+    metric = _metric(metric_name)
+    if metric is not None and score < metric.lowest:
+        raise FoldwiseError(f"lb {name}: score {score:g} is below {metric.lowest:g}, the lowest {metric.name} "
+                            f"score (submissions/{name}.json's metric); give the public score as the "
+                            "leaderboard shows it")
+
+
 def kaggle_submission_scores(listing: str) -> dict[str, float]:
     """``{submission name: public score}`` from ``kaggle competitions submissions --csv`` output
-    (its ``fileName`` is ``<name>.csv``; rows still pending or without a score are left out)."""
+    (its ``fileName`` is ``<name>.csv``; rows still pending or without a finite score are left out)."""
     rows = list(csv.DictReader(io.StringIO(listing)))
     scores: dict[str, float] = {}
     for row in reversed(rows):  # the CLI lists newest first: the newest score of a name wins
         name, value = Path(row.get("fileName") or "").stem, (row.get("publicScore") or "").strip()
         try:
-            scores[name] = float(value)
+            score = float(value)
         except ValueError:
             continue
+        if math.isfinite(score):
+            scores[name] = score
     return scores
 
 
@@ -223,7 +309,7 @@ def cv_vs_lb_figure(entries: list[LogEntry]):
     return fig
 
 
-def plot_cv_vs_lb(entries: list[LogEntry], path: Path = CV_VS_LB_PLOT) -> Path | None:
+def plot_cv_vs_lb(entries: list[LogEntry], path: Path = paths.CV_VS_LB_PLOT) -> Path | None:
     """:func:`cv_vs_lb_figure` saved as a PNG at ``path`` (None, and nothing written, without LB scores)."""
     fig = cv_vs_lb_figure(entries)
     if fig is None:

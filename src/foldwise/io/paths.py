@@ -21,6 +21,10 @@ _NAME = re.compile(r"[A-Za-z0-9_.+-]+")
 
 #: files ``ensemble`` writes beside ``submissions/<name>.csv``, by suffix
 SUBMISSION_COMPANIONS = {"record": ".json", "probabilities": ".probs.csv", "plot": ".per_class_f1.png"}
+#: the leaderboard scores recorded by ``foldwise lb``: {submission: [{"score", "recorded_at", ...}]}
+LEADERBOARD = SUBMISSIONS / "leaderboard.json"
+#: CV against LB, redrawn by ``foldwise lb``
+CV_VS_LB_PLOT = SUBMISSIONS / "cv_vs_lb.png"
 
 
 def is_name(value: str) -> bool:
@@ -58,9 +62,14 @@ def submission_csv(name: str) -> Path:
     """``submissions/<name>.csv``, the file to upload.
 
     A name whose CSV would be another submission's companion file (``small.probs`` ->
-    ``small.probs.csv``, the probabilities of ``small``) is refused.
+    ``small.probs.csv``, the probabilities of ``small``), or one of whose files would be the
+    kit's own (``leaderboard`` -> ``leaderboard.json``, the recorded LB scores), is refused.
     """
     check_name(name, "submission name")
+    for kit_file in (LEADERBOARD, CV_VS_LB_PLOT):
+        if kit_file.name in (f"{name}.csv", *(name + suffix for suffix in SUBMISSION_COMPANIONS.values())):
+            raise FoldwiseError(f"submission name {name!r}: {kit_file} is the kit's own file, which this "
+                                "submission's files would overwrite; choose another name")
     for what, suffix in SUBMISSION_COMPANIONS.items():
         stem = suffix.removesuffix(".csv")
         if stem != suffix and name.endswith(stem) and name != stem:

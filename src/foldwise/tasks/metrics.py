@@ -381,6 +381,8 @@ class Metric:
         both classes); :meth:`for_task` picks the one to use.
     calibrated : a metric on probabilities that calibration can improve (log loss), so a
         temperature or Platt scaling is fit on OOF for it; a rank metric (ROC AUC) is not.
+    lowest : the lowest score it can give (0 for F1s, accuracy, AUC, losses; -1 for MCC):
+        ``foldwise lb`` refuses a leaderboard score below it as a typo.
     """
 
     name: str
@@ -392,6 +394,7 @@ class Metric:
     counts: CountForm | None = None
     task_fns: tuple[tuple[str, Score, CountForm | None], ...] = ()
     calibrated: bool = False
+    lowest: float = 0.0
 
     @property
     def title(self) -> str:
@@ -457,7 +460,7 @@ METRICS: dict[str, Metric] = {metric.name: metric for metric in (
     Metric("jaccard", jaccard, tasks=("multilabel",), counts=_ROW_JACCARD),
     Metric("accuracy", accuracy, tasks=("multiclass", "binary"), counts=CountForm("rows", exact_match_from_counts)),
     Metric("f1", f1, per_label=True, tasks=("binary",), counts=_POSITIVE_F1),
-    Metric("mcc", mcc, tasks=("binary",), counts=_MCC),
+    Metric("mcc", mcc, tasks=("binary",), counts=_MCC, lowest=-1.0),
     Metric("roc_auc", roc_auc, needs_decision=False, tasks=_ALL_TASKS),
     Metric("log_loss", binary_log_loss, greater_is_better=False, needs_decision=False, tasks=_ALL_TASKS,
            calibrated=True, task_fns=(("multiclass", categorical_log_loss, None),)),
