@@ -85,6 +85,25 @@ def test_run_with_a_bad_probability_is_refused_when_loaded(trained, cell, capsys
     assert not Path("submissions").exists()
 
 
+@pytest.mark.parametrize("damage, args, message", [
+    ("", [], "runs/t/metrics.json: missing; the run is unfinished (3/3 folds done): finish it with the same "
+             "`foldwise train` command"),
+    ('{"score": 0.5', [], "runs/t/metrics.json: unreadable (Expecting"),
+    (None, ["--method", "stack"], "--method stack of one run is not a blend"),
+])
+def test_ensemble_that_cannot_blend_is_one_line_and_writes_nothing(trained, damage, args, message, capsys):
+    metrics = Path("runs/t/metrics.json")
+    if damage == "":
+        metrics.unlink()  # a run killed after its last fold, before its metrics
+    elif damage is not None:
+        metrics.write_text(damage)
+    capsys.readouterr()
+    assert main(["ensemble", "t", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1, err
+    assert not Path("submissions").exists()
+
+
 @pytest.mark.parametrize("columns, message", [
     (["id", "joy", "anger"], "missing column 'fear'"),
     (["id", "joy", "anger", "fear", "surprise"], "extra column 'surprise'"),

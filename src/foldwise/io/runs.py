@@ -46,10 +46,26 @@ def open_run(name_or_dir: str | Path) -> Run:
     if not info_path.exists():
         raise FoldwiseError(f"{folder}: no finished run here (run.json missing); train it with "
                             f"`foldwise train configs/{Path(str(name_or_dir)).name}.yaml`")
-    info = artifacts.read_json(info_path)
+    info = _run_record(info_path, "retrain it")
+    folds = len(list(folder.glob("fold_*.json")))
+    metrics = _run_record(folder / "metrics.json", f"the run is unfinished ({folds}/{info.get('n_splits', '?')} "
+                                                  "folds done): finish it with the same `foldwise train` command")
     config = read_yaml(folder / "config.yaml")
     return Run(name=info["experiment"], dir=folder, data_config=build(DataConfig, config["data"], str(folder)),
-               info=info, metrics=artifacts.read_json(folder / "metrics.json"), label_names=info["label_names"])
+               info=info, metrics=metrics, label_names=info["label_names"])
+
+
+def _run_record(path: Path, fix: str) -> dict:
+    """A run's JSON record; a missing or unreadable one is one line saying ``fix``."""
+    try:
+        record = artifacts.read_json(path)
+    except FileNotFoundError:
+        raise FoldwiseError(f"{path}: missing; {fix}") from None
+    except (OSError, ValueError) as exc:
+        raise FoldwiseError(f"{path}: unreadable ({exc}); {fix}") from None
+    if not isinstance(record, dict):
+        raise FoldwiseError(f"{path}: not a JSON object; {fix}")
+    return record
 
 
 def read_run_predictions(run: Run, task: Any) -> Run:

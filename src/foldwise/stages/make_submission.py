@@ -82,7 +82,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     fold = read_folds(data_cfg, data.train_ids)
 
     truth = task.truth(data)
-    _check_method(method, task)
+    _check_method(method, task, len(runs))
     blender = Blender(method=method, combine=task.blend, single_label=task.kind == "multiclass").fit(
         [r.oof for r in runs], task.objective(thresholds, truth), truth, fold)
     oof = blender.oof_
@@ -143,8 +143,14 @@ def _check_task(run: Run, task: str, first: Run) -> None:
                             f"{first.dir}'s current config); ensemble blends runs of one task")
 
 
-def _check_method(method: str, task: Task) -> None:
-    """Rank averaging and stacking blend probability matrices; rank averages are no probabilities."""
+def _check_method(method: str, task: Task, n_runs: int) -> None:
+    """Rank averaging and stacking blend probability matrices; rank averages are no probabilities;
+    a stack of one run is no blend (a logistic regression refit on its own logits, which its
+    decisions already tune, costs CV and prints a weight of 1)."""
+    if method == "stack" and n_runs < 2:
+        raise FoldwiseError("--method stack of one run is not a blend: it only refits the run's probabilities, "
+                            "which its decisions (thresholds, or calibration for log loss) already do; stack two "
+                            "or more runs, or ensemble this one with --method fit")
     if method in ("rank", "stack") and task.kind not in ("multilabel", "multiclass", "binary"):
         raise FoldwiseError(f"--method {method} blends label probabilities; task {task.kind} blends by fit or mean")
     if method == "rank" and not task.metric.needs_decision and task.metric.name != "roc_auc":
