@@ -193,7 +193,8 @@ def test_retraining_with_other_settings_suggests_a_new_name(project, capsys):
 
 @pytest.mark.parametrize("model, overrides, fragments", [
     ("{kind: tfidf}", ["model.C=[1,"], ["--set: 'model.C=[1,': the value is not valid YAML"]),
-    ("{kind: tfidf}", ["model=3"], ["'model' must be a mapping with a 'kind' key, got 3"]),
+    ("{kind: tfidf}", ["model=3"], ["--set model=3: 'model' must be a mapping with a 'kind' key, got 3"]),
+    ("{kind: tfidf}", ["seeds=[1, 1]"], ["--set seeds=[1, 1]: key 'seeds' lists seed 1 more than once"]),
     ("{kind: tfidf, C: -1}", [], ["key 'model.C' is -1.0, must be > 0"]),
     ("{kind: tfidf, word_ngram_range: [3, 1]}", [], ["key 'model.word_ngram_range' is [3, 1]", "min <= max"]),
     ("{kind: tfidf, word_ngram_range: [], char_ngram_range: []}", [], ["no features left"]),

@@ -316,6 +316,14 @@ class ExperimentConfig:
     #: recorded in run.json so that `ensemble` re-reads the current post-processing keys
     source: ClassVar[dict[str, Any] | None] = None
 
+    def validate(self) -> list[tuple[str, str]]:
+        """Rules across keys: each seed of ``seeds`` once (a repeated seed trains the same model
+        again, and every seed then predicts the same, which says nothing about seed noise)."""
+        repeated = sorted({seed for seed in self.seeds or [] if self.seeds.count(seed) > 1})
+        if repeated:
+            return [("seeds", f"lists seed {repeated[0]} more than once ({self.seeds}); list distinct seeds")]
+        return []
+
     def to_dict(self) -> dict[str, Any]:
         """The resolved config as plain data (what is saved as config.yaml)."""
         return dataclasses.asdict(self)
@@ -666,9 +674,9 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
                                  if not _names_dataset(parts, value)])
     model_raw = raw.pop("model", None)
     if model_raw is None or (isinstance(model_raw, dict) and "kind" not in model_raw):
-        raise FoldwiseError(f"{path}: missing key 'model.kind'")
+        raise FoldwiseError(f"{source.of('model.kind')}: missing key 'model.kind'")
     if not isinstance(model_raw, dict):
-        raise FoldwiseError(f"{path}: 'model' must be a mapping with a 'kind' key, got {model_raw!r}")
+        raise FoldwiseError(f"{source.of('model')}: 'model' must be a mapping with a 'kind' key, got {model_raw!r}")
     model_raw = dict(model_raw)
     kind = model_raw.pop("kind")
     config = build(ExperimentConfig, raw, source)
