@@ -114,6 +114,8 @@ def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch, c
     (["--set", "tune.folds=4"], "tune.folds is 4, but small has 3 folds"),
     (["--storage", "nonsense"], "storage nonsense: Could not parse"),
     (["--storage", "postgresql://user:secret@127.0.0.1:1/db"], "storage postgresql://***@127.0.0.1:1/db: "),
+    (["--storage", "journal:configs/tf.yaml/t.log"], "storage journal:configs/tf.yaml/t.log: the journal file "
+                                                     "cannot be written"),
 ])
 def test_bad_tune_input_is_a_one_line_error_and_writes_nothing(project, args, message):
     proc = subprocess.run([*FOLDWISE, "tune", "configs/tf.yaml", *args], env=cli_env(), capture_output=True, text=True)

@@ -302,8 +302,13 @@ def open_storage(url: str, heartbeat: int, grace: int, max_retry: int) -> Any:
 
     if is_journal(url):
         path = url.removeprefix("journal:")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(path))
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            return JournalStorage(JournalFileBackend(path))
+        except OSError as exc:
+            raise FoldwiseError(f"storage {url}: the journal file cannot be written ({exc.strerror}: "
+                                f"{exc.filename or path!r}); give a file in a folder you can write, e.g. "
+                                "journal:studies/<name>.log") from None
     _check_url(url)
     with _quiet_experimental():
         retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
