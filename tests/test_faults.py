@@ -86,8 +86,8 @@ def test_run_with_a_bad_probability_is_refused_when_loaded(trained, cell, capsys
 
 
 @pytest.mark.parametrize("damage, args, message", [
-    ("", [], "runs/t/metrics.json: missing; the run is unfinished (3/3 folds done): finish it with the same "
-             "`foldwise train` command"),
+    ("", [], "runs/t/metrics.json: missing; the run is unfinished (3/3 folds done); run the same `foldwise "
+             "train` command again: it keeps the trained folds"),
     ('{"score": 0.5', [], "runs/t/metrics.json: unreadable (Expecting"),
     (None, ["--method", "stack"], "--method stack of one run is not a blend"),
 ])

@@ -46,10 +46,11 @@ def open_run(name_or_dir: str | Path) -> Run:
     if not info_path.exists():
         raise FoldwiseError(f"{folder}: no finished run here (run.json missing); train it with "
                             f"`foldwise train configs/{Path(str(name_or_dir)).name}.yaml`")
-    info = _run_record(info_path, "retrain it")
+    finish = "run the same `foldwise train` command again: it keeps the trained folds and writes the run's results"
+    info = _run_record(info_path, finish)
     folds = len(list(folder.glob("fold_*.json")))
-    metrics = _run_record(folder / "metrics.json", f"the run is unfinished ({folds}/{info.get('n_splits', '?')} "
-                                                  "folds done): finish it with the same `foldwise train` command")
+    metrics = _run_record(folder / "metrics.json",
+                          f"the run is unfinished ({folds}/{info.get('n_splits', '?')} folds done); {finish}")
     config = read_yaml(folder / "config.yaml")
     return Run(name=info["experiment"], dir=folder, data_config=build(DataConfig, config["data"], str(folder)),
                info=info, metrics=metrics, label_names=info["label_names"])
