@@ -128,10 +128,14 @@ def submission_entry(record_path: Path, leaderboard: dict[str, list[dict]]) -> L
                      score=record.get("cv_score"), crossfit=record.get("cv_score_crossfit"),
                      untuned=record.get("cv_score_untuned"),
                      greater_is_better=metric.greater_is_better if metric else True,
-                     config="+".join(m if isinstance(m, str) else str(m.get("name", m)) if isinstance(m, dict) else str(m)
-                                      for m in members) or None,
+                     config="+".join(map(_member_name, members)) or None,
                      date=record.get("created_at"), lb=scores[-1]["score"] if scores else None)
     return _blank_bad_fields(entry, record_path, _SUBMISSION_KEYS)
+
+
+def _member_name(member: Any) -> str:
+    """A blend member as a submission record lists it: a run name, or ``{"name": ...}``."""
+    return str(member.get("name", member)) if isinstance(member, dict) else str(member)
 
 
 def _metric(name: Any):
