@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,17 @@ def test_lb_records_scores_and_draws_cv_against_lb(project):
     assert board["words"][0]["score"] == 0.71 and board["words"][0]["csv_sha256"]
     listed = foldwise("runs", "--sort", "name").stdout
     assert any(line.startswith("submission") and " words " in line and "0.7100" in line for line in listed.splitlines())
+
+
+def test_lb_removes_what_a_killed_lb_left(project):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = [Path(f"submissions/.{name}.{dead.stdout.strip()}.x1y2.tmp{Path(name).suffix}")
+            for name in ("leaderboard.json", "cv_vs_lb.png")]  # a SIGKILL mid-write leaves these
+    for path in left:
+        path.write_text("partial")
+    assert foldwise("lb", "words", "0.71").returncode == 0
+    assert not any(path.exists() for path in left)
+    assert not [p.name for p in Path("submissions").iterdir() if ".tmp" in p.name]
 
 
 def test_lb_pull_matches_kaggle_submissions_by_file_name(project, monkeypatch):

@@ -249,6 +249,7 @@ def record_lb(name: str, score: float, source: str = "by hand", path: Path = pat
              "source": source, "csv_sha256": record.get("csv_sha256"), "cv_score": record.get("cv_score"),
              "cv_score_crossfit": record.get("cv_score_crossfit"), "metric": record.get("metric")}
     with artifacts.lock_file(path.with_suffix(".lock")):
+        artifacts.remove_stale_temps(path)  # left by an `lb` that was killed while writing
         board = read_leaderboard(path)
         board.setdefault(name, []).append(entry)
         artifacts.write_json(path, board)
@@ -320,6 +321,7 @@ def plot_cv_vs_lb(entries: list[LogEntry], path: Path = paths.CV_VS_LB_PLOT) -> 
         return None
     from .report import _save
 
+    artifacts.remove_stale_temps(path)  # only those of writers that are gone (a killed `lb`)
     _save(fig, path)
     return path
 
