@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from foldwise.tasks.decisions import make_decider
-from foldwise.tasks.ensemble import Blender, after_decisions, blend
+from foldwise.tasks.ensemble import Blender, after_decisions, blend, blend_line
 from foldwise.tasks.metrics import get_metric
 
 MACRO_F1 = get_metric("macro_f1", "multilabel")
@@ -100,6 +100,11 @@ def test_stacking_learns_which_member_to_trust_and_round_trips_through_its_recor
     alone = tuned_macro_f1(y)(good)
     assert blender.score_ > blender.mean_score_ and blender.score_ > alone - 0.02
     record = {"members": ["noise", "good", "weak"], **blender.to_record(["noise", "good", "weak"])}
+    assert blend_line(record) == ("stacked: a level-2 logistic regression on the logits of noise, good, weak, "
+                                  "cross-validated on the run folds")  # not its equal 'weights'
+    fitted = Blender("fit").fit([noise, good, weak], tuned_macro_f1(y))
+    assert blend_line(fitted.to_record(["noise", "good", "weak"])) == "weights: " + ", ".join(
+        f"{name} {w:.3f}" for name, w in zip(["noise", "good", "weak"], fitted.weights_))
     again = Blender.from_record(record)
     np.testing.assert_array_equal(again.predict([noise, good, weak]), blender.predict([noise, good, weak]))
     single = np.eye(3)[np.arange(300) % 3]

@@ -160,6 +160,7 @@ def _refuse_shared_runs(experiments: list[str], configs: list) -> None:
 def cmd_ensemble(args: argparse.Namespace) -> None:
     from .stages.make_submission import ensemble
     from .io.report import headline
+    from .tasks.ensemble import blend_line
     from .io.runs import run_folder
 
     print(f"blending {', '.join(f'{run_folder(e)}/' for e in args.experiments)}", flush=True)
@@ -168,8 +169,7 @@ def cmd_ensemble(args: argparse.Namespace) -> None:
     result = ensemble([str(e) for e in args.experiments], name, method=args.method,
                       threshold_overrides={key: value for key, value in flags.items() if value is not None})
     r = result.record
-    weights = ", ".join(f"{k} {v:.3f}" for k, v in r["weights"].items())
-    print(f"weights: {weights}")
+    print(blend_line(r))
     print(headline(result.evaluation))
     print(result.task_line)
     print(result.format_line)

@@ -238,6 +238,15 @@ class Blender:
         return blender
 
 
+def blend_line(record: dict) -> str:
+    """How a submission record's members were blended, in one line: their weights, or for a
+    stack the level-2 model (its equal ``weights`` are no weights the stack applies)."""
+    if record.get("method") == "stack":
+        return (f"stacked: a level-2 logistic regression on the logits of {', '.join(record['weights'])}, "
+                "cross-validated on the run folds")
+    return "weights: " + ", ".join(f"{name} {weight:.3f}" for name, weight in record["weights"].items())
+
+
 def _shift(weights: np.ndarray, i: int, step: float) -> np.ndarray | None:
     """Move ``step`` of weight onto member i, taken from the others in proportion."""
     others = 1.0 - weights[i]
