@@ -147,6 +147,9 @@ def test_an_unreadable_leaderboard_is_one_line_and_never_rewritten(project):
     listed = foldwise("runs")  # the listing goes on, without LB scores, and says why
     assert listed.returncode == 0 and "words2" in listed.stdout
     assert listed.stderr.startswith("warning: submissions/leaderboard.json: not valid JSON")
+    board.write_text(json.dumps({"words": [{"score": 0.71}, {"score": float("nan")}]}))  # an older lb's NaN
+    with pytest.raises(FoldwiseError, match=r"'words' entry 2 has no finite score \(nan\); it is left as it is"):
+        log.read_leaderboard()
 
 
 def test_runs_lists_records_whose_values_have_the_wrong_type(project):

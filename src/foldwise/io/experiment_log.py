@@ -166,10 +166,12 @@ def read_leaderboard(path: Path = paths.LEADERBOARD) -> dict[str, list[dict]]:
     if not isinstance(board, dict):
         raise FoldwiseError(f"{path}: expected {{submission: [scores]}}, got {type(board).__name__}; {mend}")
     for name, scores in board.items():
-        if not (isinstance(scores, list) and all(isinstance(e, dict) and _is_number(e.get("score"))
-                                                 for e in scores)):
-            raise FoldwiseError(f"{path}: {name!r} is not a list of recorded scores ({{\"score\": <number>, "
-                                f"...}}); {mend}")
+        if not isinstance(scores, list):
+            raise FoldwiseError(f"{path}: {name!r} is not a list of recorded scores; {mend}")
+        for i, entry in enumerate(scores):
+            score = entry.get("score") if isinstance(entry, dict) else None
+            if not (_is_number(score) and math.isfinite(score)):  # NaN: recorded by an older `lb`
+                raise FoldwiseError(f"{path}: {name!r} entry {i + 1} has no finite score ({score!r}); {mend}")
     return board
 
 
