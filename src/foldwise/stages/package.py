@@ -31,14 +31,16 @@ PACKAGES = Path("packages")
 RUN_FILES = ("run.json", "config.yaml", "thresholds.json")
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "checkpoint*", ".lock", ".busy")
 
-PREDICT_PY = '''"""Re-make submissions/{name}.csv from a competition's test.csv, offline:
+#: the bundle's predict.py: fixed text; what differs between bundles (the submission's name, the
+#: competition's file names) it reads from submission.json, as data, never pasted into code
+PREDICT_PY = '''"""Re-make the submission this bundle was packaged from, offline, from a competition's test file:
 
-    python predict.py                        # on Kaggle: /kaggle/input/{slug}/test.csv -> submission.csv
+    python predict.py                        # on Kaggle: the competition's files under /kaggle/input -> submission.csv
     python predict.py --test test.csv --sample sample_submission.csv --out submission.csv
 
-Written by `foldwise package {name}`; the code is the kit's own (./foldwise), its models ./runs.
+Written by `foldwise package`; the code is the kit's own (./foldwise), its models ./runs, the
+submission's record (name, weights, decision, data config) ./submission.json.
 """
-import argparse
 import os
 import sys
 from pathlib import Path
@@ -49,16 +51,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 sys.path.insert(0, str(HERE))
 
 import foldwise  # noqa: E402  (this folder's copy: sys.path[0])
-from foldwise.stages.reproduce import predict_submission  # noqa: E402
+from foldwise.stages.reproduce import main  # noqa: E402
 
-KAGGLE_INPUT = Path("/kaggle/input/{slug}")
-parser = argparse.ArgumentParser(description="re-make submission {name} from test.csv")
-parser.add_argument("--test", default=str(KAGGLE_INPUT / "{test_file}"))
-parser.add_argument("--sample", default=str(KAGGLE_INPUT / "{sample_file}"))
-parser.add_argument("--out", default="submission.csv")
-args = parser.parse_args()
-print(f"foldwise: {{Path(foldwise.__file__).parent}}", file=sys.stderr)
-print(predict_submission(HERE, Path(args.test), Path(args.sample), Path(args.out)))
+print(f"foldwise: {Path(foldwise.__file__).parent}", file=sys.stderr)
+sys.exit(main(HERE))
 '''
 
 
@@ -76,8 +72,6 @@ def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
     runs = [finished_run_dir(member) for member in record["members"]]
     folds = {run: saved_fold_models(run) for run in runs}  # refuses runs trained without save_models
     target = Path(out) if out else PACKAGES / paths.check_name(name, "submission name")
-    data = record["data_config"]
-    slug = data.get("kaggle_competition") or data["name"]
     with artifacts.atomic_dir(target) as tmp:
         for run in runs:
             for file in RUN_FILES:
@@ -87,8 +81,7 @@ def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
                 shutil.copytree(folder, tmp / "runs" / run.name / folder.relative_to(run), ignore=SKIPPED)
         shutil.copytree(Path(__file__).resolve().parents[1], tmp / "foldwise", ignore=SKIPPED)
         _copy(paths.submission_companion(csv, "record"), tmp / RECORD)
-        (tmp / "predict.py").write_text(PREDICT_PY.format(name=name, slug=slug, test_file=data["test_file"],
-                                                          sample_file=data["sample_submission_file"]))
+        (tmp / "predict.py").write_text(PREDICT_PY)
         (tmp / "predict.ipynb").write_text(json.dumps(_notebook(name), indent=1) + "\n")
         (tmp / "dataset-metadata.json").write_text(json.dumps(_metadata(name), indent=1) + "\n")
         _copy(csv, tmp / "expected_submission.csv")  # what predict.py must re-make, to compare on Kaggle

@@ -36,40 +36,43 @@ REMOTE = Path("remote")
 EXTRA_PACKAGES = ("iterative-stratification", "emoji", "peft", "gguf", "rouge-score")
 DONE_STATES = ("complete", "error", "cancel")
 
-RUN_PY = '''"""foldwise experiment {exp}{fold_note}, packed by `foldwise remote kaggle`.
+#: the kernel's run.py; what differs between kernels comes in as one Python literal, SETTINGS
+#: (``repr`` of a dict of strings, numbers and lists), never pasted into code
+RUN_PY = '''"""A foldwise experiment packed by `foldwise remote kaggle` (which one: SETTINGS below).
 
-Unpacks the kit, trains, keeps runs/{exp}/ in the kernel's output.
+Unpacks the kit, trains, keeps runs/<experiment>/ in the kernel's output.
 """
-import base64, io, os, subprocess, sys, zipfile
+import base64, glob, io, os, subprocess, sys, zipfile
 from pathlib import Path
 
-KIT = "{kit}"
-INPUT = Path(os.environ.get("FOLDWISE_KAGGLE_INPUT", "/kaggle/input/{slug}"))
+SETTINGS = {settings}
+INPUT = Path(os.environ.get("FOLDWISE_KAGGLE_INPUT", Path("/kaggle/input") / SETTINGS["competition"]))
 OUTPUT = Path(os.environ.get("FOLDWISE_OUTPUT", "/kaggle/working"))
 PROJECT = Path(os.environ.get("FOLDWISE_PROJECT", "/tmp/foldwise-project"))
-INTERNET = {internet}
 
 if not INPUT.exists():  # the competition mounted elsewhere under /kaggle/input
-    INPUT = next(iter(sorted(Path("/kaggle/input").glob("**/{test_file}"))), INPUT / "{test_file}").parent
-zipfile.ZipFile(io.BytesIO(base64.b64decode(KIT))).extractall(PROJECT)
-data_dir = PROJECT / "{data_dir}"
+    found = sorted(Path("/kaggle/input").glob("**/" + glob.escape(SETTINGS["test_file"])))
+    INPUT = next(iter(found), INPUT / SETTINGS["test_file"]).parent
+zipfile.ZipFile(io.BytesIO(base64.b64decode(SETTINGS["kit"]))).extractall(PROJECT)
+data_dir = PROJECT / SETTINGS["data_dir"]
 if not data_dir.exists():
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     data_dir.symlink_to(INPUT, target_is_directory=True)
-if INTERNET:
-    packages = {packages}
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *packages], check=False)
+if SETTINGS["internet"]:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *SETTINGS["packages"]], check=False)
 env = dict(os.environ, PYTHONPATH=str(PROJECT), MPLBACKEND="Agg")
-command = [sys.executable, "-m", "foldwise.cli", "train", "configs/{exp}.yaml"{fold_args}]
+command = [sys.executable, "-m", "foldwise.cli", "train", "configs/" + SETTINGS["experiment"] + ".yaml"]
+if SETTINGS["folds"] is not None:
+    command += ["--folds", ",".join(map(str, SETTINGS["folds"]))]
 print("$", " ".join(command), flush=True)
 subprocess.run(command, cwd=PROJECT, env=env, check=True)
-run = PROJECT / "runs" / "{exp}"
-target = OUTPUT / "runs" / "{exp}"
+run = PROJECT / "runs" / SETTINGS["experiment"]
+target = OUTPUT / "runs" / SETTINGS["experiment"]
 for path in sorted(run.rglob("*")):
     if path.is_file() and not path.name.startswith("."):
         (target / path.relative_to(run)).parent.mkdir(parents=True, exist_ok=True)
         (target / path.relative_to(run)).write_bytes(path.read_bytes())
-print("runs/{exp}/ ->", target, flush=True)
+print("runs/" + SETTINGS["experiment"] + "/ ->", target, flush=True)
 '''
 
 
@@ -107,10 +110,10 @@ def _write_kernel(cfg: ExperimentConfig, kit: str, folds: list[int] | None) -> P
     suffix = f"-fold{folds[0]}" if folds is not None and len(folds) == 1 and cfg.remote.per_fold else ""
     folder = REMOTE / f"{paths.check_name(cfg.name, 'experiment name')}{suffix}"
     slug = cfg.data.kaggle_competition or cfg.data.name
-    fold_args = f', "--folds", "{",".join(map(str, folds))}"' if folds is not None else ""
-    script = RUN_PY.format(exp=cfg.name, kit=kit, slug=slug, internet=cfg.remote.internet, test_file=cfg.data.test_file,
-                           data_dir=cfg.data.dir.format(name=cfg.data.name), packages=list(_packages(cfg)),
-                           fold_args=fold_args, fold_note=f" (folds {','.join(map(str, folds))})" if folds else "")
+    settings = {"experiment": cfg.name, "competition": slug, "test_file": cfg.data.test_file,
+                "data_dir": cfg.data.dir.format(name=cfg.data.name), "internet": cfg.remote.internet,
+                "packages": list(_packages(cfg)), "folds": folds, "kit": kit}
+    script = RUN_PY.format(settings=repr(settings))
     with artifacts.atomic_dir(folder) as tmp:
         (tmp / "run.py").write_text(script)
         (tmp / "kernel-metadata.json").write_text(json.dumps(_metadata(cfg, suffix, slug), indent=1) + "\n")
