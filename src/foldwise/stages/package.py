@@ -23,12 +23,16 @@ from ..errors import FoldwiseError
 from ..io import artifacts, paths
 from ..io.kaggle import kaggle_configured
 from ..io.submission import submission_record
-from .predict import finished_run_dir, saved_fold_models
+from .predict import finished_run_dir, fold_model_loader, run_data_config, run_task, saved_fold_models
+from .refit import remake_fold_models
 from .reproduce import RECORD
 
 PACKAGES = Path("packages")
 #: what a run folder contributes besides its fold models
 RUN_FILES = ("run.json", "config.yaml", "thresholds.json")
+#: what a bundle holds at its top: an earlier bundle with nothing else may be replaced by a new one
+BUNDLE_FILES = ("runs", "foldwise", RECORD, "predict.py", "predict.ipynb", "dataset-metadata.json",
+                "expected_submission.csv")
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "checkpoint*", ".lock", ".busy")
 
 #: the bundle's predict.py: fixed text; what differs between bundles (the submission's name, the
@@ -61,8 +65,10 @@ sys.exit(main(HERE))
 def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
     """Write the bundle of ``submissions/<name>.csv``; returns its folder and size in bytes.
 
-    Refuses a submission without a record (or whose CSV changed since), and a member run
-    trained without ``save_models`` (one line naming the retraining command).
+    A member run trained without ``save_models`` has its fold models trained again first
+    (:mod:`foldwise.stages.refit`). Refuses, in one line and before writing: a submission without
+    a record (or whose CSV changed since), a fold model that does not load, and an ``out``
+    folder that holds anything but an earlier bundle of this submission.
     """
     csv = paths.submission_csv(name)
     record = submission_record(csv)
@@ -70,8 +76,14 @@ def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
         raise FoldwiseError(f"{csv}: no submission record beside it; make it with "
                             f"`foldwise ensemble ... --name {name}`")
     runs = [finished_run_dir(member) for member in record["members"]]
-    folds = {run: saved_fold_models(run) for run in runs}  # refuses runs trained without save_models
     target = Path(out) if out else PACKAGES / paths.check_name(name, "submission name")
+    _check_replaceable(target, name)
+    for run in runs:
+        remake_fold_models(run)  # a run trained without save_models: its fold models trained again, checked
+    folds = {run: saved_fold_models(run) for run in runs}
+    for run in runs:
+        _check_models_load(run, [f for seeds in folds[run] for f in seeds], name)
+    artifacts.remove_stale_temps(target)  # a killed package's half-written bundle
     with artifacts.atomic_dir(target) as tmp:
         for run in runs:
             for file in RUN_FILES:
@@ -87,6 +99,49 @@ def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
         _copy(csv, tmp / "expected_submission.csv")  # what predict.py must re-make, to compare on Kaggle
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
     return target, size
+
+
+def _check_replaceable(target: Path, name: str) -> None:
+    """Refuse to write the bundle over anything but a new or empty folder, or an earlier bundle of
+    the same submission holding only the files a bundle has (those alone are replaced)."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise FoldwiseError(f"{target}: a file, not a folder; give --out a new or empty folder for the bundle")
+    entries = sorted(entry.name for entry in target.iterdir())
+    if not entries:
+        return
+    foreign = [entry for entry in entries if entry not in BUNDLE_FILES]
+    made_for = _bundled_submission(target)
+    if foreign or made_for != name:
+        why = (f"{foreign[0]} is not a bundle file" if foreign
+               else f"it is the bundle of {made_for}" if made_for else f"it has no {RECORD}")
+        raise FoldwiseError(f"{target}: not empty and not a bundle of {name} ({why}); package replaces the whole "
+                            "folder, so give --out a new or empty folder")
+
+
+def _bundled_submission(folder: Path) -> str | None:
+    """The submission whose bundle ``folder`` is (from its record), or None."""
+    try:
+        return str(artifacts.read_json(folder / RECORD)["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _check_models_load(run: Path, folders: list[Path], name: str) -> None:
+    """Load every fold model once before the bundle is written: a truncated or damaged file is one
+    line here, not an EOFError in the Kaggle notebook."""
+    info = artifacts.read_json(run / "run.json")
+    load = fold_model_loader(run, run_task(run, run_data_config(run), info))
+    for folder in folders:
+        try:
+            load(folder)
+        except FoldwiseError:
+            raise
+        except Exception as exc:  # whatever a damaged file raises: EOFError, UnpicklingError, safetensors' errors
+            reason = (str(exc).strip().splitlines() or ["no message"])[0]
+            raise FoldwiseError(f"{folder}: this fold model does not load ({type(exc).__name__}: {reason}); delete "
+                                f"the folder and `foldwise package {name}` trains it again") from None
 
 
 def _copy(source: Path, target: Path) -> None:

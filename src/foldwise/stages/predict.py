@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -76,18 +76,34 @@ def predict_rows(run: str | Path, texts: list) -> tuple[Task, Any, Any]:
     return task, probs, task.shown_decider(record, str(path)).predict(probs)
 
 
-def saved_fold_models(run_dir: Path) -> list[list[Path]]:
-    """The models a run saved (``save_models: true``), per fold: one, or one per seed (``seeds``);
-    a one-line error when it kept none."""
+def fold_model_folders(run_dir: Path) -> list[list[Path]]:
+    """Where a run keeps its fold models (``save_models: true``), per fold: ``fold_<k>/model``, and
+    ``fold_<k>/seed_<s>/model`` for each later seed (``seeds``); whether they exist or not."""
     info = artifacts.read_json(run_dir / "run.json")
     seeds = (load_experiment(run_dir / "config.yaml").seeds or [None])[1:]
-    folds = [[run_dir / f"fold_{k}" / "model", *(run_dir / f"fold_{k}" / f"seed_{s}" / "model" for s in seeds)]
-             for k in range(info["n_splits"])]
+    return [[run_dir / f"fold_{k}" / "model", *(run_dir / f"fold_{k}" / f"seed_{s}" / "model" for s in seeds)]
+            for k in range(info["n_splits"])]
+
+
+def saved_fold_models(run_dir: Path) -> list[list[Path]]:
+    """The models a run saved (:func:`fold_model_folders`); a one-line error when it kept none."""
+    info = artifacts.read_json(run_dir / "run.json")
+    folds = fold_model_folders(run_dir)
     missing = [f for folders in folds for f in folders if not f.exists()]
     if missing:
         raise FoldwiseError(f"{missing[0]} not found: {run_dir.name} was trained without its fold models; retrain "
                             f"with `foldwise train configs/{info['experiment']}.yaml --set save_models=true --force`")
     return folds
+
+
+def fold_model_loader(run_dir: Path, task: Task) -> Callable[[Path], Any]:
+    """A function that loads one of the run's saved fold models (a ``fold_<k>/model`` folder): a
+    predictor of texts cleaned as the run cleaned them."""
+    info = artifacts.read_json(run_dir / "run.json")
+    cfg = load_experiment(run_dir / "config.yaml")
+    kind = model_class(cfg.model.kind)
+    head = task.head(cfg.model) if kind.uses_head else None
+    return lambda folder: kind.load_predictor(folder, cfg.model, info["task"], len(info["label_names"]), head=head)
 
 
 def fold_models_predict(run_dir: Path, task: Task, texts: list | np.ndarray) -> Any:
@@ -100,18 +116,11 @@ def fold_models_predict(run_dir: Path, task: Task, texts: list | np.ndarray) -> 
 def per_fold_predict(run_dir: Path, task: Task, texts: list | np.ndarray, folds: list[int] | None = None) -> list:
     """Each chosen fold's saved models' predictions for ``texts`` (raw, cleaned as the run cleaned
     them), a fold's seeds combined by ``task.combine_test``; default every fold."""
-    info = artifacts.read_json(run_dir / "run.json")
-    cfg = load_experiment(run_dir / "config.yaml")
-    cleaned = clean_texts(texts, cfg.text)
-    kind = model_class(cfg.model.kind)
-    head = task.head(cfg.model) if kind.uses_head else None
-
-    def predict(folder: Path) -> Any:
-        predictor = kind.load_predictor(folder, cfg.model, info["task"], len(info["label_names"]), head=head)
-        return predictor.predict(cleaned)
-
+    cleaned = clean_texts(texts, load_experiment(run_dir / "config.yaml").text)
+    load = fold_model_loader(run_dir, task)
     saved = saved_fold_models(run_dir)
-    per_fold = [[predict(folder) for folder in saved[k]] for k in (range(len(saved)) if folds is None else folds)]
+    per_fold = [[load(folder).predict(cleaned) for folder in saved[k]]
+                for k in (range(len(saved)) if folds is None else folds)]
     return [preds[0] if len(preds) == 1 else task.combine_test(preds) for preds in per_fold]
 
 
