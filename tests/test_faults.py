@@ -217,3 +217,29 @@ def test_init_removes_what_a_killed_init_left(in_tmp):
     init_competition("tse", archive="tse.zip")
     assert sorted(p.name for p in Path("data/tse").iterdir()) == [
         ".unpacked.json", "sample_submission.csv", "test.csv", "train.csv"]
+
+
+KILLED_PACKAGE = """
+import os, shutil, signal, sys
+from foldwise.cli import main
+copytree = shutil.copytree
+def copy_then_die(*args, **kwargs):  # SIGKILL halfway through writing the bundle
+    copytree(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+shutil.copytree = copy_then_die
+main(["package", "blend"])
+"""
+
+
+def test_a_killed_package_leaves_temporary_folders_that_the_next_one_removes(trained):
+    assert main(["ensemble", "t", "--name", "blend"]) == 0
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    half_made = Path("runs/t") / f".fold_0.{done.stdout.strip()}.k2.tmp"  # a killed re-making of fold 0's model
+    (half_made / "model").mkdir(parents=True)
+    killed = subprocess.run([sys.executable, "-c", KILLED_PACKAGE], env=cli_env(), capture_output=True, text=True)
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert not half_made.exists() and Path("runs/t/fold_0/model").is_dir()
+    left = [p for p in Path("packages").iterdir() if p.name.startswith(".blend.")]
+    assert len(left) == 1 and left[0].name.endswith(".tmp") and not Path("packages/blend").exists()
+    assert main(["package", "blend"]) == 0
+    assert sorted(p.name for p in Path("packages").iterdir()) == ["blend"]
