@@ -444,9 +444,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("package", help="a Kaggle-dataset folder that re-makes a submission offline (code "
-                                       "competitions): fold models, configs, weights, predict.py")
+                                       "competitions): fold models (trained again where a run did not keep them), "
+                                       "configs, weights, predict.py")
     p.add_argument("submission", help="the submission's name (submissions/<name>.csv, made by ensemble)")
-    p.add_argument("--out", help="the folder to write (default packages/<submission>/)")
+    p.add_argument("--out", help="the folder to write (default packages/<submission>/): a new or empty one, or an "
+                                 "earlier bundle of this submission")
     p.add_argument("--upload", action="store_true", help="then `kaggle datasets create` (or `version`) it")
     p.add_argument("-m", "--message", help="with --upload: the dataset version's message")
     p.set_defaults(func=cmd_package)
