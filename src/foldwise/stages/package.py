@@ -6,7 +6,9 @@ for LoRA runs), their configs, thresholds and run records, the submission record
 weights, decision, data config), the kit's own package as the inference library, a
 ``predict.py`` that writes ``submission.csv`` from the competition's ``test.csv``
 (:mod:`foldwise.stages.reproduce`), a notebook that runs it, and ``dataset-metadata.json``
-for ``kaggle datasets create``. The folder is written whole or not at all.
+for ``kaggle datasets create``. The folder is written whole or not at all, after every fold
+model loaded; a member run trained without ``save_models`` first has its fold models trained
+again (:mod:`foldwise.stages.refit`).
 """
 
 from __future__ import annotations
