@@ -147,12 +147,12 @@ def _check_method(method: str, task: Task, n_runs: int) -> None:
     """Rank averaging and stacking blend probability matrices; rank averages are no probabilities;
     a stack of one run is no blend (a logistic regression refit on its own logits, which its
     decisions already tune, costs CV and prints a weight of 1)."""
+    if method in ("rank", "stack") and task.kind not in ("multilabel", "multiclass", "binary"):
+        raise FoldwiseError(f"--method {method} blends label probabilities; task {task.kind} blends by fit or mean")
     if method == "stack" and n_runs < 2:
         raise FoldwiseError("--method stack of one run is not a blend: it only refits the run's probabilities, "
                             "which its decisions (thresholds, or calibration for log loss) already do; stack two "
                             "or more runs, or ensemble this one with --method fit")
-    if method in ("rank", "stack") and task.kind not in ("multilabel", "multiclass", "binary"):
-        raise FoldwiseError(f"--method {method} blends label probabilities; task {task.kind} blends by fit or mean")
     if method == "rank" and not task.metric.needs_decision and task.metric.name != "roc_auc":
         raise FoldwiseError(f"--method rank: rank averages are not probabilities, which metric {task.metric.name} "
                             "scores; use fit, mean or stack")
