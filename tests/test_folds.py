@@ -107,3 +107,15 @@ def test_folds_killed_between_its_csv_and_json_is_not_taken_for_no_change(tmp_pa
     assert csv.read_bytes() == first
     unchanged = subprocess.run(folds, cwd=root, env=cli_env(), capture_output=True, text=True, check=True)
     assert "same settings (no change)" in unchanged.stdout
+
+
+def test_a_class_of_one_row_is_one_line_naming_it_not_a_scikit_learn_traceback():
+    key = np.eye(3, dtype=np.uint8)[[0, 1] * 20 + [2]]
+    with pytest.raises(FoldwiseError, match=r"^folds: class 'rare' has a single training row; stratified folds "
+                                            r"need at least 2 of each class: drop or relabel"):
+        assign_folds(key, "classes", 5, 0, label_names=["common", "other", "rare"])
+    few = np.eye(3, dtype=np.uint8)[[0, 0, 1, 1, 2, 2]]  # scikit-learn's own error: every class under K
+    with pytest.raises(FoldwiseError, match=r"no class has 5 training rows \(the largest, 'a', has 2\): "
+                                            r"lower folds.n_splits to 2"):
+        assign_folds(few, "classes", 5, 0, label_names=["a", "b", "c"])
+    assert sorted(set(assign_folds(key[:-1], "classes", 5, 0))) == [0, 1, 2, 3, 4]

@@ -14,7 +14,8 @@ from ..errors import FoldwiseError
 
 
 def assign_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed: int,
-                 groups: np.ndarray | None = None, n_rows: int | None = None) -> np.ndarray:
+                 groups: np.ndarray | None = None, n_rows: int | None = None,
+                 label_names: list[str] | None = None) -> np.ndarray:
     """Fold index of every training row.
 
     Parameters
@@ -28,6 +29,7 @@ def assign_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed
     groups : (n_rows,) values; rows with equal values land in the same fold (the
         stratification then works on whole groups, each with its rows' labels pooled).
     n_rows : the number of rows, needed only when there is neither a key nor groups.
+    label_names : the key's column names, to name a class that cannot be stratified.
 
     Returns
     -------
@@ -52,18 +54,30 @@ def assign_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed
 
         splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
         target = key[:, 0] if key.shape[1] == 1 else key.argmax(axis=1)  # one 0/1 column: binary
-        _check_class_counts(target)
+        _check_class_counts(target, n_splits, label_names)
     fold = np.full(n_rows, -1, dtype=np.int64)
     for k, (_, valid) in enumerate(splitter.split(np.zeros(n_rows), target)):
         fold[valid] = k
     return fold
 
 
-def _check_class_counts(target: np.ndarray) -> None:
-    """Refuse, in one line, a target with one class only (StratifiedKFold's own error is a traceback)."""
-    values = np.unique(target)
+def _check_class_counts(target: np.ndarray, n_splits: int, label_names: list[str] | None = None) -> None:
+    """Refuse, in one line each, what StratifiedKFold cannot split (its own error is a traceback):
+    one class only, a class of a single row (the fold holding it would score a class its model
+    never saw), or no class with a row for every fold."""
+    values, counts = np.unique(target, return_counts=True)
+    names = [str(label_names[v]) if label_names and len(label_names) > 1 else str(v) for v in values]
     if len(values) < 2:
-        raise FoldwiseError(f"folds: every training row has the same label ({values[0]}); nothing to stratify")
+        raise FoldwiseError(f"folds: every training row has the same label ({names[0]}); nothing to stratify")
+    single = [name for name, count in zip(names, counts) if count == 1]
+    if single:
+        shown = ", ".join(f"'{name}'" for name in single[:5]) + (f", ... ({len(single)} in all)" if len(single) > 5
+                                                                else "")
+        raise FoldwiseError(f"folds: class {shown} has a single training row; stratified folds need at least 2 of "
+                            "each class: drop or relabel those rows (or merge rare classes)")
+    if counts.max() < n_splits:
+        raise FoldwiseError(f"folds: no class has {n_splits} training rows (the largest, '{names[counts.argmax()]}', "
+                            f"has {counts.max()}): lower folds.n_splits to {counts.max()}")
 
 
 def _assign_group_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed: int,
@@ -184,7 +198,8 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray | None, lab
     groups = read_groups(cfg)
     if groups is not None and len(groups) != len(ids):
         raise FoldwiseError(f"folds.group_column: {len(groups)} group values for {len(ids)} training rows")
-    fold = assign_folds(labels, method, cfg.folds.n_splits, cfg.folds.seed, groups, n_rows=len(ids))
+    fold = assign_folds(labels, method, cfg.folds.n_splits, cfg.folds.seed, groups, n_rows=len(ids),
+                        label_names=label_names)
     table = label_count_table(labels, fold, label_names)
     frame = pd.DataFrame({"id": ids, "fold": fold})
     csv_sha256 = artifacts.write_hashed(path, lambda tmp: frame.to_csv(tmp, index=False))
