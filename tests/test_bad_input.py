@@ -179,6 +179,14 @@ def test_probability_format_with_a_decision_metric_is_refused(toy, capsys):
     assert_nothing_written(toy)
 
 
+def test_a_probability_metric_with_a_binary_format_names_the_key_that_fixes_it(toy, capsys):
+    status, _, err = cli(capsys, "train", "configs/t.yaml", "--set", "data.metric=roc_auc",
+                         "--set", "data.submission_format=binary")
+    assert_one_line_error(status, err, "metric roc_auc is scored on probabilities, which a 'binary' submission",
+                          "set data.submission_format to probabilities (or auto, which follows the metric)")
+    assert_nothing_written(toy)
+
+
 # ---------------------------------------------------------------------------
 # command-line selections: an empty benchmark list, and errors in --set values blamed on --set
 

@@ -83,7 +83,8 @@ def check_format(fmt: str, sample: pd.DataFrame, id_column: str, label_names: li
                             f"but label {spaced!r} holds one")
     if not metric.needs_decision and fmt != "probabilities":
         raise FoldwiseError(f"{source}: metric {metric.name} is scored on probabilities, which a '{fmt}' "
-                            f"submission ({FORMAT_WORDS[fmt]}) cannot hold")
+                            f"submission ({FORMAT_WORDS[fmt]}) cannot hold: set data.submission_format to "
+                            "probabilities (or auto, which follows the metric)")
     if metric.needs_decision and fmt == "probabilities":  # its CV score, of decisions, is not the submission's
         scored = ", ".join(name for name, m in METRICS.items() if not m.needs_decision and task in m.tasks)
         raise FoldwiseError(f"{source}: submission format 'probabilities' ({FORMAT_WORDS[fmt]}) cannot be "
