@@ -239,3 +239,38 @@ def test_text_template_fills_columns_by_name_for_any_task(tmp_path):
         texts_of(frame.assign(body=["a", " "]), DataConfig(text_template="{title}: {body}"), Path("train.csv"))
     assert DataConfig(text_template="{0} and {a.b}").validate()[0][0] == "text_template"
     assert DataConfig(text_template="{a}", text_pair=["a", "b"]).validate()[-1][0] == "text_template"
+
+
+def quora_layout(tmp_path) -> Path:
+    """Train's id is 'id', test's and the sample's 'test_id' (Quora Question Pairs)."""
+    train, test = toy_frames()
+    test = test.rename(columns={"id": "test_id"})
+    sample = pd.DataFrame({"test_id": test["test_id"], "joy": 0, "anger": 0, "fear": 0})
+    return write_competition(tmp_path / "c", train, test, sample)
+
+
+def test_test_and_sample_ids_may_be_named_apart_from_trains(tmp_path):
+    folder = quora_layout(tmp_path)
+    data = load_competition(cfg_for(folder, test_id_column="test_id"))
+    assert data.train_ids[0] == "t0" and list(data.test_ids[:2]) == ["s0", "s1"]
+    assert data.label_names == ["joy", "anger", "fear"]  # 'test_id' is not taken for a label
+    assert "test.csv: missing column 'id'" in load_error(folder)  # without test_id_column
+    test = pd.read_csv(folder / "test.csv").rename(columns={"test_id": "id"})
+    test.to_csv(folder / "test.csv", index=False)
+    train = pd.read_csv(folder / "train.csv").rename(columns={"id": "row"})
+    train.to_csv(folder / "train.csv", index=False)
+    message = load_error(folder)  # a hand-written config naming test's id for train's: the fix is named
+    assert "train.csv: missing id column 'id'" in message and "set id_column to train's and test_id_column: id" \
+        in message
+
+
+@pytest.mark.parametrize("task", ["auto", "multiclass", "binary"])
+def test_a_float_target_is_refused_as_regression_not_read_as_thousands_of_classes(tmp_path, task):
+    train, test = toy_frames()
+    train = train.drop(columns=["joy", "anger", "fear"]).assign(target=np.linspace(-3.5, 1.7, len(train)).round(4))
+    folder = write_competition(tmp_path / "c", train, test, pd.DataFrame({"id": test["id"], "target": 0.0}))
+    message = load_error(folder, label_column="target", task=task)
+    assert "train.csv: column 'target' holds real numbers ('-3.5', 60 distinct values): a regression target" \
+        in message
+    if task == "auto":  # the sample's one column, without label_column (a set task reads it as 0/1 and says so)
+        assert "column 'target' holds real numbers" in load_error(folder)

@@ -12,10 +12,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import FOLDWISE, cli_env
+from conftest import FOLDWISE, TINY_TFIDF, cli_env
 
+from foldwise.cli import main
+from foldwise.config import load_data_config
+from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
 from foldwise.stages.init_competition import init_competition
+from foldwise.tasks import competition_task
 
 WORDS = "the a market goal chip film storm rain vote court science river music price".split()
 
@@ -119,6 +123,22 @@ def disaster_tweets(rng) -> dict[str, bytes]:
     return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
 
 
+def quora_pairs(rng, short_first: bool = False) -> dict[str, bytes]:
+    """Quora Question Pairs: train's 'id' (and qid1, qid2) beside test's 'test_id', two questions of
+    one kind, and a sample filled with 1 for a competition scored by log loss. ``short_first``:
+    question1 holds 3 words and question2 18, so the two columns are no longer of one kind."""
+    n, m = 60, 12
+    first, second = sentences(rng, n + m, "?"), sentences(rng, n + m, "?")
+    if short_first:  # 3 words against 18
+        first = [" ".join(q.split()[:2]) + f" {i}" for i, q in enumerate(first)]
+        second = [f"{q} {q}" for q in second]
+    train = pd.DataFrame({"id": range(n), "qid1": range(1, 2 * n, 2), "qid2": range(2, 2 * n + 1, 2),
+                          "question1": first[:n], "question2": second[:n], "is_duplicate": [i % 2 for i in range(n)]})
+    test = pd.DataFrame({"test_id": range(m), "question1": first[n:], "question2": second[n:]})
+    sample = pd.DataFrame({"test_id": test["test_id"], "is_duplicate": 1})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
+
+
 def _flatten(files: dict[str, bytes]) -> dict[str, bytes]:
     """'train.zip/train.csv' -> a train.zip member holding train.csv (a zip in the zip)."""
     out = {}
@@ -137,7 +157,7 @@ def _flatten(files: dict[str, bytes]) -> dict[str, bytes]:
 CASES = {
     "research-articles": (research_articles, False, {
         "id_column": "ID", "text_columns": ["TITLE", "ABSTRACT"], "task": "multilabel", "metric": "macro_f1",
-        "submission_format": "binary", "sample_submission_file": "sample_submission_UVKGLZE.csv"}),
+        "submission_format": "auto", "sample_submission_file": "sample_submission_UVKGLZE.csv"}),
     "bbc-news": (bbc_news, False, {
         "id_column": "ArticleId", "text_columns": ["Text"], "label_column": "Category", "task": "multiclass",
         "metric": "accuracy", "train_file": "BBC News Train.csv", "test_file": "BBC News Test.csv",
@@ -152,7 +172,7 @@ CASES = {
         "id_column": "textID", "task": "span", "context_column": "text", "answer_column": "selected_text",
         "question_column": "sentiment", "metric": "word_jaccard"}),
     "nlp-getting-started": (disaster_tweets, False, {
-        "text_columns": ["text"], "task": "binary", "metric": "f1", "submission_format": "binary"}),
+        "text_columns": ["text"], "task": "binary", "metric": "f1", "submission_format": "auto"}),
 }
 
 
@@ -267,3 +287,42 @@ def test_init_force_with_a_new_archive_reads_only_the_new_archives_files(in_tmp)
     assert sorted(str(p.relative_to("data/tse")) for p in Path("data/tse").rglob("*") if p.is_file()) == [
         ".unpacked.json", "my_notes.txt", "v2/sample_submission.csv", "v2/test.csv", "v2/train.csv"]
     assert "the train file (45 rows)" in path.read_text()
+
+
+def test_train_and_test_ids_named_apart_reach_the_submission_under_the_samples_name(in_tmp, capsys):
+    write_zip(Path("qqp.zip"), quora_pairs(np.random.default_rng(0)))
+    path, _ = init_competition("qqp", archive="qqp.zip")  # loads: a config that cannot would raise
+    written = yaml.safe_load(path.read_text())
+    assert (written["id_column"], written["test_id_column"]) == ("id", "test_id")
+    Path("configs/qqp-tfidf.yaml").write_text("data: qqp\n" + TINY_TFIDF)
+    for args in (["folds", "qqp"], ["train", "configs/qqp-tfidf.yaml"], ["ensemble", "qqp-tfidf"]):
+        assert main(args) == 0, capsys.readouterr().err
+    submission = pd.read_csv("submissions/qqp-tfidf.csv")
+    assert list(submission.columns) == ["test_id", "is_duplicate"]
+    assert submission["test_id"].tolist() == list(range(12))
+
+
+def test_a_sample_of_constant_ones_says_the_metric_is_a_blind_guess_and_leaves_the_format_to_it(in_tmp):
+    write_zip(Path("qqp.zip"), quora_pairs(np.random.default_rng(0)))
+    path, _ = init_competition("qqp", archive="qqp.zip")
+    lines = {line.split(":")[0]: line for line in path.read_text().splitlines() if not line.startswith("#")}
+    assert "unsure: a blind guess" in lines["metric"] and "the sample's cells are all 1" in lines["metric"]
+    assert "log_loss, roc_auc" in lines["metric"]  # the alternatives
+    assert lines["submission_format"].startswith("submission_format: auto  # ")
+    path.write_text(path.read_text().replace("\nmetric: f1 ", "\nmetric: log_loss "))
+    cfg = load_data_config(path)
+    task = competition_task(cfg, load_competition(cfg))
+    assert task.submission_format == "probabilities"  # the format followed the metric
+
+
+def test_two_text_columns_of_one_kind_are_written_as_a_pair_and_say_why(in_tmp):
+    write_zip(Path("qqp.zip"), quora_pairs(np.random.default_rng(0)))
+    path, _ = init_competition("qqp", archive="qqp.zip")
+    text = path.read_text()
+    assert "text_pair: [question1, question2]  # a pair of one kind (names differing by a number" in text
+    assert "shared words" in text and "text_columns" not in text
+    write_zip(Path("short.zip"), quora_pairs(np.random.default_rng(0), short_first=True))
+    path, _ = init_competition("short", archive="short.zip")
+    written = yaml.safe_load(path.read_text())  # named alike, 3 words against 18: joined, asked
+    assert written["text_columns"] == ["question1", "question2"] and "text_pair" not in written
+    assert "text_pair: [question1, question2]` instead" in path.read_text()

@@ -70,7 +70,11 @@ class DataConfig:
     sample_submission_file: str = option("sample submission CSV inside dir", "sample_submission.csv")
     sep: str = option("column separator of the CSV files", ",")
     encoding: str | None = option("text encoding of the CSV files, e.g. latin-1 (None: UTF-8)", None)
-    id_column: str = option("id column, shared by train, test and sample submission", "id")
+    id_column: str = option("id column of train (and of test and the sample submission, unless "
+                            "test_id_column names theirs)", "id")
+    test_id_column: str | None = option(
+        "id column of test and the sample submission when it differs from train's (train 'id', test "
+        "'test_id'); submissions use it; None: id_column", None)
     text_columns: list[str] = option("text column(s); several are joined with text_joiner", ["text"])
     text_joiner: str = option("separator placed between several text columns (empty ones are left out)", " | ")
     text_pair: list[str] | None = option(
@@ -157,6 +161,12 @@ class DataConfig:
     def path(self) -> Path:
         """The folder holding the competition files."""
         return Path(self.dir.format(name=paths.check_name(self.name, "dataset name")))
+
+    @property
+    def submission_id_column(self) -> str:
+        """The id column of test, the sample submission and every submission: ``test_id_column``,
+        else ``id_column``."""
+        return self.test_id_column or self.id_column
 
     @property
     def input_columns(self) -> list[str]:

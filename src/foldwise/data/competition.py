@@ -252,7 +252,7 @@ def _warn_constant_labels(labels: np.ndarray, names: list[str], path: Path) -> N
 def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> list[str]:
     if cfg.label_columns:
         return list(cfg.label_columns)
-    targets = [c for c in sample.columns if c != cfg.id_column]
+    targets = [c for c in sample.columns if c != cfg.submission_id_column]
     if cfg.label_column and cfg.task == "binary":  # one 0/1 (or two-name) column: the sample's one column
         return targets[:1]
     if cfg.label_names:
@@ -269,6 +269,16 @@ def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> 
     return targets
 
 
+def refuse_regression(values: pd.Series, path: Path, column: str) -> None:
+    """Refuse, in one line, a label column of real numbers (a regression target), which would
+    otherwise be read as one class per distinct value."""
+    numbers = pd.to_numeric(values.dropna(), errors="coerce")
+    if len(numbers) and numbers.notna().all() and (numbers % 1 != 0).any():
+        example = values.dropna().iloc[int(np.flatnonzero((numbers % 1 != 0).to_numpy())[0])]
+        raise FoldwiseError(f"{path}: column '{column}' holds real numbers ({example!r}, {values.nunique():,} "
+                            "distinct values): a regression target; foldwise predicts labels, spans and text")
+
+
 def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train_path: Path) -> tuple[str, str]:
     """The task ``data.task: auto`` stands for, and why, from the full training file.
 
@@ -277,9 +287,10 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
     columns (``label_columns`` or the sample's) are binary when there is one, multiclass when
     every row sets exactly one of them, else multilabel.
     """
-    targets = [c for c in sample.columns if c != cfg.id_column]
+    targets = [c for c in sample.columns if c != cfg.submission_id_column]
     if cfg.label_column:
         _require_columns(train, [cfg.label_column], train_path)
+        refuse_regression(train[cfg.label_column], train_path, cfg.label_column)
         if cfg.positive_label is not None:
             return "binary", f"inferred: data.positive_label {cfg.positive_label!r} of column '{cfg.label_column}'"
         if len(targets) == 1 and set(train[cfg.label_column].dropna().str.strip()) <= {"0", "1"}:  # a blank is refused
@@ -294,6 +305,7 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
     columns = list(cfg.label_columns or targets)
     if len(columns) == 1:
         _require_columns(train, columns, train_path)
+        refuse_regression(train[columns[0]], train_path, columns[0])
         values = sorted(set(train[columns[0]].dropna().str.strip()) - {"0", "1"})
         if values and not cfg.label_columns:  # the sample's one column holds class names (id,label)
             raise FoldwiseError(f"{train_path}: column '{columns[0]}' holds {values[0]!r}, not 0/1: set "
@@ -334,10 +346,17 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     if cfg.label_columns and cfg.label_column:
         raise FoldwiseError("data config: set label_columns or label_column, not both")
 
-    for frame, path in ((train, train_path), (test, test_path)):
-        _require_columns(frame, [cfg.id_column, *cfg.input_columns], path)
-    _require_columns(sample, [cfg.id_column], sample_path)
+    test_id = cfg.submission_id_column
+    if cfg.id_column not in train.columns and cfg.test_id_column is None and cfg.id_column in test.columns:
+        raise FoldwiseError(f"{train_path}: missing id column '{cfg.id_column}' (columns: {', '.join(train.columns)}); "
+                            f"if train names its id otherwise, set id_column to train's and test_id_column: "
+                            f"{cfg.id_column} (the test and sample id)")
+    _require_columns(train, [cfg.id_column, *cfg.input_columns], train_path)
+    _require_columns(test, [test_id, *cfg.input_columns], test_path)
+    _require_columns(sample, [test_id], sample_path)
     task_reason = "set by data.task"
+    if cfg.label_column and cfg.task in LABEL_MATRIX_TASKS and cfg.label_column in train.columns:
+        refuse_regression(train[cfg.label_column], train_path, cfg.label_column)
     if cfg.task == "auto":
         task, task_reason = infer_task(cfg, train, sample, train_path)
         cfg = replace(cfg, task=task)
@@ -346,7 +365,7 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
 
     names = _label_names(cfg, sample, train)
     if not names:
-        raise FoldwiseError(f"{sample_path}: no label columns besides '{cfg.id_column}'")
+        raise FoldwiseError(f"{sample_path}: no label columns besides '{test_id}'")
     if cfg.task not in LABEL_MATRIX_TASKS:  # the task reads its truth from train_frame
         labels = np.zeros((len(train), 0), dtype=np.uint8)
     elif cfg.label_column and cfg.task == "binary":  # a 0/1 (or two-name) column, submitted as the sample's
@@ -362,8 +381,8 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
                     f"{train_path}: row {bad[0] + 2}: multiclass rows need exactly one label column set to 1")
 
     train_ids = _check_ids(train[cfg.id_column], train_path, cfg.id_column)
-    test_ids = _check_ids(test[cfg.id_column], test_path, cfg.id_column)
-    sample_ids = _check_ids(sample[cfg.id_column], sample_path, cfg.id_column)
+    test_ids = _check_ids(test[test_id], test_path, test_id)
+    sample_ids = _check_ids(sample[test_id], sample_path, test_id)
     missing = set(test_ids) - set(sample_ids)
     extra = set(sample_ids) - set(test_ids)
     if missing or extra:

@@ -5,19 +5,24 @@ YAML that :func:`render_yaml` writes carries the reasons as comments, and the un
 say what else it could be. The guesses:
 
 - the files: ``train``/``test``/``sample`` in their names (CSV or TSV);
-- the id column: the sample column whose values are the test rows';
+- the id column: the sample column whose values are the test rows' (``test_id_column``
+  beside train's own ``id_column`` when train names its id otherwise);
 - text columns: columns of train and test holding free text (several words, mostly
-  distinct); two of them are a sentence-pair candidate, asked as a question;
+  distinct); two of one kind (named alike, of similar length and words) are a
+  ``text_pair``, any other two are joined and asked about;
 - the labels: the sample's columns when train has them (0/1 columns, or one column of
   class names), or the train-only column whose values name the sample's columns;
 - the task: what ``data.task: auto`` infers for labels; ``span`` when a text target is a
   piece of a text column in nearly every row, else ``generation``;
 - the metric, from the task and the sample's values (fractions: a metric on
-  probabilities); always marked unsure, since only the competition's Evaluation page knows.
+  probabilities); always marked unsure, since only the competition's Evaluation page knows,
+  and a blind guess when every cell of the sample is the same 0 or 1 (the submission format
+  is then ``auto``: it follows the metric).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +34,7 @@ import yaml
 from ..config import DataConfig
 from ..errors import FoldwiseError
 from ..io.submission import has_fractions
-from .competition import infer_task, read_csv
+from .competition import infer_task, read_csv, refuse_regression
 
 #: a text column's values have at least this many words on average, and mostly differ
 MIN_TEXT_WORDS, MIN_DISTINCT_SHARE = 3.0, 0.5
@@ -37,6 +42,11 @@ MIN_TEXT_WORDS, MIN_DISTINCT_SHARE = 3.0, 0.5
 SPAN_SHARE = 0.9
 #: a column with at most this many distinct values is categorical (a sentiment, a keyword)
 MAX_CATEGORIES = 20
+#: two text columns are one pair's sides when named alike (question1/question2, sentence_a/sentence_b,
+#: or roles below), their mean lengths are within this ratio and they share this much vocabulary
+PAIR_LENGTH_RATIO, PAIR_SHARED_WORDS = 3.0, 0.3
+PAIR_SUFFIX = re.compile(r"[_ -]?([0-9]+|[ab]|left|right|first|second)$")
+PAIR_ROLES = ({"anchor", "target"}, {"premise", "hypothesis"}, {"query", "passage"})
 SEPARATORS = {".csv": ",", ".tsv": "\t"}
 FILE_WORDS = {"sample": ("sample_submission", "samplesubmission", "sample", "submission"),
               "train": ("train",), "test": ("test",)}
@@ -106,9 +116,9 @@ def guess_config(folder: Path, name: str) -> ConfigGuess:
             guess.add(key, relative, f"the {role} file ({len(frames[role]):,} rows)")
     if sep != ",":
         guess.add("sep", sep, "the files are tab-separated (.tsv)")
-    id_column = _guess_id(guess, train, test, sample, files["sample"])
+    train_id, id_column = _guess_id(guess, train, test, sample, files["sample"])
     targets = [c for c in sample.columns if c != id_column]
-    texts, others = _text_columns(train, test, exclude={id_column, *targets})
+    texts, others = _text_columns(train, test, exclude={train_id, id_column, *targets})
     guess.short_columns = others
     if not texts:
         raise FoldwiseError(f"{files['test']}: no column holds free text (columns: {', '.join(test.columns)}); "
@@ -121,22 +131,40 @@ def guess_config(folder: Path, name: str) -> ConfigGuess:
 
 
 def _guess_id(guess: ConfigGuess, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame,
-              sample_path: Path) -> str:
+              sample_path: Path) -> tuple[str, str]:
+    """(train's id column, the test and sample id column): one name in all three files, or
+    train's own (``id``) beside test's (``test_id``) as older competitions have them."""
     for column in sample.columns:
         if column in test.columns and set(sample[column]) == set(test[column]):
-            sure = column in train.columns
-            where = "train, test and the sample" if sure else "test and the sample (not in train: add one)"
-            guess.add("id_column", column, f"in {where}; the sample's values are the {len(test):,} test rows'",
-                      sure=sure)
-            return column
+            rows = f"the sample's values are the {len(test):,} test rows'"
+            if column in train.columns:
+                guess.add("id_column", column, f"in train, test and the sample; {rows}")
+                return column, column
+            train_id = _train_id(train, test)
+            if train_id is None:
+                guess.add("id_column", column, f"in test and the sample (not in train: add one); {rows}", sure=False)
+                return column, column
+            guess.add("id_column", train_id, f"train's id column (distinct values; train has no '{column}')")
+            guess.add("test_id_column", column, f"the id of test and the sample, and of submissions; {rows}")
+            return train_id, column
     column = str(sample.columns[0])
     same_values = [c for c in test.columns if set(test[c]) == set(sample[column])]
     if same_values:  # e.g. 'Id' in the sample, 'ID' in train and test
         raise FoldwiseError(f"{sample_path}: the id column '{column}' is called '{same_values[0]}' in test"
                             f"{' and train' if same_values[0] in train.columns else ''}; foldwise reads one id "
-                            f"name in all three files: rename one header, then init again")
+                            f"name in test and the sample: rename one header, then init again")
     guess.add("id_column", column, "the sample's first column (its values do not match a test column)", sure=False)
-    return column
+    return column, column
+
+
+def _train_id(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
+    """Train's own id column when test's is not in train: a train-only column named like an id
+    ('id', 'ID', 'row_id') whose values are distinct, the first such; None if there is none."""
+    for column in train.columns:
+        named = column.lower() == "id" or column.lower().endswith(("_id", "id"))
+        if column not in test.columns and named and train[column].notna().all() and train[column].is_unique:
+            return column
+    return None
 
 
 def _words(values: pd.Series) -> float:
@@ -169,16 +197,16 @@ def _guess_labels(guess: ConfigGuess, train: pd.DataFrame, sample: pd.DataFrame,
     if len(targets) == 1 and targets[0] in train.columns and _is_text_target(train[targets[0]]):
         _guess_text_target(guess, train, targets[0], texts, others)
         return
-    _add_text_columns(guess, texts, unread)
+    _add_text_columns(guess, train, texts, unread)
     if all(t in train.columns for t in targets):
         if len(targets) == 1 and not _is_01(train[targets[0]]):
-            _require_classes(train[targets[0]], train_path, targets[0])
+            refuse_regression(train[targets[0]], train_path, targets[0])
             guess.add("label_column", targets[0], "train's column of the sample's one target, holding class names")
         else:
             guess.notes.append(f"labels: the sample's {_count(targets, 'column')} ({_shown(targets)}), 0/1 in train "
                                "(label_columns defaults to the sample's columns)")
     else:
-        column = _label_source(train, targets, id_column, set(texts) | set(others))
+        column = _label_source(train, targets, id_column, set(texts) | set(others) | {guess.get("id_column")})
         if column is None:
             raise FoldwiseError(f"{train_path}: no column holds the sample's targets ({_shown(targets)}), nor "
                                 "names them; write label_columns or label_column in the data config by hand")
@@ -187,7 +215,8 @@ def _guess_labels(guess: ConfigGuess, train: pd.DataFrame, sample: pd.DataFrame,
                   f"the train-only column; the sample calls its target '{targets[0]}'", sure=len(targets) > 1)
         if len(targets) > 1:
             guess.add("label_names", targets, "the sample's columns, in its order")
-    known = {k: v for k, v in guess.mapping().items() if k in ("id_column", "label_column", "label_names")}
+    known = {k: v for k, v in guess.mapping().items() if k in ("id_column", "test_id_column", "label_column",
+                                                                 "label_names")}
     task, reason = infer_task(DataConfig(**known), train, sample, train_path)
     guess.add("task", task, reason.removeprefix("inferred: "))
 
@@ -200,15 +229,40 @@ def _shown(names: list[str], count: int = 4) -> str:
     return ", ".join(names[:count]) + (f", ... ({len(names)} in all)" if len(names) > count else "")
 
 
-def _add_text_columns(guess: ConfigGuess, texts: list[str], unread: str) -> None:
+def _add_text_columns(guess: ConfigGuess, train: pd.DataFrame, texts: list[str], unread: str) -> None:
+    """``text_pair`` for two text columns of one kind (named alike, of similar length and words),
+    ``text_columns`` for the others (two of them asked about in a note)."""
     words = "free text"
-    if len(texts) == 2:
-        guess.add("text_columns", texts, f"two {words} columns, joined{unread}", sure=False)
-        guess.notes.append(f"two text columns: a sentence pair ({texts[0]} / {texts[1]}: premise and hypothesis, "
-                           "two questions)? then write `text_pair: [" + ", ".join(texts) + "]` instead of "
-                           "text_columns, so that models see the two sides apart")
-    else:
+    if len(texts) != 2:
         guess.add("text_columns", texts, f"{words}{unread}")
+        return
+    alike = _pair_likeness(train, texts)
+    if alike is not None:
+        guess.add("text_pair", texts, f"a pair of one kind ({alike}): models see the two sides apart, and "
+                                      f"TF-IDF their overlap{unread}")
+        return
+    guess.add("text_columns", texts, f"two {words} columns, joined{unread}", sure=False)
+    guess.notes.append(f"two text columns: a sentence pair ({texts[0]} / {texts[1]}: premise and hypothesis, "
+                       "two questions)? then write `text_pair: [" + ", ".join(texts) + "]` instead of "
+                       "text_columns, so that models see the two sides apart")
+
+
+def _pair_likeness(train: pd.DataFrame, columns: list[str]) -> str | None:
+    """Why two text columns are the two sides of one pair (question1/question2), or None: their
+    names differ only by a number, letter or side (or are a known pair of roles), their mean
+    lengths are within PAIR_LENGTH_RATIO, and they share PAIR_SHARED_WORDS of the smaller vocabulary."""
+    first, second = (name.lower() for name in columns)
+    numbered = PAIR_SUFFIX.sub("", first) == PAIR_SUFFIX.sub("", second)
+    if not numbered and {first, second} not in PAIR_ROLES:
+        return None
+    sides = [train[c].dropna().astype(str) for c in columns]
+    lengths = [_words(side) for side in sides]
+    vocabularies = [set(side.str.lower().str.split().explode().dropna()) for side in sides]
+    shared = len(vocabularies[0] & vocabularies[1]) / max(1, min(len(v) for v in vocabularies))
+    if max(lengths) > PAIR_LENGTH_RATIO * max(min(lengths), 1e-9) or shared < PAIR_SHARED_WORDS:
+        return None
+    names = "names differing by a number or letter" if numbered else "a known pair of roles"
+    return f"{names}; {lengths[0]:.0f} and {lengths[1]:.0f} words on average; {shared:.0%} shared words"
 
 
 def _is_text_target(values: pd.Series) -> bool:
@@ -239,13 +293,6 @@ def _guess_text_target(guess: ConfigGuess, train: pd.DataFrame, target: str, tex
     guess.add("target_column", target, "the sample's target column, free text in train")
 
 
-def _require_classes(values: pd.Series, path: Path, column: str) -> None:
-    numbers = pd.to_numeric(values.dropna(), errors="coerce")
-    if len(numbers) and numbers.notna().all() and (numbers % 1 != 0).any():
-        raise FoldwiseError(f"{path}: column '{column}' holds real numbers ({values.iloc[0]!r}): a regression "
-                            "target; foldwise predicts labels, spans and text")
-
-
 def _label_source(train: pd.DataFrame, targets: list[str], id_column: str, inputs: set[str]) -> str | None:
     """The train-only column holding the labels of the sample's targets: the one naming them
     (class names as the sample's probability columns), else the only train-only column."""
@@ -263,6 +310,7 @@ def _guess_metric(guess: ConfigGuess, sample: pd.DataFrame, id_column: str, targ
 
     task = guess.get("task")
     fractions = has_fractions(sample[targets]) if task not in ("span", "generation") else False
+    constant = _constant_01(sample[targets]) if task not in ("span", "generation") and not fractions else None
     one_label_column = guess.get("label_column") is not None and len(targets) == 1
     if task == "span":
         question = guess.get("question_column")
@@ -278,21 +326,40 @@ def _guess_metric(guess: ConfigGuess, sample: pd.DataFrame, id_column: str, targ
                        ("roc_auc", "the sample holds fractions: probabilities scored per column (mean AUC); "
                         "log_loss if scored by log loss"))
     elif task == "binary":
-        metric, why = "f1", "one 0/1 target: F1 of class 1; accuracy, mcc or roc_auc are also common"
+        metric, why = "f1", "one 0/1 target: F1 of class 1; log_loss, roc_auc, accuracy or mcc are also common"
     elif task == "multiclass":
         metric, why = "accuracy", "one class per row; macro_f1 or log_loss are also common"
     elif one_label_column:
         metric, why = "samples_f1", "a list of labels per row: mean F1 over rows; micro_f1 is also common"
     else:
-        metric, why = "macro_f1", "0/1 label columns: mean F1 over labels; micro_f1 or samples_f1 are also common"
-    guess.add("metric", metric, f"unsure, read the Evaluation page: {why}", sure=False)
+        metric, why = "macro_f1", ("0/1 label columns: mean F1 over labels; micro_f1, samples_f1, roc_auc or "
+                                   "log_loss are also common")
+    certainty = ("unsure, read the Evaluation page" if constant is None else
+                 f"a blind guess, read the Evaluation page (the sample's cells are all {constant}, "
+                 "which say nothing of the metric)")
+    guess.add("metric", metric, f"{certainty}: {why}", sure=False)
     if task in ("span", "generation"):
         return
     names = guess.get("label_names") or ([] if one_label_column else targets)
     if one_label_column and not names:
         return  # the class names come from train's values: submission_format auto decides at load time
+    if constant is not None and sorted(names) == sorted(targets):
+        guess.add("submission_format", "auto", f"the sample's cells are all {constant}, 0/1 labels or "
+                                               "probabilities alike: the format follows the metric")
+        return
     fmt, reason = infer_format(sample, id_column, names, task, get_metric(metric, task))
     guess.add("submission_format", fmt, reason)
+
+
+def _constant_01(block: pd.DataFrame) -> str | None:
+    """The one value of a sample whose every cell is the same 0 or 1 (which tells 0/1 labels
+    from probabilities no more than it tells the metric); None for any other sample."""
+    cells = set(block.fillna("").to_numpy(dtype=str).ravel().tolist())
+    if len(cells) != 1:
+        return None
+    (cell,) = cells
+    number = pd.to_numeric(cell, errors="coerce")
+    return cell if number in (0, 1) else None
 
 
 def render_yaml(guess: ConfigGuess, header: list[str]) -> str:

@@ -23,7 +23,7 @@ def run_task(run_dir: Path, data_cfg: DataConfig, info: dict) -> Task:
     read when the data is here (else the submission format is not needed to predict)."""
     sample_path = data_cfg.path / data_cfg.sample_submission_file
     sample = (read_csv(sample_path, data_cfg.sep, encoding=data_cfg.encoding) if sample_path.is_file()
-              else pd.DataFrame(columns=[data_cfg.id_column, *info["label_names"]]))
+              else pd.DataFrame(columns=[data_cfg.submission_id_column, *info["label_names"]]))
     metric = info.get("metric") or data_cfg.metric  # runs written before run.json named it
     return task_for(replace(data_cfg, metric=metric), info["label_names"], sample, kind=info["task"])
 

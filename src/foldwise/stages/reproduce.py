@@ -37,7 +37,7 @@ def predict_submission(bundle: Path, test_csv: Path, sample_csv: Path, out_csv: 
     sep, encoding = data_cfg.sep, data_cfg.encoding
     test, sample = read_csv(test_csv, sep, encoding=encoding), read_csv(sample_csv, sep, encoding=encoding)
     _check_test_file(test, test_csv, sample, sample_csv, data_cfg)
-    ids = test[data_cfg.id_column].to_numpy(dtype=object).astype(str)
+    ids = test[data_cfg.submission_id_column].to_numpy(dtype=object).astype(str)
     texts = texts_of(test, data_cfg, test_csv)
     runs = [bundle / "runs" / name for name in record["members"]]
     kind = artifacts.read_json(runs[0] / "run.json")["task"]
@@ -53,14 +53,15 @@ def _check_test_file(test: pd.DataFrame, test_csv: Path, sample: pd.DataFrame, s
                      data_cfg: DataConfig) -> None:
     """Refuse, in one line, a test file without the columns the models read, or without a row for
     every id of the sample submission (the submission needs a prediction for each)."""
-    for frame, path, columns in ((test, test_csv, [data_cfg.id_column, *data_cfg.input_columns]),
-                                 (sample, sample_csv, [data_cfg.id_column])):
+    id_column = data_cfg.submission_id_column
+    for frame, path, columns in ((test, test_csv, [id_column, *data_cfg.input_columns]),
+                                 (sample, sample_csv, [id_column])):
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise FoldwiseError(f"{path}: missing column '{missing[0]}' (columns: {', '.join(frame.columns)}); "
                                 f"the bundle's models read {', '.join(columns)}")
-    have = set(test[data_cfg.id_column].dropna())
-    absent = [i for i in sample[data_cfg.id_column] if i not in have]
+    have = set(test[id_column].dropna())
+    absent = [i for i in sample[id_column] if i not in have]
     if absent:
         shown = ", ".join(f"'{i}'" for i in absent[:5]) + (", ..." if len(absent) > 5 else "")
         raise FoldwiseError(f"{test_csv}: no row for {len(absent)} of the {len(sample)} ids of {sample_csv} "

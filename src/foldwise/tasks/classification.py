@@ -56,7 +56,7 @@ class ClassificationTask:
             raise FoldwiseError(f"task binary needs one 0/1 label column, got {len(self.label_names)} "
                                 f"({', '.join(self.label_names[:4])}{', ...' if len(self.label_names) > 4 else ''}); "
                                 "use task multilabel or multiclass")
-        self.id_column = data_cfg.id_column
+        self.id_column = data_cfg.submission_id_column
         self.sample = sample
         self.sample_path = data_cfg.path / data_cfg.sample_submission_file
         if data_cfg.submission_format == "auto":

@@ -82,7 +82,8 @@ class GenerationTask(TextAnswerTask):
                  data: CompetitionData | None = None):
         if len(label_names) != 1:
             raise FoldwiseError(f"{data_cfg.path / data_cfg.sample_submission_file}: task generation submits one "
-                                f"text column besides '{data_cfg.id_column}', the sample has {len(label_names)}")
+                                f"text column besides '{data_cfg.submission_id_column}', the sample has "
+                                f"{len(label_names)}")
         super().__init__("generation", data_cfg, label_names, sample, data)
         self.allow_empty_answers = data_cfg.allow_empty_answers
         self._similarity = pair_similarity(self.metric.name)

@@ -73,7 +73,7 @@ class TextAnswerTask:
         self.metric = metrics.get_metric(data_cfg.metric, kind)
         self.label_names = list(label_names)
         self.answer_column = self.label_names[0]
-        self.id_column = data_cfg.id_column
+        self.id_column = data_cfg.submission_id_column
         self.sample = sample
         self.sample_path = data_cfg.path / data_cfg.sample_submission_file
         self.submission_format = "text"
