@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.io.submission import build_submission, validate_submission, write_submission
+from foldwise.io.submission import build_submission, check_format, validate_submission, write_submission
+from foldwise.tasks.metrics import get_metric
 
 SAMPLE = pd.DataFrame({"id": ["a", "b", "c"], "x": "0", "y": "0"})
 
@@ -49,3 +50,14 @@ def test_write_refuses_invalid_and_leaves_nothing(tmp_path):
     good = pd.DataFrame({"id": ["a", "b", "c"], "x": [0, 1, 1], "y": 0})
     write_submission(target, good, SAMPLE, "id")
     assert validate_submission(target, SAMPLE, "id")["x"].tolist() == ["0", "1", "1"]
+
+
+@pytest.mark.parametrize("fmt, sample, fix", [
+    ("binary", SAMPLE, "set data.submission_format to probabilities (or auto, which follows the metric)"),
+    ("label", pd.DataFrame({"id": ["a", "b"], "label": "x"}),
+     "the sample has one column of labels, so the metric is likely one on decisions (macro_f1, "),
+])
+def test_a_format_that_cannot_hold_the_metrics_probabilities_names_the_fix(fmt, sample, fix):
+    with pytest.raises(FoldwiseError, match=r"metric log_loss is scored on probabilities") as info:
+        check_format(fmt, sample, "id", ["x", "y"], "multiclass", get_metric("log_loss", "multiclass"), "s.csv")
+    assert fix in str(info.value)

@@ -82,9 +82,12 @@ def check_format(fmt: str, sample: pd.DataFrame, id_column: str, label_names: li
         raise FoldwiseError(f"{source}: submission format 'label_list' separates labels by spaces, "
                             f"but label {spaced!r} holds one")
     if not metric.needs_decision and fmt != "probabilities":
+        decided = ", ".join(name for name, m in METRICS.items() if m.needs_decision and task in m.tasks)
+        fix = ("set data.submission_format to probabilities (or auto, which follows the metric)" if per_label else
+               f"the sample has one column of labels, so the metric is likely one on decisions ({decided}): "
+               "set data.metric")
         raise FoldwiseError(f"{source}: metric {metric.name} is scored on probabilities, which a '{fmt}' "
-                            f"submission ({FORMAT_WORDS[fmt]}) cannot hold: set data.submission_format to "
-                            "probabilities (or auto, which follows the metric)")
+                            f"submission ({FORMAT_WORDS[fmt]}) cannot hold: {fix}")
     if metric.needs_decision and fmt == "probabilities":  # its CV score, of decisions, is not the submission's
         scored = ", ".join(name for name, m in METRICS.items() if not m.needs_decision and task in m.tasks)
         raise FoldwiseError(f"{source}: submission format 'probabilities' ({FORMAT_WORDS[fmt]}) cannot be "
