@@ -71,10 +71,12 @@ def _check_class_counts(target: np.ndarray, n_splits: int, label_names: list[str
         raise FoldwiseError(f"folds: every training row has the same label ({names[0]}); nothing to stratify")
     single = [name for name, count in zip(names, counts) if count == 1]
     if single:
-        shown = ", ".join(f"'{name}'" for name in single[:5]) + (f", ... ({len(single)} in all)" if len(single) > 5
-                                                                else "")
-        raise FoldwiseError(f"folds: class {shown} has a single training row; stratified folds need at least 2 of "
-                            "each class: drop or relabel those rows (or merge rare classes)")
+        shown = ", ".join(f"'{name}'" for name in single[:5]) + (f", ... ({len(single)} in all)"
+                                                                if len(single) > 5 else "")
+        which = f"class {shown} has" if len(single) == 1 else f"classes {shown} each have"
+        rows = "its row" if len(single) == 1 else "those rows"
+        raise FoldwiseError(f"folds: {which} a single training row; stratified folds need at least 2 of each "
+                            f"class: drop or relabel {rows} (or merge rare classes)")
     if counts.max() < n_splits:
         raise FoldwiseError(f"folds: no class has {n_splits} training rows (the largest, '{names[counts.argmax()]}', "
                             f"has {counts.max()}): lower folds.n_splits to {counts.max()}")

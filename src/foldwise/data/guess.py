@@ -45,6 +45,7 @@ MAX_CATEGORIES = 20
 #: two text columns are one pair's sides when named alike (question1/question2, sentence_a/sentence_b,
 #: or roles below), their mean lengths are within this ratio and they share this much vocabulary
 PAIR_LENGTH_RATIO, PAIR_SHARED_WORDS = 3.0, 0.3
+PAIR_SAMPLE_ROWS = 20_000  # the first train rows measured
 PAIR_SUFFIX = re.compile(r"[_ -]?([0-9]+|[ab]|left|right|first|second)$")
 PAIR_ROLES = ({"anchor", "target"}, {"premise", "hypothesis"}, {"query", "passage"})
 SEPARATORS = {".csv": ",", ".tsv": "\t"}
@@ -255,7 +256,7 @@ def _pair_likeness(train: pd.DataFrame, columns: list[str]) -> str | None:
     numbered = PAIR_SUFFIX.sub("", first) == PAIR_SUFFIX.sub("", second)
     if not numbered and {first, second} not in PAIR_ROLES:
         return None
-    sides = [train[c].dropna().astype(str) for c in columns]
+    sides = [train[c].iloc[:PAIR_SAMPLE_ROWS].dropna().astype(str) for c in columns]
     lengths = [_words(side) for side in sides]
     vocabularies = [set(side.str.lower().str.split().explode().dropna()) for side in sides]
     shared = len(vocabularies[0] & vocabularies[1]) / max(1, min(len(v) for v in vocabularies))
