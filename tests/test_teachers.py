@@ -134,7 +134,8 @@ def test_students_train_end_to_end_and_their_fingerprint_names_the_teacher(toy):
 def test_teachers_refuse_what_they_cannot_teach(toy):
     done = cli(toy, "train", "configs/distilled.yaml", "--set", "distill.teacher=nope", code=2)
     assert "runs/nope: no finished run here" in done.stderr
-    cli(toy, "ensemble", "teacher", "--method", "stack", "--name", "stacked")
+    cli(toy, "train", "configs/teacher.yaml", "--set", "name=teacher2")
+    cli(toy, "ensemble", "teacher", "teacher2", "--method", "stack", "--name", "stacked")  # a stack of two runs
     done = cli(toy, "train", "configs/pseudo.yaml", "--set", "pseudo_labels.teacher=stacked", code=2)
     assert "stacked blends by stack" in done.stderr
     model = toy / "runs" / "teacher" / "fold_1" / "model"
