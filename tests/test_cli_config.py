@@ -97,6 +97,12 @@ def test_validate_and_submit_take_the_dataset_from_the_submission_record(project
     status, out, err = cli(capsys, "validate", "loose.csv", "--data", "toy")
     assert status == 0, err
 
+    # a record of the kit's first days named only its dataset ("dataset": "toy"), not its data config
+    first_days = {**{k: v for k, v in record.items() if k != "data_config"}, "dataset": "toy"}
+    (project / "submissions" / "sub.json").write_text(json.dumps(first_days))
+    status, _, err = cli(capsys, "validate", "submissions/sub.csv")
+    assert_one_line_error(status, err, "submissions/sub.csv: no dataset recorded", "without data_config", "--data")
+
 
 def make_project_for_make(root: Path, dataset: str = "other") -> Path:
     """A folder where `make -n` can run the kit's Makefile: configs naming another dataset."""

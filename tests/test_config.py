@@ -135,3 +135,14 @@ def test_fingerprint_ignores_keys_left_at_none_and_post_training_keys(tmp_path):
     assert training_settings(later) == base  # runs trained before an optional key was added stay valid
     changed = dict(resolved, data={**resolved["data"], "max_train_rows": 10})
     assert training_settings(changed) != base
+
+
+def test_fingerprint_change_names_what_differs():
+    from foldwise.config import fingerprint_change
+
+    assert fingerprint_change("c1-d1", "c1-d1") == "the same config and data"
+    assert fingerprint_change("c1-d1", "c2-d1") == "another config"
+    assert fingerprint_change("c1-d1", "c1-d2") == "other data (ids, texts or labels changed since)"
+    assert fingerprint_change(None, "c1-d1") == "another config and other data (ids, texts or labels changed since)"
+    # a fingerprint without its data part (the kit's first days) is other data, as any other
+    assert fingerprint_change("c1", "c1-d1") == "other data (ids, texts or labels changed since)"

@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -61,6 +62,10 @@ def test_write_once_noop_and_conflict(in_tmp):
         write_folds(other, ids, y, list("abcdef"))
     _, _, written = write_folds(other, ids, y, list("abcdef"), force=True)
     assert written and pd.read_csv(path)["fold"].max() == 4
+    meta = path.with_suffix(".json")  # a JSON of the kit's first days: settings, but no csv_sha256
+    meta.write_text(json.dumps({k: v for k, v in json.loads(meta.read_text()).items() if k != "csv_sha256"}))
+    with pytest.raises(FoldwiseError, match=r"^folds/toy.json does not describe folds/toy.csv .*--force"):
+        write_folds(other, ids, y, list("abcdef"))
 
 
 def test_read_folds_errors(in_tmp):

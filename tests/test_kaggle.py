@@ -27,8 +27,14 @@ def test_submit_prints_command_when_not_configured(in_tmp, capsys, monkeypatch):
     monkeypatch.setenv("PATH", str(in_tmp))  # no kaggle CLI
     (in_tmp / "submissions").mkdir()
     (in_tmp / "submissions" / "blend.csv").write_text("id,x\n")
-    record = {"cv_macro_f1": 0.4812, "members": ["a", "b"], "csv_sha256": hashlib.sha256(b"id,x\n").hexdigest()}
-    (in_tmp / "submissions" / "blend.json").write_text(json.dumps(record))
+    record = {"members": ["a", "b"], "csv_sha256": hashlib.sha256(b"id,x\n").hexdigest()}
+    # the record of the kit's first days (no metric, its score under cv_macro_f1) is not read
+    (in_tmp / "submissions" / "blend.json").write_text(json.dumps({**record, "cv_macro_f1": 0.4812}))
+    assert main(["submit", "blend", "--competition", "my-comp"]) == 2
+    assert capsys.readouterr().err == ("error: submissions/blend.json: no 'metric', 'cv_score'; make the submission "
+                                       "again (`foldwise ensemble`), or pass --message\n")
+    (in_tmp / "submissions" / "blend.json").write_text(json.dumps({**record, "metric": "macro_f1",
+                                                                   "cv_score": 0.4812}))
     assert main(["submit", "blend", "--competition", "my-comp"]) == 0
     out = capsys.readouterr().out
     assert "kaggle competitions submit -c my-comp -f submissions/blend.csv -m 'blend: CV macro-F1 0.4812 (a+b)'" in out

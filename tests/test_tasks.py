@@ -220,23 +220,22 @@ def test_default_metric_keeps_at_least_one_off_and_jaccard_searches_it():
     assert jaccard.at_least_one is None  # kept only if it raises Jaccard on OOF
 
 
-def test_metrics_json_of_an_older_run_still_reads():
-    old = {"rows": 4, "at_0.5": {"macro_f1": 0.4, "micro_f1": 0.5, "accuracy": 0.25},
-           "tuned": {"macro_f1": 0.6, "micro_f1": 0.55, "accuracy": 0.5}, "tuned_crossfit_macro_f1": 0.5,
-           "threshold_mode": "per_class",
-           "per_fold": [{"fold": 0, "rows": 4, "macro_f1_at_0.5": 0.4, "macro_f1_tuned": 0.6}],
-           "per_class": {"a": {"support": 2, "f1_at_0.5": 0.4, "f1_tuned": 0.6, "threshold": 0.3}}}
+def test_metrics_json_reads_back_and_one_without_its_metric_is_one_line():
     from foldwise.io import report
     from foldwise.tasks.evaluation import Evaluation
 
-    evaluation = Evaluation.from_json(old)
-    assert (evaluation.metric, evaluation.score, evaluation.score_untuned, evaluation.score_crossfit) == (
-        "macro_f1", 0.6, 0.4, 0.5)
-    assert evaluation.per_class["a"].threshold == 0.3 and evaluation.learned
-    # every secondary score the task computed, in its order
-    assert report.headline(old) == ("OOF macro-F1 0.4000 at 0.5, 0.6000 tuned (0.5000 cross-fitted); "
-                                    "micro-F1 0.5500, accuracy 0.5000")
+    truth, probs = truth_and_probs("multilabel", seed=4)
+    sample = pd.DataFrame({"id": ["a"], **{n: "0" for n in NAMES}})
+    evaluation = task_for(DataConfig(), NAMES, sample).evaluate(probs, truth, np.arange(len(truth)) % 4,
+                                                                ThresholdConfig())
     assert Evaluation.from_json(evaluation.to_json()) == evaluation
+    assert report.headline(evaluation.to_json()).startswith(f"OOF macro-F1 {evaluation.score_untuned:.4f} at 0.5")
+    # the macro-F1 layout of the kit's first days (no 'metric', scores under 'at_0.5'/'tuned') is not read
+    old = {"rows": 4, "at_0.5": {"macro_f1": 0.4}, "tuned": {"macro_f1": 0.6}, "tuned_crossfit_macro_f1": 0.5,
+           "threshold_mode": "per_class", "per_fold": [], "per_class": {}}
+    with pytest.raises(FoldwiseError, match=r"^runs/x/metrics.json: not an evaluation record \(no 'metric', "
+                                            r"'greater_is_better', .*\); train the run again"):
+        Evaluation.from_json(old, "runs/x/metrics.json")
 
 
 @pytest.mark.parametrize("record, task, metric, expected", [
@@ -244,7 +243,7 @@ def test_metrics_json_of_an_older_run_still_reads():
      "multilabel", "log_loss", lambda p: p >= 0.5),
     ({"kind": "probabilities", "metric": "roc_auc", "thresholds": None, "bias": None, "at_least_one": False},
      "multiclass", "roc_auc", lambda p: np.eye(3)[p.argmax(axis=1)]),
-    ({"mode": "per_class", "at_least_one": False, "thresholds": dict(zip(NAMES, [0.2, 0.5, 0.9]))},  # older file
+    ({"kind": "cuts", "mode": "per_class", "at_least_one": False, "thresholds": dict(zip(NAMES, [0.2, 0.5, 0.9]))},
      "multilabel", "macro_f1", lambda p: p >= [0.2, 0.5, 0.9]),
 ])
 def test_predict_loads_the_saved_rule(tmp_path, record, task, metric, expected):
@@ -255,3 +254,15 @@ def test_predict_loads_the_saved_rule(tmp_path, record, task, metric, expected):
     probs = truth_and_probs(task, seed=7)[1]
     decided = competition.shown_decider(record, "thresholds.json").predict(probs)
     np.testing.assert_array_equal(decided, expected(probs).astype(np.uint8))
+
+
+def test_predict_refuses_a_rule_without_kind_and_a_run_without_metric(tmp_path):
+    from foldwise.stages.predict import run_task
+
+    info = {"label_names": NAMES, "task": "multilabel", "metric": "macro_f1"}
+    competition = run_task(tmp_path, DataConfig(dir=str(tmp_path / "absent"), task="multilabel"), info)
+    cuts = {"mode": "per_class", "at_least_one": False, "thresholds": dict(zip(NAMES, [0.2, 0.5, 0.9]))}
+    with pytest.raises(FoldwiseError, match=r"^thresholds.json: unknown decision kind None \(known: cuts, "):
+        competition.shown_decider(cuts, "thresholds.json")  # not read as cuts
+    with pytest.raises(FoldwiseError, match=r"run.json: no 'metric'; train the run again$"):
+        run_task(tmp_path, DataConfig(dir=str(tmp_path / "absent"), metric="jaccard"), {k: v for k, v in info.items() if k != "metric"})

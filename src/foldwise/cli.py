@@ -254,12 +254,15 @@ def cmd_submit(args: argparse.Namespace) -> None:
 
 
 def _record_message(csv: Path, record: dict) -> str:
-    """``"blend: CV jaccard 0.5812 (tfidf+minilm)"`` from a submission's record (older records:
-    macro-F1)."""
+    """``"blend: CV jaccard 0.5812 (tfidf+minilm)"`` from a submission's record."""
+    from .io.paths import submission_companion
     from .tasks.metrics import TITLES
 
-    metric = record.get("metric", "macro_f1")
-    score = record["cv_score"] if "cv_score" in record else record["cv_macro_f1"]
+    missing = [key for key in ("metric", "cv_score", "members") if key not in record]
+    if missing:
+        raise FoldwiseError(f"{submission_companion(csv, 'record')}: no {', '.join(map(repr, missing))}; make the "
+                            "submission again (`foldwise ensemble`), or pass --message")
+    metric, score = record["metric"], record["cv_score"]
     return f"{csv.stem}: CV {TITLES.get(metric, metric)} {score:.4f} ({'+'.join(record['members'])})"
 
 

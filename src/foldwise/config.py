@@ -368,8 +368,7 @@ def fingerprint_change(old: str | None, new: str) -> str:
     if old_config != new_config:
         changed.append("another config")
     if old_data != new_data:
-        changed.append("other data (ids, texts or labels changed since)" if old_data
-                       else "data not recorded (trained by an older version)")
+        changed.append("other data (ids, texts or labels changed since)")
     return " and ".join(changed) or "the same config and data"
 
 

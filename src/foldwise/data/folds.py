@@ -214,16 +214,14 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray | None, lab
 
 def _check_unchanged(path: Path, meta_path: Path, settings: dict) -> None:
     """Refuse a fold file whose JSON records other settings, or another CSV than the one
-    there (an interrupted `folds`, or an edited file); JSON files from before the hash
-    was recorded are judged by their settings alone."""
+    there (an interrupted `folds`, or an edited file)."""
     meta = artifacts.read_json(meta_path) if meta_path.exists() else {}
     old = meta.get("settings")
     if old != settings:
         raise FoldwiseError(
             f"{path} exists with other settings ({_diff(old, settings)}); "
             f"pass --force to rewrite it ({STALE_RUNS})")
-    recorded = meta.get("csv_sha256")
-    if recorded is not None and recorded != artifacts.file_sha256(path):
+    if meta.get("csv_sha256") != artifacts.file_sha256(path):
         raise FoldwiseError(
             f"{meta_path} does not describe {path} (csv_sha256 differs: an interrupted `folds` or an edited "
             f"file); pass --force to rewrite both ({STALE_RUNS})")

@@ -174,8 +174,6 @@ def recorded_data_config(csv: Path) -> DataConfig | None:
     record_path = paths.submission_companion(csv, "record")
     if isinstance(record.get("data_config"), dict):
         return build(DataConfig, record["data_config"], str(record_path), prefix="data_config.")
-    if record.get("dataset"):  # records written before the data config was recorded
-        return load_dataset_config(record["dataset"])
     return None
 
 

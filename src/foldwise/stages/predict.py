@@ -24,8 +24,9 @@ def run_task(run_dir: Path, data_cfg: DataConfig, info: dict) -> Task:
     sample_path = data_cfg.path / data_cfg.sample_submission_file
     sample = (read_csv(sample_path, data_cfg.sep, encoding=data_cfg.encoding) if sample_path.is_file()
               else pd.DataFrame(columns=[data_cfg.submission_id_column, *info["label_names"]]))
-    metric = info.get("metric") or data_cfg.metric  # runs written before run.json named it
-    return task_for(replace(data_cfg, metric=metric), info["label_names"], sample, kind=info["task"])
+    if "metric" not in info:
+        raise FoldwiseError(f"{run_dir / 'run.json'}: no 'metric'; train the run again")
+    return task_for(replace(data_cfg, metric=info["metric"]), info["label_names"], sample, kind=info["task"])
 
 
 def finished_run_dir(run: str | Path) -> Path:

@@ -569,9 +569,8 @@ def _values_by_label(record: dict, key: str, label_names: list[str], source: str
 
 
 def decider_from_record(record: dict, metric: Metric, label_names: list[str], source: str) -> Decider:
-    """The fitted decider a :func:`decider_record` describes (records without ``kind``, written
-    before it existed, hold cuts, or None for argmax)."""
-    kind = record.get("kind") or ("argmax" if record.get("thresholds") is None else "cuts")
+    """The fitted decider a :func:`decider_record` describes."""
+    kind = record.get("kind")
     if kind == "cuts":
         decider = CutDecider(metric, mode=record.get("mode") or "per_class")
         decider.thresholds_ = _values_by_label(record, "thresholds", label_names, source)

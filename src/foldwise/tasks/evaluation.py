@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from ..errors import FoldwiseError
 from .metrics import TITLES
 
 
@@ -105,33 +106,19 @@ class Evaluation:
         return plain
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> "Evaluation":
-        """Read back what :meth:`to_json` wrote (``metrics.json``, a submission record's ``metrics``),
-        also the macro-F1 layout that runs written before the metric was named have."""
-        if "metric" not in raw:
-            raw = _from_macro_f1_layout(raw)
-        values = {f.name: raw[f.name] for f in fields(cls) if f.name not in ("decider", "baselines")}
+    def from_json(cls, raw: dict[str, Any], source: str = "metrics.json") -> "Evaluation":
+        """Read back what :meth:`to_json` wrote (``metrics.json``, a submission record's ``metrics``);
+        a record without one of its keys is one line naming them."""
+        names = [f.name for f in fields(cls) if f.name not in ("decider", "baselines")]
+        missing = [name for name in names if name not in raw]
+        if missing:
+            raise FoldwiseError(f"{source}: not an evaluation record (no {', '.join(map(repr, missing))}); "
+                                "train the run again, or make the submission again")
+        values = {name: raw[name] for name in names}
         values["baselines"] = raw.get("baselines", {})
         values["per_fold"] = [FoldScore(**r) for r in raw["per_fold"]]
         values["per_class"] = {name: ClassScore(**r) for name, r in raw["per_class"].items()}
         return cls(**values)
-
-
-def _from_macro_f1_layout(old: dict[str, Any]) -> dict[str, Any]:
-    """An older ``metrics.json`` (keys ``at_0.5``, ``tuned``, ``tuned_crossfit_macro_f1``, ...)
-    in today's layout: macro-F1 was its metric; single-label runs decided by argmax."""
-    single = old.get("threshold_mode") == "argmax"
-    return {
-        "metric": "macro_f1", "greater_is_better": True, "task": "multiclass" if single else "multilabel",
-        "rows": old["rows"], "decision": {"kind": "argmax" if single else "cuts", "metric": "macro_f1"},
-        "score": old["tuned"]["macro_f1"], "score_untuned": old["at_0.5"]["macro_f1"],
-        "score_crossfit": None if single else old["tuned_crossfit_macro_f1"],
-        "tuned": old["tuned"], "untuned": old["at_0.5"],
-        "per_fold": [{"fold": r["fold"], "rows": r["rows"], "untuned": r["macro_f1_at_0.5"],
-                      "tuned": r["macro_f1_tuned"]} for r in old["per_fold"]],
-        "per_class": {name: {"support": r["support"], "f1_untuned": r["f1_at_0.5"], "f1_tuned": r["f1_tuned"],
-                             "threshold": r["threshold"]} for name, r in old["per_class"].items()},
-    }
 
 
 def _plain(value: Any) -> Any:

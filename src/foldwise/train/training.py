@@ -391,10 +391,7 @@ def _restore(fold: _Fold, path: Path, fingerprint: str | None) -> LoopState | No
     if fold.scaler is not None and saved.get("scaler"):
         fold.scaler.load_state_dict(saved["scaler"])
     torch.set_rng_state(saved["torch_rng"].cpu())
-    loop = dict(saved["loop"])
-    if "best_valid_probs" in loop:  # a checkpoint written before predictions were the task's
-        loop["best_valid_preds"] = loop.pop("best_valid_probs")
-    state = LoopState(**loop)
+    state = LoopState(**saved["loop"])
     if fold.dist.is_main:
         progress.write(f"resumed from {path} at epoch {state.epoch} (step {state.step})")
     return state
