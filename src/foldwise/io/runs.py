@@ -78,18 +78,6 @@ def read_run_predictions(run: Run, task: Any) -> Run:
     return run
 
 
-def load_run(name_or_dir: str | Path, task: Any = None) -> Run:
-    """A finished run with its predictions, read by ``task`` (default: the task of the run's own
-    data config, on the data as it is now)."""
-    run = open_run(name_or_dir)
-    if task is None:
-        from ..data.competition import load_competition
-        from ..tasks import competition_task
-
-        task = competition_task(run.data_config, load_competition(run.data_config))
-    return read_run_predictions(run, task)
-
-
 def check_compatible(runs: list[Run]) -> None:
     """Refuse to blend runs that do not line up row for row (dataset, folds, ids, labels)."""
     first = runs[0]

@@ -42,25 +42,6 @@ def run_data_config(run: str | Path) -> DataConfig:
     return load_experiment(finished_run_dir(run) / "config.yaml").data
 
 
-def run_text_pair(run: str | Path) -> list[str] | None:
-    """The run's ``data.text_pair`` (None: it was trained on one text per row)."""
-    return run_data_config(run).text_pair
-
-
-def predict_texts(run: str | Path, texts: list) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Average the fold models' probabilities for ``texts`` and apply the run's thresholds.
-
-    ``texts``: one str per row, or ``[first, second]`` per row for a run trained on
-    sentence pairs (``data.text_pair``).
-
-    Returns
-    -------
-    (label names, (n, n_labels) probabilities, (n, n_labels) 0/1 decisions)
-    """
-    task, preds, decided = predict_rows(run, texts)
-    return task.label_names, preds, decided
-
-
 def predict_rows(run: str | Path, texts: list) -> tuple[Task, Any, Any]:
     """The run's task, its fold models' predictions for ``texts`` combined as for the test set
     (probabilities averaged and calibrated as submitted; span scores averaged), and the
