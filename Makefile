@@ -54,7 +54,7 @@ export FOLDWISE_STORAGE := $(STORAGE)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install init runs data folds train ensemble predict submit validate tune tune-worker tune-workers study test test-slow bench benchmarks notebook clean
+.PHONY: help install init runs data folds train ensemble predict submit validate tune tune-worker tune-workers study test bench benchmarks notebook clean
 
 help: ## show this map of the kit
 	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
@@ -117,11 +117,8 @@ tune-workers: folds ## start WORKERS local workers, worker k pinned to GPU k, an
 study: $(STAMP) ## best trials, configs/<EXP>.tuned.yaml and plots under studies/
 	$(FOLDWISE) study configs/$(EXP).yaml $(set_flags)
 
-test: $(STAMP) ## run the test suite (slow tests excluded)
-	$(BIN)/python -m pytest -m "not slow" -q
-
-test-slow: $(STAMP) ## run only the slow tests
-	$(BIN)/python -m pytest -m slow -q
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/python -m pytest -q
 
 benchmarks: $(STAMP) ## auxiliary benchmarks, hours on 2 CPU cores (BENCH=ag_news,mnli MODELS=tfidf FOLDS=0,1 SET=model.precision=bf16): benchmarks/results.*
 	$(FOLDWISE) benchmarks $(if $(BENCH),--bench $(BENCH),) $(if $(MODELS),--models $(MODELS),) $(folds_flag) $(foreach s,$(SET),--set $(s))

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -107,6 +108,14 @@ def test_make_help_lists_every_stage():
     out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     for target in ("install", "data", "folds", "train", "ensemble", "submit", "validate", "test", "bench"):
         assert f"make {target}" in out
+
+
+def test_make_test_runs_every_test():
+    """One test target, and it deselects nothing (a `test-slow` that ran no test is gone)."""
+    out = subprocess.run(["make", "-s", "help"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert [t for t in re.findall(r"make (\S+)", out) if t.startswith("test")] == ["test"]
+    dry = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert [line for line in dry.splitlines() if "pytest" in line] == [".venv/bin/python -m pytest -q"]
 
 
 def test_make_overrides_reach_the_right_command():
