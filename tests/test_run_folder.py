@@ -60,6 +60,10 @@ def test_run_folder_in_use_by_another_config_is_refused(project, monkeypatch):
         with pytest.raises(FoldwiseError, match="being trained now by another `train` with another config"):
             run_cv(other)
         assert CONFIG.read_text() == left
+        CONFIG.write_text(left.partition("\n")[2])  # no fingerprint header (the kit's first days): not this config's
+        with pytest.raises(FoldwiseError, match="being trained now by another `train` with another config"):
+            run_cv(other)
+        CONFIG.write_text(left)
     assert run_cv(other).evaluation is not None and trained_c() == 0.5
 
 

@@ -128,12 +128,13 @@ def _config_text(cfg: ExperimentConfig, fingerprint: str) -> str:
 
 
 def _claimed_fingerprint(out: Path) -> str | None:
-    """The fingerprint ``out/config.yaml`` was written with (None: no file, or an older one)."""
+    """The fingerprint ``out/config.yaml`` was written with (None: no file; "": a file without
+    the header, which no config of this kit claims)."""
     path = out / "config.yaml"
     if not path.exists():
         return None
     first = path.read_text(encoding="utf-8").partition("\n")[0]
-    return first.removeprefix(CONFIG_HEADER).strip() if first.startswith(CONFIG_HEADER) else None
+    return first.removeprefix(CONFIG_HEADER).strip() if first.startswith(CONFIG_HEADER) else ""
 
 
 def _check_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, folds_sha: str,
