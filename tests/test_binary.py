@@ -170,7 +170,7 @@ def test_the_binary_cut_is_the_exact_best_for_its_metric(name):
 
 @pytest.mark.parametrize("name, task", [("f1", "multilabel"), ("mcc", "multiclass"), ("jaccard", "binary")])
 def test_a_metric_that_does_not_fit_the_task_is_one_line(name, task):
-    with pytest.raises(FoldwiseError, match=f"metric '{name}' does not fit {task} data"):
+    with pytest.raises(FoldwiseError, match=f"key 'data.metric' is '{name}', which does not fit {task} data"):
         metrics.get_metric(name, task)
 
 

@@ -226,9 +226,9 @@ def test_make_decider_errors_are_one_line():
     macro = get_metric("macro_f1", "multilabel")
     with pytest.raises(FoldwiseError, match="unknown decision mode 'best'"):
         make_decider(macro, "multilabel", mode="best")
-    with pytest.raises(FoldwiseError, match="metric 'accuracy' does not fit multilabel data"):
+    with pytest.raises(FoldwiseError, match="'accuracy', which does not fit multilabel data"):
         make_decider(METRICS["accuracy"], "multilabel")
-    hamming = Metric("hamming", lambda t, p: float((np.asarray(t) == np.asarray(p)).mean()))
+    hamming = Metric("hamming", "Hamming", fn=lambda t, p: float((np.asarray(t) == np.asarray(p)).mean()))
     with pytest.raises(FoldwiseError, match="'hamming' has no count form") as error:
         make_decider(hamming, "multilabel")
     assert "\n" not in str(error.value)

@@ -29,6 +29,18 @@ def test_config_keys_follow_the_model_kind(capsys):
     assert "model.C" in listed_keys(capsys, "--kind", "tfidf")
 
 
+def test_config_help_of_data_metric_lists_exactly_the_registered_metrics(capsys):
+    from foldwise.tasks.metrics import METRICS
+
+    assert main(["config", "--keys"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("data.metric "))
+    listed = {}
+    for group in line.split("the competition metric: ", 1)[1].split("; "):
+        names, tasks = re.fullmatch(r"(.+) \((.+)\)", group).groups()
+        listed.update(dict.fromkeys(names.split(", "), tuple(tasks.split(", "))))
+    assert listed == {name: metric.tasks for name, metric in METRICS.items()}
+
+
 def test_config_keys_refuse_an_unknown_kind(capsys):
     assert main(["config", "--keys", "--kind", "bert"]) == 2
     assert "--kind: unknown model.kind 'bert' (known: lead, llm, overlap, seq2seq, tfidf, transformer)" in capsys.readouterr().err

@@ -34,7 +34,7 @@ def test_the_package_installs_no_import_hook():
 def test_public_imports_of_readme_and_notebook_work():
     from foldwise.data import CompetitionData, load_competition, read_csv  # noqa: F401
     from foldwise.stages.cv import run_cv  # noqa: F401
-    from foldwise.tasks.metrics import TITLES  # noqa: F401
+    from foldwise.tasks.metrics import METRICS  # noqa: F401
 
 
 def _public_definitions() -> list[tuple[str, str]]:

@@ -116,7 +116,6 @@ def test_count_forms_equal_their_metrics(seed):
 
 
 def test_registry_flags():
-    assert metrics.DEFAULT_METRIC == "macro_f1"
     assert [m.name for m in metrics.METRICS.values() if m.per_label] == ["macro_f1", "f1"]
     assert {m.name for m in metrics.METRICS.values() if not m.needs_decision} == {"roc_auc", "log_loss"}
     assert [m.name for m in metrics.METRICS.values() if not m.greater_is_better] == ["log_loss"]
@@ -133,6 +132,69 @@ def test_get_metric_unknown_name_lists_the_known_ones():
 @pytest.mark.parametrize("name, task", [("accuracy", "multilabel"), ("samples_f1", "multiclass"),
                                         ("jaccard", "multiclass")])
 def test_get_metric_that_does_not_fit_the_task(name, task):
-    with pytest.raises(FoldwiseError, match=f"metric '{name}' does not fit {task} data") as error:
+    with pytest.raises(FoldwiseError, match=f"key 'data.metric' is '{name}', which does not fit {task} data") as error:
         metrics.get_metric(name, task)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("name, task, fits", [("accuracy", "multilabel", "multiclass, binary"),
+                                              ("f1", "multiclass", "binary"), ("rouge", "span", "generation")])
+def test_a_metric_that_does_not_fit_is_one_wording_from_every_entry_point(name, task, fits):
+    import pandas as pd
+
+    from foldwise.config import DataConfig, build
+    from foldwise.tasks import task_for
+
+    wording = f"key 'data.metric' is '{name}', which does not fit {task} data ("
+    messages = []
+    for entry in (lambda: build(DataConfig, {"name": "toy", "task": task, "metric": name}, "toy.yaml", "data."),
+                  lambda: task_for(DataConfig(metric=name), ["a", "b"], pd.DataFrame({"id": []}), task, "said"),
+                  lambda: metrics.get_metric(name, task)):
+        with pytest.raises(FoldwiseError) as error:
+            entry()
+        messages.append(str(error.value))
+    for message in messages:
+        assert wording in message and message.endswith(f"it fits: {fits})") and "\n" not in message, message
+    assert f"(task {task}: said; it fits" in messages[1]  # task_for says why the task is what it is
+    for entry in (lambda: build(DataConfig, {"name": "toy", "metric": "f2"}, "toy.yaml", "data."),
+                  lambda: task_for(DataConfig(metric="f2"), ["a", "b"], pd.DataFrame({"id": []}), task),
+                  lambda: metrics.get_metric("f2", task)):
+        with pytest.raises(FoldwiseError, match=r"key 'data.metric' is 'f2', not a known metric \(known: accuracy, f1"):
+            entry()
+
+
+@pytest.mark.parametrize("name, title, hundred", [
+    ("macro_f1", "macro-F1", False), ("samples_f1", "samples-F1", False), ("roc_auc", "ROC AUC", False),
+    ("log_loss", "log-loss", False), ("mcc", "MCC", False), ("squad", "SQuAD F1", True),
+    ("rouge", "ROUGE-1", True), ("word_jaccard", "word Jaccard", False)])
+def test_each_metric_carries_the_title_and_scale_that_reports_print(name, title, hundred):
+    from foldwise.io import report
+    from foldwise.tasks.evaluation import Evaluation
+
+    metric = metrics.METRICS[name]
+    assert (metric.title, metric.hundred) == (title, hundred)
+    secondary = {score: 0.123456 for score in metric.secondary_for(metric.tasks[-1]) if score != name}
+    evaluation = Evaluation(metric=name, greater_is_better=metric.greater_is_better, task=metric.tasks[-1], rows=4,
+                            decision={}, score=0.123456, score_untuned=0.123456, score_crossfit=None,
+                            tuned=secondary, untuned=secondary, per_fold=[], per_class={})
+    value = "0.12" if hundred else "0.1235"
+    others = ", ".join(f"{metrics.score_title(score)} {value}" for score in secondary)  # on the metric's scale
+    assert report.headline(evaluation) == f"OOF {title} {value}" + (f", {others}" if others else "")
+
+
+def test_secondary_scores_that_are_no_metric_have_a_title_and_scale():
+    from foldwise.tasks.text_answers import score_table
+    from foldwise.tasks.evaluation import Evaluation
+
+    assert set(metrics.METRICS) <= set(metrics.SCORES)
+    for metric in metrics.METRICS.values():
+        for task in metric.tasks:
+            assert set(metric.secondary_for(task)) <= set(metrics.SCORES), (metric.name, task)
+    assert metrics.METRICS["rouge"].secondary_for("generation") == ("rouge2", "rougeL", "rougeLsum")
+    assert metrics.METRICS["macro_f1"].secondary_for("binary") == ("f1", "accuracy", "mcc")
+    tuned = {"exact_match": 25.0}
+    evaluation = Evaluation(metric="squad", greater_is_better=True, task="span", rows=4, decision={},
+                            score=41.6667, score_untuned=41.6667, score_crossfit=None, tuned=tuned,
+                            untuned=tuned, per_fold=[], per_class={})
+    # a text task's own table names SQuAD F1 "F1" (the competition is known there)
+    assert score_table(evaluation) == "OOF F1 41.67 on 4 rows\n  exact match 25.00"

@@ -215,12 +215,12 @@ def cmd_benchmarks(args: argparse.Namespace) -> None:
 
 
 def cmd_score(args: argparse.Namespace) -> None:
-    from .tasks.metrics import TITLES
+    from .tasks.metrics import score_title
 
     csv = Path(args.csv)
     task = _submission_task(csv, args.data)
     scores = task.score_submission(csv, Path(args.solution))
-    line = ", ".join(f"{TITLES.get(name, name)} {value:.4f}" for name, value in scores.items())
+    line = ", ".join(f"{score_title(name)} {value:.4f}" for name, value in scores.items())
     print(f"{csv}: {line} (against {args.solution}, metric {task.metric.name})")
 
 
@@ -256,14 +256,14 @@ def cmd_submit(args: argparse.Namespace) -> None:
 def _record_message(csv: Path, record: dict) -> str:
     """``"blend: CV jaccard 0.5812 (tfidf+minilm)"`` from a submission's record."""
     from .io.paths import submission_companion
-    from .tasks.metrics import TITLES
+    from .tasks.metrics import score_title
 
     missing = [key for key in ("metric", "cv_score", "members") if key not in record]
     if missing:
         raise FoldwiseError(f"{submission_companion(csv, 'record')}: no {', '.join(map(repr, missing))}; make the "
                             "submission again (`foldwise ensemble`), or pass --message")
     metric, score = record["metric"], record["cv_score"]
-    return f"{csv.stem}: CV {TITLES.get(metric, metric)} {score:.4f} ({'+'.join(record['members'])})"
+    return f"{csv.stem}: CV {score_title(metric)} {score:.4f} ({'+'.join(record['members'])})"
 
 
 def cmd_predict(args: argparse.Namespace) -> None:

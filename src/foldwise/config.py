@@ -33,9 +33,10 @@ BOUNDS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
 }
 
 
-def option(text: str, default: Any = dataclasses.MISSING, *, gt: float | None = None, ge: float | None = None,
-           lt: float | None = None, le: float | None = None, **kwargs: Any) -> Any:
-    """A dataclass field with help text (shown by ``foldwise config --keys``) and optional bounds.
+def option(text: str | Callable[[], str], default: Any = dataclasses.MISSING, *, gt: float | None = None,
+           ge: float | None = None, lt: float | None = None, le: float | None = None, **kwargs: Any) -> Any:
+    """A dataclass field with help text (shown by ``foldwise config --keys``; a function of no
+    arguments for help made from a registry when shown) and optional bounds.
 
     ``gt``/``ge``/``lt``/``le`` bound a number (or each number of a list); :func:`build`
     refuses a value outside them, naming the key. None always passes.
@@ -57,6 +58,13 @@ class FoldsConfig:
     group_column: str | None = option(
         "train column whose equal values stay in one fold (e.g. an NLI premise that comes with "
         "several hypotheses); None: rows are split one by one", None)
+
+
+def _metric_help() -> str:
+    """``data.metric``'s help, made from the metric registry (imported when shown: tasks import config)."""
+    from .tasks.metrics import metric_choices
+
+    return metric_choices()
 
 
 @dataclass
@@ -85,9 +93,7 @@ class DataConfig:
         "else multilabel), said when data loads; multilabel (a sigmoid per label), multiclass (softmax), "
         "binary (one 0/1 target), span (the answer is a piece of the context: extractive QA), "
         "generation (the target is free text: answers, summaries, rewrites)", "auto")
-    metric: str = option("the competition metric: macro_f1, micro_f1, samples_f1, jaccard (multilabel), "
-                         "accuracy (multiclass, binary), f1, mcc (binary), roc_auc, log_loss; "
-                         "squad, word_jaccard (span); squad, rouge (generation)", "macro_f1")
+    metric: str = option(_metric_help, "macro_f1")
     submission_format: Literal["auto", "binary", "probabilities", "label", "label_list"] = option(
         "auto: inferred from the sample submission; binary: a 0/1 column per label; probabilities: a "
         "probability column per label; label: one column of class names; label_list: one column of "
@@ -147,15 +153,10 @@ class DataConfig:
         return problems
 
     def _metric_problems(self) -> list[tuple[str, str]]:
-        from .tasks.metrics import METRICS  # tasks import config: imported when first needed
+        from .tasks.metrics import metric_problem  # tasks import config: imported when first needed
 
-        metric = METRICS.get(self.metric)
-        if metric is None:
-            return [("metric", f"is {self.metric!r}, not a known metric (known: {', '.join(sorted(METRICS))})")]
-        if self.task != "auto" and self.task not in metric.tasks:
-            return [("metric", f"is {self.metric!r}, which does not fit {self.task} data "
-                               f"(it fits: {', '.join(metric.tasks)})")]
-        return []
+        problem = metric_problem(self.metric, None if self.task == "auto" else self.task)
+        return [("metric", problem)] if problem else []
 
     @property
     def path(self) -> Path:
@@ -718,7 +719,9 @@ def describe_keys(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
         else:
             default = None
         bounds = " and ".join(f"{BOUNDS[name][1]} {bound}" for name, bound in f.metadata.get("bounds", {}).items())
-        rows.append((prefix + f.name, repr(default), f.metadata.get("help", "") + (f" ({bounds})" if bounds else "")))
+        text = f.metadata.get("help", "")
+        text = text() if callable(text) else text
+        rows.append((prefix + f.name, repr(default), text + (f" ({bounds})" if bounds else "")))
     return rows
 
 

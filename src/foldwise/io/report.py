@@ -17,7 +17,7 @@ import numpy as np
 
 from . import artifacts
 from ..tasks.evaluation import Evaluation
-from ..tasks.metrics import TITLES, shown_score
+from ..tasks.metrics import score_title, shown_score
 from ..tasks.thresholds import f1_curve
 
 #: the most characters of a label name that tables and plots show
@@ -50,13 +50,14 @@ def untuned_score_text(scores: dict[str, float], task: Any) -> str:
     metric, kind = task.metric, task.kind
     at = "" if kind == "multiclass" else "@0.5"
     first = f"{metric.title}{at if metric.needs_decision else ''} {scores[metric.name]:.4f}"
-    return ", ".join([first, *(f"{TITLES[name]}{at} {scores[name]:.4f}" for name in _secondary(metric.name, scores))])
+    return ", ".join([first, *(f"{score_title(name)}{at} {scores[name]:.4f}"
+                               for name in _secondary(metric.name, scores))])
 
 
 def headline(result: Evaluation | dict[str, Any]) -> str:
     """The one-line OOF result of a run or a blend, the competition metric first."""
     ev = _evaluation(result)
-    secondary = ", ".join(f"{TITLES[name]} {shown_score(name, ev.tuned[name])}"
+    secondary = ", ".join(f"{score_title(name)} {shown_score(name, ev.tuned[name])}"
                           for name in _secondary(ev.metric, ev.tuned))
     baselines = ", ".join(f"{name} {shown_score(ev.metric, value)}" for name, value in ev.baselines.items())
     tail = "; ".join(part for part in (secondary, f"baselines: {baselines}" if baselines else "") if part)
@@ -91,7 +92,8 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
     raw = f" calibrated (raw probabilities {ev.score_untuned:.4f})" if _calibrated(ev) else ""
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}{raw}")
-    lines += [f"{TITLES[name]:<{width}} {'':>8} {ev.tuned[name]:>7.4f}" for name in _secondary(ev.metric, ev.tuned)]
+    lines += [f"{score_title(name):<{width}} {'':>8} {ev.tuned[name]:>7.4f}"
+              for name in _secondary(ev.metric, ev.tuned)]
     if ev.learned:
         fit = "the calibration" if _calibrated(ev) else "the class bias"
         lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): "
@@ -109,7 +111,7 @@ def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_untuned:>7.3f} {r.f1_tuned:>8.3f} {cut:>6}")
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score_untuned:>7.4f} {ev.score:>8.4f}")
     for name in _secondary(ev.metric, ev.tuned):
-        lines.append(f"{TITLES[name]:<{width}} {'':>8} {ev.untuned[name]:>7.4f} {ev.tuned[name]:>8.4f}")
+        lines.append(f"{score_title(name):<{width}} {'':>8} {ev.untuned[name]:>7.4f} {ev.tuned[name]:>8.4f}")
     if ev.learned:
         fit = "the calibration" if _calibrated(ev) else "decisions"
         lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): {ev.score_crossfit:.4f}")
@@ -131,7 +133,7 @@ def _probability_table(ev: Evaluation, width: int) -> list[str]:
     was kept): a metric scored on probabilities submits no decisions, so no F1 and no cuts."""
     calibrated = _calibrated(ev)
     at = "argmax" if ev.single_label else "@0.5"
-    secondary = {f"{TITLES[name]} {at}": ev.tuned[name] for name in _secondary(ev.metric, ev.tuned)}
+    secondary = {f"{score_title(name)} {at}": ev.tuned[name] for name in _secondary(ev.metric, ev.tuned)}
     width = max(width, *map(len, secondary))
     first = "positive class" if ev.task == "binary" else "label"
     columns = f"{'raw':>9} {'calibrated':>10}" if calibrated else f"{ev.title:>9}"
@@ -198,7 +200,7 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
         ax.barh(y - 0.2, [r.f1_untuned for _, r in rows], height=0.4, label="threshold 0.5", color="#b0b7c3")
         ax.barh(y + 0.2, [r.f1_tuned for _, r in rows], height=0.4, label="tuned decisions", color="#2f6db5")
     change = f"{ev.score_untuned:.3f} -> {ev.score:.3f}" if ev.learned else f"{ev.score:.3f}"
-    others = ", ".join(f"{TITLES[name]} {ev.tuned[name]:.3f}" for name in _secondary(ev.metric, ev.tuned))
+    others = ", ".join(f"{score_title(name)} {ev.tuned[name]:.3f}" for name in _secondary(ev.metric, ev.tuned))
     ax.set_title(f"{title}: {ev.title} {change} ({others})", fontsize=9)
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel("out-of-fold F1")
@@ -282,8 +284,8 @@ def plot_training_curve(history: list[dict], path: str | Path, title: str) -> No
         names = [k.removeprefix("valid_") for k in history[0] if k.startswith("valid_") and k != "valid_loss"]
         for name, marker, color in zip(names, "s^vDx", ("#3a9d5d", "#8c564b", "#9467bd", "#e377c2", "#7f7f7f")):
             score_ax.plot(steps, [r[f"valid_{name}"] for r in history], marker=marker, ls="--",
-                          label=f"valid {TITLES.get(name, name)}", color=color)
-        score_ax.set_ylabel(", ".join(TITLES.get(n, n) for n in names))
+                          label=f"valid {score_title(name)}", color=color)
+        score_ax.set_ylabel(", ".join(score_title(n) for n in names))
         score_ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("loss")

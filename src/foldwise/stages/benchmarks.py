@@ -26,7 +26,7 @@ from ..io import artifacts, paths
 from ..io.experiment_log import run_seconds
 from .. import progress
 from ..errors import FoldwiseError
-from ..tasks.metrics import METRICS
+from ..tasks.metrics import METRICS, score_title, shown_score
 
 RESULTS = Path("benchmarks")
 
@@ -392,13 +392,13 @@ def _untuned_cell(record: dict) -> str:
 
 
 #: secondary scores shown beside the score, as the literature pairs them (SQuAD F1 / EM, ROUGE-1/2/L)
-SECONDARY_SCORES = {"exact_match": "exact match", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L"}
+PAIRED_SCORES = ("exact_match", "rouge2", "rougeL")
 
 
 def _secondary_cell(record: dict) -> str:
     """Exact match beside a SQuAD F1, ROUGE-2 and ROUGE-L beside a ROUGE-1; a multi-seed run's
     single seeds; a student's teachers."""
-    shown = [f"{title} {record[key]:.2f}" for key, title in SECONDARY_SCORES.items()
+    shown = [f"{score_title(key)} {shown_score(key, record[key])}" for key in PAIRED_SCORES
              if isinstance(record.get(key), (int, float))]
     if isinstance(record.get("single_seed_mean"), (int, float)):
         shown.append(f"one seed {record['single_seed_mean']:.4f} on average, {record['seed_gain']:+.4f} from averaging")

@@ -24,8 +24,7 @@ import pandas as pd
 from ..config import DataConfig, ThresholdConfig, concrete_task
 from ..data.competition import CompetitionData
 from .evaluation import Evaluation
-from ..errors import FoldwiseError
-from .metrics import METRICS, Metric
+from .metrics import Metric, get_metric
 
 
 class Task(Protocol):
@@ -208,10 +207,7 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
     data : the loaded competition, for tasks that read their truth from it (span).
     """
     kind = concrete_task(kind or data_cfg.task, len(label_names))
-    metric = METRICS.get(data_cfg.metric)
-    if metric is not None and kind not in metric.tasks:  # data.task auto: checked once the task is known
-        raise FoldwiseError(f"key 'data.metric' is {data_cfg.metric!r}, which does not fit {kind} data "
-                            f"(task {kind}: {reason}; the metric fits: {', '.join(metric.tasks)})")
+    get_metric(data_cfg.metric, kind, reason)  # data.task auto: the metric's fit is checked once the task is known
     task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample, data)
     task.task_reason = reason
     return task

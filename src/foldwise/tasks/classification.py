@@ -26,11 +26,6 @@ from ..io.submission import (FORMAT_WORDS, build_submission, check_format, infer
                              solution_truth, target_columns, validate_submission, write_submission)
 
 
-#: the secondary scores each task reports beside its metric
-SECONDARY = {"multiclass": ("accuracy", "macro_f1"), "multilabel": ("macro_f1", "micro_f1", "accuracy"),
-             "binary": ("f1", "accuracy", "mcc")}
-
-
 class ClassificationTask:
     """A classification competition: its labels, metric, decisions and submission format.
 
@@ -257,10 +252,11 @@ class ClassificationTask:
         """The secondary scores of 0/1 decisions: accuracy and macro-F1 (single-label, where
         micro-F1 is the accuracy), macro-F1, micro-F1 and exact-match accuracy (multi-label),
         or F1 of the positive class, accuracy and MCC (binary)."""
+        names = self.metric.secondary_for(self.kind)
         if self.kind == "binary":
-            return {name: metrics.get_metric(name, "binary").score(truth, decided) for name in SECONDARY["binary"]}
+            return {name: metrics.get_metric(name, "binary").score(truth, decided) for name in names}
         scores = metrics.scores(truth, decided)
-        return {name: scores[name] for name in SECONDARY[self.kind]}
+        return {name: scores[name] for name in names}
 
     def untuned_scores(self, probs: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         """The metric of the untuned rule first, then the secondary scores of its decisions."""

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..errors import FoldwiseError
-from .metrics import TITLES
+from .metrics import score_title
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Evaluation:
     @property
     def title(self) -> str:
         """The metric's name as reports print it ("macro-F1", "jaccard", ...)."""
-        return TITLES.get(self.metric, self.metric)
+        return score_title(self.metric)
 
     @property
     def single_label(self) -> bool:

@@ -1,9 +1,12 @@
 """Classification metrics in plain numpy, and the registry of competition metrics.
 
 ``get_metric(name, task)`` returns a :class:`Metric`: the score function, its direction,
-whether it is scored on decisions or on probabilities, and (for metrics on decisions)
-its *count form*, which lets :mod:`foldwise.tasks.decisions` search cuts for it exactly.
-Adding a metric is one function plus one line in ``METRICS``.
+its title and scale as reports print them, the tasks it fits and the secondary scores
+reported beside it, whether it is scored on decisions or on probabilities, and (for
+metrics on decisions) its *count form*, which lets :mod:`foldwise.tasks.decisions` search
+cuts for it exactly. Adding a metric is one function plus one line in ``METRICS``;
+``SCORES`` names every score reports print (the metrics and the secondary scores that are
+no competition metric). :func:`metric_problem` is the one check that a metric fits a task.
 """
 
 from __future__ import annotations
@@ -358,23 +361,54 @@ def per_label_scores(name: str, task: str, y_true: np.ndarray, y_prob: np.ndarra
 
 # --- the registry ---
 
-Score = Callable[[np.ndarray, np.ndarray], float]
+ScoreFn = Callable[[np.ndarray, np.ndarray], float]
 
 
 @dataclass(frozen=True)
-class Metric:
-    """A competition metric and what the kit needs to know to optimise it.
+class Score:
+    """A score as reports print it: its name, title and scale.
 
     Attributes
     ----------
-    name : its name in ``data.metric``.
+    name : its key in scores, records and ``data.metric``.
+    title : its name in printed tables and plots: "macro-F1", "jaccard", "log-loss", ...
+    hundred : on the published 0-100 scale (SQuAD, ROUGE): printed with 2 decimals;
+        0-1 scores with 4.
+    short_title : its title in a text task's own tables, where the competition is known
+        ("F1" for SQuAD F1); None: ``title``.
+    """
+
+    name: str
+    title: str
+    hundred: bool = False
+    short_title: str | None = None
+
+    def shown(self, value: float) -> str:
+        """A value of this score as printed: 2 decimals on the 0-100 scale, else 4."""
+        return f"{value:.2f}" if self.hundred else f"{value:.4f}"
+
+
+#: the secondary scores each task reports beside any of its classification metrics
+CLASSIFICATION_SECONDARY = (("multiclass", ("accuracy", "macro_f1")),
+                            ("multilabel", ("macro_f1", "micro_f1", "accuracy")),
+                            ("binary", ("f1", "accuracy", "mcc")))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metric(Score):
+    """A competition metric and what the kit needs to know to optimise and report it.
+
+    Attributes
+    ----------
+    name, title, hundred, short_title : as a :class:`Score` (how reports print it).
     fn : (y_true (n, L) 0/1, y_pred (n, L)) -> float, where y_pred holds 0/1 decisions,
         or probabilities when ``needs_decision`` is False.
     greater_is_better : False for losses.
     needs_decision : False: scored on probabilities, which are submitted as they are.
     per_label : the mean over labels of each label's F1 (or of a rising function of
         it), so each label's F1-optimal cut optimises it exactly (macro-F1).
-    tasks : the tasks it fits ("multilabel", "multiclass", "binary").
+    tasks : the tasks it fits ("multilabel", "multiclass", "binary", "span", "generation").
+    secondary : (task, score names) pairs: the scores reported beside it on that task's data.
     counts : the metric as a :class:`CountForm`; None for metrics on probabilities.
     task_fns : (task, fn, counts) triples for tasks on which it is computed differently
         (log loss is categorical on single-label data, macro-F1 of a binary task averages
@@ -385,21 +419,16 @@ class Metric:
         ``foldwise lb`` refuses a leaderboard score below it as a typo.
     """
 
-    name: str
-    fn: Score
+    fn: ScoreFn
     greater_is_better: bool = True
     needs_decision: bool = True
     per_label: bool = False
     tasks: tuple[str, ...] = ("multilabel", "multiclass")
+    secondary: tuple[tuple[str, tuple[str, ...]], ...] = CLASSIFICATION_SECONDARY
     counts: CountForm | None = None
-    task_fns: tuple[tuple[str, Score, CountForm | None], ...] = ()
+    task_fns: tuple[tuple[str, ScoreFn, CountForm | None], ...] = ()
     calibrated: bool = False
     lowest: float = 0.0
-
-    @property
-    def title(self) -> str:
-        """Its name in printed tables and plots: "macro-F1", "jaccard", "log-loss", ..."""
-        return TITLES.get(self.name, self.name)
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """The metric's value (raw: a loss stays a loss)."""
@@ -418,11 +447,24 @@ class Metric:
         """The metric's value back from :meth:`objective`'s (a loss un-negated)."""
         return objective if self.greater_is_better else -objective
 
-    def for_task(self, task: str) -> "Metric":
-        """This metric as computed on ``task`` data; FoldwiseError if it does not fit."""
-        if task not in self.tasks:
-            raise FoldwiseError(f"metric {self.name!r} does not fit {task} data "
-                                f"(it fits: {', '.join(self.tasks)})")
+    def secondary_for(self, task: str) -> tuple[str, ...]:
+        """The names of the scores reported beside this metric on ``task`` data."""
+        return dict(self.secondary).get(task, ())
+
+    def fit_problem(self, task: str, reason: str | None = None) -> str | None:
+        """Why this metric cannot score ``task`` data, worded as the problem of key
+        ``data.metric`` (None when it fits); ``reason`` says why the task is ``task``."""
+        if task in self.tasks:
+            return None
+        why = f"task {task}: {reason}; " if reason else ""
+        return f"is {self.name!r}, which does not fit {task} data ({why}it fits: {', '.join(self.tasks)})"
+
+    def for_task(self, task: str, reason: str | None = None) -> "Metric":
+        """This metric as computed on ``task`` data; FoldwiseError (naming ``data.metric``)
+        if it does not fit."""
+        problem = self.fit_problem(task, reason)
+        if problem:
+            raise FoldwiseError(f"key 'data.metric' {problem}")
         for name, fn, counts in self.task_fns:
             if name == task:
                 return replace(self, fn=fn, counts=counts or self.counts, per_label=self.per_label and counts is None,
@@ -430,44 +472,67 @@ class Metric:
         return replace(self, task_fns=())
 
 
-DEFAULT_METRIC = "macro_f1"
+_ALL_TASKS = ("multilabel", "multiclass", "binary")
+_TEXT_TASKS = ("span", "generation")
+
+METRICS: dict[str, Metric] = {metric.name: metric for metric in (
+    Metric("macro_f1", "macro-F1", fn=macro_f1, per_label=True, counts=CountForm("labels", f1_from_counts),
+           tasks=_ALL_TASKS, task_fns=(("binary", binary_macro_f1, _BOTH_CLASSES_F1),)),
+    Metric("micro_f1", "micro-F1", fn=micro_f1, counts=CountForm("all", f1_from_counts)),
+    Metric("samples_f1", "samples-F1", fn=samples_f1, tasks=("multilabel",), counts=_ROW_F1),
+    Metric("jaccard", "jaccard", fn=jaccard, tasks=("multilabel",), counts=_ROW_JACCARD),
+    Metric("accuracy", "accuracy", fn=accuracy, tasks=("multiclass", "binary"),
+           counts=CountForm("rows", exact_match_from_counts)),
+    Metric("f1", "F1", fn=f1, per_label=True, tasks=("binary",), counts=_POSITIVE_F1),
+    Metric("mcc", "MCC", fn=mcc, tasks=("binary",), counts=_MCC, lowest=-1.0),
+    Metric("roc_auc", "ROC AUC", fn=roc_auc, needs_decision=False, tasks=_ALL_TASKS),
+    Metric("log_loss", "log-loss", fn=binary_log_loss, greater_is_better=False, needs_decision=False,
+           tasks=_ALL_TASKS, calibrated=True, task_fns=(("multiclass", categorical_log_loss, None),)),
+    Metric("squad", "SQuAD F1", hundred=True, short_title="F1", fn=squad_f1, tasks=_TEXT_TASKS,
+           secondary=tuple((task, ("exact_match",)) for task in _TEXT_TASKS)),
+    Metric("rouge", "ROUGE-1", hundred=True, fn=rouge1_score, tasks=("generation",),
+           secondary=(("generation", ("rouge2", "rougeL", "rougeLsum")),)),
+    Metric("word_jaccard", "word Jaccard", fn=word_jaccard_score, tasks=("span",), secondary=()),
+)}
+
+#: every score reports print by name: the metrics, then the secondary scores that are no
+#: competition metric (and the names ``squad_f1``, ``rouge1`` that text scorers give the metrics)
+SCORES: dict[str, Score] = {**METRICS, **{score.name: score for score in (
+    Score("squad_f1", "SQuAD F1", hundred=True, short_title="F1"),
+    Score("exact_match", "exact match", hundred=True),
+    Score("rouge1", "ROUGE-1", hundred=True),
+    Score("rouge2", "ROUGE-2", hundred=True),
+    Score("rougeL", "ROUGE-L", hundred=True),
+    Score("rougeLsum", "ROUGE-Lsum", hundred=True),
+)}}
 
 
+def score_title(name: str) -> str:
+    """How reports write a score's name ("macro-F1", "exact match"); an unknown name as it is."""
+    return SCORES[name].title if name in SCORES else name
 
 
-#: how reports write a metric's (or a secondary score's) name
-TITLES = {"macro_f1": "macro-F1", "micro_f1": "micro-F1", "samples_f1": "samples-F1", "jaccard": "jaccard",
-          "accuracy": "accuracy", "roc_auc": "ROC AUC", "log_loss": "log-loss", "f1": "F1", "mcc": "MCC",
-          "squad": "SQuAD F1", "squad_f1": "SQuAD F1", "exact_match": "exact match", "word_jaccard": "word Jaccard",
-          "rouge": "ROUGE-1", "rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L", "rougeLsum": "ROUGE-Lsum"}
-
-#: scores on the published 0-100 scale (printed with 2 decimals; 0-1 scores get 4)
-HUNDRED_SCALE = ("squad", "squad_f1", "exact_match", "rouge", "rouge1", "rouge2", "rougeL", "rougeLsum")
+def short_title(name: str) -> str:
+    """A score's name in a text task's own tables ("F1" for SQuAD F1), else its :func:`score_title`."""
+    return (SCORES[name].short_title or SCORES[name].title) if name in SCORES else name
 
 
 def shown_score(name: str, value: float) -> str:
     """A score as printed: 0-100 scores (SQuAD, ROUGE) with 2 decimals, 0-1 scores (word Jaccard) with 4."""
-    return f"{value:.2f}" if name in HUNDRED_SCALE else f"{value:.4f}"
+    return SCORES[name].shown(value) if name in SCORES else f"{value:.4f}"
 
 
-_ALL_TASKS = ("multilabel", "multiclass", "binary")
+def metric_choices() -> str:
+    """``data.metric``'s help: every metric in ``METRICS`` with the tasks it fits, metrics
+    that fit the same tasks grouped ("f1, mcc (binary)")."""
+    groups: list[tuple[tuple[str, ...], list[str]]] = []
+    for metric in METRICS.values():
+        if groups and groups[-1][0] == metric.tasks:
+            groups[-1][1].append(metric.name)
+        else:
+            groups.append((metric.tasks, [metric.name]))
+    return "the competition metric: " + "; ".join(f"{', '.join(names)} ({', '.join(tasks)})" for tasks, names in groups)
 
-METRICS: dict[str, Metric] = {metric.name: metric for metric in (
-    Metric("macro_f1", macro_f1, per_label=True, counts=CountForm("labels", f1_from_counts), tasks=_ALL_TASKS,
-           task_fns=(("binary", binary_macro_f1, _BOTH_CLASSES_F1),)),
-    Metric("micro_f1", micro_f1, counts=CountForm("all", f1_from_counts)),
-    Metric("samples_f1", samples_f1, tasks=("multilabel",), counts=_ROW_F1),
-    Metric("jaccard", jaccard, tasks=("multilabel",), counts=_ROW_JACCARD),
-    Metric("accuracy", accuracy, tasks=("multiclass", "binary"), counts=CountForm("rows", exact_match_from_counts)),
-    Metric("f1", f1, per_label=True, tasks=("binary",), counts=_POSITIVE_F1),
-    Metric("mcc", mcc, tasks=("binary",), counts=_MCC, lowest=-1.0),
-    Metric("roc_auc", roc_auc, needs_decision=False, tasks=_ALL_TASKS),
-    Metric("log_loss", binary_log_loss, greater_is_better=False, needs_decision=False, tasks=_ALL_TASKS,
-           calibrated=True, task_fns=(("multiclass", categorical_log_loss, None),)),
-    Metric("squad", squad_f1, tasks=("span", "generation")),
-    Metric("rouge", rouge1_score, tasks=("generation",)),
-    Metric("word_jaccard", word_jaccard_score, tasks=("span",)),
-)}
 
 #: metrics that average over classes: on a 2-class multiclass task they are not the F1 of the
 #: positive class that Kaggle's binary competitions score (see :func:`two_class_hint`)
@@ -480,25 +545,38 @@ def two_class_hint(name: str, task: str, n_labels: int) -> str | None:
     if name not in CLASS_AVERAGED or not (task == "binary" or (task == "multiclass" and n_labels == 2)):
         return None
     data = "binary" if task == "binary" else "2-class multiclass"
-    return (f"note: {TITLES.get(name, name)} on {data} data averages over both classes; a Kaggle 0/1 target "
+    return (f"note: {score_title(name)} on {data} data averages over both classes; a Kaggle 0/1 target "
             "scored by F1 is `task: binary` with `metric: f1` (F1 of the positive class)")
 
 
-def get_metric(name: str, task: str) -> Metric:
+def metric_problem(name: str, task: str | None = None, reason: str | None = None) -> str | None:
+    """Why ``data.metric`` ``name`` cannot score ``task`` data, as the problem of that key
+    (None when it can): an unknown name (the known ones listed), or a metric that does not
+    fit the task. ``task`` None: only the name is checked (``data.task: auto``, not yet
+    resolved); ``reason``: why the task is ``task``. The one check that config loading,
+    :func:`foldwise.tasks.task_for` and :func:`get_metric` all make."""
+    if name not in METRICS:
+        return f"is {name!r}, not a known metric (known: {', '.join(sorted(METRICS))})"
+    return None if task is None else METRICS[name].fit_problem(task, reason)
+
+
+def get_metric(name: str, task: str, reason: str | None = None) -> Metric:
     """The registered metric ``name``, as computed on ``task`` data.
 
     Parameters
     ----------
     name : a key of ``METRICS`` (``data.metric``).
-    task : "multilabel", "multiclass" or "binary".
+    task : "multilabel", "multiclass", "binary", "span" or "generation".
+    reason : why the task is ``task`` (said when the metric does not fit it).
 
     Raises
     ------
     FoldwiseError
-        One line: an unknown name (the known ones listed), or a metric that does not
-        fit the task (accuracy on multi-label data, samples_f1/jaccard on single-label,
-        f1/mcc on anything but binary).
+        One line naming ``data.metric`` (:func:`metric_problem`): an unknown name, or a
+        metric that does not fit the task (accuracy on multi-label data,
+        samples_f1/jaccard on single-label, f1/mcc on anything but binary).
     """
-    if name not in METRICS:
-        raise FoldwiseError(f"unknown metric {name!r} (known: {', '.join(sorted(METRICS))})")
-    return METRICS[name].for_task(task)
+    problem = metric_problem(name)
+    if problem:
+        raise FoldwiseError(f"key 'data.metric' {problem}")
+    return METRICS[name].for_task(task, reason)

@@ -21,16 +21,12 @@ import numpy as np
 import pandas as pd
 
 from .evaluation import Evaluation, FoldScore
-from .metrics import shown_score
+from .metrics import short_title, shown_score
 from .text_metrics import SCORES
 from ..config import ThresholdConfig
 from ..data.competition import read_csv, task_line
 from ..errors import FoldwiseError
 from ..io import artifacts
-
-#: secondary scores reported beside each text metric
-SECONDARY = {"squad": ("exact_match",), "word_jaccard": (), "rouge": ("rouge2", "rougeL", "rougeLsum")}
-
 
 class TextDecider:
     """A text task's decision: the predicted text as it is (nothing to fit on OOF)."""
@@ -134,7 +130,7 @@ class TextAnswerTask:
 
     def scores(self, truth: Any, texts: np.ndarray) -> dict[str, float]:
         """The metric first, then its secondary scores."""
-        names = (self.metric.name, *SECONDARY[self.metric.name])
+        names = (self.metric.name, *self.metric.secondary_for(self.kind))
         return {name: float(SCORES[name](truth, texts)) for name in names}
 
     def untuned_scores(self, preds: Any, truth: Any) -> dict[str, float]:
@@ -170,8 +166,8 @@ class TextAnswerTask:
 
     def untuned_text(self, scores: dict[str, float]) -> str:
         first, *rest = scores.items()
-        others = ", ".join(f"{score_title(k)} {shown_score(k, v)}" for k, v in rest)
-        return f"{score_title(first[0])} {shown_score(*first)}" + (f" ({others})" if others else "")
+        others = ", ".join(f"{short_title(k)} {shown_score(k, v)}" for k, v in rest)
+        return f"{short_title(first[0])} {shown_score(*first)}" + (f" ({others})" if others else "")
 
     def report(self, evaluation: Evaluation, oof: Any, truth: Any, out: Path, title: str) -> str:
         """``per_fold.png`` (the metric per fold beside the baselines) and the score table."""
@@ -190,8 +186,8 @@ class TextAnswerTask:
         for i, (name, value) in enumerate(evaluation.baselines.items()):
             ax.axhline(value, color="#C44E52", linestyle=styles[i % len(styles)],
                        label=f"{name} baseline ({value:.2f})")
-        ax.set_ylabel(score_title(evaluation.metric))
-        ax.set_title(f"{title}: OOF {score_title(evaluation.metric)} per fold")
+        ax.set_ylabel(short_title(evaluation.metric))
+        ax.set_title(f"{title}: OOF {short_title(evaluation.metric)} per fold")
         ax.legend(fontsize=7, loc="lower right")
         _save(fig, path)
 
@@ -273,17 +269,11 @@ class TextAnswerTask:
 def score_table(evaluation: Evaluation) -> str:
     """The OOF metric, its secondary scores, per fold, and the baselines, as printed after training."""
     metric = evaluation.metric
-    lines = [f"OOF {score_title(metric)} {shown_score(metric, evaluation.score)} on {evaluation.rows} rows"]
-    lines += [f"  {score_title(name)} {shown_score(name, value)}" for name, value in evaluation.tuned.items()]
+    lines = [f"OOF {short_title(metric)} {shown_score(metric, evaluation.score)} on {evaluation.rows} rows"]
+    lines += [f"  {short_title(name)} {shown_score(name, value)}" for name, value in evaluation.tuned.items()]
     lines += [f"  fold {s.fold}: {shown_score(metric, s.tuned)} ({s.rows} rows)" for s in evaluation.per_fold]
     lines += [f"  baseline {name}: {shown_score(metric, value)}" for name, value in evaluation.baselines.items()]
     return "\n".join(lines)
-
-
-def score_title(name: str) -> str:
-    return {"squad": "F1", "squad_f1": "F1", "exact_match": "exact match", "word_jaccard": "word Jaccard",
-            "rouge": "ROUGE-1", "rouge1": "ROUGE-1", "rouge2": "ROUGE-2", "rougeL": "ROUGE-L",
-            "rougeLsum": "ROUGE-Lsum"}.get(name, name)
 
 
 def gold_list(cell: str) -> list[str]:

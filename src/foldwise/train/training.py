@@ -345,20 +345,15 @@ def _is_better(value: float, best: float | None, higher: bool) -> bool:
     return value > best if higher else value < best
 
 
-#: how the history line names a validation score (``valid_<name>``)
-SCORE_TITLES = {"accuracy": "accuracy", "micro_f1": "micro-F1", "macro_f1": "macro-F1"}
-
-
 def _history_line(r: dict) -> str:
     """One row of the HF-Trainer-like evaluation table: train loss, then every validation score."""
-    from ..tasks.metrics import TITLES
+    from ..tasks.metrics import score_title
 
     parts = [f"epoch {r['epoch']:>2}", f"step {r['step']:>6}", f"train loss {r['train_loss']:.4f}"]
     for key, value in r.items():
         if key.startswith("valid_"):
             name = key.removeprefix("valid_")
-            title = "valid loss" if name == "loss" else SCORE_TITLES.get(name, TITLES.get(name, name))
-            parts.append(f"{title} {value:.4f}")
+            parts.append(f"{'valid loss' if name == 'loss' else score_title(name)} {value:.4f}")
     parts.append(f"{r['samples_per_s']:.1f} samples/s")
     return " | ".join(parts)
 
