@@ -310,8 +310,9 @@ def _guess_metric(guess: ConfigGuess, sample: pd.DataFrame, id_column: str, targ
     from ..tasks.metrics import get_metric
 
     task = guess.get("task")
-    fractions = has_fractions(sample[targets]) if task not in ("span", "generation") else False
-    constant = _constant_01(sample[targets]) if task not in ("span", "generation") and not fractions else None
+    labels = task not in ("span", "generation")  # a sample of label cells (not answer texts)
+    fractions = has_fractions(sample[targets]) if labels else False
+    constant = _constant_01(sample[targets]) if labels and not fractions else None
     one_label_column = guess.get("label_column") is not None and len(targets) == 1
     if task == "span":
         question = guess.get("question_column")

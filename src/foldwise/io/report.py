@@ -101,10 +101,15 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
     return lines
 
 
+def _label_heading(ev: Evaluation) -> str:
+    """The first column's heading: a binary task's table shows its one (positive) class."""
+    return "positive class" if ev.task == "binary" else "label"
+
+
 def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
     """Label, support, F1 at 0.5, tuned F1 and cut; the metric, then macro/micro-F1 and the
     cross-fitted score below."""
-    first = "positive class" if ev.task == "binary" else "label"
+    first = _label_heading(ev)
     lines = [f"{first:<{width}} {'support':>8} {'F1@0.5':>7} {'F1 tuned':>8} {'cut':>6}"]
     for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
         cut = "" if r.threshold is None else f"{r.threshold:.3f}"
@@ -135,7 +140,7 @@ def _probability_table(ev: Evaluation, width: int) -> list[str]:
     at = "argmax" if ev.single_label else "@0.5"
     secondary = {f"{score_title(name)} {at}": ev.tuned[name] for name in _secondary(ev.metric, ev.tuned)}
     width = max(width, *map(len, secondary))
-    first = "positive class" if ev.task == "binary" else "label"
+    first = _label_heading(ev)
     columns = f"{'raw':>9} {'calibrated':>10}" if calibrated else f"{ev.title:>9}"
     lines = [f"{first:<{width}} {'support':>8} {columns}"]
     for name, r in _label_metric_order(ev):
