@@ -20,7 +20,7 @@ from foldwise.data import load_competition, read_csv
 from foldwise.data.folds import read_folds
 from foldwise.io import paths
 from foldwise.tasks import competition_task
-from foldwise.tasks.span import SpanTruth, _gold_list
+from foldwise.tasks.span.task.task import SpanTruth, _gold_list
 
 
 def main() -> int:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from foldwise.tasks.decisions import make_decider
+from foldwise.tasks.classification.decisions import make_decider
 from foldwise.tasks.metrics import get_metric
 
 

@@ -13,10 +13,10 @@ from sklearn import metrics as sk
 
 from conftest import FOLDWISE, cli_env
 from foldwise.tasks import metrics
-from foldwise.tasks.calibration import PlattScaling, TemperatureScaling
+from foldwise.tasks.classification.calibration import PlattScaling, TemperatureScaling
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.data.competition import infer_task
-from foldwise.tasks.decisions import decider_from_record, decider_record, make_decider
+from foldwise.tasks.classification.decisions import decider_from_record, decider_record, make_decider
 from foldwise.errors import FoldwiseError
 from foldwise.io import report
 from foldwise.io.submission import decimals_summing_to_one
@@ -194,7 +194,7 @@ def test_a_one_column_sample_of_class_names_asks_for_label_column():
 
 
 def test_calibration_not_kept_when_its_cross_fitted_loss_is_worse(monkeypatch):
-    from foldwise.tasks import classification
+    from foldwise.tasks.classification import task as classification
 
     rng = np.random.default_rng(6)
     y = rng.random((100, 1)) < 0.4

@@ -3,11 +3,11 @@ import time
 import numpy as np
 import pytest
 
-from foldwise.tasks.decisions import (ArgmaxDecider, CalibratedDecider, CutDecider, ProbabilityDecider, bias_sweep,
+from foldwise.tasks.classification.decisions import (ArgmaxDecider, CalibratedDecider, CutDecider, ProbabilityDecider, bias_sweep,
                                       column_sweep, crossfit_score, global_sweep, make_decider)
 from foldwise.errors import FoldwiseError
 from foldwise.tasks.metrics import METRICS, Metric, get_metric
-from foldwise.tasks.thresholds import best_cut, best_global_cut
+from foldwise.tasks.classification.thresholds import best_cut, best_global_cut
 
 MULTILABEL_METRICS = ["macro_f1", "micro_f1", "samples_f1", "jaccard"]
 MULTICLASS_METRICS = ["accuracy", "macro_f1", "micro_f1"]

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from foldwise.tasks.decisions import make_decider
+from foldwise.tasks.classification.decisions import make_decider
 from foldwise.tasks.ensemble import Blender, after_decisions, blend, blend_line
 from foldwise.tasks.metrics import get_metric
 

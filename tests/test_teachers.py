@@ -16,7 +16,7 @@ from conftest import FOLDWISE, TINY_TFIDF, cli_env, toy_frames, write_competitio
 
 from foldwise.cli import main
 from foldwise.errors import FoldwiseError
-from foldwise.io.runs import Run
+from foldwise.stages.runs import Run
 from foldwise.stages.teachers import Teachers, check_teacher, confidence, confidence_cut, fold_training_rows
 from foldwise.tasks.metrics import roc_auc
 

@@ -42,7 +42,7 @@ def cmd_init(args: argparse.Namespace) -> None:
 
 
 def cmd_runs(args: argparse.Namespace) -> None:
-    from .io import experiment_log as log
+    from .stages import experiment_log as log
 
     problems: list[str] = []
     entries = [e for e in log.collect(problems=problems) if args.dataset is None or e.dataset == args.dataset]
@@ -161,7 +161,7 @@ def cmd_ensemble(args: argparse.Namespace) -> None:
     from .stages.make_submission import ensemble
     from .io.report import headline
     from .tasks.ensemble import blend_line
-    from .io.runs import run_folder
+    from .stages.runs import run_folder
 
     print(f"blending {', '.join(f'{run_folder(e)}/' for e in args.experiments)}", flush=True)
     name = args.name or "+".join(Path(e).name for e in args.experiments)

@@ -18,7 +18,7 @@ import numpy as np
 from . import artifacts
 from ..tasks.evaluation import Evaluation
 from ..tasks.metrics import score_title, shown_score
-from ..tasks.thresholds import f1_curve
+from ..tasks.classification.thresholds import f1_curve
 
 #: the most characters of a label name that tables and plots show
 NAME_WIDTH = 40

@@ -3,7 +3,7 @@
 ``model: {kind: lead, sentences: 3}`` answers every row with the first three sentences of
 its input text (the data config's ``text_template`` filled, e.g. ``"{document}"``), so the
 baseline trains, predicts, submits and blends like any generation model; every generation
-report also shows it beside the model (:meth:`foldwise.tasks.generation.GenerationTask.baselines`).
+report also shows it beside the model (:meth:`foldwise.tasks.generation.task.GenerationTask.baselines`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,6 @@ class LeadModel(TextModel):
 
     def predict(self, texts: np.ndarray) -> Any:
         """The first ``sentences`` sentences of every text."""
-        from ..tasks.generation import GenerationPredictions, lead
+        from ..tasks.generation.task import GenerationPredictions, lead
 
         return GenerationPredictions(np.array([lead(str(t), self.config.sentences) for t in texts], dtype=object))

@@ -6,7 +6,7 @@ token's hidden state -> a linear ``score`` layer) or, with ``pooling: mean``, a 
 over the masked mean of the hidden states. For ``task: generation`` the model keeps its
 language-model head (``*ForCausalLM``, frozen) and learns the target text after the
 prompt (the model's chat template wraps the input when it has one; see
-:mod:`foldwise.models.generation_head`). The base weights stay frozen; peft trains LoRA
+:mod:`foldwise.tasks.generation.head`). The base weights stay frozen; peft trains LoRA
 adapters on the chosen linear layers, and the head fully. ``quantization: 4bit`` loads
 the base in NF4 (QLoRA) through bitsandbytes on CUDA. Only adapters and head are saved
 (a few MB per fold); ``predict`` loads base + adapter.
@@ -23,7 +23,7 @@ from typing import Any, Iterator, Literal
 
 import numpy as np
 
-from .backbone import NeuralConfig, is_no_decay
+from ..train.backbone import NeuralConfig, is_no_decay
 from ..config import option
 from ..errors import FoldwiseError
 from .base import CLASSIFICATION_TASKS

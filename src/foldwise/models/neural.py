@@ -1,6 +1,6 @@
 """Neural model kinds behind the fold interface: a backbone trained by the one loop.
 
-A kind is a :class:`foldwise.models.backbone.Backbone` plus a :class:`NeuralModel` subclass
+A kind is a :class:`foldwise.train.backbone.Backbone` plus a :class:`NeuralModel` subclass
 naming it; fitting, predicting, saving and loading go through :mod:`foldwise.train.training`.
 """
 

@@ -38,8 +38,8 @@ class OverlapModel(TextModel):
 
     def predict(self, texts: np.ndarray) -> Any:
         """The baseline's answer of every row, as span predictions."""
-        from ..tasks.span_predictions import SpanPredictions
-        from ..tasks.span_baselines import overlap_sentence, whole_text
+        from ..tasks.span.predictions import SpanPredictions
+        from ..tasks.span.baselines import overlap_sentence, whole_text
 
         rows = np.asarray(texts, dtype=object).reshape(-1, 2)
         answers, starts, ends = [], [], []

@@ -2,7 +2,7 @@
 
 Any ``AutoModelForSeq2SeqLM`` from a hub id, a local folder or ``pkg:<dist>`` is
 fine-tuned whole by the one loop under the generation head
-(:mod:`foldwise.models.generation_head`): the input text is the encoder's, the target
+(:mod:`foldwise.tasks.generation.head`): the input text is the encoder's, the target
 text the decoder's labels. ``warm_start: encoder_decoder`` builds a bert2bert model from
 an encoder checkpoint instead (``EncoderDecoderModel``: encoder and decoder both start
 from it, the decoder's cross-attention new), which is the pretrained option offline,
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 
-from .backbone import NeuralConfig, is_no_decay
+from ..train.backbone import NeuralConfig, is_no_decay
 from ..config import option
 from ..errors import FoldwiseError
 from .neural import NeuralModel

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .backbone import NeuralConfig, is_no_decay, no_inference_change
+from ..train.backbone import NeuralConfig, is_no_decay, no_inference_change
 from ..config import option
 from .base import CLASSIFICATION_TASKS
 from .neural import NeuralModel

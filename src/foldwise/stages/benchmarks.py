@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..io import artifacts, paths
-from ..io.experiment_log import run_seconds
+from .experiment_log import run_seconds
 from .. import progress
 from ..errors import FoldwiseError
 from ..tasks.metrics import METRICS, score_title, shown_score

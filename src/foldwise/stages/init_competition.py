@@ -3,7 +3,7 @@
 The files come from what is already in ``data/<slug>/`` (the CSVs, or the zip the kaggle
 CLI downloads), an archive given with ``--archive``, or ``kaggle competitions download``
 when the CLI has credentials; otherwise the error says which command to run and where
-the files go. The guessed ``configs/data/<slug>.yaml`` (:mod:`foldwise.data.guess`) is
+the files go. The guessed ``configs/data/<slug>.yaml`` (:mod:`foldwise.stages.guess`) is
 then loaded like any data config, so a guess that does not read the files is said at once.
 """
 
@@ -18,7 +18,7 @@ from .. import progress
 from ..config import CONFIGS_DIR, DataConfig, build
 from ..data.archive import unpack
 from ..data.competition import load_competition
-from ..data.guess import ConfigGuess, competition_files, guess_config, render_yaml
+from .guess import ConfigGuess, competition_files, guess_config, render_yaml
 from ..errors import FoldwiseError
 from ..io import artifacts, paths
 from ..io.kaggle import download_command, kaggle_configured

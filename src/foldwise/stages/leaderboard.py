@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..config import load_dataset_config
 from ..errors import FoldwiseError
-from ..io import experiment_log as log
+from . import experiment_log as log
 from ..io.kaggle import submissions_listing
 
 

@@ -20,7 +20,7 @@ from ..errors import FoldwiseError
 from ..tasks.ensemble import Blender
 from ..tasks.evaluation import Evaluation
 from ..data.folds import read_folds
-from ..io.runs import Run, check_compatible, check_trained_on, current_post_processing, open_run, read_run_predictions
+from .runs import Run, check_compatible, check_trained_on, current_post_processing, open_run, read_run_predictions
 from ..io.submission import submission_record
 from ..tasks import Task, competition_task
 
@@ -42,7 +42,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     """Blend finished runs, fit decisions on the blended OOF, write a validated submission.
 
     The post-processing keys (``data.metric``, ``data.submission_format``, ``thresholds``)
-    come from the current config of the first run (:func:`foldwise.io.runs.current_post_processing`),
+    come from the current config of the first run (:func:`foldwise.stages.runs.current_post_processing`),
     so a changed metric re-scores without retraining; a line says so when they differ from
     the run's own config.yaml.
 

@@ -39,7 +39,7 @@ from ..config import ExperimentConfig
 from ..data.competition import CompetitionData
 from ..errors import FoldwiseError
 from ..io import artifacts, paths
-from ..io.runs import Run, check_trained_on, open_run, read_run_predictions, trained_differently
+from .runs import Run, check_trained_on, open_run, read_run_predictions, trained_differently
 from ..io.submission import submission_record
 from .predict import per_fold_predict, saved_fold_models
 

@@ -163,21 +163,21 @@ class Task(Protocol):
 
 def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
                     data: CompetitionData | None = None) -> Task:
-    from .classification import ClassificationTask
+    from .classification.task import ClassificationTask
 
     return ClassificationTask(data_cfg, label_names, sample)
 
 
 def _span(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
           data: CompetitionData | None = None) -> Task:
-    from .span import span_task
+    from .span.task import span_task
 
     return span_task(data_cfg, label_names, sample, data)
 
 
 def _generation(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
                 data: CompetitionData | None = None) -> Task:
-    from .generation import generation_task
+    from .generation.task import generation_task
 
     return generation_task(data_cfg, label_names, sample, data)
 

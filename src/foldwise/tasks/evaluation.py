@@ -51,7 +51,7 @@ class Evaluation:
     greater_is_better : False for losses.
     task : "multilabel" or "multiclass".
     rows : OOF rows scored.
-    decision : the fitted decision rule as a record (see :func:`foldwise.tasks.decisions.decider_record`).
+    decision : the fitted decision rule as a record (see :func:`foldwise.tasks.classification.decisions.decider_record`).
     score : the metric after the fitted decision, on the OOF rows it was fit on.
     score_untuned : the metric of the untuned decision (0.5 cut, argmax; or the probabilities).
     score_crossfit : the metric when each fold is decided by a rule fit on the other folds

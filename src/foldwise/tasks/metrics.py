@@ -3,7 +3,7 @@
 ``get_metric(name, task)`` returns a :class:`Metric`: the score function, its direction,
 its title and scale as reports print them, the tasks it fits and the secondary scores
 reported beside it, whether it is scored on decisions or on probabilities, and (for
-metrics on decisions) its *count form*, which lets :mod:`foldwise.tasks.decisions` search
+metrics on decisions) its *count form*, which lets :mod:`foldwise.tasks.classification.decisions` search
 cuts for it exactly. Adding a metric is one function plus one line in ``METRICS``;
 ``SCORES`` names every score reports print (the metrics and the secondary scores that are
 no competition metric). :func:`metric_problem` is the one check that a metric fits a task.
@@ -148,7 +148,7 @@ class CountForm:
 
     Every metric on decisions here is one: macro-F1 is the mean over label columns of
     their F1, micro-F1 the F1 of one group holding every cell, samples-F1 and Jaccard
-    means over rows. This is what lets :mod:`foldwise.tasks.decisions` read the metric at
+    means over rows. This is what lets :mod:`foldwise.tasks.classification.decisions` read the metric at
     every cut from cumulative counts.
 
     Attributes

@@ -1,6 +1,6 @@
 """The one training loop for every neural model kind (encoders, decoder LLMs with LoRA).
 
-The loop knows a :class:`foldwise.models.backbone.Backbone` (a module over a padded batch,
+The loop knows a :class:`foldwise.train.backbone.Backbone` (a module over a padded batch,
 its tokenizer and its parameter groups) and the task's head
 (:class:`foldwise.models.heads.ClassificationHead` and the like: the output layer, its
 loss, rows -> sequences -> predictions, validation scores); the module returns
@@ -31,7 +31,7 @@ from torch import nn
 from ..io import artifacts
 from . import distributed
 from .. import progress
-from ..models.backbone import Backbone, NeuralConfig
+from .backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
 from .precision import autocast_dtype
 from ..config import fingerprint_change

@@ -34,7 +34,7 @@ import yaml
 from ..config import DataConfig
 from ..errors import FoldwiseError
 from ..io.submission import has_fractions
-from .competition import infer_task, read_csv, refuse_regression
+from ..data.competition import infer_task, read_csv, refuse_regression
 
 #: a text column's values have at least this many words on average, and mostly differ
 MIN_TEXT_WORDS, MIN_DISTINCT_SHARE = 3.0, 0.5

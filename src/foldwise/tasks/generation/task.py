@@ -23,15 +23,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import mbr
-from .span_baselines import overlap_sentence, split_sentences
-from .generation_predictions import GenerationPredictions
-from .text_answers import TextAnswerTask
-from .text_metrics import pair_similarity
-from ..config import DataConfig
-from ..data.competition import CompetitionData, read_csv
-from ..errors import FoldwiseError
-from ..io import artifacts
+from .. import mbr
+from ..span.baselines import overlap_sentence, split_sentences
+from .predictions import GenerationPredictions
+from ..text_answers import TextAnswerTask
+from ..text_metrics import pair_similarity
+from ...config import DataConfig
+from ...data.competition import CompetitionData, read_csv
+from ...errors import FoldwiseError
+from ...io import artifacts
 
 
 @dataclass
@@ -98,7 +98,7 @@ class GenerationTask(TextAnswerTask):
 
     def head(self, model_cfg: Any) -> Any:
         """Teacher-forced training on the target text, generation for predictions."""
-        from ..models.generation_head import GenerationHead
+        from .head import GenerationHead
 
         return GenerationHead(model_cfg, self.untuned_scores, self.metric)
 
@@ -187,7 +187,7 @@ class GenerationTask(TextAnswerTask):
 
     def data_figure(self, data: CompetitionData, text_columns: list[str]):
         """Words per input and per target text."""
-        from ..io.report import _pyplot
+        from ...io.report import _pyplot
 
         plt = _pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))

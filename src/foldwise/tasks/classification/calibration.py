@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 
-from .metrics import EPS
+from ..metrics import EPS
 
 #: the range searched for log T (T from about 0.05 to 20)
 LOG_T_BOUNDS = (-3.0, 3.0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .span_windows import decode_char_spans
+from .windows import decode_char_spans
 
 
 @dataclass

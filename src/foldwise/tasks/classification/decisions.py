@@ -6,7 +6,7 @@ probabilities, ``predict(probs)`` decides; learned state sits in attributes endi
 
 * multi-label, metric on decisions: per-label cuts (:class:`CutDecider`). Macro-F1 is
   a mean of independent per-label F1s, so each label's exact F1-optimal cut
-  (:func:`foldwise.tasks.thresholds.best_cut`) maximises it. Other metrics couple the labels;
+  (:func:`foldwise.tasks.classification.thresholds.best_cut`) maximises it. Other metrics couple the labels;
   their cuts start from the best global cut and climb label by label (coordinate
   ascent), each step exact: the metric is a mean of a score of group counts
   (:class:`foldwise.tasks.metrics.CountForm`), so sorting one label's scores and adding the
@@ -25,8 +25,8 @@ from typing import Callable
 import numpy as np
 
 from .calibration import PlattScaling, TemperatureScaling, calibrator_for
-from ..errors import FoldwiseError
-from .metrics import EPS, CountForm, Metric, group_counts, group_sizes
+from ...errors import FoldwiseError
+from ..metrics import EPS, CountForm, Metric, group_counts, group_sizes
 from .thresholds import best_cut, best_global_cut
 
 MODES = ("auto", "per_class", "global", "fixed")
@@ -280,13 +280,13 @@ class ProbabilityDecider(Decider):
 
 class CalibratedDecider(Decider):
     """Metrics on probabilities that calibration improves (log loss): the probabilities are
-    calibrated on OOF (:mod:`foldwise.tasks.calibration`), one temperature for single-label data,
+    calibrated on OOF (:mod:`foldwise.tasks.classification.calibration`), one temperature for single-label data,
     Platt scaling per label otherwise.
 
     Parameters
     ----------
-    calibrator : an unfitted :class:`~foldwise.tasks.calibration.TemperatureScaling` or
-        :class:`~foldwise.tasks.calibration.PlattScaling` (:func:`~foldwise.tasks.calibration.calibrator_for`).
+    calibrator : an unfitted :class:`~foldwise.tasks.classification.calibration.TemperatureScaling` or
+        :class:`~foldwise.tasks.classification.calibration.PlattScaling` (:func:`~foldwise.tasks.classification.calibration.calibrator_for`).
 
     Attributes
     ----------

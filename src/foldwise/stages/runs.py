@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from . import artifacts, paths
+from ..io import artifacts, paths
 from ..config import (CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build,
                       load_dataset_config, load_experiment, read_yaml)
 from ..errors import FoldwiseError

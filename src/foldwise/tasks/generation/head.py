@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import FoldwiseError
-from ..train.batching import TokenizedRows, pad_batch
-from .heads import config_int
+from ...errors import FoldwiseError
+from ...train.batching import TokenizedRows, pad_batch
+from ...models.heads import config_int
 
 #: the label of a position that has no loss (prompt, padding)
 IGNORE = -100
@@ -185,7 +185,7 @@ class GenerationHead:
 
     def predictions(self, outputs: list[list[int]], sequences: GenerationRows, texts: np.ndarray) -> Any:
         """The generated texts, special tokens and surrounding spaces removed."""
-        from ..tasks.generation_predictions import GenerationPredictions
+        from .predictions import GenerationPredictions
 
         decoded = self.tokenizer.batch_decode(outputs, skip_special_tokens=True) if outputs else []
         return GenerationPredictions(np.array([d.strip() for d in decoded], dtype=object))

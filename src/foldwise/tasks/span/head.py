@@ -1,6 +1,6 @@
 """The span head: start and end logits per token over question + context windows.
 
-Rows become windows (:func:`foldwise.tasks.span_windows.make_windows`: contexts longer
+Rows become windows (:func:`foldwise.tasks.span.windows.make_windows`: contexts longer
 than ``model.max_length`` split with ``model.doc_stride`` tokens of overlap), each
 window a sequence whose ``row_of`` names its row; the module scores every token as the
 answer's start and end and owns the loss (cross-entropy of both, averaged; a window
@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import FoldwiseError
-from ..train.batching import TokenizedRows
-from .heads import config_int, logits_of, selection_key, with_loss
+from ...errors import FoldwiseError
+from ...train.batching import TokenizedRows
+from ...models.heads import config_int, logits_of, selection_key, with_loss
 
 #: defaults of the span keys of a neural config (None there: the key is not set)
 DOC_STRIDE, MAX_ANSWER_LENGTH, N_BEST, MAX_QUESTION_LENGTH = 128, 30, 20, 64
@@ -100,7 +100,7 @@ class SpanHead:
 
     def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: Any = None) -> WindowRows:
         """(n, 2) question/context rows as windows, with answer token positions when ``targets``."""
-        from ..tasks.span_windows import make_windows
+        from .windows import make_windows
 
         if not getattr(tokenizer, "is_fast", False):
             raise FoldwiseError(f"model.name_or_path '{self.cfg.name_or_path}': task span needs a fast tokenizer "
@@ -134,8 +134,8 @@ class SpanHead:
     def predictions(self, outputs: list[np.ndarray], sequences: WindowRows, texts: np.ndarray) -> Any:
         """Each row's best span (n-best start/end pairs, at most ``max_answer_length`` tokens)
         and its context's character scores as log-probabilities."""
-        from ..tasks.span_predictions import SpanPredictions, log_probabilities
-        from ..tasks.span_windows import char_scores, decode_spans
+        from .predictions import SpanPredictions, log_probabilities
+        from .windows import char_scores, decode_spans
 
         contexts = [str(c) for c in np.asarray(texts, dtype=object).reshape(-1, 2)[:, 1]]
         starts = [o[:, 0] for o in outputs]

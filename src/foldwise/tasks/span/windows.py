@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import FoldwiseError
+from ...errors import FoldwiseError
 
 Offset = tuple[int, int]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import artifacts, paths
+from ..io import artifacts, paths
 from ..errors import FoldwiseError
 
 SORT_KEYS = ("date", "score", "wall", "name")
@@ -321,7 +321,7 @@ def plot_cv_vs_lb(entries: list[LogEntry], path: Path = paths.CV_VS_LB_PLOT) -> 
     fig = cv_vs_lb_figure(entries)
     if fig is None:
         return None
-    from .report import _save
+    from ..io.report import _save
 
     artifacts.remove_stale_temps(path)  # only those of writers that are gone (a killed `lb`)
     _save(fig, path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .text_metrics import normalize_answer
+from ..text_metrics import normalize_answer
 
 #: a sentence ends at a run of . ! ? followed by whitespace
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifacts
-from ..data.competition import read_csv
-from ..errors import FoldwiseError
+from ...io import artifacts
+from ...data.competition import read_csv
+from ...errors import FoldwiseError
 
 
 #: how probability files write each number (6 significant digits)

@@ -1,7 +1,7 @@
 """Text classification (multi-label or single-label): predictions are (n, L) probabilities.
 
 Truth is the (n, L) 0/1 matrix of :class:`foldwise.data.competition.CompetitionData`; decisions
-come from :mod:`foldwise.tasks.decisions` fit for the competition metric; submissions follow
+come from :mod:`foldwise.tasks.classification.decisions` fit for the competition metric; submissions follow
 :mod:`foldwise.io.submission`'s formats.
 """
 
@@ -13,16 +13,16 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import metrics
-from ..config import DataConfig, ThresholdConfig
-from ..data.competition import CompetitionData, read_csv, task_line
-from ..io import artifacts, report
-from ..io.probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
+from .. import metrics
+from ...config import DataConfig, ThresholdConfig
+from ...data.competition import CompetitionData, read_csv, task_line
+from ...io import artifacts, report
+from .probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
 from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
-from .ensemble import after_decisions, blend
-from ..errors import FoldwiseError
-from .evaluation import ClassScore, Evaluation, FoldScore
-from ..io.submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
+from ..ensemble import after_decisions, blend
+from ...errors import FoldwiseError
+from ..evaluation import ClassScore, Evaluation, FoldScore
+from ...io.submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
                              solution_truth, target_columns, validate_submission, write_submission)
 
 
@@ -99,7 +99,7 @@ class ClassificationTask:
 
     def head(self, model_cfg):
         """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
-        from ..models.heads import ClassificationHead
+        from ...models.heads import ClassificationHead
 
         return ClassificationHead(self.kind, len(self.label_names), model_cfg, self.untuned_scores, self.metric)
 
@@ -198,7 +198,7 @@ class ClassificationTask:
     def data_figure(self, data: CompetitionData, text_columns: list[str]):
         """Rows per class (or positives per label), words per text and, multi-label, labels per row."""
         import pandas as pd
-        from ..io.report import _pyplot
+        from ...io.report import _pyplot
 
         plt = _pyplot()
         single = self.kind != "multilabel"  # one label per row: multiclass, or binary's 0/1

@@ -21,14 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .span_baselines import overlap_sentence, whole_text
-from .span_predictions import SpanPredictions, decode, log_probabilities
-from .span_windows import average_char_scores
-from .text_answers import TextAnswerTask
-from ..config import DataConfig
-from ..data.competition import CompetitionData, read_csv
-from ..errors import FoldwiseError
-from ..io import artifacts
+from .baselines import overlap_sentence, whole_text
+from .predictions import SpanPredictions, decode, log_probabilities
+from .windows import average_char_scores
+from ..text_answers import TextAnswerTask
+from ...config import DataConfig
+from ...data.competition import CompetitionData, read_csv
+from ...errors import FoldwiseError
+from ...io import artifacts
 
 #: the character span limit when the training answers do not give one
 DEFAULT_MAX_ANSWER_CHARS = 200
@@ -96,7 +96,7 @@ class SpanTask(TextAnswerTask):
 
     def head(self, model_cfg: Any) -> Any:
         """Start and end logits per token over question + context windows."""
-        from ..models.span_head import SpanHead
+        from .head import SpanHead
 
         return SpanHead(model_cfg, self.untuned_scores, self.metric)
 
@@ -200,7 +200,7 @@ class SpanTask(TextAnswerTask):
     def data_figure(self, data: CompetitionData, text_columns: list[str]):
         """Words per context and per answer."""
         import pandas as pd
-        from ..io.report import _pyplot
+        from ...io.report import _pyplot
 
         plt = _pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
