@@ -24,9 +24,9 @@ from llm_throughput import measure
 
 
 def main() -> None:
-    from foldwise.models.heads import ClassificationHead
+    from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.train import training
-    from foldwise.config import load_experiment
+    from foldwise.experiment import load_experiment
     from foldwise.data.competition import load_competition
     from foldwise.models import model_class
     from foldwise.data.text import clean_texts

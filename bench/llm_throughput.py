@@ -81,7 +81,7 @@ class PaddedToMax:
 
 
 def measure(backbone, texts, labels) -> tuple[float, float | None, list[dict]]:
-    from foldwise.models.heads import ClassificationHead
+    from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.train import training
 
     if torch.cuda.is_available():

@@ -31,11 +31,11 @@ def prepare(text: str, n_rows: int):
     import numpy as np
     import torch
 
-    from foldwise.config import load_experiment
+    from foldwise.experiment import load_experiment
     from foldwise.data.competition import load_competition
     from foldwise.data.text import clean_texts
     from foldwise.models import model_class
-    from foldwise.models.heads import ClassificationHead
+    from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.train import training
     from speed import model_sets
 

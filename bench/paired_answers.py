@@ -22,7 +22,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from foldwise.data.competition import read_csv  # noqa: E402
+from foldwise.io.tables import read_csv  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.tasks.text_answers import gold_list  # noqa: E402
 from foldwise.tasks.text_metrics import exact_match, token_f1  # noqa: E402

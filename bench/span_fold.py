@@ -15,12 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from foldwise.config import load_experiment
-from foldwise.data import load_competition, read_csv
+from foldwise.experiment import load_experiment
+from foldwise.data import load_competition
+from foldwise.io.tables import read_csv
 from foldwise.data.folds import read_folds
 from foldwise.io import paths
 from foldwise.tasks import competition_task
-from foldwise.tasks.span.task.task import SpanTruth, _gold_list
+from foldwise.tasks.span.task import SpanTruth, _gold_list
 
 
 def main() -> int:

@@ -98,11 +98,11 @@ def measure_one(model_name: str, setting: str, n_rows: int) -> dict:
     import numpy as np
     import torch
 
-    from foldwise.config import load_experiment
+    from foldwise.experiment import load_experiment
     from foldwise.data.competition import load_competition
     from foldwise.data.text import clean_texts
     from foldwise.models import model_class
-    from foldwise.models.heads import ClassificationHead
+    from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.train import training
     from foldwise.train.precision import autocast_dtype
 

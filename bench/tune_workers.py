@@ -21,7 +21,7 @@ import uuid
 
 import optuna
 
-from foldwise.config import load_experiment
+from foldwise.experiment import load_experiment
 from foldwise.stages.tuning import current_values, open_study, search_space
 
 ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}

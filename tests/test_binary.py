@@ -18,8 +18,8 @@ from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.data.competition import infer_task
 from foldwise.tasks.classification.decisions import decider_from_record, decider_record, make_decider
 from foldwise.errors import FoldwiseError
-from foldwise.io import report
-from foldwise.io.submission import decimals_summing_to_one
+from foldwise.tasks.classification import report
+from foldwise.tasks.classification.submission import decimals_summing_to_one
 from foldwise.tasks import task_for
 
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
@@ -207,7 +207,7 @@ def test_calibration_not_kept_when_its_cross_fitted_loss_is_worse(monkeypatch):
     assert ev.decision["kind"] == "probabilities" and ev.decision["calibration_not_kept"]["crossfit"] == raw + 0.01
     assert ev.score == pytest.approx(raw) and ev.score_crossfit is None
     np.testing.assert_array_equal(ev.decider.predict(probs), probs)  # the raw probabilities are submitted
-    from foldwise.io.report import headline
+    from foldwise.tasks.report import headline
     assert "calibration not kept" in headline(ev)
 
 

@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from foldwise.config import apply_overrides, load_dataset_configs, load_experiment
+from foldwise.config import apply_overrides
+from foldwise.experiment import load_dataset_configs, load_experiment
 from foldwise.errors import FoldwiseError
 
 

@@ -14,7 +14,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
 from conftest import REPO, SHARED_GOEMOTIONS
 from foldwise.data import converters
-from foldwise.config import load_data_config
+from foldwise.experiment import load_dataset_config
 from foldwise.data.converters import CONVERTERS, held_out_rows, split_genres
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
@@ -53,7 +53,7 @@ def mirror_slice(tmp_path: Path, name: str, lines: int = 200) -> Path:
 
 def benchmark_config(name: str, tmp_path: Path, mirror: Path):
     """The shipped configs/data/<name>.yaml, writing under tmp_path and reading ``mirror``."""
-    return load_data_config(REPO / "configs" / "data" / f"{name}.yaml",
+    return load_dataset_config(REPO / "configs" / "data" / f"{name}.yaml",
                             [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={mirror}"])
 
 
@@ -158,7 +158,7 @@ def test_bad_mirror_value_is_one_line_and_nothing_is_written(tmp_path):
     mirror.mkdir()
     (mirror / "classes.txt").write_text("World\nSports\nBusiness\nSci/Tech\n")
     (mirror / "test.csv").write_text('"3","a title","a text"\n"7","other","text"\n')
-    cfg = load_data_config(REPO / "configs" / "data" / "ag_news.yaml",
+    cfg = load_dataset_config(REPO / "configs" / "data" / "ag_news.yaml",
                            [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={mirror}"])
     message = one_line_error(fetch, cfg)
     assert message == f"{mirror / 'test.csv'}: row 2: column 'class' has '7', expected one of ['1', '2', '3', '4']"
@@ -263,7 +263,7 @@ def test_semeval_from_hub(fake_hub):
 
 
 def test_movie_genres_has_no_hub_copy(tmp_path):
-    cfg = load_data_config(REPO / "configs" / "data" / "movie_genres.yaml",
+    cfg = load_dataset_config(REPO / "configs" / "data" / "movie_genres.yaml",
                            [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={tmp_path}/absent"])
     message = one_line_error(fetch, cfg)
     assert message.startswith("movie_genres: no canonical copy on the Hugging Face hub")

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from conftest import toy_frames, write_competition
-from foldwise.config import load_experiment
+from foldwise.experiment import load_experiment
 from foldwise.stages.cv import run_cv
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError

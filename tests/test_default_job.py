@@ -3,7 +3,7 @@
 import subprocess
 
 from conftest import REPO
-from foldwise.config import load_experiment
+from foldwise.experiment import load_experiment
 
 
 def test_default_job_trains_the_tuned_tfidf_config():

@@ -21,7 +21,8 @@ from foldwise.stages import make_submission
 from foldwise.cli import main
 from foldwise.config import ThresholdConfig
 from foldwise.errors import FoldwiseError
-from foldwise.io.submission import submission_record, validate_submission
+from foldwise.io.submission import submission_record
+from foldwise.tasks.classification.submission import validate_submission
 from foldwise.stages.init_competition import init_competition
 from conftest import cli_env
 from test_init import tweet_spans, write_zip

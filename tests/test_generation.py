@@ -20,7 +20,7 @@ from foldwise.config import DataConfig  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.tasks.generation.head import IGNORE, GenerationRows  # noqa: E402
 from foldwise.tasks import mbr  # noqa: E402
-from foldwise.tasks.generation.task.task import GenerationPredictions, GenerationTask, GenerationTruth, lead  # noqa: E402
+from foldwise.tasks.generation.task import GenerationPredictions, GenerationTask, GenerationTruth, lead  # noqa: E402
 from foldwise.tasks.text_metrics import pair_similarity, rouge_scores  # noqa: E402
 
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Quito"]

@@ -15,7 +15,7 @@ import yaml
 from conftest import FOLDWISE, TINY_TFIDF, cli_env
 
 from foldwise.cli import main
-from foldwise.config import load_data_config
+from foldwise.experiment import load_dataset_config
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
 from foldwise.stages.init_competition import init_competition
@@ -310,7 +310,7 @@ def test_a_sample_of_constant_ones_says_the_metric_is_a_blind_guess_and_leaves_t
     assert "log_loss, roc_auc" in lines["metric"]  # the alternatives
     assert lines["submission_format"].startswith("submission_format: auto  # ")
     path.write_text(path.read_text().replace("\nmetric: f1 ", "\nmetric: log_loss "))
-    cfg = load_data_config(path)
+    cfg = load_dataset_config(path)
     task = competition_task(cfg, load_competition(cfg))
     assert task.submission_format == "probabilities"  # the format followed the metric
 

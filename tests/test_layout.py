@@ -32,7 +32,7 @@ def test_the_package_installs_no_import_hook():
 
 
 def test_public_imports_of_readme_and_notebook_work():
-    from foldwise.data import CompetitionData, load_competition, read_csv  # noqa: F401
+    from foldwise.data import CompetitionData, load_competition  # noqa: F401
     from foldwise.stages.cv import run_cv  # noqa: F401
     from foldwise.tasks.metrics import METRICS  # noqa: F401
 
@@ -61,3 +61,66 @@ def test_every_public_function_is_used_outside_the_tests():
     words = Counter(re.findall(r"\w+", corpus))
     unused = [f"{module}: {name}" for module, name in _public_definitions() if words[name] < 2]
     assert unused == []
+
+
+#: the floors, lowest first: a module imports only from its own floor or below (function-level
+#: imports included); modules of one floor import each other freely
+FLOORS = [{"errors", "redact", "progress"}, {"io"}, {"config"}, {"data"}, {"train"}, {"tasks"}, {"models"},
+          {"experiment"}, {"stages"}, {"cli"}]
+
+
+def _floor(module: str) -> int:
+    """The floor of ``foldwise.<top>...``: the index in :data:`FLOORS` of its top-level name."""
+    top = module.split(".")[1] if "." in module else module
+    return next(i for i, names in enumerate(FLOORS) if top in names)
+
+
+def _imports(source: str, module: str) -> list[tuple[str, int]]:
+    """(absolute foldwise module, line) of every import in ``source`` (the text of ``module``,
+    ``foldwise.x.y``; a package's ``__init__`` named ``foldwise.x.__init__``), at any depth."""
+    import ast
+
+    parts = module.split(".")
+    package = parts[:-1]
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            targets = [f"{target}.{a.name}" for a in node.names] if target == "foldwise" else [target]
+        elif isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        else:
+            continue
+        found += [(t, node.lineno) for t in targets if t.startswith("foldwise.")]
+    return found
+
+
+def _upward_imports(source: str, module: str) -> list[str]:
+    return [f"{module}:{line} imports {target}" for target, line in _imports(source, module)
+            if _floor(target) > _floor(module)]
+
+
+def test_imports_point_down_the_floors():
+    """io at the ground floor, stages on top: no import (module- or function-level) reaches a higher floor."""
+    up = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = ".".join(["foldwise", *path.relative_to(PACKAGE).with_suffix("").parts])
+        if module != "foldwise.__init__":
+            up += _upward_imports(path.read_text(encoding="utf-8"), module)
+    assert up == []
+
+
+def test_every_module_sits_on_a_floor():
+    tops = {p.name.removesuffix(".py") for p in PACKAGE.iterdir()
+            if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())} - {"__init__"}
+    assert tops == set().union(*FLOORS)
+
+
+def test_the_floor_check_sees_function_level_and_relative_imports():
+    source = "from . import artifacts\n\ndef f():\n    from ..tasks.classification import report\n"
+    assert _upward_imports(source, "foldwise.io.plots") == [
+        "foldwise.io.plots:4 imports foldwise.tasks.classification"]
+    assert _upward_imports("from ...io import paths\n", "foldwise.tasks.span.task") == []
+    assert _upward_imports("from .. import models\n", "foldwise.train.__init__") == [
+        "foldwise.train.__init__:1 imports foldwise.models"]

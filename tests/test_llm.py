@@ -21,7 +21,7 @@ except metadata.PackageNotFoundError:
 
 import torch  # noqa: E402
 
-from foldwise.models.heads import ClassificationHead  # noqa: E402
+from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
 from foldwise.train import training  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.models.llm import LlmBackbone, LlmConfig, LlmModel  # noqa: E402
@@ -76,7 +76,7 @@ def test_pooled_token_is_the_last_real_token_under_either_padding(side, pooling)
 
 
 def test_pool_last_picks_the_last_real_position():
-    from foldwise.models.heads import pool
+    from foldwise.train.heads import pool
 
     hidden = torch.arange(2 * 4, dtype=torch.float32).reshape(2, 4, 1)
     mask = torch.tensor([[1, 1, 0, 0], [0, 1, 1, 1]])
@@ -329,7 +329,7 @@ def test_llm_study_with_the_default_space(tmp_path, monkeypatch):
 
 
 def test_recipe_configs_load():
-    from foldwise.config import load_experiment
+    from foldwise.experiment import load_experiment
 
     for name in ("smollm2-lora", "qwen3-0.6b-lora", "qwen2.5-7b-qlora", "gemma2-9b-qlora", "movie_genres-smollm2-lora"):
         cfg = load_experiment(REPO / "configs" / f"{name}.yaml")

@@ -168,7 +168,7 @@ def test_a_metric_that_does_not_fit_is_one_wording_from_every_entry_point(name, 
     ("log_loss", "log-loss", False), ("mcc", "MCC", False), ("squad", "SQuAD F1", True),
     ("rouge", "ROUGE-1", True), ("word_jaccard", "word Jaccard", False)])
 def test_each_metric_carries_the_title_and_scale_that_reports_print(name, title, hundred):
-    from foldwise.io import report
+    from foldwise.tasks import report
     from foldwise.tasks.evaluation import Evaluation
 
     metric = metrics.METRICS[name]

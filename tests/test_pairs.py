@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from conftest import FOLDWISE, TINY_TFIDF, cli_env, write_competition, write_configs
-from foldwise.models.heads import ClassificationHead  # noqa: E402
-from foldwise.config import DataConfig, TextConfig, load_data_config
+from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
+from foldwise.config import DataConfig, TextConfig
+from foldwise.experiment import load_dataset_config
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
 from foldwise.data.text import clean_texts
@@ -93,14 +94,14 @@ def test_text_pair_needs_exactly_two_columns(tmp_path, pair, problem):
     path = tmp_path / "pairs.yaml"
     path.write_text(f"name: pairs\ntask: multiclass\nlabel_column: label\ntext_pair: {pair}\n")
     with pytest.raises(FoldwiseError, match=rf"pairs.yaml: key 'text_pair' is .*{problem}"):
-        load_data_config(path)
+        load_dataset_config(path)
 
 
 def test_text_pair_and_several_text_columns_exclude_each_other(tmp_path):
     path = tmp_path / "pairs.yaml"
     path.write_text("name: pairs\ntext_columns: [title, body]\ntext_pair: [premise, hypothesis]\n")
     with pytest.raises(FoldwiseError, match="set text_pair or several text_columns, not both"):
-        load_data_config(path)
+        load_dataset_config(path)
 
 
 def test_cleaning_applies_to_both_sides():
@@ -274,7 +275,7 @@ def test_transformer_trains_and_predicts_on_pairs():
 
 def test_mnli_benchmark_config_trains_tfidf_on_the_pair():
     from conftest import REPO
-    from foldwise.config import load_experiment
+    from foldwise.experiment import load_experiment
 
     cfg = load_experiment(REPO / "configs" / "mnli-tfidf.yaml")
     assert cfg.name == "mnli-tfidf" and cfg.model.kind == "tfidf"

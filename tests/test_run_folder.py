@@ -13,7 +13,7 @@ from conftest import FOLDWISE, cli_env
 from foldwise.io import artifacts, paths
 from foldwise.stages import cv
 from foldwise.cli import main
-from foldwise.config import load_experiment
+from foldwise.experiment import load_experiment
 from foldwise.stages.cv import run_cv
 from foldwise.errors import FoldwiseError
 from toy_project import make_toy_project

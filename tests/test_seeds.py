@@ -12,7 +12,7 @@ import numpy as np
 
 from conftest import FOLDWISE, TINY_TFIDF, cli_env, toy_frames, write_competition, write_configs
 
-from foldwise.config import load_experiment
+from foldwise.experiment import load_experiment
 from foldwise.stages import cv
 
 

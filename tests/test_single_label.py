@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
-from foldwise.io import report
+from foldwise.tasks.classification import report
 from foldwise.train import training
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.tasks import task_for
@@ -76,7 +76,7 @@ def test_per_class_table_multiclass_vs_multilabel():
 
 
 def _head_scores(kind: str, select_by: str = "loss", metric=None, scores=None):
-    from foldwise.models.heads import ClassificationHead
+    from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.models.transformer import TransformerConfig
 
     labels = np.eye(3, dtype=np.uint8)[[0, 1, 2, 2]]
@@ -87,15 +87,16 @@ def _head_scores(kind: str, select_by: str = "loss", metric=None, scores=None):
 
 
 def test_transformer_history_line_says_accuracy_for_multiclass():
-    _, scores = _head_scores("multiclass")
+    head, scores = _head_scores("multiclass")
     assert scores["valid_accuracy"] == 0.75
     assert scores["valid_macro_f1"] == pytest.approx((2 / 3 + 1 + 2 / 3) / 3)
     record = {"epoch": 1, "step": 4, "train_loss": 1.0, "samples_per_s": 10.0, **scores}
-    line = training._history_line(record)
+    line = training._history_line(record, head.score_title)
     assert "accuracy 0.7500" in line and "micro-F1" not in line and "valid loss" in line
-    _, multi = _head_scores("multilabel")
+    head, multi = _head_scores("multilabel")
     assert set(multi) == {"valid_loss", "valid_micro_f1", "valid_macro_f1"}
-    line = training._history_line({"epoch": 1, "step": 4, "train_loss": 1.0, "samples_per_s": 10.0, **multi})
+    line = training._history_line({"epoch": 1, "step": 4, "train_loss": 1.0, "samples_per_s": 10.0, **multi},
+                                  head.score_title)
     assert "micro-F1 0.7500" in line and "accuracy" not in line
 
 
@@ -108,7 +109,7 @@ def test_select_by_metric_reads_the_competition_metric_in_its_direction():
     assert head.selection() == ("valid_log_loss", False)  # a loss: lower is better
     assert scores["valid_log_loss"] == pytest.approx(metric.score(np.eye(3)[[0, 1, 2, 2]], _probs()))
     assert "log-loss" in training._history_line({"epoch": 1, "step": 1, "train_loss": 1.0, "samples_per_s": 1.0,
-                                                  **scores}).lower().replace("_", "-")
+                                                  **scores}, head.score_title).lower().replace("_", "-")
     assert _head_scores("multilabel", "macro_f1")[0].selection() == ("valid_macro_f1", True)
 
 

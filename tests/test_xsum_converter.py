@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO
 from foldwise.data.converters import CONVERTERS, XSUM_FILES, xsum_competition
-from foldwise.data.competition import read_csv
+from foldwise.io.tables import read_csv
 from foldwise.data.fetch import write_frames
 from foldwise.errors import FoldwiseError
 

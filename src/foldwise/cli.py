@@ -25,7 +25,7 @@ example (the default job; `make folds train ensemble` runs the same):
 
 
 def cmd_data(args: argparse.Namespace) -> None:
-    from .config import load_dataset_configs
+    from .experiment import load_dataset_configs
     from .data.fetch import fetch
 
     for cfg in load_dataset_configs(args.data, args.set):
@@ -79,7 +79,7 @@ def cmd_package(args: argparse.Namespace) -> None:
 
 
 def cmd_remote(args: argparse.Namespace) -> None:
-    from .config import load_experiment
+    from .experiment import load_experiment
     from .io.kaggle import kaggle_configured
     from .stages import remote
 
@@ -109,10 +109,10 @@ def cmd_remote(args: argparse.Namespace) -> None:
 
 
 def cmd_folds(args: argparse.Namespace) -> None:
-    from .config import load_dataset_configs
+    from .experiment import load_dataset_configs
     from .data.competition import load_competition
     from .data.folds import write_folds
-    from .io.report import short_name
+    from .tasks.report import short_name
     from .tasks import competition_task
 
     for cfg in load_dataset_configs(args.data, args.set):
@@ -128,9 +128,9 @@ def cmd_folds(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from .io import paths
-    from .config import load_experiment
+    from .experiment import load_experiment
     from .stages.cv import run_cv
-    from .io.report import headline
+    from .tasks.report import headline
 
     if args.name is not None and len(args.experiments) != 1:
         raise FoldwiseError("train: --name gives one experiment a new name; pass one experiment YAML")
@@ -159,7 +159,7 @@ def _refuse_shared_runs(experiments: list[str], configs: list) -> None:
 
 def cmd_ensemble(args: argparse.Namespace) -> None:
     from .stages.make_submission import ensemble
-    from .io.report import headline
+    from .tasks.report import headline
     from .tasks.ensemble import blend_line
     from .stages.runs import run_folder
 
@@ -189,8 +189,9 @@ def _submission_task(csv: Path, data: str | None):
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    from .data.competition import read_csv
-    from .io.submission import submission_record, validate_submission
+    from .io.tables import read_csv
+    from .io.submission import submission_record
+    from .tasks.classification.submission import validate_submission
 
     csv = Path(args.csv)
     submission_record(csv)  # a record that does not describe this CSV is refused
@@ -324,7 +325,8 @@ def cmd_study(args: argparse.Namespace) -> None:
 
 
 def cmd_config(args: argparse.Namespace) -> None:
-    from .config import experiment_keys, keys_kinds, load_experiment, to_yaml
+    from .config import to_yaml
+    from .experiment import experiment_keys, keys_kinds, load_experiment
 
     if args.kind and not args.keys:
         raise FoldwiseError("config: --kind goes with --keys (foldwise config --keys --kind transformer)")

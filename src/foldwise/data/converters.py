@@ -21,7 +21,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .competition import _require_columns, read_csv
+from .competition import _require_columns
+from ..io.tables import read_csv
 from ..errors import FoldwiseError
 
 Frames = dict[str, pd.DataFrame]

@@ -124,7 +124,7 @@ def read_groups(cfg: DataConfig) -> np.ndarray | None:
     column = cfg.folds.group_column
     if column is None:
         return None
-    from .competition import read_csv
+    from ..io.tables import read_csv
 
     path = cfg.path / cfg.train_file
     frame = read_csv(path, cfg.sep, encoding=cfg.encoding).iloc[: cfg.max_train_rows]  # the rows load_competition keeps

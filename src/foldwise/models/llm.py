@@ -136,7 +136,7 @@ class LlmBackbone:
 
         from .. import progress
         from .model_files import model_config, resolve_model_path
-        from .heads import PooledClassifier
+        from ..train.heads import PooledClassifier
 
         cfg = self.config
         progress.quiet_library_bars()
@@ -255,7 +255,7 @@ class LlmBackbone:
         tokenizer = self.load_tokenizer(folder / "tokenizer")
         device = distributed.context().device
         if head is None or not getattr(head, "language_model", False):
-            from .heads import ClassificationHead
+            from ..tasks.classification.head import ClassificationHead
 
             head = ClassificationHead("multilabel", saved["n_labels"], self.config)
         base, quantized = self._base_model(head, tokenizer, device)
@@ -306,7 +306,7 @@ def _trained_parts_in_fp32(model: Any) -> None:
 
 def _wrapper(head: Any) -> Any:
     """How the peft model becomes the loop's module: the head's (generation) or :class:`LogitsOf`."""
-    from .heads import LogitsOf
+    from ..train.heads import LogitsOf
 
     return head.module if getattr(head, "language_model", False) else LogitsOf
 

@@ -26,7 +26,7 @@ class NeuralModel(TextModel):
                          head=head)
         self.backbone = self.backbone_class(config)
         if self.head is None:  # a classification head from the task's name (no task object at hand)
-            from .heads import ClassificationHead
+            from ..tasks.classification.head import ClassificationHead
 
             self.head = ClassificationHead(task, n_labels, config)
 

@@ -440,12 +440,12 @@ def results_markdown(records: list[dict]) -> str:
 
 def plot_results(records: list[dict], path: Path) -> None:
     """One panel per benchmark: our models' scores as bars, the references as dashed lines."""
-    from ..io.report import _pyplot, _save
+    from ..io.plots import pyplot, save_figure
 
     names = [n for n in BENCHMARKS if any(r["benchmark"] == n for r in records)]
     if not names:
         return
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.6), squeeze=False)
     for ax, name in zip(axes.flat, names):
         rows = [r for r in records if r["benchmark"] == name]
@@ -465,7 +465,7 @@ def plot_results(records: list[dict], path: Path) -> None:
             ax.legend(fontsize=6, loc="lower right")
         ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    _save(fig, path)
+    save_figure(fig, path)
     plt.close(fig)
 
 

@@ -27,7 +27,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..io import artifacts, paths, report
+from ..io import artifacts, paths
+from ..tasks import report
 from .. import progress
 from ..config import ExperimentConfig, changed_settings, fingerprint_change, read_yaml, to_yaml, training_settings
 from ..data.competition import CompetitionData, load_competition

@@ -321,10 +321,10 @@ def plot_cv_vs_lb(entries: list[LogEntry], path: Path = paths.CV_VS_LB_PLOT) -> 
     fig = cv_vs_lb_figure(entries)
     if fig is None:
         return None
-    from ..io.report import _save
+    from ..io.plots import save_figure
 
     artifacts.remove_stale_temps(path)  # only those of writers that are gone (a killed `lb`)
-    _save(fig, path)
+    save_figure(fig, path)
     return path
 
 

@@ -33,8 +33,9 @@ import yaml
 
 from ..config import DataConfig
 from ..errors import FoldwiseError
-from ..io.submission import has_fractions
-from ..data.competition import infer_task, read_csv, refuse_regression
+from ..tasks.classification.submission import has_fractions
+from ..data.competition import infer_task, refuse_regression
+from ..io.tables import read_csv
 
 #: a text column's values have at least this many words on average, and mostly differ
 MIN_TEXT_WORDS, MIN_DISTINCT_SHARE = 3.0, 0.5
@@ -306,7 +307,7 @@ def _label_source(train: pd.DataFrame, targets: list[str], id_column: str, input
 
 def _guess_metric(guess: ConfigGuess, sample: pd.DataFrame, id_column: str, targets: list[str]) -> None:
     """The metric from the task and the sample's values, with the submission format it implies."""
-    from ..io.submission import infer_format
+    from ..tasks.classification.submission import infer_format
     from ..tasks.metrics import get_metric
 
     task = guess.get("task")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import load_dataset_config
+from ..experiment import load_dataset_config
 from ..errors import FoldwiseError
 from . import experiment_log as log
 from ..io.kaggle import submissions_listing

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..io import artifacts, paths
 from .. import progress
-from ..config import DataConfig, ThresholdConfig, build, load_dataset_config
+from ..config import DataConfig, ThresholdConfig, build
+from ..experiment import load_dataset_config
 from ..data.competition import load_competition
 from ..errors import FoldwiseError
 from ..tasks.ensemble import Blender

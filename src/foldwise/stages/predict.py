@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 
 from ..io import artifacts, paths
-from ..config import DataConfig, load_experiment
-from ..data.competition import read_csv, texts_of
+from ..config import DataConfig
+from ..experiment import load_experiment
+from ..data.competition import texts_of
+from ..io.tables import read_csv
 from ..errors import FoldwiseError
 from ..models import model_class
 from ..tasks import Task, task_for

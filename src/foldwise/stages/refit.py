@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from .. import progress
-from ..config import fingerprint_change, load_experiment
+from ..config import fingerprint_change
+from ..experiment import load_experiment
 from ..data.competition import load_competition
 from ..data.folds import folds_path, read_folds
 from ..data.text import clean_texts

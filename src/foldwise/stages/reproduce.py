@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import DataConfig, build
-from ..data.competition import read_csv, texts_of
+from ..data.competition import texts_of
+from ..io.tables import read_csv
 from ..errors import FoldwiseError
 from ..io import artifacts
 from ..tasks import task_for

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..io import artifacts, paths
-from ..config import (CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build,
-                      load_dataset_config, load_experiment, read_yaml)
+from ..config import CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build, read_yaml
+from ..experiment import load_dataset_config, load_experiment
 from ..errors import FoldwiseError
 
 

@@ -23,7 +23,8 @@ import numpy as np
 import yaml
 
 from ..io import artifacts, paths
-from ..config import ExperimentConfig, apply_overrides, load_experiment, read_yaml
+from ..config import ExperimentConfig, apply_overrides, read_yaml
+from ..experiment import load_experiment
 from ..data.competition import load_competition, resolved_task
 from ..errors import FoldwiseError
 from ..data.folds import read_folds

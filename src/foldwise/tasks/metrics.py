@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..config import DATA_CHECKS, GENERATED_HELP, DataConfig
 from ..errors import FoldwiseError
 from .text_metrics import rouge1_score, squad_f1, word_jaccard_score
 
@@ -580,3 +581,13 @@ def get_metric(name: str, task: str, reason: str | None = None) -> Metric:
     if problem:
         raise FoldwiseError(f"key 'data.metric' {problem}")
     return METRICS[name].for_task(task, reason)
+
+
+def _data_metric_problems(cfg: DataConfig) -> list[tuple[str, str]]:
+    """``data.metric`` against ``data.task`` (``auto``: against every task), as config checks report it."""
+    problem = metric_problem(cfg.metric, None if cfg.task == "auto" else cfg.task)
+    return [("metric", problem)] if problem else []
+
+
+DATA_CHECKS.append(_data_metric_problems)
+GENERATED_HELP["data.metric"] = metric_choices

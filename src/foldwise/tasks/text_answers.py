@@ -24,7 +24,8 @@ from .evaluation import Evaluation, FoldScore
 from .metrics import short_title, shown_score
 from .text_metrics import SCORES
 from ..config import ThresholdConfig
-from ..data.competition import read_csv, task_line
+from ..data.competition import task_line
+from ..io.tables import read_csv
 from ..errors import FoldwiseError
 from ..io import artifacts
 
@@ -176,9 +177,9 @@ class TextAnswerTask:
 
     def plot(self, evaluation: Evaluation, path: Path, title: str) -> None:
         """The metric per fold as bars, the baselines as lines."""
-        from ..io.report import _pyplot, _save
+        from ..io.plots import pyplot, save_figure
 
-        plt = _pyplot()
+        plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 3.2))
         ax.bar([f"fold {s.fold}" for s in evaluation.per_fold], [s.tuned for s in evaluation.per_fold],
                color="#4C72B0", label=f"model ({evaluation.score:.2f} overall)")
@@ -189,7 +190,7 @@ class TextAnswerTask:
         ax.set_ylabel(short_title(evaluation.metric))
         ax.set_title(f"{title}: OOF {short_title(evaluation.metric)} per fold")
         ax.legend(fontsize=7, loc="lower right")
-        _save(fig, path)
+        save_figure(fig, path)
 
     def record(self, evaluation: Evaluation, truth: Any, test: Any) -> dict:
         """How many test answers came out empty."""

@@ -3,7 +3,7 @@
 :mod:`foldwise.train.training` trains any :class:`Backbone`: something that builds a module
 mapping a padded batch (``input_ids``, ``attention_mask``, maybe ``token_type_ids`` and
 ``labels``) to ``{"loss", "logits"}`` under the task's head
-(:mod:`foldwise.models.heads`), with its tokenizer and AdamW parameter groups, and saves
+(:mod:`foldwise.train.heads`), with its tokenizer and AdamW parameter groups, and saves
 and reloads what it trained. Encoders (:mod:`foldwise.models.transformer`) and decoder
 LLMs with LoRA (:mod:`foldwise.models.llm`) are two backbones; the loop never asks
 which one it has. :class:`NeuralConfig` holds the loop's own options, shared by every

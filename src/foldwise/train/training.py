@@ -2,7 +2,7 @@
 
 The loop knows a :class:`foldwise.train.backbone.Backbone` (a module over a padded batch,
 its tokenizer and its parameter groups) and the task's head
-(:class:`foldwise.models.heads.ClassificationHead` and the like: the output layer, its
+(:class:`foldwise.tasks.classification.head.ClassificationHead` and the like: the output layer, its
 loss, rows -> sequences -> predictions, validation scores); the module returns
 ``{"loss", "logits"}``, so the loop never asks which task it trains. Read top to bottom:
 :func:`fit` prepares a fold (:func:`_prepare`: tokenised sequences, loss, optimiser,
@@ -22,7 +22,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -329,7 +329,7 @@ def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
         fold.train_module.train()
     state.history.append(record)
     if fold.dist.is_main:
-        progress.write(_history_line(record))
+        progress.write(_history_line(record, fold.head.score_title))
 
 
 def _evaluate(fold: _Fold) -> tuple[dict[str, float], Any]:
@@ -345,10 +345,9 @@ def _is_better(value: float, best: float | None, higher: bool) -> bool:
     return value > best if higher else value < best
 
 
-def _history_line(r: dict) -> str:
-    """One row of the HF-Trainer-like evaluation table: train loss, then every validation score."""
-    from ..tasks.metrics import score_title
-
+def _history_line(r: dict, score_title: Callable[[str], str]) -> str:
+    """One row of the HF-Trainer-like evaluation table: train loss, then every validation score
+    (named by ``score_title``: the head's)."""
     parts = [f"epoch {r['epoch']:>2}", f"step {r['step']:>6}", f"train loss {r['train_loss']:.4f}"]
     for key, value in r.items():
         if key.startswith("valid_"):

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...io import artifacts
-from ...data.competition import read_csv
+from ...io.tables import read_csv
 from ...errors import FoldwiseError
 
 

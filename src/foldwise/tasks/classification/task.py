@@ -15,14 +15,16 @@ import pandas as pd
 
 from .. import metrics
 from ...config import DataConfig, ThresholdConfig
-from ...data.competition import CompetitionData, read_csv, task_line
-from ...io import artifacts, report
+from ...data.competition import CompetitionData, task_line
+from ...io.tables import read_csv
+from . import report
+from ...io import artifacts
 from .probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
 from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
 from ..ensemble import after_decisions, blend
 from ...errors import FoldwiseError
 from ..evaluation import ClassScore, Evaluation, FoldScore
-from ...io.submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
+from .submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
                              solution_truth, target_columns, validate_submission, write_submission)
 
 
@@ -99,7 +101,7 @@ class ClassificationTask:
 
     def head(self, model_cfg):
         """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
-        from ...models.heads import ClassificationHead
+        from .head import ClassificationHead
 
         return ClassificationHead(self.kind, len(self.label_names), model_cfg, self.untuned_scores, self.metric)
 
@@ -198,9 +200,9 @@ class ClassificationTask:
     def data_figure(self, data: CompetitionData, text_columns: list[str]):
         """Rows per class (or positives per label), words per text and, multi-label, labels per row."""
         import pandas as pd
-        from ...io.report import _pyplot
+        from ...io.plots import pyplot
 
-        plt = _pyplot()
+        plt = pyplot()
         single = self.kind != "multilabel"  # one label per row: multiclass, or binary's 0/1
         counts = pd.Series(data.labels.sum(axis=0), index=data.label_names).sort_values()
         fig, axes = plt.subplots(1, 2 if single else 3, figsize=(15, max(4, 0.2 * data.n_labels + 1)))

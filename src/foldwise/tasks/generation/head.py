@@ -21,7 +21,8 @@ from torch import nn
 
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows, pad_batch
-from ...models.heads import config_int
+from ..metrics import score_title
+from ...train.heads import config_int
 
 #: the label of a position that has no loss (prompt, padding)
 IGNORE = -100
@@ -198,6 +199,9 @@ class GenerationHead:
         if self._scores is None:
             return {}
         return {f"valid_{k}": v for k, v in self._scores(preds, targets).items()}
+
+    #: how the loop's evaluation line names a validation score (``macro_f1`` -> macro-F1)
+    score_title = staticmethod(score_title)
 
     def selection(self) -> tuple[str, bool]:
         """The competition metric of the generated texts, whatever ``select_by`` (``loss``

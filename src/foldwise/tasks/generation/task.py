@@ -29,7 +29,8 @@ from .predictions import GenerationPredictions
 from ..text_answers import TextAnswerTask
 from ..text_metrics import pair_similarity
 from ...config import DataConfig
-from ...data.competition import CompetitionData, read_csv
+from ...data.competition import CompetitionData
+from ...io.tables import read_csv
 from ...errors import FoldwiseError
 from ...io import artifacts
 
@@ -187,9 +188,9 @@ class GenerationTask(TextAnswerTask):
 
     def data_figure(self, data: CompetitionData, text_columns: list[str]):
         """Words per input and per target text."""
-        from ...io.report import _pyplot
+        from ...io.plots import pyplot
 
-        plt = _pyplot()
+        plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
         pd.Series([len(str(t).split()) for t in data.train_texts]).plot.hist(bins=40, ax=axes[0],
                                                                              title="words per input")

@@ -20,7 +20,8 @@ from torch import nn
 
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows
-from ...models.heads import config_int, logits_of, selection_key, with_loss
+from ..metrics import score_title
+from ...train.heads import config_int, logits_of, selection_key, with_loss
 
 #: defaults of the span keys of a neural config (None there: the key is not set)
 DOC_STRIDE, MAX_ANSWER_LENGTH, N_BEST, MAX_QUESTION_LENGTH = 128, 30, 20, 64
@@ -160,6 +161,9 @@ class SpanHead:
         if self._scores is not None:
             scores.update({f"valid_{k}": v for k, v in self._scores(preds, targets).items()})
         return scores
+
+    #: how the loop's evaluation line names a validation score (``macro_f1`` -> macro-F1)
+    score_title = staticmethod(score_title)
 
     def selection(self) -> tuple[str, bool]:
         """``select_by``: ``loss`` or ``metric`` (macro-F1 means nothing for spans)."""

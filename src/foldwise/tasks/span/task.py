@@ -26,7 +26,8 @@ from .predictions import SpanPredictions, decode, log_probabilities
 from .windows import average_char_scores
 from ..text_answers import TextAnswerTask
 from ...config import DataConfig
-from ...data.competition import CompetitionData, read_csv
+from ...data.competition import CompetitionData
+from ...io.tables import read_csv
 from ...errors import FoldwiseError
 from ...io import artifacts
 
@@ -200,9 +201,9 @@ class SpanTask(TextAnswerTask):
     def data_figure(self, data: CompetitionData, text_columns: list[str]):
         """Words per context and per answer."""
         import pandas as pd
-        from ...io.report import _pyplot
+        from ...io.plots import pyplot
 
-        plt = _pyplot()
+        plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
         pd.Series([len(str(c).split()) for c in _side(data.train_texts, 1)]).plot.hist(
             bins=40, ax=axes[0], title="words per context")

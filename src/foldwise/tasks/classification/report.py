@@ -1,4 +1,4 @@
-"""Human-facing output: per-class tables, score lines and PNG plots.
+"""Classification reports: per-class tables, the fold's validation line and PNG plots.
 
 Every report names the competition metric and gives it first; the secondary scores the
 task computed follow (macro-F1, micro-F1 and accuracy where they apply; F1 of the
@@ -15,30 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from . import artifacts
-from ..tasks.evaluation import Evaluation
-from ..tasks.metrics import score_title, shown_score
-from ..tasks.classification.thresholds import f1_curve
-
-#: the most characters of a label name that tables and plots show
-NAME_WIDTH = 40
-
-
-def short_name(name: str, width: int = NAME_WIDTH) -> str:
-    """``name`` cut to ``width`` characters, ending in ``...`` when cut (a very long label name
-    would otherwise pad every row of a table, or stretch a plot, to its length)."""
-    return name if len(name) <= width else name[: width - 3] + "..."
-
-
-def _evaluation(result: Evaluation | dict[str, Any]) -> Evaluation:
-    """An Evaluation, also from the plain data of ``metrics.json``."""
-    return result if isinstance(result, Evaluation) else Evaluation.from_json(result)
-
-
-def _secondary(metric: str, scores: dict[str, float]) -> list[str]:
-    """The secondary scores the task computed (``scores``: an evaluation's ``tuned``, or one
-    fold's untuned scores), in its order, beside ``metric`` (never the metric twice)."""
-    return [name for name in scores if name != metric]
+from .thresholds import f1_curve
+from ..evaluation import Evaluation
+from ..metrics import score_title
+from ..report import as_evaluation, is_calibrated, secondary_names, short_name
+from ...io.plots import pyplot, save_figure
 
 
 def untuned_score_text(scores: dict[str, float], task: Any) -> str:
@@ -51,38 +32,7 @@ def untuned_score_text(scores: dict[str, float], task: Any) -> str:
     at = "" if kind == "multiclass" else "@0.5"
     first = f"{metric.title}{at if metric.needs_decision else ''} {scores[metric.name]:.4f}"
     return ", ".join([first, *(f"{score_title(name)}{at} {scores[name]:.4f}"
-                               for name in _secondary(metric.name, scores))])
-
-
-def headline(result: Evaluation | dict[str, Any]) -> str:
-    """The one-line OOF result of a run or a blend, the competition metric first."""
-    ev = _evaluation(result)
-    secondary = ", ".join(f"{score_title(name)} {shown_score(name, ev.tuned[name])}"
-                          for name in _secondary(ev.metric, ev.tuned))
-    baselines = ", ".join(f"{name} {shown_score(ev.metric, value)}" for name, value in ev.baselines.items())
-    tail = "; ".join(part for part in (secondary, f"baselines: {baselines}" if baselines else "") if part)
-    if not ev.learned:
-        not_kept = ev.decision.get("calibration_not_kept")
-        why = ("; calibration not kept (cross-fitted {crossfit:.4f}, raw {raw:.4f})".format(**not_kept)
-               if not_kept else "")
-        return f"OOF {ev.title} {shown_score(ev.metric, ev.score)}" + (f", {tail}" if tail else "") + why
-    untuned, tuned = decision_words(ev)
-    return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
-            f"({ev.score_crossfit:.4f} cross-fitted)" + (f"; {tail}" if tail else ""))
-
-
-def decision_words(result: Evaluation | dict[str, Any]) -> tuple[str, str]:
-    """How reports name the untuned and the fitted decision: ("at 0.5", "tuned") for cuts,
-    ("argmax", "tuned") for single-label data, ("raw", "calibrated") for a calibration."""
-    ev = _evaluation(result)
-    if _calibrated(ev):
-        return "raw", "calibrated"
-    return ("argmax" if ev.single_label else "at 0.5"), "tuned"
-
-
-def _calibrated(ev: Evaluation) -> bool:
-    """Whether the fitted decision is a calibration of probabilities (log loss), not decisions."""
-    return ev.decision.get("kind") == "calibrated"
+                               for name in secondary_names(metric.name, scores))])
 
 
 def _single_label_table(ev: Evaluation, width: int) -> list[str]:
@@ -90,12 +40,12 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
     lines = [f"{'label':<{width}} {'support':>8} {'F1':>7}"]
     for name, r in sorted(ev.per_class.items(), key=lambda kv: -kv[1].f1_tuned):
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
-    raw = f" calibrated (raw probabilities {ev.score_untuned:.4f})" if _calibrated(ev) else ""
+    raw = f" calibrated (raw probabilities {ev.score_untuned:.4f})" if is_calibrated(ev) else ""
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}{raw}")
     lines += [f"{score_title(name):<{width}} {'':>8} {ev.tuned[name]:>7.4f}"
-              for name in _secondary(ev.metric, ev.tuned)]
+              for name in secondary_names(ev.metric, ev.tuned)]
     if ev.learned:
-        fit = "the calibration" if _calibrated(ev) else "the class bias"
+        fit = "the calibration" if is_calibrated(ev) else "the class bias"
         lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): "
                      f"{ev.score_crossfit:.4f}")
     return lines
@@ -115,10 +65,10 @@ def _multi_label_table(ev: Evaluation, width: int) -> list[str]:
         cut = "" if r.threshold is None else f"{r.threshold:.3f}"
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_untuned:>7.3f} {r.f1_tuned:>8.3f} {cut:>6}")
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score_untuned:>7.4f} {ev.score:>8.4f}")
-    for name in _secondary(ev.metric, ev.tuned):
+    for name in secondary_names(ev.metric, ev.tuned):
         lines.append(f"{score_title(name):<{width}} {'':>8} {ev.untuned[name]:>7.4f} {ev.tuned[name]:>8.4f}")
     if ev.learned:
-        fit = "the calibration" if _calibrated(ev) else "decisions"
+        fit = "the calibration" if is_calibrated(ev) else "decisions"
         lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): {ev.score_crossfit:.4f}")
     return lines
 
@@ -136,9 +86,9 @@ def _shown(value: float | None, width: int) -> str:
 def _probability_table(ev: Evaluation, width: int) -> list[str]:
     """Label, support and the label's own ROC AUC / log loss (raw, and calibrated when a calibration
     was kept): a metric scored on probabilities submits no decisions, so no F1 and no cuts."""
-    calibrated = _calibrated(ev)
+    calibrated = is_calibrated(ev)
     at = "argmax" if ev.single_label else "@0.5"
-    secondary = {f"{score_title(name)} {at}": ev.tuned[name] for name in _secondary(ev.metric, ev.tuned)}
+    secondary = {f"{score_title(name)} {at}": ev.tuned[name] for name in secondary_names(ev.metric, ev.tuned)}
     width = max(width, *map(len, secondary))
     first = _label_heading(ev)
     columns = f"{'raw':>9} {'calibrated':>10}" if calibrated else f"{ev.title:>9}"
@@ -160,25 +110,12 @@ def per_class_table(result: Evaluation | dict[str, Any]) -> str:
     """A fixed-width per-class table: F1 at 0.5, tuned and the cut (multi-label), F1 (single-label),
     or each label's own ROC AUC / log loss (a metric scored on probabilities); then the
     competition metric and the secondary scores."""
-    ev = _evaluation(result)
+    ev = as_evaluation(result)
     width = max(12, *(len(short_name(name)) for name in ev.per_class), len(ev.title),
                 14 if ev.task == "binary" else 0)
     table = (_probability_table if ev.on_probabilities else _single_label_table if ev.single_label
              else _multi_label_table)
     return "\n".join(table(ev, width))
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> None:
-    artifacts.write_with(path, lambda tmp: fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png"))
 
 
 def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
@@ -191,7 +128,7 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
     """
     from matplotlib.figure import Figure
 
-    ev = _evaluation(result)
+    ev = as_evaluation(result)
     if ev.on_probabilities:
         return _per_label_metric_figure(ev, title)
     rows = sorted(ev.per_class.items(), key=lambda kv: kv[1].f1_tuned)
@@ -205,7 +142,7 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
         ax.barh(y - 0.2, [r.f1_untuned for _, r in rows], height=0.4, label="threshold 0.5", color="#b0b7c3")
         ax.barh(y + 0.2, [r.f1_tuned for _, r in rows], height=0.4, label="tuned decisions", color="#2f6db5")
     change = f"{ev.score_untuned:.3f} -> {ev.score:.3f}" if ev.learned else f"{ev.score:.3f}"
-    others = ", ".join(f"{score_title(name)} {ev.tuned[name]:.3f}" for name in _secondary(ev.metric, ev.tuned))
+    others = ", ".join(f"{score_title(name)} {ev.tuned[name]:.3f}" for name in secondary_names(ev.metric, ev.tuned))
     ax.set_title(f"{title}: {ev.title} {change} ({others})", fontsize=9)
     ax.set_yticks(y, names, fontsize=8)
     ax.set_xlabel("out-of-fold F1")
@@ -228,13 +165,13 @@ def _per_label_metric_figure(ev: Evaluation, title: str):
     def value(v):
         return np.nan if v is None else v
 
-    if _calibrated(ev):
+    if is_calibrated(ev):
         ax.barh(y - 0.2, [value(r.metric_untuned) for _, r in rows], height=0.4, label="raw", color="#b0b7c3")
         ax.barh(y + 0.2, [value(r.metric_tuned) for _, r in rows], height=0.4, label="calibrated", color="#2f6db5")
         ax.legend(loc="lower right", fontsize=8)
     else:
         ax.barh(y, [value(r.metric_tuned) for _, r in rows], height=0.6, color="#2f6db5")
-    change = f"{ev.score_untuned:.4f} -> {ev.score:.4f}" if _calibrated(ev) else f"{ev.score:.4f}"
+    change = f"{ev.score_untuned:.4f} -> {ev.score:.4f}" if is_calibrated(ev) else f"{ev.score:.4f}"
     ax.set_title(f"{title}: {ev.title} {change} (support beside each label)", fontsize=9)
     ax.set_yticks(y, [f"{name} ({r.support})" for name, (_, r) in zip(names, rows)], fontsize=8)
     ax.set_xlabel(f"out-of-fold {ev.title} of each label")
@@ -246,13 +183,13 @@ def _per_label_metric_figure(ev: Evaluation, title: str):
 
 def plot_per_class_f1(result: Evaluation | dict[str, Any], path: str | Path, title: str) -> None:
     """Save :func:`per_class_f1_figure` as a PNG."""
-    _save(per_class_f1_figure(result, title), Path(path))
+    save_figure(per_class_f1_figure(result, title), Path(path))
 
 
 def plot_threshold_curves(probs: np.ndarray, labels: np.ndarray, label_names: list[str],
                           thresholds: np.ndarray | None, path: str | Path) -> None:
     """One small panel per label: OOF F1 against the cut, the chosen cut marked."""
-    plt = _pyplot()
+    plt = pyplot()
     n = len(label_names)
     cols = min(7, n)
     rows = int(np.ceil(n / cols))
@@ -272,30 +209,5 @@ def plot_threshold_curves(probs: np.ndarray, labels: np.ndarray, label_names: li
         ax.tick_params(labelsize=6)
     fig.suptitle("OOF F1 against the decision threshold (red: tuned, grey: 0.5)", fontsize=9)
     fig.tight_layout()
-    _save(fig, Path(path))
-    plt.close(fig)
-
-
-def plot_training_curve(history: list[dict], path: str | Path, title: str) -> None:
-    """Train/validation loss and every validation score the head reports (macro-F1 and accuracy
-    or micro-F1 at 0.5 / argmax for classification; the competition metric) per evaluation."""
-    plt = _pyplot()
-    steps = [r["step"] for r in history]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(steps, [r["train_loss"] for r in history], marker="o", label="train loss", color="#2f6db5")
-    if "valid_loss" in history[0]:
-        ax.plot(steps, [r["valid_loss"] for r in history], marker="o", label="valid loss", color="#d1495b")
-        score_ax = ax.twinx()
-        names = [k.removeprefix("valid_") for k in history[0] if k.startswith("valid_") and k != "valid_loss"]
-        for name, marker, color in zip(names, "s^vDx", ("#3a9d5d", "#8c564b", "#9467bd", "#e377c2", "#7f7f7f")):
-            score_ax.plot(steps, [r[f"valid_{name}"] for r in history], marker=marker, ls="--",
-                          label=f"valid {score_title(name)}", color=color)
-        score_ax.set_ylabel(", ".join(score_title(n) for n in names))
-        score_ax.legend(loc="upper right", fontsize=8)
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("loss")
-    ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    _save(fig, Path(path))
+    save_figure(fig, Path(path))
     plt.close(fig)

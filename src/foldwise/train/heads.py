@@ -5,15 +5,15 @@ outputs and learns: it builds the output module over an encoder, the loss (bound
 fold's training targets), how rows become tokenised sequences with their targets, how
 the sequences' outputs become the task's predictions, and the validation scores. The
 module returns ``{"loss", "logits"}`` like a Hugging Face model, so the loop never asks
-which task it trains. :class:`ClassificationHead` is the classification head; other
-tasks add their own next to their task module.
+which task it trains. Each task kind's head lives in its package
+(:mod:`foldwise.tasks.classification.head`, :mod:`foldwise.tasks.span.head`,
+:mod:`foldwise.tasks.generation.head`); the pieces they share live here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -88,93 +88,6 @@ class LogitsOf(nn.Module):
         return with_loss(self, logits.float(), labels)
 
 
-class ClassificationHead:
-    """L logits per row: a sigmoid per label (multi-label, binary) or a softmax (multiclass).
-
-    Parameters
-    ----------
-    kind : "multilabel", "multiclass" or "binary".
-    n_labels : L.
-    model_cfg : the neural config (its loss keys).
-    scores : ``(probs, labels) -> {metric: value, ...}`` of the untuned decision
-        (:meth:`foldwise.tasks.Task.untuned_scores`), for ``select_by: metric``; None: not offered.
-    metric : the competition metric (its name and direction), with ``scores``.
-    """
-
-    def __init__(self, kind: str, n_labels: int, model_cfg: Any, scores: Any = None, metric: Any = None):
-        self.kind = kind
-        self.n_outputs = n_labels
-        self.cfg = model_cfg
-        self._scores = scores
-        self.metric = metric
-
-    # -- the module and its loss --
-
-    def module(self, encoder: nn.Module, pooling: str, dropout: float) -> nn.Module:
-        """The pooled linear classifier over ``encoder``."""
-        return PooledClassifier(encoder, self.n_outputs, pooling, dropout)
-
-    def loss(self, targets: np.ndarray) -> Any:
-        """The config's loss (``weighted_bce`` weighs positives from the fold's ``targets``)."""
-        from ..train.losses import make_loss
-
-        cfg = self.cfg
-        return make_loss(cfg.loss, self.kind, targets, focal_alpha=cfg.focal_alpha, focal_gamma=cfg.focal_gamma,
-                         asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg, asl_clip=cfg.asl_clip,
-                         pos_weight_cap=cfg.pos_weight_cap, label_smoothing=cfg.label_smoothing)
-
-    # -- rows <-> sequences --
-
-    infer = staticmethod(logits_of)
-
-    def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: np.ndarray | None = None) -> Any:
-        """One truncated sequence per row, its 0/1 labels as float targets."""
-        rows = backbone.tokenize(tokenizer, texts)
-        if targets is not None:
-            rows.targets = np.asarray(targets, dtype=np.float32)
-        return rows
-
-    def collect(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> np.ndarray:
-        """A batch's (b, L) logits as float32 numpy."""
-        return logits.float().cpu().numpy()
-
-    def outputs(self, pieces: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
-        """(n, L) logits in sequence order from ``(rows, logits)`` batches."""
-        out = np.zeros((n, self.n_outputs), dtype=np.float32)
-        for rows, logits in pieces:
-            out[rows] = logits
-        return out
-
-    def predictions(self, outputs: np.ndarray, sequences: Any, texts: np.ndarray) -> np.ndarray:
-        """Probabilities: sigmoid per label, or softmax over labels (multiclass)."""
-        return logits_to_probs(outputs, self.kind)
-
-    # -- validation --
-
-    def valid_scores(self, loss_fn: Any, outputs: np.ndarray, sequences: Any, preds: np.ndarray,
-                     targets: np.ndarray) -> dict[str, float]:
-        """Validation loss (``loss_fn``: the training loss), accuracy (multiclass) or micro-F1,
-        macro-F1 at 0.5 / argmax, and the competition metric of the untuned decision when
-        ``select_by: metric`` reads it."""
-        from ..tasks.metrics import accuracy, macro_f1, micro_f1
-
-        loss = float(loss_fn(torch.from_numpy(outputs), torch.from_numpy(np.asarray(targets, dtype=np.float32))))
-        if self.kind == "multiclass":
-            decided = (preds == preds.max(axis=1, keepdims=True)).astype(np.uint8)
-            first = {"valid_accuracy": accuracy(targets, decided)}
-        else:
-            decided = (preds >= 0.5).astype(np.uint8)
-            first = {"valid_micro_f1": micro_f1(targets, decided)}
-        scores = {"valid_loss": loss, **first, "valid_macro_f1": macro_f1(targets, decided)}
-        if self.cfg.select_by == "metric" and self._scores is not None:
-            scores[f"valid_{self.metric.name}"] = float(self._scores(preds, targets)[self.metric.name])
-        return scores
-
-    def selection(self) -> tuple[str, bool]:
-        """The history key the best evaluation is chosen by, and whether higher is better."""
-        return selection_key(self.cfg.select_by, self.metric)
-
-
 def selection_key(select_by: str, metric: Any) -> tuple[str, bool]:
     """``select_by`` as (history key, higher is better): ``loss``, ``macro_f1`` or the
     competition ``metric`` (its own direction)."""
@@ -185,10 +98,3 @@ def selection_key(select_by: str, metric: Any) -> tuple[str, bool]:
             raise ValueError("select_by: metric needs the competition metric")
         return f"valid_{metric.name}", metric.greater_is_better
     return f"valid_{select_by}", True
-
-
-def logits_to_probs(logits: np.ndarray, task: str) -> np.ndarray:
-    """Sigmoid per label (multi-label, binary) or softmax over labels (multiclass)."""
-    t = torch.from_numpy(logits)
-    probs = torch.softmax(t, dim=1) if task == "multiclass" else torch.sigmoid(t)
-    return probs.numpy().astype(np.float32)
