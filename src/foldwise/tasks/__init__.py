@@ -33,6 +33,11 @@ class Task(Protocol):
     Attributes
     ----------
     kind : the task's name (``data.task``).
+    single_label : one label per row, probabilities summing to 1 (argmax decisions, a
+        multinomial stack, a one-class softmax for models); False for tasks without label rows.
+    soft_targets : the truth is label rows that a teacher's probabilities can stand in for
+        (``distill``, ``pseudo_labels``).
+    blend_methods : the ``ensemble --method`` values its predictions blend by.
     metric : the competition metric, as computed for this task.
     label_names : the prediction columns (classification) in submission order.
     submission_format : the resolved format (see :mod:`foldwise.io.submission`).
@@ -41,6 +46,9 @@ class Task(Protocol):
     """
 
     kind: str
+    single_label: bool
+    soft_targets: bool
+    blend_methods: tuple[str, ...]
     task_reason: str
     metric: Metric
     label_names: list[str]
@@ -190,6 +198,9 @@ TASKS: dict[str, Callable[..., Task]] = {
     "span": _span,
     "generation": _generation,
 }
+
+#: the kinds whose predictions are (n, L) label probabilities: what a classifier model kind trains
+CLASSIFICATION_KINDS: tuple[str, ...] = tuple(kind for kind, build in TASKS.items() if build is _classification)
 
 
 def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, kind: str | None = None,

@@ -5,7 +5,10 @@ outputs and learns: it builds the output module over an encoder, the loss (bound
 fold's training targets), how rows become tokenised sequences with their targets, how
 the sequences' outputs become the task's predictions, and the validation scores. The
 module returns ``{"loss", "logits"}`` like a Hugging Face model, so the loop never asks
-which task it trains. Each task kind's head lives in its package
+which task it trains; nor do the backbones: a head says whether it is the model's own
+``language_model`` head (generation) or an output layer they build (``n_outputs``), and
+``saved_kind``, what a saved model folder's ``head.json`` records as its kind (None: none).
+Each task kind's head lives in its package
 (:mod:`foldwise.tasks.classification.head`, :mod:`foldwise.tasks.span.head`,
 :mod:`foldwise.tasks.generation.head`); the pieces they share live here.
 """
