@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import mbr
+from .. import MetricGuess, SampleFacts, mbr
 from ..span.baselines import overlap_sentence, split_sentences
 from .predictions import GenerationPredictions
 from ..text_answers import TextAnswerTask
@@ -33,6 +33,11 @@ from ...data.competition import CompetitionData
 from ...io.tables import read_csv
 from ...errors import FoldwiseError
 from ...io import artifacts
+
+
+def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
+    """``foldwise init``'s metric for a generation competition: ROUGE-1."""
+    return MetricGuess("rouge", "free-text target: ROUGE-1; squad for short answers")
 
 
 @dataclass
