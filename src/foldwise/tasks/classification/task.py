@@ -108,7 +108,7 @@ class ClassificationTask:
     def stratify_on(self, data: CompetitionData) -> tuple[np.ndarray, str]:
         """The label matrix, balanced by iterative stratification (multi-label) or by class
         (single-label and binary)."""
-        return data.labels, "multilabel" if self.kind == "multilabel" else "classes"
+        return data.labels, "iterative" if self.kind == "multilabel" else "classes"
 
     def head(self, model_cfg):
         """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
