@@ -124,3 +124,30 @@ def test_the_floor_check_sees_function_level_and_relative_imports():
     assert _upward_imports("from ...io import paths\n", "foldwise.tasks.span.task") == []
     assert _upward_imports("from .. import models\n", "foldwise.train.__init__") == [
         "foldwise.train.__init__:1 imports foldwise.models"]
+
+
+#: a comparison with a task kind's name: ``task == "span"``, ``kind not in ("multilabel", ...)``
+KIND_COMPARISON = r"""(==|!=|in) *[\(\[]?['"](multilabel|multiclass|binary|span|generation)['"]"""
+
+
+def _kind_comparisons(source: str, where: str) -> list[str]:
+    import re
+
+    return [f"{where}:{n}: {line.strip()}" for n, line in enumerate(source.splitlines(), 1)
+            if re.search(KIND_COMPARISON, line)]
+
+
+def test_only_the_task_packages_compare_task_kinds():
+    """A task kind owns every decision about it (tasks/): the rest of the kit asks the task, its head or a
+    task registry, so that a new kind is an addition there, not edits across the kit."""
+    outside = [path.relative_to(PACKAGE) for path in sorted(PACKAGE.rglob("*.py"))
+               if path.relative_to(PACKAGE).parts[0] != "tasks"]
+    compared = [hit for path in outside for hit in _kind_comparisons((PACKAGE / path).read_text(encoding="utf-8"),
+                                                                     str(path))]
+    assert compared == []
+
+
+def test_the_kind_check_sees_comparisons_and_memberships():
+    source = 'if task == "span":\n    pass\nok = kind not in ("multilabel", "binary")\nname = "binary"\n'
+    assert _kind_comparisons(source, "x.py") == ['x.py:1: if task == "span":',
+                                                 'x.py:3: ok = kind not in ("multilabel", "binary")']
