@@ -577,7 +577,7 @@ def parse_override(item: str, source: str = "--set") -> tuple[list[str], Any]:
     return dotted.strip().split("."), value
 
 
-def _set_key(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
+def set_key(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
     """Set ``raw[parts[0]][parts[1]]... = value``, creating missing mappings on the way."""
     node = raw
     for part in parts[:-1]:
@@ -593,7 +593,7 @@ def _set_key(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> 
 def apply_overrides(raw: dict[str, Any], overrides: list[str], source: str = "--set") -> dict[str, Any]:
     """Apply ``key.sub=value`` strings to a nested mapping (values parsed as YAML)."""
     for item in overrides:
-        _set_key(raw, *parse_override(item, source), source)
+        set_key(raw, *parse_override(item, source), source)
     return raw
 
 
