@@ -21,10 +21,12 @@ from typing import Any, Callable, Protocol
 import numpy as np
 import pandas as pd
 
-from ..config import DataConfig, ThresholdConfig, concrete_task
+from ..config import DATA_CHECKS, DataConfig, ThresholdConfig, concrete_task
 from ..data.competition import CompetitionData
 from .evaluation import Evaluation
 from .metrics import Metric, get_metric
+from .generation import keys as generation_keys
+from .span import keys as span_keys
 
 
 class Task(Protocol):
@@ -299,6 +301,21 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
 UNTUNED_KEYS: dict[str, set[str]] = {"multiclass": {"model.loss", "model.focal_gamma"},
                                      "span": {"model.loss", "model.focal_gamma"},
                                      "generation": {"model.loss", "model.focal_gamma"}}
+
+
+#: data.task -> the checks of that kind's own data keys (run for every config: a kind also
+#: refuses its keys under another task)
+TASK_KEYS: dict[str, Callable[[DataConfig], list[tuple[str, str]]]] = {
+    "span": span_keys.problems,
+    "generation": generation_keys.problems,
+}
+
+
+def _task_key_problems(cfg: DataConfig) -> list[tuple[str, str]]:
+    return [problem for check in TASK_KEYS.values() for problem in check(cfg)]
+
+
+DATA_CHECKS.append(_task_key_problems)
 
 
 def competition_task(data_cfg: DataConfig, data: CompetitionData) -> Task:

@@ -53,9 +53,9 @@ class ClassificationHead:
         from ...train.losses import make_loss
 
         cfg = self.cfg
-        return make_loss(cfg.loss, targets, single_label=self.single_label, focal_alpha=cfg.focal_alpha, focal_gamma=cfg.focal_gamma,
-                         asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg, asl_clip=cfg.asl_clip,
-                         pos_weight_cap=cfg.pos_weight_cap, label_smoothing=cfg.label_smoothing)
+        return make_loss(cfg.loss, targets, single_label=self.single_label, focal_alpha=cfg.focal_alpha,
+                         focal_gamma=cfg.focal_gamma, asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg,
+                         asl_clip=cfg.asl_clip, pos_weight_cap=cfg.pos_weight_cap, label_smoothing=cfg.label_smoothing)
 
     # -- rows <-> sequences --
 
