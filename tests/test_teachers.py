@@ -244,21 +244,3 @@ def test_soft_targets_train_the_softmax_loss_and_tfidf_as_cross_entropy_against_
         probs = model.predict(texts[:6])
         assert (probs.argmax(axis=1) == [0, 0, 1, 1, 2, 2]).all()
         assert probs.max() < 0.99  # soft targets: no row pushed to certainty
-
-
-@pytest.mark.parametrize("single_label", [True, False])
-def test_a_tfidf_model_saved_before_it_recorded_single_label_predicts_as_it_did(tmp_path, single_label):
-    from foldwise.models.tfidf import TfidfConfig, TfidfModel
-
-    texts = np.array(["red apple", "green apple", "red car", "blue car", "red sky", "blue sky"] * 5, dtype=object)
-    labels = np.eye(3, dtype=np.float32)[[0, 0, 1, 1, 2, 2] * 5]
-    cfg = TfidfConfig(word_min_df=1, char_ngram_range=[], n_jobs=1)
-    model = TfidfModel(cfg, task="kind", n_labels=3, seed=0, single_label=single_label)
-    model.fit(texts, labels)
-    expected = model.predict(texts[:6])
-    del model.__dict__["single_label"]  # what a model pickled before it recorded single_label holds
-    model.save(tmp_path)
-    again = TfidfModel.load_predictor(tmp_path, cfg, "kind", 3)
-    assert again.single_label is single_label
-    np.testing.assert_array_equal(again.predict(texts[:6]), expected)
-    assert np.allclose(expected.sum(axis=1), 1) is single_label  # one multinomial model, or one per label

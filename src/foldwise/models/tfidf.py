@@ -53,11 +53,6 @@ class TfidfModel(TextModel):
     the classes; else one binary model per label.
     """
 
-    def __setstate__(self, state: dict) -> None:
-        """A model saved before it recorded ``single_label`` fitted one multinomial model exactly then."""
-        state.setdefault("single_label", "classifier_" in state)
-        self.__dict__.update(state)
-
     def _vectorizers(self) -> list:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
