@@ -70,7 +70,7 @@ def test_lora_trains_only_adapters_and_the_head():
 @pytest.mark.parametrize("pooling", ["last", "mean"])
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_pooled_token_is_the_last_real_token_under_either_padding(side, pooling):
-    backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, padding_side=side, pooling=pooling))
+    backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, padding_side=side, pooling=pooling, precision="fp32"))
     module, tokenizer = backbone.build(ClassificationHead("multilabel", 3, None), CPU)
     module.eval()
     ids = backbone.tokenize(tokenizer, TEXTS)
@@ -108,7 +108,7 @@ def test_prediction_in_a_log_reports_rows_done_and_time_left(monkeypatch, capsys
 
 def test_loss_falls_and_saved_adapters_reload_to_the_same_predictions(in_tmp):
     texts, labels = goemotions_rows(in_tmp, 200)
-    cfg = LlmConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-3, head_lr=5e-3,
+    cfg = LlmConfig(num_hidden_layers=2, precision="fp32", max_length=32, epochs=3, batch_size=16, lr=2e-3, head_lr=5e-3,
                     lora_r=4, lora_alpha=8)
     model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0, head=goemotions_head(cfg))
     model.fit(texts[:160], labels[:160], texts[160:], labels[160:])
@@ -139,7 +139,7 @@ def test_lean_lora_forward_computes_what_peft_computes(dropout):
     head = ClassificationHead("multilabel", 3, None)
     outputs, grads = {}, {}
     for lean in (False, True):
-        backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, lean_lora=lean, lora_dropout=dropout))
+        backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, lean_lora=lean, lora_dropout=dropout, precision="fp32"))
         torch.manual_seed(0)
         module, tokenizer = backbone.build(head, CPU)
         _nonzero_adapters(module)
