@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import random
+import subprocess
 import sys
+import warnings
 from pathlib import Path
+from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,7 +20,14 @@ REPO = Path(__file__).resolve().parents[1]
 #: the offline GoEmotions mirror: ../shared beside the clone (CI), or FOLDWISE_GOEMOTIONS_MIRROR
 SHARED_GOEMOTIONS = Path(os.environ.get("FOLDWISE_GOEMOTIONS_MIRROR")
                          or REPO.parent / "shared" / "data" / "goemotions")
+#: the command line in a process of its own, for the tests where the process is what is tested
+#: (kill and resume, concurrent workers, torchrun); the others call :func:`foldwise_cli`
 FOLDWISE = [sys.executable, "-m", "foldwise.cli"]
+
+# Offline and headless for the whole session, in-process command lines included: huggingface_hub
+# reads HF_HUB_OFFLINE once, when first imported, so it is set before any test imports it.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["MPLBACKEND"] = "Agg"
 
 
 def write_competition(folder: Path, train: pd.DataFrame, test: pd.DataFrame,
@@ -124,3 +137,63 @@ def cli_env() -> dict[str, str]:
     env["HF_HUB_OFFLINE"] = "1"
     env["MPLBACKEND"] = "Agg"
     return env
+
+
+@contextlib.contextmanager
+def _as_own_process(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[str, str | None]) -> Iterator[None]:
+    """What a fresh ``foldwise`` process would start from, undone on leaving: the working
+    directory, ``sys.argv``, environment overrides (None unsets), and the global state the
+    command line may change in-process (excepthook, warnings filters, random generators, torch's
+    thread count and generator)."""
+    import torch  # imported first, so that its default thread count is the one restored
+
+    saved = (os.getcwd(), dict(os.environ), sys.argv, sys.excepthook, random.getstate(), np.random.get_state(),
+             torch.get_num_threads(), torch.random.get_rng_state())
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        for key, value in env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        sys.argv = ["foldwise", *args]
+        with warnings.catch_warnings():
+            yield
+    finally:
+        cwd0, env0, sys.argv, sys.excepthook, state, np_state, threads, torch_state = saved
+        os.chdir(cwd0)
+        os.environ.clear()
+        os.environ.update(env0)
+        random.setstate(state)
+        np.random.set_state(np_state)
+        torch.set_num_threads(threads)
+        torch.random.set_rng_state(torch_state)
+
+
+def foldwise_cli(*args: str, cwd: Path | str | None = None, env: Mapping[str, str | None] | None = None,
+                 code: int | None = 0) -> subprocess.CompletedProcess:
+    """``foldwise *args`` run in this process, as from a shell in ``cwd`` (default: the current
+    folder) with ``env`` on top of the environment: its exit status and captured stdout/stderr.
+
+    Argument errors and ``--help`` (SystemExit) give their status, an unexpected exception status 1
+    with its traceback on stderr, as a process would. ``code``: the exit status the call must
+    have, asserted with the end of stderr (None: any).
+    """
+    from foldwise import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with _as_own_process(args, cwd, env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cli.main(list(args))
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+        except Exception:  # noqa: BLE001  (a crash: the traceback a process would print)
+            cli.masked_excepthook(*sys.exc_info())
+            status = 1
+    done = subprocess.CompletedProcess(["foldwise", *args], status, out.getvalue(), err.getvalue())
+    if code is not None:
+        assert done.returncode == code, f"foldwise {' '.join(args)}: exit {done.returncode}\n{done.stderr[-3000:]}"
+    return done
