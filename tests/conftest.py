@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import random
 import subprocess
@@ -140,11 +141,11 @@ def cli_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def _as_own_process(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[str, str | None]) -> Iterator[None]:
+def _process_state(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[str, str | None]) -> Iterator[None]:
     """What a fresh ``foldwise`` process would start from, undone on leaving: the working
     directory, ``sys.argv``, environment overrides (None unsets), and the global state the
-    command line may change in-process (excepthook, warnings filters, random generators, torch's
-    thread count and generator)."""
+    command line may change in-process (excepthook, random generators, torch's thread count and
+    generator)."""
     import torch  # imported first, so that its default thread count is the one restored
 
     saved = (os.getcwd(), dict(os.environ), sys.argv, sys.excepthook, random.getstate(), np.random.get_state(),
@@ -158,8 +159,7 @@ def _as_own_process(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[
             else:
                 os.environ[key] = value
         sys.argv = ["foldwise", *args]
-        with warnings.catch_warnings():
-            yield
+        yield
     finally:
         cwd0, env0, sys.argv, sys.excepthook, state, np_state, threads, torch_state = saved
         os.chdir(cwd0)
@@ -169,6 +169,53 @@ def _as_own_process(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[
         np.random.set_state(np_state)
         torch.set_num_threads(threads)
         torch.random.set_rng_state(torch_state)
+
+
+#: the warning filters a Python process starts with (pytest's own show DeprecationWarnings)
+PROCESS_WARNING_FILTERS = (("ignore", ResourceWarning), ("ignore", ImportWarning),
+                           ("ignore", PendingDeprecationWarning), ("ignore", DeprecationWarning))
+
+
+def _warning_on_stderr(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning on stderr as an uncaught one is (pytest's would record it instead)."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def _plain_stream_handlers() -> list[logging.StreamHandler]:
+    """The console handlers libraries set on their loggers (not pytest's capturing subclasses)."""
+    loggers = [logging.getLogger(), *(lg for lg in logging.root.manager.loggerDict.values()
+                                      if isinstance(lg, logging.Logger))]
+    return [h for lg in loggers for h in lg.handlers if type(h) is logging.StreamHandler]
+
+
+def _point_handler(handler: logging.StreamHandler, stream) -> object:
+    """Point ``handler`` at ``stream``; returns its old stream (not flushed: it may be closed, a
+    pytest capture a library's handler was made under)."""
+    with handler.lock:
+        old, handler.stream = handler.stream, stream
+    return old
+
+
+@contextlib.contextmanager
+def _process_output(out: io.StringIO, err: io.StringIO) -> Iterator[None]:
+    """Everything the command line prints goes to ``out`` and ``err``, as a process's would:
+    sys.stdout and sys.stderr, the libraries' logging handlers, and warnings (shown on stderr
+    under a fresh process's filters)."""
+    redirected = [(h, _point_handler(h, out if h.stream in (sys.stdout, sys.__stdout__) else err))
+                  for h in _plain_stream_handlers()]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category in PROCESS_WARNING_FILTERS:
+                warnings.simplefilter(action, category)
+            warnings.showwarning = _warning_on_stderr
+            yield
+    finally:
+        for handler, stream in redirected:
+            _point_handler(handler, sys.stderr if getattr(stream, "closed", False) else stream)
+        for handler in _plain_stream_handlers():  # a library's, set up during the call, on the buffer
+            if handler.stream in (out, err):
+                _point_handler(handler, sys.stderr)
 
 
 def foldwise_cli(*args: str, cwd: Path | str | None = None, env: Mapping[str, str | None] | None = None,
@@ -183,7 +230,7 @@ def foldwise_cli(*args: str, cwd: Path | str | None = None, env: Mapping[str, st
     from foldwise import cli
 
     out, err = io.StringIO(), io.StringIO()
-    with _as_own_process(args, cwd, env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with _process_state(args, cwd, env or {}), _process_output(out, err):
         try:
             status = cli.main(list(args))
         except SystemExit as exc:
