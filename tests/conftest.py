@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
+import random
 import re
+import subprocess
 import sys
+import warnings
 from pathlib import Path
+from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,7 +22,14 @@ REPO = Path(__file__).resolve().parents[1]
 #: the offline GoEmotions mirror: ../shared beside the clone (CI), or FOLDWISE_GOEMOTIONS_MIRROR
 SHARED_GOEMOTIONS = Path(os.environ.get("FOLDWISE_GOEMOTIONS_MIRROR")
                          or REPO.parent / "shared" / "data" / "goemotions")
+#: the command line in a process of its own, for the tests where the process is what is tested
+#: (kill and resume, concurrent workers, torchrun); the others call :func:`foldwise_cli`
 FOLDWISE = [sys.executable, "-m", "foldwise.cli"]
+
+# Offline and headless for the whole session, in-process command lines included: huggingface_hub
+# reads HF_HUB_OFFLINE once, when first imported, so it is set before any test imports it.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["MPLBACKEND"] = "Agg"
 
 
 def doc_pages() -> list[Path]:
@@ -152,3 +166,109 @@ def cli_env() -> dict[str, str]:
     env["HF_HUB_OFFLINE"] = "1"
     env["MPLBACKEND"] = "Agg"
     return env
+
+
+@contextlib.contextmanager
+def _process_state(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[str, str | None]) -> Iterator[None]:
+    """What a fresh ``foldwise`` process would start from, undone on leaving: the working
+    directory, ``sys.argv``, environment overrides (None unsets), and the global state the
+    command line may change in-process (excepthook, random generators, torch's thread count and
+    generator)."""
+    import torch  # imported first, so that its default thread count is the one restored
+
+    saved = (os.getcwd(), dict(os.environ), sys.argv, sys.excepthook, random.getstate(), np.random.get_state(),
+             torch.get_num_threads(), torch.random.get_rng_state())
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        for key, value in env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        sys.argv = ["foldwise", *args]
+        yield
+    finally:
+        cwd0, env0, sys.argv, sys.excepthook, state, np_state, threads, torch_state = saved
+        os.chdir(cwd0)
+        os.environ.clear()
+        os.environ.update(env0)
+        random.setstate(state)
+        np.random.set_state(np_state)
+        torch.set_num_threads(threads)
+        torch.random.set_rng_state(torch_state)
+
+
+#: the warning filters a Python process starts with (pytest's own show DeprecationWarnings)
+PROCESS_WARNING_FILTERS = (("ignore", ResourceWarning), ("ignore", ImportWarning),
+                           ("ignore", PendingDeprecationWarning), ("ignore", DeprecationWarning))
+
+
+def _warning_on_stderr(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning on stderr as an uncaught one is (pytest's would record it instead)."""
+    sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def _plain_stream_handlers() -> list[logging.StreamHandler]:
+    """The console handlers libraries set on their loggers (not pytest's capturing subclasses)."""
+    loggers = [logging.getLogger(), *(lg for lg in logging.root.manager.loggerDict.values()
+                                      if isinstance(lg, logging.Logger))]
+    return [h for lg in loggers for h in lg.handlers if type(h) is logging.StreamHandler]
+
+
+def _point_handler(handler: logging.StreamHandler, stream) -> object:
+    """Point ``handler`` at ``stream``; returns its old stream (not flushed: it may be closed, a
+    pytest capture a library's handler was made under)."""
+    with handler.lock:
+        old, handler.stream = handler.stream, stream
+    return old
+
+
+@contextlib.contextmanager
+def _process_output(out: io.StringIO, err: io.StringIO) -> Iterator[None]:
+    """Everything the command line prints goes to ``out`` and ``err``, as a process's would:
+    sys.stdout and sys.stderr, the libraries' logging handlers, and warnings (shown on stderr
+    under a fresh process's filters)."""
+    redirected = [(h, _point_handler(h, out if h.stream in (sys.stdout, sys.__stdout__) else err))
+                  for h in _plain_stream_handlers()]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.resetwarnings()
+            for action, category in PROCESS_WARNING_FILTERS:
+                warnings.simplefilter(action, category)
+            warnings.showwarning = _warning_on_stderr
+            yield
+    finally:
+        for handler, stream in redirected:
+            _point_handler(handler, sys.stderr if getattr(stream, "closed", False) else stream)
+        for handler in _plain_stream_handlers():  # a library's, set up during the call, on the buffer
+            if handler.stream in (out, err):
+                _point_handler(handler, sys.stderr)
+
+
+def foldwise_cli(*args: str, cwd: Path | str | None = None, env: Mapping[str, str | None] | None = None,
+                 code: int | None = 0) -> subprocess.CompletedProcess:
+    """``foldwise *args`` run in this process, as from a shell in ``cwd`` (default: the current
+    folder) with ``env`` on top of the environment: its exit status and captured stdout/stderr.
+
+    Argument errors and ``--help`` (SystemExit) give their status, an unexpected exception status 1
+    with its traceback on stderr, as a process would. ``code``: the exit status the call must
+    have, asserted with the end of stderr (None: any).
+    """
+    from foldwise import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with _process_state(args, cwd, env or {}), _process_output(out, err):
+        try:
+            status = cli.main(list(args))
+        except SystemExit as exc:
+            status = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+            if isinstance(exc.code, str):
+                print(exc.code, file=sys.stderr)
+        except Exception:  # noqa: BLE001  (a crash: the traceback a process would print)
+            cli.masked_excepthook(*sys.exc_info())
+            status = 1
+    done = subprocess.CompletedProcess(["foldwise", *args], status, out.getvalue(), err.getvalue())
+    if code is not None:
+        assert done.returncode == code, f"foldwise {' '.join(args)}: exit {done.returncode}\n{done.stderr[-3000:]}"
+    return done

@@ -1,9 +1,12 @@
 """`make benchmarks`: records merged per (benchmark, model), tables and chart written, bad switches refused."""
 
 import json
+import sys
+import time
 
 import pytest
 
+from conftest import NEWS_DATA, TINY_TFIDF, cli_env, foldwise_cli, titled_competition, write_configs
 from foldwise.stages import benchmarks
 from foldwise.errors import FoldwiseError
 
@@ -117,6 +120,25 @@ def test_students_learn_from_the_results_scored_before_them(monkeypatch):
     assert "(learns from blend)" in table and "(one seed 0.4900 on average, +0.0100 from averaging)" in table
 
 
+def stage_in_this_process(command: list[str]) -> float:
+    """``benchmarks.run_stage`` without a process per stage: the same stage through the same
+    command line, in this process (run_stage itself is tested on its own below); its wall seconds."""
+    start = time.perf_counter()
+    foldwise_cli(*command[3:])
+    return time.perf_counter() - start
+
+
+def test_a_stage_is_a_process_of_its_own_and_its_failure_is_one_line(in_tmp, monkeypatch, capfd):
+    for key, value in cli_env().items():
+        monkeypatch.setenv(key, value)
+    assert benchmarks.foldwise_command("folds", "nope")[:3] == [sys.executable, "-m", "foldwise.cli"]
+    assert benchmarks.run_stage(benchmarks.foldwise_command("config", "--keys", "--kind", "tfidf")) > 0
+    assert "$ foldwise config --keys --kind tfidf" in capfd.readouterr().out
+    with pytest.raises(FoldwiseError, match=r"^benchmarks: `foldwise folds nope` failed with exit status 2$"):
+        benchmarks.run_stage(benchmarks.foldwise_command("folds", "nope"))
+    assert "error: " in capfd.readouterr().err  # the stage's own message reaches ours
+
+
 def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch):
     """Two toy benchmarks through data, folds, train, ensemble and score, as `make benchmarks` runs them."""
     import os
@@ -124,10 +146,7 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
     import numpy as np
     import pandas as pd
 
-    from conftest import NEWS_DATA, cli_env, titled_competition, write_configs
-
-    for key, value in cli_env().items():
-        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(benchmarks, "run_stage", stage_in_this_process)
     titled_competition(in_tmp / "data" / "news")  # single-label, scored by CV accuracy
     titled_competition(in_tmp / "data" / "tags", multilabel=True)  # held out: scored on solution.csv
     truth = pd.DataFrame({"id": [f"q{i}" for i in range(12)],
@@ -171,16 +190,11 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
 
 def test_existing_runs_are_scored_without_training(in_tmp, monkeypatch, capsys):
     """GoEmotions-style: only runs `make train` left are ensembled and scored; a missing one is named."""
-    import subprocess
-
-    from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
-
-    for key, value in cli_env().items():
-        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(benchmarks, "run_stage", stage_in_this_process)
     titled_competition(in_tmp / "data" / "news")
     write_configs(in_tmp, {"news": "name: news\n" + NEWS_DATA}, {"words": "data: news\n" + TINY_TFIDF})
     for args in (["folds", "news"], ["train", "configs/words.yaml", "--set", "model.word_min_df=2"]):
-        subprocess.run([*FOLDWISE, *args], cwd=in_tmp, check=True, capture_output=True)
+        foldwise_cli(*args)
     monkeypatch.setattr(benchmarks, "BENCHMARKS", {"news": benchmarks.Benchmark(
         "news", "3-fold CV", held_out=False, references=(), models={"words": "words", "chars": "chars"},
         existing_runs_only=True)})

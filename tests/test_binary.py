@@ -2,7 +2,6 @@
 keys read from the current config, and probability calibration for log loss."""
 
 import json
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn import metrics as sk
 
-from conftest import FOLDWISE, cli_env
+from conftest import foldwise_cli
 from foldwise.tasks import metrics
 from foldwise.tasks.classification.calibration import PlattScaling, TemperatureScaling
 from foldwise.config import DataConfig, ThresholdConfig
@@ -24,13 +23,6 @@ from foldwise.tasks import task_for
 
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
 DANGER, CALM = "fire flood storm crash smoke".split(), "song dinner movie garden lunch".split()
-
-
-def run(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
 
 
 def tweets(n: int, prefix: str, seed: int) -> pd.DataFrame:
@@ -66,19 +58,19 @@ def binary_project(root: Path, data_keys: str = "metric: f1\n") -> Path:
 
 def test_a_binary_competition_runs_from_name_dir_text_and_metric(tmp_path):
     root = binary_project(tmp_path)
-    folds = run(root, "folds", "configs/tw-words.yaml").stdout
+    folds = foldwise_cli("folds", "configs/tw-words.yaml", cwd=root).stdout
     assert "task: binary (inferred: one 0/1 label column 'target')" in folds
-    out = run(root, "train", "configs/tw-words.yaml").stdout
+    out = foldwise_cli("train", "configs/tw-words.yaml", cwd=root).stdout
     assert "positive class" in out and "valid F1@0.5" in out and "MCC" in out
     record = json.loads((root / "runs" / "tw-words" / "metrics.json").read_text())
     assert record["task"] == "binary" and record["metric"] == "f1"
     assert record["score"] >= record["score_untuned"]  # the cut tuned on OOF is at least the 0.5 cut
     assert set(record["tuned"]) == {"f1", "accuracy", "mcc"}
-    ens = run(root, "ensemble", "tw-words").stdout
+    ens = foldwise_cli("ensemble", "tw-words", cwd=root).stdout
     assert "submission format: binary" in ens and "'target' holds 0/1" in ens
     sub = pd.read_csv(root / "submissions" / "tw-words.csv", dtype=str)
     assert list(sub.columns) == ["id", "target"] and set(sub["target"]) <= {"0", "1"}
-    scored = run(root, "score", "submissions/tw-words.csv", "--solution", "solution.csv").stdout
+    scored = foldwise_cli("score", "submissions/tw-words.csv", "--solution", "solution.csv", cwd=root).stdout
     assert ": F1 " in scored and "metric f1" in scored
 
 
@@ -86,22 +78,22 @@ def test_predict_reads_a_files_texts_as_the_run_joined_them(tmp_path):
     root = binary_project(tmp_path)
     (root / "configs" / "data" / "tw.yaml").write_text("name: tw\ndir: data/tw\ntext_columns: [keyword, text]\n"
                                                        "metric: f1\n")
-    run(root, "folds", "tw")
-    run(root, "train", "configs/tw-words.yaml", "--set", "save_models=true")
+    foldwise_cli("folds", "tw", cwd=root)
+    foldwise_cli("train", "configs/tw-words.yaml", "--set", "save_models=true", cwd=root)
     pd.DataFrame({"keyword": ["fire", ""], "text": ["we saw song", "we saw song"]}).to_csv(root / "new.csv", index=False)
-    out = run(root, "predict", "tw-words", "--file", "new.csv", "--json").stdout
+    out = foldwise_cli("predict", "tw-words", "--file", "new.csv", "--json", cwd=root).stdout
     first, second = json.loads(out)
     assert first["text"] == "fire | we saw song" and second["text"] == "we saw song"
     assert first["top"][0]["probability"] != second["top"][0]["probability"]  # the keyword counts
-    plain = run(root, "predict", "tw-words", "we saw fire").stdout
+    plain = foldwise_cli("predict", "tw-words", "we saw fire", cwd=root).stdout
     assert "predicted: target = " in plain
-    missing = run(root, "predict", "tw-words", "--file", "new.csv", "--text-column", "body", ok=False)
-    assert missing.returncode == 2 and "missing column 'body'" in missing.stderr
+    missing = foldwise_cli("predict", "tw-words", "--file", "new.csv", "--text-column", "body", cwd=root, code=2)
+    assert "missing column 'body'" in missing.stderr
 
 
 def test_binary_folds_are_stratified_on_the_label(tmp_path):
     root = binary_project(tmp_path)
-    run(root, "folds", "tw")
+    foldwise_cli("folds", "tw", cwd=root)
     folds = pd.read_csv(root / "folds" / "tw.csv", dtype={"id": str})
     train = pd.read_csv(root / "data" / "tw" / "train.csv", dtype={"id": str})
     rates = train.merge(folds, on="id").groupby("fold")["target"].mean()
@@ -112,13 +104,13 @@ def test_a_binary_log_loss_competition_gets_platt_scaled_probabilities(tmp_path)
     root = binary_project(tmp_path, "metric: log_loss\n")
     # a strongly regularised model: flat probabilities that Platt scaling sharpens out of fold too
     (root / "configs" / "tw-words.yaml").write_text(f"data: tw\n{TFIDF.replace('n_jobs: 1', 'n_jobs: 1, C: 0.05')}")
-    run(root, "folds", "tw")
-    out = run(root, "train", "configs/tw-words.yaml").stdout
+    foldwise_cli("folds", "tw", cwd=root)
+    out = foldwise_cli("train", "configs/tw-words.yaml", cwd=root).stdout
     assert "raw" in out and "calibrated" in out
     ev = json.loads((root / "runs" / "tw-words" / "metrics.json").read_text())
     assert ev["decision"]["kind"] == "calibrated" and list(ev["decision"]["calibration"]["platt"]) == ["target"]
     assert ev["score"] < ev["score_untuned"]
-    run(root, "ensemble", "tw-words")
+    foldwise_cli("ensemble", "tw-words", cwd=root)
     cells = pd.read_csv(root / "submissions" / "tw-words.csv")["target"].to_numpy()
     raw = pd.read_csv(root / "submissions" / "tw-words.probs.csv")["target"].to_numpy()
     a, b = json.loads((root / "submissions" / "tw-words.json").read_text())["decision"]["calibration"]["platt"][
@@ -297,16 +289,16 @@ def test_a_positive_label_that_cannot_apply_is_one_line(keys, problem):
 
 def test_ensemble_follows_the_current_metric_without_retraining(tmp_path):
     root = binary_project(tmp_path, "")  # trained without a metric: macro-F1 (both classes)
-    run(root, "folds", "tw")
-    run(root, "train", "configs/tw-words.yaml", "--name", "renamed")
+    foldwise_cli("folds", "tw", cwd=root)
+    foldwise_cli("train", "configs/tw-words.yaml", "--name", "renamed", cwd=root)
     (root / "configs" / "data" / "tw.yaml").write_text("name: tw\ndir: data/tw\ntext_columns: [text]\n"
                                                        "metric: log_loss\n")
-    out = run(root, "ensemble", "renamed").stdout
+    out = foldwise_cli("ensemble", "renamed", cwd=root).stdout
     assert "post-processing from configs/tw-words.yaml" in out and "data.metric 'macro_f1' -> 'log_loss'" in out
     record = json.loads((root / "submissions" / "renamed.json").read_text())
     assert record["metric"] == "log_loss" and record["submission_format"] == "probabilities"
     (root / "configs" / "tw-words.yaml").write_text(f"data: tw\n{TFIDF}thresholds: {{mode: fixed}}\n")
-    out = run(root, "ensemble", "renamed").stdout
+    out = foldwise_cli("ensemble", "renamed", cwd=root).stdout
     assert "thresholds.mode 'auto' -> 'fixed'" in out
     assert json.loads((root / "submissions" / "renamed.json").read_text())["decision"]["kind"] == "probabilities"
 

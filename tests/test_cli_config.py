@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, toy_frames, write_competition
+from conftest import REPO, foldwise_cli, toy_frames, write_competition
 from foldwise.cli import main
 
 
@@ -27,16 +27,10 @@ def project(in_tmp: Path, capsys) -> Path:
     return in_tmp
 
 
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    """Run the command line in this process: (exit status, stdout, stderr)."""
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(status: int, err: str, *fragments: str) -> None:
-    """Exit status 2 and one ``error:`` line (after any progress bar), holding each fragment."""
-    assert status == 2, err
+def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit status 2 and one ``error:`` line (after any progress bar) on stderr, holding each fragment."""
+    err = done.stderr
+    assert done.returncode == 2, err
     message = err.strip().split("\n")[-1]
     assert message.startswith("error: ") and err.count("error: ") == 1 and "Traceback" not in err, err
     for fragment in fragments:
@@ -46,22 +40,20 @@ def assert_one_line_error(status: int, err: str, *fragments: str) -> None:
 # ---------------------------------------------------------------------------
 # defect 1: the dataset comes from the experiment config or the submission's record
 
-def test_data_and_folds_take_the_datasets_of_experiment_configs(project, capsys):
+def test_data_and_folds_take_the_datasets_of_experiment_configs(project):
     (project / "configs" / "small.yaml").write_text(
         "data: {name: toy, dir: 'competitions/{name}', max_train_rows: 20, folds: {n_splits: 3, seed: 0},\n"
         "       kaggle_competition: toy-comp}\nmodel: {kind: tfidf}\n")
-    status, out, err = cli(capsys, "data", "configs/exp.yaml", "configs/small.yaml")
-    assert status == 0, err
+    out = foldwise_cli("data", "configs/exp.yaml", "configs/small.yaml").stdout
     assert out.splitlines() == ["competitions/toy: present"]  # one dataset, listed once
-    status, out, err = cli(capsys, "folds", "configs/exp.yaml", "configs/small.yaml")
-    assert status == 0, err
+    out = foldwise_cli("folds", "configs/exp.yaml", "configs/small.yaml").stdout
     # max_train_rows of an experiment does not shrink the folds: they cover all 60 rows
     assert "folds/toy.csv: already there with the same settings (no change) (3 folds, seed 0, 60 rows)" in out
-    status, _, err = cli(capsys, "folds", "configs/exp.yaml", "--set", "folds.n_splits=4")
-    assert_one_line_error(status, err, "folds/toy.csv exists with other settings", "n_splits: 3 -> 4")
+    done = foldwise_cli("folds", "configs/exp.yaml", "--set", "folds.n_splits=4", code=2)
+    assert_one_line_error(done, "folds/toy.csv exists with other settings", "n_splits: 3 -> 4")
 
 
-def test_data_network_failure_is_one_line(project, capsys, monkeypatch):
+def test_data_network_failure_is_one_line(project, monkeypatch):
     from foldwise.data import fetch as fetch_module
 
     def offline():
@@ -69,8 +61,8 @@ def test_data_network_failure_is_one_line(project, capsys, monkeypatch):
 
     monkeypatch.setitem(fetch_module.CONVERTERS, "offline", fetch_module.Converter(from_hub=offline))
     (project / "configs" / "data" / "hubbed.yaml").write_text("name: hubbed\nhub_dataset: offline\n")
-    status, _, err = cli(capsys, "data", "hubbed")
-    assert_one_line_error(status, err, "dataset 'hubbed'", "ConnectionError: Couldn't reach", "mirror_dir",
+    done = foldwise_cli("data", "hubbed", code=2)
+    assert_one_line_error(done, "dataset 'hubbed'", "ConnectionError: Couldn't reach", "mirror_dir",
                           "data/hubbed/")
     assert not (project / "data" / "hubbed").exists()
 
@@ -82,26 +74,22 @@ def test_validate_and_submit_take_the_dataset_from_the_submission_record(project
     record = json.loads((project / "submissions" / "sub.json").read_text())
     assert record["data_config"]["name"] == "toy" and record["data_config"]["dir"] == "competitions/{name}"
 
-    status, out, err = cli(capsys, "validate", "submissions/sub.csv")
-    assert status == 0, err
+    out = foldwise_cli("validate", "submissions/sub.csv").stdout
     assert "columns as in competitions/toy/sample_submission.csv" in out
-    status, out, err = cli(capsys, "submit", "sub", "--dry-run")
-    assert status == 0, err
+    out = foldwise_cli("submit", "sub", "--dry-run").stdout
     assert "kaggle competitions submit -c toy-comp -f submissions/sub.csv" in out
-    status, out, _ = cli(capsys, "submit", "sub", "--dry-run", "--competition", "other-comp")
-    assert status == 0 and "-c other-comp" in out
+    assert "-c other-comp" in foldwise_cli("submit", "sub", "--dry-run", "--competition", "other-comp").stdout
 
     shutil.copy(project / "submissions" / "sub.csv", project / "loose.csv")  # no record beside it
-    status, _, err = cli(capsys, "validate", "loose.csv")
-    assert_one_line_error(status, err, "loose.csv: no dataset recorded", "--data")
-    status, out, err = cli(capsys, "validate", "loose.csv", "--data", "toy")
-    assert status == 0, err
+    done = foldwise_cli("validate", "loose.csv", code=2)
+    assert_one_line_error(done, "loose.csv: no dataset recorded", "--data")
+    foldwise_cli("validate", "loose.csv", "--data", "toy")
 
     # a record of the kit's first days named only its dataset ("dataset": "toy"), not its data config
     first_days = {**{k: v for k, v in record.items() if k != "data_config"}, "dataset": "toy"}
     (project / "submissions" / "sub.json").write_text(json.dumps(first_days))
-    status, _, err = cli(capsys, "validate", "submissions/sub.csv")
-    assert_one_line_error(status, err, "submissions/sub.csv: no dataset recorded", "without data_config", "--data")
+    done = foldwise_cli("validate", "submissions/sub.csv", code=2)
+    assert_one_line_error(done, "submissions/sub.csv: no dataset recorded", "without data_config", "--data")
 
 
 def make_project_for_make(root: Path, dataset: str = "other") -> Path:
@@ -173,25 +161,23 @@ def test_make_help_prints_values_not_make_variables(tmp_path):
 # ---------------------------------------------------------------------------
 # defect 5: a changed setting names what changed and the way to keep both runs
 
-def test_retraining_with_other_settings_suggests_a_new_name(project, capsys):
-    status, out, err = cli(capsys, "train", "configs/exp.yaml")
-    assert status == 0, err
+def test_retraining_with_other_settings_suggests_a_new_name(project):
+    out = foldwise_cli("train", "configs/exp.yaml").stdout
     assert out.splitlines()[0] == "configs/exp.yaml -> runs/exp/"  # printed before training
     fold_record = (project / "runs" / "exp" / "fold_0.json").read_text()
 
-    status, _, err = cli(capsys, "train", "configs/exp.yaml", "--set", "model.C=8")
-    assert_one_line_error(status, err, "runs/exp/fold_0.npz was trained with another config (model.C 4.0 -> 8.0)",
+    done = foldwise_cli("train", "configs/exp.yaml", "--set", "model.C=8", code=2)
+    assert_one_line_error(done, "runs/exp/fold_0.npz was trained with another config (model.C 4.0 -> 8.0)",
                           "--name <new>", "--set name=<new>", 'make train SET="... name=<new>"', "--force")
 
-    status, out, err = cli(capsys, "train", "configs/exp.yaml", "--set", "model.C=8", "--name", "exp-c8")
-    assert status == 0, err
+    out = foldwise_cli("train", "configs/exp.yaml", "--set", "model.C=8", "--name", "exp-c8").stdout
     assert out.splitlines()[0] == "configs/exp.yaml -> runs/exp-c8/"
     assert (project / "runs" / "exp-c8" / "oof.csv").exists()
     assert "C: 8.0" in (project / "runs" / "exp-c8" / "config.yaml").read_text()
     assert (project / "runs" / "exp" / "fold_0.json").read_text() == fold_record  # the earlier run is kept
 
-    status, _, err = cli(capsys, "train", "configs/exp.yaml", "configs/exp.yaml", "--name", "two")
-    assert_one_line_error(status, err, "--name", "one experiment")
+    done = foldwise_cli("train", "configs/exp.yaml", "configs/exp.yaml", "--name", "two", code=2)
+    assert_one_line_error(done, "--name", "one experiment")
 
 
 # ---------------------------------------------------------------------------
@@ -211,16 +197,16 @@ def test_retraining_with_other_settings_suggests_a_new_name(project, capsys):
     ("{kind: transformer}", ["model.epochs=0"], ["key 'model.epochs' is 0, must be >= 1"]),
     ("{kind: transformer}", ["model.batch_size=-4"], ["key 'model.batch_size' is -4, must be >= 1"]),
 ])
-def test_bad_settings_are_one_line_before_anything_is_written(project, capsys, model, overrides, fragments):
+def test_bad_settings_are_one_line_before_anything_is_written(project, model, overrides, fragments):
     (project / "configs" / "bad.yaml").write_text(f"data: toy\nmodel: {model}\n")
     args = [arg for item in overrides for arg in ("--set", item)]
-    status, out, err = cli(capsys, "train", "configs/bad.yaml", *args)
-    assert_one_line_error(status, err, *fragments)
+    done = foldwise_cli("train", "configs/bad.yaml", *args, code=2)
+    assert_one_line_error(done, *fragments)
     assert not (project / "runs").exists()
 
 
-def test_train_checks_every_config_before_training_any(project, capsys):
+def test_train_checks_every_config_before_training_any(project):
     (project / "configs" / "bad.yaml").write_text("data: toy\nmodel: {kind: tfidf, C: 0}\n")
-    status, out, err = cli(capsys, "train", "configs/exp.yaml", "configs/bad.yaml")
-    assert_one_line_error(status, err, "configs/bad.yaml: key 'model.C' is 0.0, must be > 0")
-    assert out == "" and not (project / "runs").exists()
+    done = foldwise_cli("train", "configs/exp.yaml", "configs/bad.yaml", code=2)
+    assert_one_line_error(done, "configs/bad.yaml: key 'model.C' is 0.0, must be > 0")
+    assert done.stdout == "" and not (project / "runs").exists()

@@ -11,14 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, REPO, cli_env, small_goemotions
-
-
-def run(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
+from conftest import REPO, cli_env, foldwise_cli, small_goemotions
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +30,18 @@ def project(tmp_path_factory) -> Path:
 
 
 def test_folds_train_ensemble_validate(project):
-    out = run(project, "folds", "small").stdout
+    out = foldwise_cli("folds", "small", cwd=project).stdout
     assert "folds/small.csv: written (3 folds, seed 1, 400 rows)" in out
     assert "neutral" in out  # the per-fold label-count table
-    assert "already there" in run(project, "folds", "small").stdout
+    assert "already there" in foldwise_cli("folds", "small", cwd=project).stdout
 
     # part of the folds first: no OOF results until every fold is trained
-    proc = run(project, "train", "configs/words.yaml", "--folds", "0")
+    proc = foldwise_cli("train", "configs/words.yaml", "--folds", "0", cwd=project)
     out = proc.stdout + proc.stderr
     assert "1/3 folds trained" in out
     assert not (project / "runs" / "words" / "oof.csv").exists()
-    run(project, "train", "configs/words.yaml", "configs/chars.yaml")
-    proc = run(project, "train", "configs/words.yaml")
+    foldwise_cli("train", "configs/words.yaml", "configs/chars.yaml", cwd=project)
+    proc = foldwise_cli("train", "configs/words.yaml", cwd=project)
     out = proc.stdout + proc.stderr
     assert "already trained" in out  # finished folds are not retrained
 
@@ -68,7 +61,7 @@ def test_folds_train_ensemble_validate(project):
     for png in ("per_class_f1.png", "threshold_curves.png"):
         assert (run_dir / png).read_bytes()[:4] == b"\x89PNG"
 
-    out = run(project, "ensemble", "words", "chars", "--name", "blend").stdout
+    out = foldwise_cli("ensemble", "words", "chars", "--name", "blend", cwd=project).stdout
     assert "written and validated" in out
     sub = pd.read_csv(project / "submissions" / "blend.csv", dtype={"id": str})
     sample = pd.read_csv(project / "data" / "small" / "sample_submission.csv", dtype={"id": str})
@@ -81,27 +74,26 @@ def test_folds_train_ensemble_validate(project):
     assert record["metric"] == "macro_f1" and record["submission_format"] == "binary"
     probs = pd.read_csv(project / "submissions" / "blend.probs.csv", dtype={"id": str})
     assert probs.shape == (80, 29) and sorted(probs["id"]) == sorted(sample["id"])
-    assert "valid" in run(project, "validate", "submissions/blend.csv", "--data", "small").stdout
-    out = run(project, "submit", "blend", "--data", "small", "--dry-run").stdout
+    assert "valid" in foldwise_cli("validate", "submissions/blend.csv", "--data", "small", cwd=project).stdout
+    out = foldwise_cli("submit", "blend", "--data", "small", "--dry-run", cwd=project).stdout
     assert "kaggle competitions submit -c small-comp -f submissions/blend.csv" in out
 
 
 def test_bad_input_one_line_error_and_no_output(project, tmp_path):
     bad = project / "configs" / "typo.yaml"
     bad.write_text("data: small\nmodel: {kind: tfidf, ngram: 3}\n")
-    proc = run(project, "train", "configs/typo.yaml", ok=False)
-    assert proc.returncode == 2
+    proc = foldwise_cli("train", "configs/typo.yaml", cwd=project, code=2)
     assert proc.stderr.strip().count("\n") == 0 and "unknown key 'model.ngram'" in proc.stderr
     assert not (project / "runs" / "typo").exists()
 
     broken = pd.read_csv(project / "submissions" / "blend.csv")
     broken.iloc[3, 2] = 7
     broken.to_csv(tmp_path / "broken.csv", index=False)
-    proc = run(project, "validate", str(tmp_path / "broken.csv"), "--data", "small", ok=False)
-    assert proc.returncode == 2 and "row 5" in proc.stderr and "has '7'" in proc.stderr
+    proc = foldwise_cli("validate", str(tmp_path / "broken.csv"), "--data", "small", cwd=project, code=2)
+    assert "row 5" in proc.stderr and "has '7'" in proc.stderr
 
-    proc = run(project, "ensemble", "nothing-here", ok=False)
-    assert proc.returncode == 2 and "no finished run" in proc.stderr
+    proc = foldwise_cli("ensemble", "nothing-here", cwd=project, code=2)
+    assert "no finished run" in proc.stderr
 
 
 def test_make_help_lists_every_stage():
@@ -145,8 +137,9 @@ def test_make_train_ensemble_blends_the_run_that_set_renamed(project):
 
 
 def test_train_refuses_two_experiments_sharing_one_run_name(project):
-    proc = run(project, "train", "configs/words.yaml", "configs/chars.yaml", "--set", "name=both", ok=False)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    proc = foldwise_cli("train", "configs/words.yaml", "configs/chars.yaml", "--set", "name=both", cwd=project,
+                        code=2)
+    assert proc.stderr.count("\n") == 1
     assert "configs/words.yaml and configs/chars.yaml would both train runs/both/" in proc.stderr
     assert not (project / "runs" / "both").exists()
 
@@ -155,13 +148,14 @@ def test_predict_with_saved_tfidf_fold_models(project):
     (project / "configs" / "saved.yaml").write_text(
         "data: small\nsave_models: true\n"
         "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
-    run(project, "train", "configs/saved.yaml")
-    out = json.loads(run(project, "predict", "runs/saved", "Thank you so much!", "--json", "--top", "28").stdout)
+    foldwise_cli("train", "configs/saved.yaml", cwd=project)
+    out = json.loads(foldwise_cli("predict", "runs/saved", "Thank you so much!", "--json", "--top", "28",
+                                  cwd=project).stdout)
     cuts = json.loads((project / "runs" / "saved" / "thresholds.json").read_text())["thresholds"]
     probs = {item["label"]: item["probability"] for item in out[0]["top"]}
     assert len(probs) == 28
     expected = sorted(name for name, cut in cuts.items() if probs[name] >= round(cut, 4) + 1e-4)
     assert set(expected) <= set(out[0]["labels"])
     assert all(probs[name] >= cuts[name] - 1e-4 for name in out[0]["labels"])
-    proc = run(project, "predict", "runs/words", "hi", ok=False)  # trained without save_models
-    assert proc.returncode == 2 and "save_models=true" in proc.stderr
+    proc = foldwise_cli("predict", "runs/words", "hi", cwd=project, code=2)  # trained without save_models
+    assert "save_models=true" in proc.stderr

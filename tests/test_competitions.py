@@ -4,25 +4,17 @@ solution of known labels, and bad input refused in one line before anything is w
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, cli_env, titled_competition
+from conftest import foldwise_cli, titled_competition
 from foldwise.tasks import metrics
 
 NAMES = ["sports", "business", "tech"]
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
-
-
-def run(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
 
 
 def project(root: Path, name: str, multilabel: bool, data_keys: str, sample: pd.DataFrame | None = None) -> Path:
@@ -44,7 +36,7 @@ def project(root: Path, name: str, multilabel: bool, data_keys: str, sample: pd.
         f"name: {name}\ndir: elsewhere/{name}\ntext_columns: [title, body]\n{label}{data_keys}"
         "folds: {n_splits: 3, seed: 0}\n")
     (root / "configs" / "words.yaml").write_text(f"data: {name}\n{TFIDF}")
-    run(root, "folds", name)
+    foldwise_cli("folds", name, cwd=root)
     return root
 
 
@@ -54,7 +46,7 @@ def one_hot(cells: pd.Series) -> np.ndarray:
 
 def test_multilabel_competition_scored_by_jaccard(tmp_path):
     root = project(tmp_path, "tags", multilabel=True, data_keys="metric: jaccard\n")
-    out = run(root, "train", "configs/words.yaml").stdout
+    out = foldwise_cli("train", "configs/words.yaml", cwd=root).stdout
     metrics_json = json.loads((root / "runs" / "words" / "metrics.json").read_text())
     assert list(metrics_json)[:2] == ["metric", "greater_is_better"] and metrics_json["metric"] == "jaccard"
     assert re.search(r"^jaccard\s+90\s+\d\.\d{4}\s+\d\.\d{4}$", out, re.M)  # the table's first summary line
@@ -66,7 +58,7 @@ def test_multilabel_competition_scored_by_jaccard(tmp_path):
     assert re.search(r"^fold 0: .* valid jaccard@0\.5 \d\.\d{4}, macro-F1@0\.5", out, re.M)
     assert json.loads((root / "runs" / "words" / "thresholds.json").read_text())["metric"] == "jaccard"
 
-    out = run(root, "ensemble", "words").stdout
+    out = foldwise_cli("ensemble", "words", cwd=root).stdout
     assert "OOF jaccard" in out and "submission format: binary" in out
     record = json.loads((root / "submissions" / "words.json").read_text())
     assert record["metric"] == "jaccard" and record["cv_score"] == pytest.approx(metrics_json["score"])
@@ -74,20 +66,20 @@ def test_multilabel_competition_scored_by_jaccard(tmp_path):
     sub = pd.read_csv(root / "submissions" / "words.csv", dtype={"id": str})
     solution = pd.read_csv(root / "solution.csv", dtype={"id": str})
     expected = metrics.jaccard(solution[NAMES].to_numpy(), sub[NAMES].to_numpy())
-    out = run(root, "score", "submissions/words.csv", "--solution", "solution.csv").stdout
+    out = foldwise_cli("score", "submissions/words.csv", "--solution", "solution.csv", cwd=root).stdout
     assert f"submissions/words.csv: jaccard {expected:.4f}, macro-F1 " in out
 
 
 def test_multiclass_competition_scored_by_accuracy(tmp_path):
     root = project(tmp_path, "news", multilabel=False, data_keys="metric: accuracy\n")
-    out = run(root, "train", "configs/words.yaml").stdout
+    out = foldwise_cli("train", "configs/words.yaml", cwd=root).stdout
     assert re.search(r"^words: OOF accuracy \d\.\d{4}, macro-F1 \d\.\d{4} -> runs/words/$", out, re.M)
-    out = run(root, "ensemble", "words").stdout
+    out = foldwise_cli("ensemble", "words", cwd=root).stdout
     assert "submission format: label (one column holding each row's class" in out
     sub = pd.read_csv(root / "submissions" / "words.csv", dtype={"id": str})
     solution = pd.read_csv(root / "solution.csv", dtype={"id": str})
     accuracy = float((sub["label"] == solution["label"]).mean())
-    out = run(root, "score", "submissions/words.csv", "--solution", "solution.csv").stdout
+    out = foldwise_cli("score", "submissions/words.csv", "--solution", "solution.csv", cwd=root).stdout
     assert f"submissions/words.csv: accuracy {accuracy:.4f}, macro-F1 " in out
     probs = pd.read_csv(root / "submissions" / "words.probs.csv", dtype={"id": str})
     assert list(probs.columns) == ["id", *sorted(NAMES)]  # the classes seen in train, in order
@@ -95,11 +87,11 @@ def test_multiclass_competition_scored_by_accuracy(tmp_path):
 
     solution.iloc[[0, 1]] = solution.iloc[[1, 0]].to_numpy()  # another order is fine
     solution.to_csv(root / "shuffled.csv", index=False)
-    assert f"accuracy {accuracy:.4f}" in run(root, "score", "submissions/words.csv", "--solution",
-                                              "shuffled.csv").stdout
+    assert f"accuracy {accuracy:.4f}" in foldwise_cli("score", "submissions/words.csv", "--solution",
+                                                       "shuffled.csv", cwd=root).stdout
     solution.iloc[:-1].to_csv(root / "short.csv", index=False)
-    proc = run(root, "score", "submissions/words.csv", "--solution", "short.csv", ok=False)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    proc = foldwise_cli("score", "submissions/words.csv", "--solution", "short.csv", cwd=root, code=2)
+    assert proc.stderr.count("\n") == 1
     assert "short.csv: ids differ from submissions/words.csv (submission id 'q" in proc.stderr
 
 
@@ -109,8 +101,8 @@ def test_fractional_sample_gets_probabilities_with_a_far_better_log_loss(tmp_pat
     solution = pd.read_csv(root / "solution.csv", dtype={"id": str})
     solution.loc[3::4, "label"] = solution.loc[3::4, "label"].map(dict(zip(NAMES, NAMES[1:] + NAMES[:1])))
     solution.to_csv(root / "solution.csv", index=False)  # a hold-out where a quarter of the rows surprise
-    run(root, "train", "configs/words.yaml")
-    out = run(root, "ensemble", "words").stdout
+    foldwise_cli("train", "configs/words.yaml", cwd=root)
+    out = foldwise_cli("ensemble", "words", cwd=root).stdout
     assert "submission format: probabilities" in out
     sub = pd.read_csv(root / "submissions" / "words.csv", dtype={"id": str})
     values = sub[NAMES].to_numpy()
@@ -119,8 +111,8 @@ def test_fractional_sample_gets_probabilities_with_a_far_better_log_loss(tmp_pat
     decided = np.eye(3)[values.argmax(axis=1)]  # what 0/1 decisions would have submitted
     assert metrics.categorical_log_loss(truth, values) < 0.2 * metrics.categorical_log_loss(truth, decided)
     assert metrics.categorical_log_loss(truth, decided) > 5  # 0/1 cells: log(1e-15) on every wrong row
-    assert "valid (12 rows" in run(root, "validate", "submissions/words.csv").stdout
-    out = run(root, "score", "submissions/words.csv", "--solution", "solution.csv").stdout
+    assert "valid (12 rows" in foldwise_cli("validate", "submissions/words.csv", cwd=root).stdout
+    out = foldwise_cli("score", "submissions/words.csv", "--solution", "solution.csv", cwd=root).stdout
     assert f"accuracy {float((decided == truth).all(axis=1).mean()):.4f}" in out
 
 
@@ -142,6 +134,6 @@ def test_a_metric_that_does_not_fit_is_one_line_and_nothing_is_written(tmp_path,
         f"name: tags\ndir: elsewhere/tags\ntext_columns: [title, body]\nlabel_column: genres\n{data_keys}"
         "folds: {n_splits: 3, seed: 0}\n")
     (root / "configs" / "words.yaml").write_text(f"data: tags\n{TFIDF}")
-    proc = run(root, "train", "configs/words.yaml", ok=False)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    proc = foldwise_cli("train", "configs/words.yaml", cwd=root, code=2)
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert not (root / "runs").exists()

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
+from conftest import NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, write_configs
 
 from foldwise.errors import FoldwiseError
 from foldwise.stages import experiment_log as log
 from foldwise.stages import leaderboard
-
-
-def foldwise(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*FOLDWISE, *args], capture_output=True, text=True, env=cli_env(), cwd=cwd)
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +27,7 @@ def built(tmp_path_factory) -> Path:
                    "words2": "data: news\n" + TINY_TFIDF.replace("word_min_df: 1", "word_min_df: 2")})
     for args in (["folds", "news"], ["train", "configs/words.yaml"], ["train", "configs/words2.yaml"],
                  ["ensemble", "words"], ["ensemble", "words2"]):
-        done = foldwise(*args, cwd=root)
-        assert done.returncode == 0, done.stderr
+        foldwise_cli(*args, cwd=root)
     cut = root / "runs" / "cut"
     cut.mkdir()
     (cut / "fold_0.json").write_text(json.dumps({"fit_seconds": 2.0, "predict_seconds": 1.0}))
@@ -50,8 +45,7 @@ def project(built, in_tmp) -> Path:
 
 
 def test_runs_lists_every_run_and_submission_and_survives_half_written_folders(project):
-    out = foldwise("runs", "--sort", "score")
-    assert out.returncode == 0, out.stderr
+    out = foldwise_cli("runs", "--sort", "score")
     lines = out.stdout.splitlines()
     assert lines[0].split()[:5] == ["kind", "name", "dataset", "metric", "cv"]
     names = [(line.split()[0], line.split()[1]) for line in lines[1:]]
@@ -72,13 +66,12 @@ def test_runs_lists_every_run_and_submission_and_survives_half_written_folders(p
 
 
 def test_lb_records_scores_and_draws_cv_against_lb(project):
-    out = foldwise("lb", "words", "0.71")
-    assert out.returncode == 0, out.stderr
+    out = foldwise_cli("lb", "words", "0.71")
     assert "words: LB 0.7100 recorded (by hand), CV" in out.stdout
     assert "submissions/cv_vs_lb.png: CV against LB" in out.stdout and Path("submissions/cv_vs_lb.png").stat().st_size
     board = json.loads(Path("submissions/leaderboard.json").read_text())
     assert board["words"][0]["score"] == 0.71 and board["words"][0]["csv_sha256"]
-    listed = foldwise("runs", "--sort", "name").stdout
+    listed = foldwise_cli("runs", "--sort", "name").stdout
     assert any(line.startswith("submission") and " words " in line and "0.7100" in line for line in listed.splitlines())
 
 
@@ -88,7 +81,7 @@ def test_lb_removes_what_a_killed_lb_left(project):
             for name in ("leaderboard.json", "cv_vs_lb.png")]  # a SIGKILL mid-write leaves these
     for path in left:
         path.write_text("partial")
-    assert foldwise("lb", "words", "0.71").returncode == 0
+    foldwise_cli("lb", "words", "0.71")
     assert not any(path.exists() for path in left)
     assert not [p.name for p in Path("submissions").iterdir() if ".tmp" in p.name]
 
@@ -119,8 +112,8 @@ def test_lb_pull_matches_kaggle_submissions_by_file_name(project, monkeypatch):
 ])
 def test_lb_bad_input_is_one_line_and_records_nothing(project, args, message):
     before = sorted(p.name for p in Path("submissions").iterdir())
-    out = foldwise(*args)
-    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    out = foldwise_cli(*args, code=2)
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not Path("submissions/leaderboard.json").exists()
     assert sorted(p.name for p in Path("submissions").iterdir()) == before
 
@@ -134,18 +127,18 @@ def test_negative_lb_scores_only_where_the_metric_has_them():
 
 
 def test_an_unreadable_leaderboard_is_one_line_and_never_rewritten(project):
-    assert foldwise("lb", "words", "0.71").returncode == 0
+    foldwise_cli("lb", "words", "0.71")
     board = Path("submissions/leaderboard.json")
     broken = board.read_text().rstrip().removesuffix("}").rstrip() + ",\n}\n"  # a hand edit's trailing comma
     board.write_text(broken)
     before = sorted(p.name for p in Path("submissions").iterdir())
-    out = foldwise("lb", "words2", "0.64")
-    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    out = foldwise_cli("lb", "words2", "0.64", code=2)
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert out.stderr.startswith("error: submissions/leaderboard.json: not valid JSON (line ")
     assert "mend it by hand" in out.stderr
     assert board.read_text() == broken and sorted(p.name for p in Path("submissions").iterdir()) == before
-    listed = foldwise("runs")  # the listing goes on, without LB scores, and says why
-    assert listed.returncode == 0 and "words2" in listed.stdout
+    listed = foldwise_cli("runs")  # the listing goes on, without LB scores, and says why
+    assert "words2" in listed.stdout
     assert listed.stderr.startswith("warning: submissions/leaderboard.json: not valid JSON")
     board.write_text(json.dumps({"words": [{"score": 0.71}, {"score": float("nan")}]}))  # an older lb's NaN
     with pytest.raises(FoldwiseError, match=r"'words' entry 2 has no finite score \(nan\); it is left as it is"):
@@ -158,8 +151,8 @@ def test_runs_lists_records_whose_values_have_the_wrong_type(project):
     info = json.loads(Path("runs/words2/run.json").read_text())
     Path("runs/words2/run.json").write_text(json.dumps({**info, "created_at": 1733500000}))
     for sort in ("date", "score", "name", "wall"):
-        out = foldwise("runs", "--sort", sort)
-        assert out.returncode == 0 and not out.stderr, out.stderr
+        out = foldwise_cli("runs", "--sort", sort)
+        assert not out.stderr, out.stderr
         assert "runs/words: metrics.json score 'abc' left blank (wrong type)" in out.stdout
         assert "runs/words2: run.json created_at 1733500000 left blank (wrong type)" in out.stdout
     entries = {(e.kind, e.name): e for e in log.collect()}
@@ -169,6 +162,5 @@ def test_runs_lists_records_whose_values_have_the_wrong_type(project):
 
 def test_lb_pull_without_the_kaggle_cli_says_how_to_record_by_hand(project, monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
-    out = subprocess.run([*FOLDWISE, "lb", "--pull"], capture_output=True, text=True,
-                         env={**cli_env(), "PATH": "/nonexistent"})
-    assert out.returncode == 2 and "foldwise lb <submission> <score>" in out.stderr
+    out = foldwise_cli("lb", "--pull", code=2)
+    assert "foldwise lb <submission> <score>" in out.stderr

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, cli_env
+from conftest import FOLDWISE, cli_env, foldwise_cli
 from foldwise.config import DataConfig, FoldsConfig
 from foldwise.errors import FoldwiseError
 from foldwise.data.folds import assign_folds, read_folds, write_folds
@@ -84,8 +84,7 @@ def test_folds_killed_between_its_csv_and_json_is_not_taken_for_no_change(tmp_pa
     seed 1's CSV beside seed 0's JSON: the next `folds` refuses it instead of saying "no
     change", and removes the temporary file a killed write leaves."""
     root = make_toy_project(tmp_path / "project")
-    folds = [*FOLDWISE, "folds", "toy"]
-    subprocess.run(folds, cwd=root, env=cli_env(), capture_output=True, check=True)
+    foldwise_cli("folds", "toy", cwd=root)
     csv = root / "folds" / "toy.csv"
     first = csv.read_bytes()
     slow = tmp_path / "bin"
@@ -93,8 +92,9 @@ def test_folds_killed_between_its_csv_and_json_is_not_taken_for_no_change(tmp_pa
     (slow / "git").write_text("#!/bin/sh\nsleep 60\n")  # the JSON's provenance asks git: time to kill
     (slow / "git").chmod(0o755)
     env = {**cli_env(), "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"}
-    proc = subprocess.Popen([*folds, "--force", "--set", "folds.seed=1"], cwd=root, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # a process of its own: it is killed
+    proc = subprocess.Popen([*FOLDWISE, "folds", "toy", "--force", "--set", "folds.seed=1"], cwd=root, env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while csv.read_bytes() == first and proc.poll() is None:
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # no cleanup, like an OOM kill or power loss
@@ -103,14 +103,14 @@ def test_folds_killed_between_its_csv_and_json_is_not_taken_for_no_change(tmp_pa
     temp = csv.with_name(f".toy.csv.{ended.stdout.strip()}.k2x8.tmp.csv")  # a write killed mid-CSV leaves one
     temp.write_text("id,fold\nt0,")
 
-    again = subprocess.run(folds, cwd=root, env=cli_env(), capture_output=True, text=True)
-    assert again.returncode == 2 and not temp.exists()
+    again = foldwise_cli("folds", "toy", cwd=root, code=2)
+    assert not temp.exists()
     assert again.stderr == ("error: folds/toy.json does not describe folds/toy.csv (csv_sha256 differs: an "
                             "interrupted `folds` or an edited file); pass --force to rewrite both (every run "
                             "trained on the old folds goes stale)\n")
-    subprocess.run([*folds, "--force"], cwd=root, env=cli_env(), capture_output=True, check=True)
+    foldwise_cli("folds", "toy", "--force", cwd=root)
     assert csv.read_bytes() == first
-    unchanged = subprocess.run(folds, cwd=root, env=cli_env(), capture_output=True, text=True, check=True)
+    unchanged = foldwise_cli("folds", "toy", cwd=root)
     assert "same settings (no change)" in unchanged.stdout
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import FOLDWISE, TINY_TFIDF, cli_env
+from conftest import TINY_TFIDF, foldwise_cli
 
 from foldwise.cli import main
 from foldwise.experiment import load_dataset_config
@@ -201,14 +200,10 @@ def test_a_sentence_pair_candidate_is_asked_and_unread_columns_are_named(in_tmp)
 
 def test_init_from_the_command_line_writes_a_config_that_folds_and_trains(in_tmp):
     write_zip(Path("data/bbc/bbc.zip"), bbc_news(np.random.default_rng(2)))
-    env = cli_env()
-    out = subprocess.run([*FOLDWISE, "init", "bbc"], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr
+    out = foldwise_cli("init", "bbc")
     assert "label_column: Category" in out.stdout and "loads: 50 train rows" in out.stdout
-    again = subprocess.run([*FOLDWISE, "init", "bbc"], capture_output=True, text=True, env=env)
-    assert again.returncode == 2 and "already there" in again.stderr
-    folds = subprocess.run([*FOLDWISE, "folds", "bbc"], capture_output=True, text=True, env=env)
-    assert folds.returncode == 0, folds.stderr
+    assert "already there" in foldwise_cli("init", "bbc", code=2).stderr
+    foldwise_cli("folds", "bbc")
     assert Path("folds/bbc.csv").exists()
 
 

@@ -21,7 +21,8 @@ def _limit_address_space() -> None:
 
 
 def run_limited(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    """The CLI in a subprocess whose address space is capped (an allocation past it fails)."""
+    """The CLI in a subprocess whose address space is capped (an allocation past it fails): a
+    process of its own, since the cap is a process limit."""
     env = {**cli_env(), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     return subprocess.run([*FOLDWISE, *args], cwd=cwd, env=env, capture_output=True, text=True,
                           preexec_fn=_limit_address_space, timeout=300)

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import FOLDWISE, REPO, cli_env, titled_competition
+from conftest import REPO, cli_env, foldwise_cli, titled_competition
 
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
 
@@ -32,7 +32,7 @@ def project(tmp_path_factory) -> Path:
     (root / "configs" / "n.yaml").write_text(f"data: news\n{TFIDF}")
     for args in (["folds", "genres"], ["folds", "news"], ["train", "configs/g.yaml", "configs/n.yaml"],
                  ["ensemble", "g"], ["ensemble", "n"]):
-        subprocess.run([*FOLDWISE, *args], cwd=root, env=cli_env(), check=True, capture_output=True)
+        foldwise_cli(*args, cwd=root)
     (root / "notebooks").mkdir()
     shutil.copy(REPO / "notebooks" / "results.ipynb", root / "notebooks" / "results.ipynb")
     return root

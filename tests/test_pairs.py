@@ -2,7 +2,6 @@
 encoded as two sides, never as one joined string."""
 
 import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, TINY_TFIDF, cli_env, write_competition, write_configs
+from conftest import TINY_TFIDF, foldwise_cli, write_competition, write_configs
 from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
 from foldwise.config import DataConfig, TextConfig
 from foldwise.experiment import load_dataset_config
@@ -151,13 +150,6 @@ def test_tfidf_pair_features_learn_what_a_joined_string_cannot():
 # ---------------------------------------------------------------------------
 # the CLI: train on pairs, predict pairs
 
-def run_cli(cwd: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc
-
-
 @pytest.fixture(scope="module")
 def pair_run(tmp_path_factory) -> Path:
     """A project whose TF-IDF run on a pair competition kept its fold models."""
@@ -166,8 +158,8 @@ def pair_run(tmp_path_factory) -> Path:
     write_configs(root, {"pairs": "name: pairs\ntask: multiclass\ntext_pair: [premise, hypothesis]\n"
                                    "label_column: label\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"words": "data: pairs\nsave_models: true\ntext: {lowercase: true}\n" + TINY_TFIDF})
-    run_cli(root, "folds", "pairs")
-    run_cli(root, "train", "configs/words.yaml")
+    foldwise_cli("folds", "pairs", cwd=root)
+    foldwise_cli("train", "configs/words.yaml", cwd=root)
     return root
 
 
@@ -179,30 +171,30 @@ def test_train_on_pairs_writes_test_predictions(pair_run):
 
 
 def test_predict_pairs_from_arguments_and_a_file(pair_run):
-    proc = run_cli(pair_run, "predict", "words", "--json", "--pair", "THE MUSIC is over there.", "I see a music",
-                   "--pair", "The river is over there.", "I see a pencil")
+    proc = foldwise_cli("predict", "words", "--json", "--pair", "THE MUSIC is over there.", "I see a music",
+                        "--pair", "The river is over there.", "I see a pencil", cwd=pair_run)
     records = json.loads(proc.stdout)
     assert [r["text"] for r in records] == [["THE MUSIC is over there.", "I see a music"],
                                             ["The river is over there.", "I see a pencil"]]
     assert [r["labels"] for r in records] == [["same"], ["other"]]
     pd.DataFrame({"premise": ["The winter is over there."], "hypothesis": ["I see a winter"],
                   "a": ["The engine is over there."], "b": ["I see a garden"]}).to_csv(pair_run / "x.csv", index=False)
-    from_file = json.loads(run_cli(pair_run, "predict", "words", "--json", "--file", "x.csv").stdout)
+    from_file = json.loads(foldwise_cli("predict", "words", "--json", "--file", "x.csv", cwd=pair_run).stdout)
     assert [r["labels"] for r in from_file] == [["same"]]  # the run's own text_pair columns
-    chosen = json.loads(run_cli(pair_run, "predict", "words", "--json", "--file", "x.csv",
-                                "--pair-columns", "a", "b").stdout)
+    chosen = json.loads(foldwise_cli("predict", "words", "--json", "--file", "x.csv",
+                                     "--pair-columns", "a", "b", cwd=pair_run).stdout)
     assert [r["text"] for r in chosen] == [["The engine is over there.", "I see a garden"]]
     assert [r["labels"] for r in chosen] == [["other"]]
-    printed = run_cli(pair_run, "predict", "words", "--pair", "one", "two").stdout
+    printed = foldwise_cli("predict", "words", "--pair", "one", "two", cwd=pair_run).stdout
     assert printed.splitlines()[0] == "one || two"
 
 
 def test_predict_refuses_single_texts_for_a_pair_run(pair_run):
-    proc = run_cli(pair_run, "predict", "words", "just one text", ok=False)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    proc = foldwise_cli("predict", "words", "just one text", cwd=pair_run, code=2)
+    assert proc.stderr.count("\n") == 1
     assert "trained on pairs of columns" in proc.stderr and "--pair FIRST SECOND" in proc.stderr
-    proc = run_cli(pair_run, "predict", "words", "--file", "x.csv", "--pair-columns", "a", "nope", ok=False)
-    assert proc.returncode == 2 and "x.csv: missing column 'nope'" in proc.stderr
+    proc = foldwise_cli("predict", "words", "--file", "x.csv", "--pair-columns", "a", "nope", cwd=pair_run, code=2)
+    assert "x.csv: missing column 'nope'" in proc.stderr
 
 
 # ---------------------------------------------------------------------------
@@ -310,8 +302,8 @@ def test_folds_refuse_a_text_pair_column_missing_from_train_and_write_nothing(tm
     (tmp_path / "configs" / "data").mkdir(parents=True)
     (tmp_path / "configs" / "data" / "pairs.yaml").write_text(
         "name: pairs\ntask: multiclass\ntext_pair: [premise, claim]\nlabel_column: label\n")
-    proc = run_cli(tmp_path, "folds", "pairs", ok=False)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+    proc = foldwise_cli("folds", "pairs", cwd=tmp_path, code=2)
+    assert proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("error: ") and "train.csv: missing column 'claim'" in proc.stderr
     assert not (tmp_path / "folds").exists()
 

@@ -17,7 +17,8 @@ def test_piped_train_prints_one_plain_line_per_fold(tmp_path):
     (tmp_path / "configs" / "t.yaml").write_text(
         "data: toy\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
     for args in (["folds", "toy"], ["train", "configs/t.yaml"]):
-        # bytes, not text=True: universal newlines would turn every '\r' into '\n'
+        # a process of its own: what a real pipe receives, whoever writes it; bytes, not text=True:
+        # universal newlines would turn every '\r' into '\n'
         proc = subprocess.run([*FOLDWISE, *args], cwd=tmp_path, env=cli_env(), capture_output=True)
         assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     log = (proc.stdout + proc.stderr).decode()

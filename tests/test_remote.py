@@ -10,22 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
+from conftest import NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, write_configs
 
 
-def foldwise(root: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess:
-    done = subprocess.run([*FOLDWISE, *args], cwd=root, capture_output=True, text=True,
-                          env={**cli_env(), "KAGGLE_USERNAME": "someone", "PATH": "/nonexistent:" + os.environ["PATH"],
-                               "KAGGLE_CONFIG_DIR": str(root / "no-kaggle")})
-    assert done.returncode == code, done.stderr[-3000:]
-    return done
+#: a Kaggle user name, and no kaggle CLI nor credentials (no-kaggle/ in the project is not there)
+NO_KAGGLE = {"KAGGLE_USERNAME": "someone", "PATH": "/nonexistent:" + os.environ["PATH"],
+             "KAGGLE_CONFIG_DIR": "no-kaggle"}
 
 
 def project(root: Path) -> Path:
     titled_competition(root / "data" / "news")
     write_configs(root, {"news": "name: news\nkaggle_competition: news-comp\n" + NEWS_DATA},
                   {"words": "data: news\nremote: {internet: false}\n" + TINY_TFIDF})
-    foldwise(root, "folds", "news")
+    foldwise_cli("folds", "news", cwd=root, env=NO_KAGGLE)
     return root
 
 
@@ -43,33 +40,34 @@ def run_kernel(root: Path, folder: Path, tag: str) -> Path:
 
 def test_the_kernel_trains_the_experiment_and_its_run_joins_local_runs(tmp_path):
     root = project(tmp_path)
-    out = foldwise(root, "remote", "kaggle", "configs/words.yaml").stdout
+    out = foldwise_cli("remote", "kaggle", "configs/words.yaml", cwd=root, env=NO_KAGGLE).stdout
     assert "remote/words: kernel someone/foldwise-words" in out and "kaggle CLI is not set up" in out
     meta = json.loads((root / "remote" / "words" / "kernel-metadata.json").read_text())
     assert meta["code_file"] == "run.py" and meta["kernel_type"] == "script"
     assert (meta["enable_gpu"], meta["enable_internet"], meta["competition_sources"]) == (True, False, ["news-comp"])
     output = run_kernel(root, root / "remote" / "words", "all")
     assert (output / "runs" / "words" / "oof.csv").exists()
-    foldwise(root, "remote", "kaggle", "configs/words.yaml", "--output", str(output))
+    foldwise_cli("remote", "kaggle", "configs/words.yaml", "--output", str(output), cwd=root, env=NO_KAGGLE)
     remote_oof = (root / "runs" / "words" / "oof.csv").read_bytes()
-    foldwise(root, "ensemble", "words")  # the pulled run blends like a local one
-    foldwise(root, "train", "configs/words.yaml", "--force")  # the same experiment trained here
+    foldwise_cli("ensemble", "words", cwd=root, env=NO_KAGGLE)  # the pulled run blends like a local one
+    foldwise_cli("train", "configs/words.yaml", "--force", cwd=root, env=NO_KAGGLE)  # the same experiment trained here
     assert (root / "runs" / "words" / "oof.csv").read_bytes() == remote_oof
 
 
 def test_one_kernel_per_fold_then_a_local_train_assembles_the_run(tmp_path):
     root = project(tmp_path)
-    foldwise(root, "remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true", "--build-only")
+    foldwise_cli("remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true", "--build-only", cwd=root,
+                 env=NO_KAGGLE)
     kernels = sorted(p.name for p in (root / "remote").iterdir())
     assert kernels == ["words-fold0", "words-fold1", "words-fold2"]
     assert "'folds': [1]" in (root / "remote" / "words-fold1" / "run.py").read_text()
     for name in kernels:
         output = run_kernel(root, root / "remote" / name, name)
-        foldwise(root, "remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true",
-                 "--output", str(output))
+        foldwise_cli("remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true",
+                     "--output", str(output), cwd=root, env=NO_KAGGLE)
     assert not (root / "runs" / "words" / "metrics.json").exists()  # each kernel trained one fold
     fold_records = {k: (root / "runs" / "words" / f"fold_{k}.json").read_bytes() for k in range(3)}
-    assembled = foldwise(root, "train", "configs/words.yaml")
+    assembled = foldwise_cli("train", "configs/words.yaml", cwd=root, env=NO_KAGGLE)
     assert (root / "runs" / "words" / "metrics.json").exists(), assembled.stdout
     assert all((root / "runs" / "words" / f"fold_{k}.json").read_bytes() == fold_records[k] for k in range(3))
 
@@ -77,7 +75,7 @@ def test_one_kernel_per_fold_then_a_local_train_assembles_the_run(tmp_path):
 def test_a_kernel_needs_the_fold_file_first(tmp_path):
     titled_competition(tmp_path / "data" / "news")
     write_configs(tmp_path, {"news": "name: news\n" + NEWS_DATA}, {"words": "data: news\n" + TINY_TFIDF})
-    done = foldwise(tmp_path, "remote", "kaggle", "configs/words.yaml", code=2)
+    done = foldwise_cli("remote", "kaggle", "configs/words.yaml", cwd=tmp_path, env=NO_KAGGLE, code=2)
     assert "folds/news.csv: not found; run `foldwise folds news` first" in done.stderr
     assert not (tmp_path / "remote").exists()
 
@@ -88,7 +86,7 @@ def test_a_file_name_reaches_run_py_as_data_never_as_code(tmp_path):
     (root / "data" / "news" / "test.csv").rename(root / "data" / "news" / evil)
     with open(root / "configs" / "data" / "news.yaml", "a") as fh:
         fh.write(f"test_file: {json.dumps(evil)}\n")
-    foldwise(root, "remote", "kaggle", "configs/words.yaml", "--build-only")
+    foldwise_cli("remote", "kaggle", "configs/words.yaml", "--build-only", cwd=root, env=NO_KAGGLE)
     script = (root / "remote" / "words" / "run.py").read_text()
     assigned = next(node for node in ast.parse(script).body if isinstance(node, ast.Assign)
                     and getattr(node.targets[0], "id", None) == "SETTINGS")

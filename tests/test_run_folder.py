@@ -69,7 +69,7 @@ def test_run_folder_in_use_by_another_config_is_refused(project, monkeypatch):
 
 def test_concurrent_trains_with_different_configs(project):
     """Two `train` processes with different settings: exactly one trains, the other is
-    refused with one line, and config.yaml is the winner's."""
+    refused with one line, and config.yaml is the winner's (processes of their own: they race)."""
     procs = {c: subprocess.Popen([*FOLDWISE, "train", "configs/t.yaml", "--set", f"model.C={c}"], env=cli_env(),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in (1.0, 0.5)}
     results = {c: (p.wait(timeout=120), p.stderr.read()) for c, p in procs.items()}
@@ -83,7 +83,7 @@ def test_concurrent_trains_with_different_configs(project):
 
 
 def test_concurrent_trains_of_different_folds_share_the_run(project):
-    """The supported split: one process trains folds 0, another 1,2 of the same config."""
+    """The supported split: one process trains folds 0, another 1,2 of the same config (at once)."""
     procs = [subprocess.Popen([*FOLDWISE, "train", "configs/t.yaml", "--folds", folds], env=cli_env(),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for folds in ("0", "1,2")]
     for p in procs:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FOLDWISE, REPO, cli_env
+from conftest import FOLDWISE, REPO, cli_env, foldwise_cli
 from foldwise.io import artifacts
 from foldwise.cli import main, masked_excepthook
 from foldwise.redact import mask_command, mask_secrets
@@ -100,10 +100,8 @@ def test_storage_password_is_masked_in_the_drivers_message_too(case, tmp_path):
     host 'RET@127.0.0.1': it is shown as '***@127.0.0.1')."""
     root = make_toy_project(tmp_path)
     url, secrets = LEAKS[case]
-    proc = subprocess.run([*FOLDWISE, "study", "configs/t.yaml"], cwd=root, capture_output=True, text=True,
-                          env={**cli_env(), STORAGE_ENV: url})
-    assert proc.returncode == 2 and proc.stderr.startswith("error: storage postgresql") and \
-        proc.stderr.count("\n") == 1, proc.stderr
+    proc = foldwise_cli("study", "configs/t.yaml", cwd=root, env={STORAGE_ENV: url}, code=2)
+    assert proc.stderr.startswith("error: storage postgresql") and proc.stderr.count("\n") == 1, proc.stderr
     assert "//***@" in proc.stderr and "//u:" not in proc.stderr, proc.stderr  # the whole user-info
     assert not any(secret in proc.stderr for secret in secrets), proc.stderr
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import FOLDWISE, TINY_TFIDF, cli_env, toy_frames, write_competition, write_configs
+from conftest import TINY_TFIDF, foldwise_cli, toy_frames, write_competition, write_configs
 
 from foldwise.experiment import load_experiment
 from foldwise.stages import cv
@@ -37,7 +37,7 @@ def test_each_fold_averages_its_seeds(in_tmp, monkeypatch):
     write_competition(in_tmp / "data" / "toy", train, test)
     write_configs(in_tmp, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"words": "data: toy\nseeds: [10, 30]\n" + TINY_TFIDF})
-    assert subprocess.run([*FOLDWISE, "folds", "toy"], env=cli_env(), capture_output=True).returncode == 0
+    foldwise_cli("folds", "toy")
     built = []
     monkeypatch.setattr(cv, "build_model", lambda model_cfg, task, n_labels, seed, **kw:
                         built.append((seed, kw["workdir"].name)) or SeededModel(seed, n_labels))
@@ -60,11 +60,11 @@ def test_a_multi_seed_run_saves_every_seed_and_its_package_re_makes_the_submissi
     write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"words": "data: toy\nsave_models: true\nseeds: [1, 2]\n" + TINY_TFIDF})
     for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("ensemble", "words"), ("package", "words")):
-        done = subprocess.run([*FOLDWISE, *args], cwd=tmp_path, env=cli_env(), capture_output=True, text=True)
-        assert done.returncode == 0, done.stderr[-2000:]
+        foldwise_cli(*args, cwd=tmp_path)
     assert (tmp_path / "runs" / "words" / "fold_2" / "seed_2" / "model" / "model.joblib").exists()
     bundle = tmp_path / "packages" / "words"
     assert (bundle / "runs" / "words" / "fold_2" / "seed_2" / "model" / "model.joblib").exists()
+    # the bundle's predict.py in a process of its own: that it runs alone is what is tested
     done = subprocess.run([sys.executable, str(bundle / "predict.py"),
                            "--test", str(tmp_path / "data" / "toy" / "test.csv"),
                            "--sample", str(tmp_path / "data" / "toy" / "sample_submission.csv"),
@@ -90,7 +90,7 @@ def test_each_seed_is_scored_alone_beside_the_average(in_tmp, monkeypatch, capsy
     write_competition(in_tmp / "data" / "toy", train, test)
     write_configs(in_tmp, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"words": "data: toy\nseeds: [1, 2, 3]\n" + TINY_TFIDF})
-    assert subprocess.run([*FOLDWISE, "folds", "toy"], env=cli_env(), capture_output=True).returncode == 0
+    foldwise_cli("folds", "toy")
     real_model = cv.build_model
     monkeypatch.setattr(cv, "build_model", lambda model_cfg, task, n_labels, seed, **kw: NoisyModel(seed, n_labels))
     cv.run_cv(load_experiment("configs/words.yaml"))

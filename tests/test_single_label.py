@@ -2,26 +2,19 @@
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import FOLDWISE, NEWS_DATA, TINY_TFIDF, cli_env, titled_competition, write_configs
+from conftest import NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, write_configs
 from foldwise.tasks.classification import report
 from foldwise.train import training
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.tasks import task_for
 
 MULTI_LABEL_WORDS = re.compile(r"\bcut\b|F1@0\.5|\btuned\b|micro-F1|cross-fitted|at 0\.5")
-
-
-def run(cwd: Path, *args: str) -> str:
-    proc = subprocess.run([*FOLDWISE, *args], cwd=cwd, env=cli_env(), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +24,13 @@ def news(tmp_path_factory) -> Path:
     titled_competition(root / "elsewhere" / "news")
     write_configs(root, {"news": "name: news\ndir: elsewhere/news\n" + NEWS_DATA},
                   {"words": "data: news\n" + TINY_TFIDF})
-    run(root, "folds", "news")
+    foldwise_cli("folds", "news", cwd=root)
     return root
 
 
 def test_train_and_ensemble_print_accuracy_and_macro_f1_without_cuts(news):
-    out = run(news, "train", "configs/words.yaml")
+    done = foldwise_cli("train", "configs/words.yaml", cwd=news)
+    out = done.stdout + done.stderr
     oof = pd.read_csv(news / "runs" / "words" / "oof.csv", dtype={"id": str})
     truth = pd.read_csv(news / "elsewhere" / "news" / "train.csv", dtype={"id": str})["label"]
     accuracy = float((oof.columns[1:][oof.iloc[:, 1:].to_numpy().argmax(axis=1)] == truth).mean())
@@ -52,7 +46,8 @@ def test_train_and_ensemble_print_accuracy_and_macro_f1_without_cuts(news):
     assert not (news / "runs" / "words" / "threshold_curves.png").exists()
     assert (news / "runs" / "words" / "per_class_f1.png").read_bytes()[:4] == b"\x89PNG"
 
-    out = run(news, "ensemble", "words")
+    done = foldwise_cli("ensemble", "words", cwd=news)
+    out = done.stdout + done.stderr
     assert f"OOF accuracy {accuracy:.4f}, macro-F1 {metrics['tuned']['macro_f1']:.4f}" in out
     assert not MULTI_LABEL_WORDS.search(out), out
     assert (news / "submissions" / "words.per_class_f1.png").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import FOLDWISE, TINY_TFIDF, cli_env, toy_frames, write_competition, write_configs
+from conftest import TINY_TFIDF, foldwise_cli, toy_frames, write_competition, write_configs
 
 from foldwise.cli import main
 from foldwise.errors import FoldwiseError
@@ -93,33 +93,36 @@ def test_confidence_is_the_least_certain_label_or_the_top_class():
     np.testing.assert_allclose(confidence(np.array([[0.7, 0.2, 0.1]]), single_label=True), [0.7])
 
 
-@pytest.fixture
-def toy(tmp_path):
+@pytest.fixture(scope="module")
+def taught(tmp_path_factory) -> Path:
+    """A toy project whose TF-IDF teacher is trained and blended, and two student configs."""
+    root = tmp_path_factory.mktemp("taught")
     train, test = toy_frames(n_train=90, n_test=30)
-    write_competition(tmp_path / "data" / "toy", train, test)
-    write_configs(tmp_path, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
+    write_competition(root / "data" / "toy", train, test)
+    write_configs(root, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
                   {"teacher": "data: toy\nsave_models: true\n" + TINY_TFIDF,
                    "distilled": "data: toy\ndistill: {teacher: teacher, weight: 0.5}\n" + TINY_TFIDF,
                    "pseudo": "data: toy\npseudo_labels: {teacher: teacher, mode: soft, min_agreement: 0.5}\n"
                              + TINY_TFIDF})
     for args in (("folds", "toy"), ("train", "configs/teacher.yaml"), ("ensemble", "teacher")):
-        cli(tmp_path, *args)
-    return tmp_path
+        foldwise_cli(*args, cwd=root)
+    return root
 
 
-def cli(root: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess:
-    done = subprocess.run([*FOLDWISE, *args], cwd=root, capture_output=True, text=True, env=cli_env())
-    assert done.returncode == code, done.stderr[-3000:]
-    return done
+@pytest.fixture
+def toy(taught: Path, tmp_path: Path) -> Path:
+    """A copy of the taught project of this test's own (the tests retrain, rename and rewrite in it)."""
+    return Path(shutil.copytree(taught, tmp_path / "toy", copy_function=shutil.copy2))
 
 
 def test_students_train_end_to_end_and_their_fingerprint_names_the_teacher(toy):
-    first = cli(toy, "train", "configs/distilled.yaml").stdout
+    first = foldwise_cli("train", "configs/distilled.yaml", cwd=toy).stdout
     assert re.search(r"fold 0: runs/teacher's fold-0 models predict the \d+ training rows", first)
     assert (toy / "runs" / "teacher" / "fold_2" / "train_preds.npz").exists()
-    again = cli(toy, "train", "configs/distilled.yaml", "--set", "distill.weight=0.3", "--set", "name=d2").stdout
+    again = foldwise_cli("train", "configs/distilled.yaml", "--set", "distill.weight=0.3", "--set", "name=d2",
+                         cwd=toy).stdout
     assert "models predict" not in again  # a second student of the teacher reads its cached predictions
-    out = cli(toy, "train", "configs/pseudo.yaml").stdout
+    out = foldwise_cli("train", "configs/pseudo.yaml", cwd=toy).stdout
     assert "test rows pseudo-labelled (soft" in out
     saved = yaml.safe_load((toy / "runs" / "distilled" / "config.yaml").read_text())
     assert saved["distill"]["teacher_sha256"]
@@ -127,21 +130,22 @@ def test_students_train_end_to_end_and_their_fingerprint_names_the_teacher(toy):
     teacher_oof = pd.read_csv(toy / "runs" / "teacher" / "oof.csv")
     student_oof = pd.read_csv(toy / "runs" / "distilled" / "oof.csv")
     assert not np.allclose(teacher_oof.iloc[:, 1:], student_oof.iloc[:, 1:])  # the student learnt something else
-    cli(toy, "train", "configs/teacher.yaml", "--set", "model.C=0.3", "--force")  # a new teacher ...
-    again = cli(toy, "train", "configs/distilled.yaml", code=2)  # ... is another config for its students
+    foldwise_cli("train", "configs/teacher.yaml", "--set", "model.C=0.3", "--force", cwd=toy)  # a new teacher ...
+    again = foldwise_cli("train", "configs/distilled.yaml", cwd=toy, code=2)  # ... is another config for its students
     assert "distill.teacher_sha256" in again.stderr
 
 
 def test_teachers_refuse_what_they_cannot_teach(toy):
-    done = cli(toy, "train", "configs/distilled.yaml", "--set", "distill.teacher=nope", code=2)
+    done = foldwise_cli("train", "configs/distilled.yaml", "--set", "distill.teacher=nope", cwd=toy, code=2)
     assert "runs/nope: no finished run here" in done.stderr
-    cli(toy, "train", "configs/teacher.yaml", "--set", "name=teacher2")
-    cli(toy, "ensemble", "teacher", "teacher2", "--method", "stack", "--name", "stacked")  # a stack of two runs
-    done = cli(toy, "train", "configs/pseudo.yaml", "--set", "pseudo_labels.teacher=stacked", code=2)
+    foldwise_cli("train", "configs/teacher.yaml", "--set", "name=teacher2", cwd=toy)
+    # a stack of two runs
+    foldwise_cli("ensemble", "teacher", "teacher2", "--method", "stack", "--name", "stacked", cwd=toy)
+    done = foldwise_cli("train", "configs/pseudo.yaml", "--set", "pseudo_labels.teacher=stacked", cwd=toy, code=2)
     assert "stacked blends by stack" in done.stderr
     model = toy / "runs" / "teacher" / "fold_1" / "model"
     model.rename(model.with_name("kept"))
-    done = cli(toy, "train", "configs/distilled.yaml", code=2)
+    done = foldwise_cli("train", "configs/distilled.yaml", cwd=toy, code=2)
     assert done.stderr.startswith("error: distill.teacher: runs/teacher/fold_1/model not found") and \
         "--set save_models=true --force" in done.stderr and len(done.stderr.splitlines()) == 1
 
@@ -150,13 +154,14 @@ def test_a_teacher_trained_on_other_data_or_rows_in_another_order_is_refused(toy
     train_csv, test_csv = toy / "data" / "toy" / "train.csv", toy / "data" / "toy" / "test.csv"
     train = pd.read_csv(train_csv)
     train.rename(columns={"joy": "anger", "anger": "joy"})[train.columns].to_csv(train_csv, index=False)
-    done = cli(toy, "train", "configs/distilled.yaml", code=2)  # two labels swapped since the teacher trained
+    # two labels swapped since the teacher trained
+    done = foldwise_cli("train", "configs/distilled.yaml", cwd=toy, code=2)
     assert done.stderr == ("error: distill.teacher: runs/teacher was trained on other data (ids, texts or labels "
                            "changed since); retrain it with `foldwise train ... --force`\n")
     train.to_csv(train_csv, index=False)
     for path in (test_csv, toy / "data" / "toy" / "sample_submission.csv"):  # the same test ids, another order
         pd.read_csv(path).iloc[::-1].to_csv(path, index=False)
-    done = cli(toy, "train", "configs/pseudo.yaml", code=2)
+    done = foldwise_cli("train", "configs/pseudo.yaml", cwd=toy, code=2)
     assert done.stderr.startswith("error: pseudo_labels.teacher teacher: runs/teacher was trained on other data")
     assert not (toy / "runs" / "pseudo" / "fold_0.npz").exists()
 

@@ -12,7 +12,7 @@ import pytest
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from conftest import FOLDWISE, cli_env, small_goemotions
+from conftest import FOLDWISE, cli_env, foldwise_cli, small_goemotions
 from foldwise.config import DataConfig, ExperimentConfig
 from foldwise.errors import FoldwiseError
 from foldwise.stages.tuning import StopAtTarget, load_study, open_storage, run_study, study_name
@@ -36,7 +36,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "configs" / "tf.yaml").write_text(
         "data: small\nmodel: {kind: tfidf, C: 2.0, word_min_df: 1, char_min_df: 1, n_jobs: 1}\n" + SPACE)
     monkeypatch.chdir(tmp_path)
-    subprocess.run([*FOLDWISE, "folds", "small"], cwd=tmp_path, env=cli_env(), check=True, capture_output=True)
+    foldwise_cli("folds", "small")
     return tmp_path
 
 
@@ -72,10 +72,12 @@ def test_space_widens_to_hold_the_current_config(project):
 
 
 def test_trial_lines_show_a_loss_as_it_reads_with_its_direction(project):
-    proc = subprocess.run([*FOLDWISE, "tune", "configs/tf.yaml", "--trials", "2", "--set", "data.metric=log_loss",
-                           "--set", "model.char_ngram_range=[]"],
-                          env=cli_env(), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    optuna.logging.set_verbosity(optuna.logging.INFO)  # optuna's own default, as in a fresh process
+    try:
+        proc = foldwise_cli("tune", "configs/tf.yaml", "--trials", "2", "--set", "data.metric=log_loss",
+                            "--set", "model.char_ngram_range=[]")
+    finally:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("trial ")]
     assert len(lines) == 2 and lines[0].startswith("trial 0: CV log-loss 0.") and "(lower is better)" in lines[0]
     assert "best: trial " in lines[1] and "C=" in lines[1]
@@ -118,8 +120,8 @@ def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch, c
                                                      "cannot be written"),
 ])
 def test_bad_tune_input_is_a_one_line_error_and_writes_nothing(project, args, message):
-    proc = subprocess.run([*FOLDWISE, "tune", "configs/tf.yaml", *args], env=cli_env(), capture_output=True, text=True)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
+    proc = foldwise_cli("tune", "configs/tf.yaml", *args, code=2)
+    assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
     assert "secret" not in proc.stderr and not list(Path(".").glob("studies/*.db"))
 
 
@@ -133,8 +135,7 @@ def test_unknown_parameter_fails_before_any_trial(project):
 
 def test_study_results_tuned_config_and_plots(project):
     run_study("configs/tf.yaml", trials=3)
-    proc = subprocess.run([*FOLDWISE, "study", "configs/tf.yaml"], env=cli_env(), capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    proc = foldwise_cli("study", "configs/tf.yaml")
     assert "study small-tf: " in proc.stdout and "#0" in proc.stdout
     tuned = Path("configs/tf.tuned.yaml").read_text()
     best = load_study("configs/tf.yaml").best_trial
@@ -148,8 +149,7 @@ def test_study_results_tuned_config_and_plots(project):
     assert "(values: CV macro-F1, higher is better)" in proc.stdout and "CV macro-F1 (" in proc.stdout
     assert summary["provenance"]["seed"] == 42 and "optuna" in summary["provenance"]["versions"]
     assert "current config (trial 0)" in proc.stdout
-    out = subprocess.run([*FOLDWISE, "train", "configs/tf.tuned.yaml"], env=cli_env(), capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr  # `make train` accepts the tuned config directly
+    foldwise_cli("train", "configs/tf.tuned.yaml")  # `make train` accepts the tuned config directly
 
 
 def test_journal_storage(project):
@@ -158,6 +158,7 @@ def test_journal_storage(project):
 
 
 def _worker(trials, storage=None, heartbeat=1, grace=2):
+    """A `foldwise tune` worker in a process of its own (workers run at once, and some are killed)."""
     args = [*FOLDWISE, "tune", "configs/tf.yaml", "--trials", str(trials), "--heartbeat", str(heartbeat),
             "--grace", str(grace)]
     if storage:
