@@ -34,14 +34,6 @@ if TYPE_CHECKING:
 
     from ..train.heads import Head
 
-#: a task's predictions, and its truth (the ``_co`` / ``_contra`` variants where a role only
-#: returns them, or only takes them)
-P = TypeVar("P")
-P_contra = TypeVar("P_contra", contravariant=True)
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
-T_contra = TypeVar("T_contra", contravariant=True)
-
 
 class Rows(Protocol):
     """Predictions or truth: rows that can be counted and taken (``values[rows]``)."""
@@ -51,6 +43,13 @@ class Rows(Protocol):
     def __getitem__(self, rows: Any) -> Any: ...
 
 
+#: a task's predictions, and its truth (the ``_co`` / ``_contra`` variants where a role only
+#: returns them, or only takes them)
+P = TypeVar("P", bound=Rows)
+P_contra = TypeVar("P_contra", bound=Rows, contravariant=True)
+T = TypeVar("T", bound=Rows)
+T_co = TypeVar("T_co", bound=Rows, covariant=True)
+T_contra = TypeVar("T_contra", bound=Rows, contravariant=True)
 #: predictions or truth, whichever :meth:`Folds.take` is given
 R = TypeVar("R", bound=Rows)
 
