@@ -15,12 +15,17 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pandas as pd
 
 from ..io import artifacts, paths
 from ..errors import FoldwiseError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..tasks.metrics import Metric
 
 SORT_KEYS = ("date", "score", "wall", "name")
 
@@ -143,7 +148,7 @@ def _member_name(member: Any) -> str:
     return str(member.get("name", member)) if isinstance(member, dict) else str(member)
 
 
-def _metric(name: Any):
+def _metric(name: Any) -> Metric | None:
     """The registered metric named ``name`` (None for an unknown name or a record without one)."""
     from ..tasks.metrics import METRICS
 
@@ -295,7 +300,7 @@ def kaggle_submission_scores(listing: str) -> dict[str, float]:
     return scores
 
 
-def cv_vs_lb_figure(entries: list[LogEntry]):
+def cv_vs_lb_figure(entries: list[LogEntry]) -> Figure | None:
     """CV (cross-fitted where there is one) against LB per submission, one panel per dataset and
     metric, with the y = x line: can the validation be trusted? A plain matplotlib Figure (saved
     by :func:`plot_cv_vs_lb`, shown as is by the results notebook); None without LB scores."""

@@ -17,7 +17,7 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import yaml
@@ -39,7 +39,7 @@ STORAGE_ENV = "FOLDWISE_STORAGE"
 
 
 @contextlib.contextmanager
-def _quiet_experimental():
+def _quiet_experimental() -> Iterator[None]:
     """Optuna labels heartbeats, stale-trial retries and some plots 'experimental'; they are
     relied on here on purpose, so the label is not repeated on every call."""
     from optuna.exceptions import ExperimentalWarning
@@ -459,7 +459,7 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
 
 
 @contextlib.contextmanager
-def _without_optuna_trial_lines():
+def _without_optuna_trial_lines() -> Iterator[None]:
     """Optuna's own per-trial lines show the maximised value (a loss negated); TrialLines
     prints them instead. Its warnings (a failed trial) still show."""
     import optuna

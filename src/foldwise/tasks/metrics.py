@@ -25,7 +25,7 @@ from .text_metrics import rouge1_score, squad_f1, word_jaccard_score
 EPS = 1e-15
 
 
-def _same_shape(y_true: np.ndarray, y_pred: np.ndarray, dtype=bool) -> tuple[np.ndarray, np.ndarray]:
+def _same_shape(y_true: np.ndarray, y_pred: np.ndarray, dtype: Any = bool) -> tuple[np.ndarray, np.ndarray]:
     """Both arrays as numpy arrays (truth as bool, predictions as ``dtype``), shapes checked."""
     y_true = np.asarray(y_true, dtype=bool)
     y_pred = np.asarray(y_pred, dtype=dtype)

@@ -30,6 +30,7 @@ from .evaluation import Evaluation
 from .metrics import Metric
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
     from typing_extensions import Self
 
     from ..train.heads import Head
@@ -270,7 +271,7 @@ class Presentation(Named, Protocol[P_contra, T_contra]):
         """One line on the competition's rows (and labels) read from ``where``, for the results notebook."""
         ...
 
-    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Any:
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """The notebook's figure of the competition's data (labels, text lengths)."""
         ...
 

@@ -29,6 +29,8 @@ from .submission import (FORMAT_WORDS, build_submission, check_format, infer_for
                              solution_truth, target_columns, validate_submission, write_submission)
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .head import ClassificationHead
 
 
@@ -201,7 +203,7 @@ class ClassificationTask:
         return (f"{data.name} ({kind}, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows, "
                 f"{data.n_labels} labels")
 
-    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Rows per class (or positives per label), words per text and, multi-label, labels per row."""
         import pandas as pd
         from ...io.plots import pyplot

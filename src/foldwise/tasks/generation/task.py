@@ -35,6 +35,8 @@ from ...errors import FoldwiseError
 from ...io import artifacts
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .head import GenerationHead
 
 
@@ -188,7 +190,7 @@ class GenerationTask(TextAnswerTask[GenerationPredictions, GenerationTruth]):
         """One line on the competition's rows, read from ``where`` (the results notebook)."""
         return f"{data.name} (generation, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows"
 
-    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Words per input and per target text."""
         from ...io.plots import pyplot
 

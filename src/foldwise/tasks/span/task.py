@@ -32,6 +32,8 @@ from ...errors import FoldwiseError
 from ...io import artifacts
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .head import SpanHead
 
 #: the character span limit when the training answers do not give one
@@ -199,7 +201,7 @@ class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
         """One line on the competition's rows, read from ``where`` (the results notebook)."""
         return f"{data.name} (span, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows"
 
-    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Words per context and per answer."""
         import pandas as pd
         from ...io.plots import pyplot
