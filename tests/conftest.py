@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -15,6 +16,33 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_GOEMOTIONS = Path(os.environ.get("FOLDWISE_GOEMOTIONS_MIRROR")
                          or REPO.parent / "shared" / "data" / "goemotions")
 FOLDWISE = [sys.executable, "-m", "foldwise.cli"]
+
+
+def doc_pages() -> list[Path]:
+    """README.md and every page under docs/ (recursively), README first."""
+    return [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
+
+
+def doc_text() -> str:
+    """What the documentation says, wherever it says it: README.md and every docs/ page, joined."""
+    return "\n".join(page.read_text(encoding="utf-8") for page in doc_pages())
+
+
+def markdown_lines(page: Path) -> list[tuple[str, bool]]:
+    """Each line of a markdown page (line ending kept) and whether it is prose: outside fenced
+    code blocks, fences excluded (a ``# configs/x.yaml`` comment in a block is no heading)."""
+    lines, fenced = [], False
+    for line in page.read_text(encoding="utf-8").splitlines(keepends=True):
+        fence = line.lstrip().startswith("```")
+        fenced ^= fence
+        lines.append((line, not (fenced or fence)))
+    return lines
+
+
+def markdown_heading(line: str) -> tuple[int, str] | None:
+    """(level, title) of a markdown heading line, else None."""
+    found = re.match(r"(#{1,6}) (.+?)\s*$", line)
+    return (len(found.group(1)), found.group(2)) if found else None
 
 
 def write_competition(folder: Path, train: pd.DataFrame, test: pd.DataFrame,

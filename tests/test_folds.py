@@ -24,7 +24,7 @@ def multilabel(n=600, n_labels=6, seed=0):
 
 def test_multilabel_folds_are_balanced_per_label():
     y = multilabel()
-    fold = assign_folds(y, "multilabel", n_splits=5, seed=1)
+    fold = assign_folds(y, "iterative", n_splits=5, seed=1)
     assert set(fold) == {0, 1, 2, 3, 4}
     counts = np.stack([y[fold == k].sum(0) for k in range(5)])
     # iterative stratification: every label's positives split within one or two of even
@@ -35,9 +35,9 @@ def test_multilabel_folds_are_balanced_per_label():
 
 def test_folds_are_deterministic_and_seeded():
     y = multilabel()
-    a = assign_folds(y, "multilabel", 5, seed=7)
-    assert np.array_equal(a, assign_folds(y, "multilabel", 5, seed=7))
-    assert not np.array_equal(a, assign_folds(y, "multilabel", 5, seed=8))
+    a = assign_folds(y, "iterative", 5, seed=7)
+    assert np.array_equal(a, assign_folds(y, "iterative", 5, seed=7))
+    assert not np.array_equal(a, assign_folds(y, "iterative", 5, seed=8))
 
 
 def test_multiclass_uses_stratified_kfold():

@@ -1,5 +1,5 @@
 """Help and docs say what the code does: `config --keys` per model kind, `foldwise --help`,
-and README's tables of shipped configs."""
+and the docs' tables of shipped configs (docs/models/transformer.md, docs/models/llm.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, doc_text
 from foldwise.cli import build_parser, main
 from foldwise.config import read_yaml
 
@@ -46,26 +46,26 @@ def test_config_keys_refuse_an_unknown_kind(capsys):
     assert "--kind: unknown model.kind 'bert' (known: lead, llm, overlap, seq2seq, tfidf, transformer)" in capsys.readouterr().err
 
 
-#: README's wording of a recipe setting -> the model key it names
+#: the docs' wording of a recipe setting -> the model key it names
 RECIPE_SETTINGS = {r"(\d+) epochs?\b": "epochs", r"\blr ([\d.e-]+)": "lr", r"/ ([\d.e-]+) head\b": "head_lr",
                    r"\bbatch (\d+)": "batch_size", r"max length (\d+)": "max_length", r"\br (\d+)\b": "lora_r",
                    r"alpha (\d+)": "lora_alpha", r"([\d,]+) rows per fold": "max_rows_per_fold"}
 
 
-def readme_recipes() -> dict[str, str]:
-    """config file -> its row of README's tables of ready-made recipes."""
-    rows = re.findall(r"^\| `([\w.-]+\.yaml)` \| (.+) \|$", (REPO / "README.md").read_text(), re.MULTILINE)
+def doc_recipes() -> dict[str, str]:
+    """config file -> its row of the docs' tables of ready-made recipes (README or docs/)."""
+    rows = re.findall(r"^\| `([\w.-]+\.yaml)` \| (.+) \|$", doc_text(), re.MULTILINE)
     return {name: text for name, text in rows if (REPO / "configs" / name).exists()}
 
 
-def test_readme_recipe_tables_match_the_config_files():
-    recipes = readme_recipes()
+def test_the_docs_recipe_tables_match_the_config_files():
+    recipes = doc_recipes()
     assert {"minilm.yaml", "smollm2-lora.yaml", "gemma2-9b-qlora.yaml"} <= set(recipes)
     for name, text in recipes.items():
         model = read_yaml(REPO / "configs" / name)["model"]
         for pattern, key in RECIPE_SETTINGS.items():
             for said in re.findall(pattern, text):
-                assert float(said.replace(",", "")) == float(model[key]), f"README on {name}: {key} {said}"
+                assert float(said.replace(",", "")) == float(model[key]), f"docs on {name}: {key} {said}"
 
 
 def test_help_opens_with_a_usage_summary_the_stages_in_order_and_an_example(capsys):

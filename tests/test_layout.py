@@ -1,14 +1,18 @@
 """The stage layout: each module is imported by its path under its floor (``foldwise.stages.cv``);
-no one-floor alias (``foldwise.cv``) imports."""
+no one-floor alias (``foldwise.cv``) imports. The documentation's layout: a short README that
+links every docs/ page, and relative links that resolve."""
 
 import importlib
 import importlib.util
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 import foldwise
+from conftest import REPO, doc_pages, markdown_heading, markdown_lines
 
 PACKAGE = Path(foldwise.__file__).parent
 #: ``foldwise.<module>`` for every module inside a floor (``tasks/metrics.py`` -> ``foldwise.metrics``)
@@ -54,7 +58,8 @@ def test_every_public_function_is_used_outside_the_tests():
 
     from conftest import REPO
 
-    tracked = subprocess.run(["git", "ls-files", "src", "bench", "notebooks", "configs", "Makefile", "README.md"],
+    tracked = subprocess.run(["git", "ls-files", "src", "bench", "notebooks", "configs", "Makefile", "README.md",
+                              "docs"],
                              cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
     corpus = "\n".join((REPO / f).read_text(encoding="utf-8", errors="ignore") for f in tracked
                        if (REPO / f).is_file())
@@ -124,3 +129,93 @@ def test_the_floor_check_sees_function_level_and_relative_imports():
     assert _upward_imports("from ...io import paths\n", "foldwise.tasks.span.task") == []
     assert _upward_imports("from .. import models\n", "foldwise.train.__init__") == [
         "foldwise.train.__init__:1 imports foldwise.models"]
+
+
+#: a comparison with a task kind's name: ``task == "span"``, ``kind not in ("multilabel", ...)``
+KIND_COMPARISON = r"""(==|!=|in) *[\(\[]?['"](multilabel|multiclass|binary|span|generation)['"]"""
+
+
+def _kind_comparisons(source: str, where: str) -> list[str]:
+    return [f"{where}:{n}: {line.strip()}" for n, line in enumerate(source.splitlines(), 1)
+            if re.search(KIND_COMPARISON, line)]
+
+
+def test_only_the_task_packages_compare_task_kinds():
+    """A task kind owns every decision about it (tasks/): the rest of the kit asks the task, its head or a
+    task registry, so that a new kind is an addition there, not edits across the kit."""
+    outside = [path.relative_to(PACKAGE) for path in sorted(PACKAGE.rglob("*.py"))
+               if path.relative_to(PACKAGE).parts[0] != "tasks"]
+    compared = [hit for path in outside for hit in _kind_comparisons((PACKAGE / path).read_text(encoding="utf-8"),
+                                                                     str(path))]
+    assert compared == []
+
+
+def test_the_kind_check_sees_comparisons_and_memberships():
+    source = 'if task == "span":\n    pass\nok = kind not in ("multilabel", "binary")\nname = "binary"\n'
+    assert _kind_comparisons(source, "x.py") == ['x.py:1: if task == "span":',
+                                                 'x.py:3: ok = kind not in ("multilabel", "binary")']
+
+
+README_MAX_LINES = 300
+#: a markdown link or image: [text](target); the text may span lines
+MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def _github_anchor(title: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation but ``-`` and ``_`` dropped, spaces as ``-``."""
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    """Every heading anchor of a markdown page (a repeated heading gets ``-1``, ``-2``, ... as on GitHub)."""
+    seen, anchors = Counter(), set()
+    for line, prose in markdown_lines(page):
+        heading = markdown_heading(line) if prose else None
+        if heading:
+            anchor = _github_anchor(heading[1])
+            anchors.add(anchor if not seen[anchor] else f"{anchor}-{seen[anchor]}")
+            seen[anchor] += 1
+    return anchors
+
+
+def _relative_links(page: Path) -> list[str]:
+    """The targets of a page's links that point into the repository, outside code blocks and inline code."""
+    prose = re.sub(r"`[^`]*`", "", "".join(line for line, is_prose in markdown_lines(page) if is_prose))
+    return [link for link in MARKDOWN_LINK.findall(prose) if not re.match(r"[a-z][a-z0-9+.-]*:", link)]
+
+
+def _target(page: Path, link: str) -> tuple[Path, str]:
+    """(file, anchor) a relative link of ``page`` points at."""
+    path, _, anchor = link.partition("#")
+    return ((page.parent / path).resolve() if path else page), anchor
+
+
+def test_readme_stays_short():
+    lines = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= README_MAX_LINES, f"README.md has {len(lines)} lines; move detail to a docs/ page"
+
+
+def test_every_docs_page_is_reachable_from_the_readme():
+    reached, todo = set(), [REPO / "README.md"]
+    while todo:
+        page = todo.pop()
+        if page not in reached:
+            reached.add(page)
+            todo += [file for file, _ in (_target(page, link) for link in _relative_links(page))
+                     if file.suffix == ".md" and file.is_file()]
+    pages = set(doc_pages()[1:])
+    assert len(pages) >= 10
+    assert sorted(str(p.relative_to(REPO)) for p in pages - reached) == []
+
+
+def test_every_relative_link_of_the_docs_resolves():
+    broken, checked = [], 0
+    for page in doc_pages():
+        for link in _relative_links(page):
+            file, anchor = _target(page, link)
+            checked += 1
+            if REPO not in file.parents or not file.exists():
+                broken.append(f"{page.relative_to(REPO)}: {link} (no such file in the repository)")
+            elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
+                broken.append(f"{page.relative_to(REPO)}: {link} (no heading with that anchor)")
+    assert checked >= 50 and broken == []

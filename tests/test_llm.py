@@ -39,6 +39,16 @@ def goemotions_rows(root, n):
     return frame["text"].to_numpy(dtype=object), frame.iloc[:, 2:].to_numpy(np.uint8)
 
 
+def goemotions_head(cfg):
+    """The head a GoEmotions run's task gives an LLM: 28 labels, a sigmoid each."""
+    return ClassificationHead("multilabel", 28, cfg)
+
+
+def reload(folder, cfg):
+    """A GoEmotions fold model saved in ``folder``, loaded under ``cfg`` as ``predict`` loads it."""
+    return LlmModel.load_predictor(folder, cfg, "multilabel", 28, head=goemotions_head(cfg))
+
+
 def test_lora_trains_only_adapters_and_the_head():
     import warnings
 
@@ -60,7 +70,7 @@ def test_lora_trains_only_adapters_and_the_head():
 @pytest.mark.parametrize("pooling", ["last", "mean"])
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_pooled_token_is_the_last_real_token_under_either_padding(side, pooling):
-    backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, padding_side=side, pooling=pooling))
+    backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, padding_side=side, pooling=pooling, precision="fp32"))
     module, tokenizer = backbone.build(ClassificationHead("multilabel", 3, None), CPU)
     module.eval()
     ids = backbone.tokenize(tokenizer, TEXTS)
@@ -98,9 +108,9 @@ def test_prediction_in_a_log_reports_rows_done_and_time_left(monkeypatch, capsys
 
 def test_loss_falls_and_saved_adapters_reload_to_the_same_predictions(in_tmp):
     texts, labels = goemotions_rows(in_tmp, 200)
-    cfg = LlmConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-3, head_lr=5e-3,
+    cfg = LlmConfig(num_hidden_layers=2, precision="fp32", max_length=32, epochs=3, batch_size=16, lr=2e-3, head_lr=5e-3,
                     lora_r=4, lora_alpha=8)
-    model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0)
+    model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0, head=goemotions_head(cfg))
     model.fit(texts[:160], labels[:160], texts[160:], labels[160:])
     losses = [r["train_loss"] for r in model.history_]
     assert len(losses) == 3 and losses[-1] < losses[0]
@@ -108,10 +118,10 @@ def test_loss_falls_and_saved_adapters_reload_to_the_same_predictions(in_tmp):
     model.save(in_tmp / "saved")
     size = sum(f.stat().st_size for f in (in_tmp / "saved").rglob("*") if f.is_file())
     assert size < 5e6  # adapters + head + tokenizer, never the 135M base
-    again = LlmModel.load_predictor(in_tmp / "saved", cfg, "multilabel", 28).predict_proba(texts[160:])
+    again = reload(in_tmp / "saved", cfg).predict_proba(texts[160:])
     np.testing.assert_allclose(again, probs, atol=1e-5)
     merged_cfg = dataclasses.replace(cfg, merge_adapters=True)
-    merged = LlmModel.load_predictor(in_tmp / "saved", merged_cfg, "multilabel", 28).predict_proba(texts[160:])
+    merged = reload(in_tmp / "saved", merged_cfg).predict_proba(texts[160:])
     np.testing.assert_allclose(merged, probs, atol=1e-4)
 
 
@@ -129,7 +139,7 @@ def test_lean_lora_forward_computes_what_peft_computes(dropout):
     head = ClassificationHead("multilabel", 3, None)
     outputs, grads = {}, {}
     for lean in (False, True):
-        backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, lean_lora=lean, lora_dropout=dropout))
+        backbone = LlmBackbone(LlmConfig(num_hidden_layers=2, lean_lora=lean, lora_dropout=dropout, precision="fp32"))
         torch.manual_seed(0)
         module, tokenizer = backbone.build(head, CPU)
         _nonzero_adapters(module)
@@ -190,16 +200,16 @@ def test_bf16_base_predicts_what_fp32_predicts_and_its_adapters_load_into_fp32(i
     texts, labels = goemotions_rows(in_tmp, 96)
     cfg = LlmConfig(num_hidden_layers=2, max_length=32, epochs=1, batch_size=16, lr=2e-3, lora_r=4)
     _capable_cpu(monkeypatch, amx=True)  # auto = bf16 base + bf16 autocast (slow but correct without AMX)
-    model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0)
+    model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0, head=goemotions_head(cfg))
     model.fit(texts[:64], labels[:64])
     assert {p.dtype for p in model.result_.model.parameters() if not p.requires_grad} == {torch.bfloat16}
     in_bf16 = model.predict_proba(texts[64:])
     model.save(in_tmp / "saved")
     fp32_cfg = dataclasses.replace(cfg, precision="fp32")
-    in_fp32 = LlmModel.load_predictor(in_tmp / "saved", fp32_cfg, "multilabel", 28)
+    in_fp32 = reload(in_tmp / "saved", fp32_cfg)
     assert {p.dtype for p in in_fp32.result_.model.parameters()} == {torch.float32}
     np.testing.assert_allclose(in_fp32.predict_proba(texts[64:]), in_bf16, atol=BF16_TOLERANCE)
-    again = LlmModel.load_predictor(in_tmp / "saved", cfg, "multilabel", 28).predict_proba(texts[64:])
+    again = reload(in_tmp / "saved", cfg).predict_proba(texts[64:])
     np.testing.assert_allclose(again, in_bf16, atol=1e-6)  # reloaded in bf16: the same predictions
 
 

@@ -64,8 +64,8 @@ def test_cross_entropy_with_label_smoothing():
 
 def test_make_loss_checks_task():
     labels = np.eye(3)
-    assert make_loss("auto", "multilabel", labels) is bce
+    assert make_loss("auto", labels, single_label=False) is bce
     with pytest.raises(ValueError, match="multiclass uses 'ce'"):
-        make_loss("focal", "multiclass", labels)
+        make_loss("focal", labels, single_label=True)
     with pytest.raises(ValueError, match="for multiclass tasks"):
-        make_loss("ce", "multilabel", labels)
+        make_loss("ce", labels, single_label=False)

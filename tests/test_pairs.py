@@ -136,12 +136,12 @@ def test_tfidf_pair_features_learn_what_a_joined_string_cannot():
 
     train_pairs, train_labels, test_pairs, test_labels = toy_pairs()
     cfg = TfidfConfig(word_min_df=1, char_ngram_range=[], n_jobs=1)
-    model = TfidfModel(cfg, "multiclass", 2, seed=0)
+    model = TfidfModel(cfg, "multiclass", 2, seed=0, single_label=True)
     model.fit(train_pairs, train_labels)
     vocabulary = len(model.vectorizers_[0].vocabulary_)
     assert model._features(test_pairs, fit=False).shape == (60, 4 * vocabulary + 5)  # [u, v, u*v, |u-v|] + overlap
     pair_accuracy = (model.predict_proba(test_pairs).argmax(1) == test_labels.argmax(1)).mean()
-    joined = TfidfModel(cfg, "multiclass", 2, seed=0)
+    joined = TfidfModel(cfg, "multiclass", 2, seed=0, single_label=True)
     joined.fit(np.array([" | ".join(p) for p in train_pairs], dtype=object), train_labels)
     joined_probs = joined.predict_proba(np.array([" | ".join(p) for p in test_pairs], dtype=object))
     joined_accuracy = (joined_probs.argmax(1) == test_labels.argmax(1)).mean()

@@ -1,4 +1,5 @@
-"""README's "A new competition" example runs as written: its YAML files, its make lines."""
+"""The docs' "A new competition by hand" example (docs/new-competition.md, linked from README)
+runs as written: its YAML files, its make lines."""
 
 import os
 import re
@@ -10,16 +11,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from conftest import REPO, cli_env
+from conftest import REPO, cli_env, markdown_heading, markdown_lines
 
-SECTION = "### A new competition by hand, from `kaggle competitions download`"
+PAGE = REPO / "docs" / "new-competition.md"
+SECTION = "A new competition by hand, from `kaggle competitions download`"
 
 
-def readme_example() -> tuple[dict[str, str], list[str]]:
+def section_text(page: Path, title: str) -> str:
+    """The section of ``page`` headed ``title`` (at any level), up to the next heading of its level or above."""
+    lines, level = [], 0
+    for line, prose in markdown_lines(page):
+        heading = markdown_heading(line) if prose else None
+        if heading and level and heading[0] <= level:
+            break
+        if heading and not level and heading[1] == title:
+            level = heading[0]
+        if level:
+            lines.append(line)
+    assert level, f"{page.relative_to(REPO)}: no section headed {title!r}"
+    return "".join(lines)
+
+
+def doc_example() -> tuple[dict[str, str], list[str]]:
     """The section's YAML files (keyed by the path in their first-line comment) and make lines."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    start = text.index(SECTION)
-    section = text[start:text.index("\n### ", start + 1)]
+    section = section_text(PAGE, SECTION)
     files, commands = {}, []
     for lang, body in re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S):
         first = body.splitlines()[0]
@@ -57,7 +72,7 @@ def downloaded_competition(folder: Path, n_train: int = 150, n_test: int = 30) -
 
 
 def test_new_competition_example_runs_as_written(tmp_path):
-    files, commands = readme_example()
+    files, commands = doc_example()
     assert set(files) == {"configs/data/movies.yaml", "configs/movies-tfidf.yaml"}
     assert commands[0].startswith("make folds train ensemble") and commands[1].startswith("make submit")
 

@@ -30,6 +30,7 @@ class Cut:
 
 class LabelTask:
     kind = "multilabel"
+    single_label = False
 
     @staticmethod
     def take(values, rows):
@@ -79,8 +80,8 @@ def test_pseudo_labels_come_from_the_folds_own_teacher_models_and_a_cut_chosen_w
     wrong_on_fold0 = oof.copy()
     wrong_on_fold0[fold == 0] = 1 - wrong_on_fold0[fold == 0]  # fold 0's own rows cannot move fold 0's cut
     outside = fold != 0
-    assert confidence_cut(teachers, truth[outside], oof[outside], "multilabel") == \
-        confidence_cut(teachers, truth[outside], wrong_on_fold0[outside], "multilabel")
+    assert confidence_cut(teachers, truth[outside], oof[outside], False) == \
+        confidence_cut(teachers, truth[outside], wrong_on_fold0[outside], False)
     soft = Teachers(pseudo_oof=oof, pseudo_test=per_fold, decider=Cut(), mode="soft", min_agreement=0.9)
     _, targets, chosen = fold_training_rows(soft, LabelTask, truth, texts, test_texts, fold, 0)
     np.testing.assert_allclose(targets[-len(chosen):], 0.97)
@@ -88,8 +89,8 @@ def test_pseudo_labels_come_from_the_folds_own_teacher_models_and_a_cut_chosen_w
 
 def test_confidence_is_the_least_certain_label_or_the_top_class():
     probs = np.array([[0.9, 0.2], [0.6, 0.99]])
-    np.testing.assert_allclose(confidence(probs, "multilabel"), [0.8, 0.6])
-    np.testing.assert_allclose(confidence(np.array([[0.7, 0.2, 0.1]]), "multiclass"), [0.7])
+    np.testing.assert_allclose(confidence(probs, single_label=False), [0.8, 0.6])
+    np.testing.assert_allclose(confidence(np.array([[0.7, 0.2, 0.1]]), single_label=True), [0.7])
 
 
 @pytest.fixture
@@ -237,7 +238,8 @@ def test_soft_targets_train_the_softmax_loss_and_tfidf_as_cross_entropy_against_
     texts = np.array(["red apple", "green apple", "red car", "blue car", "red sky", "blue sky"] * 5, dtype=object)
     hard = np.eye(3, dtype=np.float32)[[0, 0, 1, 1, 2, 2] * 5]
     for kind, targets in (("multiclass", 0.6 * hard + 0.4 / 3), ("multilabel", 0.8 * hard + 0.1)):
-        model = TfidfModel(TfidfConfig(word_min_df=1, char_ngram_range=[], n_jobs=1), task=kind, n_labels=3, seed=0)
+        model = TfidfModel(TfidfConfig(word_min_df=1, char_ngram_range=[], n_jobs=1), task=kind, n_labels=3, seed=0,
+                           single_label=kind == "multiclass")
         model.fit(texts, targets)
         probs = model.predict(texts[:6])
         assert (probs.argmax(axis=1) == [0, 0, 1, 1, 2, 2]).all()

@@ -1,6 +1,6 @@
 """foldwise: a Kaggle-competition submission kit for text.
 
-The modules are grouped by the stage they serve (README, "Architecture"): ``data/``,
+The modules are grouped by the stage they serve (docs/contributing.md, "Layout"): ``data/``,
 ``tasks/``, ``models/``, ``train/``, ``stages/``, ``io/``.
 """
 

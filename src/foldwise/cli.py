@@ -21,7 +21,7 @@ example (the default job; `make folds train ensemble` runs the same):
   foldwise ensemble tfidf                 # submissions/tfidf.csv, validated
   foldwise submit tfidf --dry-run
 
-`foldwise <command> --help` lists a command's options; README.md has the rest."""
+`foldwise <command> --help` lists a command's options; README.md and docs/ have the rest."""
 
 
 def cmd_data(args: argparse.Namespace) -> None:

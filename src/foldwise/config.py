@@ -60,8 +60,9 @@ class FoldsConfig:
         "several hypotheses); None: rows are split one by one", None)
 
 
-#: checks across data keys that layers above add (the metric registry adds "the metric fits
-#: the task"): ``(cfg) -> [(key, problem), ...]``, run by :meth:`DataConfig.validate`
+#: checks across data keys that layers above add (the metric registry: "the metric fits the
+#: task"; each task kind: its own keys): ``(cfg) -> [(key, problem), ...]``, run by
+#: :meth:`DataConfig.validate`
 DATA_CHECKS: list[Callable[["DataConfig"], list[tuple[str, str]]]] = []
 
 #: help texts that layers above make (the metric registry lists ``data.metric``'s choices)
@@ -149,8 +150,7 @@ class DataConfig:
         """(key, problem) pairs: a metric that is unknown or does not fit ``task``; a
         text_pair that does not name two columns, or comes with several text_columns; a
         positive_label without a label_column, or with a task other than binary."""
-        problems = (self._metric_problems() + self._text_pair_problems() + self._span_problems()
-                    + self._template_problems())
+        problems = self._registered_problems() + self._text_pair_problems() + self._template_problems()
         if self.positive_label is not None and not self.label_column:
             problems.append(("positive_label", f"is {self.positive_label!r}, but no label_column names the "
                                                "train column that holds it"))
@@ -159,7 +159,8 @@ class DataConfig:
                                                f"not {self.task}"))
         return problems
 
-    def _metric_problems(self) -> list[tuple[str, str]]:
+    def _registered_problems(self) -> list[tuple[str, str]]:
+        """What the layers above check (the metric fits the task; each task kind's own keys)."""
         return [problem for check in DATA_CHECKS for problem in check(self)]
 
     @property
@@ -193,9 +194,7 @@ class DataConfig:
         return list(dict.fromkeys(names))
 
     def _template_problems(self) -> list[tuple[str, str]]:
-        problems = []
-        if self.task == "generation" and self.target_column is None:
-            problems.append(("target_column", "must be set for task generation (the train column of target texts)"))
+        problems: list[tuple[str, str]] = []
         if self.text_template is None:
             return problems
         try:
@@ -212,16 +211,11 @@ class DataConfig:
 
     @property
     def pair_columns(self) -> list[str] | None:
-        """The two columns read as a pair: ``text_pair``, or a span task's question and context."""
-        if self.task == "span":
+        """The two columns read as a pair: ``text_pair``, or a span task's question and context
+        (their keys belong to task span, which refuses them elsewhere)."""
+        if self.question_column is not None and self.context_column is not None:
             return [self.question_column, self.context_column]
         return self.text_pair
-
-    def _span_problems(self) -> list[tuple[str, str]]:
-        if self.task != "span":
-            return []
-        return [(key, "must be set for task span") for key in ("question_column", "context_column", "answer_column")
-                if getattr(self, key) is None]
 
     def _text_pair_problems(self) -> list[tuple[str, str]]:
         if self.text_pair is None:
@@ -583,7 +577,7 @@ def parse_override(item: str, source: str = "--set") -> tuple[list[str], Any]:
     return dotted.strip().split("."), value
 
 
-def _set_key(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
+def set_key(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> None:
     """Set ``raw[parts[0]][parts[1]]... = value``, creating missing mappings on the way."""
     node = raw
     for part in parts[:-1]:
@@ -599,7 +593,7 @@ def _set_key(raw: dict[str, Any], parts: list[str], value: Any, source: str) -> 
 def apply_overrides(raw: dict[str, Any], overrides: list[str], source: str = "--set") -> dict[str, Any]:
     """Apply ``key.sub=value`` strings to a nested mapping (values parsed as YAML)."""
     for item in overrides:
-        _set_key(raw, *parse_override(item, source), source)
+        set_key(raw, *parse_override(item, source), source)
     return raw
 
 

@@ -7,8 +7,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import (CONFIGS_DIR, ConfigSource, DataConfig, ExperimentConfig, _set_key, apply_overrides, build,
-                     describe_keys, parse_override, read_yaml)
+from .config import (
+    CONFIGS_DIR,
+    ConfigSource,
+    DataConfig,
+    ExperimentConfig,
+    apply_overrides,
+    build,
+    describe_keys,
+    parse_override,
+    read_yaml,
+    set_key,
+)
 from .errors import FoldwiseError
 from .io import paths
 from .models import MODEL_KINDS, model_config_class
@@ -93,7 +103,7 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     raw["data"] = resolve_data_section(raw.get("data"), path.parent, str(path))
     for parts, value in parsed:
         if not _names_dataset(parts, value):
-            _set_key(raw, parts, value, "--set")
+            set_key(raw, parts, value, "--set")
     source = ConfigSource(path, [item for item, (parts, value) in zip(overrides or [], parsed)
                                  if not _names_dataset(parts, value)])
     model_raw = raw.pop("model", None)

@@ -17,8 +17,27 @@ from ..io.tables import read_csv
 from .labels import ACCEPTED_FORMATS, choose_separator, describe_separator, split_label_cell, strip_name
 
 
-#: tasks whose truth is a 0/1 label matrix read from label columns (the others read their own)
-LABEL_MATRIX_TASKS = ("multilabel", "multiclass", "binary")
+@dataclass(frozen=True)
+class LabelLayout:
+    """How a task's 0/1 label matrix reads from the training file.
+
+    Attributes
+    ----------
+    one_per_row : exactly one label per row: a ``label_column`` cell holds one class, 0/1
+        label columns set exactly one, and the class names are whole cells.
+    one_column : a ``label_column`` is one 0/1 (or two-name, with ``positive_label``) column,
+        submitted as the sample's one target column.
+    """
+
+    one_per_row: bool = False
+    one_column: bool = False
+
+
+#: the tasks whose truth is a 0/1 label matrix read from label columns, and how they read it
+#: (the kinds :func:`infer_task` tells apart); the other tasks read their own truth from
+#: ``CompetitionData.train_frame``
+LABEL_LAYOUTS: dict[str, LabelLayout] = {"multilabel": LabelLayout(), "multiclass": LabelLayout(one_per_row=True),
+                                         "binary": LabelLayout(one_column=True)}
 
 
 def task_line(task: str, reason: str) -> str:
@@ -39,7 +58,7 @@ class CompetitionData:
     labels : (n_train, n_labels) uint8 0/1 matrix; for multiclass exactly one 1 per row.
     label_names : the n_labels names, in submission column order.
     sample_submission : the sample submission frame (ids and columns to reproduce).
-    task : "multilabel", "multiclass" or "binary" (``data.task``, or what ``auto`` inferred).
+    task : the task's name (``data.task``, or what ``auto`` inferred).
     task_reason : why that task: "set by data.task", or what the inference saw.
     """
 
@@ -174,7 +193,8 @@ def _positive_as_one(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> pd.Dat
     return frame.assign(**{cfg.label_column: np.where(cells == cfg.positive_label, "1", "0")})
 
 
-def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: Path) -> np.ndarray:
+def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: Path,
+                 one_per_row: bool) -> np.ndarray:
     _require_columns(frame, [cfg.label_column], path)
     cells = frame[cfg.label_column].to_numpy()
     separator = choose_separator(cells, cfg.label_separator)
@@ -182,7 +202,7 @@ def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: P
     labels = np.zeros((len(frame), len(names)), dtype=np.uint8)
     for row, cell in enumerate(cells):
         tokens = split_label_cell(cell, separator, index)
-        if cfg.task == "multiclass" and len(tokens) != 1:
+        if one_per_row and len(tokens) != 1:
             raise FoldwiseError(
                 f"{path}: row {row + 2}: column '{cfg.label_column}' must hold exactly one label, got {cell!r} "
                 f"(read as {describe_separator(separator)})")
@@ -220,14 +240,15 @@ def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> 
     if cfg.label_columns:
         return list(cfg.label_columns)
     targets = [c for c in sample.columns if c != cfg.submission_id_column]
-    if cfg.label_column and cfg.task == "binary":  # one 0/1 (or two-name) column: the sample's one column
+    layout = LABEL_LAYOUTS.get(cfg.task, LabelLayout())
+    if cfg.label_column and layout.one_column:  # one 0/1 (or two-name) column: the sample's one column
         return targets[:1]
     if cfg.label_names:
         return list(cfg.label_names)
     if cfg.label_column and len(targets) == 1 and cfg.label_column in train.columns:
         # Kaggle's "id,label" (or "id,labels" list) layout: the labels are the values seen in train.
         cells = train[cfg.label_column].dropna()
-        if cfg.task == "multiclass":
+        if layout.one_per_row:
             values = set(cells.str.strip())
         else:
             separator = choose_separator(cells.to_numpy(), cfg.label_separator)
@@ -322,7 +343,7 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     _require_columns(test, [test_id, *cfg.input_columns], test_path)
     _require_columns(sample, [test_id], sample_path)
     task_reason = "set by data.task"
-    if cfg.label_column and cfg.task in LABEL_MATRIX_TASKS and cfg.label_column in train.columns:
+    if cfg.label_column and cfg.task in LABEL_LAYOUTS and cfg.label_column in train.columns:
         refuse_regression(train[cfg.label_column], train_path, cfg.label_column)
     if cfg.task == "auto":
         task, task_reason = infer_task(cfg, train, sample, train_path)
@@ -333,15 +354,16 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     names = _label_names(cfg, sample, train)
     if not names:
         raise FoldwiseError(f"{sample_path}: no label columns besides '{test_id}'")
-    if cfg.task not in LABEL_MATRIX_TASKS:  # the task reads its truth from train_frame
+    layout = LABEL_LAYOUTS.get(cfg.task)
+    if layout is None:  # the task reads its truth from train_frame
         labels = np.zeros((len(train), 0), dtype=np.uint8)
-    elif cfg.label_column and cfg.task == "binary":  # a 0/1 (or two-name) column, submitted as the sample's
+    elif cfg.label_column and layout.one_column:  # a 0/1 (or two-name) column, submitted as the sample's
         labels = _binary_labels(_positive_as_one(train, cfg, train_path), [cfg.label_column], train_path)
     elif cfg.label_column:
-        labels = _list_labels(train, cfg, names, train_path)
+        labels = _list_labels(train, cfg, names, train_path, layout.one_per_row)
     else:
         labels = _binary_labels(train, names, train_path)
-        if cfg.task == "multiclass":
+        if layout.one_per_row:
             bad = np.flatnonzero(labels.sum(axis=1) != 1)
             if bad.size:
                 raise FoldwiseError(
@@ -358,7 +380,7 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
         raise FoldwiseError(f"{sample_path}: ids differ from {test_path} ({detail})")
 
     train_texts, test_texts = texts_of(train, cfg, train_path), texts_of(test, cfg, test_path)
-    if cfg.task in LABEL_MATRIX_TASKS:
+    if layout is not None:
         _warn_constant_labels(labels, names, train_path)
     return CompetitionData(
         train_ids=train_ids,

@@ -22,8 +22,8 @@ def assign_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed
     ----------
     key : what the folds balance (:meth:`foldwise.tasks.Task.stratify_on`): an (n_rows, L)
         0/1 matrix, or None.
-    method : "multilabel" uses iterative stratification (MultilabelStratifiedKFold) on the
-        matrix; "classes" uses StratifiedKFold on the class index (argmax of a one-hot
+    method : "iterative" uses iterative stratification (MultilabelStratifiedKFold) on the
+        matrix (several labels per row); "classes" uses StratifiedKFold on the class index (argmax of a one-hot
         matrix, or a single 0/1 column, as any one-column matrix is); None: shuffled K-fold.
     n_splits, seed : K and the shuffle seed.
     groups : (n_rows,) values; rows with equal values land in the same fold (the
@@ -44,7 +44,7 @@ def assign_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed
         return _assign_group_folds(key, method, n_splits, seed, groups)
     if key is None or method is None:
         return _plain_folds(n_rows, n_splits, seed)
-    if method == "multilabel" and key.shape[1] > 1:
+    if method == "iterative" and key.shape[1] > 1:
         from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
         splitter = MultilabelStratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
@@ -93,7 +93,7 @@ def _assign_group_folds(key: np.ndarray | None, method: str | None, n_splits: in
         return _balanced_group_folds(np.bincount(index), n_splits, seed)[index]
     pooled = np.zeros((len(names), key.shape[1]), dtype=np.uint8)
     np.maximum.at(pooled, index, key.astype(np.uint8))
-    return assign_folds(pooled, "multilabel", n_splits, seed)[index]
+    return assign_folds(pooled, "iterative", n_splits, seed)[index]
 
 
 def _balanced_group_folds(sizes: np.ndarray, n_splits: int, seed: int) -> np.ndarray:
@@ -173,7 +173,7 @@ def label_count_table(labels: np.ndarray | None, fold: np.ndarray, label_names: 
 
 def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray | None, label_names: list[str],
                 force: bool = False, task: str | None = None,
-                method: str | None = "multilabel") -> tuple[Path, pd.DataFrame, bool]:
+                method: str | None = "iterative") -> tuple[Path, pd.DataFrame, bool]:
     """Write ``folds/<name>.csv`` (``id,fold``) and its settings JSON, once.
 
     Re-running with the same settings is a no-op; different settings are an error

@@ -8,9 +8,7 @@ from typing import Any
 
 import numpy as np
 
-
-#: the tasks a model kind trains unless it says otherwise
-CLASSIFICATION_TASKS = ("multilabel", "multiclass", "binary")
+from ..tasks import CLASSIFICATION_KINDS
 
 
 class TextModel(ABC):
@@ -19,7 +17,7 @@ class TextModel(ABC):
     Parameters
     ----------
     config : the kind's config dataclass (``model:`` section of the experiment).
-    task : "multilabel" (independent sigmoid-like scores) or "multiclass" (rows sum to 1).
+    task : the task's name (``data.task``), as the run records it.
     n_labels : number of label columns.
     seed : seed for every random choice the model makes.
     workdir : a folder the model may use for checkpoints (None: keep nothing on disk).
@@ -27,10 +25,12 @@ class TextModel(ABC):
     fingerprint : the run's training fingerprint; checkpoints carry it, and one saved
         under another fingerprint is never resumed.
     head : the task's head (:meth:`foldwise.tasks.Task.head`) for kinds that train one.
+    single_label : one label per row (the task's ``single_label``): a classifier's rows of
+        probabilities sum to 1; else one independent probability per label.
     """
 
     #: the tasks (``data.task``) this kind can train
-    tasks: tuple[str, ...] = CLASSIFICATION_TASKS
+    tasks: tuple[str, ...] = CLASSIFICATION_KINDS
     #: whether it trains the task's head (:meth:`foldwise.tasks.Task.head`): neural kinds do
     uses_head: bool = False
 
@@ -42,7 +42,7 @@ class TextModel(ABC):
 
     def __init__(self, config: Any, task: str, n_labels: int, seed: int,
                  workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None,
-                 head: Any = None):
+                 head: Any = None, single_label: bool = False):
         self.config = config
         self.task = task
         self.n_labels = n_labels
@@ -51,6 +51,7 @@ class TextModel(ABC):
         self.resume = resume
         self.fingerprint = fingerprint
         self.head = head
+        self.single_label = single_label
 
     @classmethod
     def check_can_run(cls, config: Any) -> None:

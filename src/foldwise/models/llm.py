@@ -26,7 +26,7 @@ import numpy as np
 from ..train.backbone import NeuralConfig, is_no_decay
 from ..config import option
 from ..errors import FoldwiseError
-from .base import CLASSIFICATION_TASKS
+from ..tasks import CLASSIFICATION_KINDS
 from .neural import NeuralModel
 
 #: the modules a head lives in (trained fully, never given adapters)
@@ -98,7 +98,7 @@ class LlmBackbone:
         targets = check_target_modules(base, cfg.target_modules, cfg.name_or_path)
         wrap = _wrapper(head)
         # a classification head trains fully; a language-model head stays frozen (only adapters train)
-        head = [] if getattr(head, "language_model", False) else [n for n in HEAD_MODULES if _has_module(base, n)]
+        head = [] if head.language_model else [n for n in HEAD_MODULES if _has_module(base, n)]
         alpha = cfg.lora_r * cfg.lora_alpha_over_r if cfg.lora_alpha_over_r is not None else cfg.lora_alpha
         lora = LoraConfig(r=cfg.lora_r, lora_alpha=alpha, lora_dropout=cfg.lora_dropout,
                           target_modules=targets, modules_to_save=head, use_rslora=cfg.use_rslora,
@@ -144,7 +144,7 @@ class LlmBackbone:
         quantization = quantization_config(cfg.quantization, device)
         overrides = {} if cfg.num_hidden_layers is None else {"num_hidden_layers": cfg.num_hidden_layers}
         n_labels = head.n_outputs
-        language_model = getattr(head, "language_model", False)
+        language_model = head.language_model
         labels = {} if language_model else {"num_labels": n_labels}
         loaded = model_config(path, pad_token_id=tokenizer.pad_token_id, **labels, **overrides)
         kwargs: dict[str, Any] = {"config": loaded, "dtype": base_dtype(cfg, device)}
@@ -231,8 +231,9 @@ class LlmBackbone:
 
     # -- saving --------------------------------------------------------------
 
-    def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
-        """Adapters + head (peft's ``save_pretrained``), tokenizer and head settings: a few MB."""
+    def save(self, module: Any, tokenizer: Any, folder: Path, head: Any) -> None:
+        """Adapters + head (peft's ``save_pretrained``), tokenizer and head settings: a few MB;
+        ``head.json`` records the kind the head names (a language model's), else the classifier's size."""
         from ..io import artifacts
 
         folder.mkdir(parents=True, exist_ok=True)
@@ -240,24 +241,20 @@ class LlmBackbone:
         tokenizer.save_pretrained(folder / "tokenizer")
         head_weights = [p for n, p in module.named_parameters() if "modules_to_save" in n]
         settings = ({"n_labels": int(head_weights[0].shape[0]), "pooling": self.config.pooling} if head_weights
-                    else {"kind": "generation"})
+                    else {"kind": head.saved_kind})
         artifacts.write_json(folder / "head.json", {**settings, "base": self.config.name_or_path})
 
-    def load(self, folder: Path, head: Any = None) -> tuple[Any, Any]:
+    def load(self, folder: Path, head: Any) -> tuple[Any, Any]:
         """Base model (from ``name_or_path``) + the saved adapter and head, ready to predict."""
         from peft import PeftModel
 
         from ..train import distributed
 
         saved = json.loads((folder / "head.json").read_text())
-        if (saved.get("kind") == "generation") != bool(getattr(head, "language_model", False)):
+        if saved.get("kind") != head.saved_kind:
             raise FoldwiseError(f"{folder}: saved for another task than this run's; retrain the run")
         tokenizer = self.load_tokenizer(folder / "tokenizer")
         device = distributed.context().device
-        if head is None or not getattr(head, "language_model", False):
-            from ..tasks.classification.head import ClassificationHead
-
-            head = ClassificationHead("multilabel", saved["n_labels"], self.config)
         base, quantized = self._base_model(head, tokenizer, device)
         with _peft_deprecation_quiet():
             model = PeftModel.from_pretrained(base, folder / "adapter", is_trainable=False)
@@ -308,7 +305,7 @@ def _wrapper(head: Any) -> Any:
     """How the peft model becomes the loop's module: the head's (generation) or :class:`LogitsOf`."""
     from ..train.heads import LogitsOf
 
-    return head.module if getattr(head, "language_model", False) else LogitsOf
+    return head.module if head.language_model else LogitsOf
 
 
 def _has_module(model: Any, name: str) -> bool:
@@ -391,7 +388,7 @@ class LlmModel(NeuralModel):
     """Fine-tune a decoder LLM with LoRA on a fold; predictions from the best evaluation's adapters."""
 
     backbone_class = LlmBackbone
-    tasks = (*CLASSIFICATION_TASKS, "generation")
+    tasks = (*CLASSIFICATION_KINDS, "generation")
 
     @classmethod
     def check_can_run(cls, config: LlmConfig) -> None:

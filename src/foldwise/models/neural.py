@@ -21,14 +21,12 @@ class NeuralModel(TextModel):
 
     def __init__(self, config: Any, task: str, n_labels: int, seed: int,
                  workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None,
-                 head: Any = None):
+                 head: Any = None, single_label: bool = False):
         super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume, fingerprint=fingerprint,
-                         head=head)
+                         head=head, single_label=single_label)
+        if head is None:
+            raise ValueError(f"{type(self).__name__} trains the task's head: pass head=task.head(config)")
         self.backbone = self.backbone_class(config)
-        if self.head is None:  # a classification head from the task's name (no task object at hand)
-            from ..tasks.classification.head import ClassificationHead
-
-            self.head = ClassificationHead(task, n_labels, config)
 
     @classmethod
     def check_can_run(cls, config: Any) -> None:
@@ -52,7 +50,7 @@ class NeuralModel(TextModel):
         return training.predict(self.backbone, self.head, self.result_.model, self.result_.tokenizer, texts)
 
     def save(self, folder: Path) -> None:
-        self.backbone.save(self.result_.model, self.result_.tokenizer, folder)
+        self.backbone.save(self.result_.model, self.result_.tokenizer, folder, self.head)
 
     @classmethod
     def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int, head: Any = None) -> "NeuralModel":

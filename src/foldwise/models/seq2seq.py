@@ -60,7 +60,7 @@ class Seq2SeqBackbone(EncoderBackbone):
         from .. import progress
         from .model_files import resolve_model_path
 
-        if not getattr(head, "language_model", False):
+        if not head.language_model:
             raise FoldwiseError("model.kind seq2seq generates text: it needs data.task generation")
         cfg = self.config
         if cfg.warm_start != "encoder_decoder" and (cfg.new_weights_lr or cfg.cross_attention_init != "random"):
@@ -137,7 +137,7 @@ class Seq2SeqBackbone(EncoderBackbone):
         return [{"params": params, "lr": lr, "weight_decay": 0.0 if plain else cfg.weight_decay}
                 for (lr, plain), params in groups.items()]
 
-    def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
+    def save(self, module: Any, tokenizer: Any, folder: Path, head: Any) -> None:
         """Weights, model config and tokenizer: enough to generate offline."""
         import torch
 
@@ -148,7 +148,7 @@ class Seq2SeqBackbone(EncoderBackbone):
         module.model.config.save_pretrained(folder / "backbone")
         module.model.generation_config.save_pretrained(folder / "backbone")
         tokenizer.save_pretrained(folder / "tokenizer")
-        artifacts.write_json(folder / "head.json", {"kind": "generation", "warm_start": self.config.warm_start})
+        artifacts.write_json(folder / "head.json", {"kind": head.saved_kind, "warm_start": self.config.warm_start})
 
     def load(self, folder: Path, head: Any) -> tuple[Any, Any]:
         """A model saved by :meth:`save` (no hub access needed), in eval mode."""
@@ -156,7 +156,7 @@ class Seq2SeqBackbone(EncoderBackbone):
         from transformers import AutoConfig, AutoModelForSeq2SeqLM, GenerationConfig
 
         saved = json.loads((folder / "head.json").read_text())
-        if saved.get("kind") != "generation":
+        if saved.get("kind") != head.saved_kind:
             raise FoldwiseError(f"{folder}: not a generation model; retrain the run")
         model = AutoModelForSeq2SeqLM.from_config(AutoConfig.from_pretrained(folder / "backbone"))
         model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))

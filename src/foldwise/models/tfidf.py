@@ -49,7 +49,8 @@ class TfidfModel(TextModel):
     """Word + char TF-IDF features fit on the fold's training rows, then logistic regression.
 
     Sentence pairs ((n, 2) texts) get pair features instead of one joined string: see
-    :meth:`_pair_features`.
+    :meth:`_pair_features`. One label per row (``single_label``): one multinomial model over
+    the classes; else one binary model per label.
     """
 
     def _vectorizers(self) -> list:
@@ -133,7 +134,7 @@ class TfidfModel(TextModel):
         from joblib import Parallel, delayed
 
         features = self._features(texts, fit=True)
-        if self.task == "multiclass":
+        if self.single_label:
             if _is_hard(labels):
                 self.classifier_ = self._logistic().fit(features, labels.argmax(axis=1))
             else:  # soft targets (distillation, soft pseudo-labels): each row once per class, weighted by it
@@ -151,7 +152,7 @@ class TfidfModel(TextModel):
 
     def predict_proba(self, texts) -> np.ndarray:
         features = self._features(texts, fit=False)
-        if self.task != "multiclass":  # multilabel and binary: one sigmoid-like column per label
+        if not self.single_label:  # one sigmoid-like column per label
             return np.stack([_positive_proba(e, features) for e in self.estimators_], axis=1).astype(np.float32)
         probs = self.classifier_.predict_proba(features)
         full = np.zeros((len(texts), self.n_labels), dtype=np.float32)

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..train.backbone import NeuralConfig, is_no_decay, no_inference_change
 from ..config import option
-from .base import CLASSIFICATION_TASKS
+from ..tasks import CLASSIFICATION_KINDS
 from .neural import NeuralModel
 
 
@@ -93,8 +93,9 @@ class EncoderBackbone:
 
     inference = staticmethod(no_inference_change)
 
-    def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
-        """Weights, encoder config, head settings and tokenizer: enough to predict offline."""
+    def save(self, module: Any, tokenizer: Any, folder: Path, head: Any) -> None:
+        """Weights, encoder config, head settings and tokenizer: enough to predict offline (``head``:
+        the module's size and pooling say all it needs)."""
         import torch
 
         from ..io import artifacts
@@ -122,4 +123,4 @@ class TransformerModel(NeuralModel):
     """Fine-tune an encoder on a fold; predictions come from the best evaluation's weights."""
 
     backbone_class = EncoderBackbone
-    tasks = (*CLASSIFICATION_TASKS, "span")
+    tasks = (*CLASSIFICATION_KINDS, "span")

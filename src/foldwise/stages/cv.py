@@ -210,8 +210,9 @@ def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, fi
     fit_texts, fit_targets = fit_on
     valid_rows = np.flatnonzero(fold == k)
     workdir.mkdir(parents=True, exist_ok=True)
-    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=seed + k,
-                        workdir=workdir, resume=resume, fingerprint=fingerprint, head=model_head(cfg.model, task))
+    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=seed + k, workdir=workdir,
+                        resume=resume, fingerprint=fingerprint, head=model_head(cfg.model, task),
+                        single_label=task.single_label)
     truth = task.truth(data)
     start = time.perf_counter()
     model.fit(fit_texts, fit_targets, train_texts[valid_rows], task.take(truth, valid_rows))

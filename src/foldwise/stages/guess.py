@@ -14,10 +14,10 @@ say what else it could be. The guesses:
   class names), or the train-only column whose values name the sample's columns;
 - the task: what ``data.task: auto`` infers for labels; ``span`` when a text target is a
   piece of a text column in nearly every row, else ``generation``;
-- the metric, from the task and the sample's values (fractions: a metric on
-  probabilities); always marked unsure, since only the competition's Evaluation page knows,
-  and a blind guess when every cell of the sample is the same 0 or 1 (the submission format
-  is then ``auto``: it follows the metric).
+- the metric, which the task kind guesses from the sample's values (fractions: a metric on
+  probabilities; :func:`foldwise.tasks.guess_metric`); always marked unsure, since only the
+  competition's Evaluation page knows, and a blind guess when every cell of the sample is the
+  same 0 or 1 (the submission format is then ``auto``: it follows the metric).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import yaml
 
 from ..config import DataConfig
 from ..errors import FoldwiseError
-from ..tasks.classification.submission import has_fractions
 from ..data.competition import infer_task, refuse_regression
 from ..io.tables import read_csv
 
@@ -307,63 +306,21 @@ def _label_source(train: pd.DataFrame, targets: list[str], id_column: str, input
 
 
 def _guess_metric(guess: ConfigGuess, sample: pd.DataFrame, id_column: str, targets: list[str]) -> None:
-    """The metric from the task and the sample's values, with the submission format it implies."""
-    from ..tasks.classification.submission import infer_format
-    from ..tasks.metrics import get_metric
+    """The metric the task kind guesses from the sample (:func:`foldwise.tasks.guess_metric`), with
+    the submission format it implies; always unsure, and blind where the sample says nothing."""
+    from ..tasks import SampleFacts, guess_metric
 
-    task = guess.get("task")
-    labels = task not in ("span", "generation")  # a sample of label cells (not answer texts)
-    fractions = has_fractions(sample[targets]) if labels else False
-    constant = _constant_01(sample[targets]) if labels and not fractions else None
-    one_label_column = guess.get("label_column") is not None and len(targets) == 1
-    if task == "span":
-        question = guess.get("question_column")
-        metric, why = (("word_jaccard", "short categorical question (a sentiment): Tweet Sentiment Extraction's "
-                        "word Jaccard; squad if the questions are questions")
-                       if question in guess.short_columns else
-                       ("squad", "extractive QA: SQuAD token F1; word_jaccard for sentiment-span competitions"))
-    elif task == "generation":
-        metric, why = "rouge", "free-text target: ROUGE-1; squad for short answers"
-    elif fractions:
-        metric, why = (("log_loss", "the sample's class columns hold fractions: probabilities of one class; "
-                        "roc_auc if scored per column") if task == "multiclass" else
-                       ("roc_auc", "the sample holds fractions: probabilities scored per column (mean AUC); "
-                        "log_loss if scored by log loss"))
-    elif task == "binary":
-        metric, why = "f1", "one 0/1 target: F1 of class 1; log_loss, roc_auc, accuracy or mcc are also common"
-    elif task == "multiclass":
-        metric, why = "accuracy", "one class per row; macro_f1 or log_loss are also common"
-    elif one_label_column:
-        metric, why = "samples_f1", "a list of labels per row: mean F1 over rows; micro_f1 is also common"
-    else:
-        metric, why = "macro_f1", ("0/1 label columns: mean F1 over labels; micro_f1, samples_f1, roc_auc or "
-                                   "log_loss are also common")
-    certainty = ("unsure, read the Evaluation page" if constant is None else
-                 f"a blind guess, read the Evaluation page (the sample's cells are all {constant}, "
+    facts = SampleFacts(sample, id_column, targets,
+                        one_label_column=guess.get("label_column") is not None and len(targets) == 1,
+                        label_names=guess.get("label_names"),
+                        short_question=guess.get("question_column") in guess.short_columns)
+    made = guess_metric(guess.get("task"), facts)
+    certainty = ("unsure, read the Evaluation page" if made.constant is None else
+                 f"a blind guess, read the Evaluation page (the sample's cells are all {made.constant}, "
                  "which say nothing of the metric)")
-    guess.add("metric", metric, f"{certainty}: {why}", sure=False)
-    if task in ("span", "generation"):
-        return
-    names = guess.get("label_names") or ([] if one_label_column else targets)
-    if one_label_column and not names:
-        return  # the class names come from train's values: submission_format auto decides at load time
-    if constant is not None and sorted(names) == sorted(targets):
-        guess.add("submission_format", "auto", f"the sample's cells are all {constant}, 0/1 labels or "
-                                               "probabilities alike: the format follows the metric")
-        return
-    fmt, reason = infer_format(sample, id_column, names, task, get_metric(metric, task))
-    guess.add("submission_format", fmt, reason)
-
-
-def _constant_01(block: pd.DataFrame) -> str | None:
-    """The one value of a sample whose every cell is the same 0 or 1 (which tells 0/1 labels
-    from probabilities no more than it tells the metric); None for any other sample."""
-    cells = set(block.fillna("").to_numpy(dtype=str).ravel().tolist())
-    if len(cells) != 1:
-        return None
-    (cell,) = cells
-    number = pd.to_numeric(cell, errors="coerce")
-    return cell if number in (0, 1) else None
+    guess.add("metric", made.metric, f"{certainty}: {made.why}", sure=False)
+    if made.submission_format is not None:
+        guess.add("submission_format", *made.submission_format)
 
 
 def render_yaml(guess: ConfigGuess, header: list[str]) -> str:

@@ -84,7 +84,7 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
 
     truth = task.truth(data)
     _check_method(method, task, len(runs))
-    blender = Blender(method=method, combine=task.blend, single_label=task.kind == "multiclass").fit(
+    blender = Blender(method=method, combine=task.blend, single_label=task.single_label).fit(
         [r.oof for r in runs], task.objective(thresholds, truth), truth, fold)
     oof = blender.oof_
     test = blender.predict([r.test for r in runs])
@@ -148,8 +148,9 @@ def _check_method(method: str, task: Task, n_runs: int) -> None:
     """Rank averaging and stacking blend probability matrices; rank averages are no probabilities;
     a stack of one run is no blend (a logistic regression refit on its own logits, which its
     decisions already tune, costs CV and prints a weight of 1)."""
-    if method in ("rank", "stack") and task.kind not in ("multilabel", "multiclass", "binary"):
-        raise FoldwiseError(f"--method {method} blends label probabilities; task {task.kind} blends by fit or mean")
+    if method not in task.blend_methods:
+        raise FoldwiseError(f"--method {method} blends label probabilities; task {task.kind} blends by "
+                            f"{' or '.join(task.blend_methods)}")
     if method == "stack" and n_runs < 2:
         raise FoldwiseError("--method stack of one run is not a blend: it only refits the run's probabilities, "
                             "which its decisions (thresholds, or calibration for log loss) already do; stack two "

@@ -67,7 +67,7 @@ def prepare(cfg: ExperimentConfig, data: CompetitionData, task: Any, folds_sha: 
     distill, pseudo = cfg.distill.teacher, cfg.pseudo_labels.teacher
     if not distill and not pseudo:
         return cfg, None
-    if task.kind not in ("multilabel", "multiclass", "binary"):
+    if not task.soft_targets:
         raise FoldwiseError(f"distill / pseudo_labels: task {task.kind} has no label probabilities to learn from")
     teachers = Teachers()
     if distill:
@@ -171,9 +171,10 @@ def fold_training_rows(teachers: Teachers | None, task: Any, truth: np.ndarray, 
     if teachers.pseudo_test is None or teachers.pseudo_oof is None:
         return train_texts[train_rows], targets.astype(np.float32), np.array([], dtype=np.int64)
     outside = fold != k
-    cut = confidence_cut(teachers, truth[outside], teachers.pseudo_oof[outside], task.kind)
+    cut = confidence_cut(teachers, truth[outside], teachers.pseudo_oof[outside], task.single_label)
     probs = teachers.pseudo_test[k]
-    chosen = np.flatnonzero(confidence(probs, task.kind) >= cut) if cut is not None else np.array([], dtype=np.int64)
+    chosen = (np.flatnonzero(confidence(probs, task.single_label) >= cut) if cut is not None
+              else np.array([], dtype=np.int64))
     extra = (teachers.decider.predict(probs[chosen]) if teachers.mode == "hard" else probs[chosen]).astype(np.float32)
     progress.write(f"fold {k}: {len(chosen)} of {len(probs)} test rows pseudo-labelled ({teachers.mode}, "
                    f"teacher confidence >= {cut if cut is not None else 'none reached'})")
@@ -181,19 +182,19 @@ def fold_training_rows(teachers: Teachers | None, task: Any, truth: np.ndarray, 
             np.concatenate([targets, extra]).astype(np.float32), chosen)
 
 
-def confidence(probs: np.ndarray, kind: str) -> np.ndarray:
-    """How sure each row's prediction is: the largest probability (one label per row), else the
-    least certain label's ``max(p, 1 - p)``."""
+def confidence(probs: np.ndarray, single_label: bool) -> np.ndarray:
+    """How sure each row's prediction is: the largest probability (``single_label``: one label
+    per row), else the least certain label's ``max(p, 1 - p)``."""
     probs = np.asarray(probs, dtype=np.float64)
-    if kind == "multiclass":
+    if single_label:
         return probs.max(axis=1)
     return np.maximum(probs, 1 - probs).min(axis=1)
 
 
-def confidence_cut(teachers: Teachers, truth: np.ndarray, oof: np.ndarray, kind: str) -> float | None:
+def confidence_cut(teachers: Teachers, truth: np.ndarray, oof: np.ndarray, single_label: bool) -> float | None:
     """The lowest confidence at which the teacher's decisions on OOF rows at least that
     confident match the truth (the whole row) ``min_agreement`` of the time; None if no cut does."""
-    sure = confidence(oof, kind)
+    sure = confidence(oof, single_label)
     order = np.argsort(-sure, kind="stable")
     right = (np.asarray(teachers.decider.predict(oof)) == np.asarray(truth)).all(axis=1)[order]
     agreement = np.cumsum(right) / np.arange(1, len(right) + 1)

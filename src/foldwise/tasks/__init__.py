@@ -17,16 +17,18 @@ decisions, submissions, presentation), generic over the task's predictions and t
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from ..config import DataConfig, concrete_task
+from ..config import DATA_CHECKS, DataConfig, concrete_task
 from ..data.competition import CompetitionData
+from .generation import keys as generation_keys
 from .metrics import get_metric
 from .roles import Task
+from .span import keys as span_keys
 
 if TYPE_CHECKING:
     from .generation.predictions import GenerationPredictions
@@ -66,6 +68,80 @@ TASKS: dict[str, Callable[..., Task[Any, Any]]] = {
     "generation": _generation,
 }
 
+@dataclass
+class SampleFacts:
+    """What ``foldwise init`` read of a competition, for its task kind's metric guess.
+
+    Attributes
+    ----------
+    sample : the sample submission frame; ``id_column`` its id, ``targets`` its other columns.
+    one_label_column : a train column of class names (or label lists) holds the labels of the
+        sample's one target column.
+    label_names : the guessed ``label_names`` (None: the sample's columns, or train's values).
+    short_question : the guessed question column holds short or repeated values (a sentiment).
+    """
+
+    sample: pd.DataFrame
+    id_column: str
+    targets: list[str]
+    one_label_column: bool = False
+    label_names: list[str] | None = None
+    short_question: bool = False
+
+
+@dataclass
+class MetricGuess:
+    """A task kind's guess of the competition metric, for ``foldwise init``.
+
+    Attributes
+    ----------
+    metric, why : the metric and the reason (with what else is common).
+    constant : the one 0/1 value every sample cell holds (the guess is blind); None otherwise.
+    submission_format : ``(format, reason)`` to write beside the metric; None: none written.
+    """
+
+    metric: str
+    why: str
+    constant: str | None = None
+    submission_format: tuple[str, str] | None = None
+
+
+def _classification_guess(kind: str, facts: SampleFacts) -> MetricGuess:
+    from .classification.guess import guess_metric as guess
+
+    return guess(kind, facts)
+
+
+def _span_guess(kind: str, facts: SampleFacts) -> MetricGuess:
+    from .span.task import guess_metric as guess
+
+    return guess(kind, facts)
+
+
+def _generation_guess(kind: str, facts: SampleFacts) -> MetricGuess:
+    from .generation.task import guess_metric as guess
+
+    return guess(kind, facts)
+
+
+#: data.task -> its metric guess for ``foldwise init`` (kind, what init read) -> MetricGuess
+METRIC_GUESSES: dict[str, Callable[[str, SampleFacts], MetricGuess]] = {
+    "multilabel": _classification_guess,
+    "multiclass": _classification_guess,
+    "binary": _classification_guess,
+    "span": _span_guess,
+    "generation": _generation_guess,
+}
+
+
+def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
+    """The metric (and submission format) ``foldwise init`` guesses for a ``kind`` competition."""
+    return METRIC_GUESSES[kind](kind, facts)
+
+
+#: the kinds whose predictions are (n, L) label probabilities: what a classifier model kind trains
+CLASSIFICATION_KINDS: tuple[str, ...] = tuple(kind for kind, build in TASKS.items() if build is _classification)
+
 
 def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, kind: str | None = None,
              reason: str = "set by data.task", data: CompetitionData | None = None) -> Task:
@@ -93,6 +169,21 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
 UNTUNED_KEYS: dict[str, set[str]] = {"multiclass": {"model.loss", "model.focal_gamma"},
                                      "span": {"model.loss", "model.focal_gamma"},
                                      "generation": {"model.loss", "model.focal_gamma"}}
+
+
+#: data.task -> the checks of that kind's own data keys (run for every config: a kind also
+#: refuses its keys under another task)
+TASK_KEYS: dict[str, Callable[[DataConfig], list[tuple[str, str]]]] = {
+    "span": span_keys.problems,
+    "generation": generation_keys.problems,
+}
+
+
+def _task_key_problems(cfg: DataConfig) -> list[tuple[str, str]]:
+    return [problem for check in TASK_KEYS.values() for problem in check(cfg)]
+
+
+DATA_CHECKS.append(_task_key_problems)
 
 
 def competition_task(data_cfg: DataConfig, data: CompetitionData) -> Task:

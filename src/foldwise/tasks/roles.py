@@ -92,7 +92,25 @@ class Named(Protocol):
 
 class Folds(Named, Protocol[P, T_co]):
     """Truth, folds and predictions as cross-validation handles them (``cv``, ``oof``,
-    ``tuning``, ``teachers``, ``predict``)."""
+    ``tuning``, ``teachers``, ``predict``), and how predictions combine (``ensemble``).
+
+    Attributes
+    ----------
+    single_label : one label per row, probabilities summing to 1 (argmax decisions, a
+        multinomial stack, a one-class softmax for models); False for tasks without label rows.
+    soft_targets : the truth is label rows that a teacher's probabilities can stand in for
+        (``distill``, ``pseudo_labels``).
+    blend_methods : the ``ensemble --method`` values its predictions blend by.
+    """
+
+    @property
+    def single_label(self) -> bool: ...
+
+    @property
+    def soft_targets(self) -> bool: ...
+
+    @property
+    def blend_methods(self) -> tuple[str, ...]: ...
 
     def truth(self, data: CompetitionData) -> T_co:
         """What the training rows' predictions are scored against (and models train on)."""

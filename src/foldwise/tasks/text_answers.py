@@ -94,6 +94,11 @@ class TextAnswerTask(Generic[TP, TT]):
 
     kind: str
     task_reason: str
+    #: answers, not label rows: no argmax, nothing a teacher's probabilities could stand in for
+    single_label = False
+    soft_targets = False
+    #: texts blend by selection (weights fit on the metric, or equal), not by ranks or a stack
+    blend_methods = ("fit", "mean")
 
     def __init__(self, kind: str, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
                  data: CompetitionData | None = None):

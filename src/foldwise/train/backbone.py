@@ -112,8 +112,9 @@ class Backbone(Protocol):
     def inference(self, module: Any) -> ContextManager[Any]:
         """A context for predicting (e.g. LoRA adapters merged into the weights)."""
 
-    def save(self, module: Any, tokenizer: Any, folder: Path) -> None:
-        """What was trained, enough for :meth:`load` to predict without retraining."""
+    def save(self, module: Any, tokenizer: Any, folder: Path, head: Head[Any, Any, Any]) -> None:
+        """What was trained under ``head``, enough for :meth:`load` to predict without retraining
+        (``head.json`` records ``head.saved_kind`` where the head names one)."""
 
     def load(self, folder: Path, head: Head[Any, Any, Any]) -> tuple[Any, Any]:
         """``(module, tokenizer)`` saved by :meth:`save` under ``head``, in eval mode."""

@@ -5,7 +5,10 @@ outputs and learns: it builds the output module over an encoder, the loss (bound
 fold's training targets), how rows become tokenised sequences with their targets, how
 the sequences' outputs become the task's predictions, and the validation scores. The
 module returns ``{"loss", "logits"}`` like a Hugging Face model, so the loop never asks
-which task it trains: :class:`Head` is what it (and the backbones) call. Each task kind's head lives in its package
+which task it trains; nor do the backbones: a head says whether it is the model's own
+``language_model`` head (generation) or an output layer they build (``n_outputs``), and
+``saved_kind``, what a saved model folder's ``head.json`` records as its kind (None: none).
+:class:`Head` is what the loop and the backbones call. Each task kind's head lives in its package
 (:mod:`foldwise.tasks.classification.head`, :mod:`foldwise.tasks.span.head`,
 :mod:`foldwise.tasks.generation.head`); the pieces they share live here.
 """
@@ -39,9 +42,18 @@ class Head(Protocol[P, Out, S]):
     Attributes
     ----------
     n_outputs : the logits per row a backbone's classification model is built with (0: none).
+    language_model : the backbone's model keeps its own language-model head (generation),
+        rather than getting an output layer of ``n_outputs``.
+    saved_kind : what a saved model folder's ``head.json`` records as its kind (None: none).
     """
 
     n_outputs: int
+
+    @property
+    def language_model(self) -> bool: ...
+
+    @property
+    def saved_kind(self) -> str | None: ...
 
     def module(self, base: nn.Module, pooling: str, dropout: float) -> nn.Module:
         """The loop's module over the backbone's pretrained ``base``: ``module(**batch)``

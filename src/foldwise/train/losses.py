@@ -60,15 +60,16 @@ def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: 
     return F.cross_entropy(logits, targets.float(), label_smoothing=label_smoothing)
 
 
-def make_loss(name: str, task: str, labels: np.ndarray, *, focal_alpha: float = 0.25,
+def make_loss(name: str, labels: np.ndarray, *, single_label: bool, focal_alpha: float = 0.25,
               focal_gamma: float = 2.0, asl_gamma_pos: float = 0.0, asl_gamma_neg: float = 4.0,
               asl_clip: float = 0.05, pos_weight_cap: float = 10.0, label_smoothing: float = 0.0) -> LossFn:
     """The loss function named in the config, bound to its parameters.
 
-    ``weighted_bce`` computes its positive weights from ``labels`` (the fold's training
-    rows). Multiclass tasks accept only ``ce``.
+    ``single_label``: one label per row (a softmax head, what the head says), which accepts
+    only ``ce``; else a sigmoid per label. ``weighted_bce`` computes its positive weights
+    from ``labels`` (the fold's training rows).
     """
-    if task == "multiclass":
+    if single_label:
         if name not in ("ce", "auto"):
             raise ValueError(f"loss '{name}' is for multi-label tasks; multiclass uses 'ce'")
         return lambda logits, targets: cross_entropy(logits, targets, label_smoothing)

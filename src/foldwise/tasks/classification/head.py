@@ -25,12 +25,22 @@ class ClassificationHead:
     metric : the competition metric (its name and direction), with ``scores``.
     """
 
+    #: a scoring head: backbones build their own output layer for it (no language-model head)
+    language_model = False
+    #: what a saved model folder's ``head.json`` records as its kind: nothing (it records ``n_labels``)
+    saved_kind = None
+
     def __init__(self, kind: str, n_labels: int, model_cfg: Any, scores: Any = None, metric: Any = None):
         self.kind = kind
         self.n_outputs = n_labels
         self.cfg = model_cfg
         self._scores = scores
         self.metric = metric
+
+    @property
+    def single_label(self) -> bool:
+        """One label per row: a softmax over the classes (multiclass), else a sigmoid per label."""
+        return self.kind == "multiclass"
 
     # -- the module and its loss --
 
@@ -43,9 +53,9 @@ class ClassificationHead:
         from ...train.losses import make_loss
 
         cfg = self.cfg
-        return make_loss(cfg.loss, self.kind, targets, focal_alpha=cfg.focal_alpha, focal_gamma=cfg.focal_gamma,
-                         asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg, asl_clip=cfg.asl_clip,
-                         pos_weight_cap=cfg.pos_weight_cap, label_smoothing=cfg.label_smoothing)
+        return make_loss(cfg.loss, targets, single_label=self.single_label, focal_alpha=cfg.focal_alpha,
+                         focal_gamma=cfg.focal_gamma, asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg,
+                         asl_clip=cfg.asl_clip, pos_weight_cap=cfg.pos_weight_cap, label_smoothing=cfg.label_smoothing)
 
     # -- rows <-> sequences --
 
@@ -71,7 +81,7 @@ class ClassificationHead:
 
     def predictions(self, outputs: np.ndarray, sequences: Any, texts: np.ndarray) -> np.ndarray:
         """Probabilities: sigmoid per label, or softmax over labels (multiclass)."""
-        return logits_to_probs(outputs, self.kind)
+        return logits_to_probs(outputs, self.single_label)
 
     # -- validation --
 
@@ -83,7 +93,7 @@ class ClassificationHead:
         from ..metrics import accuracy, macro_f1, micro_f1
 
         loss = float(loss_fn(torch.from_numpy(outputs), torch.from_numpy(np.asarray(targets, dtype=np.float32))))
-        if self.kind == "multiclass":
+        if self.single_label:
             decided = (preds == preds.max(axis=1, keepdims=True)).astype(np.uint8)
             first = {"valid_accuracy": accuracy(targets, decided)}
         else:
@@ -102,8 +112,8 @@ class ClassificationHead:
         return selection_key(self.cfg.select_by, self.metric)
 
 
-def logits_to_probs(logits: np.ndarray, task: str) -> np.ndarray:
-    """Sigmoid per label (multi-label, binary) or softmax over labels (multiclass)."""
+def logits_to_probs(logits: np.ndarray, single_label: bool) -> np.ndarray:
+    """Softmax over labels (``single_label``: multiclass) or a sigmoid per label (multi-label, binary)."""
     t = torch.from_numpy(logits)
-    probs = torch.softmax(t, dim=1) if task == "multiclass" else torch.sigmoid(t)
+    probs = torch.softmax(t, dim=1) if single_label else torch.sigmoid(t)
     return probs.numpy().astype(np.float32)

@@ -21,7 +21,7 @@ from . import report
 from ...io import artifacts
 from .probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
 from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
-from ..ensemble import after_decisions, blend
+from ..ensemble import BLEND_METHODS, after_decisions, blend
 from ...errors import FoldwiseError
 from ..evaluation import ClassScore, Evaluation, FoldScore
 from ..roles import R, Rule
@@ -50,6 +50,11 @@ class ClassificationTask:
         the sample, the task or the metric (roc_auc with a label-name submission, ...).
     """
 
+    #: label probabilities blend every way (:mod:`foldwise.tasks.ensemble`)
+    blend_methods = BLEND_METHODS
+    #: the truth is label rows, which a teacher's probabilities can stand in for (distillation, pseudo-labels)
+    soft_targets = True
+
     def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame):
         self.kind: str = data_cfg.task
         self.task_reason = "set by data.task"
@@ -71,6 +76,12 @@ class ClassificationTask:
             self.format_reason = "set by data.submission_format"
         check_format(self.submission_format, sample, self.id_column, self.label_names, self.kind,
                      self.metric, str(self.sample_path))
+
+    @property
+    def single_label(self) -> bool:
+        """One label per row, probabilities summing to 1 (multiclass): argmax decisions, a
+        multinomial stack, the top class as a teacher's confidence."""
+        return self.kind == "multiclass"
 
     @property
     def task_line(self) -> str:
@@ -103,7 +114,7 @@ class ClassificationTask:
     def stratify_on(self, data: CompetitionData) -> tuple[np.ndarray, str]:
         """The label matrix, balanced by iterative stratification (multi-label) or by class
         (single-label and binary)."""
-        return data.labels, "multilabel" if self.kind == "multilabel" else "classes"
+        return data.labels, "iterative" if self.kind == "multilabel" else "classes"
 
     def head(self, model_cfg: Any) -> ClassificationHead:
         """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
@@ -252,7 +263,7 @@ class ClassificationTask:
         decider = self.load_decider(record, source)
         if decider.kind not in ("probabilities", "calibrated"):
             return decider
-        untuned = ({"kind": "argmax"} if self.kind == "multiclass"
+        untuned = ({"kind": "argmax"} if self.single_label
                    else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(self.label_names, 0.5)})
         return decider_from_record(untuned, self.metric, self.label_names, source)
 
@@ -344,7 +355,7 @@ class ClassificationTask:
         ``decider``, or the probabilities (as the decider calibrated them, for log loss)."""
         values = decider.predict(preds)  # decisions, or the probabilities (calibrated for log loss)
         return build_submission(self.sample, self.id_column, ids, values, self.label_names,
-                                self.submission_format, rows_sum_to_one=self.kind == "multiclass")
+                                self.submission_format, rows_sum_to_one=self.single_label)
 
     def write_submission(self, path: Path, frame: pd.DataFrame) -> str:
         """Write ``frame`` to ``path`` only if it validates in the resolved format; return the
@@ -363,9 +374,9 @@ class ClassificationTask:
             raise FoldwiseError(f"{path}: missing column '{self.id_column}' (columns: {', '.join(solution.columns)})")
         single = len(target_columns(solution, self.id_column)) == 1 and list(solution.columns) != [
             self.id_column, *self.label_names]
-        fmt = ("label" if self.kind == "multiclass" else "label_list") if single else "binary"
+        fmt = ("label" if self.single_label else "label_list") if single else "binary"
         values = read_values(solution, self.id_column, self.label_names, fmt, path)
-        return solution_truth(values, path, self.label_names, single_label=self.kind == "multiclass")
+        return solution_truth(values, path, self.label_names, single_label=self.single_label)
 
     def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
         """The metric (first) and secondary scores of a valid submission against a solution file

@@ -124,6 +124,8 @@ class GenerationHead:
     #: backbones build a model with its language-model head for this head
     language_model = True
     n_outputs = 0
+    #: what a saved model folder's ``head.json`` records as its kind (what loading checks)
+    saved_kind = "generation"
 
     def __init__(self, model_cfg: Any, scores: Any = None, metric: Any = None):
         self.cfg = model_cfg

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .. import mbr
+from .. import MetricGuess, SampleFacts, mbr
 from ..span.baselines import overlap_sentence, split_sentences
 from .predictions import GenerationPredictions
 from ..text_answers import TextAnswerTask, training_frame
@@ -38,6 +38,11 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .head import GenerationHead
+
+
+def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
+    """``foldwise init``'s metric for a generation competition: ROUGE-1."""
+    return MetricGuess("rouge", "free-text target: ROUGE-1; squad for short answers")
 
 
 @dataclass

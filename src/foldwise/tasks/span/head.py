@@ -76,6 +76,9 @@ class SpanHead:
     """
 
     n_outputs = 2
+    #: a scoring head over an encoder (no language-model head); its saved folders record no kind
+    language_model = False
+    saved_kind = None
 
     def __init__(self, model_cfg: Any, scores: Any = None, metric: Any = None):
         self.cfg = model_cfg

@@ -25,6 +25,7 @@ from .baselines import overlap_sentence, whole_text
 from .predictions import SpanPredictions, decode, log_probabilities
 from .windows import average_char_scores
 from ..text_answers import TextAnswerTask, training_frame
+from .. import MetricGuess, SampleFacts
 from ...config import DataConfig
 from ...data.competition import CompetitionData
 from ...io.tables import read_csv
@@ -38,6 +39,15 @@ if TYPE_CHECKING:
 
 #: the character span limit when the training answers do not give one
 DEFAULT_MAX_ANSWER_CHARS = 200
+
+
+def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
+    """``foldwise init``'s metric for a span competition: word Jaccard where the question is a
+    short category (a sentiment: Tweet Sentiment Extraction), else SQuAD's token F1."""
+    if facts.short_question:
+        return MetricGuess("word_jaccard", "short categorical question (a sentiment): Tweet Sentiment "
+                                           "Extraction's word Jaccard; squad if the questions are questions")
+    return MetricGuess("squad", "extractive QA: SQuAD token F1; word_jaccard for sentiment-span competitions")
 
 
 @dataclass
