@@ -81,8 +81,8 @@ def remake_fold_models(run_dir: Path) -> list[int]:
     return missing
 
 
-def _check_as_recorded(task: PredictionFiles[Any], recorded: Path, valid_ids: np.ndarray, result: FoldResult, work: Path,
-                       retrain: str) -> None:
+def _check_as_recorded(task: PredictionFiles[Any], recorded: Path, valid_ids: np.ndarray, result: FoldResult,
+                       work: Path, retrain: str) -> None:
     """Refuse a re-made fold whose validation ids, OOF or test predictions differ from ``recorded``
     (compared as the fold file stores them: written and read back the same way)."""
     remade = work / "remade.npz"

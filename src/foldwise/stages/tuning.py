@@ -15,9 +15,10 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import yaml
@@ -554,8 +555,8 @@ def save_study_plots(study: Any, folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    plots: dict[str, Callable[..., Any]] = {"history": ovm.plot_optimization_history, "importances": ovm.plot_param_importances,
-             "slice": ovm.plot_slice}
+    plots: dict[str, Callable[..., Any]] = {"history": ovm.plot_optimization_history,
+                                            "importances": ovm.plot_param_importances, "slice": ovm.plot_slice}
     for name, plot in plots.items():
         try:
             with _quiet_experimental(), warnings.catch_warnings():

@@ -221,7 +221,7 @@ class Submissions(Named, Protocol[P, T_contra]):
 
     @property
     def format_line(self) -> str:
-        """"submission format: ... (why)" for printing."""
+        """The submission format and why, for printing: "submission format: ... (why)"."""
         ...
 
     def submission_frame(self, ids: np.ndarray, preds: P, decider: Rule[P]) -> pd.DataFrame:
@@ -262,7 +262,8 @@ class Presentation(Named, Protocol[P_contra, T_contra]):
 
     @property
     def task_line(self) -> str:
-        """"task: binary (inferred: ...)" (and a hint where the metric misleads) for printing."""
+        """The task and why, for printing: "task: binary (inferred: ...)" (and a hint where the
+        metric misleads)."""
         ...
 
     def untuned_text(self, scores: dict[str, float]) -> str:
@@ -297,4 +298,3 @@ class Presentation(Named, Protocol[P_contra, T_contra]):
 class Task(Folds[P, T], PredictionFiles[P], Decisions[P, T], Submissions[P, T], Presentation[P, T],
            Protocol[P, T]):
     """Every role at once: what a competition's task tells the stages (see the module docstring)."""
-

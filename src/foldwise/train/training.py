@@ -22,7 +22,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Generic, TypeVar, cast
+from typing import Any, Callable, Generic, TypeVar, cast
 
 import numpy as np
 import torch
@@ -63,7 +63,7 @@ def build_optimizer(groups: list[dict], cfg: NeuralConfig, device: torch.device)
     return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
 
 
-def _autocast(device: torch.device, dtype: torch.dtype | None) -> ContextManager[Any]:
+def _autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager[Any]:
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 

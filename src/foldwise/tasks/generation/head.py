@@ -12,8 +12,9 @@ the generated texts with the competition metric, which also picks the best evalu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch

@@ -11,8 +11,9 @@ decode the best span of at most ``model.max_answer_length`` tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
