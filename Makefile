@@ -54,7 +54,7 @@ export FOLDWISE_STORAGE := $(STORAGE)
 endif
 
 .DEFAULT_GOAL := help
-.PHONY: help install init runs data folds train ensemble predict submit validate tune tune-worker tune-workers study test lint bench benchmarks notebook clean
+.PHONY: help install init runs data folds train ensemble predict submit validate tune tune-worker tune-workers study test lint typecheck bench benchmarks notebook clean
 
 help: ## show this map of the kit
 	@echo "foldwise: data -> folds -> train -> ensemble -> submissions/<name>.csv"
@@ -123,6 +123,9 @@ test: $(STAMP) ## run the whole test suite
 lint: $(STAMP) ## ruff: lint rules and the format check (fix with: .venv/bin/ruff check --fix . && .venv/bin/ruff format .)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP) ## mypy: tasks/, train/ and stages/ held to their annotations ([tool.mypy] in pyproject.toml)
+	$(BIN)/mypy
 
 benchmarks: $(STAMP) ## auxiliary benchmarks, hours on 2 CPU cores (BENCH=ag_news,mnli MODELS=tfidf FOLDS=0,1 SET=model.precision=bf16): benchmarks/results.*
 	$(FOLDWISE) benchmarks $(if $(BENCH),--bench $(BENCH),) $(if $(MODELS),--models $(MODELS),) $(folds_flag) $(foreach s,$(SET),--set $(s))

@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..io import artifacts, paths
 from .experiment_log import run_seconds
@@ -79,12 +79,16 @@ class Benchmark:
     references: tuple[Reference, ...]
     models: dict[str, str] = field(default_factory=dict)
     existing_runs_only: bool = False  # scored from runs already trained (by `make train`), never trains
-    blends: dict[str, Blend | tuple[str, ...]] = field(default_factory=lambda: {BLEND: Blend(("tfidf", "minilm"))})
+    blends: Mapping[str, Blend | tuple[str, ...]] = field(default_factory=lambda: {BLEND: Blend(("tfidf", "minilm"))})
     students: dict[str, Student] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        blends = {name: b if isinstance(b, Blend) else Blend(tuple(b)) for name, b in self.blends.items()}
-        object.__setattr__(self, "blends", blends)
+        object.__setattr__(self, "blends", {name: self.blend(name) for name in self.blends})
+
+    def blend(self, name: str) -> Blend:
+        """The members and method of blend ``name`` (a bare tuple of members blends by ``fit``)."""
+        spec = self.blends[name]
+        return spec if isinstance(spec, Blend) else Blend(tuple(spec))
 
     def experiment(self, model: str) -> str:
         """The experiment config (and run) name of a model or a student."""
@@ -96,7 +100,7 @@ class Benchmark:
         students = [s for s in self.students if s in wanted]
         needed = set(wanted) | {t for s in students for t in self.students[s].teachers}
         blends = [b for b in self.blends if b in needed]
-        needed |= {m for b in blends for m in self.blends[b].members}
+        needed |= {m for b in blends for m in self.blend(b).members}
         return [m for m in self.models if m in needed], blends, students
 
 
@@ -265,7 +269,7 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
 
 
 def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None,
-                  overrides: list[str] = ()) -> list[dict[str, Any]]:
+                  overrides: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Data, folds, train, ensemble and score one benchmark; its result records.
 
     The models (and what the wanted blends and students need) are trained, ensembled alone
@@ -321,7 +325,7 @@ def _score_existing_runs(bench: Benchmark, trained: list[str], blends: list[str]
 
 
 def _student_records(bench: Benchmark, student: str, records: list[dict],
-                     set_flags: list[str] = ()) -> list[dict[str, Any]]:
+                     set_flags: Sequence[str] = ()) -> list[dict[str, Any]]:
     """A trained student's record, its command preceded by its teachers' (as they were scored)."""
     own = _ensemble_and_score(bench, [student], [], set_flags)
     teachers = [r for r in records if r["model"] in bench.students[student].teachers]
@@ -333,13 +337,13 @@ def _student_records(bench: Benchmark, student: str, records: list[dict],
 
 
 def _ensemble_and_score(bench: Benchmark, trained: list[str], blends: list[str],
-                        set_flags: list[str] = ()) -> list[dict[str, Any]]:
+                        set_flags: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Ensemble each trained model alone, and the blends of them, and score every submission."""
     wall = {m: model_seconds(paths.run_dir(bench.experiment(m))) for m in trained}
     records = []
-    submissions = {m: ([m], []) for m in trained}
+    submissions: dict[str, tuple[list[str], list[str]]] = {m: ([m], []) for m in trained}
     for blend in blends:
-        spec = bench.blends[blend]
+        spec = bench.blend(blend)
         if set(spec.members) <= set(trained):
             submissions[blend] = (list(spec.members), [] if spec.method == "fit" else ["--method", spec.method])
     for model, (members, method) in submissions.items():
@@ -494,7 +498,7 @@ def parse_list(spec: str | None, known: list[str], what: str) -> list[str]:
 
 
 def run_benchmarks(benchmarks: str | None = None, models: str | None = None,
-                   folds: str | None = None, overrides: list[str] = ()) -> list[dict]:
+                   folds: str | None = None, overrides: Sequence[str] = ()) -> list[dict]:
     """Run the chosen benchmarks (default all) and models (default all + blend); write results.
 
     ``overrides`` ("model.precision=bf16") are passed to every training run as ``--set``.

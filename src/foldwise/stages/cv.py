@@ -56,7 +56,7 @@ class FoldResult:
     fit_seconds: float
     predict_seconds: float
     train_rows: int  # rows the model trained on (a max_rows_per_fold subset of the fold's rows)
-    history: list[dict]
+    history: list[dict] | None  # a neural model's evaluations (None: a model without them)
     per_seed: list[tuple[int, Any, Any]] = field(default_factory=list)  # seeds: (seed, valid, test) each
 
 

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pandas as pd
 
 from ..io import artifacts, paths
 from ..errors import FoldwiseError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from ..tasks.metrics import Metric
 
 SORT_KEYS = ("date", "score", "wall", "name")
 
@@ -53,7 +59,7 @@ def _read(path: Path) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -120,10 +126,14 @@ def submission_entry(record_path: Path, leaderboard: dict[str, list[dict]]) -> L
     record = _read(record_path)
     if record is None or "csv_sha256" not in record:
         return None
-    name = record.get("name") if isinstance(record.get("name"), str) else record_path.stem
+    name = record.get("name")
+    if not isinstance(name, str):
+        name = record_path.stem
     scores = leaderboard.get(name) or []
     metric = _metric(record.get("metric"))
-    members = record.get("members") if isinstance(record.get("members"), list) else []
+    members = record.get("members")
+    if not isinstance(members, list):
+        members = []
     entry = LogEntry("submission", name, dataset=record.get("dataset"), metric=record.get("metric"),
                      score=record.get("cv_score"), crossfit=record.get("cv_score_crossfit"),
                      untuned=record.get("cv_score_untuned"),
@@ -138,7 +148,7 @@ def _member_name(member: Any) -> str:
     return str(member.get("name", member)) if isinstance(member, dict) else str(member)
 
 
-def _metric(name: Any):
+def _metric(name: Any) -> Metric | None:
     """The registered metric named ``name`` (None for an unknown name or a record without one)."""
     from ..tasks.metrics import METRICS
 
@@ -159,7 +169,8 @@ def read_leaderboard(path: Path = paths.LEADERBOARD) -> dict[str, list[dict]]:
     try:
         board = artifacts.read_json(path)
     except ValueError as exc:
-        where = f"line {exc.lineno} column {exc.colno}: {exc.msg}" if hasattr(exc, "lineno") else str(exc)
+        where = (f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError)
+                 else str(exc))
         raise FoldwiseError(f"{path}: not valid JSON ({where}); {mend}") from None
     except OSError as exc:
         raise FoldwiseError(f"{path}: cannot be read ({exc.strerror}); {mend}") from None
@@ -289,23 +300,24 @@ def kaggle_submission_scores(listing: str) -> dict[str, float]:
     return scores
 
 
-def cv_vs_lb_figure(entries: list[LogEntry]):
+def cv_vs_lb_figure(entries: list[LogEntry]) -> Figure | None:
     """CV (cross-fitted where there is one) against LB per submission, one panel per dataset and
     metric, with the y = x line: can the validation be trusted? A plain matplotlib Figure (saved
     by :func:`plot_cv_vs_lb`, shown as is by the results notebook); None without LB scores."""
-    scored = [e for e in entries if e.kind == "submission" and e.lb is not None and _cv(e) is not None]
+    submissions = [(e, _cv(e), e.lb) for e in entries if e.kind == "submission"]
+    scored = [(e, cv, lb) for e, cv, lb in submissions if cv is not None and lb is not None]
     if not scored:
         return None
     from matplotlib.figure import Figure
 
-    groups = sorted({(e.dataset or "", e.metric or "") for e in scored})
+    groups = sorted({(e.dataset or "", e.metric or "") for e, _, _ in scored})
     fig = Figure(figsize=(4.2 * len(groups), 4))
     axes = fig.subplots(1, len(groups), squeeze=False)
     for ax, (dataset, metric) in zip(axes.flat, groups):
-        points = [e for e in scored if (e.dataset or "", e.metric or "") == (dataset, metric)]
-        cv, lb = [_cv(e) for e in points], [e.lb for e in points]
+        points = [p for p in scored if (p[0].dataset or "", p[0].metric or "") == (dataset, metric)]
+        cv, lb = [x for _, x, _ in points], [y for _, _, y in points]
         ax.scatter(cv, lb)
-        for e, x, y in zip(points, cv, lb):
+        for e, x, y in points:
             ax.annotate(e.name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
         low, high = min(cv + lb), max(cv + lb)
         pad = (high - low) * 0.1 or 0.01

@@ -174,7 +174,8 @@ def _words(values: pd.Series) -> float:
 
 def _text_columns(train: pd.DataFrame, test: pd.DataFrame, exclude: set[str]) -> tuple[list[str], list[str]]:
     """(free-text columns, other columns) shared by train and test, in the test file's order."""
-    texts, others = [], []
+    texts: list[str] = []
+    others: list[str] = []
     for column in test.columns:
         if column in exclude or column not in train.columns:
             continue
@@ -326,7 +327,7 @@ def render_yaml(guess: ConfigGuess, header: list[str]) -> str:
     """The data config as YAML: ``header`` comment lines, the notes, then one setting a line with
     its reason (``# unsure: ...`` for guesses to check)."""
     lines = [f"# {line}" for line in header] + [f"# {note}" for note in guess.notes]
-    settings = [("name", guess.name, "data/<name>/, folds/<name>.csv", True)]
+    settings: list[tuple[str, Any, str, bool]] = [("name", guess.name, "data/<name>/, folds/<name>.csv", True)]
     settings += [(g.key, g.value, g.reason, g.sure) for g in guess.guesses]
     settings.append(("folds", {"n_splits": 5, "seed": 42}, "written once by `foldwise folds`", True))
     for key, value, reason, sure in settings:

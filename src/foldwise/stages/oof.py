@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ..errors import FoldwiseError
+from ..tasks.roles import Folds, Rows
+
+#: the task's predictions
+P = TypeVar("P", bound=Rows)
 
 
-def assemble_oof(task: Any, train_ids: np.ndarray, parts: list[tuple[np.ndarray, Any]], source: Path) -> Any:
+def assemble_oof(task: Folds[P, Any], train_ids: np.ndarray, parts: list[tuple[np.ndarray, P]], source: Path) -> P:
     """Every training row's out-of-fold prediction, in ``train_ids`` order, from the folds'
     ``(valid ids, predictions)``; a row that no fold predicted is an error naming ``source``."""
     position = {id_: i for i, id_ in enumerate(train_ids)}

@@ -64,7 +64,7 @@ def fold_model_folders(run_dir: Path) -> list[list[Path]]:
     """Where a run keeps its fold models (``save_models: true``), per fold: ``fold_<k>/model``, and
     ``fold_<k>/seed_<s>/model`` for each later seed (``seeds``); whether they exist or not."""
     info = artifacts.read_json(run_dir / "run.json")
-    seeds = (load_experiment(run_dir / "config.yaml").seeds or [None])[1:]
+    seeds = (load_experiment(run_dir / "config.yaml").seeds or [])[1:]
     return [[run_dir / f"fold_{k}" / "model", *(run_dir / f"fold_{k}" / f"seed_{s}" / "model" for s in seeds)]
             for k in range(info["n_splits"])]
 
@@ -139,6 +139,7 @@ def gather_inputs(run: str | Path, texts: list[str], pairs: list[list[str]], fil
     pair run reads the file's ``pair_columns``, by default the run's own ``data.text_pair``."""
     data_cfg = run_data_config(run)
     text_pair = data_cfg.pair_columns
+    inputs: list[str] | list[list[str]]
     if text_pair is None:
         if pairs or pair_columns:
             raise FoldwiseError(f"{run}: trained on single texts (no data.text_pair): give texts, not pairs")

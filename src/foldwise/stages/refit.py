@@ -27,7 +27,8 @@ from ..data.folds import folds_path, read_folds
 from ..data.text import clean_texts
 from ..errors import FoldwiseError
 from ..io import artifacts
-from ..tasks import Task, competition_task
+from ..tasks import competition_task
+from ..tasks.roles import PredictionFiles
 from .cv import FoldResult, train_fold
 from .predict import fold_model_folders
 from .teachers import prepare as prepare_teachers
@@ -80,8 +81,8 @@ def remake_fold_models(run_dir: Path) -> list[int]:
     return missing
 
 
-def _check_as_recorded(task: Task, recorded: Path, valid_ids: np.ndarray, result: FoldResult, work: Path,
-                       retrain: str) -> None:
+def _check_as_recorded(task: PredictionFiles[Any], recorded: Path, valid_ids: np.ndarray, result: FoldResult,
+                       work: Path, retrain: str) -> None:
     """Refuse a re-made fold whose validation ids, OOF or test predictions differ from ``recorded``
     (compared as the fold file stores them: written and read back the same way)."""
     remade = work / "remade.npz"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from ..io import artifacts, paths
 from ..config import CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build, read_yaml
 from ..experiment import load_dataset_config, load_experiment
 from ..errors import FoldwiseError
+from ..tasks import Task
 
 
 @dataclass
@@ -24,10 +25,12 @@ class Run:
     info: dict
     metrics: dict
     label_names: list[str]
-    oof_ids: np.ndarray | None = None
-    oof: Any = None  # the task's predictions of every training row ((n_train, n_labels) probabilities)
-    test_ids: np.ndarray | None = None
-    test: Any = None  # the task's predictions of the test rows
+    #: the ids and the task's predictions of every training row ((n_train, n_labels) probabilities)
+    #: and of the test rows: empty until :func:`read_run_predictions` reads them
+    oof_ids: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))
+    oof: Any = None
+    test_ids: np.ndarray = field(default_factory=lambda: np.array([], dtype=str))
+    test: Any = None
 
 
 def run_folder(name_or_dir: str | Path) -> Path:
@@ -69,7 +72,7 @@ def _run_record(path: Path, fix: str) -> dict:
     return record
 
 
-def read_run_predictions(run: Run, task: Any) -> Run:
+def read_run_predictions(run: Run, task: Task[Any, Any]) -> Run:
     """Fill ``run``'s OOF and test predictions, read by ``task`` (which refuses bad cells)."""
     run.oof_ids, run.oof = task.read_predictions(run.dir / "oof.csv")
     run.test_ids, run.test = task.read_predictions(run.dir / "test.csv")

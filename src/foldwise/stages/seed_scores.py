@@ -15,7 +15,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..io import artifacts, paths
+from ..tasks import Task
 from ..tasks.evaluation import Evaluation
+from ..tasks.roles import PredictionFiles
 from .oof import assemble_oof
 
 
@@ -24,7 +26,7 @@ def seed_fold_file(experiment: str, fold: int, seed: int) -> Path:
     return paths.run_dir(experiment) / f"fold_{fold}.seed_{seed}.npz"
 
 
-def save_seed_folds(task: Any, experiment: str, fold: int, valid_ids: np.ndarray,
+def save_seed_folds(task: PredictionFiles[Any], experiment: str, fold: int, valid_ids: np.ndarray,
                     per_seed: Sequence[tuple[int, Any, Any]]) -> None:
     """Write each seed's ``(seed, validation predictions, test predictions)`` of fold ``fold``."""
     for seed, valid, test in per_seed:
@@ -42,7 +44,7 @@ def _honest(scores: dict) -> float:
     return scores["score"] if scores["score_crossfit"] is None else scores["score_crossfit"]
 
 
-def seed_scores(task: Any, cfg: Any, train_ids: np.ndarray, truth: Any, fold: np.ndarray,
+def seed_scores(task: Task[Any, Any], cfg: Any, train_ids: np.ndarray, truth: Any, fold: np.ndarray,
                 averaged: Evaluation, out: Path) -> dict | None:
     """Score each seed of a finished multi-seed run alone; write and return ``seeds.json``.
 

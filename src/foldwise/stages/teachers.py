@@ -168,7 +168,7 @@ def fold_training_rows(teachers: Teachers | None, task: Any, truth: np.ndarray, 
     targets = np.asarray(targets, dtype=np.float32)
     if teachers.soft_labels is not None:
         targets = (1 - teachers.weight) * targets + teachers.weight * teachers.soft_labels(k, train_rows)
-    if teachers.pseudo_test is None:
+    if teachers.pseudo_test is None or teachers.pseudo_oof is None:
         return train_texts[train_rows], targets.astype(np.float32), np.array([], dtype=np.int64)
     outside = fold != k
     cut = confidence_cut(teachers, truth[outside], teachers.pseudo_oof[outside], task.single_label)

@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ STORAGE_ENV = "FOLDWISE_STORAGE"
 
 
 @contextlib.contextmanager
-def _quiet_experimental():
+def _quiet_experimental() -> Iterator[None]:
     """Optuna labels heartbeats, stale-trial retries and some plots 'experimental'; they are
     relied on here on purpose, so the label is not repeated on every call."""
     from optuna.exceptions import ExperimentalWarning
@@ -107,23 +108,38 @@ class Param:
         if self.type == "float":
             return trial.suggest_float(self.key, self.low, self.high, log=self.log, step=self.step)
         if self.type == "int":
-            return trial.suggest_int(self.key, int(self.low), int(self.high), log=self.log, step=int(self.step or 1))
-        encoded = [_encode(c) for c in self.choices]
+            low, high = self._bounds()
+            return trial.suggest_int(self.key, int(low), int(high), log=self.log, step=int(self.step or 1))
+        encoded = [_encode(c) for c in self._options()]
         return _decode(trial.suggest_categorical(self.key, encoded))
 
     def include(self, value: Any) -> None:
         """Widen the space to hold ``value`` (the experiment's own), so it can be trial 0."""
         if self.type == "categorical":
-            if value not in self.choices:
-                self.choices = [*self.choices, value]
+            if value not in self._options():
+                self.choices = [*self._options(), value]
         elif value is not None and not (self.log and value <= 0):
-            self.low, self.high = min(self.low, value), max(self.high, value)
+            low, high = self._bounds()
+            self.low, self.high = min(low, value), max(high, value)
 
     def example(self) -> Any:
         """A value inside the space (used to check the key before any trial runs)."""
         if self.type == "categorical":
-            return self.choices[0]
-        return int(self.low) if self.type == "int" else float(self.low)
+            return self._options()[0]
+        low, _ = self._bounds()
+        return int(low) if self.type == "int" else float(low)
+
+    def _bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a numeric key (its space was checked to have them)."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.key}: a {self.type} search space needs low and high")
+        return self.low, self.high
+
+    def _options(self) -> list:
+        """The choices of a categorical key (its space was checked to have them)."""
+        if self.choices is None:
+            raise ValueError(f"{self.key}: a categorical search space needs choices")
+        return self.choices
 
 
 def _encode(value: Any) -> Any:
@@ -444,7 +460,7 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
 
 
 @contextlib.contextmanager
-def _without_optuna_trial_lines():
+def _without_optuna_trial_lines() -> Iterator[None]:
     """Optuna's own per-trial lines show the maximised value (a loss negated); TrialLines
     prints them instead. Its warnings (a failed trial) still show."""
     import optuna
@@ -539,8 +555,8 @@ def save_study_plots(study: Any, folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    plots = {"history": ovm.plot_optimization_history, "importances": ovm.plot_param_importances,
-             "slice": ovm.plot_slice}
+    plots: dict[str, Callable[..., Any]] = {"history": ovm.plot_optimization_history,
+                                            "importances": ovm.plot_param_importances, "slice": ovm.plot_slice}
     for name, plot in plots.items():
         try:
             with _quiet_experimental(), warnings.catch_warnings():

@@ -8,192 +8,59 @@ probability matrix; for span extraction the answer spans with their character sc
 for generation the generated texts)
 and *truth*, and get back fold files, OOF, deciders, typed
 :class:`~foldwise.tasks.evaluation.Evaluation` results, reports, submission frames and
-scores. Models get their output layer and loss from :meth:`Task.head`. Adding a kind of
-task is one module here plus one line in ``TASKS``.
+scores. Models get their output layer and loss from :meth:`Task.head`. What each stage
+asks is one of the roles of :mod:`foldwise.tasks.roles` (truth and folds, prediction files,
+decisions, submissions, presentation), generic over the task's predictions and truth;
+:class:`Task` is all of them. Adding a kind of task is one package here plus one line in
+``TASKS``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from ..config import DATA_CHECKS, DataConfig, ThresholdConfig, concrete_task
+from ..config import DATA_CHECKS, DataConfig, concrete_task
 from ..data.competition import CompetitionData
-from .evaluation import Evaluation
-from .metrics import Metric, get_metric
 from .generation import keys as generation_keys
+from .metrics import get_metric
+from .roles import Task
 from .span import keys as span_keys
 
-
-class Task(Protocol):
-    """What every kind of task tells the stages.
-
-    Attributes
-    ----------
-    kind : the task's name (``data.task``).
-    single_label : one label per row, probabilities summing to 1 (argmax decisions, a
-        multinomial stack, a one-class softmax for models); False for tasks without label rows.
-    soft_targets : the truth is label rows that a teacher's probabilities can stand in for
-        (``distill``, ``pseudo_labels``).
-    blend_methods : the ``ensemble --method`` values its predictions blend by.
-    metric : the competition metric, as computed for this task.
-    label_names : the prediction columns (classification) in submission order.
-    submission_format : the resolved format (see :mod:`foldwise.io.submission`).
-    format_reason : why that format: inferred from the sample, or set in the config.
-    task_reason : why this task: set by ``data.task``, or what ``auto`` inferred.
-    """
-
-    kind: str
-    single_label: bool
-    soft_targets: bool
-    blend_methods: tuple[str, ...]
-    task_reason: str
-    metric: Metric
-    label_names: list[str]
-    submission_format: str
-    format_reason: str
-
-    # --- truth, folds, predictions ---
-
-    def truth(self, data: CompetitionData) -> Any:
-        """What the training rows' predictions are scored against (and models train on)."""
-
-    def take(self, values: Any, rows: np.ndarray) -> Any:
-        """The ``rows`` of predictions or truth, in that order."""
-
-    def concat(self, parts: list) -> Any:
-        """Predictions of several row sets, one after the other."""
-
-    def stratify_on(self, data: CompetitionData) -> np.ndarray | None:
-        """What folds balance: an (n, L) 0/1 matrix (iterative stratification), (n,) classes
-        (stratified), or None (plain shuffled K-fold); groups come from ``folds.group_column``."""
-
-    def head(self, model_cfg: Any) -> Any:
-        """The output layer a neural model kind trains (size, loss, outputs -> predictions)."""
-
-    def no_predictions(self) -> Any:
-        """Predictions of zero rows (a fold trained without test rows)."""
-
-    def save_fold(self, path: Path, valid_ids: np.ndarray, valid: Any, test: Any) -> None:
-        """Write one fold's validation and test predictions (``fold_<k>.npz``), atomically."""
-
-    def load_fold(self, path: Path) -> tuple[np.ndarray, Any, Any]:
-        """``(valid_ids, valid predictions, test predictions)`` of a fold file."""
-
-    def combine_test(self, folds: list) -> Any:
-        """One test prediction from the fold models' (the mean of probabilities, ...)."""
-
-    def as_stored(self, preds: Any) -> Any:
-        """``preds`` as a run's ``test.csv`` holds them (rounded where the file rounds): what
-        ``ensemble`` blends, so that re-made predictions blend to the same submission."""
-
-    def write_predictions(self, path: Path, ids: np.ndarray, preds: Any) -> None:
-        """A run's ``oof.csv`` / ``test.csv`` (and what else reads them back), atomically."""
-
-    def read_predictions(self, path: Path) -> tuple[np.ndarray, Any]:
-        """``(ids, predictions)`` written by :meth:`write_predictions`; bad cells refused."""
-
-    def untuned_text(self, scores: dict[str, float]) -> str:
-        """One fold's untuned validation scores as the training log prints them."""
-
-    def report(self, evaluation: Evaluation, oof: Any, truth: Any, out: Path, title: str) -> str:
-        """Write the run's figures under ``out`` and return the table printed after training."""
-
-    def plot(self, evaluation: Evaluation, path: Path, title: str) -> None:
-        """The one figure of a submission (``submissions/<name>.per_class_f1.png``)."""
-
-    def record(self, evaluation: Evaluation, truth: Any, test: Any) -> dict[str, Any]:
-        """Task-specific fields of a submission's record (e.g. label rates)."""
-
-    def threshold_notes(self, cfg: ThresholdConfig) -> list[str]:
-        """Lines on ``thresholds`` settings this task does not use."""
-
-    def data_summary(self, data: CompetitionData, where: str) -> str:
-        """One line on the competition's rows (and labels) read from ``where``, for the results notebook."""
-
-    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Any:
-        """The notebook's figure of the competition's data (labels, text lengths)."""
-
-    def prediction_records(self, texts: list, preds: Any, decided: Any, top: int) -> list[dict]:
-        """``foldwise predict``'s records: labels and top probabilities, or the answer."""
-
-    def prediction_lines(self, record: dict) -> list[str]:
-        """One record of :meth:`prediction_records` as printed."""
-
-    # --- decisions ---
-
-    def decider(self, cfg: ThresholdConfig) -> Any:
-        """An unfitted decision rule maximising the metric (``fit(preds, truth)``, ``predict(preds)``)."""
-
-    def baseline(self) -> Any:
-        """The untuned decision rule (0.5 cut, argmax, or the probabilities as they are)."""
-
-    def load_decider(self, record: dict, source: str) -> Any:
-        """A fitted decider back from the record that ``Evaluation.decision`` holds."""
-
-    def shown_decider(self, record: dict, source: str) -> Any:
-        """The saved decider, or where it decides nothing (a metric on probabilities) the
-        untuned one, so that ``predict`` can show decisions."""
-
-    def untuned_scores(self, preds: Any, truth: Any) -> dict[str, float]:
-        """The metric (first) and the secondary scores of the untuned decision."""
-
-    def blend(self, members: list, weights: Any) -> Any:
-        """One prediction from several members' predictions and their weights (summing to 1)."""
-
-    def objective(self, cfg: ThresholdConfig, truth: Any) -> Callable[[Any], float]:
-        """preds -> the metric after fitting ``decider(cfg)`` on them, as a value to maximise."""
-
-    def evaluate(self, preds: Any, truth: Any, fold: Any, cfg: ThresholdConfig) -> Evaluation:
-        """Fit the decider on OOF predictions and score them every way the reports show."""
-
-    def submission_frame(self, ids: Any, preds: Any, decider: Any) -> pd.DataFrame:
-        """The submission in the sample's layout and the resolved format."""
-
-    @property
-    def task_line(self) -> str:
-        """"task: binary (inferred: ...)" (and a hint where the metric misleads) for printing."""
-
-    def write_submission(self, path: Path, frame: pd.DataFrame) -> str:
-        """Write ``frame`` only if it validates (nothing written otherwise); the sha256 of the bytes written."""
-
-    def validate_submission(self, path: Path) -> pd.DataFrame:
-        """Check a submission file against the sample in the resolved format; return it."""
-
-    def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
-        """The metric (first) and secondary scores of a submission against a solution file."""
-
-    def score_untuned(self, probs_path: Path, solution: Path) -> dict[str, float]:
-        """The metric (first) and secondary scores of a predictions file decided the untuned way."""
+if TYPE_CHECKING:
+    from .generation.predictions import GenerationPredictions
+    from .generation.task import GenerationTruth
+    from .span.predictions import SpanPredictions
+    from .span.task import SpanTruth
 
 
+# each builder returns its task as the Task of its predictions and truth (the type checker holds it to them)
 def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                    data: CompetitionData | None = None) -> Task:
+                    data: CompetitionData | None = None) -> Task[np.ndarray, np.ndarray]:
     from .classification.task import ClassificationTask
 
     return ClassificationTask(data_cfg, label_names, sample)
 
 
 def _span(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-          data: CompetitionData | None = None) -> Task:
+          data: CompetitionData | None = None) -> Task[SpanPredictions, SpanTruth]:
     from .span.task import span_task
 
     return span_task(data_cfg, label_names, sample, data)
 
 
 def _generation(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                data: CompetitionData | None = None) -> Task:
+                data: CompetitionData | None = None) -> Task[GenerationPredictions, GenerationTruth]:
     from .generation.task import generation_task
 
     return generation_task(data_cfg, label_names, sample, data)
 
 
 #: data.task -> builder(data config, label names, sample submission, loaded data or None)
-TASKS: dict[str, Callable[..., Task]] = {
+TASKS: dict[str, Callable[..., Task[Any, Any]]] = {
     "multilabel": _classification,
     "multiclass": _classification,
     "binary": _classification,
@@ -292,7 +159,8 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
     """
     kind = concrete_task(kind or data_cfg.task, len(label_names))
     get_metric(data_cfg.metric, kind, reason)  # data.task auto: the metric's fit is checked once the task is known
-    task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample, data)
+    # kind is concrete (not auto): one of the Literal values data.task takes, which a str does not say
+    task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample, data)  # type: ignore[arg-type]
     task.task_reason = reason
     return task
 

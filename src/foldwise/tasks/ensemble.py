@@ -17,14 +17,17 @@ Methods (``foldwise ensemble --method``):
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
 from .metrics import Metric
+from .roles import Rule
 
 #: objective(blended OOF probabilities) -> score to maximise
 Objective = Callable[[np.ndarray], float]
+#: (members' predictions, weights) -> one prediction (:func:`blend`, or a task's ``blend``)
+Combine = Callable[[list[Any], np.ndarray], Any]
 
 
 def blend(probs: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
@@ -35,7 +38,7 @@ def blend(probs: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def after_decisions(metric: Metric, make_decider: Callable[[], object], labels: np.ndarray) -> Objective:
+def after_decisions(metric: Metric, make_decider: Callable[[], Rule[np.ndarray]], labels: np.ndarray) -> Objective:
     """Objective: ``metric`` (negated for losses) after fitting a fresh decider on the blend."""
     def objective(blended: np.ndarray) -> float:
         return metric.objective(labels, make_decider().fit(blended, labels).predict(blended))
@@ -172,7 +175,7 @@ class Blender:
     """
 
     def __init__(self, method: str = "fit", steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125),
-                 combine: Callable[[list, np.ndarray], object] = blend, single_label: bool = False):
+                 combine: Combine = blend, single_label: bool = False):
         if method not in BLEND_METHODS:
             raise ValueError(f"unknown blend method {method!r}")
         self.method = method
@@ -229,7 +232,7 @@ class Blender:
         return record
 
     @classmethod
-    def from_record(cls, record: dict, combine: Callable[[list, np.ndarray], object] = blend) -> "Blender":
+    def from_record(cls, record: dict, combine: Combine = blend) -> "Blender":
         """The fitted blender a submission record describes (members in ``record["members"]`` order)."""
         blender = cls(record.get("method", "fit"), combine=combine)
         blender.weights_ = np.array([record["weights"][name] for name in record["members"]])

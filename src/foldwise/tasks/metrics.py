@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -25,7 +25,7 @@ from .text_metrics import rouge1_score, squad_f1, word_jaccard_score
 EPS = 1e-15
 
 
-def _same_shape(y_true: np.ndarray, y_pred: np.ndarray, dtype=bool) -> tuple[np.ndarray, np.ndarray]:
+def _same_shape(y_true: np.ndarray, y_pred: np.ndarray, dtype: Any = bool) -> tuple[np.ndarray, np.ndarray]:
     """Both arrays as numpy arrays (truth as bool, predictions as ``dtype``), shapes checked."""
     y_true = np.asarray(y_true, dtype=bool)
     y_pred = np.asarray(y_pred, dtype=dtype)
@@ -125,7 +125,7 @@ def group_sizes(over: str, shape: tuple[int, int]) -> np.ndarray:
     return {"rows": np.full(n, n_labels), "labels": np.full(n_labels, n), "all": np.array([n * n_labels])}[over]
 
 
-def group_counts(y_true: np.ndarray, y_pred: np.ndarray, over: str) -> tuple[np.ndarray, ...]:
+def group_counts(y_true: np.ndarray, y_pred: np.ndarray, over: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """True positives, predicted labels and true labels of each group of cells.
 
     Parameters
@@ -139,8 +139,9 @@ def group_counts(y_true: np.ndarray, y_pred: np.ndarray, over: str) -> tuple[np.
     """
     y_true, y_pred = _same_shape(y_true, y_pred)
     axis = {"rows": 1, "labels": 0, "all": None}[over]
-    return tuple(np.atleast_1d(cells.sum(axis=axis, dtype=np.int64))
-                 for cells in (y_true & y_pred, y_pred, y_true))
+    tp, predicted, positives = (np.atleast_1d(cells.sum(axis=axis, dtype=np.int64))
+                                for cells in (y_true & y_pred, y_pred, y_true))
+    return tp, predicted, positives
 
 
 @dataclass(frozen=True)
@@ -431,11 +432,12 @@ class Metric(Score):
     calibrated: bool = False
     lowest: float = 0.0
 
-    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-        """The metric's value (raw: a loss stays a loss)."""
+    def score(self, y_true: Any, y_pred: np.ndarray) -> float:
+        """The metric's value (raw: a loss stays a loss); ``y_true`` is the task's truth (a 0/1
+        matrix, or a text task's truth object)."""
         return float(self.fn(y_true, y_pred))
 
-    def objective(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    def objective(self, y_true: Any, y_pred: np.ndarray) -> float:
         """The value to maximise: the score, negated when lower is better."""
         value = self.score(y_true, y_pred)
         return value if self.greater_is_better else -value

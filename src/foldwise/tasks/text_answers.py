@@ -15,19 +15,55 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from .evaluation import Evaluation, FoldScore
 from .metrics import short_title, shown_score
+from .roles import R, Rule
 from .text_metrics import SCORES
-from ..config import ThresholdConfig
-from ..data.competition import task_line
+from ..config import DataConfig, ThresholdConfig
+from ..data.competition import CompetitionData, task_line
 from ..io.tables import read_csv
 from ..errors import FoldwiseError
 from ..io import artifacts
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+
+class TextPredictions(Protocol):
+    """What a text task's predictions hold: one answer text per row (``texts``), and rows
+    that can be taken and concatenated."""
+
+    texts: np.ndarray
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: Any) -> Self: ...
+
+    @classmethod
+    def concat(cls, parts: list[Self]) -> Self:
+        """Several row sets one after the other."""
+        ...
+
+
+class TextTruth(Protocol):
+    """What a text task's truth holds: per row its gold texts (``answers``), rows that can be taken."""
+
+    answers: list[list[str]]
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, rows: Any) -> Self: ...
+
+
+#: a text task's predictions and truth
+TP = TypeVar("TP", bound=TextPredictions)
+TT = TypeVar("TT", bound=TextTruth)
+
 
 class TextDecider:
     """A text task's decision: the predicted text as it is (nothing to fit on OOF)."""
@@ -38,18 +74,19 @@ class TextDecider:
     def __init__(self, kind: str):
         self.kind = kind
 
-    def fit(self, preds: Any, truth: Any) -> "TextDecider":
+    def fit(self, preds: TextPredictions, truth: Any) -> "TextDecider":
         return self
 
-    def predict(self, preds: Any) -> np.ndarray:
+    def predict(self, preds: TextPredictions) -> np.ndarray:
         """The answer texts."""
         return preds.texts
 
 
-class TextAnswerTask:
+class TextAnswerTask(Generic[TP, TT]):
     """The shared half of a text-answer task (see the module docstring).
 
-    Subclasses call ``__init__`` with their kind (the data config, labels and sample become
+    Generic over the predictions ``TP`` and the truth ``TT`` of the subclass. Subclasses call
+    ``__init__`` with their kind (the data config, labels and sample become
     ``cfg``, ``metric``, ``answer_column``, ``id_column``, ``sample``, ...), and implement :meth:`read_truth`, :meth:`gold_truth` (a truth
     object from gold answer lists, for scoring files), :meth:`baselines` and
     :meth:`decision_record`.
@@ -63,8 +100,8 @@ class TextAnswerTask:
     #: texts blend by selection (weights fit on the metric, or equal), not by ranks or a stack
     blend_methods = ("fit", "mean")
 
-    def __init__(self, kind: str, data_cfg: Any, label_names: list[str], sample: pd.DataFrame,
-                 data: Any = None):
+    def __init__(self, kind: str, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
+                 data: CompetitionData | None = None):
         """The settings every text task reads from its data config and sample submission; the
         truth is read once here when ``data`` (the loaded competition) comes with it."""
         from . import metrics
@@ -94,28 +131,28 @@ class TextAnswerTask:
     # --- rows ---
 
     #: the task's predictions type (with ``concat``), and the training truth read at construction
-    predictions_class: Any
-    _truth: Any = None
+    predictions_class: type[TP]
+    _truth: TT | None = None
 
-    def truth(self, data: Any) -> Any:
+    def truth(self, data: CompetitionData) -> TT:
         """The training rows' truth (read once when the task was built with the data)."""
         return self._truth if self._truth is not None else self.read_truth(data)
 
-    def read_truth(self, data: Any) -> Any:
+    def read_truth(self, data: CompetitionData) -> TT:
         """The truth of a loaded competition's training rows."""
         raise NotImplementedError
 
-    def as_stored(self, preds: Any) -> Any:
+    def as_stored(self, preds: TP) -> TP:
         """Unchanged: texts, and span scores (``.scores.npz``), are stored exactly."""
         return preds
 
-    def concat(self, parts: list) -> Any:
+    def concat(self, parts: list[TP]) -> TP:
         return self.predictions_class.concat(parts)
 
-    def take(self, values: Any, rows: np.ndarray) -> Any:
+    def take(self, values: R, rows: np.ndarray) -> R:
         return values[rows]
 
-    def stratify_on(self, data: Any) -> tuple[None, None]:
+    def stratify_on(self, data: CompetitionData) -> tuple[None, None]:
         """Nothing to balance: shuffled folds (grouped by ``folds.group_column``, e.g. the article)."""
         return None, None
 
@@ -134,18 +171,18 @@ class TextAnswerTask:
 
     shown_decider = load_decider
 
-    def scores(self, truth: Any, texts: np.ndarray) -> dict[str, float]:
+    def scores(self, truth: TT, texts: np.ndarray) -> dict[str, float]:
         """The metric first, then its secondary scores."""
         names = (self.metric.name, *self.metric.secondary_for(self.kind))
         return {name: float(SCORES[name](truth, texts)) for name in names}
 
-    def untuned_scores(self, preds: Any, truth: Any) -> dict[str, float]:
+    def untuned_scores(self, preds: TP, truth: TT) -> dict[str, float]:
         return self.scores(truth, preds.texts)
 
-    def objective(self, cfg: ThresholdConfig, truth: Any) -> Callable[[Any], float]:
+    def objective(self, cfg: ThresholdConfig, truth: TT) -> Callable[[TP], float]:
         return lambda preds: self.metric.objective(truth, preds.texts)
 
-    def evaluate(self, preds: Any, truth: Any, fold: np.ndarray, cfg: ThresholdConfig) -> Evaluation:
+    def evaluate(self, preds: TP, truth: TT, fold: np.ndarray, cfg: ThresholdConfig) -> Evaluation:
         """The metric on every OOF row and per fold, its secondary scores, and the baselines."""
         scores = self.scores(truth, preds.texts)
         per_fold = []
@@ -164,7 +201,7 @@ class TextAnswerTask:
         """What the saved decision records beside its kind and metric."""
         return {}
 
-    def baselines(self, truth: Any) -> dict[str, float]:
+    def baselines(self, truth: TT) -> dict[str, float]:
         """The metric of answers that need no model, by name."""
         return {}
 
@@ -175,7 +212,7 @@ class TextAnswerTask:
         others = ", ".join(f"{short_title(k)} {shown_score(k, v)}" for k, v in rest)
         return f"{short_title(first[0])} {shown_score(*first)}" + (f" ({others})" if others else "")
 
-    def report(self, evaluation: Evaluation, oof: Any, truth: Any, out: Path, title: str) -> str:
+    def report(self, evaluation: Evaluation, oof: TP, truth: TT, out: Path, title: str) -> str:
         """``per_fold.png`` (the metric per fold beside the baselines) and the score table."""
         self.plot(evaluation, out / "per_fold.png", title)
         return score_table(evaluation)
@@ -197,7 +234,7 @@ class TextAnswerTask:
         ax.legend(fontsize=7, loc="lower right")
         save_figure(fig, path)
 
-    def record(self, evaluation: Evaluation, truth: Any, test: Any) -> dict:
+    def record(self, evaluation: Evaluation, truth: TT, test: TP) -> dict:
         """How many test answers came out empty."""
         return {"test_empty_answers": int(sum(1 for t in test.texts if not str(t).strip()))}
 
@@ -206,7 +243,7 @@ class TextAnswerTask:
 
     # --- submissions ---
 
-    def submission_frame(self, ids: np.ndarray, preds: Any, decider: TextDecider) -> pd.DataFrame:
+    def submission_frame(self, ids: np.ndarray, preds: TP, decider: Rule[TP]) -> pd.DataFrame:
         """``id,<answer column>`` in the sample's row order."""
         frame = pd.DataFrame({self.id_column: ids, self.answer_column: decider.predict(preds)})
         order = pd.Index(frame[self.id_column]).get_indexer(self.sample[self.id_column])
@@ -267,9 +304,16 @@ class TextAnswerTask:
         truth = self.gold_truth([gold_list(golds[i]) for i in ids])
         return self.scores(truth, frame[self.answer_column].fillna("").to_numpy(dtype=object))
 
-    def gold_truth(self, answers: list[list[str]]) -> Any:
+    def gold_truth(self, answers: list[list[str]]) -> TT:
         """A truth object holding only gold answers (what scoring a file needs)."""
         raise NotImplementedError
+
+
+def training_frame(data: CompetitionData, path: Path, kind: str) -> pd.DataFrame:
+    """The training rows as read (``path``), where a text task reads its truth."""
+    if data.train_frame is None:
+        raise FoldwiseError(f"{path}: task {kind} reads its truth from the training rows, which were not loaded")
+    return data.train_frame
 
 
 def score_table(evaluation: Evaluation) -> str:

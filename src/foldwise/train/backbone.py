@@ -15,11 +15,14 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ContextManager, Literal, Protocol
 
 import numpy as np
 
 from ..config import option
+
+if TYPE_CHECKING:
+    from .heads import Head
 
 
 @dataclass
@@ -93,7 +96,7 @@ class Backbone(Protocol):
     config: NeuralConfig
     padding_side: str
 
-    def build(self, head: Any, device: Any) -> tuple[Any, Any]:
+    def build(self, head: Head[Any, Any, Any], device: Any) -> tuple[Any, Any]:
         """A fresh ``(module, tokenizer)`` on ``device`` with the task's ``head``;
         ``module(**batch)`` returns ``{"loss", "logits"}``."""
 
@@ -109,11 +112,11 @@ class Backbone(Protocol):
     def inference(self, module: Any) -> ContextManager[Any]:
         """A context for predicting (e.g. LoRA adapters merged into the weights)."""
 
-    def save(self, module: Any, tokenizer: Any, folder: Path, head: Any) -> None:
+    def save(self, module: Any, tokenizer: Any, folder: Path, head: Head[Any, Any, Any]) -> None:
         """What was trained under ``head``, enough for :meth:`load` to predict without retraining
         (``head.json`` records ``head.saved_kind`` where the head names one)."""
 
-    def load(self, folder: Path, head: Any) -> tuple[Any, Any]:
+    def load(self, folder: Path, head: Head[Any, Any, Any]) -> tuple[Any, Any]:
         """``(module, tokenizer)`` saved by :meth:`save` under ``head``, in eval mode."""
 
 

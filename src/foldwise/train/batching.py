@@ -98,7 +98,7 @@ def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None
         span = slice(width - len(row), width) if padding_side == "left" else slice(0, len(row))
         ids[i, span] = torch.tensor(row, dtype=torch.long)
         mask[i, span] = 1
-        if types is not None:
+        if types is not None and token_type_ids is not None:
             types[i, span] = torch.tensor(token_type_ids[i], dtype=torch.long)
     batch = {"input_ids": ids, "attention_mask": mask}
     if types is not None:

@@ -8,17 +8,94 @@ module returns ``{"loss", "logits"}`` like a Hugging Face model, so the loop nev
 which task it trains; nor do the backbones: a head says whether it is the model's own
 ``language_model`` head (generation) or an output layer they build (``n_outputs``), and
 ``saved_kind``, what a saved model folder's ``head.json`` records as its kind (None: none).
-Each task kind's head lives in its package
+:class:`Head` is what the loop and the backbones call. Each task kind's head lives in its package
 (:mod:`foldwise.tasks.classification.head`, :mod:`foldwise.tasks.span.head`,
 :mod:`foldwise.tasks.generation.head`); the pieces they share live here.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
+import numpy as np
 import torch
 from torch import nn
+
+from .batching import TokenizedRows
+
+#: a head's predictions (the task's), the outputs it gathers from the module, and its sequences
+P = TypeVar("P")
+Out = TypeVar("Out")
+S = TypeVar("S", bound=TokenizedRows)
+V = TypeVar("V")
+
+
+class Head(Protocol[P, Out, S]):
+    """What the training loop and the backbones call on a task's head.
+
+    ``P`` is the task's predictions (classification: (n, L) probabilities); ``Out`` what the
+    head gathers from the module's raw outputs over all sequences ((n, L) logits, each
+    window's token logits, each row's generated token ids); ``S`` its tokenised sequences
+    (:class:`~foldwise.train.batching.TokenizedRows`, or a subclass with what decoding needs).
+
+    Attributes
+    ----------
+    n_outputs : the logits per row a backbone's classification model is built with (0: none).
+    language_model : the backbone's model keeps its own language-model head (generation),
+        rather than getting an output layer of ``n_outputs``.
+    saved_kind : what a saved model folder's ``head.json`` records as its kind (None: none).
+    """
+
+    n_outputs: int
+
+    @property
+    def language_model(self) -> bool: ...
+
+    @property
+    def saved_kind(self) -> str | None: ...
+
+    def module(self, base: nn.Module, pooling: str, dropout: float) -> nn.Module:
+        """The loop's module over the backbone's pretrained ``base``: ``module(**batch)``
+        returns ``{"loss", "logits"}``."""
+        ...
+
+    def loss(self, targets: Any) -> Callable[..., torch.Tensor] | None:
+        """The loss the module owns, bound to the fold's training ``targets`` (None: the
+        model computes its own)."""
+        ...
+
+    def infer(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """A batch's raw outputs at inference: logits, or generated token ids."""
+        ...
+
+    def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: Any = None) -> S:
+        """Rows as tokenised sequences, each with its training targets when ``targets`` come."""
+        ...
+
+    def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> Out:
+        """One batch's :meth:`infer` outputs, kept on the CPU."""
+        ...
+
+    def outputs(self, pieces: list[tuple[np.ndarray, Out]], n: int) -> Out:
+        """The ``n`` sequences' outputs in sequence order, from ``(sequence indices, collected)`` batches."""
+        ...
+
+    def predictions(self, outputs: Out, sequences: S, texts: np.ndarray) -> P:
+        """The task's predictions of the rows behind ``sequences``."""
+        ...
+
+    def valid_scores(self, loss_fn: Any, outputs: Out, sequences: S, preds: P, targets: Any) -> dict[str, float]:
+        """The validation scores of a fold's held-out rows (``valid_<name>`` keys)."""
+        ...
+
+    def score_title(self, name: str) -> str:
+        """How the evaluation line names a validation score (``macro_f1`` -> macro-F1)."""
+        ...
+
+    def selection(self) -> tuple[str, bool]:
+        """The history key the best evaluation is chosen by, and whether higher is better."""
+        ...
 
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
@@ -45,6 +122,26 @@ def config_int(cfg: Any, name: str, default: int) -> int:
     return default if value is None else int(value)
 
 
+def hidden_size(model: nn.Module) -> int:
+    """The width of a Hugging Face model's hidden states (``model.config.hidden_size``)."""
+    # torch types a module's unknown attributes as Tensor | Module; a Hugging Face config is neither
+    return int(model.config.hidden_size)  # type: ignore[union-attr,arg-type]
+
+
+def without_pooler(model: nn.Module) -> nn.Module:
+    """``model`` without its pooler, for a head that pools (or scores every token) itself: an
+    unused pooler would waste compute and leave DDP with parameters that never get gradients."""
+    if getattr(model, "pooler", None) is not None:
+        model.pooler = None  # type: ignore[assignment]  # torch types a module's attributes as Tensor | Module
+    return model
+
+
+def in_order(pieces: list[tuple[np.ndarray, list[V]]], n: int) -> list[V]:
+    """The ``n`` sequences' values in sequence order, from ``(sequence indices, values)`` batches."""
+    by_sequence = {int(r): value for rows, values in pieces for r, value in zip(rows, values)}
+    return [by_sequence[i] for i in range(n)]
+
+
 def with_loss(module: nn.Module, logits: torch.Tensor, labels: torch.Tensor | None) -> dict[str, Any]:
     """``{"loss", "logits"}``: the loss of ``module.loss_fn`` when labels come and it has one."""
     loss_fn = getattr(module, "loss_fn", None)
@@ -55,16 +152,15 @@ def with_loss(module: nn.Module, logits: torch.Tensor, labels: torch.Tensor | No
 class PooledClassifier(nn.Module):
     """Base model -> pooling -> dropout -> linear head -> float32 logits (and the loss, with labels)."""
 
+    #: the loss bound to the fold's targets (:meth:`Head.loss`), set by the loop; None: no loss
+    loss_fn: Callable[..., torch.Tensor] | None
+
     def __init__(self, backbone: nn.Module, n_labels: int, pooling: str, dropout: float):
         super().__init__()
-        if getattr(backbone, "pooler", None) is not None:
-            # the head pools the hidden states itself; an unused pooler would waste compute
-            # and leave DDP with parameters that never get gradients
-            backbone.pooler = None
-        self.backbone = backbone
+        self.backbone = without_pooler(backbone)  # the head pools the hidden states itself
         self.pooling = pooling
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(backbone.config.hidden_size, n_labels)
+        self.head = nn.Linear(hidden_size(backbone), n_labels)
         self.loss_fn = None  # set by the loop from the head (bound to the fold's targets)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -78,6 +174,9 @@ class PooledClassifier(nn.Module):
 
 class LogitsOf(nn.Module):
     """A Hugging Face (or peft-wrapped) classification model as ``module(**batch) -> {"loss", "logits"}``."""
+
+    #: the loss bound to the fold's targets (:meth:`Head.loss`), set by the loop; None: no loss
+    loss_fn: Callable[..., torch.Tensor] | None
 
     def __init__(self, model: nn.Module):
         super().__init__()

@@ -1,7 +1,7 @@
 """The one training loop for every neural model kind (encoders, decoder LLMs with LoRA).
 
 The loop knows a :class:`foldwise.train.backbone.Backbone` (a module over a padded batch,
-its tokenizer and its parameter groups) and the task's head
+its tokenizer and its parameter groups) and the task's :class:`foldwise.train.heads.Head`
 (:class:`foldwise.tasks.classification.head.ClassificationHead` and the like: the output layer, its
 loss, rows -> sequences -> predictions, validation scores); the module returns
 ``{"loss", "logits"}``, so the loop never asks which task it trains. Read top to bottom:
@@ -22,7 +22,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Generic, TypeVar, cast
 
 import numpy as np
 import torch
@@ -33,8 +33,14 @@ from . import distributed
 from .. import progress
 from .backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
+from .heads import Head
 from .precision import autocast_dtype
 from ..config import fingerprint_change
+
+#: the task's predictions, a head's gathered outputs and its sequences (see :class:`Head`)
+P = TypeVar("P")
+Out = TypeVar("Out")
+S = TypeVar("S", bound=TokenizedRows)
 
 # ---------------------------------------------------------------------------
 # optimiser and precision
@@ -52,11 +58,12 @@ def build_optimizer(groups: list[dict], cfg: NeuralConfig, device: torch.device)
             return bnb.optim.AdamW8bit(groups, lr=cfg.lr)
         except ImportError as exc:
             warnings.warn(f"optimizer adamw_8bit unavailable ({exc}); falling back to torch AdamW")
-    fast = {"fused": True} if device.type == "cuda" else {"foreach": True}
-    return torch.optim.AdamW(groups, lr=cfg.lr, **fast)
+    if device.type == "cuda":
+        return torch.optim.AdamW(groups, lr=cfg.lr, fused=True)
+    return torch.optim.AdamW(groups, lr=cfg.lr, foreach=True)
 
 
-def _autocast(device: torch.device, dtype: torch.dtype | None):
+def _autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.AbstractContextManager[Any]:
     return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
 
 
@@ -82,14 +89,14 @@ def _inputs(ids: TokenizedRows, rows: np.ndarray, pad_id: int, padding_side: str
 
 
 @torch.inference_mode()
-def predict_outputs(backbone: Backbone, head: Any, module: nn.Module, ids: TokenizedRows, pad_id: int,
-                    device: torch.device) -> Any:
+def predict_outputs(backbone: Backbone, head: Head[Any, Out, S], module: nn.Module, ids: S, pad_id: int,
+                    device: torch.device) -> Out:
     """The head's outputs of every sequence (classification: (n, L) logits; generation: token
     ids) in sequence order; sequences are run longest first for minimal padding."""
     cfg = backbone.config
     dtype = autocast_dtype(cfg, device)
     module.eval()
-    pieces = []
+    pieces: list[tuple[np.ndarray, Out]] = []
     # quiet unless it runs for minutes: then a log gets interim lines with the time left
     bar = progress.bar(total=len(ids), desc="predict", unit="row", unit_scale=True, leave=False,
                        line_when_done=False, disable=not distributed.is_main_process())
@@ -103,7 +110,7 @@ def predict_outputs(backbone: Backbone, head: Any, module: nn.Module, ids: Token
     return head.outputs(pieces, len(ids))
 
 
-def predict(backbone: Backbone, head: Any, module: nn.Module, tokenizer: Any, texts: np.ndarray) -> Any:
+def predict(backbone: Backbone, head: Head[P, Any, Any], module: nn.Module, tokenizer: Any, texts: np.ndarray) -> P:
     """The task's predictions of (n,) texts or (n, 2) pairs (classification: (n, L)
     probabilities): length-sorted batches, no gradients."""
     device = next(module.parameters()).device
@@ -116,7 +123,7 @@ def predict(backbone: Backbone, head: Any, module: nn.Module, tokenizer: Any, te
 # one fold
 
 @dataclass
-class FitResult:
+class FitResult(Generic[P]):
     """A fitted fold: the module holding the best weights, its tokenizer and the history."""
 
     model: nn.Module
@@ -124,11 +131,11 @@ class FitResult:
     history: list[dict]
     best_step: int
     #: predictions of the validation rows from the kept weights (None without validation rows)
-    valid_preds: Any = None
+    valid_preds: P | None = None
 
 
 @dataclass
-class LoopState:
+class LoopState(Generic[P]):
     """Where training stands; all of it goes into the epoch checkpoint."""
 
     epoch: int = 0
@@ -137,16 +144,16 @@ class LoopState:
     best_metric: float | None = None
     best_state: dict | None = None
     best_step: int = 0
-    best_valid_preds: Any = None
+    best_valid_preds: P | None = None
     stale: int = 0
 
 
 @dataclass
-class _Fold:
+class _Fold(Generic[P]):
     """Everything :func:`fit` prepared for one fold."""
 
     backbone: Backbone
-    head: Any
+    head: Head[P, Any, Any]
     module: nn.Module
     train_module: nn.Module  # compiled and/or DDP-wrapped view of ``module``
     tokenizer: Any
@@ -165,9 +172,9 @@ class _Fold:
     total_steps: int
 
 
-def fit(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, targets: Any,
+def fit(backbone: Backbone, head: Head[P, Any, Any], seed: int, texts: np.ndarray, targets: Any,
         valid_texts: np.ndarray | None = None, valid_targets: Any = None,
-        workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None) -> FitResult:
+        workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None) -> FitResult[P]:
     """Fine-tune ``backbone`` on one fold; keep the weights of the best evaluation.
 
     Parameters
@@ -190,7 +197,7 @@ def fit(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, targets: An
         texts, targets = texts[keep], targets[keep]
     fold = _prepare(backbone, head, seed, texts, targets, valid_texts, valid_targets)
     checkpoint = workdir / "last.pt" if workdir is not None else None
-    state = LoopState()
+    state: LoopState[P] = LoopState()
     if resume and checkpoint is not None and checkpoint.exists():
         state = _restore(fold, checkpoint, fingerprint) or state
     stop = state.step >= fold.total_steps
@@ -212,8 +219,8 @@ def fit(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, targets: An
                      valid_preds=state.best_valid_preds)
 
 
-def _prepare(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, targets: Any,
-             valid_texts: np.ndarray | None, valid_targets: Any) -> _Fold:
+def _prepare(backbone: Backbone, head: Head[P, Any, Any], seed: int, texts: np.ndarray, targets: Any,
+             valid_texts: np.ndarray | None, valid_targets: Any) -> _Fold[P]:
     """Model (owning its loss), tokenised sequences, optimiser, schedule and precision of one fold."""
     from transformers import get_scheduler
 
@@ -224,7 +231,9 @@ def _prepare(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, target
     dist = distributed.context()
     module, tokenizer = backbone.build(head, dist.device)
     train_ids = head.encode(backbone, tokenizer, texts, targets)
-    has_valid = valid_texts is not None and len(valid_texts) > 0
+    if valid_texts is not None and len(valid_texts) == 0:
+        valid_texts = valid_targets = None  # no held-out rows: nothing to evaluate
+    valid_ids = None if valid_texts is None else head.encode(backbone, tokenizer, valid_texts, valid_targets)
     module.loss_fn = head.loss(targets)  # the module owns its loss, bound to the fold's targets
     batches_per_epoch = math.ceil(len(train_ids) / cfg.batch_size) // dist.world_size
     steps_per_epoch = max(1, math.ceil(batches_per_epoch / cfg.grad_accum))
@@ -235,20 +244,20 @@ def _prepare(backbone: Backbone, head: Any, seed: int, texts: np.ndarray, target
     scheduler = get_scheduler(cfg.scheduler, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
                               num_training_steps=total_steps)
     dtype = autocast_dtype(cfg, dist.device)
-    train_module = torch.compile(module) if cfg.compile else module
+    # compiling a module gives a module (torch types what torch.compile returns as a callable)
+    train_module = cast(nn.Module, torch.compile(module)) if cfg.compile else module
     if dist.world_size > 1:
         train_module = torch.nn.parallel.DistributedDataParallel(
             train_module, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
     return _Fold(backbone=backbone, head=head, module=module, train_module=train_module, tokenizer=tokenizer,
-                 train_ids=train_ids, valid_texts=valid_texts if has_valid else None,
-                 valid_ids=head.encode(backbone, tokenizer, valid_texts, valid_targets) if has_valid else None,
-                 valid_targets=valid_targets if has_valid else None, optimizer=optimizer,
+                 train_ids=train_ids, valid_texts=valid_texts, valid_ids=valid_ids,
+                 valid_targets=valid_targets, optimizer=optimizer,
                  scheduler=scheduler, scaler=torch.amp.GradScaler("cuda") if dtype == torch.float16 else None,
                  dtype=dtype, device=dist.device, dist=dist, pad_id=backbone.pad_id(tokenizer),
                  steps_per_epoch=steps_per_epoch, total_steps=total_steps)
 
 
-def _train_epoch(fold: _Fold, state: LoopState, epoch: int, seed: int) -> bool:
+def _train_epoch(fold: _Fold[P], state: LoopState[P], epoch: int, seed: int) -> bool:
     """One epoch of bucketed batches; evaluates on schedule. True when training should stop."""
     cfg, dist = fold.backbone.config, fold.dist
     fold.train_module.train()
@@ -284,19 +293,20 @@ def _train_epoch(fold: _Fold, state: LoopState, epoch: int, seed: int) -> bool:
         bar.close()
 
 
-def _forward_backward(fold: _Fold, rows: np.ndarray, sync: bool) -> float:
+def _forward_backward(fold: _Fold[Any], rows: np.ndarray, sync: bool) -> float:
     """Loss and gradients of one micro-batch (DDP all-reduces only when ``sync``); its loss."""
     grad_accum = fold.backbone.config.grad_accum
     batch = _inputs(fold.train_ids, rows, fold.pad_id, fold.backbone.padding_side, fold.device, with_targets=True)
     skip_sync = not sync and fold.dist.world_size > 1
-    with fold.train_module.no_sync() if skip_sync else contextlib.nullcontext():
+    # skip_sync: the module is DistributedDataParallel (torch types other modules' attributes as Tensor | Module)
+    with fold.train_module.no_sync() if skip_sync else contextlib.nullcontext():  # type: ignore[operator]
         with _autocast(fold.device, fold.dtype):
             loss = fold.train_module(**batch)["loss"].float() / grad_accum
         (fold.scaler.scale(loss) if fold.scaler else loss).backward()
     return loss.item() * grad_accum
 
 
-def _optimizer_step(fold: _Fold) -> None:
+def _optimizer_step(fold: _Fold[Any]) -> None:
     """Clip, step (through the fp16 scaler when there is one), schedule, zero the gradients."""
     cfg = fold.backbone.config
     if fold.scaler:
@@ -312,7 +322,7 @@ def _optimizer_step(fold: _Fold) -> None:
     fold.optimizer.zero_grad(set_to_none=True)
 
 
-def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
+def _evaluate_and_select(fold: _Fold[P], state: LoopState[P], record: dict) -> None:
     """Score the validation rows, keep the best trainable state and its validation predictions
     (the fold's OOF predictions: no second pass), log one history line."""
     if fold.valid_ids is not None:
@@ -332,11 +342,14 @@ def _evaluate_and_select(fold: _Fold, state: LoopState, record: dict) -> None:
         progress.write(_history_line(record, fold.head.score_title))
 
 
-def _evaluate(fold: _Fold) -> tuple[dict[str, float], Any]:
+def _evaluate(fold: _Fold[P]) -> tuple[dict[str, float], P]:
     """The head's validation scores (loss first) and the validation rows' predictions."""
-    outputs = predict_outputs(fold.backbone, fold.head, fold.module, fold.valid_ids, fold.pad_id, fold.device)
-    preds = fold.head.predictions(outputs, fold.valid_ids, fold.valid_texts)
-    return fold.head.valid_scores(fold.module.loss_fn, outputs, fold.valid_ids, preds, fold.valid_targets), preds
+    sequences, texts = fold.valid_ids, fold.valid_texts
+    if sequences is None or texts is None:
+        raise ValueError("the fold has no validation rows to evaluate")
+    outputs = predict_outputs(fold.backbone, fold.head, fold.module, sequences, fold.pad_id, fold.device)
+    preds = fold.head.predictions(outputs, sequences, texts)
+    return fold.head.valid_scores(fold.module.loss_fn, outputs, sequences, preds, fold.valid_targets), preds
 
 
 def _is_better(value: float, best: float | None, higher: bool) -> bool:
@@ -360,7 +373,7 @@ def _history_line(r: dict, score_title: Callable[[str], str]) -> str:
 # ---------------------------------------------------------------------------
 # epoch checkpoints for --resume
 
-def _save_checkpoint(fold: _Fold, state: LoopState, path: Path, fingerprint: str | None) -> None:
+def _save_checkpoint(fold: _Fold[P], state: LoopState[P], path: Path, fingerprint: str | None) -> None:
     """What a resumed run needs: trainable weights, optimiser, schedule, scaler, loop state, RNG,
     and the training fingerprint they belong to."""
     payload = {"fingerprint": fingerprint, "model": trainable_state(fold.module),
@@ -370,7 +383,7 @@ def _save_checkpoint(fold: _Fold, state: LoopState, path: Path, fingerprint: str
     artifacts.write_with(path, lambda tmp: torch.save(payload, tmp))
 
 
-def _restore(fold: _Fold, path: Path, fingerprint: str | None) -> LoopState | None:
+def _restore(fold: _Fold[P], path: Path, fingerprint: str | None) -> LoopState[P] | None:
     """Load the checkpoint at ``path`` into ``fold``; None (and a line) when it was saved
     under another training fingerprint, so the old run is never continued under the new one."""
     saved = torch.load(path, map_location=fold.device, weights_only=False)
@@ -385,7 +398,7 @@ def _restore(fold: _Fold, path: Path, fingerprint: str | None) -> LoopState | No
     if fold.scaler is not None and saved.get("scaler"):
         fold.scaler.load_state_dict(saved["scaler"])
     torch.set_rng_state(saved["torch_rng"].cpu())
-    state = LoopState(**saved["loop"])
+    state: LoopState[P] = LoopState(**saved["loop"])
     if fold.dist.is_main:
         progress.write(f"resumed from {path} at epoch {state.epoch} (step {state.step})")
     return state

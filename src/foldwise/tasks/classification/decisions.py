@@ -244,8 +244,8 @@ class Decider:
 
     #: how the rule decides, as recorded in ``thresholds.json``: "cuts", "argmax" or "probabilities"
     kind = "probabilities"
-    thresholds_ = None
-    bias_ = None
+    thresholds_: np.ndarray | None = None
+    bias_: np.ndarray | None = None
     at_least_one_ = False
 
     def __init__(self, metric: Metric):
@@ -345,6 +345,7 @@ class CutDecider(Decider):
     """
 
     kind = "cuts"
+    thresholds_: np.ndarray  # set by fit (None before, from the base class)
 
     def __init__(self, metric: Metric, mode: str = "per_class", value: float = 0.5,
                  at_least_one: bool | None = None, max_rounds: int = 10):
@@ -527,13 +528,15 @@ def crossfit_score(metric: Metric, probs: np.ndarray, y: np.ndarray, fold: np.nd
     probs, y : (n, L) OOF probabilities and 0/1 truth; fold : (n,) fold of each row.
     make : builds a fresh, unfitted decider.
     """
-    decided = None
+    decided: np.ndarray | None = None
     for k in np.unique(fold):
         held = fold == k
         part = make().fit(probs[~held], y[~held]).predict(probs[held])
         if decided is None:
             decided = np.empty(probs.shape, dtype=part.dtype)
         decided[held] = part
+    if decided is None:
+        raise ValueError("cross-fitting needs at least one fold")
     return metric.score(y, decided)
 
 
@@ -572,17 +575,18 @@ def decider_from_record(record: dict, metric: Metric, label_names: list[str], so
     """The fitted decider a :func:`decider_record` describes."""
     kind = record.get("kind")
     if kind == "cuts":
-        decider = CutDecider(metric, mode=record.get("mode") or "per_class")
-        decider.thresholds_ = _values_by_label(record, "thresholds", label_names, source)
-        if decider.thresholds_ is None:
+        cuts = CutDecider(metric, mode=record.get("mode") or "per_class")
+        thresholds = _values_by_label(record, "thresholds", label_names, source)
+        if thresholds is None:
             raise FoldwiseError(f"{source}: kind 'cuts' without 'thresholds'")
-        decider.at_least_one_ = bool(record.get("at_least_one"))
-        return decider
+        cuts.thresholds_ = thresholds
+        cuts.at_least_one_ = bool(record.get("at_least_one"))
+        return cuts
     if kind == "argmax":
-        decider = ArgmaxDecider(metric)
+        argmax = ArgmaxDecider(metric)
         bias = _values_by_label(record, "bias", label_names, source)
-        decider.bias_ = np.zeros(len(label_names)) if bias is None else bias
-        return decider
+        argmax.bias_ = np.zeros(len(label_names)) if bias is None else bias
+        return argmax
     if kind == "probabilities":
         return ProbabilityDecider(metric)
     if kind == "calibrated":
@@ -593,17 +597,17 @@ def decider_from_record(record: dict, metric: Metric, label_names: list[str], so
 def _calibrated_from_record(record: object, metric: Metric, label_names: list[str], source: str) -> Decider:
     """The fitted :class:`CalibratedDecider` that a ``calibration`` record describes."""
     if isinstance(record, dict) and isinstance(record.get("temperature"), (int, float)):
-        calibrator = TemperatureScaling()
-        calibrator.temperature_ = float(record["temperature"])
-        return _fitted_calibration(metric, calibrator)
+        temperature = TemperatureScaling()
+        temperature.temperature_ = float(record["temperature"])
+        return _fitted_calibration(metric, temperature)
     platt = record.get("platt") if isinstance(record, dict) else None
     if not isinstance(platt, dict) or list(platt) != list(label_names) or not all(
             isinstance(v, list) and len(v) == 2 for v in platt.values()):
         raise FoldwiseError(f"{source}: kind 'calibrated' needs 'calibration' with a 'temperature' or "
                             f"'platt' mapping of the run's {len(label_names)} labels, in order, to [a, b]")
-    calibrator = PlattScaling()
-    calibrator.coef_ = np.asarray(list(platt.values()), dtype=np.float64)
-    return _fitted_calibration(metric, calibrator)
+    scaling = PlattScaling()
+    scaling.coef_ = np.asarray(list(platt.values()), dtype=np.float64)
+    return _fitted_calibration(metric, scaling)
 
 
 def _fitted_calibration(metric: Metric, calibrator: TemperatureScaling | PlattScaling) -> CalibratedDecider:

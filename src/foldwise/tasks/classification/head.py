@@ -44,9 +44,9 @@ class ClassificationHead:
 
     # -- the module and its loss --
 
-    def module(self, encoder: nn.Module, pooling: str, dropout: float) -> nn.Module:
-        """The pooled linear classifier over ``encoder``."""
-        return PooledClassifier(encoder, self.n_outputs, pooling, dropout)
+    def module(self, base: nn.Module, pooling: str, dropout: float) -> nn.Module:
+        """The pooled linear classifier over the encoder ``base``."""
+        return PooledClassifier(base, self.n_outputs, pooling, dropout)
 
     def loss(self, targets: np.ndarray) -> Any:
         """The config's loss (``weighted_bce`` weighs positives from the fold's ``targets``)."""
@@ -68,9 +68,9 @@ class ClassificationHead:
             rows.targets = np.asarray(targets, dtype=np.float32)
         return rows
 
-    def collect(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> np.ndarray:
+    def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> np.ndarray:
         """A batch's (b, L) logits as float32 numpy."""
-        return logits.float().cpu().numpy()
+        return raw.float().cpu().numpy()
 
     def outputs(self, pieces: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
         """(n, L) logits in sequence order from ``(rows, logits)`` batches."""

@@ -11,7 +11,7 @@ scored on probabilities (ROC AUC, log loss) show each label's own value of it, n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from ..evaluation import Evaluation
 from ..metrics import score_title
 from ..report import as_evaluation, is_calibrated, secondary_names, short_name
 from ...io.plots import pyplot, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def untuned_score_text(scores: dict[str, float], task: Any) -> str:
@@ -118,7 +121,7 @@ def per_class_table(result: Evaluation | dict[str, Any]) -> str:
     return "\n".join(table(ev, width))
 
 
-def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
+def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str) -> Figure:
     """Bar chart of each label's OOF F1: at 0.5 and tuned (multi-label), or one bar (single-label);
     each label's own ROC AUC / log loss for a metric scored on probabilities. The title gives the
     competition metric first.
@@ -152,7 +155,7 @@ def per_class_f1_figure(result: Evaluation | dict[str, Any], title: str):
     return fig
 
 
-def _per_label_metric_figure(ev: Evaluation, title: str):
+def _per_label_metric_figure(ev: Evaluation, title: str) -> Figure:
     """Bar chart of each label's own ROC AUC or log loss (raw and calibrated when calibrated)."""
     from matplotlib.figure import Figure
 
@@ -162,7 +165,7 @@ def _per_label_metric_figure(ev: Evaluation, title: str):
     fig = Figure(figsize=(8, 0.28 * len(names) + 1.5))
     ax = fig.subplots()
 
-    def value(v):
+    def value(v: float | None) -> float:
         return np.nan if v is None else v
 
     if is_calibrated(ev):

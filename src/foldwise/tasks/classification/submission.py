@@ -242,7 +242,7 @@ def solution_truth(values: np.ndarray, path: Path, label_names: list[str], singl
         shown = "not a number" if np.isnan(values[row, col]) else f"{values[row, col]:g}, expected 0 or 1"
         raise FoldwiseError(f"{path}: row {row + 2}: label '{label_names[col]}' is {shown}")
     counts = values.sum(axis=1)
-    wrong = np.flatnonzero(counts != 1) if single_label else []
+    wrong = np.flatnonzero(counts != 1) if single_label else np.zeros(0, dtype=np.int64)
     if len(wrong):
         row = int(wrong[0])
         set_ = ", ".join(f"'{name}'" for name, on in zip(label_names, values[row]) if on) or "none"

@@ -8,7 +8,7 @@ come from :mod:`foldwise.tasks.classification.decisions` fit for the competition
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -24,8 +24,14 @@ from .decisions import Decider, crossfit_score, decider_from_record, decider_rec
 from ..ensemble import BLEND_METHODS, after_decisions, blend
 from ...errors import FoldwiseError
 from ..evaluation import ClassScore, Evaluation, FoldScore
+from ..roles import R, Rule
 from .submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
                              solution_truth, target_columns, validate_submission, write_submission)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .head import ClassificationHead
 
 
 class ClassificationTask:
@@ -50,7 +56,7 @@ class ClassificationTask:
     soft_targets = True
 
     def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame):
-        self.kind = data_cfg.task
+        self.kind: str = data_cfg.task
         self.task_reason = "set by data.task"
         self.metric = metrics.get_metric(data_cfg.metric, data_cfg.task)
         self.label_names = list(label_names)
@@ -97,7 +103,7 @@ class ClassificationTask:
         """The (n, L) 0/1 label matrix."""
         return data.labels
 
-    def take(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    def take(self, values: R, rows: np.ndarray) -> R:
         """Rows of a probability or label matrix."""
         return values[rows]
 
@@ -110,7 +116,7 @@ class ClassificationTask:
         (single-label and binary)."""
         return data.labels, "iterative" if self.kind == "multilabel" else "classes"
 
-    def head(self, model_cfg):
+    def head(self, model_cfg: Any) -> ClassificationHead:
         """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
         from .head import ClassificationHead
 
@@ -175,10 +181,10 @@ class ClassificationTask:
         return {"test_label_rate": None if decided is None else float(decided.mean()),
                 "oof_label_rate": float(truth.mean())}
 
-    def prediction_records(self, texts: list, probs: np.ndarray, decided: np.ndarray, top: int) -> list[dict]:
+    def prediction_records(self, texts: list, preds: np.ndarray, decided: np.ndarray, top: int) -> list[dict]:
         """``foldwise predict``: per text its predicted labels and top-k probabilities."""
         out = []
-        for text, p, d in zip(texts, probs, decided):
+        for text, p, d in zip(texts, preds, decided):
             order = np.argsort(-p)[:top]
             out.append({"text": text, "labels": [self.label_names[j] for j in np.flatnonzero(d)],
                         "top": [{"label": self.label_names[j], "probability": round(float(p[j]), 4)}
@@ -208,7 +214,7 @@ class ClassificationTask:
         return (f"{data.name} ({kind}, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows, "
                 f"{data.n_labels} labels")
 
-    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Rows per class (or positives per label), words per text and, multi-label, labels per row."""
         import pandas as pd
         from ...io.plots import pyplot
@@ -271,10 +277,10 @@ class ClassificationTask:
         scores = metrics.scores(truth, decided)
         return {name: scores[name] for name in names}
 
-    def untuned_scores(self, probs: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    def untuned_scores(self, preds: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         """The metric of the untuned rule first, then the secondary scores of its decisions."""
-        value = self.metric.score(truth, self.baseline().fit(probs, truth).predict(probs))
-        return {self.metric.name: value, **self.secondary(truth, self._untuned_decisions(probs, truth))}
+        value = self.metric.score(truth, self.baseline().fit(preds, truth).predict(preds))
+        return {self.metric.name: value, **self.secondary(truth, self._untuned_decisions(preds, truth))}
 
     def blend(self, members: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
         """The weighted mean of the members' (n, L) probabilities."""
@@ -286,25 +292,25 @@ class ClassificationTask:
 
     # --- evaluation ---
 
-    def evaluate(self, probs: np.ndarray, truth: np.ndarray, fold: np.ndarray,
+    def evaluate(self, preds: np.ndarray, truth: np.ndarray, fold: np.ndarray,
                  cfg: ThresholdConfig) -> Evaluation:
         """Fit the decider on OOF probabilities and score them: the metric tuned, untuned and
         cross-fitted, secondary scores, per fold and per class.
 
         A calibration is kept only if its cross-fitted score beats the raw probabilities';
         otherwise the raw ones are used and ``decision["calibration_not_kept"]`` says why."""
-        decider = self.decider(cfg).fit(probs, truth)
-        baseline = self.baseline().fit(probs, truth)
-        crossfit = (crossfit_score(self.metric, probs, truth, fold, lambda: self.decider(cfg))
+        decider = self.decider(cfg).fit(preds, truth)
+        baseline = self.baseline().fit(preds, truth)
+        crossfit = (crossfit_score(self.metric, preds, truth, fold, lambda: self.decider(cfg))
                     if decider.learns else None)
         not_kept = None
         if decider.kind == "calibrated":
-            raw = self.metric.score(truth, probs)
-            if not self.metric.improves(crossfit, raw):
+            raw = self.metric.score(truth, preds)
+            if crossfit is None or not self.metric.improves(crossfit, raw):
                 not_kept = {"raw": raw, "crossfit": crossfit}
                 decider, crossfit = baseline, None
-        tuned_pred, base_pred = decider.predict(probs), baseline.predict(probs)
-        untuned_decided = self._untuned_decisions(probs, truth)
+        tuned_pred, base_pred = decider.predict(preds), baseline.predict(preds)
+        untuned_decided = self._untuned_decisions(preds, truth)
         tuned_decided = tuned_pred if self.metric.needs_decision else untuned_decided
         per_fold = [FoldScore(fold=int(k), rows=int((fold == k).sum()),
                               untuned=self.metric.score(truth[fold == k], base_pred[fold == k]),
@@ -337,16 +343,17 @@ class ClassificationTask:
         F1 and cuts) and where a label has no value (one class only)."""
         if self.metric.needs_decision:
             return [None] * len(self.label_names), [None] * len(self.label_names)
-        return [[None if np.isnan(v) else float(v)
-                 for v in metrics.per_label_scores(self.metric.name, self.kind, truth, probs)]
-                for probs in (raw, fitted)]
+        untuned, tuned = ([None if np.isnan(v) else float(v)
+                           for v in metrics.per_label_scores(self.metric.name, self.kind, truth, probs)]
+                          for probs in (raw, fitted))
+        return untuned, tuned
 
     # --- submissions ---
 
-    def submission_frame(self, ids: np.ndarray, probs: np.ndarray, decider: Decider) -> pd.DataFrame:
+    def submission_frame(self, ids: np.ndarray, preds: np.ndarray, decider: Rule[np.ndarray]) -> pd.DataFrame:
         """The sample's ids and columns, filled in the resolved format: decisions of the fitted
         ``decider``, or the probabilities (as the decider calibrated them, for log loss)."""
-        values = decider.predict(probs)  # decisions, or the probabilities (calibrated for log loss)
+        values = decider.predict(preds)  # decisions, or the probabilities (calibrated for log loss)
         return build_submission(self.sample, self.id_column, ids, values, self.label_names,
                                 self.submission_format, rows_sum_to_one=self.single_label)
 

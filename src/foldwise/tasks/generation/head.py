@@ -12,6 +12,7 @@ the generated texts with the competition metric, which also picks the best evalu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from torch import nn
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows, pad_batch
 from ..metrics import score_title
-from ...train.heads import config_int
+from ...train.heads import config_int, in_order
 
 #: the label of a position that has no loss (prompt, padding)
 IGNORE = -100
@@ -42,6 +43,7 @@ class GeneratorModule(nn.Module):
     """
 
     pooling = "none"
+    loss_fn: Callable[..., torch.Tensor] | None  # None: the language model computes its own loss
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -61,7 +63,7 @@ class GeneratorModule(nn.Module):
         return {"loss": loss, "logits": out.logits}
 
 
-def _keeps_logits_by_mask(model: nn.Module) -> bool:
+def _keeps_logits_by_mask(model: Any) -> bool:
     """Whether ``model`` is a decoder whose forward takes ``logits_to_keep`` (a boolean mask
     keeps those positions: transformers' ``slice_logits_to_keep``)."""
     import inspect
@@ -133,9 +135,9 @@ class GenerationHead:
         self.tokenizer: Any = None  # set by encode: decoding generated ids needs it
         self.decoder_only = False
 
-    def module(self, model: nn.Module, pooling: str = "none", dropout: float = 0.0) -> nn.Module:
-        """The language model as the loop's module (``pooling``, ``dropout``: not used)."""
-        return GeneratorModule(model)
+    def module(self, base: nn.Module, pooling: str = "none", dropout: float = 0.0) -> nn.Module:
+        """The language model ``base`` as the loop's module (``pooling``, ``dropout``: not used)."""
+        return GeneratorModule(base)
 
     def loss(self, targets: Any) -> None:
         """None: the language model computes its own token cross-entropy."""
@@ -158,7 +160,7 @@ class GenerationHead:
 
     def infer(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Generated token ids of a batch of prompts (without the prompt, for decoders)."""
-        model = module.model if isinstance(module, GeneratorModule) else module
+        model: Any = module.model if isinstance(module, GeneratorModule) else module  # a Hugging Face generator
         cfg = self.cfg
         tokenizer = self.tokenizer
         options = {"max_new_tokens": config_int(cfg, "max_new_tokens", MAX_NEW_TOKENS),
@@ -174,17 +176,13 @@ class GenerationHead:
         out = model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **options)
         return out[:, batch["input_ids"].shape[1]:] if self.decoder_only else out
 
-    def collect(self, generated: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[list[int]]:
+    def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[list[int]]:
         """Each row's generated token ids."""
-        return generated.cpu().tolist()
+        return raw.cpu().tolist()
 
     def outputs(self, pieces: list[tuple[np.ndarray, list[list[int]]]], n: int) -> list[list[int]]:
         """Every sequence's generated ids, in sequence order."""
-        out: list[list[int] | None] = [None] * n
-        for rows, ids in pieces:
-            for r, value in zip(rows, ids):
-                out[r] = value
-        return out
+        return in_order(pieces, n)
 
     def predictions(self, outputs: list[list[int]], sequences: GenerationRows, texts: np.ndarray) -> Any:
         """The generated texts, special tokens and surrounding spaces removed."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,13 +26,18 @@ import pandas as pd
 from .. import MetricGuess, SampleFacts, mbr
 from ..span.baselines import overlap_sentence, split_sentences
 from .predictions import GenerationPredictions
-from ..text_answers import TextAnswerTask
+from ..text_answers import TextAnswerTask, training_frame
 from ..text_metrics import pair_similarity
 from ...config import DataConfig
 from ...data.competition import CompetitionData
 from ...io.tables import read_csv
 from ...errors import FoldwiseError
 from ...io import artifacts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .head import GenerationHead
 
 
 def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
@@ -72,7 +77,7 @@ def lead(text: str, k: int) -> str:
     return str(text)[spans[0][0]:spans[-1][1]].strip() if spans else str(text).strip()
 
 
-class GenerationTask(TextAnswerTask):
+class GenerationTask(TextAnswerTask[GenerationPredictions, GenerationTruth]):
     """A text-generation competition: input texts in, one generated text per row out.
 
     Parameters
@@ -102,7 +107,7 @@ class GenerationTask(TextAnswerTask):
     def read_truth(self, data: CompetitionData) -> GenerationTruth:
         return _read_truth(data, self.cfg)
 
-    def head(self, model_cfg: Any) -> Any:
+    def head(self, model_cfg: Any) -> GenerationHead:
         """Teacher-forced training on the target text, generation for predictions."""
         from .head import GenerationHead
 
@@ -114,10 +119,9 @@ class GenerationTask(TextAnswerTask):
     def save_fold(self, path: Path, valid_ids: np.ndarray, valid: GenerationPredictions,
                   test: GenerationPredictions) -> None:
         """``fold_<k>.npz``: the validation and test texts."""
-        arrays = {"valid_ids": np.asarray(valid_ids, dtype=str), "valid_texts": _strings(valid.texts),
-                  "test_texts": _strings(test.texts)}
         with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+            np.savez(fh, valid_ids=np.asarray(valid_ids, dtype=str), valid_texts=_strings(valid.texts),
+                     test_texts=_strings(test.texts))
 
     def load_fold(self, path: Path) -> tuple[np.ndarray, GenerationPredictions, GenerationPredictions]:
         with np.load(path, allow_pickle=False) as saved:
@@ -191,7 +195,7 @@ class GenerationTask(TextAnswerTask):
         """One line on the competition's rows, read from ``where`` (the results notebook)."""
         return f"{data.name} (generation, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows"
 
-    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Words per input and per target text."""
         from ...io.plots import pyplot
 
@@ -213,8 +217,8 @@ def _strings(texts: np.ndarray) -> np.ndarray:
 
 def _read_truth(data: CompetitionData, cfg: DataConfig) -> GenerationTruth:
     """The training rows' target texts; an empty target is refused with its row."""
-    frame = data.train_frame
     path = cfg.path / cfg.train_file
+    frame = training_frame(data, path, "generation")
     if cfg.target_column not in frame.columns:
         raise FoldwiseError(f"{path}: missing column '{cfg.target_column}' (data.target_column)")
     targets = frame[cfg.target_column].fillna("").astype(str)

@@ -11,6 +11,7 @@ decode the best span of at most ``model.max_answer_length`` tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from torch import nn
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows
 from ..metrics import score_title
-from ...train.heads import config_int, logits_of, selection_key, with_loss
+from ...train.heads import config_int, hidden_size, in_order, logits_of, selection_key, with_loss, without_pooler
 
 #: defaults of the span keys of a neural config (None there: the key is not set)
 DOC_STRIDE, MAX_ANSWER_LENGTH, N_BEST, MAX_QUESTION_LENGTH = 128, 30, 20, 64
@@ -31,14 +32,13 @@ class SpanModule(nn.Module):
     """Encoder -> dropout -> linear (2 per token) -> ``{"loss", "logits": (batch, tokens, 2)}``."""
 
     pooling = "tokens"  # what the saved head.json records: no pooling
+    loss_fn: Callable[..., torch.Tensor] | None  # set by the loop (:meth:`SpanHead.loss`)
 
     def __init__(self, backbone: nn.Module, dropout: float):
         super().__init__()
-        if getattr(backbone, "pooler", None) is not None:
-            backbone.pooler = None  # unused: every token is scored
-        self.backbone = backbone
+        self.backbone = without_pooler(backbone)  # every token is scored
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(backbone.config.hidden_size, 2)
+        self.head = nn.Linear(hidden_size(backbone), 2)
         self.loss_fn = None
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -92,9 +92,9 @@ class SpanHead:
             raise FoldwiseError(f"model.doc_stride {self.doc_stride} must be below model.max_length "
                                 f"{model_cfg.max_length} (windows share doc_stride tokens)")
 
-    def module(self, encoder: nn.Module, pooling: str, dropout: float) -> nn.Module:
-        """The token scorer over ``encoder`` (``pooling`` is not used)."""
-        return SpanModule(encoder, dropout)
+    def module(self, base: nn.Module, pooling: str, dropout: float) -> nn.Module:
+        """The token scorer over the encoder ``base`` (``pooling`` is not used)."""
+        return SpanModule(base, dropout)
 
     def loss(self, targets: Any) -> Any:
         """Cross-entropy of the start and end positions."""
@@ -115,25 +115,21 @@ class SpanHead:
                                self.cfg.max_length, self.doc_stride,
                                answer_starts=None if targets is None else list(targets.starts),
                                answer_texts=answers, max_question_length=MAX_QUESTION_LENGTH)
-        positions = (None if windows.start_positions is None else
+        positions = (None if windows.start_positions is None or windows.end_positions is None else
                      np.stack([windows.start_positions, windows.end_positions], axis=1).astype(np.int64))
         return WindowRows(windows.input_ids, windows.token_type_ids, row_of=windows.row_of, targets=positions,
                           windows=windows)
 
-    def collect(self, logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[np.ndarray]:
+    def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[np.ndarray]:
         """Each window's (tokens, 2) logits without its padding."""
         lengths = batch["attention_mask"].sum(dim=1).tolist()
-        values = logits.float().cpu().numpy()
+        values = raw.float().cpu().numpy()
         mask = batch["attention_mask"].cpu().numpy().astype(bool)
         return [values[i][mask[i]] for i in range(len(lengths))]
 
     def outputs(self, pieces: list[tuple[np.ndarray, list[np.ndarray]]], n: int) -> list[np.ndarray]:
         """Every window's logits, in window order."""
-        out: list[np.ndarray | None] = [None] * n
-        for rows, logits in pieces:
-            for r, value in zip(rows, logits):
-                out[r] = value
-        return out
+        return in_order(pieces, n)
 
     def predictions(self, outputs: list[np.ndarray], sequences: WindowRows, texts: np.ndarray) -> Any:
         """Each row's best span (n-best start/end pairs, at most ``max_answer_length`` tokens)
@@ -155,6 +151,8 @@ class SpanHead:
     def valid_scores(self, loss_fn: Any, outputs: list[np.ndarray], sequences: WindowRows, preds: Any,
                      targets: Any) -> dict[str, float]:
         """Validation loss over the windows, then the competition metric and its secondary scores."""
+        if sequences.targets is None:
+            raise ValueError("validation windows need their answer positions (encode them with targets)")
         losses = []
         for logits, (start, end) in zip(outputs, sequences.targets):
             log_start = logits[:, 0] - np.logaddexp.reduce(logits[:, 0])

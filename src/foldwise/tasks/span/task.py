@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -24,13 +24,18 @@ import pandas as pd
 from .baselines import overlap_sentence, whole_text
 from .predictions import SpanPredictions, decode, log_probabilities
 from .windows import average_char_scores
-from ..text_answers import TextAnswerTask
+from ..text_answers import TextAnswerTask, training_frame
 from .. import MetricGuess, SampleFacts
 from ...config import DataConfig
 from ...data.competition import CompetitionData
 from ...io.tables import read_csv
 from ...errors import FoldwiseError
 from ...io import artifacts
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .head import SpanHead
 
 #: the character span limit when the training answers do not give one
 DEFAULT_MAX_ANSWER_CHARS = 200
@@ -75,7 +80,7 @@ class SpanTruth:
         return [golds[0] for golds in self.answers]
 
 
-class SpanTask(TextAnswerTask):
+class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
     """A span-extraction competition: questions and contexts in, answer spans out.
 
     Parameters
@@ -105,7 +110,7 @@ class SpanTask(TextAnswerTask):
     def read_truth(self, data: CompetitionData) -> SpanTruth:
         return _read_truth(data, self.cfg)
 
-    def head(self, model_cfg: Any) -> Any:
+    def head(self, model_cfg: Any) -> SpanHead:
         """Start and end logits per token over question + context windows."""
         from .head import SpanHead
 
@@ -117,9 +122,8 @@ class SpanTask(TextAnswerTask):
 
     def save_fold(self, path: Path, valid_ids: np.ndarray, valid: SpanPredictions, test: SpanPredictions) -> None:
         """``fold_<k>.npz``: the validation answers and both sides' character scores (float16)."""
-        arrays = {"valid_ids": np.asarray(valid_ids, dtype=str), **_packed("valid", valid), **_packed("test", test)}
-        with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
+        _save_arrays(path, {"valid_ids": np.asarray(valid_ids, dtype=str), **_packed("valid", valid),
+                            **_packed("test", test)})
 
     def load_fold(self, path: Path) -> tuple[np.ndarray, SpanPredictions, SpanPredictions]:
         with np.load(path, allow_pickle=False) as saved:
@@ -138,8 +142,7 @@ class SpanTask(TextAnswerTask):
     def write_predictions(self, path: Path, ids: np.ndarray, preds: SpanPredictions) -> None:
         """``id,<answer>,score`` CSV and the character scores beside it (``.scores.npz``)."""
         frame = pd.DataFrame({self.id_column: ids, self.answer_column: preds.texts, "score": preds.scores})
-        with artifacts.atomic_path(path.with_suffix(".scores.npz")) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, ids=np.asarray(ids, dtype=str), **_packed("rows", preds))
+        _save_arrays(path.with_suffix(".scores.npz"), {"ids": np.asarray(ids, dtype=str), **_packed("rows", preds)})
         artifacts.write_with(path, lambda tmp: frame.to_csv(tmp, index=False, quoting=csv.QUOTE_NONNUMERIC))
 
     def read_predictions(self, path: Path) -> tuple[np.ndarray, SpanPredictions]:
@@ -208,7 +211,7 @@ class SpanTask(TextAnswerTask):
         """One line on the competition's rows, read from ``where`` (the results notebook)."""
         return f"{data.name} (span, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows"
 
-    def data_figure(self, data: CompetitionData, text_columns: list[str]):
+    def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Words per context and per answer."""
         import pandas as pd
         from ...io.plots import pyplot
@@ -226,6 +229,12 @@ class SpanTask(TextAnswerTask):
 
 def _side(texts: np.ndarray, j: int) -> np.ndarray:
     return np.asarray(texts, dtype=object)[:, j] if len(texts) else np.array([], dtype=object)
+
+
+def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``arrays`` as an ``.npz`` file (no pickles), written atomically."""
+    with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)  # type: ignore[arg-type]  # numpy's stub reads a ** dict as maybe allow_pickle=
 
 
 def _packed(prefix: str, preds: SpanPredictions) -> dict[str, np.ndarray]:
@@ -250,8 +259,8 @@ def _unpacked(saved: Any, prefix: str, contexts: np.ndarray) -> SpanPredictions:
 def _read_truth(data: CompetitionData, cfg: DataConfig) -> SpanTruth:
     """The training rows' answers, each found in its context; rows whose answer is not there
     are refused with their count and the first row."""
-    frame = data.train_frame
     path = cfg.path / cfg.train_file
+    frame = training_frame(data, path, "span")
     questions, contexts = _side(data.train_texts, 0), _side(data.train_texts, 1)
     if cfg.answer_column not in frame.columns:
         raise FoldwiseError(f"{path}: missing column '{cfg.answer_column}' (data.answer_column)")

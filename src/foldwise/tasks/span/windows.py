@@ -105,14 +105,14 @@ def _trim(context: str, start: int, end: int) -> Offset | None:
 
 def _answer_tokens(offsets: list[Offset | None], start_char: int, end_char: int) -> tuple[int, int]:
     """The first and last token of ``[start_char, end_char)`` in one window, (0, 0) unless wholly inside."""
-    context_tokens = [k for k, off in enumerate(offsets) if off is not None]
-    if not context_tokens:
+    context = {k: off for k, off in enumerate(offsets) if off is not None}  # token -> its offsets, in order
+    if not context:
         return 0, 0
-    first, last = context_tokens[0], context_tokens[-1]
-    if offsets[first][0] > start_char or offsets[last][1] < end_char:
+    first, last = min(context), max(context)
+    if context[first][0] > start_char or context[last][1] < end_char:
         return 0, 0
-    start_token = max(k for k in context_tokens if offsets[k][0] <= start_char)
-    end_token = min(k for k in context_tokens if offsets[k][1] >= end_char)
+    start_token = max(k for k, off in context.items() if off[0] <= start_char)
+    end_token = min(k for k, off in context.items() if off[1] >= end_char)
     return start_token, end_token
 
 
@@ -158,12 +158,13 @@ def make_windows(tokenizer: Any, questions: Sequence[str], contexts: Sequence[st
         raise FoldwiseError(f"span windows: {len(questions)} questions for {len(contexts)} contexts")
     if (answer_starts is None) != (answer_texts is None):
         raise FoldwiseError("span windows: give both answer_starts and answer_texts, or neither")
-    if answer_starts is not None and not (len(answer_starts) == len(answer_texts) == len(contexts)):
+    if answer_starts is not None and answer_texts is not None and not (
+            len(answer_starts) == len(answer_texts) == len(contexts)):
         raise FoldwiseError(f"span windows: {len(answer_starts)} answer starts and {len(answer_texts)} "
                             f"answer texts for {len(contexts)} contexts")
     contexts = [str(c) for c in contexts]
-    answers = None
-    if answer_starts is not None:
+    answers: list[Offset | None] | None = None
+    if answer_starts is not None and answer_texts is not None:
         answers = []
         for row, (start, text, context) in enumerate(zip(answer_starts, answer_texts, contexts)):
             if text is None or (isinstance(text, float) and np.isnan(text)) or text == "":
