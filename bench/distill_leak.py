@@ -22,15 +22,17 @@ from pathlib import Path
 
 import pandas as pd
 
-MODELS = {"tfidf": "text: {demojize: true}\nmodel: {kind: tfidf, C: 1.0, word_ngram_range: [1, 2], "
-                   "char_ngram_range: [1, 6], char_max_features: 56689, sublinear_tf: true}\n",
-          "tiny": "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"}
+MODELS = {
+    "tfidf": "text: {demojize: true}\nmodel: {kind: tfidf, C: 1.0, word_ngram_range: [1, 2], "
+    "char_ngram_range: [1, 6], char_max_features: 56689, sublinear_tf: true}\n",
+    "tiny": "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n",
+}
 
 
 def split_goemotions(source: Path, out: Path, rows: int, held: int) -> Path:
     """``out/data/ge``: the first ``rows`` rows to train on, the next ``held`` as test + solution."""
     frame = pd.read_csv(source / "train.csv", dtype={"id": str}, keep_default_na=False)
-    train, test = frame.iloc[:rows], frame.iloc[rows:rows + held]
+    train, test = frame.iloc[:rows], frame.iloc[rows : rows + held]
     folder = out / "data" / "ge"
     folder.mkdir(parents=True, exist_ok=True)
     train.to_csv(folder / "train.csv", index=False)
@@ -46,7 +48,8 @@ def write_project(out: Path, model: str, weight: float, n_splits: int) -> None:
     """The data config and the two experiments."""
     (out / "configs" / "data").mkdir(parents=True, exist_ok=True)
     (out / "configs" / "data" / "ge.yaml").write_text(
-        f"name: ge\ntask: multilabel\nmetric: macro_f1\nfolds: {{n_splits: {n_splits}, seed: 42}}\n")
+        f"name: ge\ntask: multilabel\nmetric: macro_f1\nfolds: {{n_splits: {n_splits}, seed: 42}}\n"
+    )
     base = f"data: ge\nsave_models: true\n{MODELS[model]}"
     (out / "configs" / "plain.yaml").write_text(base)
     (out / "configs" / "student.yaml").write_text(base + f"distill: {{teacher: plain, weight: {weight}}}\n")
@@ -73,8 +76,12 @@ def scores(out: Path, name: str) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", type=Path, help="an empty folder to work in")
-    parser.add_argument("--source", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared"
-                        / "data" / "goemotions", help="the GoEmotions mirror (train.csv)")
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "goemotions",
+        help="the GoEmotions mirror (train.csv)",
+    )
     parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--held", type=int, default=3000)
     parser.add_argument("--folds", type=int, default=5)

@@ -10,8 +10,8 @@ def build_experiment(experiment: str, overrides: list[str]) -> tuple[Any, Any, A
     on the CPU, seeded like a run."""
     import torch
 
-    from foldwise.experiment import load_experiment
     from foldwise.data.competition import load_competition
+    from foldwise.experiment import load_experiment
     from foldwise.models import model_class
     from foldwise.tasks import competition_task
 

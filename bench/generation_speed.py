@@ -32,8 +32,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=16, help="rows per batch of the batched setting")
     parser.add_argument("--max-new-tokens", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=256, help="prompt tokens (inputs are cut to this)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="more config overrides, e.g. model.precision=bf16 (repeatable)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="more config overrides, e.g. model.precision=bf16 (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -44,12 +49,16 @@ def main(argv: list[str] | None = None) -> None:
 
     print(capability_line(), flush=True)
     cfg, data, task, head, model, module, tokenizer = build_experiment(
-        args.experiment, [f"model.max_new_tokens={args.max_new_tokens}", f"model.max_length={args.max_length}",
-                          *args.set])
+        args.experiment,
+        [f"model.max_new_tokens={args.max_new_tokens}", f"model.max_length={args.max_length}", *args.set],
+    )
     module.eval()
     texts = np.asarray(data.test_texts[: args.rows], dtype=object)
-    print(f"{cfg.model.name_or_path}: {args.rows} examples of {cfg.data.name}, prompts cut to {args.max_length} "
-          f"tokens, {args.max_new_tokens} new tokens at most, greedy", flush=True)
+    print(
+        f"{cfg.model.name_or_path}: {args.rows} examples of {cfg.data.name}, prompts cut to {args.max_length} "
+        f"tokens, {args.max_new_tokens} new tokens at most, greedy",
+        flush=True,
+    )
 
     def run(batch: int, cache: bool) -> tuple[float, list[str]]:
         model.backbone.config.eval_batch_size = batch
@@ -64,8 +73,11 @@ def main(argv: list[str] | None = None) -> None:
             module.model.generate = generate
 
     training.predict(model.backbone, head, module, tokenizer, texts[:2])  # warm-up
-    settings = [("one at a time, no KV cache", 1, False), ("one at a time, KV cache", 1, True),
-                (f"batches of {args.batch}, length-sorted, KV cache", args.batch, True)]
+    settings = [
+        ("one at a time, no KV cache", 1, False),
+        ("one at a time, KV cache", 1, True),
+        (f"batches of {args.batch}, length-sorted, KV cache", args.batch, True),
+    ]
     results = {name: run(batch, cache) for name, batch, cache in settings}
     base = results[settings[1][0]][0]
     naive = results[settings[0][0]][0]

@@ -77,8 +77,10 @@ def main() -> None:
     args = parser.parse_args()
     kept, held, targets = split(args.source, args.out, args.label, args.share, args.seed)
     print(f"{args.out}: {len(kept)} train rows, {len(held)} held out (seed {args.seed}); solution.csv beside them")
-    print(f"plain TF-IDF + logistic regression on '{args.text}', held out: "
-          f"{plain_baseline(kept, held, args.label, args.text, targets)}")
+    print(
+        f"plain TF-IDF + logistic regression on '{args.text}', held out: "
+        f"{plain_baseline(kept, held, args.label, args.text, targets)}"
+    )
 
 
 if __name__ == "__main__":

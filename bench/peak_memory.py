@@ -43,8 +43,10 @@ def main() -> int:
             break
         time.sleep(0.2)
     wall = time.perf_counter() - start
-    print(f"peak summed RSS of the process tree: {peak / 2**30:.2f} GiB; wall {wall:.0f} s; "
-          f"exit {child.returncode}", file=sys.stderr)
+    print(
+        f"peak summed RSS of the process tree: {peak / 2**30:.2f} GiB; wall {wall:.0f} s; exit {child.returncode}",
+        file=sys.stderr,
+    )
     return child.returncode
 
 

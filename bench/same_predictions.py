@@ -43,6 +43,7 @@ def train_fold(code: Path, project: Path, config: str, overrides: list[str], fol
     env = {**os.environ, "PYTHONPATH": str(code / "src")}
     cli = [sys.executable, "-m", "foldwise.cli"]
     data = yaml.safe_load((project / config).read_text())["data"]
+
     def stage(*args: str) -> None:
         if subprocess.run([*cli, *args], cwd=project, env=env).returncode != 0:
             raise SystemExit(f"error: `foldwise {' '.join(args)}` failed with the code of {code}")
@@ -90,8 +91,10 @@ def main() -> int:
                 equal = bool((base == head).all())
                 print(f"{key} {base.shape}: {'equal' if equal else 'DIFFERENT'}")
                 same &= equal
-        print(f"train wall: base {seconds['base']:.1f} s, head {seconds['head']:.1f} s "
-              f"(head/base {seconds['head'] / seconds['base']:.2f})")
+        print(
+            f"train wall: base {seconds['base']:.1f} s, head {seconds['head']:.1f} s "
+            f"(head/base {seconds['head'] / seconds['base']:.2f})"
+        )
         print("identical predictions" if same else "predictions differ")
         return 0 if same else 1
     finally:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from foldwise.experiment import load_experiment
 from foldwise.data import load_competition
-from foldwise.io.tables import read_csv
 from foldwise.data.folds import read_folds
+from foldwise.experiment import load_experiment
 from foldwise.io import paths
+from foldwise.io.tables import read_csv
 from foldwise.tasks import competition_task
 from foldwise.tasks.span.task import SpanTruth, _gold_list
 

@@ -78,8 +78,12 @@ def settings(precisions: list[str], compile_too: bool, variants: list[str]) -> l
     from foldwise.train.precision import autocast_dtype
 
     rows = [(p, f"precision={p}") for p in precisions]
-    auto_is_fp32 = autocast_dtype(argparse.Namespace(precision="auto"), torch.device(
-        "cuda" if torch.cuda.is_available() else "cpu")) is None
+    auto_is_fp32 = (
+        autocast_dtype(
+            argparse.Namespace(precision="auto"), torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        )
+        is None
+    )
     if auto_is_fp32 and "bf16" not in precisions:
         rows.append(("bf16 (forced)", "precision=bf16"))
     if compile_too:
@@ -98,9 +102,9 @@ def measure_one(model_name: str, setting: str, n_rows: int) -> dict:
     import numpy as np
     import torch
 
-    from foldwise.experiment import load_experiment
     from foldwise.data.competition import load_competition
     from foldwise.data.text import clean_texts
+    from foldwise.experiment import load_experiment
     from foldwise.models import model_class
     from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.train import training
@@ -125,16 +129,27 @@ def measure_one(model_name: str, setting: str, n_rows: int) -> dict:
     predict_rate = len(texts) / (time.perf_counter() - start)
     tokens_per_row = float(np.mean(backbone.tokenize(fitted.tokenizer, texts).lengths()))
     train_flops, predict_flops = flops_per_token(backbone, head, fitted, texts, labels, cfg)
-    peak = (torch.cuda.max_memory_allocated() if torch.cuda.is_available()
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    peak = (
+        torch.cuda.max_memory_allocated()
+        if torch.cuda.is_available()
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    )
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     computes_in = autocast_dtype(cfg, device) or torch.float32
     frozen = {str(p.dtype).removeprefix("torch.") for p in fitted.model.parameters() if not p.requires_grad}
-    return {"train_samples_per_s": train_rate, "predict_rows_per_s": predict_rate, "peak_memory_gib": peak / 2**30,
-            "tokens_per_row": tokens_per_row, "train_flops_per_token": train_flops,
-            "predict_flops_per_token": predict_flops, "computes_in": str(computes_in).removeprefix("torch."),
-            "frozen_weights": sorted(frozen), "rows": len(texts), "batch_size": cfg.batch_size,
-            "max_length": cfg.max_length}
+    return {
+        "train_samples_per_s": train_rate,
+        "predict_rows_per_s": predict_rate,
+        "peak_memory_gib": peak / 2**30,
+        "tokens_per_row": tokens_per_row,
+        "train_flops_per_token": train_flops,
+        "predict_flops_per_token": predict_flops,
+        "computes_in": str(computes_in).removeprefix("torch."),
+        "frozen_weights": sorted(frozen),
+        "rows": len(texts),
+        "batch_size": cfg.batch_size,
+        "max_length": cfg.max_length,
+    }
 
 
 def flops_per_token(backbone, head, fitted, texts, labels, cfg) -> tuple[float, float]:
@@ -150,8 +165,9 @@ def flops_per_token(backbone, head, fitted, texts, labels, cfg) -> tuple[float, 
     module, n = fitted.model, min(cfg.batch_size, len(texts))
     device = next(module.parameters()).device
     sequences = head.encode(backbone, fitted.tokenizer, texts[:n], labels[:n])
-    batch = training._inputs(sequences, np.arange(n), backbone.pad_id(fitted.tokenizer), backbone.padding_side,
-                             device, with_targets=True)
+    batch = training._inputs(
+        sequences, np.arange(n), backbone.pad_id(fitted.tokenizer), backbone.padding_side, device, with_targets=True
+    )
     dtype = training.autocast_dtype(cfg, device)
     module.loss_fn = head.loss(labels)
     module.train()
@@ -186,8 +202,13 @@ def main() -> None:
     parser.add_argument("--precisions", default="fp32,auto")
     parser.add_argument("--rows", type=int, default=128, help="training (and inference) rows per setting")
     parser.add_argument("--compile", action="store_true", help="add a torch.compile row per model")
-    parser.add_argument("--vary", action="append", default=[], metavar='"KEY=VALUE ..."',
-                        help='one more row per model, e.g. "precision=bf16 base_dtype=fp32 lean_lora=false"')
+    parser.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar='"KEY=VALUE ..."',
+        help='one more row per model, e.g. "precision=bf16 base_dtype=fp32 lean_lora=false"',
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "SETTING"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -224,22 +245,28 @@ def mfu(result: dict, peaks: dict) -> dict:
     """Model FLOPs utilisation of training and inference against the peak of the compute dtype."""
     peak = peaks[result["computes_in"]] * 1e9
     tokens = result["tokens_per_row"]
-    return {"train_mfu": result["train_samples_per_s"] * tokens * result["train_flops_per_token"] / peak,
-            "predict_mfu": result["predict_rows_per_s"] * tokens * result["predict_flops_per_token"] / peak}
+    return {
+        "train_mfu": result["train_samples_per_s"] * tokens * result["train_flops_per_token"] / peak,
+        "predict_mfu": result["predict_rows_per_s"] * tokens * result["predict_flops_per_token"] / peak,
+    }
 
 
 def print_table(table: list[dict]) -> None:
     """One line per model and setting, ratios against the model's fp32 line."""
     width = max([15] + [len(r["setting"]) for r in table])
-    print(f"{'model':<13} {'setting':<{width}} {'train/s':>8} {'vs fp32':>8} {'MFU':>6} {'predict/s':>10} "
-          f"{'vs fp32':>8} {'MFU':>6} {'peak GiB':>9} {'frozen':>9}")
+    print(
+        f"{'model':<13} {'setting':<{width}} {'train/s':>8} {'vs fp32':>8} {'MFU':>6} {'predict/s':>10} "
+        f"{'vs fp32':>8} {'MFU':>6} {'peak GiB':>9} {'frozen':>9}"
+    )
     base = {r["model"]: r for r in table if r["setting"] == "fp32"}
     for r in table:
         ref = base.get(r["model"], r)
-        print(f"{r['model']:<13} {r['setting']:<{width}} {r['train_samples_per_s']:>8.2f} "
-              f"{r['train_samples_per_s'] / ref['train_samples_per_s']:>7.2f}x {100 * r['train_mfu']:>5.1f}% "
-              f"{r['predict_rows_per_s']:>10.2f} {r['predict_rows_per_s'] / ref['predict_rows_per_s']:>7.2f}x "
-              f"{100 * r['predict_mfu']:>5.1f}% {r['peak_memory_gib']:>9.2f} {','.join(r['frozen_weights']) or '-':>9}")
+        print(
+            f"{r['model']:<13} {r['setting']:<{width}} {r['train_samples_per_s']:>8.2f} "
+            f"{r['train_samples_per_s'] / ref['train_samples_per_s']:>7.2f}x {100 * r['train_mfu']:>5.1f}% "
+            f"{r['predict_rows_per_s']:>10.2f} {r['predict_rows_per_s'] / ref['predict_rows_per_s']:>7.2f}x "
+            f"{100 * r['predict_mfu']:>5.1f}% {r['peak_memory_gib']:>9.2f} {','.join(r['frozen_weights']) or '-':>9}"
+        )
 
 
 if __name__ == "__main__":

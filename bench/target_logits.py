@@ -37,16 +37,22 @@ def main(argv: list[str] | None = None) -> None:
     from foldwise.train.precision import autocast_dtype, capability_line
 
     print(capability_line(), flush=True)
-    cfg, data, task, head, model, module, tokenizer = build_experiment(args.experiment,
-                                                                       [f"model.precision={args.precision}"])
+    cfg, data, task, head, model, module, tokenizer = build_experiment(
+        args.experiment, [f"model.precision={args.precision}"]
+    )
     rows = np.arange(args.rows)
     truth = task.take(task.truth(data), rows)
     sequences = head.encode(model.backbone, tokenizer, np.asarray(data.train_texts[rows], dtype=object), truth)
     size = cfg.model.batch_size
-    batches = [sequences.batch(rows[i:i + size], model.backbone.pad_id(tokenizer), with_targets=True)
-               for i in range(0, args.rows, size)]
-    print(f"{cfg.model.name_or_path}: {args.rows} rows of {cfg.data.name}, batches of {size}, "
-          f"{np.mean(sequences.lengths()):.0f} tokens a row on average, precision {args.precision}", flush=True)
+    batches = [
+        sequences.batch(rows[i : i + size], model.backbone.pad_id(tokenizer), with_targets=True)
+        for i in range(0, args.rows, size)
+    ]
+    print(
+        f"{cfg.model.name_or_path}: {args.rows} rows of {cfg.data.name}, batches of {size}, "
+        f"{np.mean(sequences.lengths()):.0f} tokens a row on average, precision {args.precision}",
+        flush=True,
+    )
     dtype = autocast_dtype(cfg.model, torch.device("cpu"))
     optimizer = torch.optim.AdamW([p for p in module.parameters() if p.requires_grad], lr=0.0)  # lr 0: same weights
 

@@ -46,9 +46,15 @@ def model_dir(shape: str, workdir: Path) -> str:
     from transformers import AutoTokenizer, RobertaConfig, RobertaModel
 
     tokenizer = AutoTokenizer.from_pretrained(minilm)
-    config = RobertaConfig(vocab_size=tokenizer.vocab_size, hidden_size=1024, num_hidden_layers=24,
-                           num_attention_heads=16, intermediate_size=4096, max_position_embeddings=514,
-                           pad_token_id=tokenizer.pad_token_id)
+    config = RobertaConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        intermediate_size=4096,
+        max_position_embeddings=514,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     RobertaModel(config).save_pretrained(workdir / "model")
     tokenizer.save_pretrained(workdir / "model")
     return str(workdir / "model")
@@ -65,8 +71,14 @@ def run_foldwise(path: str, texts, labels, batch_size: int, max_length: int) -> 
     from foldwise.models.transformer import EncoderBackbone, TransformerConfig
     from foldwise.train.training import fit
 
-    cfg = TransformerConfig(name_or_path=path, max_length=max_length, epochs=1, batch_size=batch_size,
-                            lr=5e-5, precision="bf16" if torch.cuda.is_available() else "fp32")
+    cfg = TransformerConfig(
+        name_or_path=path,
+        max_length=max_length,
+        epochs=1,
+        batch_size=batch_size,
+        lr=5e-5,
+        precision="bf16" if torch.cuda.is_available() else "fp32",
+    )
     start = time.perf_counter()
     fit(EncoderBackbone(cfg), "multilabel", labels.shape[1], 0, texts, labels)
     return time.perf_counter() - start
@@ -78,14 +90,26 @@ def run_trainer(path: str, texts, labels, batch_size: int, max_length: int, work
 
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(
-        path, num_labels=labels.shape[1], problem_type="multi_label_classification")
+        path, num_labels=labels.shape[1], problem_type="multi_label_classification"
+    )
     data = Dataset.from_dict({"text": list(texts), "labels": [row.tolist() for row in labels]})
-    data = data.map(lambda b: tokenizer(b["text"], padding="max_length", truncation=True, max_length=max_length),
-                    batched=True, remove_columns=["text"])
-    args = TrainingArguments(output_dir=str(workdir / "trainer"), per_device_train_batch_size=batch_size,
-                             num_train_epochs=1, learning_rate=5e-5, report_to=[], save_strategy="no",
-                             logging_strategy="no", fp16=torch.cuda.is_available(),
-                             dataloader_num_workers=0, disable_tqdm=True)
+    data = data.map(
+        lambda b: tokenizer(b["text"], padding="max_length", truncation=True, max_length=max_length),
+        batched=True,
+        remove_columns=["text"],
+    )
+    args = TrainingArguments(
+        output_dir=str(workdir / "trainer"),
+        per_device_train_batch_size=batch_size,
+        num_train_epochs=1,
+        learning_rate=5e-5,
+        report_to=[],
+        save_strategy="no",
+        logging_strategy="no",
+        fp16=torch.cuda.is_available(),
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
     trainer = Trainer(model=model, args=args, train_dataset=data)
     start = time.perf_counter()
     trainer.train()
@@ -114,21 +138,29 @@ def main() -> None:
         workdir = Path(tmp)
         path = model_dir(args.shape, workdir)
         tokens = real_tokens(path, texts, args.max_length)
-        device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
-        print(f"{args.shape}, {len(texts)} GoEmotions rows, batch {args.batch_size}, max length "
-              f"{args.max_length}, {tokens / len(texts):.1f} real tokens/row, {device}")
+        device = (
+            torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
+        )
+        print(
+            f"{args.shape}, {len(texts)} GoEmotions rows, batch {args.batch_size}, max length "
+            f"{args.max_length}, {tokens / len(texts):.1f} real tokens/row, {device}"
+        )
         results = {}
         results["HF Trainer, padding=max_length"] = measure(
-            "trainer", lambda: run_trainer(path, texts, labels, args.batch_size, args.max_length, workdir))
+            "trainer", lambda: run_trainer(path, texts, labels, args.batch_size, args.max_length, workdir)
+        )
         results["foldwise (dynamic padding + buckets)"] = measure(
-            "foldwise", lambda: run_foldwise(path, texts, labels, args.batch_size, args.max_length))
+            "foldwise", lambda: run_foldwise(path, texts, labels, args.batch_size, args.max_length)
+        )
     print(f"{'loop':<38} {'samples/s':>10} {'tokens/s':>10} {'peak GiB':>9}")
     for name, (seconds, peak) in results.items():
         peak_text = f"{peak:.2f}" if peak is not None else "-"
         print(f"{name:<38} {len(texts) / seconds:>10.1f} {tokens / seconds:>10.0f} {peak_text:>9}")
     (base, _), (ours, _) = results.values()
-    print(f"speed-up: {base / ours:.2f}x samples/s (foldwise timed with model loading and tokenisation, "
-          "Trainer with train() only: the ratio is conservative)")
+    print(
+        f"speed-up: {base / ours:.2f}x samples/s (foldwise timed with model loading and tokenisation, "
+        "Trainer with train() only: the ratio is conservative)"
+    )
 
 
 if __name__ == "__main__":

@@ -48,25 +48,44 @@ def _canonical(sets: list[dict]) -> list[str]:
 
 def run_workers(n_workers: int, args: argparse.Namespace, parameter_sets: list[dict]) -> float:
     """Seconds for ``n_workers`` processes to finish a fresh study that holds ``parameter_sets``."""
-    overrides = [f"name=bench-{n_workers}w-{uuid.uuid4().hex[:6]}", "model.n_jobs=1", "tune.pruner=none",
-                 f"data.max_train_rows={args.rows}", f"tune.folds={args.folds}"]
+    overrides = [
+        f"name=bench-{n_workers}w-{uuid.uuid4().hex[:6]}",
+        "model.n_jobs=1",
+        "tune.pruner=none",
+        f"data.max_train_rows={args.rows}",
+        f"tune.folds={args.folds}",
+    ]
     study = open_study(args.experiment, args.storage, overrides)  # queues the current config (= the first set)
     for values in parameter_sets[1:]:
         study.enqueue_trial(values)
-    command = [sys.executable, "-m", "foldwise.cli", "tune", args.experiment, "--trials", str(len(parameter_sets)),
-               "--storage", args.storage]
+    command = [
+        sys.executable,
+        "-m",
+        "foldwise.cli",
+        "tune",
+        args.experiment,
+        "--trials",
+        str(len(parameter_sets)),
+        "--storage",
+        args.storage,
+    ]
     for override in overrides:
         command += ["--set", override]
     env = {**os.environ, **ONE_THREAD}
     start = time.perf_counter()
-    workers = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-               for _ in range(n_workers)]
+    workers = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for _ in range(n_workers)
+    ]
     for worker in workers:
         if worker.wait() != 0:
             raise SystemExit(f"error: a worker exited with {worker.returncode}: {worker.stderr.read()[-1500:]}")
     seconds = time.perf_counter() - start
-    done = [t for t in optuna.load_study(study_name=study.study_name, storage=args.storage).trials
-            if t.state == optuna.trial.TrialState.COMPLETE]
+    done = [
+        t
+        for t in optuna.load_study(study_name=study.study_name, storage=args.storage).trials
+        if t.state == optuna.trial.TrialState.COMPLETE
+    ]
     if _canonical([t.params for t in done]) != _canonical(parameter_sets):
         raise SystemExit(f"error: the {n_workers}-worker study did not run exactly the queued parameter sets")
     return seconds
@@ -84,8 +103,10 @@ def main() -> None:
     sets = parameter_sets(args.experiment, args.trials, args.seed)
     one = run_workers(1, args, sets)
     two = run_workers(2, args, sets)
-    print(f"{args.trials}-trial TF-IDF study (the same {args.trials} parameter sets in both runs), "
-          f"{args.rows} GoEmotions rows, {args.folds}-fold objective, one thread per worker")
+    print(
+        f"{args.trials}-trial TF-IDF study (the same {args.trials} parameter sets in both runs), "
+        f"{args.rows} GoEmotions rows, {args.folds}-fold objective, one thread per worker"
+    )
     print(f"1 worker : {one:7.1f} s")
     print(f"2 workers: {two:7.1f} s")
     print(f"speed-up : {one / two:.2f}x")

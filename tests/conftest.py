@@ -11,8 +11,8 @@ import re
 import subprocess
 import sys
 import warnings
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 #: the offline GoEmotions mirror: ../shared beside the clone (CI), or FOLDWISE_GOEMOTIONS_MIRROR
-SHARED_GOEMOTIONS = Path(os.environ.get("FOLDWISE_GOEMOTIONS_MIRROR")
-                         or REPO.parent / "shared" / "data" / "goemotions")
+SHARED_GOEMOTIONS = Path(os.environ.get("FOLDWISE_GOEMOTIONS_MIRROR") or REPO.parent / "shared" / "data" / "goemotions")
 #: the command line in a process of its own, for the tests where the process is what is tested
 #: (kill and resume, concurrent workers, torchrun); the others call :func:`foldwise_cli`
 FOLDWISE = [sys.executable, "-m", "foldwise.cli"]
@@ -59,8 +58,9 @@ def markdown_heading(line: str) -> tuple[int, str] | None:
     return (len(found.group(1)), found.group(2)) if found else None
 
 
-def write_competition(folder: Path, train: pd.DataFrame, test: pd.DataFrame,
-                      sample: pd.DataFrame | None = None) -> Path:
+def write_competition(
+    folder: Path, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame | None = None
+) -> Path:
     """Write train.csv, test.csv and sample_submission.csv into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     train.to_csv(folder / "train.csv", index=False)
@@ -85,13 +85,18 @@ def toy_frames(n_train: int = 60, n_test: int = 10, seed: int = 0):
         text = " ".join(words[name].split()[rng.integers(2)] for name, on in zip(words, y) if on)
         rows.append({"id": f"t{i}", "text": f"I am {text} today", **{n: int(v) for n, v in zip(words, y)}})
     train = pd.DataFrame(rows)
-    test = pd.DataFrame({"id": [f"s{i}" for i in range(n_test)],
-                         "text": [f"so {list(words.values())[i % 3].split()[0]}" for i in range(n_test)]})
+    test = pd.DataFrame(
+        {
+            "id": [f"s{i}" for i in range(n_test)],
+            "text": [f"so {list(words.values())[i % 3].split()[0]}" for i in range(n_test)],
+        }
+    )
     return train, test
 
 
-def titled_competition(folder: Path, multilabel: bool = False, n_train: int = 90, n_test: int = 12,
-                       seed: int = 0) -> Path:
+def titled_competition(
+    folder: Path, multilabel: bool = False, n_train: int = 90, n_test: int = 12, seed: int = 0
+) -> Path:
     """A competition with no ``text`` column: ``title`` + ``body`` texts, labels named in one column.
 
     Single-label (AG-News-like): column ``label`` holds one class per row and the sample
@@ -106,13 +111,27 @@ def titled_competition(folder: Path, multilabel: bool = False, n_train: int = 90
         picked = ([n for n in names if rng.random() < 0.4] or [names[i % 3]]) if multilabel else [names[i % 3]]
         said = [names[rng.integers(3)]] if rng.random() < 0.25 else picked  # some rows mislead: scores below 1
         body = " ".join(words[n].split()[rng.integers(2)] for n in said)
-        rows.append({"id": f"r{i}", "title": f"news {i}", "body": f"about the {body} today",
-                     **({"genres": str(picked)} if multilabel else {"label": picked[0]})})
+        rows.append(
+            {
+                "id": f"r{i}",
+                "title": f"news {i}",
+                "body": f"about the {body} today",
+                **({"genres": str(picked)} if multilabel else {"label": picked[0]}),
+            }
+        )
     train = pd.DataFrame(rows)
-    test = pd.DataFrame({"id": [f"q{i}" for i in range(n_test)], "title": [f"item {i}" for i in range(n_test)],
-                         "body": [words[names[i % 3]].split()[0] for i in range(n_test)]})
-    sample = (pd.DataFrame({"id": test["id"], **{n: 0 for n in names}}) if multilabel
-              else pd.DataFrame({"id": test["id"], "label": names[0]}))
+    test = pd.DataFrame(
+        {
+            "id": [f"q{i}" for i in range(n_test)],
+            "title": [f"item {i}" for i in range(n_test)],
+            "body": [words[names[i % 3]].split()[0] for i in range(n_test)],
+        }
+    )
+    sample = (
+        pd.DataFrame({"id": test["id"], **{n: 0 for n in names}})
+        if multilabel
+        else pd.DataFrame({"id": test["id"], "label": names[0]})
+    )
     return write_competition(folder, train, test, sample)
 
 
@@ -133,8 +152,10 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def small_goemotions(folder: Path, n_train: int = 400, n_test: int = 80) -> Path:
     """The first rows of the shared GoEmotions mirror, as a competition of its own."""
     if not SHARED_GOEMOTIONS.exists():
-        pytest.skip(f"offline GoEmotions mirror not found at {SHARED_GOEMOTIONS} "
-                    "(clone beside ../shared, or set FOLDWISE_GOEMOTIONS_MIRROR)")
+        pytest.skip(
+            f"offline GoEmotions mirror not found at {SHARED_GOEMOTIONS} "
+            "(clone beside ../shared, or set FOLDWISE_GOEMOTIONS_MIRROR)"
+        )
     train = pd.read_csv(SHARED_GOEMOTIONS / "train.csv", dtype={"id": str}, nrows=n_train)
     test = pd.read_csv(SHARED_GOEMOTIONS / "test.csv", dtype={"id": str}, nrows=n_test)
     sample = pd.read_csv(SHARED_GOEMOTIONS / "sample_submission.csv", dtype={"id": str}, nrows=n_test)
@@ -142,8 +163,10 @@ def small_goemotions(folder: Path, n_train: int = 400, n_test: int = 80) -> Path
 
 
 #: the data config of titled_competition's single-label layout (after its name and dir)
-NEWS_DATA = ("task: multiclass\nmetric: accuracy\ntext_columns: [title, body]\nlabel_column: label\n"
-             "folds: {n_splits: 3, seed: 0}\n")
+NEWS_DATA = (
+    "task: multiclass\nmetric: accuracy\ntext_columns: [title, body]\nlabel_column: label\n"
+    "folds: {n_splits: 3, seed: 0}\n"
+)
 
 #: the model section of a fast TF-IDF experiment for tests (word n-grams only, one job)
 TINY_TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
@@ -176,8 +199,16 @@ def _process_state(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[s
     generator)."""
     import torch  # imported first, so that its default thread count is the one restored
 
-    saved = (os.getcwd(), dict(os.environ), sys.argv, sys.excepthook, random.getstate(), np.random.get_state(),
-             torch.get_num_threads(), torch.random.get_rng_state())
+    saved = (
+        os.getcwd(),
+        dict(os.environ),
+        sys.argv,
+        sys.excepthook,
+        random.getstate(),
+        np.random.get_state(),
+        torch.get_num_threads(),
+        torch.random.get_rng_state(),
+    )
     try:
         if cwd is not None:
             os.chdir(cwd)
@@ -200,8 +231,12 @@ def _process_state(args: tuple[str, ...], cwd: Path | str | None, env: Mapping[s
 
 
 #: the warning filters a Python process starts with (pytest's own show DeprecationWarnings)
-PROCESS_WARNING_FILTERS = (("ignore", ResourceWarning), ("ignore", ImportWarning),
-                           ("ignore", PendingDeprecationWarning), ("ignore", DeprecationWarning))
+PROCESS_WARNING_FILTERS = (
+    ("ignore", ResourceWarning),
+    ("ignore", ImportWarning),
+    ("ignore", PendingDeprecationWarning),
+    ("ignore", DeprecationWarning),
+)
 
 
 def _warning_on_stderr(message, category, filename, lineno, file=None, line=None) -> None:
@@ -211,8 +246,10 @@ def _warning_on_stderr(message, category, filename, lineno, file=None, line=None
 
 def _plain_stream_handlers() -> list[logging.StreamHandler]:
     """The console handlers libraries set on their loggers (not pytest's capturing subclasses)."""
-    loggers = [logging.getLogger(), *(lg for lg in logging.root.manager.loggerDict.values()
-                                      if isinstance(lg, logging.Logger))]
+    loggers = [
+        logging.getLogger(),
+        *(lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)),
+    ]
     return [h for lg in loggers for h in lg.handlers if type(h) is logging.StreamHandler]
 
 
@@ -229,8 +266,10 @@ def _process_output(out: io.StringIO, err: io.StringIO) -> Iterator[None]:
     """Everything the command line prints goes to ``out`` and ``err``, as a process's would:
     sys.stdout and sys.stderr, the libraries' logging handlers, and warnings (shown on stderr
     under a fresh process's filters)."""
-    redirected = [(h, _point_handler(h, out if h.stream in (sys.stdout, sys.__stdout__) else err))
-                  for h in _plain_stream_handlers()]
+    redirected = [
+        (h, _point_handler(h, out if h.stream in (sys.stdout, sys.__stdout__) else err))
+        for h in _plain_stream_handlers()
+    ]
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
             warnings.resetwarnings()
@@ -246,8 +285,9 @@ def _process_output(out: io.StringIO, err: io.StringIO) -> Iterator[None]:
                 _point_handler(handler, sys.stderr)
 
 
-def foldwise_cli(*args: str, cwd: Path | str | None = None, env: Mapping[str, str | None] | None = None,
-                 code: int | None = 0) -> subprocess.CompletedProcess:
+def foldwise_cli(
+    *args: str, cwd: Path | str | None = None, env: Mapping[str, str | None] | None = None, code: int | None = 0
+) -> subprocess.CompletedProcess:
     """``foldwise *args`` run in this process, as from a shell in ``cwd`` (default: the current
     folder) with ``env`` on top of the environment: its exit status and captured stdout/stderr.
 

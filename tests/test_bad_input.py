@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, write_configs
-from foldwise.cli import main
 from test_cli_config import assert_one_line_error
 from test_init import _flatten, tweet_spans, write_zip
 from toy_project import make_toy_project
+
+from foldwise.cli import main
 
 
 @pytest.fixture
@@ -38,12 +38,21 @@ NOT_CACHED = "nobody/no-such-model", "nor a hub id in the local Hugging Face cac
 NO_MODEL = "data/toy", "data/toy holds no Hugging Face model (no config.json"
 
 
-@pytest.mark.parametrize("kind, source, said", [("transformer", *MISSING), ("transformer", *NOT_CACHED),
-                                                ("llm", *MISSING), ("llm", *NOT_CACHED), ("llm", *NO_MODEL)])
+@pytest.mark.parametrize(
+    "kind, source, said",
+    [
+        ("transformer", *MISSING),
+        ("transformer", *NOT_CACHED),
+        ("llm", *MISSING),
+        ("llm", *NOT_CACHED),
+        ("llm", *NO_MODEL),
+    ],
+)
 def test_missing_model_is_one_line_before_any_write(toy, kind, source, said):
     pytest.importorskip("transformers", reason="make install provides transformers")
-    done = foldwise_cli("train", "configs/t.yaml", "--set", f"model={{kind: {kind}}}",
-                        "--set", f"model.name_or_path={source}", code=2)
+    done = foldwise_cli(
+        "train", "configs/t.yaml", "--set", f"model={{kind: {kind}}}", "--set", f"model.name_or_path={source}", code=2
+    )
     assert_one_line_error(done, f"model.name_or_path '{source}'", said)
     assert_nothing_written(toy)
 
@@ -51,14 +60,22 @@ def test_missing_model_is_one_line_before_any_write(toy, kind, source, said):
 def test_unknown_target_module_is_refused_before_any_write(toy):
     pytest.importorskip("peft", reason="make install provides peft")
     pytest.importorskip("gguf", reason="make install provides gguf (reads the offline SmolLM2 GGUF)")
-    done = foldwise_cli("train", "configs/t.yaml", "--set", "model={kind: llm}",
-                        "--set", "model.target_modules=[q_proj, qq_proj]", code=2)
+    done = foldwise_cli(
+        "train",
+        "configs/t.yaml",
+        "--set",
+        "model={kind: llm}",
+        "--set",
+        "model.target_modules=[q_proj, qq_proj]",
+        code=2,
+    )
     assert_one_line_error(done, "model.target_modules: 'qq_proj' is not a linear layer", "v_proj")
     assert_nothing_written(toy)
 
 
 # ---------------------------------------------------------------------------
 # a text column of numbers is text: TF-IDF trains on what n-grams it has
+
 
 def test_text_column_of_numbers_trains(toy):
     for name, step in (("train.csv", 7), ("test.csv", 3)):
@@ -73,12 +90,12 @@ def test_text_column_of_numbers_trains(toy):
 
 def test_no_ngram_left_is_one_line(toy):
     done = foldwise_cli("train", "configs/t.yaml", "--set", "model.word_min_df=1000", code=2)
-    assert_one_line_error(done, "tfidf: no word or character n-gram occurs often enough",
-                          "lower model.word_min_df")
+    assert_one_line_error(done, "tfidf: no word or character n-gram occurs often enough", "lower model.word_min_df")
 
 
 # ---------------------------------------------------------------------------
 # truth and probabilities read back: 0/1 truth, one class per multiclass row, probabilities in [0, 1]
+
 
 def trained_and_blended(root: Path, experiment: str = "configs/t.yaml") -> None:
     """Train the experiment and write its submission ``submissions/<name>.csv``."""
@@ -107,8 +124,7 @@ def test_multiclass_solution_with_two_classes_in_a_row_is_refused(in_tmp):
     solution.loc[4, "tech"] = 1  # multi-hot: two classes for one row
     solution.to_csv(in_tmp / "solution.csv", index=False)
     done = foldwise_cli("score", "submissions/n.csv", "--solution", "solution.csv", code=2)
-    assert_one_line_error(done, "solution.csv: row 6: 2 labels set ('sports', 'tech')",
-                          "exactly one label per row")
+    assert_one_line_error(done, "solution.csv: row 6: 2 labels set ('sports', 'tech')", "exactly one label per row")
 
 
 @pytest.mark.parametrize("cell", ["1.5", "-0.1", "nan"])
@@ -125,8 +141,8 @@ def test_run_probability_outside_0_1_is_refused(toy, cell):
 # ---------------------------------------------------------------------------
 # a column named twice in a header (pandas would read the second 'joy' as 'joy.1')
 
-@pytest.mark.parametrize("name, column", [("train.csv", "joy"), ("test.csv", "text"),
-                                          ("sample_submission.csv", "joy")])
+
+@pytest.mark.parametrize("name, column", [("train.csv", "joy"), ("test.csv", "text"), ("sample_submission.csv", "joy")])
 def test_column_named_twice_is_refused_by_name(toy, name, column):
     path = toy / "data" / "toy" / name
     frame = pd.read_csv(path, dtype=str)
@@ -135,14 +151,16 @@ def test_column_named_twice_is_refused_by_name(toy, name, column):
     frame.to_csv(path, index=False, header=[*frame.columns[:-1], column])
     done = foldwise_cli("train", "configs/t.yaml", code=2)
     position = list(frame.columns).index(column) + 1
-    assert_one_line_error(done, f"data/toy/{name}: column '{column}' appears twice in the header "
-                                f"(columns {position} and {width + 1})")
+    assert_one_line_error(
+        done, f"data/toy/{name}: column '{column}' appears twice in the header (columns {position} and {width + 1})"
+    )
     assert ".1'" not in done.stderr
     assert_nothing_written(toy)
 
 
 # ---------------------------------------------------------------------------
 # folds.group_column with empty cells: refused with their count, the folds left as they were
+
 
 def test_empty_group_cells_are_refused_with_their_count(toy):
     path = toy / "data" / "toy" / "train.csv"
@@ -152,33 +170,43 @@ def test_empty_group_cells_are_refused_with_their_count(toy):
     frame.to_csv(path, index=False)
     before = (toy / "folds" / "toy.csv").read_bytes()
     done = foldwise_cli("folds", "toy", "--force", "--set", "folds.group_column=topic", code=2)
-    assert_one_line_error(done, "data/toy/train.csv: column 'topic' (folds.group_column) is empty in "
-                                "4 of 60 rows (first: row 5)")
+    assert_one_line_error(
+        done, "data/toy/train.csv: column 'topic' (folds.group_column) is empty in 4 of 60 rows (first: row 5)"
+    )
     assert (toy / "folds" / "toy.csv").read_bytes() == before
 
 
 # ---------------------------------------------------------------------------
 # a probability submission under a metric scored on decisions: its CV score would not be the submission's
 
+
 def test_probability_format_with_a_decision_metric_is_refused(toy):
     done = foldwise_cli("train", "configs/t.yaml", "--set", "data.submission_format=probabilities", code=2)
-    assert_one_line_error(done, "data/toy/sample_submission.csv: submission format 'probabilities'",
-                          "cannot be scored by metric macro_f1, which is scored on 0/1 decisions",
-                          "set data.metric to a metric on probabilities (roc_auc, log_loss)",
-                          "or data.submission_format to binary")
+    assert_one_line_error(
+        done,
+        "data/toy/sample_submission.csv: submission format 'probabilities'",
+        "cannot be scored by metric macro_f1, which is scored on 0/1 decisions",
+        "set data.metric to a metric on probabilities (roc_auc, log_loss)",
+        "or data.submission_format to binary",
+    )
     assert_nothing_written(toy)
 
 
 def test_a_probability_metric_with_a_binary_format_names_the_key_that_fixes_it(toy):
-    done = foldwise_cli("train", "configs/t.yaml", "--set", "data.metric=roc_auc",
-                        "--set", "data.submission_format=binary", code=2)
-    assert_one_line_error(done, "metric roc_auc is scored on probabilities, which a 'binary' submission",
-                          "set data.submission_format to probabilities (or auto, which follows the metric)")
+    done = foldwise_cli(
+        "train", "configs/t.yaml", "--set", "data.metric=roc_auc", "--set", "data.submission_format=binary", code=2
+    )
+    assert_one_line_error(
+        done,
+        "metric roc_auc is scored on probabilities, which a 'binary' submission",
+        "set data.submission_format to probabilities (or auto, which follows the metric)",
+    )
     assert_nothing_written(toy)
 
 
 # ---------------------------------------------------------------------------
 # command-line selections: an empty benchmark list, and errors in --set values blamed on --set
+
 
 @pytest.mark.parametrize("flag, what", [("--bench", "benchmark"), ("--models", "model")])
 def test_benchmark_selection_of_nothing_is_refused(in_tmp, flag, what):
@@ -187,19 +215,31 @@ def test_benchmark_selection_of_nothing_is_refused(in_tmp, flag, what):
     assert not (in_tmp / "benchmarks").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["folds", "toy", "--set", "folds.n_splits=1"], "--set folds.n_splits=1: key 'folds.n_splits' is 1, must be >= 2"),
-    (["folds", "configs/t.yaml", "--set", "folds.n_splits=1"],
-     "--set folds.n_splits=1: key 'data.folds.n_splits' is 1, must be >= 2"),
-    (["train", "configs/t.yaml", "--set", "model.C=-1"], "--set model.C=-1: key 'model.C' is -1.0, must be > 0"),
-    (["train", "configs/t.yaml", "--set", "model.Cx=1"], "--set model.Cx=1: unknown key 'model.Cx'"),
-    (["train", "configs/t.yaml", "--set", "model.kind=foo"], "--set model.kind=foo: unknown model.kind 'foo'"),
-    (["train", "configs/t.yaml", "--set", "data.metric=f2"], "--set data.metric=f2: key 'data.metric' is 'f2'"),
-    (["train", "configs/t.yaml", "--set", "model.word_ngram_range=[a]"],
-     "--set model.word_ngram_range=[a]: key 'model.word_ngram_range[0]' has value 'a'"),
-    (["train", "configs/t.yaml", "--set", "model={kind: tfidf, n_jobs: 0}"],
-     "--set model={kind: tfidf, n_jobs: 0}: key 'model.n_jobs' is 0"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["folds", "toy", "--set", "folds.n_splits=1"],
+            "--set folds.n_splits=1: key 'folds.n_splits' is 1, must be >= 2",
+        ),
+        (
+            ["folds", "configs/t.yaml", "--set", "folds.n_splits=1"],
+            "--set folds.n_splits=1: key 'data.folds.n_splits' is 1, must be >= 2",
+        ),
+        (["train", "configs/t.yaml", "--set", "model.C=-1"], "--set model.C=-1: key 'model.C' is -1.0, must be > 0"),
+        (["train", "configs/t.yaml", "--set", "model.Cx=1"], "--set model.Cx=1: unknown key 'model.Cx'"),
+        (["train", "configs/t.yaml", "--set", "model.kind=foo"], "--set model.kind=foo: unknown model.kind 'foo'"),
+        (["train", "configs/t.yaml", "--set", "data.metric=f2"], "--set data.metric=f2: key 'data.metric' is 'f2'"),
+        (
+            ["train", "configs/t.yaml", "--set", "model.word_ngram_range=[a]"],
+            "--set model.word_ngram_range=[a]: key 'model.word_ngram_range[0]' has value 'a'",
+        ),
+        (
+            ["train", "configs/t.yaml", "--set", "model={kind: tfidf, n_jobs: 0}"],
+            "--set model={kind: tfidf, n_jobs: 0}: key 'model.n_jobs' is 0",
+        ),
+    ],
+)
 def test_set_errors_name_the_override(toy, args, message):
     done = foldwise_cli(*args, code=2)
     assert_one_line_error(done, message)
@@ -216,6 +256,7 @@ def test_file_errors_still_name_the_file(toy):
 # ---------------------------------------------------------------------------
 # init --archive of a damaged zip: one line, nothing unpacked
 
+
 def bad_crc(path: Path) -> None:
     """The competition zip with one byte of its (stored) train.csv changed."""
     files = tweet_spans(np.random.default_rng(0))
@@ -229,15 +270,25 @@ def bad_crc(path: Path) -> None:
 
 def zip_in_a_zip_of_its_own_name(path: Path) -> None:
     """data.zip inside the archive holds a data.zip of its own (unpacked over the zip being read)."""
-    write_zip(path, {**tweet_spans(np.random.default_rng(0)),
-                     **_flatten({"data.zip/data.zip": write_zip(path, {"x.csv": b"a\n1\n"}).read_bytes()})})
+    write_zip(
+        path,
+        {
+            **tweet_spans(np.random.default_rng(0)),
+            **_flatten({"data.zip/data.zip": write_zip(path, {"x.csv": b"a\n1\n"}).read_bytes()}),
+        },
+    )
 
 
-@pytest.mark.parametrize("make, said", [
-    (bad_crc, "comp.zip: cannot be unpacked (BadZipFile: Bad CRC-32 for file 'train.csv'); download it again"),
-    (zip_in_a_zip_of_its_own_name, "comp.zip: data.zip: holds 'data.zip', which would replace the archive's "
-                                   "'data.zip'; remove one of the two"),
-])
+@pytest.mark.parametrize(
+    "make, said",
+    [
+        (bad_crc, "comp.zip: cannot be unpacked (BadZipFile: Bad CRC-32 for file 'train.csv'); download it again"),
+        (
+            zip_in_a_zip_of_its_own_name,
+            "comp.zip: data.zip: holds 'data.zip', which would replace the archive's 'data.zip'; remove one of the two",
+        ),
+    ],
+)
 def test_a_damaged_archive_is_one_line_and_unpacks_nothing(in_tmp, make, said):
     make(in_tmp / "comp.zip")
     done = foldwise_cli("init", "comp", "--archive", "comp.zip", code=2)
@@ -247,6 +298,7 @@ def test_a_damaged_archive_is_one_line_and_unpacks_nothing(in_tmp, make, said):
 
 # ---------------------------------------------------------------------------
 # a very long label name is cut in printed tables and plots
+
 
 def png_size(path: Path) -> tuple[int, int]:
     """(width, height) in pixels, from the PNG header."""

@@ -5,31 +5,49 @@ import sys
 import time
 
 import pytest
-
 from conftest import NEWS_DATA, TINY_TFIDF, cli_env, foldwise_cli, titled_competition, write_configs
-from foldwise.stages import benchmarks
+
 from foldwise.errors import FoldwiseError
+from foldwise.stages import benchmarks
 
 
 def record(bench: str, model: str, score: float) -> dict:
-    return {"benchmark": bench, "model": model, "metric": "accuracy", "score": score,
-            "split": "5-fold CV", "wall_s": 12.0, "command": f"foldwise ensemble {bench}-{model}"}
+    return {
+        "benchmark": bench,
+        "model": model,
+        "metric": "accuracy",
+        "score": score,
+        "split": "5-fold CV",
+        "wall_s": 12.0,
+        "command": f"foldwise ensemble {bench}-{model}",
+    }
 
 
 def test_a_partial_run_replaces_only_its_own_records(tmp_path):
-    benchmarks.write_results([record("ag_news", "tfidf", 0.88), record("ag_news", "minilm", 0.90),
-                              record("semeval_ec", "tfidf", 0.52)], tmp_path)
+    benchmarks.write_results(
+        [record("ag_news", "tfidf", 0.88), record("ag_news", "minilm", 0.90), record("semeval_ec", "tfidf", 0.52)],
+        tmp_path,
+    )
     merged = benchmarks.write_results([record("ag_news", "tfidf", 0.89)], tmp_path)
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved == merged and len(saved) == 3
     assert {(r["benchmark"], r["model"]): r["score"] for r in saved} == {
-        ("ag_news", "tfidf"): 0.89, ("ag_news", "minilm"): 0.90, ("semeval_ec", "tfidf"): 0.52}
+        ("ag_news", "tfidf"): 0.89,
+        ("ag_news", "minilm"): 0.90,
+        ("semeval_ec", "tfidf"): 0.52,
+    }
     for r in saved:  # the flat record the issue asks for
         assert {"benchmark", "model", "metric", "score", "split", "wall_s", "command"} <= set(r)
-    merged = benchmarks.write_results([record("ag_news", "blend", 0.91), record("ag_news", "minilm", 0.91),
-                                       record("mnli", "tfidf", 0.58)], tmp_path)
+    merged = benchmarks.write_results(
+        [record("ag_news", "blend", 0.91), record("ag_news", "minilm", 0.91), record("mnli", "tfidf", 0.58)], tmp_path
+    )
     assert [(r["benchmark"], r["model"]) for r in merged] == [  # replaced in place, new ones by their benchmark
-        ("ag_news", "tfidf"), ("ag_news", "minilm"), ("ag_news", "blend"), ("semeval_ec", "tfidf"), ("mnli", "tfidf")]
+        ("ag_news", "tfidf"),
+        ("ag_news", "minilm"),
+        ("ag_news", "blend"),
+        ("semeval_ec", "tfidf"),
+        ("mnli", "tfidf"),
+    ]
 
 
 def test_markdown_puts_each_score_beside_the_published_references(tmp_path):
@@ -55,16 +73,19 @@ def test_a_pipe_in_a_cell_does_not_split_the_table_row(tmp_path):
     benchmarks.write_results([record("mnli", "minilm", 0.69)], tmp_path)
     lines = (tmp_path / "results.md").read_text().splitlines()
     header = next(line for line in lines if line.startswith("| reference |"))
-    refs = lines[lines.index(header) + 2:]
+    refs = lines[lines.index(header) + 2 :]
     frozen = next(line for line in refs if "frozen MiniLM" in line)
     assert "(u, v, \\|u-v\\|, u*v)" in frozen
     assert frozen.replace("\\|", "").count("|") == header.count("|")
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"benchmarks": "ag_news,imdb"}, "unknown benchmark 'imdb'"),
-    ({"models": "tfidf,bert"}, "unknown model 'bert'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"benchmarks": "ag_news,imdb"}, "unknown benchmark 'imdb'"),
+        ({"models": "tfidf,bert"}, "unknown model 'bert'"),
+    ],
+)
 def test_unknown_switch_values_are_one_line(kwargs, message, in_tmp):
     with pytest.raises(FoldwiseError, match=message) as info:
         benchmarks.run_benchmarks(**kwargs)
@@ -97,9 +118,14 @@ def test_students_learn_from_the_results_scored_before_them(monkeypatch):
     monkeypatch.setattr(benchmarks, "model_seconds", lambda run_dir: 10.0)
     monkeypatch.setattr(benchmarks, "score_submission", lambda bench, name: {"metric": "jaccard", "score": 0.5})
     bench = benchmarks.Benchmark(
-        "emo", "CV", held_out=False, references=(), models={"tfidf": "emo-tfidf", "minilm": "emo-minilm"},
+        "emo",
+        "CV",
+        held_out=False,
+        references=(),
+        models={"tfidf": "emo-tfidf", "minilm": "emo-minilm"},
         blends={"blend": ("tfidf", "minilm"), "blend-stack": benchmarks.Blend(("tfidf", "minilm"), "stack")},
-        students={"pseudo": benchmarks.Student("emo-pseudo", ("blend",))})
+        students={"pseudo": benchmarks.Student("emo-pseudo", ("blend",))},
+    )
     records = benchmarks.run_benchmark(bench, ["pseudo", "blend-stack"])
     trained = [c[1] for c in commands if c[0] == "train"]
     assert trained == ["configs/emo-tfidf.yaml", "configs/emo-minilm.yaml", "configs/emo-pseudo.yaml"]
@@ -107,12 +133,15 @@ def test_students_learn_from_the_results_scored_before_them(monkeypatch):
     assert ["emo-tfidf", "emo-minilm", "--name", "emo-blend"] in ensembles
     assert ["emo-tfidf", "emo-minilm", "--method", "stack", "--name", "emo-blend-stack"] in ensembles
     assert commands.index(["train", "configs/emo-pseudo.yaml", "--resume"]) > commands.index(
-        ["ensemble", "emo-tfidf", "emo-minilm", "--name", "emo-blend"])  # its teacher's submission exists first
+        ["ensemble", "emo-tfidf", "emo-minilm", "--name", "emo-blend"]
+    )  # its teacher's submission exists first
     assert [r["model"] for r in records] == ["tfidf", "minilm", "blend", "blend-stack", "pseudo"]
     pseudo = records[-1]
-    assert pseudo["command"] == ("foldwise train configs/emo-tfidf.yaml && foldwise train configs/emo-minilm.yaml && "
-                                 "foldwise ensemble emo-tfidf emo-minilm --name emo-blend && "
-                                 "foldwise train configs/emo-pseudo.yaml && foldwise ensemble emo-pseudo --name emo-pseudo")
+    assert pseudo["command"] == (
+        "foldwise train configs/emo-tfidf.yaml && foldwise train configs/emo-minilm.yaml && "
+        "foldwise ensemble emo-tfidf emo-minilm --name emo-blend && "
+        "foldwise train configs/emo-pseudo.yaml && foldwise ensemble emo-pseudo --name emo-pseudo"
+    )
     assert pseudo["teachers"] == "blend" and pseudo["wall_s"] == 11.0
     monkeypatch.setattr(benchmarks, "BENCHMARKS", {"emo": bench})
     seeded = {**records[0], "model": "minilm-seeds", "single_seed_mean": 0.49, "seed_gain": 0.01}
@@ -149,24 +178,44 @@ def test_benchmarks_run_the_stages_and_score_cv_and_held_out(in_tmp, monkeypatch
     monkeypatch.setattr(benchmarks, "run_stage", stage_in_this_process)
     titled_competition(in_tmp / "data" / "news")  # single-label, scored by CV accuracy
     titled_competition(in_tmp / "data" / "tags", multilabel=True)  # held out: scored on solution.csv
-    truth = pd.DataFrame({"id": [f"q{i}" for i in range(12)],
-                          **{n: [int(i % 3 == j) for i in range(12)] for j, n in enumerate(["sports", "business", "tech"])}})
+    truth = pd.DataFrame(
+        {
+            "id": [f"q{i}" for i in range(12)],
+            **{n: [int(i % 3 == j) for i in range(12)] for j, n in enumerate(["sports", "business", "tech"])},
+        }
+    )
     truth.to_csv(in_tmp / "data" / "tags" / "solution.csv", index=False)
-    write_configs(in_tmp, {"news": "name: news\n" + NEWS_DATA,
-                           "tags": "name: tags\nmetric: micro_f1\ntext_columns: [title, body]\n"
-                                   "label_column: genres\nfolds: {n_splits: 3, seed: 0}\n"}, {})
+    write_configs(
+        in_tmp,
+        {
+            "news": "name: news\n" + NEWS_DATA,
+            "tags": "name: tags\nmetric: micro_f1\ntext_columns: [title, body]\n"
+            "label_column: genres\nfolds: {n_splits: 3, seed: 0}\n",
+        },
+        {},
+    )
     for data in ("news", "tags"):
         for model, extra in (("words", "char_ngram_range: []"), ("chars", "word_ngram_range: []")):
             (in_tmp / "configs" / f"{data}-{model}.yaml").write_text(
-                f"data: {data}\nmodel: {{kind: tfidf, word_min_df: 1, char_min_df: 1, n_jobs: 1, {extra}}}\n")
-    toy = {name: benchmarks.Benchmark(name, f"{name} split", held_out=(name == "tags"), references=(
-        benchmarks.Reference("a reference", 0.5, "note"),), models={"words": f"{name}-words", "chars": f"{name}-chars"},
-        blends={"blend": ("words", "chars")}) for name in ("news", "tags")}
+                f"data: {data}\nmodel: {{kind: tfidf, word_min_df: 1, char_min_df: 1, n_jobs: 1, {extra}}}\n"
+            )
+    toy = {
+        name: benchmarks.Benchmark(
+            name,
+            f"{name} split",
+            held_out=(name == "tags"),
+            references=(benchmarks.Reference("a reference", 0.5, "note"),),
+            models={"words": f"{name}-words", "chars": f"{name}-chars"},
+            blends={"blend": ("words", "chars")},
+        )
+        for name in ("news", "tags")
+    }
     monkeypatch.setattr(benchmarks, "BENCHMARKS", toy)
 
     records = benchmarks.run_benchmarks()
     assert [(r["benchmark"], r["model"]) for r in records] == [
-        (b, m) for b in ("news", "tags") for m in ("words", "chars", "blend")]
+        (b, m) for b in ("news", "tags") for m in ("words", "chars", "blend")
+    ]
     by = {(r["benchmark"], r["model"]): r for r in records}
     news = json.loads((in_tmp / "submissions" / "news-words.json").read_text())
     assert by["news", "words"]["metric"] == "accuracy"
@@ -195,9 +244,20 @@ def test_existing_runs_are_scored_without_training(in_tmp, monkeypatch, capsys):
     write_configs(in_tmp, {"news": "name: news\n" + NEWS_DATA}, {"words": "data: news\n" + TINY_TFIDF})
     for args in (["folds", "news"], ["train", "configs/words.yaml", "--set", "model.word_min_df=2"]):
         foldwise_cli(*args)
-    monkeypatch.setattr(benchmarks, "BENCHMARKS", {"news": benchmarks.Benchmark(
-        "news", "3-fold CV", held_out=False, references=(), models={"words": "words", "chars": "chars"},
-        existing_runs_only=True)})
+    monkeypatch.setattr(
+        benchmarks,
+        "BENCHMARKS",
+        {
+            "news": benchmarks.Benchmark(
+                "news",
+                "3-fold CV",
+                held_out=False,
+                references=(),
+                models={"words": "words", "chars": "chars"},
+                existing_runs_only=True,
+            )
+        },
+    )
     train_log = (in_tmp / "runs" / "words" / "run.json").stat().st_mtime
 
     records = benchmarks.run_benchmarks()
@@ -224,13 +284,15 @@ def test_set_overrides_reach_every_training_run_and_its_record(monkeypatch):
     monkeypatch.setattr(benchmarks, "run_stage", lambda command: commands.append(command) or 0.0)
     monkeypatch.setattr(benchmarks, "model_seconds", lambda run_dir: 1.0)
     monkeypatch.setattr(benchmarks, "score_submission", lambda bench, name: {"metric": "accuracy", "score": 0.5})
-    bench = benchmarks.Benchmark("news", "3-fold CV", held_out=False, references=(), models={"words": "news-words"},
-                                 blends={})
+    bench = benchmarks.Benchmark(
+        "news", "3-fold CV", held_out=False, references=(), models={"words": "news-words"}, blends={}
+    )
     records = benchmarks.run_benchmark(bench, ["words"], overrides=["model.precision=bf16"])
     train = [c for c in commands if "train" in c]
     assert train[0][-4:] == ["configs/news-words.yaml", "--set", "model.precision=bf16", "--resume"]
     assert records[0]["command"].startswith("foldwise train configs/news-words.yaml --set model.precision=bf16 && ")
-    runs_only = benchmarks.Benchmark("emo", "CV", held_out=False, references=(), models={"words": "news-words"},
-                                     existing_runs_only=True, blends={})
+    runs_only = benchmarks.Benchmark(
+        "emo", "CV", held_out=False, references=(), models={"words": "news-words"}, existing_runs_only=True, blends={}
+    )
     with pytest.raises(FoldwiseError, match="pass SET= to `make train` instead"):
         benchmarks.run_benchmark(runs_only, ["words"], overrides=["model.precision=bf16"])

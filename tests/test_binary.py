@@ -8,18 +8,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import foldwise_cli
 from sklearn import metrics as sk
 
-from conftest import foldwise_cli
-from foldwise.tasks import metrics
-from foldwise.tasks.classification.calibration import PlattScaling, TemperatureScaling
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.data.competition import infer_task
-from foldwise.tasks.classification.decisions import decider_from_record, decider_record, make_decider
 from foldwise.errors import FoldwiseError
+from foldwise.tasks import metrics, task_for
 from foldwise.tasks.classification import report
+from foldwise.tasks.classification.calibration import PlattScaling, TemperatureScaling
+from foldwise.tasks.classification.decisions import decider_from_record, decider_record, make_decider
 from foldwise.tasks.classification.submission import decimals_summing_to_one
-from foldwise.tasks import task_for
 
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
 DANGER, CALM = "fire flood storm crash smoke".split(), "song dinner movie garden lunch".split()
@@ -32,8 +31,15 @@ def tweets(n: int, prefix: str, seed: int) -> pd.DataFrame:
     for i in range(n):
         y = int(rng.random() < 0.35)
         words = [(DANGER if (rng.random() < 0.75) == bool(y) else CALM)[rng.integers(5)] for _ in range(3)]
-        rows.append({"id": f"{prefix}{i}", "keyword": "" if rng.random() < 0.5 else words[0], "location": "",
-                     "text": "we saw " + " ".join(words), "target": y})
+        rows.append(
+            {
+                "id": f"{prefix}{i}",
+                "keyword": "" if rng.random() < 0.5 else words[0],
+                "location": "",
+                "text": "we saw " + " ".join(words),
+                "target": y,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -76,11 +82,14 @@ def test_a_binary_competition_runs_from_name_dir_text_and_metric(tmp_path):
 
 def test_predict_reads_a_files_texts_as_the_run_joined_them(tmp_path):
     root = binary_project(tmp_path)
-    (root / "configs" / "data" / "tw.yaml").write_text("name: tw\ndir: data/tw\ntext_columns: [keyword, text]\n"
-                                                       "metric: f1\n")
+    (root / "configs" / "data" / "tw.yaml").write_text(
+        "name: tw\ndir: data/tw\ntext_columns: [keyword, text]\nmetric: f1\n"
+    )
     foldwise_cli("folds", "tw", cwd=root)
     foldwise_cli("train", "configs/tw-words.yaml", "--set", "save_models=true", cwd=root)
-    pd.DataFrame({"keyword": ["fire", ""], "text": ["we saw song", "we saw song"]}).to_csv(root / "new.csv", index=False)
+    pd.DataFrame({"keyword": ["fire", ""], "text": ["we saw song", "we saw song"]}).to_csv(
+        root / "new.csv", index=False
+    )
     out = foldwise_cli("predict", "tw-words", "--file", "new.csv", "--json", cwd=root).stdout
     first, second = json.loads(out)
     assert first["text"] == "fire | we saw song" and second["text"] == "we saw song"
@@ -114,7 +123,8 @@ def test_a_binary_log_loss_competition_gets_platt_scaled_probabilities(tmp_path)
     cells = pd.read_csv(root / "submissions" / "tw-words.csv")["target"].to_numpy()
     raw = pd.read_csv(root / "submissions" / "tw-words.probs.csv")["target"].to_numpy()
     a, b = json.loads((root / "submissions" / "tw-words.json").read_text())["decision"]["calibration"]["platt"][
-        "target"]
+        "target"
+    ]
     logit = np.log(raw) - np.log1p(-raw)
     np.testing.assert_allclose(cells, 1 / (1 + np.exp(-(a * logit + b))), rtol=1e-4)  # the calibrated ones
     assert not np.allclose(cells, raw, atol=1e-3)
@@ -131,15 +141,20 @@ def test_binary_metrics_equal_scikit_learn(seed):
     pred = (probs >= 0.5).astype(np.uint8)
     assert metrics.get_metric("f1", "binary").score(y, pred) == pytest.approx(sk.f1_score(y[:, 0], pred[:, 0]))
     assert metrics.get_metric("mcc", "binary").score(y, pred) == pytest.approx(
-        sk.matthews_corrcoef(y[:, 0], pred[:, 0]))
+        sk.matthews_corrcoef(y[:, 0], pred[:, 0])
+    )
     assert metrics.get_metric("macro_f1", "binary").score(y, pred) == pytest.approx(
-        sk.f1_score(y[:, 0], pred[:, 0], average="macro"))
+        sk.f1_score(y[:, 0], pred[:, 0], average="macro")
+    )
     assert metrics.get_metric("accuracy", "binary").score(y, pred) == pytest.approx(
-        sk.accuracy_score(y[:, 0], pred[:, 0]))
+        sk.accuracy_score(y[:, 0], pred[:, 0])
+    )
     assert metrics.get_metric("roc_auc", "binary").score(y, probs) == pytest.approx(
-        sk.roc_auc_score(y[:, 0], probs[:, 0]))
+        sk.roc_auc_score(y[:, 0], probs[:, 0])
+    )
     assert metrics.get_metric("log_loss", "binary").score(y, probs) == pytest.approx(
-        sk.log_loss(y[:, 0], np.clip(probs[:, 0], 1e-15, 1 - 1e-15)))
+        sk.log_loss(y[:, 0], np.clip(probs[:, 0], 1e-15, 1 - 1e-15))
+    )
 
 
 def test_mcc_of_a_constant_prediction_is_zero():
@@ -171,8 +186,10 @@ def test_two_class_multiclass_with_a_class_averaged_metric_says_what_kaggle_usua
     task = task_for(DataConfig(task="multiclass", metric="macro_f1"), ["no", "yes"], sample)
     hint = task.task_line.splitlines()[1]
     assert "task: binary" in hint and "metric: f1" in hint
-    assert len(task_for(DataConfig(task="multiclass", metric="accuracy"), ["no", "yes"], sample)
-               .task_line.splitlines()) == 1
+    assert (
+        len(task_for(DataConfig(task="multiclass", metric="accuracy"), ["no", "yes"], sample).task_line.splitlines())
+        == 1
+    )
     binary_sample = pd.DataFrame({"id": ["a"], "target": [0]})
     default = task_for(DataConfig(task="binary"), ["target"], binary_sample)  # metric left at macro_f1
     assert "on binary data averages over both classes" in default.task_line
@@ -200,21 +217,25 @@ def test_calibration_not_kept_when_its_cross_fitted_loss_is_worse(monkeypatch):
     assert ev.score == pytest.approx(raw) and ev.score_crossfit is None
     np.testing.assert_array_equal(ev.decider.predict(probs), probs)  # the raw probabilities are submitted
     from foldwise.tasks.report import headline
+
     assert "calibration not kept" in headline(ev)
 
 
 # --- task inference ---
 
 
-@pytest.mark.parametrize("train, sample, keys, expected", [
-    ({"target": ["0", "1", "0"]}, ["target"], {}, "binary"),
-    ({"a": ["1", "0", "0"], "b": ["0", "1", "1"]}, ["a", "b"], {}, "multiclass"),
-    ({"a": ["1", "1", "0"], "b": ["0", "1", "1"]}, ["a", "b"], {}, "multilabel"),
-    ({"author": ["EAP", "HPL", "EAP"]}, ["EAP", "HPL"], {"label_column": "author"}, "multiclass"),
-    ({"genres": ["['x', 'y']", "['x']", "['y']"]}, ["x", "y"], {"label_column": "genres"}, "multilabel"),
-    ({"genres": ["x|y", "x", "y"]}, ["genres"], {"label_column": "genres"}, "multilabel"),
-    ({"label": ["1", "0", "0"]}, ["target"], {"label_column": "label"}, "binary"),
-])
+@pytest.mark.parametrize(
+    "train, sample, keys, expected",
+    [
+        ({"target": ["0", "1", "0"]}, ["target"], {}, "binary"),
+        ({"a": ["1", "0", "0"], "b": ["0", "1", "1"]}, ["a", "b"], {}, "multiclass"),
+        ({"a": ["1", "1", "0"], "b": ["0", "1", "1"]}, ["a", "b"], {}, "multilabel"),
+        ({"author": ["EAP", "HPL", "EAP"]}, ["EAP", "HPL"], {"label_column": "author"}, "multiclass"),
+        ({"genres": ["['x', 'y']", "['x']", "['y']"]}, ["x", "y"], {"label_column": "genres"}, "multilabel"),
+        ({"genres": ["x|y", "x", "y"]}, ["genres"], {"label_column": "genres"}, "multilabel"),
+        ({"label": ["1", "0", "0"]}, ["target"], {"label_column": "label"}, "binary"),
+    ],
+)
 def test_task_auto_is_inferred_from_the_files(train, sample, keys, expected):
     frame = pd.DataFrame({"id": ["1", "2", "3"], "text": "t", **train})
     sample_frame = pd.DataFrame({"id": ["9"], **dict.fromkeys(sample, "0")})
@@ -228,7 +249,8 @@ def test_a_binary_label_column_is_submitted_under_the_sample_column(tmp_path):
     folder = tmp_path / "c"
     folder.mkdir()
     pd.DataFrame({"id": ["1", "2", "3"], "text": ["a", "b", "c"], "label": ["1", "0", "1"]}).to_csv(
-        folder / "train.csv", index=False)
+        folder / "train.csv", index=False
+    )
     pd.DataFrame({"id": ["9"], "text": ["d"]}).to_csv(folder / "test.csv", index=False)
     pd.DataFrame({"id": ["9"], "target": [0]}).to_csv(folder / "sample_submission.csv", index=False)
     data = load_competition(DataConfig(dir=str(folder), label_column="label", metric="f1"))
@@ -241,8 +263,13 @@ def test_a_two_name_label_column_is_binary_with_its_positive_label(tmp_path):
 
     folder = tmp_path / "sms"
     folder.mkdir()
-    train = pd.DataFrame({"id": ["1", "2", "3", "4"], "v2": ["win cash", "hi mum", "free prize", "ok"],
-                          "v1": ["spam", "ham", "spam", "ham"]})
+    train = pd.DataFrame(
+        {
+            "id": ["1", "2", "3", "4"],
+            "v2": ["win cash", "hi mum", "free prize", "ok"],
+            "v1": ["spam", "ham", "spam", "ham"],
+        }
+    )
     train.to_csv(folder / "train.csv", index=False)
     pd.DataFrame({"id": ["9"], "v2": ["d"]}).to_csv(folder / "test.csv", index=False)
     pd.DataFrame({"id": ["9"], "spam": [0]}).to_csv(folder / "sample_submission.csv", index=False)
@@ -274,9 +301,13 @@ def test_a_latin_1_competition_reads_with_data_encoding(tmp_path):
         load_competition(DataConfig(**keys, encoding="latin-9x"))
 
 
-@pytest.mark.parametrize("keys, problem", [({"positive_label": "spam"}, "no label_column"),
-                                           ({"positive_label": "spam", "label_column": "v1", "task": "multiclass"},
-                                            "for task binary")])
+@pytest.mark.parametrize(
+    "keys, problem",
+    [
+        ({"positive_label": "spam"}, "no label_column"),
+        ({"positive_label": "spam", "label_column": "v1", "task": "multiclass"}, "for task binary"),
+    ],
+)
 def test_a_positive_label_that_cannot_apply_is_one_line(keys, problem):
     from foldwise.config import build
 
@@ -291,8 +322,9 @@ def test_ensemble_follows_the_current_metric_without_retraining(tmp_path):
     root = binary_project(tmp_path, "")  # trained without a metric: macro-F1 (both classes)
     foldwise_cli("folds", "tw", cwd=root)
     foldwise_cli("train", "configs/tw-words.yaml", "--name", "renamed", cwd=root)
-    (root / "configs" / "data" / "tw.yaml").write_text("name: tw\ndir: data/tw\ntext_columns: [text]\n"
-                                                       "metric: log_loss\n")
+    (root / "configs" / "data" / "tw.yaml").write_text(
+        "name: tw\ndir: data/tw\ntext_columns: [text]\nmetric: log_loss\n"
+    )
     out = foldwise_cli("ensemble", "renamed", cwd=root).stdout
     assert "post-processing from configs/tw-words.yaml" in out and "data.metric 'macro_f1' -> 'log_loss'" in out
     record = json.loads((root / "submissions" / "renamed.json").read_text())
@@ -326,7 +358,8 @@ def test_platt_scaling_lowers_the_log_loss_of_each_label_and_leaves_a_constant_l
     probs = np.clip(np.where(y, 0.9, 0.4) + rng.normal(0, 0.05, y.shape), 0.01, 0.99)
     fitted = PlattScaling().fit(probs, y)
     assert metrics.binary_log_loss(y[:, :1], fitted.predict(probs)[:, :1]) < metrics.binary_log_loss(
-        y[:, :1], probs[:, :1])
+        y[:, :1], probs[:, :1]
+    )
     np.testing.assert_array_equal(fitted.coef_[1], [1.0, 0.0])
 
 
@@ -358,8 +391,9 @@ def test_calibration_is_cross_fitted_in_the_evaluation():
 
 def test_probability_rows_of_a_multiclass_submission_sum_to_exactly_one():
     rng = np.random.default_rng(4)
-    probs = np.vstack([rng.dirichlet(np.ones(5) * 0.1, 200), np.full((1, 5), 0.2), [[1 - 4e-12, 1e-12, 1e-12, 1e-12,
-                                                                                      1e-12]]])
+    probs = np.vstack(
+        [rng.dirichlet(np.ones(5) * 0.1, 200), np.full((1, 5), 0.2), [[1 - 4e-12, 1e-12, 1e-12, 1e-12, 1e-12]]]
+    )
     cells = decimals_summing_to_one(probs)
     assert all(sum(Decimal(c) for c in row) == 1 for row in cells)
     assert all(Decimal(c) > 0 for c in cells.ravel())  # never a 0 that log loss punishes without bound
@@ -383,7 +417,9 @@ def test_per_label_roc_auc_and_log_loss_equal_scikit_learn(task):
     np.testing.assert_allclose(auc, [sk.roc_auc_score(y[:, j], probs[:, j]) for j in range(n_labels)])
     loss = metrics.per_label_scores("log_loss", task, y, probs)
     if task == "multiclass":  # each class's rows' -log p(true class); their row-weighted mean is the metric
-        np.testing.assert_allclose(loss @ y.sum(axis=0) / len(y), sk.log_loss(y.argmax(1), probs / probs.sum(1, keepdims=True)))
+        np.testing.assert_allclose(
+            loss @ y.sum(axis=0) / len(y), sk.log_loss(y.argmax(1), probs / probs.sum(1, keepdims=True))
+        )
     else:
         np.testing.assert_allclose(loss, [sk.log_loss(y[:, j], probs[:, j]) for j in range(n_labels)])
 
@@ -403,8 +439,10 @@ def test_a_roc_auc_report_shows_each_labels_auc_with_support_and_no_cuts(tmp_pat
     lines = table.splitlines()
     assert lines[0].split() == ["label", "support", "ROC", "AUC"]
     assert [line.split()[:3] for line in lines[1:4]] == [
-        ["a", str(y[:, 0].sum()), "1.0000"], ["b", str(y[:, 1].sum()), "1.0000"],
-        ["c", str(y[:, 2].sum()), f"{sk.roc_auc_score(y[:, 2], probs[:, 2]):.4f}"]]
+        ["a", str(y[:, 0].sum()), "1.0000"],
+        ["b", str(y[:, 1].sum()), "1.0000"],
+        ["c", str(y[:, 2].sum()), f"{sk.roc_auc_score(y[:, 2], probs[:, 2]):.4f}"],
+    ]
     assert "cut" not in table and "F1 tuned" not in table and "0.000 " not in table
     assert (tmp_path / "per_class_f1.png").read_bytes()[:4] == b"\x89PNG"
     assert not (tmp_path / "threshold_curves.png").exists()

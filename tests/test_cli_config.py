@@ -7,8 +7,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, foldwise_cli, toy_frames, write_competition
+
 from foldwise.cli import main
 
 
@@ -19,9 +19,11 @@ def project(in_tmp: Path, capsys) -> Path:
     write_competition(in_tmp / "competitions" / "toy", train, test)
     (in_tmp / "configs" / "data").mkdir(parents=True)
     (in_tmp / "configs" / "data" / "toy.yaml").write_text(
-        "name: toy\ndir: competitions/{name}\nfolds: {n_splits: 3, seed: 0}\nkaggle_competition: toy-comp\n")
+        "name: toy\ndir: competitions/{name}\nfolds: {n_splits: 3, seed: 0}\nkaggle_competition: toy-comp\n"
+    )
     (in_tmp / "configs" / "exp.yaml").write_text(
-        "data: toy\nmodel: {kind: tfidf, word_min_df: 1, char_min_df: 1, n_jobs: 1}\n")
+        "data: toy\nmodel: {kind: tfidf, word_min_df: 1, char_min_df: 1, n_jobs: 1}\n"
+    )
     assert main(["folds", "toy"]) == 0
     capsys.readouterr()
     return in_tmp
@@ -40,10 +42,12 @@ def assert_one_line_error(done: subprocess.CompletedProcess, *fragments: str) ->
 # ---------------------------------------------------------------------------
 # defect 1: the dataset comes from the experiment config or the submission's record
 
+
 def test_data_and_folds_take_the_datasets_of_experiment_configs(project):
     (project / "configs" / "small.yaml").write_text(
         "data: {name: toy, dir: 'competitions/{name}', max_train_rows: 20, folds: {n_splits: 3, seed: 0},\n"
-        "       kaggle_competition: toy-comp}\nmodel: {kind: tfidf}\n")
+        "       kaggle_competition: toy-comp}\nmodel: {kind: tfidf}\n"
+    )
     out = foldwise_cli("data", "configs/exp.yaml", "configs/small.yaml").stdout
     assert out.splitlines() == ["competitions/toy: present"]  # one dataset, listed once
     out = foldwise_cli("folds", "configs/exp.yaml", "configs/small.yaml").stdout
@@ -62,8 +66,7 @@ def test_data_network_failure_is_one_line(project, monkeypatch):
     monkeypatch.setitem(fetch_module.CONVERTERS, "offline", fetch_module.Converter(from_hub=offline))
     (project / "configs" / "data" / "hubbed.yaml").write_text("name: hubbed\nhub_dataset: offline\n")
     done = foldwise_cli("data", "hubbed", code=2)
-    assert_one_line_error(done, "dataset 'hubbed'", "ConnectionError: Couldn't reach", "mirror_dir",
-                          "data/hubbed/")
+    assert_one_line_error(done, "dataset 'hubbed'", "ConnectionError: Couldn't reach", "mirror_dir", "data/hubbed/")
     assert not (project / "data" / "hubbed").exists()
 
 
@@ -146,20 +149,24 @@ def test_make_ensemble_and_predict_follow_a_name_given_with_set(tmp_path):
 # ---------------------------------------------------------------------------
 # defect 8: `make help` shows the values in use, never make's own $(...) syntax
 
+
 def test_make_help_prints_values_not_make_variables(tmp_path):
     root = make_project_for_make(tmp_path, dataset="semeval")
-    out = subprocess.run(["make", "-s", "help", "EXPS=x", "EXP=x"], cwd=root, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["make", "-s", "help", "EXPS=x", "EXP=x"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
     assert "$(" not in out
     assert "DATA=<empty: each experiment config's own, x:semeval>" in out
     assert "EXP=x (dataset semeval)" in out
-    out = subprocess.run(["make", "-s", "help", "DATA=agnews"], cwd=root, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["make", "-s", "help", "DATA=agnews"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
     assert "DATA=agnews" in out and "$(" not in out
 
 
 # ---------------------------------------------------------------------------
 # defect 5: a changed setting names what changed and the way to keep both runs
+
 
 def test_retraining_with_other_settings_suggests_a_new_name(project):
     out = foldwise_cli("train", "configs/exp.yaml").stdout
@@ -167,8 +174,14 @@ def test_retraining_with_other_settings_suggests_a_new_name(project):
     fold_record = (project / "runs" / "exp" / "fold_0.json").read_text()
 
     done = foldwise_cli("train", "configs/exp.yaml", "--set", "model.C=8", code=2)
-    assert_one_line_error(done, "runs/exp/fold_0.npz was trained with another config (model.C 4.0 -> 8.0)",
-                          "--name <new>", "--set name=<new>", 'make train SET="... name=<new>"', "--force")
+    assert_one_line_error(
+        done,
+        "runs/exp/fold_0.npz was trained with another config (model.C 4.0 -> 8.0)",
+        "--name <new>",
+        "--set name=<new>",
+        'make train SET="... name=<new>"',
+        "--force",
+    )
 
     out = foldwise_cli("train", "configs/exp.yaml", "--set", "model.C=8", "--name", "exp-c8").stdout
     assert out.splitlines()[0] == "configs/exp.yaml -> runs/exp-c8/"
@@ -183,20 +196,24 @@ def test_retraining_with_other_settings_suggests_a_new_name(project):
 # ---------------------------------------------------------------------------
 # defect 17 (config part): bad settings are refused at load time, in one line, with nothing written
 
-@pytest.mark.parametrize("model, overrides, fragments", [
-    ("{kind: tfidf}", ["model.C=[1,"], ["--set: 'model.C=[1,': the value is not valid YAML"]),
-    ("{kind: tfidf}", ["model=3"], ["--set model=3: 'model' must be a mapping with a 'kind' key, got 3"]),
-    ("{kind: tfidf}", ["seeds=[1, 1]"], ["--set seeds=[1, 1]: key 'seeds' lists seed 1 more than once"]),
-    ("{kind: tfidf, C: -1}", [], ["key 'model.C' is -1.0, must be > 0"]),
-    ("{kind: tfidf, word_ngram_range: [3, 1]}", [], ["key 'model.word_ngram_range' is [3, 1]", "min <= max"]),
-    ("{kind: tfidf, word_ngram_range: [], char_ngram_range: []}", [], ["no features left"]),
-    ("{kind: tfidf}", ["thresholds.value=1.5"], ["key 'thresholds.value' is 1.5, must be <= 1"]),
-    ("{kind: tfidf}", ["data.max_train_rows=0"], ["key 'data.max_train_rows' is 0, must be >= 1"]),
-    ("{kind: transformer, lr: 0}", [], ["key 'model.lr' is 0.0, must be > 0"]),
-    ("{kind: transformer, dropout: 1.0}", [], ["key 'model.dropout' is 1.0, must be < 1"]),
-    ("{kind: transformer}", ["model.epochs=0"], ["key 'model.epochs' is 0, must be >= 1"]),
-    ("{kind: transformer}", ["model.batch_size=-4"], ["key 'model.batch_size' is -4, must be >= 1"]),
-])
+
+@pytest.mark.parametrize(
+    "model, overrides, fragments",
+    [
+        ("{kind: tfidf}", ["model.C=[1,"], ["--set: 'model.C=[1,': the value is not valid YAML"]),
+        ("{kind: tfidf}", ["model=3"], ["--set model=3: 'model' must be a mapping with a 'kind' key, got 3"]),
+        ("{kind: tfidf}", ["seeds=[1, 1]"], ["--set seeds=[1, 1]: key 'seeds' lists seed 1 more than once"]),
+        ("{kind: tfidf, C: -1}", [], ["key 'model.C' is -1.0, must be > 0"]),
+        ("{kind: tfidf, word_ngram_range: [3, 1]}", [], ["key 'model.word_ngram_range' is [3, 1]", "min <= max"]),
+        ("{kind: tfidf, word_ngram_range: [], char_ngram_range: []}", [], ["no features left"]),
+        ("{kind: tfidf}", ["thresholds.value=1.5"], ["key 'thresholds.value' is 1.5, must be <= 1"]),
+        ("{kind: tfidf}", ["data.max_train_rows=0"], ["key 'data.max_train_rows' is 0, must be >= 1"]),
+        ("{kind: transformer, lr: 0}", [], ["key 'model.lr' is 0.0, must be > 0"]),
+        ("{kind: transformer, dropout: 1.0}", [], ["key 'model.dropout' is 1.0, must be < 1"]),
+        ("{kind: transformer}", ["model.epochs=0"], ["key 'model.epochs' is 0, must be >= 1"]),
+        ("{kind: transformer}", ["model.batch_size=-4"], ["key 'model.batch_size' is -4, must be >= 1"]),
+    ],
+)
 def test_bad_settings_are_one_line_before_anything_is_written(project, model, overrides, fragments):
     (project / "configs" / "bad.yaml").write_text(f"data: toy\nmodel: {model}\n")
     args = [arg for item in overrides for arg in ("--set", item)]

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO, cli_env, foldwise_cli, small_goemotions
 
 
@@ -20,12 +19,15 @@ def project(tmp_path_factory) -> Path:
     small_goemotions(root / "data" / "small", n_train=400, n_test=80)
     (root / "configs" / "data").mkdir(parents=True)
     (root / "configs" / "data" / "small.yaml").write_text(
-        "name: small\ntask: multilabel\nfolds: {n_splits: 3, seed: 1}\nkaggle_competition: small-comp\n")
+        "name: small\ntask: multilabel\nfolds: {n_splits: 3, seed: 1}\nkaggle_competition: small-comp\n"
+    )
     (root / "configs" / "words.yaml").write_text(
         "data: small\ntext: {demojize: true}\n"
-        "model: {kind: tfidf, word_min_df: 1, char_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+        "model: {kind: tfidf, word_min_df: 1, char_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
+    )
     (root / "configs" / "chars.yaml").write_text(
-        "data: small\nmodel: {kind: tfidf, word_ngram_range: [], char_min_df: 1, n_jobs: 1}\n")
+        "data: small\nmodel: {kind: tfidf, word_ngram_range: [], char_min_df: 1, n_jobs: 1}\n"
+    )
     return root
 
 
@@ -127,8 +129,13 @@ def test_make_train_ensemble_blends_the_run_that_set_renamed(project):
     os.utime(project / "pyproject.toml", (0, 0))  # older than the install stamp: make installs nothing
     if not (project / ".venv").exists():
         (project / ".venv").symlink_to(REPO / ".venv")
-    proc = subprocess.run(["make", "train", "ensemble", "EXPS=words", "SET=model.C=2 name=words-c2"],
-                          cwd=project, env=cli_env(), capture_output=True, text=True)
+    proc = subprocess.run(
+        ["make", "train", "ensemble", "EXPS=words", "SET=model.C=2 name=words-c2"],
+        cwd=project,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "blending runs/words-c2/" in proc.stdout
     record = json.loads((project / "submissions" / "words-c2.json").read_text())  # NAME follows the run
@@ -137,8 +144,7 @@ def test_make_train_ensemble_blends_the_run_that_set_renamed(project):
 
 
 def test_train_refuses_two_experiments_sharing_one_run_name(project):
-    proc = foldwise_cli("train", "configs/words.yaml", "configs/chars.yaml", "--set", "name=both", cwd=project,
-                        code=2)
+    proc = foldwise_cli("train", "configs/words.yaml", "configs/chars.yaml", "--set", "name=both", cwd=project, code=2)
     assert proc.stderr.count("\n") == 1
     assert "configs/words.yaml and configs/chars.yaml would both train runs/both/" in proc.stderr
     assert not (project / "runs" / "both").exists()
@@ -146,11 +152,12 @@ def test_train_refuses_two_experiments_sharing_one_run_name(project):
 
 def test_predict_with_saved_tfidf_fold_models(project):
     (project / "configs" / "saved.yaml").write_text(
-        "data: small\nsave_models: true\n"
-        "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+        "data: small\nsave_models: true\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
+    )
     foldwise_cli("train", "configs/saved.yaml", cwd=project)
-    out = json.loads(foldwise_cli("predict", "runs/saved", "Thank you so much!", "--json", "--top", "28",
-                                  cwd=project).stdout)
+    out = json.loads(
+        foldwise_cli("predict", "runs/saved", "Thank you so much!", "--json", "--top", "28", cwd=project).stdout
+    )
     cuts = json.loads((project / "runs" / "saved" / "thresholds.json").read_text())["thresholds"]
     probs = {item["label"]: item["probability"] for item in out[0]["top"]}
     assert len(probs) == 28

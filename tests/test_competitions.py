@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import foldwise_cli, titled_competition
+
 from foldwise.tasks import metrics
 
 NAMES = ["sports", "business", "tech"]
@@ -34,7 +34,8 @@ def project(root: Path, name: str, multilabel: bool, data_keys: str, sample: pd.
     label = "label_column: genres\n" if multilabel else "task: multiclass\nlabel_column: label\n"
     (root / "configs" / "data" / f"{name}.yaml").write_text(
         f"name: {name}\ndir: elsewhere/{name}\ntext_columns: [title, body]\n{label}{data_keys}"
-        "folds: {n_splits: 3, seed: 0}\n")
+        "folds: {n_splits: 3, seed: 0}\n"
+    )
     (root / "configs" / "words.yaml").write_text(f"data: {name}\n{TFIDF}")
     foldwise_cli("folds", name, cwd=root)
     return root
@@ -52,7 +53,9 @@ def test_multilabel_competition_scored_by_jaccard(tmp_path):
     assert re.search(r"^jaccard\s+90\s+\d\.\d{4}\s+\d\.\d{4}$", out, re.M)  # the table's first summary line
     summary = [line.split()[0] for line in out.splitlines() if re.match(r"^(jaccard|macro-F1|micro-F1)\s+\d", line)]
     assert summary == ["jaccard", "macro-F1", "micro-F1"]
-    assert f"jaccard with decisions fit on the other folds (honest estimate): {metrics_json['score_crossfit']:.4f}" in out
+    assert (
+        f"jaccard with decisions fit on the other folds (honest estimate): {metrics_json['score_crossfit']:.4f}" in out
+    )
     assert f"words: OOF jaccard {metrics_json['score_untuned']:.4f} at 0.5, {metrics_json['score']:.4f} tuned" in out
     assert metrics_json["score"] >= metrics_json["score_untuned"]
     assert re.search(r"^fold 0: .* valid jaccard@0\.5 \d\.\d{4}, macro-F1@0\.5", out, re.M)
@@ -87,8 +90,10 @@ def test_multiclass_competition_scored_by_accuracy(tmp_path):
 
     solution.iloc[[0, 1]] = solution.iloc[[1, 0]].to_numpy()  # another order is fine
     solution.to_csv(root / "shuffled.csv", index=False)
-    assert f"accuracy {accuracy:.4f}" in foldwise_cli("score", "submissions/words.csv", "--solution",
-                                                       "shuffled.csv", cwd=root).stdout
+    assert (
+        f"accuracy {accuracy:.4f}"
+        in foldwise_cli("score", "submissions/words.csv", "--solution", "shuffled.csv", cwd=root).stdout
+    )
     solution.iloc[:-1].to_csv(root / "short.csv", index=False)
     proc = foldwise_cli("score", "submissions/words.csv", "--solution", "short.csv", cwd=root, code=2)
     assert proc.stderr.count("\n") == 1
@@ -116,23 +121,31 @@ def test_fractional_sample_gets_probabilities_with_a_far_better_log_loss(tmp_pat
     assert f"accuracy {float((decided == truth).all(axis=1).mean()):.4f}" in out
 
 
-@pytest.mark.parametrize("data_keys, sample, message", [
-    ("metric: accuracy\n", None, "key 'data.metric' is 'accuracy', which does not fit multilabel data"),
-    ("metric: f2\n", None, "key 'data.metric' is 'f2', not a known metric"),
-    ("metric: f1\n", None, "key 'data.metric' is 'f1', which does not fit multilabel data"),
-    ("metric: roc_auc\n", pd.DataFrame({"id": "", "genres": ["tech"] * 12}),
-     "metric roc_auc is scored on probabilities, which a 'label_list' submission"),
-])
+@pytest.mark.parametrize(
+    "data_keys, sample, message",
+    [
+        ("metric: accuracy\n", None, "key 'data.metric' is 'accuracy', which does not fit multilabel data"),
+        ("metric: f2\n", None, "key 'data.metric' is 'f2', not a known metric"),
+        ("metric: f1\n", None, "key 'data.metric' is 'f1', which does not fit multilabel data"),
+        (
+            "metric: roc_auc\n",
+            pd.DataFrame({"id": "", "genres": ["tech"] * 12}),
+            "metric roc_auc is scored on probabilities, which a 'label_list' submission",
+        ),
+    ],
+)
 def test_a_metric_that_does_not_fit_is_one_line_and_nothing_is_written(tmp_path, data_keys, sample, message):
     root = tmp_path
     folder = titled_competition(root / "elsewhere" / "tags", multilabel=True)
     if sample is not None:
         sample.assign(id=pd.read_csv(folder / "test.csv", dtype=str)["id"]).to_csv(
-            folder / "sample_submission.csv", index=False)
+            folder / "sample_submission.csv", index=False
+        )
     (root / "configs" / "data").mkdir(parents=True)
     (root / "configs" / "data" / "tags.yaml").write_text(
         f"name: tags\ndir: elsewhere/tags\ntext_columns: [title, body]\nlabel_column: genres\n{data_keys}"
-        "folds: {n_splits: 3, seed: 0}\n")
+        "folds: {n_splits: 3, seed: 0}\n"
+    )
     (root / "configs" / "words.yaml").write_text(f"data: tags\n{TFIDF}")
     proc = foldwise_cli("train", "configs/words.yaml", cwd=root, code=2)
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr

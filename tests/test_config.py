@@ -3,8 +3,8 @@ import re
 import pytest
 
 from foldwise.config import apply_overrides
-from foldwise.experiment import load_dataset_configs, load_experiment
 from foldwise.errors import FoldwiseError
+from foldwise.experiment import load_dataset_configs, load_experiment
 
 
 def write(tmp_path, text, name="exp.yaml"):
@@ -25,38 +25,59 @@ def test_experiment_resolves_data_by_name_and_overrides(tmp_path):
     assert cfg.to_dict()["model"]["kind"] == "tfidf"
 
 
-@pytest.mark.parametrize("text, overrides, message", [
-    ("data: toy\nmodel: {kind: tfidf, Cee: 1}\n", [], "unknown key 'model.Cee'"),
-    ("data: toy\nmodel: {kind: tfidf}\ntext: {demojise: true}\n", [], "unknown key 'text.demojise'"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["data.foldz.n=2"], "unknown key 'data.foldz'"),
-    ("data: toy\nmodel: {kind: nope}\n", [], "unknown model.kind 'nope'"),
-    ("data: toy\nmodel: {C: 1}\n", [], "missing key 'model.kind'"),
-    ("data: toy\nmodel: {kind: tfidf, C: fast}\n", [], "key 'model.C' has value 'fast', expected float"),
-    ("data: toy\nmodel: {kind: tfidf}\nthresholds: {mode: best}\n", [], "expected one of"),
-    ("data: missing\nmodel: {kind: tfidf}\n", [], "missing.yaml: config file not found"),
-    ("data: toy\nmodel: [oops\n", [], "invalid YAML"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["model.C={1"], "'model.C={1': the value is not valid YAML"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["model=tfidf"],
-     "--set model=tfidf: 'model' must be a mapping with a 'kind' key"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["model={C: 2}"], "--set model={C: 2}: missing key 'model.kind'"),
-    ("data: toy\nseeds: [1, 2, 1]\nmodel: {kind: tfidf}\n", [], "exp.yaml: key 'seeds' lists seed 1 more than once"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["seeds=[3, 3]"],
-     "--set seeds=[3, 3]: key 'seeds' lists seed 3 more than once"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["data=3"], "'data' must be a mapping, got 3"),
-    ("data: 3\nmodel: {kind: tfidf}\n", [], "'data' must be a dataset name or a mapping, got 3"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["data=missing"], "missing.yaml: config file not found"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["data.name=missing"], "missing.yaml: config file not found"),
-    ("data: toy\nmodel: {kind: tfidf, C: 0}\n", [], "key 'model.C' is 0.0, must be > 0"),
-    ("data: toy\nmodel: {kind: tfidf, C: .nan}\n", [], "key 'model.C' is nan, must be > 0"),
-    ("data: toy\nmodel: {kind: tfidf, char_ngram_range: [0, 3]}\n", [], "'model.char_ngram_range' is [0, 3], must be >= 1"),
-    ("data: toy\nmodel: {kind: tfidf, word_ngram_range: [1, 2, 3]}\n", [], "must be [] or [min, max]"),
-    ("data: toy\nmodel: {kind: tfidf, class_weight: balance}\n", [], "expected one of ['balanced']"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["data.max_train_rows=all"], "'data.max_train_rows' has value 'all', expected int"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["thresholds.value=-0.1"], "'thresholds.value' is -0.1, must be >= 0"),
-    ("data: toy\nmodel: {kind: tfidf}\n", ["data.folds.n_splits=1"], "'data.folds.n_splits' is 1, must be >= 2"),
-    ("data: toy\nmodel: {kind: transformer, warmup_ratio: 2}\n", [], "'model.warmup_ratio' is 2.0, must be <= 1"),
-    ("data: toy\nmodel: {kind: transformer, max_length: 0}\n", [], "'model.max_length' is 0, must be >= 1"),
-])
+@pytest.mark.parametrize(
+    "text, overrides, message",
+    [
+        ("data: toy\nmodel: {kind: tfidf, Cee: 1}\n", [], "unknown key 'model.Cee'"),
+        ("data: toy\nmodel: {kind: tfidf}\ntext: {demojise: true}\n", [], "unknown key 'text.demojise'"),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["data.foldz.n=2"], "unknown key 'data.foldz'"),
+        ("data: toy\nmodel: {kind: nope}\n", [], "unknown model.kind 'nope'"),
+        ("data: toy\nmodel: {C: 1}\n", [], "missing key 'model.kind'"),
+        ("data: toy\nmodel: {kind: tfidf, C: fast}\n", [], "key 'model.C' has value 'fast', expected float"),
+        ("data: toy\nmodel: {kind: tfidf}\nthresholds: {mode: best}\n", [], "expected one of"),
+        ("data: missing\nmodel: {kind: tfidf}\n", [], "missing.yaml: config file not found"),
+        ("data: toy\nmodel: [oops\n", [], "invalid YAML"),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["model.C={1"], "'model.C={1': the value is not valid YAML"),
+        (
+            "data: toy\nmodel: {kind: tfidf}\n",
+            ["model=tfidf"],
+            "--set model=tfidf: 'model' must be a mapping with a 'kind' key",
+        ),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["model={C: 2}"], "--set model={C: 2}: missing key 'model.kind'"),
+        (
+            "data: toy\nseeds: [1, 2, 1]\nmodel: {kind: tfidf}\n",
+            [],
+            "exp.yaml: key 'seeds' lists seed 1 more than once",
+        ),
+        (
+            "data: toy\nmodel: {kind: tfidf}\n",
+            ["seeds=[3, 3]"],
+            "--set seeds=[3, 3]: key 'seeds' lists seed 3 more than once",
+        ),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["data=3"], "'data' must be a mapping, got 3"),
+        ("data: 3\nmodel: {kind: tfidf}\n", [], "'data' must be a dataset name or a mapping, got 3"),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["data=missing"], "missing.yaml: config file not found"),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["data.name=missing"], "missing.yaml: config file not found"),
+        ("data: toy\nmodel: {kind: tfidf, C: 0}\n", [], "key 'model.C' is 0.0, must be > 0"),
+        ("data: toy\nmodel: {kind: tfidf, C: .nan}\n", [], "key 'model.C' is nan, must be > 0"),
+        (
+            "data: toy\nmodel: {kind: tfidf, char_ngram_range: [0, 3]}\n",
+            [],
+            "'model.char_ngram_range' is [0, 3], must be >= 1",
+        ),
+        ("data: toy\nmodel: {kind: tfidf, word_ngram_range: [1, 2, 3]}\n", [], "must be [] or [min, max]"),
+        ("data: toy\nmodel: {kind: tfidf, class_weight: balance}\n", [], "expected one of ['balanced']"),
+        (
+            "data: toy\nmodel: {kind: tfidf}\n",
+            ["data.max_train_rows=all"],
+            "'data.max_train_rows' has value 'all', expected int",
+        ),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["thresholds.value=-0.1"], "'thresholds.value' is -0.1, must be >= 0"),
+        ("data: toy\nmodel: {kind: tfidf}\n", ["data.folds.n_splits=1"], "'data.folds.n_splits' is 1, must be >= 2"),
+        ("data: toy\nmodel: {kind: transformer, warmup_ratio: 2}\n", [], "'model.warmup_ratio' is 2.0, must be <= 1"),
+        ("data: toy\nmodel: {kind: transformer, max_length: 0}\n", [], "'model.max_length' is 0, must be >= 1"),
+    ],
+)
 def test_config_errors_name_the_key(tmp_path, text, overrides, message):
     with pytest.raises(FoldwiseError, match=re.escape(message)):
         load_experiment(write(tmp_path, text), overrides)
@@ -75,13 +96,17 @@ def test_set_data_by_name_loads_that_data_config(tmp_path, pick):
 
 def test_dataset_configs_from_names_and_experiments(tmp_path):
     write(tmp_path, "data: toy\nmodel: {kind: tfidf}\n", name="a.yaml")
-    write(tmp_path, "data: {name: toy, max_train_rows: 10, folds: {n_splits: 3}}\nmodel: {kind: tfidf}\n",
-          name="b.yaml")
+    write(
+        tmp_path, "data: {name: toy, max_train_rows: 10, folds: {n_splits: 3}}\nmodel: {kind: tfidf}\n", name="b.yaml"
+    )
     (tmp_path / "data" / "other.yaml").write_text("folds: {n_splits: 4}\n")
-    configs = load_dataset_configs([str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "other"],
-                                   ["folds.seed=9"], configs_dir=tmp_path)
+    configs = load_dataset_configs(
+        [str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "other"], ["folds.seed=9"], configs_dir=tmp_path
+    )
     assert [(c.name, c.folds.n_splits, c.folds.seed, c.max_train_rows) for c in configs] == [
-        ("toy", 3, 9, None), ("other", 4, 9, None)]  # one per distinct dataset, all rows
+        ("toy", 3, 9, None),
+        ("other", 4, 9, None),
+    ]  # one per distinct dataset, all rows
 
 
 def test_override_syntax():
@@ -104,13 +129,18 @@ def test_fingerprint_ignores_the_metric_and_submission_format(tmp_path):
     assert changed.data.metric == "jaccard" and changed.training_fingerprint() == base
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["data.metric=f2"], "key 'data.metric' is 'f2', not a known metric (known: accuracy, f1, jaccard"),
-    (["data.task=multilabel", "data.metric=accuracy"],
-     "key 'data.metric' is 'accuracy', which does not fit multilabel data"),
-    (["data.task=multiclass", "data.metric=jaccard"], "'jaccard', which does not fit multiclass data"),
-    (["data.submission_format=csv"], "key 'data.submission_format' is 'csv', expected one of"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["data.metric=f2"], "key 'data.metric' is 'f2', not a known metric (known: accuracy, f1, jaccard"),
+        (
+            ["data.task=multilabel", "data.metric=accuracy"],
+            "key 'data.metric' is 'accuracy', which does not fit multilabel data",
+        ),
+        (["data.task=multiclass", "data.metric=jaccard"], "'jaccard', which does not fit multiclass data"),
+        (["data.submission_format=csv"], "key 'data.submission_format' is 'csv', expected one of"),
+    ],
+)
 def test_metric_that_is_unknown_or_does_not_fit_the_task_is_one_line(tmp_path, overrides, message):
     path = write(tmp_path, "data: toy\nmodel: {kind: tfidf}\n")
     with pytest.raises(FoldwiseError) as err:

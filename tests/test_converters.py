@@ -10,16 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO, SHARED_GOEMOTIONS
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
-from conftest import REPO, SHARED_GOEMOTIONS
 from foldwise.data import converters
-from foldwise.experiment import load_dataset_config
-from foldwise.data.converters import CONVERTERS, held_out_rows, split_genres
 from foldwise.data.competition import load_competition
-from foldwise.errors import FoldwiseError
+from foldwise.data.converters import CONVERTERS, held_out_rows, split_genres
 from foldwise.data.fetch import fetch
 from foldwise.data.folds import assign_folds
+from foldwise.errors import FoldwiseError
+from foldwise.experiment import load_dataset_config
 
 #: the offline data mirror: FOLDWISE_SHARED_DATA, else the folder holding the GoEmotions mirror
 SHARED_DATA = Path(os.environ.get("FOLDWISE_SHARED_DATA") or SHARED_GOEMOTIONS.parent)
@@ -31,8 +31,19 @@ MIRRORS = {
     "movie_genres": ("movie_genres", ("imdb_movies.csv",)),
     "semeval_ec": ("semeval2018_ec", ("2018-E-c-En-train.txt", "2018-E-c-En-dev.txt", "2018-E-c-En-test.txt")),
 }
-SEMEVAL = ["anger", "anticipation", "disgust", "fear", "joy", "love", "optimism", "pessimism", "sadness",
-           "surprise", "trust"]
+SEMEVAL = [
+    "anger",
+    "anticipation",
+    "disgust",
+    "fear",
+    "joy",
+    "love",
+    "optimism",
+    "pessimism",
+    "sadness",
+    "surprise",
+    "trust",
+]
 
 
 def mirror_slice(tmp_path: Path, name: str, lines: int = 200) -> Path:
@@ -40,8 +51,7 @@ def mirror_slice(tmp_path: Path, name: str, lines: int = 200) -> Path:
     folder, files = MIRRORS[name]
     source = SHARED_DATA / folder
     if not source.is_dir():
-        pytest.skip(f"offline data mirror not found at {source} (clone beside ../shared, "
-                    "or set FOLDWISE_SHARED_DATA)")
+        pytest.skip(f"offline data mirror not found at {source} (clone beside ../shared, or set FOLDWISE_SHARED_DATA)")
     target = tmp_path / "mirror" / folder
     target.mkdir(parents=True)
     for file in files:
@@ -53,8 +63,9 @@ def mirror_slice(tmp_path: Path, name: str, lines: int = 200) -> Path:
 
 def benchmark_config(name: str, tmp_path: Path, mirror: Path):
     """The shipped configs/data/<name>.yaml, writing under tmp_path and reading ``mirror``."""
-    return load_dataset_config(REPO / "configs" / "data" / f"{name}.yaml",
-                            [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={mirror}"])
+    return load_dataset_config(
+        REPO / "configs" / "data" / f"{name}.yaml", [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={mirror}"]
+    )
 
 
 def one_line_error(call, *args) -> str:
@@ -67,6 +78,7 @@ def one_line_error(call, *args) -> str:
 
 # ---------------------------------------------------------------------------
 # from the mirror (a slice of each raw file)
+
 
 def test_ag_news_from_mirror_is_cv_only(tmp_path):
     mirror = mirror_slice(tmp_path, "ag_news")
@@ -158,8 +170,9 @@ def test_bad_mirror_value_is_one_line_and_nothing_is_written(tmp_path):
     mirror.mkdir()
     (mirror / "classes.txt").write_text("World\nSports\nBusiness\nSci/Tech\n")
     (mirror / "test.csv").write_text('"3","a title","a text"\n"7","other","text"\n')
-    cfg = load_dataset_config(REPO / "configs" / "data" / "ag_news.yaml",
-                           [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={mirror}"])
+    cfg = load_dataset_config(
+        REPO / "configs" / "data" / "ag_news.yaml", [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={mirror}"]
+    )
     message = one_line_error(fetch, cfg)
     assert message == f"{mirror / 'test.csv'}: row 2: column 'class' has '7', expected one of ['1', '2', '3', '4']"
     assert not (tmp_path / "data").exists()
@@ -170,12 +183,14 @@ def test_semeval_label_other_than_0_1_is_refused(tmp_path):
     path = mirror / "2018-E-c-En-dev.txt"
     path.write_text(path.read_text(encoding="utf-8").replace("\t0", "\t2", 1), encoding="utf-8")
     message = one_line_error(CONVERTERS["semeval_ec"].from_mirror, mirror)
-    assert re.fullmatch(rf"{re.escape(str(path))}: row 2: column '[a-z]+' has '2', expected one of \['0', '1'\]",
-                        message)
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: row 2: column '[a-z]+' has '2', expected one of \['0', '1'\]", message
+    )
 
 
 # ---------------------------------------------------------------------------
 # the split behind movie_genres, on a synthetic label matrix
+
 
 def test_held_out_rows_is_seeded_sized_and_stratified():
     rng = np.random.default_rng(0)
@@ -195,6 +210,7 @@ def test_split_genres_reads_comma_and_non_breaking_space():
 # ---------------------------------------------------------------------------
 # from the hub (an in-memory DatasetDict with the hub's schema; no network)
 
+
 @pytest.fixture
 def fake_hub(monkeypatch):
     """Make ``converters.load_hub`` return a given DatasetDict; records the request."""
@@ -204,6 +220,7 @@ def fake_hub(monkeypatch):
         def load(path, name=None, **options):
             calls.append((path, name, options))
             return splits
+
         monkeypatch.setattr(converters, "load_hub", load)
         return calls
 
@@ -211,49 +228,80 @@ def fake_hub(monkeypatch):
 
 
 def test_ag_news_from_hub(fake_hub):
-    features = Features({"text": Value("string"),
-                         "label": ClassLabel(names=["World", "Sports", "Business", "Sci/Tech"])})
-    calls = fake_hub(DatasetDict(
-        train=Dataset.from_dict({"text": ["unused"], "label": [0]}, features=features),
-        test=Dataset.from_dict({"text": ["Oil up prices rise", "Cup final goal"], "label": [2, 1]},
-                               features=features)))
+    features = Features(
+        {"text": Value("string"), "label": ClassLabel(names=["World", "Sports", "Business", "Sci/Tech"])}
+    )
+    calls = fake_hub(
+        DatasetDict(
+            train=Dataset.from_dict({"text": ["unused"], "label": [0]}, features=features),
+            test=Dataset.from_dict(
+                {"text": ["Oil up prices rise", "Cup final goal"], "label": [2, 1]}, features=features
+            ),
+        )
+    )
     frames = CONVERTERS["ag_news"].from_hub()
     assert calls[0][0] == "fancyzhx/ag_news"
-    assert frames["train"].to_dict("list") == {"id": ["0", "1"], "text": ["Oil up prices rise", "Cup final goal"],
-                                               "label": ["Business", "Sports"]}
+    assert frames["train"].to_dict("list") == {
+        "id": ["0", "1"],
+        "text": ["Oil up prices rise", "Cup final goal"],
+        "label": ["Business", "Sports"],
+    }
     assert frames["test"].empty and list(frames["sample_submission"].columns) == ["id", "label"]
 
 
 def test_mnli_from_hub(fake_hub):
-    features = Features({"premise": Value("string"), "hypothesis": Value("string"),
-                         "label": ClassLabel(names=["entailment", "neutral", "contradiction"]),
-                         "idx": Value("int32")})
+    features = Features(
+        {
+            "premise": Value("string"),
+            "hypothesis": Value("string"),
+            "label": ClassLabel(names=["entailment", "neutral", "contradiction"]),
+            "idx": Value("int32"),
+        }
+    )
 
     def split(labels):
         n = len(labels)
-        return Dataset.from_dict({"premise": [f"p{i}" for i in range(n)], "hypothesis": [f"h{i}" for i in range(n)],
-                                  "label": labels, "idx": list(range(n))}, features=features)
+        return Dataset.from_dict(
+            {
+                "premise": [f"p{i}" for i in range(n)],
+                "hypothesis": [f"h{i}" for i in range(n)],
+                "label": labels,
+                "idx": list(range(n)),
+            },
+            features=features,
+        )
 
     calls = fake_hub(DatasetDict(validation_matched=split([0, 2, 1]), validation_mismatched=split([1, -1, 2])))
     frames = CONVERTERS["mnli"].from_hub()
     assert calls[0][:2] == ("nyu-mll/glue", "mnli")
     assert frames["train"]["label"].tolist() == ["entailment", "contradiction", "neutral"]
-    assert frames["test"].to_dict("list") == {"id": ["mismatched-0", "mismatched-1"], "premise": ["p0", "p2"],
-                                              "hypothesis": ["h0", "h2"]}
-    assert frames["solution"].to_dict("list") == {"id": ["mismatched-0", "mismatched-1"],
-                                                  "label": ["neutral", "contradiction"]}
+    assert frames["test"].to_dict("list") == {
+        "id": ["mismatched-0", "mismatched-1"],
+        "premise": ["p0", "p2"],
+        "hypothesis": ["h0", "h2"],
+    }
+    assert frames["solution"].to_dict("list") == {
+        "id": ["mismatched-0", "mismatched-1"],
+        "label": ["neutral", "contradiction"],
+    }
 
 
 def test_semeval_from_hub(fake_hub):
-    features = Features({"ID": Value("string"), "Tweet": Value("string"),
-                         **{e: Value("bool") for e in SEMEVAL}})
+    features = Features({"ID": Value("string"), "Tweet": Value("string"), **{e: Value("bool") for e in SEMEVAL}})
 
     def split(prefix, n, on):
-        return Dataset.from_dict({"ID": [f"{prefix}{i}" for i in range(n)], "Tweet": [f"tweet {i}" for i in range(n)],
-                                  **{e: [on and e == "joy"] * n for e in SEMEVAL}}, features=features)
+        return Dataset.from_dict(
+            {
+                "ID": [f"{prefix}{i}" for i in range(n)],
+                "Tweet": [f"tweet {i}" for i in range(n)],
+                **{e: [on and e == "joy"] * n for e in SEMEVAL},
+            },
+            features=features,
+        )
 
-    calls = fake_hub(DatasetDict(train=split("tr", 2, True), validation=split("va", 1, False),
-                                 test=split("te", 3, False)))
+    calls = fake_hub(
+        DatasetDict(train=split("tr", 2, True), validation=split("va", 1, False), test=split("te", 3, False))
+    )
     frames = CONVERTERS["semeval_ec"].from_hub()
     assert calls[0][0] == "SemEvalWorkshop/sem_eval_2018_task_1"
     train = frames["train"]
@@ -263,8 +311,10 @@ def test_semeval_from_hub(fake_hub):
 
 
 def test_movie_genres_has_no_hub_copy(tmp_path):
-    cfg = load_dataset_config(REPO / "configs" / "data" / "movie_genres.yaml",
-                           [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={tmp_path}/absent"])
+    cfg = load_dataset_config(
+        REPO / "configs" / "data" / "movie_genres.yaml",
+        [f"dir={tmp_path}/data/{{name}}", f"mirror_dir={tmp_path}/absent"],
+    )
     message = one_line_error(fetch, cfg)
     assert message.startswith("movie_genres: no canonical copy on the Hugging Face hub")
     assert not (tmp_path / "data").exists()

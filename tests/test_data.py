@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SHARED_GOEMOTIONS, toy_frames, write_competition
+
 from foldwise.config import DataConfig
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
@@ -88,9 +88,11 @@ def test_a_row_misses_text_only_when_every_text_column_is_empty(tmp_path):
     def blank_row_4(frame):
         tweet_columns(frame)
         frame.loc[4, ["keyword", "text"]] = ["", "  "]
+
     folder = make(tmp_path, mutate_train=blank_row_4, mutate_test=tweet_columns)
-    assert ("train.csv: row 6: empty or missing text in every text column (keyword, location, text)"
-            in load_error(folder, text_columns=TWEET_COLUMNS))
+    assert "train.csv: row 6: empty or missing text in every text column (keyword, location, text)" in load_error(
+        folder, text_columns=TWEET_COLUMNS
+    )
     data = load_competition(cfg_for(folder, text_columns=TWEET_COLUMNS, missing_text="fill", fill_text="[empty]"))
     assert data.train_texts[4] == "[empty]" and data.train_texts[3].startswith("flood | I am")
 
@@ -121,8 +123,9 @@ def test_label_list_column_names_and_indices(tmp_path):
     expected = train[names].to_numpy()
     for column in (as_names, as_indices):
         listed = train[["id", "text"]].assign(labels=column)
-        folder = write_competition(tmp_path / "l", listed, test,
-                                   pd.DataFrame({"id": test["id"], "joy": 0, "anger": 0, "fear": 0}))
+        folder = write_competition(
+            tmp_path / "l", listed, test, pd.DataFrame({"id": test["id"], "joy": 0, "anger": 0, "fear": 0})
+        )
         data = load_competition(cfg_for(folder, label_column="labels"))
         assert (data.labels == expected).all()
 
@@ -130,8 +133,9 @@ def test_label_list_column_names_and_indices(tmp_path):
 def test_unknown_label_name(tmp_path):
     train, test = toy_frames()
     listed = train[["id", "text"]].assign(labels=["['joy']"] * 59 + ["['bliss']"])
-    folder = write_competition(tmp_path / "l", listed, test,
-                               pd.DataFrame({"id": test["id"], "joy": 0, "anger": 0, "fear": 0}))
+    folder = write_competition(
+        tmp_path / "l", listed, test, pd.DataFrame({"id": test["id"], "joy": 0, "anger": 0, "fear": 0})
+    )
     message = load_error(folder, label_column="labels")
     assert "train.csv: row 61: unknown label 'bliss' in column 'labels'" in message
     assert "'joy', 'anger', 'fear'" in message  # the known names
@@ -159,8 +163,9 @@ NBSP = "\u00a0"
 
 def genre_competition(folder, cells: list[str], names: list[str]):
     """A competition whose ``genre`` column holds ``cells``; the sample's columns are ``names``."""
-    train = pd.DataFrame({"id": [f"m{i}" for i in range(len(cells))], "text": [f"movie {i}" for i in range(len(cells))],
-                          "genre": cells})
+    train = pd.DataFrame(
+        {"id": [f"m{i}" for i in range(len(cells))], "text": [f"movie {i}" for i in range(len(cells))], "genre": cells}
+    )
     test = pd.DataFrame({"id": ["x0", "x1"], "text": ["a film", "another film"]})
     sample = pd.DataFrame({"id": test["id"], **{name: 0 for name in names}})
     return write_competition(folder, train, test, sample)
@@ -181,14 +186,17 @@ def test_real_movie_genre_lists_with_multi_word_names(tmp_path):
     assert data.label_names == names and (data.labels == expected).all()
 
 
-@pytest.mark.parametrize("cells, setting", [
-    ([f"Drama,{NBSP}Science Fiction", "Science Fiction", "Action"], "auto"),  # one single name: same rule
-    (["Drama|Science Fiction", "Science Fiction", "Action"], "auto"),
-    (["Drama; Science Fiction", "Science Fiction", "Action"], "auto"),
-    (['["Drama", "Science Fiction"]', "['Science Fiction']", "['Action']"], "auto"),
-    (["Drama / Science Fiction", "Science Fiction", "Action"], "/"),
-    (["0 1", "1", "2"], "auto"),
-])
+@pytest.mark.parametrize(
+    "cells, setting",
+    [
+        ([f"Drama,{NBSP}Science Fiction", "Science Fiction", "Action"], "auto"),  # one single name: same rule
+        (["Drama|Science Fiction", "Science Fiction", "Action"], "auto"),
+        (["Drama; Science Fiction", "Science Fiction", "Action"], "auto"),
+        (['["Drama", "Science Fiction"]', "['Science Fiction']", "['Action']"], "auto"),
+        (["Drama / Science Fiction", "Science Fiction", "Action"], "/"),
+        (["0 1", "1", "2"], "auto"),
+    ],
+)
 def test_label_list_formats_with_multi_word_names(tmp_path, cells, setting):
     names = ["Drama", "Science Fiction", "Action"]
     folder = genre_competition(tmp_path / "g", cells * 4, names)
@@ -235,7 +243,9 @@ def test_text_template_fills_columns_by_name_for_any_task(tmp_path):
     assert cfg.input_columns == ["title", "body"]
     # values go in as they are ("{day}" stays), an empty column is fill_text
     assert texts_of(frame, cfg, Path("train.csv")).tolist() == ["Rain: Wet {day}.", "?: Sun."]
-    with pytest.raises(FoldwiseError, match=r"train.csv: row 3: empty or missing text in every text column \(title, body\)"):
+    with pytest.raises(
+        FoldwiseError, match=r"train.csv: row 3: empty or missing text in every text column \(title, body\)"
+    ):
         texts_of(frame.assign(body=["a", " "]), DataConfig(text_template="{title}: {body}"), Path("train.csv"))
     assert DataConfig(text_template="{0} and {a.b}").validate()[0][0] == "text_template"
     assert DataConfig(text_template="{a}", text_pair=["a", "b"]).validate()[-1][0] == "text_template"
@@ -260,8 +270,9 @@ def test_test_and_sample_ids_may_be_named_apart_from_trains(tmp_path):
     train = pd.read_csv(folder / "train.csv").rename(columns={"id": "row"})
     train.to_csv(folder / "train.csv", index=False)
     message = load_error(folder)  # a hand-written config naming test's id for train's: the fix is named
-    assert "train.csv: missing id column 'id'" in message and "set id_column to train's and test_id_column: id" \
-        in message
+    assert (
+        "train.csv: missing id column 'id'" in message and "set id_column to train's and test_id_column: id" in message
+    )
 
 
 @pytest.mark.parametrize("task", ["auto", "multiclass", "binary"])
@@ -270,7 +281,6 @@ def test_a_float_target_is_refused_as_regression_not_read_as_thousands_of_classe
     train = train.drop(columns=["joy", "anger", "fear"]).assign(target=np.linspace(-3.5, 1.7, len(train)).round(4))
     folder = write_competition(tmp_path / "c", train, test, pd.DataFrame({"id": test["id"], "target": 0.0}))
     message = load_error(folder, label_column="target", task=task)
-    assert "train.csv: column 'target' holds real numbers ('-3.5', 60 distinct values): a regression target" \
-        in message
+    assert "train.csv: column 'target' holds real numbers ('-3.5', 60 distinct values): a regression target" in message
     if task == "auto":  # the sample's one column, without label_column (a set task reads it as 0/1 and says so)
         assert "column 'target' holds real numbers" in load_error(folder)

@@ -2,13 +2,13 @@
 
 import pandas as pd
 import pytest
-
 from conftest import toy_frames, write_competition
+
+from foldwise.data.competition import load_competition
+from foldwise.data.folds import write_folds
+from foldwise.errors import FoldwiseError
 from foldwise.experiment import load_experiment
 from foldwise.stages.cv import run_cv
-from foldwise.data.competition import load_competition
-from foldwise.errors import FoldwiseError
-from foldwise.data.folds import write_folds
 
 
 @pytest.fixture
@@ -18,8 +18,10 @@ def experiment(in_tmp):
     write_competition(in_tmp / "data" / "toy", train, test)
     (in_tmp / "configs").mkdir()
     path = in_tmp / "configs" / "tiny.yaml"
-    path.write_text("data: {name: toy, folds: {n_splits: 3, seed: 0}}\n"
-                    "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+    path.write_text(
+        "data: {name: toy, folds: {n_splits: 3, seed: 0}}\n"
+        "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
+    )
     cfg = load_experiment(path)
     data = load_competition(cfg.data)
     write_folds(cfg.data, data.train_ids, data.labels, data.label_names)

@@ -3,11 +3,20 @@ import time
 import numpy as np
 import pytest
 
-from foldwise.tasks.classification.decisions import (ArgmaxDecider, CalibratedDecider, CutDecider, ProbabilityDecider, bias_sweep,
-                                      column_sweep, crossfit_score, global_sweep, make_decider)
 from foldwise.errors import FoldwiseError
-from foldwise.tasks.metrics import METRICS, Metric, get_metric
+from foldwise.tasks.classification.decisions import (
+    ArgmaxDecider,
+    CalibratedDecider,
+    CutDecider,
+    ProbabilityDecider,
+    bias_sweep,
+    column_sweep,
+    crossfit_score,
+    global_sweep,
+    make_decider,
+)
 from foldwise.tasks.classification.thresholds import best_cut, best_global_cut
+from foldwise.tasks.metrics import METRICS, Metric, get_metric
 
 MULTILABEL_METRICS = ["macro_f1", "micro_f1", "samples_f1", "jaccard"]
 MULTICLASS_METRICS = ["accuracy", "macro_f1", "micro_f1"]
@@ -51,10 +60,12 @@ def test_column_sweep_matches_brute_force(name, seed):
     rng = np.random.default_rng(100 + seed)
     decided = (probs >= rng.uniform(0.2, 0.8, probs.shape[1])).astype(np.uint8)
     for j in range(probs.shape[1]):
+
         def with_cut(cut):
             moved = decided.copy()
             moved[:, j] = probs[:, j] >= cut
             return moved
+
         cuts = np.r_[np.unique(probs[:, j]), np.inf]
         expected = max(metric.score(y, with_cut(c)) for c in cuts)
         cut, value = column_sweep(metric, probs, y, decided, j)
@@ -93,6 +104,7 @@ def test_bias_sweep_matches_brute_force(name, seed):
             moved = bias.copy()
             moved[j] = b
             return argmax_with(log_probs, moved)
+
         expected = max(metric.score(y, with_bias(b)) for b in candidates)
         best, value = bias_sweep(metric, log_probs, y, bias, j)
         assert value == pytest.approx(expected)
@@ -252,8 +264,9 @@ def test_crossfit_score_decides_each_fold_with_the_other_folds():
     untuned = crossfit_score(metric, probs, y, fold, lambda: make_decider(metric, "multilabel", mode="fixed"))
     assert untuned == pytest.approx(metric.score(y, probs >= 0.5))
     roc_auc = get_metric("roc_auc", "multilabel")
-    assert crossfit_score(roc_auc, probs, y, fold, lambda: make_decider(roc_auc, "multilabel")) == \
-        pytest.approx(roc_auc.score(y, probs))
+    assert crossfit_score(roc_auc, probs, y, fold, lambda: make_decider(roc_auc, "multilabel")) == pytest.approx(
+        roc_auc.score(y, probs)
+    )
 
 
 # --- speed ---

@@ -3,6 +3,7 @@
 import subprocess
 
 from conftest import REPO
+
 from foldwise.experiment import load_experiment
 
 

@@ -57,6 +57,7 @@ def test_a_loss_is_minimised():
 
 # --- rank averaging and stacking ---
 
+
 def test_rank_normalize_scales_column_ranks_and_ties_share_them():
     from foldwise.tasks.ensemble import rank_normalize
 
@@ -67,7 +68,7 @@ def test_rank_normalize_scales_column_ranks_and_ties_share_them():
 
 def test_rank_blend_ignores_a_member_squashed_onto_another_scale():
     y, (good, weak, _) = members(1)
-    squashed = good ** 8  # the same order, a very different scale (an overconfident model)
+    squashed = good**8  # the same order, a very different scale (an overconfident model)
     rank = Blender("rank").fit([squashed, weak], tuned_macro_f1(y))
     plain = Blender("mean").fit([squashed, weak], tuned_macro_f1(y))
     assert rank.score_ > plain.mean_score_
@@ -100,11 +101,13 @@ def test_stacking_learns_which_member_to_trust_and_round_trips_through_its_recor
     alone = tuned_macro_f1(y)(good)
     assert blender.score_ > blender.mean_score_ and blender.score_ > alone - 0.02
     record = {"members": ["noise", "good", "weak"], **blender.to_record(["noise", "good", "weak"])}
-    assert blend_line(record) == ("stacked: a level-2 logistic regression on the logits of noise, good, weak, "
-                                  "cross-validated on the run folds")  # not its equal 'weights'
+    assert blend_line(record) == (
+        "stacked: a level-2 logistic regression on the logits of noise, good, weak, cross-validated on the run folds"
+    )  # not its equal 'weights'
     fitted = Blender("fit").fit([noise, good, weak], tuned_macro_f1(y))
     assert blend_line(fitted.to_record(["noise", "good", "weak"])) == "weights: " + ", ".join(
-        f"{name} {w:.3f}" for name, w in zip(["noise", "good", "weak"], fitted.weights_))
+        f"{name} {w:.3f}" for name, w in zip(["noise", "good", "weak"], fitted.weights_)
+    )
     again = Blender.from_record(record)
     np.testing.assert_array_equal(again.predict([noise, good, weak]), blender.predict([noise, good, weak]))
     single = np.eye(3)[np.arange(300) % 3]

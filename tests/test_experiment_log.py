@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, write_configs
 
 from foldwise.errors import FoldwiseError
@@ -22,11 +21,21 @@ def built(tmp_path_factory) -> Path:
     """Two finished TF-IDF runs and their submissions, plus a run cut off mid-way and a garbled one."""
     root = tmp_path_factory.mktemp("log")
     titled_competition(root / "data" / "news")
-    write_configs(root, {"news": "name: news\nkaggle_competition: news-comp\n" + NEWS_DATA},
-                  {"words": "data: news\n" + TINY_TFIDF,
-                   "words2": "data: news\n" + TINY_TFIDF.replace("word_min_df: 1", "word_min_df: 2")})
-    for args in (["folds", "news"], ["train", "configs/words.yaml"], ["train", "configs/words2.yaml"],
-                 ["ensemble", "words"], ["ensemble", "words2"]):
+    write_configs(
+        root,
+        {"news": "name: news\nkaggle_competition: news-comp\n" + NEWS_DATA},
+        {
+            "words": "data: news\n" + TINY_TFIDF,
+            "words2": "data: news\n" + TINY_TFIDF.replace("word_min_df: 1", "word_min_df: 2"),
+        },
+    )
+    for args in (
+        ["folds", "news"],
+        ["train", "configs/words.yaml"],
+        ["train", "configs/words2.yaml"],
+        ["ensemble", "words"],
+        ["ensemble", "words2"],
+    ):
         foldwise_cli(*args, cwd=root)
     cut = root / "runs" / "cut"
     cut.mkdir()
@@ -49,14 +58,23 @@ def test_runs_lists_every_run_and_submission_and_survives_half_written_folders(p
     lines = out.stdout.splitlines()
     assert lines[0].split()[:5] == ["kind", "name", "dataset", "metric", "cv"]
     names = [(line.split()[0], line.split()[1]) for line in lines[1:]]
-    assert set(names) == {("run", "words"), ("run", "words2"), ("submission", "words"), ("submission", "words2"),
-                          ("run", "cut"), ("run", "garbled")}
+    assert set(names) == {
+        ("run", "words"),
+        ("run", "words2"),
+        ("submission", "words"),
+        ("submission", "words2"),
+        ("run", "cut"),
+        ("run", "garbled"),
+    }
     assert "unfinished: 1 fold(s) done, no run.json" in out.stdout
     entries = {(e.kind, e.name): e for e in log.collect()}
     words = entries["run", "words"]
     metrics = json.loads(Path("runs/words/metrics.json").read_text())
-    assert (words.score, words.crossfit, words.metric) == (metrics["score"], metrics["score_crossfit"],
-                                                           metrics["metric"])
+    assert (words.score, words.crossfit, words.metric) == (
+        metrics["score"],
+        metrics["score_crossfit"],
+        metrics["metric"],
+    )
     assert words.config == json.loads(Path("runs/words/run.json").read_text())["fingerprint"].split("-")[0]
     assert entries["run", "cut"].wall_s == 3.0 and entries["run", "garbled"].score is None
     scored = [n for n in names if n[0] == "run" and n[1] in ("words", "words2")]
@@ -77,8 +95,10 @@ def test_lb_records_scores_and_draws_cv_against_lb(project):
 
 def test_lb_removes_what_a_killed_lb_left(project):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    left = [Path(f"submissions/.{name}.{dead.stdout.strip()}.x1y2.tmp{Path(name).suffix}")
-            for name in ("leaderboard.json", "cv_vs_lb.png")]  # a SIGKILL mid-write leaves these
+    left = [
+        Path(f"submissions/.{name}.{dead.stdout.strip()}.x1y2.tmp{Path(name).suffix}")
+        for name in ("leaderboard.json", "cv_vs_lb.png")
+    ]  # a SIGKILL mid-write leaves these
     for path in left:
         path.write_text("partial")
     foldwise_cli("lb", "words", "0.71")
@@ -87,11 +107,13 @@ def test_lb_removes_what_a_killed_lb_left(project):
 
 
 def test_lb_pull_matches_kaggle_submissions_by_file_name(project, monkeypatch):
-    listing = ("fileName,date,description,status,publicScore,privateScore\n"
-               "words2.csv,2026-12-05 10:00:00,x,complete,0.64,\n"
-               "words.csv,2026-12-05 09:00:00,x,pending,,\n"
-               "words.csv,2026-12-04 09:00:00,x,complete,0.69,\n"
-               "other.csv,2026-12-03 09:00:00,x,complete,0.5,\n")
+    listing = (
+        "fileName,date,description,status,publicScore,privateScore\n"
+        "words2.csv,2026-12-05 10:00:00,x,complete,0.64,\n"
+        "words.csv,2026-12-05 09:00:00,x,pending,,\n"
+        "words.csv,2026-12-04 09:00:00,x,complete,0.69,\n"
+        "other.csv,2026-12-03 09:00:00,x,complete,0.5,\n"
+    )
     asked = []
     monkeypatch.setattr(leaderboard, "submissions_listing", lambda slug: asked.append(slug) or listing)
     lines = leaderboard.pull_from_kaggle()
@@ -101,15 +123,18 @@ def test_lb_pull_matches_kaggle_submissions_by_file_name(project, monkeypatch):
     assert leaderboard.pull_from_kaggle() == ["no new leaderboard scores", "submissions/cv_vs_lb.png: CV against LB"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["lb", "nope", "0.5"], "submissions/nope.json: no submission record"),
-    (["lb", "words"], "the leaderboard score of words is missing"),
-    (["lb"], "give a submission and its score, or --pull"),
-    (["lb", "words", "nan"], "lb words: score nan is not a finite number"),
-    (["lb", "words", "inf"], "lb words: score inf is not a finite number"),
-    (["lb", "words", "-5"], "lb words: score -5 is below 0, the lowest accuracy score"),
-    (["ensemble", "words", "--name", "leaderboard"], "submissions/leaderboard.json is the kit's own file"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["lb", "nope", "0.5"], "submissions/nope.json: no submission record"),
+        (["lb", "words"], "the leaderboard score of words is missing"),
+        (["lb"], "give a submission and its score, or --pull"),
+        (["lb", "words", "nan"], "lb words: score nan is not a finite number"),
+        (["lb", "words", "inf"], "lb words: score inf is not a finite number"),
+        (["lb", "words", "-5"], "lb words: score -5 is below 0, the lowest accuracy score"),
+        (["ensemble", "words", "--name", "leaderboard"], "submissions/leaderboard.json is the kit's own file"),
+    ],
+)
 def test_lb_bad_input_is_one_line_and_records_nothing(project, args, message):
     before = sorted(p.name for p in Path("submissions").iterdir())
     out = foldwise_cli(*args, code=2)

@@ -15,18 +15,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from foldwise.io import artifacts
-from foldwise.stages import make_submission
-from foldwise.cli import main
-from foldwise.config import ThresholdConfig
-from foldwise.errors import FoldwiseError
-from foldwise.io.submission import submission_record
-from foldwise.tasks.classification.submission import validate_submission
-from foldwise.stages.init_competition import init_competition
 from conftest import cli_env
 from test_init import tweet_spans, write_zip
 from toy_project import make_toy_project
+
+from foldwise.cli import main
+from foldwise.config import ThresholdConfig
+from foldwise.errors import FoldwiseError
+from foldwise.io import artifacts
+from foldwise.io.submission import submission_record
+from foldwise.stages import make_submission
+from foldwise.stages.init_competition import init_competition
+from foldwise.tasks.classification.submission import validate_submission
 
 CSV, RECORD = Path("submissions/blend.csv"), Path("submissions/blend.json")
 
@@ -62,12 +62,19 @@ def test_killed_ensemble_never_pairs_a_new_csv_with_the_old_record(trained, monk
         assert "blend.json does not describe submissions/blend.csv" in err and err.count("\n") == 1, err
 
     # a SIGKILL also leaves atomic_path's temporary files; the next ensemble removes them
-    stale = [tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix, dir=p.parent)[1]
-             for p in (CSV, RECORD, CSV.with_suffix(".per_class_f1.png"), CSV.with_suffix(".probs.csv"))]
+    stale = [
+        tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp" + p.suffix, dir=p.parent)[1]
+        for p in (CSV, RECORD, CSV.with_suffix(".per_class_f1.png"), CSV.with_suffix(".probs.csv"))
+    ]
     assert main(["ensemble", "t", "--name", "blend"]) == 0
     assert not any(Path(s).exists() for s in stale)
     assert sorted(p.name for p in Path("submissions").iterdir()) == [
-        ".blend.lock", "blend.csv", "blend.json", "blend.per_class_f1.png", "blend.probs.csv"]
+        ".blend.lock",
+        "blend.csv",
+        "blend.json",
+        "blend.per_class_f1.png",
+        "blend.probs.csv",
+    ]
     assert main(["validate", str(CSV), "--data", "toy"]) == 0
     assert main(["submit", "blend", "--data", "toy", "--dry-run"]) == 0
     assert "blend: CV macro-F1" in capsys.readouterr().out
@@ -85,12 +92,19 @@ def test_run_with_a_bad_probability_is_refused_when_loaded(trained, cell, capsys
     assert not Path("submissions").exists()
 
 
-@pytest.mark.parametrize("damage, args, message", [
-    ("", [], "runs/t/metrics.json: missing; the run is unfinished (3/3 folds done); run the same `foldwise "
-             "train` command again: it keeps the trained folds"),
-    ('{"score": 0.5', [], "runs/t/metrics.json: unreadable (Expecting"),
-    (None, ["--method", "stack"], "--method stack of one run is not a blend"),
-])
+@pytest.mark.parametrize(
+    "damage, args, message",
+    [
+        (
+            "",
+            [],
+            "runs/t/metrics.json: missing; the run is unfinished (3/3 folds done); run the same `foldwise "
+            "train` command again: it keeps the trained folds",
+        ),
+        ('{"score": 0.5', [], "runs/t/metrics.json: unreadable (Expecting"),
+        (None, ["--method", "stack"], "--method stack of one run is not a blend"),
+    ],
+)
 def test_ensemble_that_cannot_blend_is_one_line_and_writes_nothing(trained, damage, args, message, capsys):
     metrics = Path("runs/t/metrics.json")
     if damage == "":
@@ -104,18 +118,22 @@ def test_ensemble_that_cannot_blend_is_one_line_and_writes_nothing(trained, dama
     assert not Path("submissions").exists()
 
 
-@pytest.mark.parametrize("columns, message", [
-    (["id", "joy", "anger"], "missing column 'fear'"),
-    (["id", "joy", "anger", "fear", "surprise"], "extra column 'surprise'"),
-    (["id", "joy", "rage", "fear"], "missing column 'anger', extra column 'rage'"),
-    (["id", "anger", "joy", "fear"], "column 2 is 'anger' where the sample has 'joy'"),
-    (["id", "joy", "anger", "fear", "fear"], "column 'fear' appears twice in the header (columns 4 and 5)"),
-])
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        (["id", "joy", "anger"], "missing column 'fear'"),
+        (["id", "joy", "anger", "fear", "surprise"], "extra column 'surprise'"),
+        (["id", "joy", "rage", "fear"], "missing column 'anger', extra column 'rage'"),
+        (["id", "anger", "joy", "fear"], "column 2 is 'anger' where the sample has 'joy'"),
+        (["id", "joy", "anger", "fear", "fear"], "column 'fear' appears twice in the header (columns 4 and 5)"),
+    ],
+)
 def test_column_mismatch_names_the_column(tmp_path, columns, message):
     sample = pd.DataFrame({"id": ["a", "b"], "joy": [0, 0], "anger": [0, 0], "fear": [0, 0]}).astype(str)
     path = tmp_path / "sub.csv"
-    path.write_text(",".join(columns) + "\n" + "\n".join(",".join(["a"] + ["0"] * (len(columns) - 1))
-                                                        for _ in range(2)) + "\n")
+    path.write_text(
+        ",".join(columns) + "\n" + "\n".join(",".join(["a"] + ["0"] * (len(columns) - 1)) for _ in range(2)) + "\n"
+    )
     with pytest.raises(FoldwiseError) as err:
         validate_submission(path, sample, "id")
     assert f"{path}: {message}" in str(err.value) and "\n" not in str(err.value)
@@ -154,17 +172,31 @@ def test_two_ensembles_racing_for_one_name_leave_a_consistent_submission(trained
     live writer's temporary file is never removed), every record names its own CSV, and the
     files left agree with each other."""
     cuts = (0.99, 0.01)
-    expected = {cut: make_submission.ensemble(["t"], "blend", thresholds=cut_at(cut)).record["csv_sha256"]
-                for cut in cuts}
+    expected = {
+        cut: make_submission.ensemble(["t"], "blend", thresholds=cut_at(cut)).record["csv_sha256"] for cut in cuts
+    }
     assert len(set(expected.values())) == 2
-    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(cut), expected[cut], "12"], env=cli_env(),
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for cut in cuts]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(cut), expected[cut], "12"],
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for cut in cuts
+    ]
     for racer in racers:
         _, err = racer.communicate(timeout=600)
         assert racer.returncode == 0, err[-3000:]
     assert submission_record(CSV)["csv_sha256"] in expected.values()  # the record describes the CSV left
     assert sorted(p.name for p in Path("submissions").iterdir()) == [
-        ".blend.lock", "blend.csv", "blend.json", "blend.per_class_f1.png", "blend.probs.csv"]
+        ".blend.lock",
+        "blend.csv",
+        "blend.json",
+        "blend.per_class_f1.png",
+        "blend.probs.csv",
+    ]
 
 
 def test_only_a_dead_writers_temporary_files_are_removed(tmp_path):
@@ -172,16 +204,20 @@ def test_only_a_dead_writers_temporary_files_are_removed(tmp_path):
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        temps = {who: tmp_path / f".blend.csv.{pid}.x1y2.tmp.csv"
-                 for who, pid in (("dead", done.stdout.strip()), ("alive", alive.pid), ("me", os.getpid()))}
+        temps = {
+            who: tmp_path / f".blend.csv.{pid}.x1y2.tmp.csv"
+            for who, pid in (("dead", done.stdout.strip()), ("alive", alive.pid), ("me", os.getpid()))
+        }
         temps["older version"] = tmp_path / ".blend.csv.k3j_9q.tmp.csv"  # no pid in the name
         for path in temps.values():
             path.write_text("partial")
         assert artifacts.remove_stale_temps(target) == sorted([temps["dead"], temps["older version"]])
         assert temps["alive"].exists() and temps["me"].exists()
         folder = tmp_path / "model"  # atomic_dir's and temp_dir's folders: .model.<pid>.<random>.tmp/
-        folders = {who: folder.parent / f".model.{pid}.x1y2.tmp" for who, pid in
-                   (("dead", done.stdout.strip()), ("alive", alive.pid), ("me", os.getpid()))}
+        folders = {
+            who: folder.parent / f".model.{pid}.x1y2.tmp"
+            for who, pid in (("dead", done.stdout.strip()), ("alive", alive.pid), ("me", os.getpid()))
+        }
         for path in folders.values():
             (path / "sub").mkdir(parents=True)
             (path / "sub" / "weights.bin").write_text("partial")
@@ -216,7 +252,11 @@ def test_init_removes_what_a_killed_init_left(in_tmp):
     assert any(n.startswith(".unpack.") for n in hidden) and any(n.endswith(".tmp.csv") for n in hidden), hidden
     init_competition("tse", archive="tse.zip")
     assert sorted(p.name for p in Path("data/tse").iterdir()) == [
-        ".unpacked.json", "sample_submission.csv", "test.csv", "train.csv"]
+        ".unpacked.json",
+        "sample_submission.csv",
+        "test.csv",
+        "train.csv",
+    ]
 
 
 KILLED_PACKAGE = """

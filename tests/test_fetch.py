@@ -3,24 +3,29 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 
 from foldwise.config import DataConfig
-from foldwise.errors import FoldwiseError
 from foldwise.data.fetch import fetch, go_emotions_to_kaggle
+from foldwise.errors import FoldwiseError
 
 NAMES = ["admiration", "joy", "neutral"]
 
 
 def hub_like() -> DatasetDict:
     """A tiny DatasetDict with the hub's go_emotions/simplified schema."""
-    features = Features({"text": Value("string"), "labels": Sequence(ClassLabel(names=NAMES)),
-                         "id": Value("string")})
+    features = Features({"text": Value("string"), "labels": Sequence(ClassLabel(names=NAMES)), "id": Value("string")})
 
     def split(prefix, labels):
-        return Dataset.from_dict({"text": [f"{prefix} text {i}" for i in range(len(labels))],
-                                  "labels": labels, "id": [f"{prefix}{i}" for i in range(len(labels))]},
-                                 features=features)
+        return Dataset.from_dict(
+            {
+                "text": [f"{prefix} text {i}" for i in range(len(labels))],
+                "labels": labels,
+                "id": [f"{prefix}{i}" for i in range(len(labels))],
+            },
+            features=features,
+        )
 
-    return DatasetDict(train=split("tr", [[0], [1, 2]]), validation=split("va", [[2]]),
-                       test=split("te", [[1], [0], [0, 1]]))
+    return DatasetDict(
+        train=split("tr", [[0], [1, 2]]), validation=split("va", [[2]]), test=split("te", [[1], [0], [0, 1]])
+    )
 
 
 def test_converter_builds_kaggle_layout():
@@ -57,8 +62,10 @@ def test_fetch_without_source_says_where_files_go(in_tmp):
         fetch(DataConfig(name="nothing"))
 
 
-@pytest.mark.parametrize("error", [ConnectionError("Couldn't reach 'x' on the Hub\ndetails"),
-                                   OSError("[Errno -2] Name or service not known")])
+@pytest.mark.parametrize(
+    "error",
+    [ConnectionError("Couldn't reach 'x' on the Hub\ndetails"), OSError("[Errno -2] Name or service not known")],
+)
 def test_fetch_without_network_is_one_line_naming_the_dataset(in_tmp, monkeypatch, error):
     from foldwise.data import fetch as fetch_module
 

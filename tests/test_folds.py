@@ -8,12 +8,12 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FOLDWISE, cli_env, foldwise_cli
-from foldwise.config import DataConfig, FoldsConfig
-from foldwise.errors import FoldwiseError
-from foldwise.data.folds import assign_folds, read_folds, write_folds
 from toy_project import make_toy_project
+
+from foldwise.config import DataConfig, FoldsConfig
+from foldwise.data.folds import assign_folds, read_folds, write_folds
+from foldwise.errors import FoldwiseError
 
 
 def multilabel(n=600, n_labels=6, seed=0):
@@ -93,8 +93,14 @@ def test_folds_killed_between_its_csv_and_json_is_not_taken_for_no_change(tmp_pa
     (slow / "git").chmod(0o755)
     env = {**cli_env(), "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}"}
     # a process of its own: it is killed
-    proc = subprocess.Popen([*FOLDWISE, "folds", "toy", "--force", "--set", "folds.seed=1"], cwd=root, env=env,
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*FOLDWISE, "folds", "toy", "--force", "--set", "folds.seed=1"],
+        cwd=root,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     while csv.read_bytes() == first and proc.poll() is None:
         time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # no cleanup, like an OOM kill or power loss
@@ -105,9 +111,11 @@ def test_folds_killed_between_its_csv_and_json_is_not_taken_for_no_change(tmp_pa
 
     again = foldwise_cli("folds", "toy", cwd=root, code=2)
     assert not temp.exists()
-    assert again.stderr == ("error: folds/toy.json does not describe folds/toy.csv (csv_sha256 differs: an "
-                            "interrupted `folds` or an edited file); pass --force to rewrite both (every run "
-                            "trained on the old folds goes stale)\n")
+    assert again.stderr == (
+        "error: folds/toy.json does not describe folds/toy.csv (csv_sha256 differs: an "
+        "interrupted `folds` or an edited file); pass --force to rewrite both (every run "
+        "trained on the old folds goes stale)\n"
+    )
     foldwise_cli("folds", "toy", "--force", cwd=root)
     assert csv.read_bytes() == first
     unchanged = foldwise_cli("folds", "toy", cwd=root)
@@ -116,11 +124,17 @@ def test_folds_killed_between_its_csv_and_json_is_not_taken_for_no_change(tmp_pa
 
 def test_a_class_of_one_row_is_one_line_naming_it_not_a_scikit_learn_traceback():
     key = np.eye(3, dtype=np.uint8)[[0, 1] * 20 + [2]]
-    with pytest.raises(FoldwiseError, match=r"^folds: class 'rare' has a single training row; stratified folds "
-                                            r"need at least 2 of each class: drop or relabel"):
+    with pytest.raises(
+        FoldwiseError,
+        match=r"^folds: class 'rare' has a single training row; stratified folds "
+        r"need at least 2 of each class: drop or relabel",
+    ):
         assign_folds(key, "classes", 5, 0, label_names=["common", "other", "rare"])
     few = np.eye(3, dtype=np.uint8)[[0, 0, 1, 1, 2, 2]]  # scikit-learn's own error: every class under K
-    with pytest.raises(FoldwiseError, match=r"no class has 5 training rows \(the largest, 'a', has 2\): "
-                                            r"lower folds.n_splits to 2"):
+    with pytest.raises(
+        FoldwiseError,
+        match=r"no class has 5 training rows \(the largest, 'a', has 2\): "
+        r"lower folds.n_splits to 2",
+    ):
         assign_folds(few, "classes", 5, 0, label_names=["a", "b", "c"])
     assert sorted(set(assign_folds(key[:-1], "classes", 5, 0))) == [0, 1, 2, 3, 4]

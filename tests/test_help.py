@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import REPO, doc_text
+
 from foldwise.cli import build_parser, main
 from foldwise.config import read_yaml
 
@@ -43,13 +43,23 @@ def test_config_help_of_data_metric_lists_exactly_the_registered_metrics(capsys)
 
 def test_config_keys_refuse_an_unknown_kind(capsys):
     assert main(["config", "--keys", "--kind", "bert"]) == 2
-    assert "--kind: unknown model.kind 'bert' (known: lead, llm, overlap, seq2seq, tfidf, transformer)" in capsys.readouterr().err
+    assert (
+        "--kind: unknown model.kind 'bert' (known: lead, llm, overlap, seq2seq, tfidf, transformer)"
+        in capsys.readouterr().err
+    )
 
 
 #: the docs' wording of a recipe setting -> the model key it names
-RECIPE_SETTINGS = {r"(\d+) epochs?\b": "epochs", r"\blr ([\d.e-]+)": "lr", r"/ ([\d.e-]+) head\b": "head_lr",
-                   r"\bbatch (\d+)": "batch_size", r"max length (\d+)": "max_length", r"\br (\d+)\b": "lora_r",
-                   r"alpha (\d+)": "lora_alpha", r"([\d,]+) rows per fold": "max_rows_per_fold"}
+RECIPE_SETTINGS = {
+    r"(\d+) epochs?\b": "epochs",
+    r"\blr ([\d.e-]+)": "lr",
+    r"/ ([\d.e-]+) head\b": "head_lr",
+    r"\bbatch (\d+)": "batch_size",
+    r"max length (\d+)": "max_length",
+    r"\br (\d+)\b": "lora_r",
+    r"alpha (\d+)": "lora_alpha",
+    r"([\d,]+) rows per fold": "max_rows_per_fold",
+}
 
 
 def doc_recipes() -> dict[str, str]:
@@ -76,8 +86,11 @@ def test_help_opens_with_a_usage_summary_the_stages_in_order_and_an_example(caps
     assert "dispatches" not in out and "logic lives" not in out  # the developers' module docstring stays out
     stages = [out.index(f"\n    {stage} ") for stage in ("data", "folds", "train", "ensemble", "validate", "submit")]
     assert stages == sorted(stages)
-    examples = [line.split("#")[0].split()[1:] for line in out.split("example")[1].splitlines()
-                if line.strip().startswith("foldwise ") and "--help" not in line]
+    examples = [
+        line.split("#")[0].split()[1:]
+        for line in out.split("example")[1].splitlines()
+        if line.strip().startswith("foldwise ") and "--help" not in line
+    ]
     assert [e[0] for e in examples][:4] == ["data", "folds", "train", "ensemble"]
     for args in examples:  # every example is a command line the parser takes as it is
         build_parser().parse_args(args)

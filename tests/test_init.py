@@ -10,13 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import TINY_TFIDF, foldwise_cli
 
 from foldwise.cli import main
-from foldwise.experiment import load_dataset_config
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError
+from foldwise.experiment import load_dataset_config
 from foldwise.stages.init_competition import init_competition
 from foldwise.tasks import competition_task
 
@@ -48,32 +47,47 @@ def write_zip(path: Path, files: dict[str, bytes], nested: bool = False) -> Path
 
 def research_articles(rng) -> dict[str, bytes]:
     """Janatahack topic modelling: ID, TITLE, ABSTRACT, six 0/1 subject columns; an oddly named sample."""
-    subjects = ["Computer Science", "Physics", "Mathematics", "Statistics", "Quantitative Biology",
-                "Quantitative Finance"]
+    subjects = [
+        "Computer Science",
+        "Physics",
+        "Mathematics",
+        "Statistics",
+        "Quantitative Biology",
+        "Quantitative Finance",
+    ]
     n, m = 60, 12
     labels = (rng.random((n, len(subjects))) < 0.3).astype(int)
     labels[labels.sum(axis=1) == 0, 0] = 1
     labels[0, :2] = 1  # a row with two subjects: multi-label
-    train = pd.DataFrame({"ID": range(1, n + 1), "TITLE": sentences(rng, n, "title"),
-                          "ABSTRACT": sentences(rng, n, "we study")})
+    train = pd.DataFrame(
+        {"ID": range(1, n + 1), "TITLE": sentences(rng, n, "title"), "ABSTRACT": sentences(rng, n, "we study")}
+    )
     train[subjects] = labels
-    test = pd.DataFrame({"ID": range(n + 1, n + m + 1), "TITLE": sentences(rng, m, "title"),
-                         "ABSTRACT": sentences(rng, m, "we study")})
+    test = pd.DataFrame(
+        {"ID": range(n + 1, n + m + 1), "TITLE": sentences(rng, m, "title"), "ABSTRACT": sentences(rng, m, "we study")}
+    )
     sample = pd.DataFrame({"ID": test["ID"], **{s: 0 for s in subjects}})
-    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test),
-            "sample_submission_UVKGLZE.csv": csv_bytes(sample)}
+    return {
+        "train.csv": csv_bytes(train),
+        "test.csv": csv_bytes(test),
+        "sample_submission_UVKGLZE.csv": csv_bytes(sample),
+    }
 
 
 def bbc_news(rng) -> dict[str, bytes]:
     """BBC News classification: a class-name column, file names with spaces."""
     classes = ["business", "tech", "politics", "sport", "entertainment"]
     n, m = 50, 10
-    train = pd.DataFrame({"ArticleId": range(n), "Text": sentences(rng, n),
-                          "Category": [classes[i % 5] for i in range(n)]})
+    train = pd.DataFrame(
+        {"ArticleId": range(n), "Text": sentences(rng, n), "Category": [classes[i % 5] for i in range(n)]}
+    )
     test = pd.DataFrame({"ArticleId": range(n, n + m), "Text": sentences(rng, m)})
     sample = pd.DataFrame({"ArticleId": test["ArticleId"], "Category": "sport"})
-    return {"BBC News Train.csv": csv_bytes(train), "BBC News Test.csv": csv_bytes(test),
-            "BBC News Sample Solution.csv": csv_bytes(sample)}
+    return {
+        "BBC News Train.csv": csv_bytes(train),
+        "BBC News Test.csv": csv_bytes(test),
+        "BBC News Sample Solution.csv": csv_bytes(sample),
+    }
 
 
 def jigsaw_toxic(rng) -> dict[str, bytes]:
@@ -90,23 +104,41 @@ def jigsaw_toxic(rng) -> dict[str, bytes]:
 def spooky_authors(rng) -> dict[str, bytes]:
     """Spooky author identification: train names the author, the sample wants one probability per author."""
     n, m = 45, 9
-    train = pd.DataFrame({"id": [f"id{i:05d}" for i in range(n)], "text": sentences(rng, n),
-                          "author": [("EAP", "HPL", "MWS")[i % 3] for i in range(n)]})
+    train = pd.DataFrame(
+        {
+            "id": [f"id{i:05d}" for i in range(n)],
+            "text": sentences(rng, n),
+            "author": [("EAP", "HPL", "MWS")[i % 3] for i in range(n)],
+        }
+    )
     test = pd.DataFrame({"id": [f"id{i:05d}" for i in range(n, n + m)], "text": sentences(rng, m)})
     sample = pd.DataFrame({"id": test["id"], "EAP": 0.403494, "HPL": 0.287808, "MWS": 0.308698})
-    return {"train.zip/train.csv": csv_bytes(train), "test.csv": csv_bytes(test),
-            "sample_submission.csv": csv_bytes(sample)}
+    return {
+        "train.zip/train.csv": csv_bytes(train),
+        "test.csv": csv_bytes(test),
+        "sample_submission.csv": csv_bytes(sample),
+    }
 
 
 def tweet_spans(rng) -> dict[str, bytes]:
     """Tweet Sentiment Extraction: the target is a piece of the tweet, the sentiment a short column."""
     n, m = 60, 12
     texts = sentences(rng, n + m)
-    train = pd.DataFrame({"textID": [f"{i:010x}" for i in range(n)], "text": texts[:n],
-                          "selected_text": [" ".join(t.split()[1:3]) for t in texts[:n]],
-                          "sentiment": [("positive", "negative", "neutral")[i % 3] for i in range(n)]})
-    test = pd.DataFrame({"textID": [f"{i:010x}" for i in range(n, n + m)], "text": texts[n:],
-                         "sentiment": [("positive", "negative", "neutral")[i % 3] for i in range(m)]})
+    train = pd.DataFrame(
+        {
+            "textID": [f"{i:010x}" for i in range(n)],
+            "text": texts[:n],
+            "selected_text": [" ".join(t.split()[1:3]) for t in texts[:n]],
+            "sentiment": [("positive", "negative", "neutral")[i % 3] for i in range(n)],
+        }
+    )
+    test = pd.DataFrame(
+        {
+            "textID": [f"{i:010x}" for i in range(n, n + m)],
+            "text": texts[n:],
+            "sentiment": [("positive", "negative", "neutral")[i % 3] for i in range(m)],
+        }
+    )
     sample = pd.DataFrame({"textID": test["textID"], "selected_text": ""})
     return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
 
@@ -114,9 +146,15 @@ def tweet_spans(rng) -> dict[str, bytes]:
 def disaster_tweets(rng) -> dict[str, bytes]:
     """NLP getting started: keyword and location beside the text, one 0/1 target."""
     n, m = 60, 12
-    train = pd.DataFrame({"id": range(n), "keyword": [("fire", "flood", "")[i % 3] for i in range(n)],
-                          "location": [("USA", "")[i % 2] for i in range(n)], "text": sentences(rng, n),
-                          "target": [i % 2 for i in range(n)]})
+    train = pd.DataFrame(
+        {
+            "id": range(n),
+            "keyword": [("fire", "flood", "")[i % 3] for i in range(n)],
+            "location": [("USA", "")[i % 2] for i in range(n)],
+            "text": sentences(rng, n),
+            "target": [i % 2 for i in range(n)],
+        }
+    )
     test = train.iloc[:m].drop(columns="target").assign(id=range(n, n + m), text=sentences(rng, m, "new"))
     sample = pd.DataFrame({"id": test["id"], "target": 0})
     return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
@@ -131,8 +169,16 @@ def quora_pairs(rng, short_first: bool = False) -> dict[str, bytes]:
     if short_first:  # 3 words against 18
         first = [" ".join(q.split()[:2]) + f" {i}" for i, q in enumerate(first)]
         second = [f"{q} {q}" for q in second]
-    train = pd.DataFrame({"id": range(n), "qid1": range(1, 2 * n, 2), "qid2": range(2, 2 * n + 1, 2),
-                          "question1": first[:n], "question2": second[:n], "is_duplicate": [i % 2 for i in range(n)]})
+    train = pd.DataFrame(
+        {
+            "id": range(n),
+            "qid1": range(1, 2 * n, 2),
+            "qid2": range(2, 2 * n + 1, 2),
+            "question1": first[:n],
+            "question2": second[:n],
+            "is_duplicate": [i % 2 for i in range(n)],
+        }
+    )
     test = pd.DataFrame({"test_id": range(m), "question1": first[n:], "question2": second[n:]})
     sample = pd.DataFrame({"test_id": test["test_id"], "is_duplicate": 1})
     return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
@@ -154,24 +200,72 @@ def _flatten(files: dict[str, bytes]) -> dict[str, bytes]:
 
 
 CASES = {
-    "research-articles": (research_articles, False, {
-        "id_column": "ID", "text_columns": ["TITLE", "ABSTRACT"], "task": "multilabel", "metric": "macro_f1",
-        "submission_format": "auto", "sample_submission_file": "sample_submission_UVKGLZE.csv"}),
-    "bbc-news": (bbc_news, False, {
-        "id_column": "ArticleId", "text_columns": ["Text"], "label_column": "Category", "task": "multiclass",
-        "metric": "accuracy", "train_file": "BBC News Train.csv", "test_file": "BBC News Test.csv",
-        "sample_submission_file": "BBC News Sample Solution.csv"}),
-    "jigsaw-toxic": (jigsaw_toxic, True, {
-        "id_column": "id", "text_columns": ["comment_text"], "task": "multilabel", "metric": "roc_auc",
-        "submission_format": "probabilities"}),
-    "spooky": (spooky_authors, False, {
-        "text_columns": ["text"], "label_column": "author", "label_names": ["EAP", "HPL", "MWS"],
-        "task": "multiclass", "metric": "log_loss", "submission_format": "probabilities"}),
-    "tweet-sentiment-extraction": (tweet_spans, False, {
-        "id_column": "textID", "task": "span", "context_column": "text", "answer_column": "selected_text",
-        "question_column": "sentiment", "metric": "word_jaccard"}),
-    "nlp-getting-started": (disaster_tweets, False, {
-        "text_columns": ["text"], "task": "binary", "metric": "f1", "submission_format": "auto"}),
+    "research-articles": (
+        research_articles,
+        False,
+        {
+            "id_column": "ID",
+            "text_columns": ["TITLE", "ABSTRACT"],
+            "task": "multilabel",
+            "metric": "macro_f1",
+            "submission_format": "auto",
+            "sample_submission_file": "sample_submission_UVKGLZE.csv",
+        },
+    ),
+    "bbc-news": (
+        bbc_news,
+        False,
+        {
+            "id_column": "ArticleId",
+            "text_columns": ["Text"],
+            "label_column": "Category",
+            "task": "multiclass",
+            "metric": "accuracy",
+            "train_file": "BBC News Train.csv",
+            "test_file": "BBC News Test.csv",
+            "sample_submission_file": "BBC News Sample Solution.csv",
+        },
+    ),
+    "jigsaw-toxic": (
+        jigsaw_toxic,
+        True,
+        {
+            "id_column": "id",
+            "text_columns": ["comment_text"],
+            "task": "multilabel",
+            "metric": "roc_auc",
+            "submission_format": "probabilities",
+        },
+    ),
+    "spooky": (
+        spooky_authors,
+        False,
+        {
+            "text_columns": ["text"],
+            "label_column": "author",
+            "label_names": ["EAP", "HPL", "MWS"],
+            "task": "multiclass",
+            "metric": "log_loss",
+            "submission_format": "probabilities",
+        },
+    ),
+    "tweet-sentiment-extraction": (
+        tweet_spans,
+        False,
+        {
+            "id_column": "textID",
+            "task": "span",
+            "context_column": "text",
+            "answer_column": "selected_text",
+            "question_column": "sentiment",
+            "metric": "word_jaccard",
+        },
+    ),
+    "nlp-getting-started": (
+        disaster_tweets,
+        False,
+        {"text_columns": ["text"], "task": "binary", "metric": "f1", "submission_format": "auto"},
+    ),
 }
 
 
@@ -219,8 +313,11 @@ def test_an_archive_without_a_sample_submission_is_refused_and_unpacks_nothing(i
     files = tweet_spans(np.random.default_rng(0))
     files.pop("sample_submission.csv")
     write_zip(Path("tse.zip"), files)
-    with pytest.raises(FoldwiseError, match=r"tse.zip: no sample_submission file in the archive "
-                                            r"\(test.csv, train.csv\)"):
+    with pytest.raises(
+        FoldwiseError,
+        match=r"tse.zip: no sample_submission file in the archive "
+        r"\(test.csv, train.csv\)",
+    ):
         init_competition("tse", archive="tse.zip")
     assert not list(Path("data/tse").glob("*.csv")) and not Path("configs/data/tse.yaml").exists()
 
@@ -229,8 +326,14 @@ def test_a_regression_target_is_refused_in_one_line(in_tmp):
     rng = np.random.default_rng(0)
     train = pd.DataFrame({"id": range(30), "excerpt": sentences(rng, 30), "target": rng.normal(size=30).round(3)})
     test = pd.DataFrame({"id": range(30, 36), "excerpt": sentences(rng, 6)})
-    write_zip(Path("commonlit.zip"), {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test),
-                                      "sample_submission.csv": csv_bytes(test[["id"]].assign(target=0.0))})
+    write_zip(
+        Path("commonlit.zip"),
+        {
+            "train.csv": csv_bytes(train),
+            "test.csv": csv_bytes(test),
+            "sample_submission.csv": csv_bytes(test[["id"]].assign(target=0.0)),
+        },
+    )
     with pytest.raises(FoldwiseError, match="regression target"):
         init_competition("commonlit", archive="commonlit.zip")
 
@@ -244,8 +347,9 @@ def test_an_id_column_named_differently_in_the_sample_is_named_in_one_line(in_tm
         init_competition("bbc", archive="bbc.zip")
 
 
-@pytest.mark.parametrize("member", ['test"+__import__("os").system("touch pwned")+".csv', "test'.csv",
-                                    "test\n.csv", "data/te\x1bst.csv"])
+@pytest.mark.parametrize(
+    "member", ['test"+__import__("os").system("touch pwned")+".csv', "test'.csv", "test\n.csv", "data/te\x1bst.csv"]
+)
 def test_a_member_name_with_a_quote_or_control_character_is_refused_by_name(in_tmp, member):
     files = tweet_spans(np.random.default_rng(0))
     files[member] = files.pop("test.csv")
@@ -262,8 +366,11 @@ def test_an_inner_zip_holding_a_file_the_archive_also_holds_is_refused_naming_bo
     files = tweet_spans(np.random.default_rng(0))
     inner = _flatten({"train.csv.zip/train.csv": tweet_spans(np.random.default_rng(1))["train.csv"]})
     write_zip(Path("tse.zip"), {**files, **inner})
-    with pytest.raises(FoldwiseError, match=r"^tse.zip: train.csv.zip: holds 'train.csv', which would replace "
-                                            r"the archive's 'train.csv'; remove one of the two$"):
+    with pytest.raises(
+        FoldwiseError,
+        match=r"^tse.zip: train.csv.zip: holds 'train.csv', which would replace "
+        r"the archive's 'train.csv'; remove one of the two$",
+    ):
         init_competition("tse", archive="tse.zip")
     assert not list(Path("data/tse").iterdir())
 
@@ -280,7 +387,12 @@ def test_init_force_with_a_new_archive_reads_only_the_new_archives_files(in_tmp)
     written = yaml.safe_load(path.read_text())
     assert written["train_file"] == "v2/train.csv" and written["test_file"] == "v2/test.csv"
     assert sorted(str(p.relative_to("data/tse")) for p in Path("data/tse").rglob("*") if p.is_file()) == [
-        ".unpacked.json", "my_notes.txt", "v2/sample_submission.csv", "v2/test.csv", "v2/train.csv"]
+        ".unpacked.json",
+        "my_notes.txt",
+        "v2/sample_submission.csv",
+        "v2/test.csv",
+        "v2/train.csv",
+    ]
     assert "the train file (45 rows)" in path.read_text()
 
 

@@ -7,7 +7,16 @@ from foldwise.io.kaggle import kaggle_command, kaggle_configured
 
 def test_command_line():
     assert kaggle_command("submissions/a.csv", "goemotions-comp", "CV 0.48") == [
-        "kaggle", "competitions", "submit", "-c", "goemotions-comp", "-f", "submissions/a.csv", "-m", "CV 0.48"]
+        "kaggle",
+        "competitions",
+        "submit",
+        "-c",
+        "goemotions-comp",
+        "-f",
+        "submissions/a.csv",
+        "-m",
+        "CV 0.48",
+    ]
 
 
 def test_not_configured_without_cli_or_credentials(tmp_path, monkeypatch):
@@ -31,10 +40,11 @@ def test_submit_prints_command_when_not_configured(in_tmp, capsys, monkeypatch):
     # the record of the kit's first days (no metric, its score under cv_macro_f1) is not read
     (in_tmp / "submissions" / "blend.json").write_text(json.dumps({**record, "cv_macro_f1": 0.4812}))
     assert main(["submit", "blend", "--competition", "my-comp"]) == 2
-    assert capsys.readouterr().err == ("error: submissions/blend.json: no 'metric', 'cv_score'; make the submission "
-                                       "again (`foldwise ensemble`), or pass --message\n")
-    (in_tmp / "submissions" / "blend.json").write_text(json.dumps({**record, "metric": "macro_f1",
-                                                                   "cv_score": 0.4812}))
+    assert capsys.readouterr().err == (
+        "error: submissions/blend.json: no 'metric', 'cv_score'; make the submission "
+        "again (`foldwise ensemble`), or pass --message\n"
+    )
+    (in_tmp / "submissions" / "blend.json").write_text(json.dumps({**record, "metric": "macro_f1", "cv_score": 0.4812}))
     assert main(["submit", "blend", "--competition", "my-comp"]) == 0
     out = capsys.readouterr().out
     assert "kaggle competitions submit -c my-comp -f submissions/blend.csv -m 'blend: CV macro-F1 0.4812 (a+b)'" in out

@@ -10,14 +10,16 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import REPO, doc_pages, markdown_heading, markdown_lines
 
 import foldwise
-from conftest import REPO, doc_pages, markdown_heading, markdown_lines
 
 PACKAGE = Path(foldwise.__file__).parent
 #: ``foldwise.<module>`` for every module inside a floor (``tasks/metrics.py`` -> ``foldwise.metrics``)
-ONE_FLOOR_NAMES = sorted({f"foldwise.{p.stem}" for p in PACKAGE.glob("*/*.py") if p.stem != "__init__"}
-                         - {f"foldwise.{p.stem}" for p in PACKAGE.glob("*.py")})
+ONE_FLOOR_NAMES = sorted(
+    {f"foldwise.{p.stem}" for p in PACKAGE.glob("*/*.py") if p.stem != "__init__"}
+    - {f"foldwise.{p.stem}" for p in PACKAGE.glob("*.py")}
+)
 
 
 def test_the_floors_hold_modules():
@@ -45,9 +47,12 @@ def _public_definitions() -> list[tuple[str, str]]:
     """(module file, name) of every top-level public function and class of the package."""
     import ast
 
-    return [(str(path.relative_to(PACKAGE)), node.name) for path in sorted(PACKAGE.rglob("*.py"))
-            for node in ast.parse(path.read_text(encoding="utf-8")).body
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")]
+    return [
+        (str(path.relative_to(PACKAGE)), node.name)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")
+    ]
 
 
 def test_every_public_function_is_used_outside_the_tests():
@@ -58,11 +63,14 @@ def test_every_public_function_is_used_outside_the_tests():
 
     from conftest import REPO
 
-    tracked = subprocess.run(["git", "ls-files", "src", "bench", "notebooks", "configs", "Makefile", "README.md",
-                              "docs"],
-                             cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    corpus = "\n".join((REPO / f).read_text(encoding="utf-8", errors="ignore") for f in tracked
-                       if (REPO / f).is_file())
+    tracked = subprocess.run(
+        ["git", "ls-files", "src", "bench", "notebooks", "configs", "Makefile", "README.md", "docs"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    corpus = "\n".join((REPO / f).read_text(encoding="utf-8", errors="ignore") for f in tracked if (REPO / f).is_file())
     words = Counter(re.findall(r"\w+", corpus))
     unused = [f"{module}: {name}" for module, name in _public_definitions() if words[name] < 2]
     assert unused == []
@@ -70,8 +78,18 @@ def test_every_public_function_is_used_outside_the_tests():
 
 #: the floors, lowest first: a module imports only from its own floor or below (function-level
 #: imports included); modules of one floor import each other freely
-FLOORS = [{"errors", "redact", "progress"}, {"io"}, {"config"}, {"data"}, {"train"}, {"tasks"}, {"models"},
-          {"experiment"}, {"stages"}, {"cli"}]
+FLOORS = [
+    {"errors", "redact", "progress"},
+    {"io"},
+    {"config"},
+    {"data"},
+    {"train"},
+    {"tasks"},
+    {"models"},
+    {"experiment"},
+    {"stages"},
+    {"cli"},
+]
 
 
 def _floor(module: str) -> int:
@@ -102,8 +120,11 @@ def _imports(source: str, module: str) -> list[tuple[str, int]]:
 
 
 def _upward_imports(source: str, module: str) -> list[str]:
-    return [f"{module}:{line} imports {target}" for target, line in _imports(source, module)
-            if _floor(target) > _floor(module)]
+    return [
+        f"{module}:{line} imports {target}"
+        for target, line in _imports(source, module)
+        if _floor(target) > _floor(module)
+    ]
 
 
 def test_imports_point_down_the_floors():
@@ -117,18 +138,21 @@ def test_imports_point_down_the_floors():
 
 
 def test_every_module_sits_on_a_floor():
-    tops = {p.name.removesuffix(".py") for p in PACKAGE.iterdir()
-            if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())} - {"__init__"}
+    tops = {
+        p.name.removesuffix(".py")
+        for p in PACKAGE.iterdir()
+        if p.suffix == ".py" or (p.is_dir() and (p / "__init__.py").exists())
+    } - {"__init__"}
     assert tops == set().union(*FLOORS)
 
 
 def test_the_floor_check_sees_function_level_and_relative_imports():
     source = "from . import artifacts\n\ndef f():\n    from ..tasks.classification import report\n"
-    assert _upward_imports(source, "foldwise.io.plots") == [
-        "foldwise.io.plots:4 imports foldwise.tasks.classification"]
+    assert _upward_imports(source, "foldwise.io.plots") == ["foldwise.io.plots:4 imports foldwise.tasks.classification"]
     assert _upward_imports("from ...io import paths\n", "foldwise.tasks.span.task") == []
     assert _upward_imports("from .. import models\n", "foldwise.train.__init__") == [
-        "foldwise.train.__init__:1 imports foldwise.models"]
+        "foldwise.train.__init__:1 imports foldwise.models"
+    ]
 
 
 #: a comparison with a task kind's name: ``task == "span"``, ``kind not in ("multilabel", ...)``
@@ -136,24 +160,33 @@ KIND_COMPARISON = r"""(==|!=|in) *[\(\[]?['"](multilabel|multiclass|binary|span|
 
 
 def _kind_comparisons(source: str, where: str) -> list[str]:
-    return [f"{where}:{n}: {line.strip()}" for n, line in enumerate(source.splitlines(), 1)
-            if re.search(KIND_COMPARISON, line)]
+    return [
+        f"{where}:{n}: {line.strip()}"
+        for n, line in enumerate(source.splitlines(), 1)
+        if re.search(KIND_COMPARISON, line)
+    ]
 
 
 def test_only_the_task_packages_compare_task_kinds():
     """A task kind owns every decision about it (tasks/): the rest of the kit asks the task, its head or a
     task registry, so that a new kind is an addition there, not edits across the kit."""
-    outside = [path.relative_to(PACKAGE) for path in sorted(PACKAGE.rglob("*.py"))
-               if path.relative_to(PACKAGE).parts[0] != "tasks"]
-    compared = [hit for path in outside for hit in _kind_comparisons((PACKAGE / path).read_text(encoding="utf-8"),
-                                                                     str(path))]
+    outside = [
+        path.relative_to(PACKAGE)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).parts[0] != "tasks"
+    ]
+    compared = [
+        hit for path in outside for hit in _kind_comparisons((PACKAGE / path).read_text(encoding="utf-8"), str(path))
+    ]
     assert compared == []
 
 
 def test_the_kind_check_sees_comparisons_and_memberships():
     source = 'if task == "span":\n    pass\nok = kind not in ("multilabel", "binary")\nname = "binary"\n'
-    assert _kind_comparisons(source, "x.py") == ['x.py:1: if task == "span":',
-                                                 'x.py:3: ok = kind not in ("multilabel", "binary")']
+    assert _kind_comparisons(source, "x.py") == [
+        'x.py:1: if task == "span":',
+        'x.py:3: ok = kind not in ("multilabel", "binary")',
+    ]
 
 
 README_MAX_LINES = 300
@@ -201,8 +234,11 @@ def test_every_docs_page_is_reachable_from_the_readme():
         page = todo.pop()
         if page not in reached:
             reached.add(page)
-            todo += [file for file, _ in (_target(page, link) for link in _relative_links(page))
-                     if file.suffix == ".md" and file.is_file()]
+            todo += [
+                file
+                for file, _ in (_target(page, link) for link in _relative_links(page))
+                if file.suffix == ".md" and file.is_file()
+            ]
     pages = set(doc_pages()[1:])
     assert len(pages) >= 10
     assert sorted(str(p.relative_to(REPO)) for p in pages - reached) == []

@@ -7,7 +7,6 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FOLDWISE, REPO, cli_env, small_goemotions, write_configs
 
 pytest.importorskip("peft", reason="make install provides peft")
@@ -21,16 +20,20 @@ except metadata.PackageNotFoundError:
 
 import torch  # noqa: E402
 
-from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
-from foldwise.train import training  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
 from foldwise.models.llm import LlmBackbone, LlmConfig, LlmModel  # noqa: E402
+from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
+from foldwise.train import training  # noqa: E402
 
 CPU = torch.device("cpu")
-TEXTS = np.array(["hello there my friend", "a", "some longer text here, to see where the padding goes",
-                  "what a lovely day"], dtype=object)
-TINY_LLM = ("model: {kind: llm, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
-            "lr: 2.0e-3, head_lr: 5.0e-3, lora_r: 4, lora_alpha: 8, eval_batch_size: 32}\n")
+TEXTS = np.array(
+    ["hello there my friend", "a", "some longer text here, to see where the padding goes", "what a lovely day"],
+    dtype=object,
+)
+TINY_LLM = (
+    "model: {kind: llm, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
+    "lr: 2.0e-3, head_lr: 5.0e-3, lora_r: 4, lora_alpha: 8, eval_batch_size: 32}\n"
+)
 
 
 def goemotions_rows(root, n):
@@ -79,8 +82,9 @@ def test_pooled_token_is_the_last_real_token_under_either_padding(side, pooling)
     assert len(pads) and ((pads[:, 1] == 0) if side == "left" else (pads[:, 1] > 0)).any()
     with torch.no_grad():
         padded = module(**batch)["logits"]
-        alone = torch.cat([module(**ids.batch(np.array([i]), backbone.pad_id(tokenizer)))["logits"]
-                           for i in range(len(TEXTS))])
+        alone = torch.cat(
+            [module(**ids.batch(np.array([i]), backbone.pad_id(tokenizer)))["logits"] for i in range(len(TEXTS))]
+        )
     # each row scores the same padded in a batch as on its own: pooling never lands on padding
     assert torch.allclose(padded, alone, atol=1e-4)
 
@@ -108,8 +112,17 @@ def test_prediction_in_a_log_reports_rows_done_and_time_left(monkeypatch, capsys
 
 def test_loss_falls_and_saved_adapters_reload_to_the_same_predictions(in_tmp):
     texts, labels = goemotions_rows(in_tmp, 200)
-    cfg = LlmConfig(num_hidden_layers=2, precision="fp32", max_length=32, epochs=3, batch_size=16, lr=2e-3, head_lr=5e-3,
-                    lora_r=4, lora_alpha=8)
+    cfg = LlmConfig(
+        num_hidden_layers=2,
+        precision="fp32",
+        max_length=32,
+        epochs=3,
+        batch_size=16,
+        lr=2e-3,
+        head_lr=5e-3,
+        lora_r=4,
+        lora_alpha=8,
+    )
     model = LlmModel(cfg, task="multilabel", n_labels=28, seed=0, head=goemotions_head(cfg))
     model.fit(texts[:160], labels[:160], texts[160:], labels[160:])
     losses = [r["train_loss"] for r in model.history_]
@@ -218,8 +231,9 @@ def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
     cfg = LlmConfig(num_hidden_layers=2, max_length=24, epochs=2, batch_size=16, lr=2e-3, lora_r=4)
     workdir = in_tmp / "fold"
     workdir.mkdir()
-    reference = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                             texts[:64], labels[:64], texts[64:], labels[64:])
+    reference = training.fit(
+        LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts[:64], labels[:64], texts[64:], labels[64:]
+    )
     real_evaluate = training._evaluate
     calls = {"n": 0}
 
@@ -231,14 +245,29 @@ def test_resume_continues_from_the_last_epoch_checkpoint(in_tmp, monkeypatch):
 
     monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
     with pytest.raises(KeyboardInterrupt):
-        training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                     texts[:64], labels[:64], texts[64:], labels[64:],
-                     workdir=workdir)
+        training.fit(
+            LlmBackbone(cfg),
+            ClassificationHead("multilabel", 28, cfg),
+            0,
+            texts[:64],
+            labels[:64],
+            texts[64:],
+            labels[64:],
+            workdir=workdir,
+        )
     assert (workdir / "last.pt").stat().st_size < 5e6  # trainable weights + optimiser state only
     monkeypatch.setattr(training, "_evaluate", real_evaluate)
-    resumed = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                           texts[:64], labels[:64], texts[64:], labels[64:],
-                           workdir=workdir, resume=True)
+    resumed = training.fit(
+        LlmBackbone(cfg),
+        ClassificationHead("multilabel", 28, cfg),
+        0,
+        texts[:64],
+        labels[:64],
+        texts[64:],
+        labels[64:],
+        workdir=workdir,
+        resume=True,
+    )
     assert [h["epoch"] for h in resumed.history] == [1, 2]
     for got, want in zip(resumed.history, reference.history):
         assert got["valid_loss"] == pytest.approx(want["valid_loss"], rel=1e-4)
@@ -250,15 +279,29 @@ def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     tokenizer = LlmBackbone(LlmConfig()).load_tokenizer()
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=128,
+    )
     torch.manual_seed(0)
     LlamaForCausalLM(config).save_pretrained(in_tmp / "tiny-llama")
     tokenizer.pad_token = None  # a model without a pad token: EOS is used
     tokenizer.save_pretrained(in_tmp / "tiny-llama")
     texts, labels = goemotions_rows(in_tmp, 64)
-    cfg = LlmConfig(name_or_path=str(in_tmp / "tiny-llama"), max_length=24, epochs=2, batch_size=16, lr=1e-2,
-                    target_modules=["q_proj", "v_proj"], lora_r=4)
+    cfg = LlmConfig(
+        name_or_path=str(in_tmp / "tiny-llama"),
+        max_length=24,
+        epochs=2,
+        batch_size=16,
+        lr=1e-2,
+        target_modules=["q_proj", "v_proj"],
+        lora_r=4,
+    )
     result = training.fit(LlmBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0, texts, labels)
     assert result.tokenizer.pad_token == result.tokenizer.eos_token
     assert result.model.model.config.pad_token_id == result.tokenizer.eos_token_id
@@ -268,7 +311,8 @@ def test_tiny_random_llama_from_config_trains_with_q_v_adapters(in_tmp):
 def test_unknown_target_module_is_one_line():
     with pytest.raises(FoldwiseError) as err:
         LlmBackbone(LlmConfig(num_hidden_layers=1, target_modules=["q_proj", "qq_proj"])).build(
-            ClassificationHead("multilabel", 3, None), CPU)
+            ClassificationHead("multilabel", 3, None), CPU
+        )
     message = str(err.value)
     assert "\n" not in message and "'qq_proj'" in message and "v_proj" in message
 
@@ -285,9 +329,14 @@ def test_tokenizer_without_pad_or_eos_is_one_line(in_tmp):
 
 def llm_project(root, epochs=1, extra=""):
     small_goemotions(root / "data" / "small", n_train=96, n_test=16)
-    write_configs(root, {"small": "name: small\nfolds: {n_splits: 2, seed: 0}\n"},
-                  {"tiny-llm": f"data: small\n{extra}{TINY_LLM % epochs}",
-                   "tiny-tfidf": "data: small\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"})
+    write_configs(
+        root,
+        {"small": "name: small\nfolds: {n_splits: 2, seed: 0}\n"},
+        {
+            "tiny-llm": f"data: small\n{extra}{TINY_LLM % epochs}",
+            "tiny-tfidf": "data: small\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n",
+        },
+    )
     return root
 
 
@@ -307,8 +356,9 @@ def test_quantization_without_cuda_is_one_line_and_writes_nothing(tmp_path):
     assert len(lines) == 1 and "model.quantization: 4bit needs a CUDA GPU" in lines[0]
     assert not (root / "runs").exists()
     # auto means none on a CPU: it trains
-    assert cli(root, "train", "configs/tiny-llm.yaml", "--set", "model.quantization=auto",
-               "--folds", "0").returncode == 0
+    assert (
+        cli(root, "train", "configs/tiny-llm.yaml", "--set", "model.quantization=auto", "--folds", "0").returncode == 0
+    )
 
 
 def test_llm_run_trains_predicts_and_blends_through_the_cli(tmp_path):
@@ -352,13 +402,22 @@ def test_a_movie_genres_benchmark_fold_runs_end_to_end_on_a_slice(tmp_path):
 
     mirror = mirror_slice(tmp_path, "movie_genres", lines=241)
     data_yaml = (REPO / "configs" / "data" / "movie_genres.yaml").read_text()
-    write_configs(tmp_path, {"movie_genres": data_yaml.replace("../shared/data/movie_genres", str(mirror))},
-                  {"movie_genres-smollm2-lora": (REPO / "configs" / "movie_genres-smollm2-lora.yaml").read_text()})
+    write_configs(
+        tmp_path,
+        {"movie_genres": data_yaml.replace("../shared/data/movie_genres", str(mirror))},
+        {"movie_genres-smollm2-lora": (REPO / "configs" / "movie_genres-smollm2-lora.yaml").read_text()},
+    )
     cli(tmp_path, "data", "movie_genres")
     cli(tmp_path, "folds", "movie_genres")
     shrink = ["model.num_hidden_layers=2", "model.max_length=32", "model.eval_batch_size=32", "model.lr=2.0e-3"]
-    cli(tmp_path, "train", "configs/movie_genres-smollm2-lora.yaml", "--folds", "0",
-               *[arg for item in shrink for arg in ("--set", item)])
+    cli(
+        tmp_path,
+        "train",
+        "configs/movie_genres-smollm2-lora.yaml",
+        "--folds",
+        "0",
+        *[arg for item in shrink for arg in ("--set", item)],
+    )
     record = json.loads((tmp_path / "runs" / "movie_genres-smollm2-lora" / "fold_0.json").read_text())
     assert record["metric"] == "micro_f1" and 0 <= record["valid_score_untuned"] <= 1
     assert record["history"] and np.isfinite(record["history"][-1]["valid_loss"])
@@ -369,9 +428,18 @@ def test_llm_trains_data_parallel_on_two_cpu_processes(tmp_path):
 
     root = llm_project(tmp_path)
     cli(root, "folds", "small")
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "foldwise.cli"]
-    proc = subprocess.run([*launcher, "train", "configs/tiny-llm.yaml"], cwd=root, env=cli_env(),
-                          capture_output=True, text=True)
+    launcher = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "foldwise.cli",
+    ]
+    proc = subprocess.run(
+        [*launcher, "train", "configs/tiny-llm.yaml"], cwd=root, env=cli_env(), capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert proc.stdout.count("tiny-llm: OOF") == 1  # only rank 0 reports and writes
     oof = pd.read_csv(root / "runs" / "tiny-llm" / "oof.csv")

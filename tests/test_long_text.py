@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-
 from conftest import FOLDWISE, cli_env, toy_frames, write_competition
+
 from foldwise.config import TextConfig
 from foldwise.data.text import clean_texts
 
@@ -24,8 +24,15 @@ def run_limited(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     """The CLI in a subprocess whose address space is capped (an allocation past it fails): a
     process of its own, since the cap is a process limit."""
     env = {**cli_env(), "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    return subprocess.run([*FOLDWISE, *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          preexec_fn=_limit_address_space, timeout=300)
+    return subprocess.run(
+        [*FOLDWISE, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        preexec_fn=_limit_address_space,
+        timeout=300,
+    )
 
 
 def test_clean_texts_keeps_objects():
@@ -41,7 +48,8 @@ def test_folds_and_train_with_a_1mb_cell_under_a_memory_limit(tmp_path):
     (tmp_path / "configs" / "data").mkdir(parents=True)
     (tmp_path / "configs" / "data" / "long.yaml").write_text("name: long\nfolds: {n_splits: 2, seed: 0}\n")
     (tmp_path / "configs" / "tiny.yaml").write_text(
-        "data: long\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1, max_iter: 50}\n")
+        "data: long\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1, max_iter: 50}\n"
+    )
 
     proc = run_limited(tmp_path, "folds", "long")
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -30,14 +30,15 @@ def test_bce_and_weighted_bce():
 def test_pos_weight_from_label_frequencies():
     labels = np.array([[1, 0, 0], [0, 0, 0], [0, 0, 1], [0, 0, 0]] * 10)  # 10 of 40 positive
     np.testing.assert_allclose(pos_weight_from_labels(labels, cap=2.5).numpy(), [2.5, 2.5, 2.5])
-    np.testing.assert_allclose(pos_weight_from_labels(labels, cap=10).numpy(), [3.0, 10.0, 3.0])  # no positives: the cap
+    np.testing.assert_allclose(
+        pos_weight_from_labels(labels, cap=10).numpy(), [3.0, 10.0, 3.0]
+    )  # no positives: the cap
 
 
 def test_focal():
     alpha, gamma = 0.25, 2.0
     p = sigmoid(LOGITS)
-    ref = -(alpha * TARGETS * (1 - p) ** gamma * np.log(p)
-            + (1 - alpha) * (1 - TARGETS) * p ** gamma * np.log(1 - p))
+    ref = -(alpha * TARGETS * (1 - p) ** gamma * np.log(p) + (1 - alpha) * (1 - TARGETS) * p**gamma * np.log(1 - p))
     assert focal(t(LOGITS), t(TARGETS), alpha, gamma).item() == pytest.approx(ref.sum(1).mean(), rel=1e-5)
 
 
@@ -49,7 +50,7 @@ def test_asymmetric():
     gp, gn, clip = 1.0, 4.0, 0.05
     p = sigmoid(LOGITS)
     pm = np.maximum(p - clip, 0)
-    ref = -(TARGETS * (1 - p) ** gp * np.log(p) + (1 - TARGETS) * pm ** gn * np.log(1 - pm))
+    ref = -(TARGETS * (1 - p) ** gp * np.log(p) + (1 - TARGETS) * pm**gn * np.log(1 - pm))
     assert asymmetric(t(LOGITS), t(TARGETS), gp, gn, clip).item() == pytest.approx(ref.sum(1).mean(), rel=1e-5)
 
 

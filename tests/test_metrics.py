@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, jaccard_score, log_loss, roc_auc_score
 
-from foldwise.tasks import metrics
 from foldwise.errors import FoldwiseError
+from foldwise.tasks import metrics
 
 
 def test_f1_scores_match_sklearn():
@@ -24,6 +24,7 @@ def test_shape_mismatch_is_an_error():
 
 # --- the metric registry ---
 
+
 def random_multilabel(seed, n=300, n_labels=7):
     """0/1 truth and decisions with empty rows on both sides and a label with no positives."""
     rng = np.random.default_rng(seed)
@@ -31,7 +32,7 @@ def random_multilabel(seed, n=300, n_labels=7):
     pred = (rng.random((n, n_labels)) < 0.3).astype(int)
     y[:, -1] = 0
     y[: n // 10] = 0  # rows with no true label ...
-    pred[n // 20: n // 5] = 0  # ... some also with no prediction, some with no truth but predictions
+    pred[n // 20 : n // 5] = 0  # ... some also with no prediction, some with no truth but predictions
     return y, pred
 
 
@@ -61,7 +62,9 @@ def test_multiclass_decision_metrics_match_sklearn(seed):
     y, probs = random_multiclass(seed)
     decided = np.eye(y.shape[1], dtype=int)[probs.argmax(axis=1)]
     truth, chosen = y.argmax(axis=1), probs.argmax(axis=1)
-    assert metrics.get_metric("accuracy", "multiclass").score(y, decided) == pytest.approx(accuracy_score(truth, chosen))
+    assert metrics.get_metric("accuracy", "multiclass").score(y, decided) == pytest.approx(
+        accuracy_score(truth, chosen)
+    )
     for name in ("macro_f1", "micro_f1"):
         expected = f1_score(truth, chosen, average=name.split("_")[0], labels=range(y.shape[1]), zero_division=0)
         assert metrics.get_metric(name, "multiclass").score(y, decided) == pytest.approx(expected)
@@ -77,7 +80,8 @@ def test_roc_auc_matches_sklearn_and_leaves_out_one_class_columns(seed):
     assert metrics.get_metric("roc_auc", "multilabel").score(y, scores) == pytest.approx(expected)
     y_mc, probs = random_multiclass(seed)
     assert metrics.get_metric("roc_auc", "multiclass").score(y_mc, probs) == pytest.approx(
-        roc_auc_score(y_mc.argmax(axis=1), probs, multi_class="ovr", average="macro"))
+        roc_auc_score(y_mc.argmax(axis=1), probs, multi_class="ovr", average="macro")
+    )
 
 
 def test_roc_auc_without_any_two_class_column_is_a_clear_error():
@@ -129,16 +133,19 @@ def test_get_metric_unknown_name_lists_the_known_ones():
     assert all(name in message for name in metrics.METRICS)
 
 
-@pytest.mark.parametrize("name, task", [("accuracy", "multilabel"), ("samples_f1", "multiclass"),
-                                        ("jaccard", "multiclass")])
+@pytest.mark.parametrize(
+    "name, task", [("accuracy", "multilabel"), ("samples_f1", "multiclass"), ("jaccard", "multiclass")]
+)
 def test_get_metric_that_does_not_fit_the_task(name, task):
     with pytest.raises(FoldwiseError, match=f"key 'data.metric' is '{name}', which does not fit {task} data") as error:
         metrics.get_metric(name, task)
     assert "\n" not in str(error.value)
 
 
-@pytest.mark.parametrize("name, task, fits", [("accuracy", "multilabel", "multiclass, binary"),
-                                              ("f1", "multiclass", "binary"), ("rouge", "span", "generation")])
+@pytest.mark.parametrize(
+    "name, task, fits",
+    [("accuracy", "multilabel", "multiclass, binary"), ("f1", "multiclass", "binary"), ("rouge", "span", "generation")],
+)
 def test_a_metric_that_does_not_fit_is_one_wording_from_every_entry_point(name, task, fits):
     import pandas as pd
 
@@ -147,26 +154,39 @@ def test_a_metric_that_does_not_fit_is_one_wording_from_every_entry_point(name, 
 
     wording = f"key 'data.metric' is '{name}', which does not fit {task} data ("
     messages = []
-    for entry in (lambda: build(DataConfig, {"name": "toy", "task": task, "metric": name}, "toy.yaml", "data."),
-                  lambda: task_for(DataConfig(metric=name), ["a", "b"], pd.DataFrame({"id": []}), task, "said"),
-                  lambda: metrics.get_metric(name, task)):
+    for entry in (
+        lambda: build(DataConfig, {"name": "toy", "task": task, "metric": name}, "toy.yaml", "data."),
+        lambda: task_for(DataConfig(metric=name), ["a", "b"], pd.DataFrame({"id": []}), task, "said"),
+        lambda: metrics.get_metric(name, task),
+    ):
         with pytest.raises(FoldwiseError) as error:
             entry()
         messages.append(str(error.value))
     for message in messages:
         assert wording in message and message.endswith(f"it fits: {fits})") and "\n" not in message, message
     assert f"(task {task}: said; it fits" in messages[1]  # task_for says why the task is what it is
-    for entry in (lambda: build(DataConfig, {"name": "toy", "metric": "f2"}, "toy.yaml", "data."),
-                  lambda: task_for(DataConfig(metric="f2"), ["a", "b"], pd.DataFrame({"id": []}), task),
-                  lambda: metrics.get_metric("f2", task)):
+    for entry in (
+        lambda: build(DataConfig, {"name": "toy", "metric": "f2"}, "toy.yaml", "data."),
+        lambda: task_for(DataConfig(metric="f2"), ["a", "b"], pd.DataFrame({"id": []}), task),
+        lambda: metrics.get_metric("f2", task),
+    ):
         with pytest.raises(FoldwiseError, match=r"key 'data.metric' is 'f2', not a known metric \(known: accuracy, f1"):
             entry()
 
 
-@pytest.mark.parametrize("name, title, hundred", [
-    ("macro_f1", "macro-F1", False), ("samples_f1", "samples-F1", False), ("roc_auc", "ROC AUC", False),
-    ("log_loss", "log-loss", False), ("mcc", "MCC", False), ("squad", "SQuAD F1", True),
-    ("rouge", "ROUGE-1", True), ("word_jaccard", "word Jaccard", False)])
+@pytest.mark.parametrize(
+    "name, title, hundred",
+    [
+        ("macro_f1", "macro-F1", False),
+        ("samples_f1", "samples-F1", False),
+        ("roc_auc", "ROC AUC", False),
+        ("log_loss", "log-loss", False),
+        ("mcc", "MCC", False),
+        ("squad", "SQuAD F1", True),
+        ("rouge", "ROUGE-1", True),
+        ("word_jaccard", "word Jaccard", False),
+    ],
+)
 def test_each_metric_carries_the_title_and_scale_that_reports_print(name, title, hundred):
     from foldwise.tasks import report
     from foldwise.tasks.evaluation import Evaluation
@@ -174,17 +194,28 @@ def test_each_metric_carries_the_title_and_scale_that_reports_print(name, title,
     metric = metrics.METRICS[name]
     assert (metric.title, metric.hundred) == (title, hundred)
     secondary = {score: 0.123456 for score in metric.secondary_for(metric.tasks[-1]) if score != name}
-    evaluation = Evaluation(metric=name, greater_is_better=metric.greater_is_better, task=metric.tasks[-1], rows=4,
-                            decision={}, score=0.123456, score_untuned=0.123456, score_crossfit=None,
-                            tuned=secondary, untuned=secondary, per_fold=[], per_class={})
+    evaluation = Evaluation(
+        metric=name,
+        greater_is_better=metric.greater_is_better,
+        task=metric.tasks[-1],
+        rows=4,
+        decision={},
+        score=0.123456,
+        score_untuned=0.123456,
+        score_crossfit=None,
+        tuned=secondary,
+        untuned=secondary,
+        per_fold=[],
+        per_class={},
+    )
     value = "0.12" if hundred else "0.1235"
     others = ", ".join(f"{metrics.score_title(score)} {value}" for score in secondary)  # on the metric's scale
     assert report.headline(evaluation) == f"OOF {title} {value}" + (f", {others}" if others else "")
 
 
 def test_secondary_scores_that_are_no_metric_have_a_title_and_scale():
-    from foldwise.tasks.text_answers import score_table
     from foldwise.tasks.evaluation import Evaluation
+    from foldwise.tasks.text_answers import score_table
 
     assert set(metrics.METRICS) <= set(metrics.SCORES)
     for metric in metrics.METRICS.values():
@@ -193,8 +224,19 @@ def test_secondary_scores_that_are_no_metric_have_a_title_and_scale():
     assert metrics.METRICS["rouge"].secondary_for("generation") == ("rouge2", "rougeL", "rougeLsum")
     assert metrics.METRICS["macro_f1"].secondary_for("binary") == ("f1", "accuracy", "mcc")
     tuned = {"exact_match": 25.0}
-    evaluation = Evaluation(metric="squad", greater_is_better=True, task="span", rows=4, decision={},
-                            score=41.6667, score_untuned=41.6667, score_crossfit=None, tuned=tuned,
-                            untuned=tuned, per_fold=[], per_class={})
+    evaluation = Evaluation(
+        metric="squad",
+        greater_is_better=True,
+        task="span",
+        rows=4,
+        decision={},
+        score=41.6667,
+        score_untuned=41.6667,
+        score_crossfit=None,
+        tuned=tuned,
+        untuned=tuned,
+        per_fold=[],
+        per_class={},
+    )
     # a text task's own table names SQuAD F1 "F1" (the competition is known there)
     assert score_table(evaluation) == "OOF F1 41.67 on 4 rows\n  exact match 25.00"

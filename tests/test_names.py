@@ -4,11 +4,11 @@ a path outside the project (or onto another run's files) is one line and writes 
 from __future__ import annotations
 
 import pytest
+from toy_project import EXPERIMENT, make_toy_project, snapshot
 
-from foldwise.io import paths
 from foldwise.cli import main
 from foldwise.errors import FoldwiseError
-from toy_project import EXPERIMENT, make_toy_project, snapshot
+from foldwise.io import paths
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,9 @@ def test_a_submission_name_onto_another_submissions_companion_file_is_refused(ba
     before, _ = snapshot(base), capsys.readouterr()
     assert main(["ensemble", "t", "--name", "small.probs"]) == 2
     err = capsys.readouterr().err
-    assert err == ("error: submission name 'small.probs' ends in '.probs': submissions/small.probs.csv is the "
-                   "probabilities file of submission 'small'; choose another name\n")
+    assert err == (
+        "error: submission name 'small.probs' ends in '.probs': submissions/small.probs.csv is the "
+        "probabilities file of submission 'small'; choose another name\n"
+    )
     assert snapshot(base) == before
     assert paths.submission_csv("small.probs.v2").name == "small.probs.v2.csv"

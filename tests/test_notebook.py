@@ -8,9 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import REPO, cli_env, foldwise_cli, titled_competition
+from nbclient import NotebookClient
 
 TFIDF = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
 
@@ -25,13 +24,20 @@ def project(tmp_path_factory) -> Path:
     (root / "configs" / "data").mkdir(parents=True)
     common = "text_columns: [title, body]\nfolds: {n_splits: 3, seed: 0}\n"
     (root / "configs" / "data" / "genres.yaml").write_text(
-        f"name: genres\ndir: elsewhere/genres\nlabel_column: genres\n{common}")
+        f"name: genres\ndir: elsewhere/genres\nlabel_column: genres\n{common}"
+    )
     (root / "configs" / "data" / "news.yaml").write_text(
-        f"name: news\ndir: elsewhere/news\ntask: multiclass\nlabel_column: label\n{common}")
+        f"name: news\ndir: elsewhere/news\ntask: multiclass\nlabel_column: label\n{common}"
+    )
     (root / "configs" / "g.yaml").write_text(f"data: genres\n{TFIDF}")
     (root / "configs" / "n.yaml").write_text(f"data: news\n{TFIDF}")
-    for args in (["folds", "genres"], ["folds", "news"], ["train", "configs/g.yaml", "configs/n.yaml"],
-                 ["ensemble", "g"], ["ensemble", "n"]):
+    for args in (
+        ["folds", "genres"],
+        ["folds", "news"],
+        ["train", "configs/g.yaml", "configs/n.yaml"],
+        ["ensemble", "g"],
+        ["ensemble", "n"],
+    ):
         foldwise_cli(*args, cwd=root)
     (root / "notebooks").mkdir()
     shutil.copy(REPO / "notebooks" / "results.ipynb", root / "notebooks" / "results.ipynb")
@@ -50,8 +56,9 @@ def test_notebook_shows_every_dataset_in_runs(project, tmp_path, monkeypatch):
     monkeypatch.delenv("FOLDWISE_DATASET", raising=False)
     monkeypatch.setenv("PYTHONPATH", cli_env()["PYTHONPATH"])  # the kernel imports this checkout's foldwise
     notebook = nbformat.read(REPO / "notebooks" / "results.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     text, pngs = outputs(notebook)
     assert "finished runs of 2 dataset(s): genres, news" in text
     assert "genres (multi-label, elsewhere/genres): 90 train rows, 12 test rows, 3 labels" in text

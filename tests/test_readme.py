@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from conftest import REPO, cli_env, markdown_heading, markdown_lines
 
 PAGE = REPO / "docs" / "new-competition.md"
@@ -41,15 +40,18 @@ def doc_example() -> tuple[dict[str, str], list[str]]:
         if lang == "yaml" and first.startswith("# configs/"):
             files[first[2:].strip()] = body
         elif lang == "bash":
-            commands += [line.split("#")[0].strip() for line in body.splitlines()
-                         if line.startswith("make ")]
+            commands += [line.split("#")[0].strip() for line in body.splitlines() if line.startswith("make ")]
     return files, commands
 
 
 def downloaded_competition(folder: Path, n_train: int = 150, n_test: int = 30) -> None:
     """What the Kaggle download unzips to: multi-word genre lists with a non-breaking space."""
-    genres = {"Drama": "family tears", "Science Fiction": "robots space", "Action": "explosions chase",
-              "TV Movie": "television special"}
+    genres = {
+        "Drama": "family tears",
+        "Science Fiction": "robots space",
+        "Action": "explosions chase",
+        "TV Movie": "television special",
+    }
     names = list(genres)
     rng = np.random.default_rng(0)
 
@@ -57,9 +59,14 @@ def downloaded_competition(folder: Path, n_train: int = 150, n_test: int = 30) -
         out = []
         for i in range(n):
             on = [g for g in names if rng.random() < 0.4] or [names[i % len(names)]]
-            out.append({"id": f"{prefix}{i}", "title": f"Film {i}",
-                        "overview": " ".join(genres[g] for g in on) + " and a story",
-                        "genres": ",\u00a0".join(on)})
+            out.append(
+                {
+                    "id": f"{prefix}{i}",
+                    "title": f"Film {i}",
+                    "overview": " ".join(genres[g] for g in on) + " and a story",
+                    "genres": ",\u00a0".join(on),
+                }
+            )
         return out
 
     folder.mkdir(parents=True)

@@ -12,16 +12,21 @@ from pathlib import Path
 
 from conftest import NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, write_configs
 
-
 #: a Kaggle user name, and no kaggle CLI nor credentials (no-kaggle/ in the project is not there)
-NO_KAGGLE = {"KAGGLE_USERNAME": "someone", "PATH": "/nonexistent:" + os.environ["PATH"],
-             "KAGGLE_CONFIG_DIR": "no-kaggle"}
+NO_KAGGLE = {
+    "KAGGLE_USERNAME": "someone",
+    "PATH": "/nonexistent:" + os.environ["PATH"],
+    "KAGGLE_CONFIG_DIR": "no-kaggle",
+}
 
 
 def project(root: Path) -> Path:
     titled_competition(root / "data" / "news")
-    write_configs(root, {"news": "name: news\nkaggle_competition: news-comp\n" + NEWS_DATA},
-                  {"words": "data: news\nremote: {internet: false}\n" + TINY_TFIDF})
+    write_configs(
+        root,
+        {"news": "name: news\nkaggle_competition: news-comp\n" + NEWS_DATA},
+        {"words": "data: news\nremote: {internet: false}\n" + TINY_TFIDF},
+    )
     foldwise_cli("folds", "news", cwd=root, env=NO_KAGGLE)
     return root
 
@@ -30,10 +35,14 @@ def run_kernel(root: Path, folder: Path, tag: str) -> Path:
     """The kernel's run.py as Kaggle would run it: competition files at the input path, a fresh process."""
     out = root / f"kernel-{tag}"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(FOLDWISE_KAGGLE_INPUT=str(root / "data" / "news"), FOLDWISE_OUTPUT=str(out / "working"),
-               FOLDWISE_PROJECT=str(out / "project"))
-    done = subprocess.run([sys.executable, str(folder / "run.py")], cwd=out.parent, capture_output=True, text=True,
-                          env=env)
+    env.update(
+        FOLDWISE_KAGGLE_INPUT=str(root / "data" / "news"),
+        FOLDWISE_OUTPUT=str(out / "working"),
+        FOLDWISE_PROJECT=str(out / "project"),
+    )
+    done = subprocess.run(
+        [sys.executable, str(folder / "run.py")], cwd=out.parent, capture_output=True, text=True, env=env
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return out / "working"
 
@@ -56,15 +65,32 @@ def test_the_kernel_trains_the_experiment_and_its_run_joins_local_runs(tmp_path)
 
 def test_one_kernel_per_fold_then_a_local_train_assembles_the_run(tmp_path):
     root = project(tmp_path)
-    foldwise_cli("remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true", "--build-only", cwd=root,
-                 env=NO_KAGGLE)
+    foldwise_cli(
+        "remote",
+        "kaggle",
+        "configs/words.yaml",
+        "--set",
+        "remote.per_fold=true",
+        "--build-only",
+        cwd=root,
+        env=NO_KAGGLE,
+    )
     kernels = sorted(p.name for p in (root / "remote").iterdir())
     assert kernels == ["words-fold0", "words-fold1", "words-fold2"]
     assert "'folds': [1]" in (root / "remote" / "words-fold1" / "run.py").read_text()
     for name in kernels:
         output = run_kernel(root, root / "remote" / name, name)
-        foldwise_cli("remote", "kaggle", "configs/words.yaml", "--set", "remote.per_fold=true",
-                     "--output", str(output), cwd=root, env=NO_KAGGLE)
+        foldwise_cli(
+            "remote",
+            "kaggle",
+            "configs/words.yaml",
+            "--set",
+            "remote.per_fold=true",
+            "--output",
+            str(output),
+            cwd=root,
+            env=NO_KAGGLE,
+        )
     assert not (root / "runs" / "words" / "metrics.json").exists()  # each kernel trained one fold
     fold_records = {k: (root / "runs" / "words" / f"fold_{k}.json").read_bytes() for k in range(3)}
     assembled = foldwise_cli("train", "configs/words.yaml", cwd=root, env=NO_KAGGLE)
@@ -88,8 +114,11 @@ def test_a_file_name_reaches_run_py_as_data_never_as_code(tmp_path):
         fh.write(f"test_file: {json.dumps(evil)}\n")
     foldwise_cli("remote", "kaggle", "configs/words.yaml", "--build-only", cwd=root, env=NO_KAGGLE)
     script = (root / "remote" / "words" / "run.py").read_text()
-    assigned = next(node for node in ast.parse(script).body if isinstance(node, ast.Assign)
-                    and getattr(node.targets[0], "id", None) == "SETTINGS")
+    assigned = next(
+        node
+        for node in ast.parse(script).body
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "SETTINGS"
+    )
     assert ast.literal_eval(assigned.value)["test_file"] == evil  # a literal: data, not code
     output = run_kernel(root, root / "remote" / "words", "evil")
     assert (output / "runs" / "words" / "oof.csv").exists()

@@ -24,15 +24,27 @@ ROLES = [Named, Folds, PredictionFiles, Decisions, Submissions, Presentation]
 
 #: data.task -> (data config, label names, sample submission) of a tiny competition of that kind
 KINDS = {
-    "multilabel": (DataConfig(task="multilabel"), ["sports", "tech"],
-                   pd.DataFrame({"id": ["a"], "sports": ["0"], "tech": ["0"]})),
-    "multiclass": (DataConfig(task="multiclass", metric="accuracy"), ["sports", "tech"],
-                   pd.DataFrame({"id": ["a"], "label": ["sports"]})),
+    "multilabel": (
+        DataConfig(task="multilabel"),
+        ["sports", "tech"],
+        pd.DataFrame({"id": ["a"], "sports": ["0"], "tech": ["0"]}),
+    ),
+    "multiclass": (
+        DataConfig(task="multiclass", metric="accuracy"),
+        ["sports", "tech"],
+        pd.DataFrame({"id": ["a"], "label": ["sports"]}),
+    ),
     "binary": (DataConfig(task="binary", metric="f1"), ["target"], pd.DataFrame({"id": ["a"], "target": ["0"]})),
-    "span": (DataConfig(task="span", metric="squad", question_column="q", context_column="c", answer_column="answer"),
-             ["answer"], pd.DataFrame({"id": ["a"], "answer": ["x"]})),
-    "generation": (DataConfig(task="generation", metric="rouge", target_column="summary", text_template="{doc}"),
-                   ["summary"], pd.DataFrame({"id": ["a"], "summary": ["x"]})),
+    "span": (
+        DataConfig(task="span", metric="squad", question_column="q", context_column="c", answer_column="answer"),
+        ["answer"],
+        pd.DataFrame({"id": ["a"], "answer": ["x"]}),
+    ),
+    "generation": (
+        DataConfig(task="generation", metric="rouge", target_column="summary", text_template="{doc}"),
+        ["summary"],
+        pd.DataFrame({"id": ["a"], "summary": ["x"]}),
+    ),
 }
 
 
@@ -49,8 +61,13 @@ def members(protocol: type) -> dict[str, Any]:
         if cls in (object, Protocol) or not getattr(cls, "_is_protocol", False):
             continue
         found.update(dict.fromkeys(vars(cls).get("__annotations__", {})))
-        found.update({name: value for name, value in vars(cls).items()
-                      if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, property))})
+        found.update(
+            {
+                name: value
+                for name, value in vars(cls).items()
+                if not name.startswith("_") and (inspect.isfunction(value) or isinstance(value, property))
+            }
+        )
     return found
 
 
@@ -76,12 +93,18 @@ def _signature_problems(declared: Any, actual: Any) -> list[str]:
     wanted = list(inspect.signature(declared).parameters.values())[1:]
     given = list(inspect.signature(actual).parameters.values())
     out = []
-    if [p.name for p in given[:len(wanted)]] != [p.name for p in wanted]:
+    if [p.name for p in given[: len(wanted)]] != [p.name for p in wanted]:
         out.append(f"parameters {[p.name for p in given]}, the protocol's {[p.name for p in wanted]}")
-    out += [f"'{p.name}' has no default" for p, w in zip(given, wanted)
-            if w.default is not inspect.Parameter.empty and p.default is inspect.Parameter.empty]
-    out += [f"extra parameter '{p.name}' has no default" for p in given[len(wanted):]
-            if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    out += [
+        f"'{p.name}' has no default"
+        for p, w in zip(given, wanted)
+        if w.default is not inspect.Parameter.empty and p.default is inspect.Parameter.empty
+    ]
+    out += [
+        f"extra parameter '{p.name}' has no default"
+        for p in given[len(wanted) :]
+        if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     return out
 
 
@@ -95,8 +118,12 @@ def test_task_is_every_role_and_holds_what_the_stages_ask_and_nothing_more():
     from conftest import REPO
 
     assert all(role in Task.__mro__ for role in ROLES)
-    sources = [*sorted((REPO / "src/foldwise/stages").glob("*.py")), REPO / "src/foldwise/cli.py",
-               REPO / "src/foldwise/tasks/__init__.py", REPO / "notebooks/results.ipynb"]
+    sources = [
+        *sorted((REPO / "src/foldwise/stages").glob("*.py")),
+        REPO / "src/foldwise/cli.py",
+        REPO / "src/foldwise/tasks/__init__.py",
+        REPO / "notebooks/results.ipynb",
+    ]
     text = "\n".join(path.read_text(encoding="utf-8") for path in sources)
     asked = set(re.findall(r"\btask\.(\w+)", text)) | set(re.findall(r"_task\([^()]*\)\.(\w+)", text))
     assert set(members(Task)) == asked

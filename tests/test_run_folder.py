@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import FOLDWISE, cli_env
+from toy_project import make_toy_project
+
+from foldwise.cli import main
+from foldwise.errors import FoldwiseError
+from foldwise.experiment import load_experiment
 from foldwise.io import artifacts, paths
 from foldwise.stages import cv
-from foldwise.cli import main
-from foldwise.experiment import load_experiment
 from foldwise.stages.cv import run_cv
-from foldwise.errors import FoldwiseError
-from toy_project import make_toy_project
 
 CONFIG = Path("runs/t/config.yaml")
 
@@ -48,6 +48,7 @@ def test_refused_train_leaves_config_yaml_unchanged(project, capsys):
 def test_run_folder_in_use_by_another_config_is_refused(project, monkeypatch):
     """A config.yaml left by a run that died before its first fold does not block a new
     config; the same file written by a run still training does."""
+
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
@@ -70,8 +71,16 @@ def test_run_folder_in_use_by_another_config_is_refused(project, monkeypatch):
 def test_concurrent_trains_with_different_configs(project):
     """Two `train` processes with different settings: exactly one trains, the other is
     refused with one line, and config.yaml is the winner's (processes of their own: they race)."""
-    procs = {c: subprocess.Popen([*FOLDWISE, "train", "configs/t.yaml", "--set", f"model.C={c}"], env=cli_env(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for c in (1.0, 0.5)}
+    procs = {
+        c: subprocess.Popen(
+            [*FOLDWISE, "train", "configs/t.yaml", "--set", f"model.C={c}"],
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for c in (1.0, 0.5)
+    }
     results = {c: (p.wait(timeout=120), p.stderr.read()) for c, p in procs.items()}
     winners = [c for c, (rc, _) in results.items() if rc == 0]
     assert len(winners) == 1, results
@@ -84,8 +93,16 @@ def test_concurrent_trains_with_different_configs(project):
 
 def test_concurrent_trains_of_different_folds_share_the_run(project):
     """The supported split: one process trains folds 0, another 1,2 of the same config (at once)."""
-    procs = [subprocess.Popen([*FOLDWISE, "train", "configs/t.yaml", "--folds", folds], env=cli_env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for folds in ("0", "1,2")]
+    procs = [
+        subprocess.Popen(
+            [*FOLDWISE, "train", "configs/t.yaml", "--folds", folds],
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for folds in ("0", "1,2")
+    ]
     for p in procs:
         assert p.wait(timeout=120) == 0, p.stderr.read()
     assert Path("runs/t/oof.csv").exists() and Path("runs/t/run.json").exists()

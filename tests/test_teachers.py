@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import TINY_TFIDF, foldwise_cli, toy_frames, write_competition, write_configs
 
 from foldwise.cli import main
@@ -76,15 +75,16 @@ def test_pseudo_labels_come_from_the_folds_own_teacher_models_and_a_cut_chosen_w
         assert not set(fit_texts) & set(texts[fold == k])
         assert len(chosen) == expected_rows  # fold 2's teacher is unsure (0.6 < the cut 0.9)
         if expected_label is not None:
-            assert (targets[-len(chosen):] == expected_label).all()
+            assert (targets[-len(chosen) :] == expected_label).all()
     wrong_on_fold0 = oof.copy()
     wrong_on_fold0[fold == 0] = 1 - wrong_on_fold0[fold == 0]  # fold 0's own rows cannot move fold 0's cut
     outside = fold != 0
-    assert confidence_cut(teachers, truth[outside], oof[outside], False) == \
-        confidence_cut(teachers, truth[outside], wrong_on_fold0[outside], False)
+    assert confidence_cut(teachers, truth[outside], oof[outside], False) == confidence_cut(
+        teachers, truth[outside], wrong_on_fold0[outside], False
+    )
     soft = Teachers(pseudo_oof=oof, pseudo_test=per_fold, decider=Cut(), mode="soft", min_agreement=0.9)
     _, targets, chosen = fold_training_rows(soft, LabelTask, truth, texts, test_texts, fold, 0)
-    np.testing.assert_allclose(targets[-len(chosen):], 0.97)
+    np.testing.assert_allclose(targets[-len(chosen) :], 0.97)
 
 
 def test_confidence_is_the_least_certain_label_or_the_top_class():
@@ -99,11 +99,15 @@ def taught(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("taught")
     train, test = toy_frames(n_train=90, n_test=30)
     write_competition(root / "data" / "toy", train, test)
-    write_configs(root, {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
-                  {"teacher": "data: toy\nsave_models: true\n" + TINY_TFIDF,
-                   "distilled": "data: toy\ndistill: {teacher: teacher, weight: 0.5}\n" + TINY_TFIDF,
-                   "pseudo": "data: toy\npseudo_labels: {teacher: teacher, mode: soft, min_agreement: 0.5}\n"
-                             + TINY_TFIDF})
+    write_configs(
+        root,
+        {"toy": "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\n"},
+        {
+            "teacher": "data: toy\nsave_models: true\n" + TINY_TFIDF,
+            "distilled": "data: toy\ndistill: {teacher: teacher, weight: 0.5}\n" + TINY_TFIDF,
+            "pseudo": "data: toy\npseudo_labels: {teacher: teacher, mode: soft, min_agreement: 0.5}\n" + TINY_TFIDF,
+        },
+    )
     for args in (("folds", "toy"), ("train", "configs/teacher.yaml"), ("ensemble", "teacher")):
         foldwise_cli(*args, cwd=root)
     return root
@@ -119,8 +123,9 @@ def test_students_train_end_to_end_and_their_fingerprint_names_the_teacher(toy):
     first = foldwise_cli("train", "configs/distilled.yaml", cwd=toy).stdout
     assert re.search(r"fold 0: runs/teacher's fold-0 models predict the \d+ training rows", first)
     assert (toy / "runs" / "teacher" / "fold_2" / "train_preds.npz").exists()
-    again = foldwise_cli("train", "configs/distilled.yaml", "--set", "distill.weight=0.3", "--set", "name=d2",
-                         cwd=toy).stdout
+    again = foldwise_cli(
+        "train", "configs/distilled.yaml", "--set", "distill.weight=0.3", "--set", "name=d2", cwd=toy
+    ).stdout
     assert "models predict" not in again  # a second student of the teacher reads its cached predictions
     out = foldwise_cli("train", "configs/pseudo.yaml", cwd=toy).stdout
     assert "test rows pseudo-labelled (soft" in out
@@ -146,8 +151,11 @@ def test_teachers_refuse_what_they_cannot_teach(toy):
     model = toy / "runs" / "teacher" / "fold_1" / "model"
     model.rename(model.with_name("kept"))
     done = foldwise_cli("train", "configs/distilled.yaml", cwd=toy, code=2)
-    assert done.stderr.startswith("error: distill.teacher: runs/teacher/fold_1/model not found") and \
-        "--set save_models=true --force" in done.stderr and len(done.stderr.splitlines()) == 1
+    assert (
+        done.stderr.startswith("error: distill.teacher: runs/teacher/fold_1/model not found")
+        and "--set save_models=true --force" in done.stderr
+        and len(done.stderr.splitlines()) == 1
+    )
 
 
 def test_a_teacher_trained_on_other_data_or_rows_in_another_order_is_refused(toy):
@@ -156,8 +164,10 @@ def test_a_teacher_trained_on_other_data_or_rows_in_another_order_is_refused(toy
     train.rename(columns={"joy": "anger", "anger": "joy"})[train.columns].to_csv(train_csv, index=False)
     # two labels swapped since the teacher trained
     done = foldwise_cli("train", "configs/distilled.yaml", cwd=toy, code=2)
-    assert done.stderr == ("error: distill.teacher: runs/teacher was trained on other data (ids, texts or labels "
-                           "changed since); retrain it with `foldwise train ... --force`\n")
+    assert done.stderr == (
+        "error: distill.teacher: runs/teacher was trained on other data (ids, texts or labels "
+        "changed since); retrain it with `foldwise train ... --force`\n"
+    )
     train.to_csv(train_csv, index=False)
     for path in (test_csv, toy / "data" / "toy" / "sample_submission.csv"):  # the same test ids, another order
         pd.read_csv(path).iloc[::-1].to_csv(path, index=False)
@@ -166,13 +176,16 @@ def test_a_teacher_trained_on_other_data_or_rows_in_another_order_is_refused(toy
     assert not (toy / "runs" / "pseudo" / "fold_0.npz").exists()
 
 
-@pytest.mark.parametrize("info, labels, message", [
-    ({"dataset": "other"}, ["joy", "anger"], "dataset other (not toy)"),
-    ({"task": "multiclass"}, ["joy", "anger"], "task multiclass (not multilabel)"),
-    ({}, ["anger", "joy"], "labels ['anger', 'joy'] (not ['joy', 'anger'])"),
-    ({"folds_sha256": "f0"}, ["joy", "anger"], "other folds than the current fold file"),
-    ({"fingerprint": "cfg-olddata"}, ["joy", "anger"], "was trained on other data"),
-])
+@pytest.mark.parametrize(
+    "info, labels, message",
+    [
+        ({"dataset": "other"}, ["joy", "anger"], "dataset other (not toy)"),
+        ({"task": "multiclass"}, ["joy", "anger"], "task multiclass (not multilabel)"),
+        ({}, ["anger", "joy"], "labels ['anger', 'joy'] (not ['joy', 'anger'])"),
+        ({"folds_sha256": "f0"}, ["joy", "anger"], "other folds than the current fold file"),
+        ({"fingerprint": "cfg-olddata"}, ["joy", "anger"], "was trained on other data"),
+    ],
+)
 def test_a_teacher_must_match_the_students_dataset_task_labels_folds_and_data(info, labels, message):
     from types import SimpleNamespace
 
@@ -181,8 +194,7 @@ def test_a_teacher_must_match_the_students_dataset_task_labels_folds_and_data(in
     good = {"dataset": "toy", "task": "multilabel", "folds_sha256": "f1", "fingerprint": "cfg-data1"}
     check_teacher(Run("t", Path("runs/t"), None, good, {}, ["joy", "anger"]), data, task, "f1", "distill.teacher")
     with pytest.raises(FoldwiseError, match="^distill.teacher: runs/t ") as refused:
-        check_teacher(Run("t", Path("runs/t"), None, {**good, **info}, {}, labels), data, task, "f1",
-                      "distill.teacher")
+        check_teacher(Run("t", Path("runs/t"), None, {**good, **info}, {}, labels), data, task, "f1", "distill.teacher")
     assert message in str(refused.value)
 
 
@@ -193,8 +205,10 @@ def keyword_rows(n: int, seed: int, prefix: str) -> pd.DataFrame:
     rows = []
     for i in range(n):
         y = rng.random(2) < 0.5
-        words = [pair[0 if (on if rng.random() < 0.65 else rng.random() < 0.5) else 1]
-                 for pair, on in zip((("sunny", "rainy"), ("happy", "grumpy")), y)]
+        words = [
+            pair[0 if (on if rng.random() < 0.65 else rng.random() < 0.5) else 1]
+            for pair, on in zip((("sunny", "rainy"), ("happy", "grumpy")), y)
+        ]
         words += [f"w{j}" for j in rng.integers(200, size=4)]
         rng.shuffle(words)
         rows.append({"id": f"{prefix}{i}", "text": " ".join(words), "a": int(y[0]), "b": int(y[1])})
@@ -212,9 +226,14 @@ def test_a_distilled_students_cv_gain_is_its_held_out_gain(in_tmp):
     sample = held[["id", "a", "b"]].assign(a=0, b=0)
     write_competition(in_tmp / "data" / "syn", train, held[["id", "text"]], sample)
     model = "model: {kind: tfidf, word_min_df: 1, char_ngram_range: [], n_jobs: 1, C: 10}\n"
-    write_configs(in_tmp, {"syn": "name: syn\ntask: multilabel\nmetric: roc_auc\nfolds: {n_splits: 5, seed: 0}\n"},
-                  {"plain": "data: syn\nsave_models: true\n" + model,
-                   "student": "data: syn\ndistill: {teacher: plain, weight: 0.5}\n" + model})
+    write_configs(
+        in_tmp,
+        {"syn": "name: syn\ntask: multilabel\nmetric: roc_auc\nfolds: {n_splits: 5, seed: 0}\n"},
+        {
+            "plain": "data: syn\nsave_models: true\n" + model,
+            "student": "data: syn\ndistill: {teacher: plain, weight: 0.5}\n" + model,
+        },
+    )
     for args in (["folds", "syn"], ["train", "configs/plain.yaml"], ["train", "configs/student.yaml"]):
         assert main(args) == 0
 
@@ -243,8 +262,13 @@ def test_soft_targets_train_the_softmax_loss_and_tfidf_as_cross_entropy_against_
     texts = np.array(["red apple", "green apple", "red car", "blue car", "red sky", "blue sky"] * 5, dtype=object)
     hard = np.eye(3, dtype=np.float32)[[0, 0, 1, 1, 2, 2] * 5]
     for kind, targets in (("multiclass", 0.6 * hard + 0.4 / 3), ("multilabel", 0.8 * hard + 0.1)):
-        model = TfidfModel(TfidfConfig(word_min_df=1, char_ngram_range=[], n_jobs=1), task=kind, n_labels=3, seed=0,
-                           single_label=kind == "multiclass")
+        model = TfidfModel(
+            TfidfConfig(word_min_df=1, char_ngram_range=[], n_jobs=1),
+            task=kind,
+            n_labels=3,
+            seed=0,
+            single_label=kind == "multiclass",
+        )
         model.fit(texts, targets)
         probs = model.predict(texts[:6])
         assert (probs.argmax(axis=1) == [0, 0, 1, 1, 2, 2]).all()

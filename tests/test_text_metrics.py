@@ -5,8 +5,14 @@ from __future__ import annotations
 import pytest
 
 from foldwise.errors import FoldwiseError
-from foldwise.tasks.text_metrics import (exact_match, mean_word_jaccard, normalize_answer, squad_scores, token_f1,
-                                         word_jaccard)
+from foldwise.tasks.text_metrics import (
+    exact_match,
+    mean_word_jaccard,
+    normalize_answer,
+    squad_scores,
+    token_f1,
+    word_jaccard,
+)
 
 
 def test_normalize_answer_follows_the_official_order():
@@ -53,8 +59,7 @@ def test_golds_must_be_a_list():
 
 
 def test_squad_scores_are_means_on_the_0_100_scale():
-    scores = squad_scores(["the big red dog", "Paris", "nothing"],
-                          [["a red dog"], ["paris", "France"], ["something"]])
+    scores = squad_scores(["the big red dog", "Paris", "nothing"], [["a red dog"], ["paris", "France"], ["something"]])
     assert scores["exact_match"] == pytest.approx(100 / 3)
     assert scores["f1"] == pytest.approx(100 * (0.8 + 1.0 + 0.0) / 3)
     assert list(scores) == ["f1", "exact_match"]
@@ -86,14 +91,14 @@ def test_agrees_with_the_official_script_on_tricky_strings():
 
     def official_normalize(s):
         def remove_articles(text):
-            return re.sub(r'\b(a|an|the)\b', ' ', text)
+            return re.sub(r"\b(a|an|the)\b", " ", text)
 
         def white_space_fix(text):
-            return ' '.join(text.split())
+            return " ".join(text.split())
 
         def remove_punc(text):
             exclude = set(string.punctuation)
-            return ''.join(ch for ch in text if ch not in exclude)
+            return "".join(ch for ch in text if ch not in exclude)
 
         return white_space_fix(remove_articles(remove_punc(s.lower())))
 
@@ -108,8 +113,19 @@ def test_agrees_with_the_official_script_on_tricky_strings():
         recall = 1.0 * num_same / len(ground_truth_tokens)
         return (2 * precision * recall) / (precision + recall)
 
-    texts = ["The The the", "A-an the_a", "l'the", "Théâtre, the opera", "\tan\u00a0apple\n", "a's b's",
-             "1,000 (approx.)", "the the dog dog cat", "ÀN An an", "", "..."]
+    texts = [
+        "The The the",
+        "A-an the_a",
+        "l'the",
+        "Théâtre, the opera",
+        "\tan\u00a0apple\n",
+        "a's b's",
+        "1,000 (approx.)",
+        "the the dog dog cat",
+        "ÀN An an",
+        "",
+        "...",
+    ]
     for p in texts:
         assert normalize_answer(p) == official_normalize(p)
         for g in texts:

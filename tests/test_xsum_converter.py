@@ -6,12 +6,12 @@ import json
 
 import pandas as pd
 import pytest
-
 from conftest import REPO
+
 from foldwise.data.converters import CONVERTERS, XSUM_FILES, xsum_competition
-from foldwise.io.tables import read_csv
 from foldwise.data.fetch import write_frames
 from foldwise.errors import FoldwiseError
+from foldwise.io.tables import read_csv
 
 XSUM_MIRROR = REPO.parent / "shared" / "data" / "xsum"
 FILES = {"train": "train.csv", "test": "test.csv", "sample_submission": "sample_submission.csv"}
@@ -22,18 +22,21 @@ def rows(*triples) -> pd.DataFrame:
 
 
 def test_frames_hold_out_the_test_summaries():
-    frames = xsum_competition(rows(("1", "A doc.\nMore.", "One.")), rows(("2", "B doc, \"quoted\".", "Two.")))
+    frames = xsum_competition(rows(("1", "A doc.\nMore.", "One.")), rows(("2", 'B doc, "quoted".', "Two.")))
     assert list(frames["train"].columns) == ["id", "document", "summary"]
     assert list(frames["test"].columns) == ["id", "document"]
     assert frames["sample_submission"].to_dict("list") == {"id": ["2"], "summary": ["summary"]}
     assert frames["solution"].to_dict("list") == {"id": ["2"], "summary": ["Two."]}
 
 
-@pytest.mark.parametrize("test, message", [
-    (rows(("2", "doc", " ")), "id '2': empty summary"),
-    (rows(("2", "doc", "s"), ("2", "doc", "t")), "id '2' appears twice"),
-    (rows(("2", "doc\rmore", "s")), "lone carriage return"),
-])
+@pytest.mark.parametrize(
+    "test, message",
+    [
+        (rows(("2", "doc", " ")), "id '2': empty summary"),
+        (rows(("2", "doc", "s"), ("2", "doc", "t")), "id '2' appears twice"),
+        (rows(("2", "doc\rmore", "s")), "lone carriage return"),
+    ],
+)
 def test_bad_rows_are_one_line_errors_naming_the_id(test, message):
     with pytest.raises(FoldwiseError, match=message):
         xsum_competition(rows(("1", "doc", "s")), test, ("val.jsonl", "test.jsonl"))

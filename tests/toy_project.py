@@ -16,7 +16,8 @@ def make_toy_project(root: Path) -> Path:
     write_competition(root / "data" / "toy", train, test)
     (root / "configs" / "data").mkdir(parents=True)
     (root / "configs" / "data" / "toy.yaml").write_text(
-        "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\nkaggle_competition: toy-comp\n")
+        "name: toy\ntask: multilabel\nfolds: {n_splits: 3, seed: 0}\nkaggle_competition: toy-comp\n"
+    )
     (root / "configs" / "t.yaml").write_text(EXPERIMENT)
     return root
 

@@ -15,26 +15,38 @@ import json
 import operator
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 
-from .io import paths
 from .errors import FoldwiseError
+from .io import paths
 
 #: the folder of experiment YAMLs; dataset configs live in its data/ subfolder
 CONFIGS_DIR = Path("configs")
 
 #: bound keyword of :func:`option` -> (comparison that must hold, its symbol in messages)
 BOUNDS: dict[str, tuple[Callable[[Any, Any], bool], str]] = {
-    "gt": (operator.gt, ">"), "ge": (operator.ge, ">="), "lt": (operator.lt, "<"), "le": (operator.le, "<="),
+    "gt": (operator.gt, ">"),
+    "ge": (operator.ge, ">="),
+    "lt": (operator.lt, "<"),
+    "le": (operator.le, "<="),
 }
 
 
-def option(text: str | Callable[[], str], default: Any = dataclasses.MISSING, *, gt: float | None = None,
-           ge: float | None = None, lt: float | None = None, le: float | None = None, **kwargs: Any) -> Any:
+def option(
+    text: str | Callable[[], str],
+    default: Any = dataclasses.MISSING,
+    *,
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+    **kwargs: Any,
+) -> Any:
     """A dataclass field with help text (shown by ``foldwise config --keys``; a function of no
     arguments for help made from a registry when shown) and optional bounds.
 
@@ -57,13 +69,15 @@ class FoldsConfig:
     seed: int = option("shuffle seed of the fold split", 42)
     group_column: str | None = option(
         "train column whose equal values stay in one fold (e.g. an NLI premise that comes with "
-        "several hypotheses); None: rows are split one by one", None)
+        "several hypotheses); None: rows are split one by one",
+        None,
+    )
 
 
 #: checks across data keys that layers above add (the metric registry: "the metric fits the
 #: task"; each task kind: its own keys): ``(cfg) -> [(key, problem), ...]``, run by
 #: :meth:`DataConfig.validate`
-DATA_CHECKS: list[Callable[["DataConfig"], list[tuple[str, str]]]] = []
+DATA_CHECKS: list[Callable[[DataConfig], list[tuple[str, str]]]] = []
 
 #: help texts that layers above make (the metric registry lists ``data.metric``'s choices)
 GENERATED_HELP: dict[str, Callable[[], str]] = {}
@@ -86,64 +100,93 @@ class DataConfig:
     sample_submission_file: str = option("sample submission CSV inside dir", "sample_submission.csv")
     sep: str = option("column separator of the CSV files", ",")
     encoding: str | None = option("text encoding of the CSV files, e.g. latin-1 (None: UTF-8)", None)
-    id_column: str = option("id column of train (and of test and the sample submission, unless "
-                            "test_id_column names theirs)", "id")
+    id_column: str = option(
+        "id column of train (and of test and the sample submission, unless test_id_column names theirs)", "id"
+    )
     test_id_column: str | None = option(
         "id column of test and the sample submission when it differs from train's (train 'id', test "
-        "'test_id'); submissions use it; None: id_column", None)
+        "'test_id'); submissions use it; None: id_column",
+        None,
+    )
     text_columns: list[str] = option("text column(s); several are joined with text_joiner", ["text"])
     text_joiner: str = option("separator placed between several text columns (empty ones are left out)", " | ")
     text_pair: list[str] | None = option(
         "two text columns [first, second] read as a sentence pair (NLI, paraphrase): each model sees "
-        "both sides apart; use instead of several text_columns", None)
+        "both sides apart; use instead of several text_columns",
+        None,
+    )
     task: Literal["auto", "multilabel", "multiclass", "binary", "span", "generation"] = option(
         "auto: inferred from the files (one 0/1 label column: binary; one label per row: multiclass; "
         "else multilabel), said when data loads; multilabel (a sigmoid per label), multiclass (softmax), "
         "binary (one 0/1 target), span (the answer is a piece of the context: extractive QA), "
-        "generation (the target is free text: answers, summaries, rewrites)", "auto")
+        "generation (the target is free text: answers, summaries, rewrites)",
+        "auto",
+    )
     metric: str = option(_metric_help, "macro_f1")
     submission_format: Literal["auto", "binary", "probabilities", "label", "label_list"] = option(
         "auto: inferred from the sample submission; binary: a 0/1 column per label; probabilities: a "
         "probability column per label; label: one column of class names; label_list: one column of "
-        "space-separated label names", "auto")
+        "space-separated label names",
+        "auto",
+    )
     question_column: str | None = option(
-        "task span: the question (or sentiment, or any prompt) column; the answer is found in the context", None)
+        "task span: the question (or sentiment, or any prompt) column; the answer is found in the context", None
+    )
     context_column: str | None = option("task span: the column whose text holds the answer", None)
     answer_column: str | None = option(
-        "task span: the answer text column of train (also the submission's column)", None)
+        "task span: the answer text column of train (also the submission's column)", None
+    )
     answer_start_column: str | None = option(
-        "task span: the answer's first character in the context (None: found by searching the context)", None)
+        "task span: the answer's first character in the context (None: found by searching the context)", None
+    )
     text_template: str | None = option(
         "the model's input text made from columns, e.g. 'question: {question} context: {context}' "
-        "(any task; its {column} names are the text columns read, instead of text_columns)", None)
+        "(any task; its {column} names are the text columns read, instead of text_columns)",
+        None,
+    )
     target_column: str | None = option(
         "task generation: the train column holding the target text (the submission's column is the "
-        "sample's one non-id column)", None)
+        "sample's one non-id column)",
+        None,
+    )
     allow_empty_answers: bool = option(
-        "task generation: a submission may hold an empty text (else one is refused, naming its row)", False)
+        "task generation: a submission may hold an empty text (else one is refused, naming its row)", False
+    )
     label_columns: list[str] | None = option(
-        "0/1 label columns in train; default: the sample submission's columns but the id", None)
+        "0/1 label columns in train; default: the sample submission's columns but the id", None
+    )
     label_column: str | None = option(
         "one train column holding label names or indices (a list for multilabel, e.g. "
-        "\"['joy', 'love']\" or '3 17'); use instead of label_columns", None)
+        "\"['joy', 'love']\" or '3 17'); use instead of label_columns",
+        None,
+    )
     label_names: list[str] | None = option(
-        "label names in order, for label_column; default: the sample submission's columns", None)
+        "label names in order, for label_column; default: the sample submission's columns", None
+    )
     positive_label: str | None = option(
         "binary competitions whose label_column holds two names (e.g. ham/spam): the one that is 1 "
-        "(task auto then infers binary); None: the column holds 0/1", None)
+        "(task auto then infers binary); None: the column holds 0/1",
+        None,
+    )
     label_separator: str = option(
         "how label_column separates names: 'auto' (lists like \"['a', 'b']\" are read as lists; else the "
         "first of '|', ',', ';' found in the column, else white space), 'whitespace', or the separator itself",
-        "auto")
+        "auto",
+    )
     missing_text: Literal["error", "fill"] = option(
         "a row with no text (every text column empty or NaN; either side of a text_pair): refuse, "
-        "or fill with fill_text", "error")
+        "or fill with fill_text",
+        "error",
+    )
     fill_text: str = option("replacement for empty text when missing_text is 'fill'", "")
     max_train_rows: int | None = option("small-data switch: keep only the first N training rows", None, ge=1)
     folds: FoldsConfig = field(default_factory=FoldsConfig)
     mirror_dir: str | None = option("offline copy of the files that `foldwise data` copies from", None)
-    hub_dataset: str | None = option("built-in converter (foldwise.data.converters) that `foldwise data` runs on "
-                                     "mirror_dir's raw files, or on the hub copy without them", None)
+    hub_dataset: str | None = option(
+        "built-in converter (foldwise.data.converters) that `foldwise data` runs on "
+        "mirror_dir's raw files, or on the hub copy without them",
+        None,
+    )
     kaggle_competition: str | None = option("competition slug for `foldwise submit`", None)
 
     def validate(self) -> list[tuple[str, str]]:
@@ -152,11 +195,16 @@ class DataConfig:
         positive_label without a label_column, or with a task other than binary."""
         problems = self._registered_problems() + self._text_pair_problems() + self._template_problems()
         if self.positive_label is not None and not self.label_column:
-            problems.append(("positive_label", f"is {self.positive_label!r}, but no label_column names the "
-                                               "train column that holds it"))
+            problems.append(
+                (
+                    "positive_label",
+                    f"is {self.positive_label!r}, but no label_column names the train column that holds it",
+                )
+            )
         if self.positive_label is not None and self.task not in ("auto", "binary"):
-            problems.append(("positive_label", f"is {self.positive_label!r}, which is for task binary, "
-                                               f"not {self.task}"))
+            problems.append(
+                ("positive_label", f"is {self.positive_label!r}, which is for task binary, not {self.task}")
+            )
         return problems
 
     def _registered_problems(self) -> list[tuple[str, str]]:
@@ -203,8 +251,13 @@ class DataConfig:
             return problems + [("text_template", f"is {self.text_template!r}, not a valid template ({exc})")]
         bad = [name for name in columns if not name or name.isdigit() or "." in name or "[" in name]
         if not columns or bad:
-            problems.append(("text_template", f"is {self.text_template!r}: it must name columns as {{column}} "
-                                              "(no positional {} fields, no attribute or index access)"))
+            problems.append(
+                (
+                    "text_template",
+                    f"is {self.text_template!r}: it must name columns as {{column}} "
+                    "(no positional {} fields, no attribute or index access)",
+                )
+            )
         elif self.pair_columns is not None:
             problems.append(("text_template", "makes one text; it cannot be used with text_pair or task span"))
         return problems
@@ -223,8 +276,12 @@ class DataConfig:
         if len(self.text_pair) != 2:
             return [("text_pair", f"is {self.text_pair!r}, must name exactly two columns [first, second]")]
         if len(self.text_columns) > 1:
-            return [("text_pair", f"and text_columns {self.text_columns!r} both set: "
-                                  "set text_pair or several text_columns, not both")]
+            return [
+                (
+                    "text_pair",
+                    f"and text_columns {self.text_columns!r} both set: set text_pair or several text_columns, not both",
+                )
+            ]
         return []
 
 
@@ -245,11 +302,15 @@ class ThresholdConfig:
 
     mode: Literal["auto", "per_class", "global", "fixed"] = option(
         "auto: the metric's own search (per-class cuts for multilabel, argmax for multiclass); per_class: "
-        "a cut per label; global: one cut for all; fixed: value (the untuned rule)", "auto")
+        "a cut per label; global: one cut for all; fixed: value (the untuned rule)",
+        "auto",
+    )
     value: float = option("the cut for mode 'fixed'", 0.5, ge=0, le=1)
     at_least_one: bool | None = option(
         "a row with no label above its cut gets its best label; None: kept if it raises the metric on "
-        "OOF (metrics scored per row or on pooled counts; never for macro_f1's per-class cuts)", None)
+        "OOF (metrics scored per row or on pooled counts; never for macro_f1's per-class cuts)",
+        None,
+    )
     class_bias: bool = option("multiclass: fit a per-class bias on log probabilities on OOF", False)
 
 
@@ -261,34 +322,50 @@ class TuneConfig:
     pruner: Literal["median", "hyperband", "none"] = option("stops bad trials after their first fold(s)", "median")
     startup_trials: int = option("random trials before TPE and the pruner take over", 5, ge=0)
     space: dict[str, Any] | None = option(
-        "key -> {type: float|int|categorical, low, high, log, step, choices}; default per model kind", None)
+        "key -> {type: float|int|categorical, low, high, log, step, choices}; default per model kind", None
+    )
 
 
 @dataclass
 class DistillConfig:
     """Knowledge distillation from a finished teacher run (see foldwise.stages.teachers)."""
 
-    teacher: str | None = option("a finished run (runs/<teacher>/, trained with save_models: true on the same data "
-                                 "and folds) whose fold-k models' probabilities are fold k's soft labels; "
-                                 "None: no distillation", None)
-    weight: float = option("training targets = (1 - weight) * labels + weight * the teacher's fold-k prediction "
-                           "(the loss mixes hard and soft targets in that proportion)", 0.5, ge=0.0, le=1.0)
-    teacher_sha256: str | None = option("set by train: the hash of the teacher's fold models (part of the "
-                                        "fingerprint)", None)
+    teacher: str | None = option(
+        "a finished run (runs/<teacher>/, trained with save_models: true on the same data "
+        "and folds) whose fold-k models' probabilities are fold k's soft labels; "
+        "None: no distillation",
+        None,
+    )
+    weight: float = option(
+        "training targets = (1 - weight) * labels + weight * the teacher's fold-k prediction "
+        "(the loss mixes hard and soft targets in that proportion)",
+        0.5,
+        ge=0.0,
+        le=1.0,
+    )
+    teacher_sha256: str | None = option(
+        "set by train: the hash of the teacher's fold models (part of the fingerprint)", None
+    )
 
 
 @dataclass
 class PseudoLabelConfig:
     """Pseudo-labelling from a finished submission's test predictions (see foldwise.stages.teachers)."""
 
-    teacher: str | None = option("a finished submission (submissions/<teacher>.csv, fit or mean blend) whose "
-                                 "confident test rows join training; None: no pseudo-labels", None)
+    teacher: str | None = option(
+        "a finished submission (submissions/<teacher>.csv, fit or mean blend) whose "
+        "confident test rows join training; None: no pseudo-labels",
+        None,
+    )
     mode: Literal["hard", "soft"] = option("hard: the teacher's decisions; soft: its probabilities", "hard")
-    min_agreement: float = option("the confidence cut is the lowest at which the teacher's OOF decisions on rows "
-                                  "that confident match the truth this often (chosen without the fold's own rows)",
-                                  0.95, gt=0.0, le=1.0)
-    teacher_sha256: str | None = option("set by train: the teacher submission's hash (part of the fingerprint)",
-                                        None)
+    min_agreement: float = option(
+        "the confidence cut is the lowest at which the teacher's OOF decisions on rows "
+        "that confident match the truth this often (chosen without the fold's own rows)",
+        0.95,
+        gt=0.0,
+        le=1.0,
+    )
+    teacher_sha256: str | None = option("set by train: the teacher submission's hash (part of the fingerprint)", None)
 
 
 @dataclass
@@ -296,8 +373,11 @@ class RemoteConfig:
     """How `foldwise remote kaggle` runs this experiment in a Kaggle kernel (see foldwise.stages.remote)."""
 
     gpu: bool = option("the kernel gets a GPU", True)
-    internet: bool = option("the kernel has internet: it pip-installs what the kit needs beyond Kaggle's image "
-                            "(and pkg: weights); off where a competition forbids it", True)
+    internet: bool = option(
+        "the kernel has internet: it pip-installs what the kit needs beyond Kaggle's image "
+        "(and pkg: weights); off where a competition forbids it",
+        True,
+    )
     per_fold: bool = option("one kernel per fold (a kernel stops after 12 hours)", False)
     private: bool = option("the kernel is private", True)
 
@@ -310,9 +390,12 @@ class ExperimentConfig:
     seed: int = option("seed for model initialisation and sampling", 42)
     seeds: list[int] | None = option(
         "multi-seed averaging: each fold trains once per seed and its validation and test predictions are "
-        "averaged (the task's combine: mean probabilities, MBR for texts); replaces seed", None)
-    save_models: bool = option("keep each fold's fitted model under runs/<exp>/fold_<k>/model/ "
-                               "(needed by `foldwise predict`)", False)
+        "averaged (the task's combine: mean probabilities, MBR for texts); replaces seed",
+        None,
+    )
+    save_models: bool = option(
+        "keep each fold's fitted model under runs/<exp>/fold_<k>/model/ (needed by `foldwise predict`)", False
+    )
     data: DataConfig = field(default_factory=DataConfig)
     text: TextConfig = field(default_factory=TextConfig)
     model: Any = None  # the dataclass registered for model.kind
@@ -373,8 +456,14 @@ def fingerprint_change(old: str | None, new: str) -> str:
 
 #: data keys that never change a fold's predictions: where the files come from, and how
 #: predictions are decided, scored and submitted afterwards
-POST_TRAINING_DATA_KEYS = ("mirror_dir", "hub_dataset", "kaggle_competition", "metric", "submission_format",
-                           "allow_empty_answers")
+POST_TRAINING_DATA_KEYS = (
+    "mirror_dir",
+    "hub_dataset",
+    "kaggle_competition",
+    "metric",
+    "submission_format",
+    "allow_empty_answers",
+)
 
 
 def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:
@@ -386,10 +475,19 @@ def training_settings(resolved: dict[str, Any]) -> dict[str, Any]:
     keeps the fingerprints of runs trained before it.
     """
     data = {k: v for k, v in (resolved.get("data") or {}).items() if k not in POST_TRAINING_DATA_KEYS}
-    teachers = {key: resolved.get(key) for key in ("distill", "pseudo_labels")
-                if (resolved.get(key) or {}).get("teacher")}  # absent unless used: older fingerprints stay
-    return _without_none({"data": data, "text": resolved.get("text"), "model": resolved.get("model"),
-                          "seed": resolved.get("seed"), "seeds": resolved.get("seeds"), **teachers})
+    teachers = {
+        key: resolved.get(key) for key in ("distill", "pseudo_labels") if (resolved.get(key) or {}).get("teacher")
+    }  # absent unless used: older fingerprints stay
+    return _without_none(
+        {
+            "data": data,
+            "text": resolved.get("text"),
+            "model": resolved.get("model"),
+            "seed": resolved.get("seed"),
+            "seeds": resolved.get("seeds"),
+            **teachers,
+        }
+    )
 
 
 def _without_none(value: Any) -> Any:
@@ -402,8 +500,11 @@ def _without_none(value: Any) -> Any:
 def changed_settings(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """``["model.C 4.0 -> 8.0", ...]``: the keys whose values differ between two nested mappings."""
     flat_before, flat_after = _flatten(before), _flatten(after)
-    return [f"{key} {flat_before.get(key)!r} -> {flat_after.get(key)!r}"
-            for key in sorted(set(flat_before) | set(flat_after)) if flat_before.get(key) != flat_after.get(key)]
+    return [
+        f"{key} {flat_before.get(key)!r} -> {flat_after.get(key)!r}"
+        for key in sorted(set(flat_before) | set(flat_after))
+        if flat_before.get(key) != flat_after.get(key)
+    ]
 
 
 def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -419,6 +520,7 @@ def _flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 # ---------------------------------------------------------------------------
 # building dataclasses from plain data, strictly
 
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
 
@@ -433,7 +535,7 @@ class ConfigSource(str):
 
     overrides: dict[str, str]
 
-    def __new__(cls, path: str | Path, overrides: list[str], prefix: str = "") -> "ConfigSource":
+    def __new__(cls, path: str | Path, overrides: list[str], prefix: str = "") -> ConfigSource:
         source = super().__new__(cls, str(path))
         source.overrides = {prefix + ".".join(parse_override(item)[0]): item for item in overrides}
         return source
@@ -469,8 +571,11 @@ def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
                 return _coerce(value, option, key, source)
             except FoldwiseError as exc:
                 errors.append(exc)
-        raise errors[0] if len(errors) == 1 else FoldwiseError(
-            f"{_at(source, key)}: key '{key}' has value {value!r}, expected {_type_name(tp)}")
+        raise (
+            errors[0]
+            if len(errors) == 1
+            else FoldwiseError(f"{_at(source, key)}: key '{key}' has value {value!r}, expected {_type_name(tp)}")
+        )
     if origin is dict:
         if not isinstance(value, dict):
             raise FoldwiseError(f"{_at(source, key)}: key '{key}' must be a mapping, got {value!r}")
@@ -510,15 +615,17 @@ def build(cls: type, raw: Any, source: str, prefix: str = "") -> Any:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise FoldwiseError(f"{_at(source, prefix.rstrip('.'))}: '{prefix.rstrip('.') or 'config'}' must be a "
-                            f"mapping, got {raw!r}")
+        raise FoldwiseError(
+            f"{_at(source, prefix.rstrip('.'))}: '{prefix.rstrip('.') or 'config'}' must be a mapping, got {raw!r}"
+        )
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls) if f.init}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise FoldwiseError(
             f"{_at(source, prefix + unknown[0])}: unknown key '{prefix}{unknown[0]}' "
-            f"(known keys: {', '.join(sorted(known))})")
+            f"(known keys: {', '.join(sorted(known))})"
+        )
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for name, value in raw.items():
@@ -545,6 +652,7 @@ def _check_bounds(value: Any, bounds: dict[str, float], key: str, source: str) -
 
 # ---------------------------------------------------------------------------
 # YAML files and --set overrides
+
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a YAML mapping, with a one-line error for a missing or malformed file."""
@@ -622,5 +730,3 @@ def describe_keys(cls: type, prefix: str = "") -> list[tuple[str, str, str]]:
         text = text() if callable(text) else text
         rows.append((prefix + f.name, repr(default), text + (f" ({bounds})" if bounds else "")))
     return rows
-
-

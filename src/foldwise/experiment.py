@@ -50,8 +50,9 @@ def _load_data_config(path: str | Path, overrides: list[str] | None = None) -> D
     return config
 
 
-def load_dataset_config(spec: str | Path, overrides: list[str] | None = None,
-                        configs_dir: Path = CONFIGS_DIR) -> DataConfig:
+def load_dataset_config(
+    spec: str | Path, overrides: list[str] | None = None, configs_dir: Path = CONFIGS_DIR
+) -> DataConfig:
     """The dataset named by ``spec``: a dataset name, a data YAML, or an experiment YAML.
 
     A name means ``<configs_dir>/data/<name>.yaml``. An experiment YAML (one with a
@@ -66,12 +67,17 @@ def load_dataset_config(spec: str | Path, overrides: list[str] | None = None,
         return _load_data_config(path, overrides)
     section = resolve_data_section(raw.get("data"), path.parent, str(path))
     section.pop("max_train_rows", None)
-    return build(DataConfig, apply_overrides(section, overrides or []), ConfigSource(path, overrides or [], "data."),
-                 prefix="data.")
+    return build(
+        DataConfig,
+        apply_overrides(section, overrides or []),
+        ConfigSource(path, overrides or [], "data."),
+        prefix="data.",
+    )
 
 
-def load_dataset_configs(specs: list[str], overrides: list[str] | None = None,
-                         configs_dir: Path = CONFIGS_DIR) -> list[DataConfig]:
+def load_dataset_configs(
+    specs: list[str], overrides: list[str] | None = None, configs_dir: Path = CONFIGS_DIR
+) -> list[DataConfig]:
     """The distinct datasets named by ``specs`` (see :func:`load_dataset_config`), in order."""
     configs: list[DataConfig] = []
     for spec in specs:
@@ -104,8 +110,9 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     for parts, value in parsed:
         if not _names_dataset(parts, value):
             set_key(raw, parts, value, "--set")
-    source = ConfigSource(path, [item for item, (parts, value) in zip(overrides or [], parsed)
-                                 if not _names_dataset(parts, value)])
+    source = ConfigSource(
+        path, [item for item, (parts, value) in zip(overrides or [], parsed) if not _names_dataset(parts, value)]
+    )
     model_raw = raw.pop("model", None)
     if model_raw is None or (isinstance(model_raw, dict) and "kind" not in model_raw):
         raise FoldwiseError(f"{source.of('model.kind')}: missing key 'model.kind'")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 
 def interactive() -> bool:
@@ -77,8 +78,15 @@ class LineProgress:
     every : seconds between interim lines while it runs (None: none; 0: after every update).
     """
 
-    def __init__(self, iterable: Iterable | None = None, desc: str = "", unit: str = "it",
-                 report: bool = True, total: float | None = None, every: float | None = LOG_EVERY_S):
+    def __init__(
+        self,
+        iterable: Iterable | None = None,
+        desc: str = "",
+        unit: str = "it",
+        report: bool = True,
+        total: float | None = None,
+        every: float | None = LOG_EVERY_S,
+    ):
         self.iterable = iterable
         self.desc = desc
         self.unit = unit
@@ -151,9 +159,17 @@ class LineProgress:
             print(self.summary(), flush=True)
 
 
-def bar(iterable: Iterable | None = None, *, total: float | None = None, desc: str = "",
-        unit: str = "it", disable: bool = False, leave: bool = True, line_when_done: bool = True,
-        unit_scale: bool = False) -> Any:
+def bar(
+    iterable: Iterable | None = None,
+    *,
+    total: float | None = None,
+    desc: str = "",
+    unit: str = "it",
+    disable: bool = False,
+    leave: bool = True,
+    line_when_done: bool = True,
+    unit_scale: bool = False,
+) -> Any:
     """A tqdm bar on a terminal; a :class:`LineProgress` in logs, pipes and files.
 
     ``line_when_done=False`` keeps the log quiet for loops whose caller already prints
@@ -161,8 +177,14 @@ def bar(iterable: Iterable | None = None, *, total: float | None = None, desc: s
     seconds while it runs. ``disable`` (e.g. non-zero ranks) shows nothing.
     """
     if disable or not interactive():
-        return LineProgress(iterable, desc=desc, unit=unit, report=line_when_done and not disable, total=total,
-                            every=None if disable else LOG_EVERY_S)
+        return LineProgress(
+            iterable,
+            desc=desc,
+            unit=unit,
+            report=line_when_done and not disable,
+            total=total,
+            every=None if disable else LOG_EVERY_S,
+        )
     from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit=unit, leave=leave, unit_scale=unit_scale)

@@ -45,8 +45,10 @@ def unpack(archive: Path, folder: Path, replace: bool = False) -> list[str]:
         files = sorted(p for p in staging.rglob("*") if p.is_file())
         names = [str(p.relative_to(staging)) for p in files]
         if not any(word in Path(n).name.lower() for n in names for word in SAMPLE_WORDS):
-            raise FoldwiseError(f"{archive}: no sample_submission file in the archive ({', '.join(names) or 'empty'}); "
-                                "foldwise reads the submission's ids and columns from it")
+            raise FoldwiseError(
+                f"{archive}: no sample_submission file in the archive ({', '.join(names) or 'empty'}); "
+                "foldwise reads the submission's ids and columns from it"
+            )
         manifest = folder / MANIFEST
         earlier = _unpacked_before(manifest)
         for name in {*earlier, *names, MANIFEST}:  # what a killed unpack was writing
@@ -72,8 +74,9 @@ def _unpacked_before(manifest: Path) -> list[str]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         names = exc
     if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-        raise FoldwiseError(f"{manifest}: not the list of unpacked file names foldwise writes ({names}); "
-                            "delete it and unpack again")
+        raise FoldwiseError(
+            f"{manifest}: not the list of unpacked file names foldwise writes ({names}); delete it and unpack again"
+        )
     return names
 
 
@@ -107,8 +110,10 @@ def _extract_members(archive: Path, into: Path, root: Path, origin: str | Path, 
             _check_members(zf, into, root, origin)
             zf.extractall(into)
     except UNREADABLE as exc:
-        raise FoldwiseError(f"{origin}: cannot be unpacked ({type(exc).__name__}: {exc}); download it again, "
-                            f"or unzip it into {folder}/ yourself") from exc
+        raise FoldwiseError(
+            f"{origin}: cannot be unpacked ({type(exc).__name__}: {exc}); download it again, "
+            f"or unzip it into {folder}/ yourself"
+        ) from exc
 
 
 def _check_members(zf: zipfile.ZipFile, into: Path, root: Path, origin: str | Path) -> None:
@@ -116,8 +121,10 @@ def _check_members(zf: zipfile.ZipFile, into: Path, root: Path, origin: str | Pa
     files = [m.filename for m in zf.infolist() if not m.is_dir()]
     for name in (m.filename for m in zf.infolist()):
         if any(c in QUOTES or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
-            raise FoldwiseError(f"{origin}: member {name!r} has a quote, backslash or control character in its "
-                                "name; rename it (file names go into the data config and generated scripts)")
+            raise FoldwiseError(
+                f"{origin}: member {name!r} has a quote, backslash or control character in its "
+                "name; rename it (file names go into the data config and generated scripts)"
+            )
         if not (into / name).resolve().is_relative_to(into.resolve()):
             raise FoldwiseError(f"{origin}: member {name!r} would be written outside the folder")
     for name, count in Counter(files).items():
@@ -125,5 +132,7 @@ def _check_members(zf: zipfile.ZipFile, into: Path, root: Path, origin: str | Pa
             raise FoldwiseError(f"{origin}: member {name!r} is in the archive {count} times; keep one")
     for name in files:
         if (into / name).exists():
-            raise FoldwiseError(f"{origin}: holds {name!r}, which would replace the archive's "
-                                f"{str((into / name).relative_to(root))!r}; remove one of the two")
+            raise FoldwiseError(
+                f"{origin}: holds {name!r}, which would replace the archive's "
+                f"{str((into / name).relative_to(root))!r}; remove one of the two"
+            )

@@ -36,8 +36,11 @@ class LabelLayout:
 #: the tasks whose truth is a 0/1 label matrix read from label columns, and how they read it
 #: (the kinds :func:`infer_task` tells apart); the other tasks read their own truth from
 #: ``CompetitionData.train_frame``
-LABEL_LAYOUTS: dict[str, LabelLayout] = {"multilabel": LabelLayout(), "multiclass": LabelLayout(one_per_row=True),
-                                         "binary": LabelLayout(one_column=True)}
+LABEL_LAYOUTS: dict[str, LabelLayout] = {
+    "multilabel": LabelLayout(),
+    "multiclass": LabelLayout(one_per_row=True),
+    "binary": LabelLayout(one_column=True),
+}
 
 
 def task_line(task: str, reason: str) -> str:
@@ -78,9 +81,8 @@ class CompetitionData:
 
     @property
     def task_line(self) -> str:
-        """"task: binary (inferred: one 0/1 label column 'target')" for printing."""
+        """ "task: binary (inferred: one 0/1 label column 'target')" for printing."""
         return task_line(self.task, self.task_reason)
-
 
     @property
     def n_labels(self) -> int:
@@ -95,8 +97,13 @@ class CompetitionData:
         not reused (changed labels keep the ids, and so the folds, the same).
         """
         digest = hashlib.sha256()
-        for values in (self.train_ids, *_columns(self.train_texts), self.test_ids, *_columns(self.test_texts),
-                       self.label_names):
+        for values in (
+            self.train_ids,
+            *_columns(self.train_texts),
+            self.test_ids,
+            *_columns(self.test_texts),
+            self.label_names,
+        ):
             digest.update(f"{len(values)}\0".encode())
             for value in values:  # length-prefixed, so no two layouts of the same characters collide
                 encoded = str(value).encode("utf-8", "surrogatepass")
@@ -148,16 +155,19 @@ def texts_of(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> np.ndarray:
         row, col = (int(v[0]) for v in np.nonzero(missing))
         where = f"column '{columns[col]}'" if alone else f"every text column ({', '.join(columns)})"
         raise FoldwiseError(
-            f"{path}: row {row + 2}: empty or missing text in {where} "
-            "(set data.missing_text=fill to fill it)")
+            f"{path}: row {row + 2}: empty or missing text in {where} (set data.missing_text=fill to fill it)"
+        )
     if cfg.pair_columns is not None:
         return parts.where(~empty, cfg.fill_text).astype(str).to_numpy(dtype=object)
     if cfg.text_template is not None:  # every column by name into the template; empty ones as fill_text
         values = parts.where(~empty, cfg.fill_text).astype(str)
-        return np.array([cfg.text_template.format(**dict(zip(columns, row))) for row in values.to_numpy(dtype=object)],
-                        dtype=object)
-    joined = [cfg.text_joiner.join(str(value) for value, gap in zip(values, gaps) if not gap) or cfg.fill_text
-              for values, gaps in zip(parts.to_numpy(dtype=object), empty)]
+        return np.array(
+            [cfg.text_template.format(**dict(zip(columns, row))) for row in values.to_numpy(dtype=object)], dtype=object
+        )
+    joined = [
+        cfg.text_joiner.join(str(value) for value, gap in zip(values, gaps) if not gap) or cfg.fill_text
+        for values, gaps in zip(parts.to_numpy(dtype=object), empty)
+    ]
     return np.array(joined, dtype=object)
 
 
@@ -168,8 +178,8 @@ def _binary_labels(frame: pd.DataFrame, columns: list[str], path: Path) -> np.nd
     if not valid.to_numpy().all():
         row, col = (int(v[0]) for v in np.nonzero(~valid.to_numpy()))
         raise FoldwiseError(
-            f"{path}: row {row + 2}: label column '{columns[col]}' has value "
-            f"{block.iloc[row, col]!r}, expected 0 or 1")
+            f"{path}: row {row + 2}: label column '{columns[col]}' has value {block.iloc[row, col]!r}, expected 0 or 1"
+        )
     return (block.to_numpy() == "1").astype(np.uint8)
 
 
@@ -182,19 +192,22 @@ def _positive_as_one(frame: pd.DataFrame, cfg: DataConfig, path: Path) -> pd.Dat
     cells = frame[cfg.label_column].str.strip()
     names = sorted(set(cells.dropna()))
     if cfg.positive_label not in names:
-        raise FoldwiseError(f"{path}: data.positive_label {cfg.positive_label!r} is not a value of column "
-                            f"'{cfg.label_column}' (values: {_first_names(names)})")
+        raise FoldwiseError(
+            f"{path}: data.positive_label {cfg.positive_label!r} is not a value of column "
+            f"'{cfg.label_column}' (values: {_first_names(names)})"
+        )
     if len(names) > 2:
-        raise FoldwiseError(f"{path}: column '{cfg.label_column}' holds {len(names)} values ({_first_names(names)}); "
-                            f"with data.positive_label it holds {cfg.positive_label!r} and one other")
+        raise FoldwiseError(
+            f"{path}: column '{cfg.label_column}' holds {len(names)} values ({_first_names(names)}); "
+            f"with data.positive_label it holds {cfg.positive_label!r} and one other"
+        )
     if cells.isna().any():
         row = int(np.flatnonzero(cells.isna().to_numpy())[0])
         raise FoldwiseError(f"{path}: row {row + 2}: empty label in column '{cfg.label_column}'")
     return frame.assign(**{cfg.label_column: np.where(cells == cfg.positive_label, "1", "0")})
 
 
-def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: Path,
-                 one_per_row: bool) -> np.ndarray:
+def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: Path, one_per_row: bool) -> np.ndarray:
     _require_columns(frame, [cfg.label_column], path)
     cells = frame[cfg.label_column].to_numpy()
     separator = choose_separator(cells, cfg.label_separator)
@@ -205,7 +218,8 @@ def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: P
         if one_per_row and len(tokens) != 1:
             raise FoldwiseError(
                 f"{path}: row {row + 2}: column '{cfg.label_column}' must hold exactly one label, got {cell!r} "
-                f"(read as {describe_separator(separator)})")
+                f"(read as {describe_separator(separator)})"
+            )
         for token in tokens:
             if token in index:
                 labels[row, index[token]] = 1
@@ -214,7 +228,8 @@ def _list_labels(frame: pd.DataFrame, cfg: DataConfig, names: list[str], path: P
             else:
                 raise FoldwiseError(
                     f"{path}: row {row + 2}: unknown label {token!r} in column '{cfg.label_column}' "
-                    f"(read as {describe_separator(separator)}; known: {_first_names(names)}; {ACCEPTED_FORMATS})")
+                    f"(read as {describe_separator(separator)}; known: {_first_names(names)}; {ACCEPTED_FORMATS})"
+                )
     return labels
 
 
@@ -229,11 +244,16 @@ def _warn_constant_labels(labels: np.ndarray, names: list[str], path: Path) -> N
     if not len(labels):
         return
     counts = labels.sum(axis=0)
-    constant = [f"'{name}' ({'1' if count else '0'} in every row)"
-                for name, count in zip(names, counts) if count in (0, len(labels))]
+    constant = [
+        f"'{name}' ({'1' if count else '0'} in every row)"
+        for name, count in zip(names, counts)
+        if count in (0, len(labels))
+    ]
     if constant:
-        print(f"warning: {path}: constant label column(s), which no model can learn: {', '.join(constant)}",
-              file=sys.stderr)
+        print(
+            f"warning: {path}: constant label column(s), which no model can learn: {', '.join(constant)}",
+            file=sys.stderr,
+        )
 
 
 def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> list[str]:
@@ -263,8 +283,10 @@ def refuse_regression(values: pd.Series, path: Path, column: str) -> None:
     numbers = pd.to_numeric(values.dropna(), errors="coerce")
     if len(numbers) and numbers.notna().all() and (numbers % 1 != 0).any():
         example = values.dropna().iloc[int(np.flatnonzero((numbers % 1 != 0).to_numpy())[0])]
-        raise FoldwiseError(f"{path}: column '{column}' holds real numbers ({example!r}, {values.nunique():,} "
-                            "distinct values): a regression target; foldwise predicts labels, spans and text")
+        raise FoldwiseError(
+            f"{path}: column '{column}' holds real numbers ({example!r}, {values.nunique():,} "
+            "distinct values): a regression target; foldwise predicts labels, spans and text"
+        )
 
 
 def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train_path: Path) -> tuple[str, str]:
@@ -288,16 +310,20 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
         separator = choose_separator(cells, cfg.label_separator)
         if len(cells) and all(len(split_label_cell(cell, separator, known)) == 1 for cell in cells):
             return "multiclass", f"inferred: every cell of '{cfg.label_column}' holds one label"
-        return "multilabel", (f"inferred: cells of '{cfg.label_column}' hold several labels or none "
-                              f"(read as {describe_separator(separator)})")
+        return "multilabel", (
+            f"inferred: cells of '{cfg.label_column}' hold several labels or none "
+            f"(read as {describe_separator(separator)})"
+        )
     columns = list(cfg.label_columns or targets)
     if len(columns) == 1:
         _require_columns(train, columns, train_path)
         refuse_regression(train[columns[0]], train_path, columns[0])
         values = sorted(set(train[columns[0]].dropna().str.strip()) - {"0", "1"})
         if values and not cfg.label_columns:  # the sample's one column holds class names (id,label)
-            raise FoldwiseError(f"{train_path}: column '{columns[0]}' holds {values[0]!r}, not 0/1: set "
-                                f"label_column: {columns[0]} (a class name per row), or data.task")
+            raise FoldwiseError(
+                f"{train_path}: column '{columns[0]}' holds {values[0]!r}, not 0/1: set "
+                f"label_column: {columns[0]} (a class name per row), or data.task"
+            )
         return "binary", f"inferred: one 0/1 label column '{columns[0]}'"
     labels = _binary_labels(train, columns, train_path)
     if len(labels) and (labels.sum(axis=1) == 1).all():
@@ -311,9 +337,12 @@ def resolved_task(cfg: DataConfig) -> str:
     if cfg.task != "auto":
         return cfg.task
     train_path = cfg.path / cfg.train_file
-    return infer_task(cfg, read_csv(train_path, cfg.sep, encoding=cfg.encoding),
-                      read_csv(cfg.path / cfg.sample_submission_file, cfg.sep, encoding=cfg.encoding),
-                      train_path)[0]
+    return infer_task(
+        cfg,
+        read_csv(train_path, cfg.sep, encoding=cfg.encoding),
+        read_csv(cfg.path / cfg.sample_submission_file, cfg.sep, encoding=cfg.encoding),
+        train_path,
+    )[0]
 
 
 def load_competition(cfg: DataConfig) -> CompetitionData:
@@ -336,9 +365,11 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
 
     test_id = cfg.submission_id_column
     if cfg.id_column not in train.columns and cfg.test_id_column is None and cfg.id_column in test.columns:
-        raise FoldwiseError(f"{train_path}: missing id column '{cfg.id_column}' (columns: {', '.join(train.columns)}); "
-                            f"if train names its id otherwise, set id_column to train's and test_id_column: "
-                            f"{cfg.id_column} (the test and sample id)")
+        raise FoldwiseError(
+            f"{train_path}: missing id column '{cfg.id_column}' (columns: {', '.join(train.columns)}); "
+            f"if train names its id otherwise, set id_column to train's and test_id_column: "
+            f"{cfg.id_column} (the test and sample id)"
+        )
     _require_columns(train, [cfg.id_column, *cfg.input_columns], train_path)
     _require_columns(test, [test_id, *cfg.input_columns], test_path)
     _require_columns(sample, [test_id], sample_path)
@@ -367,7 +398,8 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
             bad = np.flatnonzero(labels.sum(axis=1) != 1)
             if bad.size:
                 raise FoldwiseError(
-                    f"{train_path}: row {bad[0] + 2}: multiclass rows need exactly one label column set to 1")
+                    f"{train_path}: row {bad[0] + 2}: multiclass rows need exactly one label column set to 1"
+                )
 
     train_ids = _check_ids(train[cfg.id_column], train_path, cfg.id_column)
     test_ids = _check_ids(test[test_id], test_path, test_id)
@@ -375,8 +407,11 @@ def load_competition(cfg: DataConfig) -> CompetitionData:
     missing = set(test_ids) - set(sample_ids)
     extra = set(sample_ids) - set(test_ids)
     if missing or extra:
-        detail = (f"test id '{sorted(missing)[0]}' is not in the sample" if missing
-                  else f"sample id '{sorted(extra)[0]}' is not in the test file")
+        detail = (
+            f"test id '{sorted(missing)[0]}' is not in the sample"
+            if missing
+            else f"sample id '{sorted(extra)[0]}' is not in the test file"
+        )
         raise FoldwiseError(f"{sample_path}: ids differ from {test_path} ({detail})")
 
     train_texts, test_texts = texts_of(train, cfg, train_path), texts_of(test, cfg, test_path)

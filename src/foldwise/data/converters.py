@@ -14,16 +14,17 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .competition import _require_columns
-from ..io.tables import read_csv
 from ..errors import FoldwiseError
+from ..io.tables import read_csv
+from .competition import _require_columns
 
 Frames = dict[str, pd.DataFrame]
 
@@ -50,8 +51,11 @@ class Converter:
 
     def reads(self, mirror: Path | None) -> bool:
         """Whether ``mirror`` holds every raw file this converter's mirror source needs."""
-        return (self.from_mirror is not None and mirror is not None
-                and all((mirror / name).is_file() for name in self.mirror_files))
+        return (
+            self.from_mirror is not None
+            and mirror is not None
+            and all((mirror / name).is_file() for name in self.mirror_files)
+        )
 
 
 def load_hub(path: str, name: str | None = None, **options: Any) -> Any:
@@ -64,13 +68,16 @@ def load_hub(path: str, name: str | None = None, **options: Any) -> Any:
 # ---------------------------------------------------------------------------
 # shared pieces
 
+
 def _check_values(frame: pd.DataFrame, column: str, allowed: list[str], path: Path, header: bool = True) -> None:
     """Refuse a value of ``column`` outside ``allowed``, naming the file row."""
     bad = ~frame[column].isin(allowed).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise FoldwiseError(f"{path}: row {row + 1 + header}: column '{column}' has "
-                            f"{frame[column].iloc[row]!r}, expected one of {allowed}")
+        raise FoldwiseError(
+            f"{path}: row {row + 1 + header}: column '{column}' has "
+            f"{frame[column].iloc[row]!r}, expected one of {allowed}"
+        )
 
 
 def _class_names(split: Any, column: str = "label") -> list[str]:
@@ -96,9 +103,11 @@ def _single_label_competition(train: pd.DataFrame, test: pd.DataFrame) -> Frames
     texts = [c for c in train.columns if c not in ("id", "label")]
     counts = train["label"].value_counts()
     majority = sorted(counts.index[counts == counts.max()])[0]
-    frames = {"train": train.reset_index(drop=True),
-              "test": test[["id", *texts]].reset_index(drop=True),
-              "sample_submission": _sample_submission(test["id"], {"label": majority})}
+    frames = {
+        "train": train.reset_index(drop=True),
+        "test": test[["id", *texts]].reset_index(drop=True),
+        "sample_submission": _sample_submission(test["id"], {"label": majority}),
+    }
     if "label" in test.columns:
         frames["solution"] = test[["id", "label"]].reset_index(drop=True)
     return frames
@@ -111,9 +120,11 @@ def _binary_competition(train: pd.DataFrame, test: pd.DataFrame, labels: list[st
     sample submission holds every label 0.
     """
     texts = [c for c in test.columns if c not in ("id", *labels)]
-    frames = {"train": train.reset_index(drop=True),
-              "test": test[["id", *texts]].reset_index(drop=True),
-              "sample_submission": _sample_submission(test["id"], dict.fromkeys(labels, 0))}
+    frames = {
+        "train": train.reset_index(drop=True),
+        "test": test[["id", *texts]].reset_index(drop=True),
+        "sample_submission": _sample_submission(test["id"], dict.fromkeys(labels, 0)),
+    }
     if set(labels) <= set(test.columns):
         frames["solution"] = test[["id", *labels]].reset_index(drop=True)
     return frames
@@ -121,6 +132,7 @@ def _binary_competition(train: pd.DataFrame, test: pd.DataFrame, labels: list[st
 
 # ---------------------------------------------------------------------------
 # GoEmotions: the mirror is already in Kaggle layout (fetch copies it)
+
 
 def go_emotions_to_kaggle(splits: Any) -> Frames:
     """Convert the hub's ``go_emotions/simplified`` DatasetDict to Kaggle CSV frames.
@@ -160,6 +172,7 @@ def go_emotions_from_hub() -> Frames:
 # AG News: 5-fold CV on the 7,600 rows of the official test split (the mirror has no
 # train split); test.csv and the sample submission are empty.
 
+
 def ag_news_competition(texts: list[str], classes: list[str]) -> Frames:
     """Frames from the test split's texts ("title description") and class names in file order.
 
@@ -172,8 +185,7 @@ def ag_news_competition(texts: list[str], classes: list[str]) -> Frames:
 
 def ag_news_from_mirror(mirror: Path) -> Frames:
     """``test.csv`` (no header: class 1-4, title, description) and ``classes.txt``."""
-    names = [line.strip() for line in (mirror / "classes.txt").read_text(encoding="utf-8").splitlines()
-             if line.strip()]
+    names = [line.strip() for line in (mirror / "classes.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
     path = mirror / "test.csv"
     raw = read_csv(path, header=None, names=["class", "title", "description"])
     _check_values(raw, "class", [str(i + 1) for i in range(len(names))], path, header=False)
@@ -200,6 +212,7 @@ def mnli_competition(matched: pd.DataFrame, mismatched: pd.DataFrame) -> Frames:
     ids are ``matched-<n>`` / ``mismatched-<n>``, n counting the labelled rows of the split
     in file order (the same n as GLUE's ``idx``).
     """
+
     def labelled(frame: pd.DataFrame, split: str) -> pd.DataFrame:
         kept = frame[frame["label"].notna()].reset_index(drop=True)
         kept.insert(0, "id", [f"{split}-{i}" for i in range(len(kept))])
@@ -210,13 +223,19 @@ def mnli_competition(matched: pd.DataFrame, mismatched: pd.DataFrame) -> Frames:
 
 def mnli_from_mirror(mirror: Path) -> Frames:
     """``multinli_1.0_dev_{matched,mismatched}.csv`` (pairID,sentence1,sentence2,label; '-' dropped)."""
+
     def split(name: str) -> pd.DataFrame:
         path = mirror / f"multinli_1.0_dev_{name}.csv"
         raw = read_csv(path)
         _require_columns(raw, ["sentence1", "sentence2", "label"], path)
         _check_values(raw, "label", [*MNLI_LABELS, "-"], path)
-        return pd.DataFrame({"premise": raw["sentence1"], "hypothesis": raw["sentence2"],
-                             "label": raw["label"].where(raw["label"] != "-")})
+        return pd.DataFrame(
+            {
+                "premise": raw["sentence1"],
+                "hypothesis": raw["sentence2"],
+                "label": raw["label"].where(raw["label"] != "-"),
+            }
+        )
 
     return mnli_competition(split("matched"), split("mismatched"))
 
@@ -227,14 +246,14 @@ def mnli_from_hub() -> Frames:
 
     def split(name: str) -> pd.DataFrame:
         data = splits[name]
-        return pd.DataFrame({"premise": data["premise"], "hypothesis": data["hypothesis"],
-                             "label": _class_names(data)})
+        return pd.DataFrame({"premise": data["premise"], "hypothesis": data["hypothesis"], "label": _class_names(data)})
 
     return mnli_competition(split("validation_matched"), split("validation_mismatched"))
 
 
 # ---------------------------------------------------------------------------
 # Movie genres (IMDb-style file): a fixed, seeded 15 % held out, multilabel-stratified
+
 
 def split_genres(cell: str) -> list[str]:
     """The genres of a cell such as "Drama,\\xa0Action" (a comma, then a non-breaking space)."""
@@ -265,8 +284,7 @@ def movie_genres_competition(movies: pd.DataFrame) -> Frames:
     """
     genres = movies["genre"].map(split_genres)
     names = sorted({g for row in genres for g in row})
-    onehot = pd.DataFrame([[int(n in row) for n in names] for row in genres], columns=names,
-                          index=movies.index)
+    onehot = pd.DataFrame([[int(n in row) for n in names] for row in genres], columns=names, index=movies.index)
     test = held_out_rows(onehot.to_numpy(), MOVIE_GENRES_TEST_SHARE, MOVIE_GENRES_SEED)
     held_out = pd.concat([movies.loc[test, ["id", "title", "overview"]], onehot[test]], axis=1)
     return _binary_competition(movies[~test], held_out, names)
@@ -280,20 +298,29 @@ def movie_genres_from_mirror(mirror: Path) -> Frames:
     path = mirror / "imdb_movies.csv"
     raw = read_csv(path)
     _require_columns(raw, ["names", "genre", "overview"], path)
-    movies = pd.DataFrame({"id": [str(i) for i in range(len(raw))], "title": raw["names"],
-                           "genre": raw["genre"], "overview": raw["overview"]})
+    movies = pd.DataFrame(
+        {
+            "id": [str(i) for i in range(len(raw))],
+            "title": raw["names"],
+            "genre": raw["genre"],
+            "overview": raw["overview"],
+        }
+    )
     kept = movies["genre"].notna() & ~movies.duplicated(["title", "genre", "overview"])
     return movie_genres_competition(movies[kept])
 
 
 def movie_genres_from_hub() -> Frames:
     """No canonical hub copy of this IMDb-style file exists: a one-line error."""
-    raise FoldwiseError("movie_genres: no canonical copy on the Hugging Face hub; put imdb_movies.csv "
-                        "(names, genre, overview) in the folder named by mirror_dir")
+    raise FoldwiseError(
+        "movie_genres: no canonical copy on the Hugging Face hub; put imdb_movies.csv "
+        "(names, genre, overview) in the folder named by mirror_dir"
+    )
 
 
 # ---------------------------------------------------------------------------
 # SemEval-2018 Task 1 E-c (English): 5-fold CV on train + dev; test tweets unlabelled
+
 
 def semeval_ec_competition(labelled: list[pd.DataFrame], test: pd.DataFrame, emotions: list[str]) -> Frames:
     """Frames from labelled ``id,text`` + 0/1 emotion frames (concatenated) and the test tweets."""
@@ -303,6 +330,7 @@ def semeval_ec_competition(labelled: list[pd.DataFrame], test: pd.DataFrame, emo
 
 def semeval_ec_from_mirror(mirror: Path) -> Frames:
     """``2018-E-c-En-{train,dev,test}.txt`` (tab-separated: ID, Tweet, 11 emotions; test: NONE)."""
+
     def split(name: str) -> tuple[pd.DataFrame, list[str]]:
         path = mirror / f"2018-E-c-En-{name}.txt"
         raw = read_csv(path, sep="\t", quoting=csv.QUOTE_NONE)
@@ -320,8 +348,9 @@ def semeval_ec_from_mirror(mirror: Path) -> Frames:
 def semeval_ec_from_hub() -> Frames:
     """The hub's ``subtask5.english`` (read from its parquet export: the repo's loading
     script no longer runs under ``datasets`` 4+); boolean emotions become 0/1."""
-    splits = load_hub("SemEvalWorkshop/sem_eval_2018_task_1", data_dir="subtask5.english",
-                      revision="refs/convert/parquet")
+    splits = load_hub(
+        "SemEvalWorkshop/sem_eval_2018_task_1", data_dir="subtask5.english", revision="refs/convert/parquet"
+    )
     emotions = [c for c in splits["train"].column_names if c not in ("ID", "Tweet")]
 
     def split(name: str) -> pd.DataFrame:
@@ -343,6 +372,7 @@ AG_NEWS_HELDOUT_SHARE = 0.15
 def entailment_competition(frames: Frames) -> Frames:
     """MNLI's frames as a binary competition: ``entailment`` is 1 for entailment, 0 for
     neutral or contradiction (the two-class formulation of RTE); sample ``id,entailment``."""
+
     def binary(frame: pd.DataFrame) -> pd.DataFrame:
         out = frame.drop(columns="label")
         out["entailment"] = (frame["label"] == "entailment").astype(int)
@@ -363,10 +393,12 @@ def ag_news_heldout_competition(frames: Frames) -> Frames:
     test = held_out_rows(onehot.to_numpy(), AG_NEWS_HELDOUT_SHARE, AG_NEWS_HELDOUT_SEED)
     held_out = pd.concat([train.loc[test, ["id", "text"]], onehot[test]], axis=1)
     priors = {n: round(float(onehot[n][~test].mean()), 4) for n in names}
-    return {"train": train[~test].reset_index(drop=True),
-            "test": held_out[["id", "text"]].reset_index(drop=True),
-            "sample_submission": _sample_submission(held_out["id"], priors),
-            "solution": held_out[["id", *names]].reset_index(drop=True)}
+    return {
+        "train": train[~test].reset_index(drop=True),
+        "test": held_out[["id", "text"]].reset_index(drop=True),
+        "sample_submission": _sample_submission(held_out["id"], priors),
+        "solution": held_out[["id", *names]].reset_index(drop=True),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -402,13 +434,13 @@ def squad_questions(articles: Any, source: str) -> pd.DataFrame:
     DataFrame with :data:`SQUAD_QUESTION_COLUMNS` in file order (``answer_texts`` and
     ``answer_starts`` are lists, one entry per gold answer).
     """
+
     def field(record: Any, key: str, kind: type, where: str) -> Any:
         if not isinstance(record, dict) or key not in record:
             raise FoldwiseError(f"{source}: {where}: missing key '{key}'")
         value = record[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise FoldwiseError(f"{source}: {where}: key '{key}' is {type(value).__name__}, "
-                                f"expected {kind.__name__}")
+            raise FoldwiseError(f"{source}: {where}: key '{key}' is {type(value).__name__}, expected {kind.__name__}")
         return value
 
     if not isinstance(articles, list):
@@ -422,10 +454,16 @@ def squad_questions(articles: Any, source: str) -> pd.DataFrame:
             for q, qa in enumerate(field(paragraph, "qas", list, where)):
                 qid = field(qa, "id", str, f"{where} question {q}")
                 answers = field(qa, "answers", list, f"question '{qid}'")
-                rows.append((qid, title, field(qa, "question", str, f"question '{qid}'"), context,
-                             [field(x, "text", str, f"question '{qid}' answer {i}") for i, x in enumerate(answers)],
-                             [field(x, "answer_start", int, f"question '{qid}' answer {i}")
-                              for i, x in enumerate(answers)]))
+                rows.append(
+                    (
+                        qid,
+                        title,
+                        field(qa, "question", str, f"question '{qid}'"),
+                        context,
+                        [field(x, "text", str, f"question '{qid}' answer {i}") for i, x in enumerate(answers)],
+                        [field(x, "answer_start", int, f"question '{qid}' answer {i}") for i, x in enumerate(answers)],
+                    )
+                )
     return pd.DataFrame(rows, columns=SQUAD_QUESTION_COLUMNS)
 
 
@@ -441,13 +479,16 @@ def _check_squad(questions: pd.DataFrame, source: str, spans: bool) -> None:
             raise FoldwiseError(f"{source}: question '{row.id}' has no answer")
         for column in ("title", "question", "context"):
             if _LONE_CR.search(getattr(row, column)):
-                raise FoldwiseError(f"{source}: question '{row.id}': {column} holds a lone carriage return "
-                                    "(\\r without \\n), which the CSV writer leaves unquoted")
+                raise FoldwiseError(
+                    f"{source}: question '{row.id}': {column} holds a lone carriage return "
+                    "(\\r without \\n), which the CSV writer leaves unquoted"
+                )
         if spans:
             text, start = row.answer_texts[0], row.answer_starts[0]
-            if not text or row.context[start:start + len(text)] != text:
-                raise FoldwiseError(f"{source}: question '{row.id}': answer {text!r} is not the context "
-                                    f"at answer_start {start}")
+            if not text or row.context[start : start + len(text)] != text:
+                raise FoldwiseError(
+                    f"{source}: question '{row.id}': answer {text!r} is not the context at answer_start {start}"
+                )
 
 
 def squad_train_articles(titles: pd.Series, rows: int = SQUAD_TRAIN_ROWS, seed: int = SQUAD_SEED) -> list[str]:
@@ -467,8 +508,13 @@ def squad_train_articles(titles: pd.Series, rows: int = SQUAD_TRAIN_ROWS, seed: 
     return counts.index[np.sort(taken)].tolist()
 
 
-def squad_competition(train: pd.DataFrame, dev: pd.DataFrame, sources: tuple[str, str] = ("train", "dev"),
-                      rows: int = SQUAD_TRAIN_ROWS, seed: int = SQUAD_SEED) -> Frames:
+def squad_competition(
+    train: pd.DataFrame,
+    dev: pd.DataFrame,
+    sources: tuple[str, str] = ("train", "dev"),
+    rows: int = SQUAD_TRAIN_ROWS,
+    seed: int = SQUAD_SEED,
+) -> Frames:
     """Frames of an extractive-QA competition from SQuAD's flat train and dev questions.
 
     Parameters
@@ -493,13 +539,17 @@ def squad_competition(train: pd.DataFrame, dev: pd.DataFrame, sources: tuple[str
     subset["answer_start"] = pd.Series([starts[0] for starts in kept["answer_starts"]], dtype=int)
     test = dev[["id", "title", "question", "context"]].reset_index(drop=True)
     golds = [json.dumps(texts, ensure_ascii=False) for texts in dev["answer_texts"]]
-    return {"train": subset, "test": test,
-            "sample_submission": _sample_submission(test["id"], {"answer_text": SQUAD_PLACEHOLDER}),
-            "solution": pd.DataFrame({"id": test["id"].to_numpy(), "answer_text": golds})}
+    return {
+        "train": subset,
+        "test": test,
+        "sample_submission": _sample_submission(test["id"], {"answer_text": SQUAD_PLACEHOLDER}),
+        "solution": pd.DataFrame({"id": test["id"].to_numpy(), "answer_text": golds}),
+    }
 
 
-def squad_small_competition(train: pd.DataFrame, dev: pd.DataFrame,
-                            sources: tuple[str, str] = ("train", "dev")) -> Frames:
+def squad_small_competition(
+    train: pd.DataFrame, dev: pd.DataFrame, sources: tuple[str, str] = ("train", "dev")
+) -> Frames:
     """:func:`squad_competition` sized for generating answers on a CPU: the first articles of
     the same seeded shuffle until :data:`SQUAD_SMALL_TRAIN_ROWS` questions (a subset of the
     ``squad`` benchmark's train), and a seeded :data:`SQUAD_SMALL_TEST_ROWS` of the dev
@@ -512,6 +562,7 @@ def squad_small_competition(train: pd.DataFrame, dev: pd.DataFrame,
 def squad_from_mirror(mirror: Path, build: Callable[..., Frames] = squad_competition) -> Frames:
     """``train-v1.1.json`` and ``dev-v1.1.json`` in SQuAD's JSON schema, made into frames by
     ``build`` (:func:`squad_competition` or :func:`squad_small_competition`)."""
+
     def questions(name: str) -> pd.DataFrame:
         path = mirror / name
         try:
@@ -522,26 +573,39 @@ def squad_from_mirror(mirror: Path, build: Callable[..., Frames] = squad_competi
             raise FoldwiseError(f"{path}: missing key 'data' (not a SQuAD file)")
         return squad_questions(document["data"], str(path))
 
-    return build(questions(SQUAD_FILES[0]), questions(SQUAD_FILES[1]),
-                 (str(mirror / SQUAD_FILES[0]), str(mirror / SQUAD_FILES[1])))
+    return build(
+        questions(SQUAD_FILES[0]),
+        questions(SQUAD_FILES[1]),
+        (str(mirror / SQUAD_FILES[0]), str(mirror / SQUAD_FILES[1])),
+    )
 
 
 def squad_hub_questions(split: Any) -> pd.DataFrame:
     """A hub split (``id, title, context, question, answers: {text, answer_start}``) as
     :data:`SQUAD_QUESTION_COLUMNS` rows."""
     answers = split["answers"]
-    return pd.DataFrame({"id": split["id"], "title": split["title"], "question": split["question"],
-                         "context": split["context"], "answer_texts": [list(a["text"]) for a in answers],
-                         "answer_starts": [[int(s) for s in a["answer_start"]] for a in answers]},
-                        columns=SQUAD_QUESTION_COLUMNS)
+    return pd.DataFrame(
+        {
+            "id": split["id"],
+            "title": split["title"],
+            "question": split["question"],
+            "context": split["context"],
+            "answer_texts": [list(a["text"]) for a in answers],
+            "answer_starts": [[int(s) for s in a["answer_start"]] for a in answers],
+        },
+        columns=SQUAD_QUESTION_COLUMNS,
+    )
 
 
 def squad_from_hub(build: Callable[..., Frames] = squad_competition) -> Frames:
     """The hub's ``rajpurkar/squad`` train and validation splits (articles by title), made
     into frames by ``build``."""
     splits = load_hub("rajpurkar/squad")
-    return build(squad_hub_questions(splits["train"]), squad_hub_questions(splits["validation"]),
-                 ("rajpurkar/squad train", "rajpurkar/squad validation"))
+    return build(
+        squad_hub_questions(splits["train"]),
+        squad_hub_questions(splits["validation"]),
+        ("rajpurkar/squad train", "rajpurkar/squad validation"),
+    )
 
 
 #: the XSum files of the mirror: the validation subset is cross-validated, the test subset held out
@@ -571,51 +635,69 @@ def xsum_competition(train: pd.DataFrame, test: pd.DataFrame, sources: tuple[str
                     raise FoldwiseError(f"{source}: id '{row.id}': {column} holds a lone carriage return")
     train = train[["id", "document", "summary"]].astype({"id": str}).reset_index(drop=True)
     test = test[["id", "document", "summary"]].astype({"id": str}).reset_index(drop=True)
-    return {"train": train, "test": test[["id", "document"]],
-            "sample_submission": _sample_submission(test["id"], {"summary": XSUM_PLACEHOLDER}),
-            "solution": test[["id", "summary"]]}
+    return {
+        "train": train,
+        "test": test[["id", "document"]],
+        "sample_submission": _sample_submission(test["id"], {"summary": XSUM_PLACEHOLDER}),
+        "solution": test[["id", "summary"]],
+    }
 
 
 def xsum_from_mirror(mirror: Path) -> Frames:
     """The two JSON-lines subsets (``document``, ``summary``, ``id`` per line)."""
+
     def rows(name: str) -> pd.DataFrame:
         path = mirror / name
         try:
-            return pd.DataFrame([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                                 if line.strip()])
+            return pd.DataFrame(
+                [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            )
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise FoldwiseError(f"{path}: cannot parse JSON lines ({str(exc).splitlines()[0]})") from None
 
-    return xsum_competition(rows(XSUM_FILES[0]), rows(XSUM_FILES[1]),
-                            (str(mirror / XSUM_FILES[0]), str(mirror / XSUM_FILES[1])))
+    return xsum_competition(
+        rows(XSUM_FILES[0]), rows(XSUM_FILES[1]), (str(mirror / XSUM_FILES[0]), str(mirror / XSUM_FILES[1]))
+    )
 
 
 def xsum_from_hub() -> Frames:
     """The hub's ``EdinburghNLP/xsum`` validation split (cross-validated) and test split (held out)."""
     splits = load_hub("EdinburghNLP/xsum")
-    frame = (lambda split: pd.DataFrame({"id": split["id"], "document": split["document"],
-                                         "summary": split["summary"]}))
-    return xsum_competition(frame(splits["validation"]), frame(splits["test"]),
-                            ("EdinburghNLP/xsum validation", "EdinburghNLP/xsum test"))
+
+    def frame(split: Any) -> pd.DataFrame:
+        return pd.DataFrame({"id": split["id"], "document": split["document"], "summary": split["summary"]})
+
+    return xsum_competition(
+        frame(splits["validation"]), frame(splits["test"]), ("EdinburghNLP/xsum validation", "EdinburghNLP/xsum test")
+    )
 
 
 #: data config ``hub_dataset`` value -> its converter
 CONVERTERS: dict[str, Converter] = {
     "go_emotions": Converter(from_hub=go_emotions_from_hub),
     "ag_news": Converter(ag_news_from_hub, ag_news_from_mirror, ("test.csv", "classes.txt")),
-    "mnli": Converter(mnli_from_hub, mnli_from_mirror,
-                      ("multinli_1.0_dev_matched.csv", "multinli_1.0_dev_mismatched.csv")),
-    "mnli_entailment": Converter(lambda: entailment_competition(mnli_from_hub()),
-                                 lambda mirror: entailment_competition(mnli_from_mirror(mirror)),
-                                 ("multinli_1.0_dev_matched.csv", "multinli_1.0_dev_mismatched.csv")),
-    "ag_news_heldout": Converter(lambda: ag_news_heldout_competition(ag_news_from_hub()),
-                                 lambda mirror: ag_news_heldout_competition(ag_news_from_mirror(mirror)),
-                                 ("test.csv", "classes.txt")),
+    "mnli": Converter(
+        mnli_from_hub, mnli_from_mirror, ("multinli_1.0_dev_matched.csv", "multinli_1.0_dev_mismatched.csv")
+    ),
+    "mnli_entailment": Converter(
+        lambda: entailment_competition(mnli_from_hub()),
+        lambda mirror: entailment_competition(mnli_from_mirror(mirror)),
+        ("multinli_1.0_dev_matched.csv", "multinli_1.0_dev_mismatched.csv"),
+    ),
+    "ag_news_heldout": Converter(
+        lambda: ag_news_heldout_competition(ag_news_from_hub()),
+        lambda mirror: ag_news_heldout_competition(ag_news_from_mirror(mirror)),
+        ("test.csv", "classes.txt"),
+    ),
     "movie_genres": Converter(movie_genres_from_hub, movie_genres_from_mirror, ("imdb_movies.csv",)),
-    "semeval_ec": Converter(semeval_ec_from_hub, semeval_ec_from_mirror,
-                            tuple(f"2018-E-c-En-{s}.txt" for s in ("train", "dev", "test"))),
+    "semeval_ec": Converter(
+        semeval_ec_from_hub, semeval_ec_from_mirror, tuple(f"2018-E-c-En-{s}.txt" for s in ("train", "dev", "test"))
+    ),
     "squad": Converter(squad_from_hub, squad_from_mirror, SQUAD_FILES),
-    "squad_small": Converter(lambda: squad_from_hub(squad_small_competition),
-                             lambda mirror: squad_from_mirror(mirror, squad_small_competition), SQUAD_FILES),
+    "squad_small": Converter(
+        lambda: squad_from_hub(squad_small_competition),
+        lambda mirror: squad_from_mirror(mirror, squad_small_competition),
+        SQUAD_FILES,
+    ),
     "xsum": Converter(xsum_from_hub, xsum_from_mirror, XSUM_FILES),
 }

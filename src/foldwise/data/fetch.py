@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..io import artifacts
 from ..config import DataConfig
-from .converters import CONVERTERS, Converter, go_emotions_to_kaggle  # noqa: F401 (re-exported)
 from ..errors import FoldwiseError
+from ..io import artifacts
+from .converters import CONVERTERS, Converter, go_emotions_to_kaggle  # noqa: F401 (re-exported)
 
 #: held-out test labels, in the sample submission's format, beside the competition files
 SOLUTION_FILE = "solution.csv"
@@ -27,11 +27,11 @@ SOLUTION_FILE = "solution.csv"
 def _converter(cfg: DataConfig, folder: Path, files: list[str]) -> Converter:
     """The converter the data config names, or a one-line error saying what to do."""
     if cfg.hub_dataset is None:
-        raise FoldwiseError(f"{folder}: put {', '.join(files)} here (no mirror_dir or hub_dataset "
-                            f"configured for dataset '{cfg.name}')")
+        raise FoldwiseError(
+            f"{folder}: put {', '.join(files)} here (no mirror_dir or hub_dataset configured for dataset '{cfg.name}')"
+        )
     if cfg.hub_dataset not in CONVERTERS:
-        raise FoldwiseError(f"data config: unknown hub_dataset '{cfg.hub_dataset}' "
-                            f"(known: {', '.join(CONVERTERS)})")
+        raise FoldwiseError(f"data config: unknown hub_dataset '{cfg.hub_dataset}' (known: {', '.join(CONVERTERS)})")
     return CONVERTERS[cfg.hub_dataset]
 
 
@@ -48,7 +48,6 @@ def _hub_errors() -> tuple[type[BaseException], ...]:
         except (ImportError, AttributeError):
             continue
     return tuple(errors)
-
 
 
 def write_frames(folder: Path, frames: dict[str, pd.DataFrame], files: dict[str, str], sep: str) -> None:
@@ -87,6 +86,7 @@ def fetch(cfg: DataConfig, force: bool = False) -> tuple[Path, str]:
             raise FoldwiseError(
                 f"dataset '{cfg.name}': cannot build it from the hub ({cfg.hub_dataset}): {type(exc).__name__}: "
                 f"{reason} -- without network, set mirror_dir in its data config to an offline copy, or put "
-                f"{', '.join(files.values())} in {folder}/") from None
+                f"{', '.join(files.values())} in {folder}/"
+            ) from None
     write_frames(folder, frames, files, cfg.sep)
     return folder, how

@@ -8,14 +8,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import artifacts, paths
 from ..config import DataConfig, concrete_task
 from ..errors import FoldwiseError
+from ..io import artifacts, paths
 
 
-def assign_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed: int,
-                 groups: np.ndarray | None = None, n_rows: int | None = None,
-                 label_names: list[str] | None = None) -> np.ndarray:
+def assign_folds(
+    key: np.ndarray | None,
+    method: str | None,
+    n_splits: int,
+    seed: int,
+    groups: np.ndarray | None = None,
+    n_rows: int | None = None,
+    label_names: list[str] | None = None,
+) -> np.ndarray:
     """Fold index of every training row.
 
     Parameters
@@ -71,19 +77,25 @@ def _check_class_counts(target: np.ndarray, n_splits: int, label_names: list[str
         raise FoldwiseError(f"folds: every training row has the same label ({names[0]}); nothing to stratify")
     single = [name for name, count in zip(names, counts) if count == 1]
     if single:
-        shown = ", ".join(f"'{name}'" for name in single[:5]) + (f", ... ({len(single)} in all)"
-                                                                if len(single) > 5 else "")
+        shown = ", ".join(f"'{name}'" for name in single[:5]) + (
+            f", ... ({len(single)} in all)" if len(single) > 5 else ""
+        )
         which = f"class {shown} has" if len(single) == 1 else f"classes {shown} each have"
         rows = "its row" if len(single) == 1 else "those rows"
-        raise FoldwiseError(f"folds: {which} a single training row; stratified folds need at least 2 of each "
-                            f"class: drop or relabel {rows} (or merge rare classes)")
+        raise FoldwiseError(
+            f"folds: {which} a single training row; stratified folds need at least 2 of each "
+            f"class: drop or relabel {rows} (or merge rare classes)"
+        )
     if counts.max() < n_splits:
-        raise FoldwiseError(f"folds: no class has {n_splits} training rows (the largest, '{names[counts.argmax()]}', "
-                            f"has {counts.max()}): lower folds.n_splits to {counts.max()}")
+        raise FoldwiseError(
+            f"folds: no class has {n_splits} training rows (the largest, '{names[counts.argmax()]}', "
+            f"has {counts.max()}): lower folds.n_splits to {counts.max()}"
+        )
 
 
-def _assign_group_folds(key: np.ndarray | None, method: str | None, n_splits: int, seed: int,
-                        groups: np.ndarray) -> np.ndarray:
+def _assign_group_folds(
+    key: np.ndarray | None, method: str | None, n_splits: int, seed: int, groups: np.ndarray
+) -> np.ndarray:
     """Fold every group as one multi-label row holding the labels of all its rows (or, with
     nothing to balance, as one row), then give each row its group's fold."""
     names, index = np.unique(np.asarray(groups, dtype=str), return_inverse=True)
@@ -129,13 +141,16 @@ def read_groups(cfg: DataConfig) -> np.ndarray | None:
     path = cfg.path / cfg.train_file
     frame = read_csv(path, cfg.sep, encoding=cfg.encoding).iloc[: cfg.max_train_rows]  # the rows load_competition keeps
     if column not in frame.columns:
-        raise FoldwiseError(f"{path}: missing column '{column}' (folds.group_column; "
-                            f"columns: {', '.join(frame.columns)})")
+        raise FoldwiseError(
+            f"{path}: missing column '{column}' (folds.group_column; columns: {', '.join(frame.columns)})"
+        )
     values = frame[column]
     empty = np.flatnonzero((values.isna() | (values.str.strip() == "")).to_numpy(dtype=bool))
     if empty.size:  # they would all fall into one made-up group, and into one fold
-        raise FoldwiseError(f"{path}: column '{column}' (folds.group_column) is empty in {empty.size} of "
-                            f"{len(values)} rows (first: row {empty[0] + 2}); give every row a group")
+        raise FoldwiseError(
+            f"{path}: column '{column}' (folds.group_column) is empty in {empty.size} of "
+            f"{len(values)} rows (first: row {empty[0] + 2}); give every row a group"
+        )
     return values.to_numpy(dtype=object)
 
 
@@ -152,8 +167,13 @@ def fold_settings(cfg: DataConfig, ids: np.ndarray, task: str | None = None) -> 
     """What identifies a fold split: K, seed, task (``task``: the one ``auto`` resolved to) and
     the training ids it covers."""
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
-    settings = {"n_splits": cfg.folds.n_splits, "seed": cfg.folds.seed, "task": task or cfg.task,
-                "n_rows": len(ids), "ids_sha256": digest}
+    settings = {
+        "n_splits": cfg.folds.n_splits,
+        "seed": cfg.folds.seed,
+        "task": task or cfg.task,
+        "n_rows": len(ids),
+        "ids_sha256": digest,
+    }
     if cfg.folds.group_column is not None:  # absent otherwise: older fold files stay valid
         settings["group_column"] = cfg.folds.group_column
     return settings
@@ -171,9 +191,15 @@ def label_count_table(labels: np.ndarray | None, fold: np.ndarray, label_names: 
     return table
 
 
-def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray | None, label_names: list[str],
-                force: bool = False, task: str | None = None,
-                method: str | None = "iterative") -> tuple[Path, pd.DataFrame, bool]:
+def write_folds(
+    cfg: DataConfig,
+    ids: np.ndarray,
+    labels: np.ndarray | None,
+    label_names: list[str],
+    force: bool = False,
+    task: str | None = None,
+    method: str | None = "iterative",
+) -> tuple[Path, pd.DataFrame, bool]:
     """Write ``folds/<name>.csv`` (``id,fold``) and its settings JSON, once.
 
     Re-running with the same settings is a no-op; different settings are an error
@@ -200,15 +226,23 @@ def write_folds(cfg: DataConfig, ids: np.ndarray, labels: np.ndarray | None, lab
     groups = read_groups(cfg)
     if groups is not None and len(groups) != len(ids):
         raise FoldwiseError(f"folds.group_column: {len(groups)} group values for {len(ids)} training rows")
-    fold = assign_folds(labels, method, cfg.folds.n_splits, cfg.folds.seed, groups, n_rows=len(ids),
-                        label_names=label_names)
+    fold = assign_folds(
+        labels, method, cfg.folds.n_splits, cfg.folds.seed, groups, n_rows=len(ids), label_names=label_names
+    )
     table = label_count_table(labels, fold, label_names)
     frame = pd.DataFrame({"id": ids, "fold": fold})
     csv_sha256 = artifacts.write_hashed(path, lambda tmp: frame.to_csv(tmp, index=False))
     # the JSON goes last and names the CSV's hash: a run killed between the two leaves a
     # CSV that the old JSON does not describe, which the next `folds` refuses to call unchanged
-    artifacts.write_json(meta_path, {"settings": settings, "csv_sha256": csv_sha256,
-                                     "label_counts": table.to_dict(), **artifacts.provenance(cfg.folds.seed)})
+    artifacts.write_json(
+        meta_path,
+        {
+            "settings": settings,
+            "csv_sha256": csv_sha256,
+            "label_counts": table.to_dict(),
+            **artifacts.provenance(cfg.folds.seed),
+        },
+    )
     return path, table, True
 
 
@@ -219,12 +253,13 @@ def _check_unchanged(path: Path, meta_path: Path, settings: dict) -> None:
     old = meta.get("settings")
     if old != settings:
         raise FoldwiseError(
-            f"{path} exists with other settings ({_diff(old, settings)}); "
-            f"pass --force to rewrite it ({STALE_RUNS})")
+            f"{path} exists with other settings ({_diff(old, settings)}); pass --force to rewrite it ({STALE_RUNS})"
+        )
     if meta.get("csv_sha256") != artifacts.file_sha256(path):
         raise FoldwiseError(
             f"{meta_path} does not describe {path} (csv_sha256 differs: an interrupted `folds` or an edited "
-            f"file); pass --force to rewrite both ({STALE_RUNS})")
+            f"file); pass --force to rewrite both ({STALE_RUNS})"
+        )
 
 
 def _diff(old: dict | None, new: dict) -> str:
@@ -251,7 +286,8 @@ def read_folds(cfg: DataConfig, ids: np.ndarray) -> np.ndarray:
     if missing.any():
         raise FoldwiseError(
             f"{path}: training id '{ids[np.flatnonzero(missing)[0]]}' has no fold; "
-            "the data changed since the folds were written (foldwise folds --force)")
+            "the data changed since the folds were written (foldwise folds --force)"
+        )
     fold = lookup.loc[ids].to_numpy().astype(np.int64)
     if len(np.unique(fold)) < 2:
         raise FoldwiseError(f"{path}: the selected rows fall in fewer than two folds")

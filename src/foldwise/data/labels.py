@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Container, Iterable
+from collections.abc import Container, Iterable
 
 from ..errors import FoldwiseError
 
@@ -19,8 +19,10 @@ from ..errors import FoldwiseError
 AUTO_SEPARATORS = ("|", ",", ";")
 #: named settings of ``data.label_separator``; any other non-empty string is the separator itself
 AUTO, WHITESPACE = "auto", "whitespace"
-ACCEPTED_FORMATS = ("accepted: a JSON/Python list like \"['a', 'b c']\", or names or 0-based indices "
-                    "separated by '|', ',', ';' or white space (set data.label_separator to choose)")
+ACCEPTED_FORMATS = (
+    "accepted: a JSON/Python list like \"['a', 'b c']\", or names or 0-based indices "
+    "separated by '|', ',', ';' or white space (set data.label_separator to choose)"
+)
 
 _BLANK = r"[\s\u200b\ufeff]"  # \s is Unicode-aware: U+00A0 and friends; plus zero-width space and BOM
 _EDGES = re.compile(rf"^{_BLANK}+|{_BLANK}+$")

@@ -13,10 +13,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +25,19 @@ from ..redact import mask_command
 
 #: packages whose versions are recorded in every provenance block
 TRACKED_PACKAGES = (
-    "foldwise", "numpy", "pandas", "scikit-learn", "iterative-stratification",
-    "emoji", "torch", "transformers", "datasets", "optuna", "peft", "bitsandbytes", "gguf",
+    "foldwise",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "iterative-stratification",
+    "emoji",
+    "torch",
+    "transformers",
+    "datasets",
+    "optuna",
+    "peft",
+    "bitsandbytes",
+    "gguf",
 )
 
 
@@ -58,7 +70,7 @@ def _temp_prefix(path: Path) -> str:
 def _writer_alive(tmp: Path, prefix: str) -> bool:
     """Whether the process named in temporary file ``tmp`` (``<prefix><pid>.<random>...``)
     still runs; a name without a pid (an older version's) counts as a dead writer's."""
-    pid, dot, _ = tmp.name[len(prefix):].partition(".")
+    pid, dot, _ = tmp.name[len(prefix) :].partition(".")
     if not (dot and pid.isdigit()):
         return False
     try:
@@ -138,8 +150,12 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
     """
     path = Path(path)
     prefix = f".{path.name}."
-    temps = sorted({*path.parent.glob(f"{glob.escape(prefix)}*.tmp{glob.escape(path.suffix)}"),
-                    *(p for p in path.parent.glob(f"{glob.escape(prefix)}*.tmp") if p.is_dir())})
+    temps = sorted(
+        {
+            *path.parent.glob(f"{glob.escape(prefix)}*.tmp{glob.escape(path.suffix)}"),
+            *(p for p in path.parent.glob(f"{glob.escape(prefix)}*.tmp") if p.is_dir()),
+        }
+    )
     stale = [tmp for tmp in temps if not _writer_alive(tmp, prefix)]
     for tmp in stale:
         if tmp.is_dir() and not tmp.is_symlink():
@@ -259,7 +275,10 @@ def git_commit(cwd: str | Path | None = None) -> str | None:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, check=True,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None

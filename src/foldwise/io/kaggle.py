@@ -53,8 +53,10 @@ def submissions_listing(competition: str) -> str:
     their scores); a one-line error naming the command when the CLI is not set up or fails."""
     command = ["kaggle", "competitions", "submissions", "-c", competition, "--csv"]
     if not kaggle_configured():
-        raise FoldwiseError(f"the kaggle CLI is not installed or has no credentials: record scores by hand with "
-                            f"`foldwise lb <submission> <score>`, or set it up and run `{shlex.join(command)}`")
+        raise FoldwiseError(
+            f"the kaggle CLI is not installed or has no credentials: record scores by hand with "
+            f"`foldwise lb <submission> <score>`, or set it up and run `{shlex.join(command)}`"
+        )
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no message"])[-1]

@@ -38,8 +38,9 @@ def check_name(value: str, what: str) -> str:
     ``what`` says whose name it is, e.g. ``"experiment name"`` or ``"configs/x.yaml: name"``.
     """
     if not isinstance(value, str) or not is_name(value):
-        raise FoldwiseError(f"{what} {value!r} is not a valid name: use letters, digits and -_.+ "
-                            "(no path separators, not '.' or '..')")
+        raise FoldwiseError(
+            f"{what} {value!r} is not a valid name: use letters, digits and -_.+ (no path separators, not '.' or '..')"
+        )
     return value
 
 
@@ -68,13 +69,17 @@ def submission_csv(name: str) -> Path:
     check_name(name, "submission name")
     for kit_file in (LEADERBOARD, CV_VS_LB_PLOT):
         if kit_file.name in (f"{name}.csv", *(name + suffix for suffix in SUBMISSION_COMPANIONS.values())):
-            raise FoldwiseError(f"submission name {name!r}: {kit_file} is the kit's own file, which this "
-                                "submission's files would overwrite; choose another name")
+            raise FoldwiseError(
+                f"submission name {name!r}: {kit_file} is the kit's own file, which this "
+                "submission's files would overwrite; choose another name"
+            )
     for what, suffix in SUBMISSION_COMPANIONS.items():
         stem = suffix.removesuffix(".csv")
         if stem != suffix and name.endswith(stem) and name != stem:
-            raise FoldwiseError(f"submission name {name!r} ends in {stem!r}: submissions/{name}.csv is the "
-                                f"{what} file of submission {name.removesuffix(stem)!r}; choose another name")
+            raise FoldwiseError(
+                f"submission name {name!r} ends in {stem!r}: submissions/{name}.csv is the "
+                f"{what} file of submission {name.removesuffix(stem)!r}; choose another name"
+            )
     return SUBMISSIONS / f"{name}.csv"
 
 

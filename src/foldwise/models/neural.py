@@ -19,11 +19,29 @@ class NeuralModel(TextModel):
     backbone_class: ClassVar[type]
     uses_head = True
 
-    def __init__(self, config: Any, task: str, n_labels: int, seed: int,
-                 workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None,
-                 head: Any = None, single_label: bool = False):
-        super().__init__(config, task, n_labels, seed, workdir=workdir, resume=resume, fingerprint=fingerprint,
-                         head=head, single_label=single_label)
+    def __init__(
+        self,
+        config: Any,
+        task: str,
+        n_labels: int,
+        seed: int,
+        workdir: Path | None = None,
+        resume: bool = False,
+        fingerprint: str | None = None,
+        head: Any = None,
+        single_label: bool = False,
+    ):
+        super().__init__(
+            config,
+            task,
+            n_labels,
+            seed,
+            workdir=workdir,
+            resume=resume,
+            fingerprint=fingerprint,
+            head=head,
+            single_label=single_label,
+        )
         if head is None:
             raise ValueError(f"{type(self).__name__} trains the task's head: pass head=task.head(config)")
         self.backbone = self.backbone_class(config)
@@ -38,9 +56,18 @@ class NeuralModel(TextModel):
     def fit(self, texts, targets, valid_texts=None, valid_targets=None) -> None:
         from ..train import training
 
-        self.result_ = training.fit(self.backbone, self.head, self.seed, texts, targets, valid_texts,
-                                    valid_targets, workdir=self.workdir, resume=self.resume,
-                                    fingerprint=self.fingerprint)
+        self.result_ = training.fit(
+            self.backbone,
+            self.head,
+            self.seed,
+            texts,
+            targets,
+            valid_texts,
+            valid_targets,
+            workdir=self.workdir,
+            resume=self.resume,
+            fingerprint=self.fingerprint,
+        )
         self.history_ = self.result_.history
         self.valid_preds_ = self.result_.valid_preds
 
@@ -53,7 +80,7 @@ class NeuralModel(TextModel):
         self.backbone.save(self.result_.model, self.result_.tokenizer, folder, self.head)
 
     @classmethod
-    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int, head: Any = None) -> "NeuralModel":
+    def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int, head: Any = None) -> NeuralModel:
         from ..train import training
 
         model = cls(config, task=task, n_labels=n_labels, seed=0, head=head)

@@ -24,7 +24,8 @@ class OverlapConfig:
 
     kind: str = field(default="overlap", init=False)
     answer: Literal["sentence", "whole_text"] = option(
-        "sentence: the context sentence sharing most words with the question; whole_text: the context", "sentence")
+        "sentence: the context sentence sharing most words with the question; whole_text: the context", "sentence"
+    )
 
 
 class OverlapModel(TextModel):
@@ -32,21 +33,23 @@ class OverlapModel(TextModel):
 
     tasks = ("span",)
 
-    def fit(self, texts: np.ndarray, targets: Any, valid_texts: np.ndarray | None = None,
-            valid_targets: Any = None) -> None:
+    def fit(
+        self, texts: np.ndarray, targets: Any, valid_texts: np.ndarray | None = None, valid_targets: Any = None
+    ) -> None:
         """Nothing to learn."""
 
     def predict(self, texts: np.ndarray) -> Any:
         """The baseline's answer of every row, as span predictions."""
-        from ..tasks.span.predictions import SpanPredictions
         from ..tasks.span.baselines import overlap_sentence, whole_text
+        from ..tasks.span.predictions import SpanPredictions
 
         rows = np.asarray(texts, dtype=object).reshape(-1, 2)
         answers, starts, ends = [], [], []
         for question, context in rows:
             context = str(context)
-            answer = overlap_sentence(str(question), context) if self.config.answer == "sentence" else \
-                whole_text(context)
+            answer = (
+                overlap_sentence(str(question), context) if self.config.answer == "sentence" else whole_text(context)
+            )
             begin = context.find(answer) if answer else -1
             start, end = np.full(len(context), -np.inf, np.float32), np.full(len(context), -np.inf, np.float32)
             if begin >= 0 and answer:
@@ -54,5 +57,10 @@ class OverlapModel(TextModel):
             answers.append(answer)
             starts.append(start)
             ends.append(end)
-        return SpanPredictions(np.array(answers, dtype=object), np.zeros(len(rows), dtype=np.float32), starts, ends,
-                               rows[:, 1].astype(object) if len(rows) else np.array([], dtype=object))
+        return SpanPredictions(
+            np.array(answers, dtype=object),
+            np.zeros(len(rows), dtype=np.float32),
+            starts,
+            ends,
+            rows[:, 1].astype(object) if len(rows) else np.array([], dtype=object),
+        )

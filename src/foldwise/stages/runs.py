@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ..io import artifacts, paths
 from ..config import CONFIGS_DIR, POST_TRAINING_DATA_KEYS, DataConfig, ThresholdConfig, build, read_yaml
-from ..experiment import load_dataset_config, load_experiment
 from ..errors import FoldwiseError
+from ..experiment import load_dataset_config, load_experiment
+from ..io import artifacts, paths
 from ..tasks import Task
 
 
@@ -47,16 +47,25 @@ def open_run(name_or_dir: str | Path) -> Run:
     folder = run_folder(name_or_dir)
     info_path = folder / "run.json"
     if not info_path.exists():
-        raise FoldwiseError(f"{folder}: no finished run here (run.json missing); train it with "
-                            f"`foldwise train configs/{Path(str(name_or_dir)).name}.yaml`")
+        raise FoldwiseError(
+            f"{folder}: no finished run here (run.json missing); train it with "
+            f"`foldwise train configs/{Path(str(name_or_dir)).name}.yaml`"
+        )
     finish = "run the same `foldwise train` command again: it keeps the trained folds and writes the run's results"
     info = _run_record(info_path, finish)
     folds = len(list(folder.glob("fold_*.json")))
-    metrics = _run_record(folder / "metrics.json",
-                          f"the run is unfinished ({folds}/{info.get('n_splits', '?')} folds done); {finish}")
+    metrics = _run_record(
+        folder / "metrics.json", f"the run is unfinished ({folds}/{info.get('n_splits', '?')} folds done); {finish}"
+    )
     config = read_yaml(folder / "config.yaml")
-    return Run(name=info["experiment"], dir=folder, data_config=build(DataConfig, config["data"], str(folder)),
-               info=info, metrics=metrics, label_names=info["label_names"])
+    return Run(
+        name=info["experiment"],
+        dir=folder,
+        data_config=build(DataConfig, config["data"], str(folder)),
+        info=info,
+        metrics=metrics,
+        label_names=info["label_names"],
+    )
 
 
 def _run_record(path: Path, fix: str) -> dict:
@@ -91,11 +100,14 @@ def check_compatible(runs: list[Run]) -> None:
             ("labels", first.label_names, run.label_names),
         ):
             if a != b:
-                raise FoldwiseError(f"runs '{first.name}' and '{run.name}' used different {what}s; "
-                                    "retrain one of them on the current folds")
+                raise FoldwiseError(
+                    f"runs '{first.name}' and '{run.name}' used different {what}s; "
+                    "retrain one of them on the current folds"
+                )
         if not (np.array_equal(first.oof_ids, run.oof_ids) and np.array_equal(first.test_ids, run.test_ids)):
-            raise FoldwiseError(f"runs '{first.name}' and '{run.name}' cover different rows "
-                                "(was one trained with data.max_train_rows?)")
+            raise FoldwiseError(
+                f"runs '{first.name}' and '{run.name}' cover different rows (was one trained with data.max_train_rows?)"
+            )
 
 
 def check_trained_on(run: Run, data_sha256: str) -> None:
@@ -103,16 +115,22 @@ def check_trained_on(run: Run, data_sha256: str) -> None:
     the rows reordered)."""
     trained_on = str(run.info.get("fingerprint", "")).partition("-")[2]
     if trained_on != data_sha256:
-        why = "other data (ids, texts or labels changed since)" if trained_on else \
-            "a version of the kit that did not record its data"
+        why = (
+            "other data (ids, texts or labels changed since)"
+            if trained_on
+            else "a version of the kit that did not record its data"
+        )
         raise FoldwiseError(f"{run.dir} was trained on {why}; retrain it with `foldwise train ... --force`")
 
 
 def trained_differently(run: Run, dataset: str, task: str, label_names: list[str], folds_sha256: str) -> str | None:
     """What ``run`` was trained on that differs from ``dataset``, ``task``, ``label_names`` (in
     this order) and the fold file of hash ``folds_sha256``, in words; None if nothing does."""
-    for what, theirs, ours in (("dataset", run.info.get("dataset"), dataset),
-                               ("task", run.info.get("task", task), task), ("labels", run.label_names, label_names)):
+    for what, theirs, ours in (
+        ("dataset", run.info.get("dataset"), dataset),
+        ("task", run.info.get("task", task), task),
+        ("labels", run.label_names, label_names),
+    ):
         if theirs != ours:
             return f"{what} {theirs} (not {ours})"
     if run.info.get("folds_sha256") != folds_sha256:
@@ -155,12 +173,16 @@ def current_post_processing(run: Run) -> PostProcessing:
     ``configs/data/<dataset>.yaml``; a run with neither keeps its own config.yaml.
     """
     saved = read_yaml(run.dir / "config.yaml")
-    saved_thresholds = build(ThresholdConfig, saved.get("thresholds"), str(run.dir / "config.yaml"),
-                             prefix="thresholds.")
+    saved_thresholds = build(
+        ThresholdConfig, saved.get("thresholds"), str(run.dir / "config.yaml"), prefix="thresholds."
+    )
     source = run.info.get("config_source") or {}
     data_file = CONFIGS_DIR / "data" / f"{run.data_config.name}.yaml"
-    current = (load_experiment(source["file"], source.get("overrides") or [])
-               if source.get("file") and Path(source["file"]).is_file() else None)
+    current = (
+        load_experiment(source["file"], source.get("overrides") or [])
+        if source.get("file") and Path(source["file"]).is_file()
+        else None
+    )
     if current is not None and current.data.name == run.data_config.name:  # else it now names another dataset
         data, thresholds = current.data, current.thresholds
         where = source["file"] + (f" (data: {data_file})" if data_file.is_file() else "")
@@ -169,8 +191,14 @@ def current_post_processing(run: Run) -> PostProcessing:
     else:
         data, thresholds, where = run.data_config, saved_thresholds, ""
     data = replace(run.data_config, **{key: getattr(data, key) for key in POST_TRAINING_DATA_KEYS})
-    changes = [f"data.{key} {getattr(run.data_config, key)!r} -> {getattr(data, key)!r}"
-               for key in POST_TRAINING_DATA_KEYS if getattr(run.data_config, key) != getattr(data, key)]
-    changes += [f"thresholds.{key} {getattr(saved_thresholds, key)!r} -> {getattr(thresholds, key)!r}"
-                for key in vars(thresholds) if getattr(saved_thresholds, key) != getattr(thresholds, key)]
+    changes = [
+        f"data.{key} {getattr(run.data_config, key)!r} -> {getattr(data, key)!r}"
+        for key in POST_TRAINING_DATA_KEYS
+        if getattr(run.data_config, key) != getattr(data, key)
+    ]
+    changes += [
+        f"thresholds.{key} {getattr(saved_thresholds, key)!r} -> {getattr(thresholds, key)!r}"
+        for key in vars(thresholds)
+        if getattr(saved_thresholds, key) != getattr(thresholds, key)
+    ]
     return PostProcessing(data, thresholds, where or str(run.dir / "config.yaml"), changes)

@@ -9,8 +9,9 @@ a competitor sees from one run whether the extra seeds earned their training tim
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,13 @@ def seed_fold_file(experiment: str, fold: int, seed: int) -> Path:
     return paths.run_dir(experiment) / f"fold_{fold}.seed_{seed}.npz"
 
 
-def save_seed_folds(task: PredictionFiles[Any], experiment: str, fold: int, valid_ids: np.ndarray,
-                    per_seed: Sequence[tuple[int, Any, Any]]) -> None:
+def save_seed_folds(
+    task: PredictionFiles[Any],
+    experiment: str,
+    fold: int,
+    valid_ids: np.ndarray,
+    per_seed: Sequence[tuple[int, Any, Any]],
+) -> None:
     """Write each seed's ``(seed, validation predictions, test predictions)`` of fold ``fold``."""
     for seed, valid, test in per_seed:
         task.save_fold(seed_fold_file(experiment, fold, seed), valid_ids, valid, test)
@@ -35,8 +41,11 @@ def save_seed_folds(task: PredictionFiles[Any], experiment: str, fold: int, vali
 
 def _scores(evaluation: Evaluation) -> dict:
     """The evaluation's OOF scores: tuned, cross-fitted (None: nothing to fit) and untuned."""
-    return {"score": evaluation.score, "score_crossfit": evaluation.score_crossfit,
-            "score_untuned": evaluation.score_untuned}
+    return {
+        "score": evaluation.score,
+        "score_crossfit": evaluation.score_crossfit,
+        "score_untuned": evaluation.score_untuned,
+    }
 
 
 def _honest(scores: dict) -> float:
@@ -44,8 +53,9 @@ def _honest(scores: dict) -> float:
     return scores["score"] if scores["score_crossfit"] is None else scores["score_crossfit"]
 
 
-def seed_scores(task: Task[Any, Any], cfg: Any, train_ids: np.ndarray, truth: Any, fold: np.ndarray,
-                averaged: Evaluation, out: Path) -> dict | None:
+def seed_scores(
+    task: Task[Any, Any], cfg: Any, train_ids: np.ndarray, truth: Any, fold: np.ndarray, averaged: Evaluation, out: Path
+) -> dict | None:
     """Score each seed of a finished multi-seed run alone; write and return ``seeds.json``.
 
     None when the run has one seed, or when a fold lacks a seed's predictions (folds trained
@@ -66,11 +76,16 @@ def seed_scores(task: Task[Any, Any], cfg: Any, train_ids: np.ndarray, truth: An
     alone = [_honest(r) for r in rows]
     mean_alone = float(np.mean(alone))
     sign = 1.0 if averaged.greater_is_better else -1.0
-    record = {"metric": averaged.metric, "greater_is_better": averaged.greater_is_better, "seeds": rows,
-              "averaged": _scores(averaged),
-              "mean_single_seed": mean_alone, "best_single_seed": max(alone, key=lambda v: sign * v),
-              "gain_over_mean_seed": sign * (_honest(_scores(averaged)) - mean_alone),
-              "seeds_identical": all(_same(o, oofs[0]) for o in oofs[1:])}
+    record = {
+        "metric": averaged.metric,
+        "greater_is_better": averaged.greater_is_better,
+        "seeds": rows,
+        "averaged": _scores(averaged),
+        "mean_single_seed": mean_alone,
+        "best_single_seed": max(alone, key=lambda v: sign * v),
+        "gain_over_mean_seed": sign * (_honest(_scores(averaged)) - mean_alone),
+        "seeds_identical": all(_same(o, oofs[0]) for o in oofs[1:]),
+    }
     artifacts.write_json(out / "seeds.json", record)
     return record
 
@@ -88,7 +103,12 @@ def seed_scores_line(record: dict) -> str:
     alone = ", ".join(f"{r['seed']} {_honest(r):.4f}" for r in record["seeds"])
     averaged = record["averaged"]
     crossfit = "" if averaged["score_crossfit"] is None else " cross-fitted"
-    return (f"seeds alone ({record['metric']}, OOF{crossfit}): {alone}; averaged {_honest(averaged):.4f} "
-            f"({record['gain_over_mean_seed']:+.4f} over the mean seed {record['mean_single_seed']:.4f})"
-            + ("; every seed predicted the same: this model does not depend on the seed, extra seeds cost "
-               "time for nothing" if record.get("seeds_identical") else ""))
+    return (
+        f"seeds alone ({record['metric']}, OOF{crossfit}): {alone}; averaged {_honest(averaged):.4f} "
+        f"({record['gain_over_mean_seed']:+.4f} over the mean seed {record['mean_single_seed']:.4f})"
+        + (
+            "; every seed predicted the same: this model does not depend on the seed, extra seeds cost time for nothing"
+            if record.get("seeds_identical")
+            else ""
+        )
+    )

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -39,9 +40,9 @@ from ..config import ExperimentConfig
 from ..data.competition import CompetitionData
 from ..errors import FoldwiseError
 from ..io import artifacts, paths
-from .runs import Run, check_trained_on, open_run, read_run_predictions, trained_differently
 from ..io.submission import submission_record
 from .predict import per_fold_predict, saved_fold_models
+from .runs import Run, check_trained_on, open_run, read_run_predictions, trained_differently
 
 #: (fold k, its training rows) -> (rows, L) soft targets from teacher models that never saw fold k
 SoftLabels = Callable[[int, np.ndarray], np.ndarray]
@@ -60,8 +61,9 @@ class Teachers:
     min_agreement: float = 0.95
 
 
-def prepare(cfg: ExperimentConfig, data: CompetitionData, task: Any, folds_sha: str) -> tuple[ExperimentConfig,
-                                                                                               Teachers | None]:
+def prepare(
+    cfg: ExperimentConfig, data: CompetitionData, task: Any, folds_sha: str
+) -> tuple[ExperimentConfig, Teachers | None]:
     """The teachers ``cfg`` names, read and checked, and ``cfg`` with their hashes (so the training
     fingerprint changes with them); ``(cfg, None)`` without teachers."""
     distill, pseudo = cfg.distill.teacher, cfg.pseudo_labels.teacher
@@ -99,17 +101,20 @@ class FoldModelsTeacher:
     fold_keys: list[str]
 
     @classmethod
-    def open(cls, name: str, data: CompetitionData, task: Any, folds_sha: str) -> "FoldModelsTeacher":
+    def open(cls, name: str, data: CompetitionData, task: Any, folds_sha: str) -> FoldModelsTeacher:
         """The finished run ``name``, checked to be trained on this data and folds, with its fold models."""
         run = open_run(name)
         check_teacher(run, data, task, folds_sha, "distill.teacher")
         try:
             folders = saved_fold_models(run.dir)
         except FoldwiseError as error:
-            raise FoldwiseError(f"distill.teacher: {error} (a student's fold k learns from the teacher's "
-                                "fold-k model)") from None
-        keys = [hashlib.sha256(f"{run.info['fingerprint']}:{artifacts.tree_sha256(*fold)}".encode()).hexdigest()
-                for fold in folders]
+            raise FoldwiseError(
+                f"distill.teacher: {error} (a student's fold k learns from the teacher's fold-k model)"
+            ) from None
+        keys = [
+            hashlib.sha256(f"{run.info['fingerprint']}:{artifacts.tree_sha256(*fold)}".encode()).hexdigest()
+            for fold in folders
+        ]
         return cls(run, task, data.train_ids, data.train_texts, keys)
 
     @property
@@ -125,10 +130,11 @@ class FoldModelsTeacher:
         cached = _cached(path, self.fold_keys[k], ids)
         if cached is not None:
             return cached
-        progress.write(f"fold {k}: {self.run.dir}'s fold-{k} models predict the {len(rows)} training rows "
-                       f"(soft targets; cached in {path})")
-        probs = np.asarray(per_fold_predict(self.run.dir, self.task, self.train_texts[rows], [k])[0],
-                           dtype=np.float32)
+        progress.write(
+            f"fold {k}: {self.run.dir}'s fold-{k} models predict the {len(rows)} training rows "
+            f"(soft targets; cached in {path})"
+        )
+        probs = np.asarray(per_fold_predict(self.run.dir, self.task, self.train_texts[rows], [k])[0], dtype=np.float32)
         with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, key=np.array(self.fold_keys[k]), ids=ids, probs=probs)
         return probs
@@ -150,16 +156,25 @@ def check_teacher(run: Run, data: CompetitionData, task: Any, folds_sha: str, ro
     (rows, texts or labels changed since), as ``ensemble`` refuses such members."""
     differs = trained_differently(run, data.name, data.task, task.label_names, folds_sha)
     if differs:
-        raise FoldwiseError(f"{role}: {run.dir} was trained on {differs}; a teacher must be trained on the "
-                            f"student's dataset, task, labels and folds/{data.name}.csv")
+        raise FoldwiseError(
+            f"{role}: {run.dir} was trained on {differs}; a teacher must be trained on the "
+            f"student's dataset, task, labels and folds/{data.name}.csv"
+        )
     try:
         check_trained_on(run, data.content_sha256)
     except FoldwiseError as error:
         raise FoldwiseError(f"{role}: {error}") from None
 
 
-def fold_training_rows(teachers: Teachers | None, task: Any, truth: np.ndarray, train_texts: np.ndarray,
-                       test_texts: np.ndarray, fold: np.ndarray, k: int) -> tuple[np.ndarray, Any, np.ndarray]:
+def fold_training_rows(
+    teachers: Teachers | None,
+    task: Any,
+    truth: np.ndarray,
+    train_texts: np.ndarray,
+    test_texts: np.ndarray,
+    fold: np.ndarray,
+    k: int,
+) -> tuple[np.ndarray, Any, np.ndarray]:
     """Fold k's training texts and targets, and the test rows added as pseudo-labels (indices)."""
     train_rows = np.flatnonzero(fold != k)
     targets = task.take(truth, train_rows)
@@ -173,13 +188,19 @@ def fold_training_rows(teachers: Teachers | None, task: Any, truth: np.ndarray, 
     outside = fold != k
     cut = confidence_cut(teachers, truth[outside], teachers.pseudo_oof[outside], task.single_label)
     probs = teachers.pseudo_test[k]
-    chosen = (np.flatnonzero(confidence(probs, task.single_label) >= cut) if cut is not None
-              else np.array([], dtype=np.int64))
+    chosen = (
+        np.flatnonzero(confidence(probs, task.single_label) >= cut) if cut is not None else np.array([], dtype=np.int64)
+    )
     extra = (teachers.decider.predict(probs[chosen]) if teachers.mode == "hard" else probs[chosen]).astype(np.float32)
-    progress.write(f"fold {k}: {len(chosen)} of {len(probs)} test rows pseudo-labelled ({teachers.mode}, "
-                   f"teacher confidence >= {cut if cut is not None else 'none reached'})")
-    return (np.concatenate([train_texts[train_rows], test_texts[chosen]]),
-            np.concatenate([targets, extra]).astype(np.float32), chosen)
+    progress.write(
+        f"fold {k}: {len(chosen)} of {len(probs)} test rows pseudo-labelled ({teachers.mode}, "
+        f"teacher confidence >= {cut if cut is not None else 'none reached'})"
+    )
+    return (
+        np.concatenate([train_texts[train_rows], test_texts[chosen]]),
+        np.concatenate([targets, extra]).astype(np.float32),
+        chosen,
+    )
 
 
 def confidence(probs: np.ndarray, single_label: bool) -> np.ndarray:
@@ -202,30 +223,37 @@ def confidence_cut(teachers: Teachers, truth: np.ndarray, oof: np.ndarray, singl
     return float(sure[order][good[-1]]) if len(good) else None
 
 
-def _aligned(values: np.ndarray, ids: np.ndarray, wanted: np.ndarray, source: Any,
-             rows: str = "training") -> np.ndarray:
+def _aligned(
+    values: np.ndarray, ids: np.ndarray, wanted: np.ndarray, source: Any, rows: str = "training"
+) -> np.ndarray:
     """``values`` (one row per id of ``ids``) in the order of ``wanted``: matched by id, not position."""
     position = {i: n for n, i in enumerate(np.asarray(ids, dtype=str))}
     missing = [i for i in np.asarray(wanted, dtype=str) if i not in position]
     if missing:
-        raise FoldwiseError(f"{source}: no prediction for {rows} row '{missing[0]}': the teacher was trained on "
-                            "other data")
+        raise FoldwiseError(
+            f"{source}: no prediction for {rows} row '{missing[0]}': the teacher was trained on other data"
+        )
     return np.asarray(values, dtype=np.float32)[[position[i] for i in np.asarray(wanted, dtype=str)]]
 
 
 def _pseudo_record(name: str) -> dict:
     record = submission_record(paths.submission_csv(name))
     if record is None:
-        raise FoldwiseError(f"pseudo_labels.teacher: submissions/{name}.json not found; make it with `foldwise "
-                            f"ensemble ... --name {name}`")
+        raise FoldwiseError(
+            f"pseudo_labels.teacher: submissions/{name}.json not found; make it with `foldwise "
+            f"ensemble ... --name {name}`"
+        )
     if record.get("method", "fit") not in ("fit", "mean"):
-        raise FoldwiseError(f"pseudo_labels.teacher: {name} blends by {record['method']}; its per-fold test "
-                            "predictions need a fit or mean blend")
+        raise FoldwiseError(
+            f"pseudo_labels.teacher: {name} blends by {record['method']}; its per-fold test "
+            "predictions need a fit or mean blend"
+        )
     return record
 
 
-def _blended_teacher(name: str, record: dict, data: CompetitionData, task: Any,
-                     folds_sha: str) -> tuple[np.ndarray, list[np.ndarray]]:
+def _blended_teacher(
+    name: str, record: dict, data: CompetitionData, task: Any, folds_sha: str
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """The submission's blended OOF, and per fold the blend of its members' fold-k test predictions,
     each member checked as a teacher and its predictions matched to the rows by id."""
     weights = np.array([record["weights"][m] for m in record["members"]])
@@ -235,7 +263,17 @@ def _blended_teacher(name: str, record: dict, data: CompetitionData, task: Any,
         check_teacher(run, data, task, folds_sha, f"pseudo_labels.teacher {name}")
         read_run_predictions(run, task)
         oofs.append(_aligned(run.oof, run.oof_ids, data.train_ids, run.dir / "oof.csv"))
-        per_fold.append([_aligned(task.load_fold(paths.fold_file(member, k))[2], run.test_ids, data.test_ids,
-                                  paths.fold_file(member, k), "test") for k in range(run.info["n_splits"])])
+        per_fold.append(
+            [
+                _aligned(
+                    task.load_fold(paths.fold_file(member, k))[2],
+                    run.test_ids,
+                    data.test_ids,
+                    paths.fold_file(member, k),
+                    "test",
+                )
+                for k in range(run.info["n_splits"])
+            ]
+        )
     folds = [task.blend([member[k] for member in per_fold], weights) for k in range(len(per_fold[0]))]
     return task.blend(oofs, weights), folds

@@ -23,16 +23,16 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..io import artifacts, paths
 from ..config import ExperimentConfig, apply_overrides, read_yaml
-from ..experiment import load_experiment
 from ..data.competition import load_competition, resolved_task
-from ..errors import FoldwiseError
 from ..data.folds import read_folds
-from ..tasks.metrics import Metric, get_metric
+from ..data.text import clean_texts
+from ..errors import FoldwiseError
+from ..experiment import load_experiment
+from ..io import artifacts, paths
 from ..redact import mask_secrets, mask_url, remember_url
 from ..tasks import UNTUNED_KEYS, competition_task
-from ..data.text import clean_texts
+from ..tasks.metrics import Metric, get_metric
 
 #: environment variable holding the storage URL when --storage is not given (keeps a
 #: database password off the command line, out of shell history and `make`'s echo)
@@ -48,6 +48,7 @@ def _quiet_experimental() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ExperimentalWarning)
         yield
+
 
 #: search spaces used when the experiment YAML has no ``tune.space``
 DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
@@ -85,8 +86,10 @@ DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
         "model.lora_alpha_over_r": {"type": "categorical", "choices": [0.5, 1.0, 2.0, 4.0]},
         "model.lora_dropout": {"type": "float", "low": 0.0, "high": 0.2},
         "model.epochs": {"type": "int", "low": 1, "high": 3},
-        "model.target_modules": {"type": "categorical",
-                                 "choices": ["all-linear", ["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"]]},
+        "model.target_modules": {
+            "type": "categorical",
+            "choices": ["all-linear", ["q_proj", "v_proj"], ["q_proj", "k_proj", "v_proj", "o_proj"]],
+        },
     },
 }
 
@@ -200,12 +203,15 @@ def _config_value(cfg: ExperimentConfig, key: str) -> Any:
 
 def current_values(cfg: ExperimentConfig, params: list[Param]) -> dict[str, Any]:
     """The experiment's own values of the searched keys (the study's first trial)."""
-    return {p.key: _encode(_config_value(cfg, p.key)) if p.type == "categorical" else _config_value(cfg, p.key)
-            for p in params}
+    return {
+        p.key: _encode(_config_value(cfg, p.key)) if p.type == "categorical" else _config_value(cfg, p.key)
+        for p in params
+    }
 
 
 # ---------------------------------------------------------------------------
 # objective
+
 
 class CVObjective:
     """Optuna objective: the OOF competition metric after decisions over the first ``n_folds`` folds.
@@ -230,7 +236,10 @@ class CVObjective:
     def _clean(self, cfg: ExperimentConfig) -> tuple[np.ndarray, np.ndarray]:
         key = json.dumps(cfg.to_dict()["text"], sort_keys=True)
         if key not in self._texts:
-            self._texts[key] = (clean_texts(self.data.train_texts, cfg.text), clean_texts(self.data.test_texts, cfg.text))
+            self._texts[key] = (
+                clean_texts(self.data.train_texts, cfg.text),
+                clean_texts(self.data.test_texts, cfg.text),
+            )
         return self._texts[key]
 
     def __call__(self, trial: Any) -> float:
@@ -246,8 +255,9 @@ class CVObjective:
         for step, k in enumerate(self.folds):
             with tempfile.TemporaryDirectory() as workdir:
                 try:
-                    result = self._train_fold(cfg, data, task, train_texts, test_texts[:0], self.fold, k,
-                                              resume=False, workdir=Path(workdir))
+                    result = self._train_fold(
+                        cfg, data, task, train_texts, test_texts[:0], self.fold, k, resume=False, workdir=Path(workdir)
+                    )
                 except Exception as exc:  # noqa: BLE001 - only CUDA OOM is turned into a pruned trial
                     if not _is_cuda_oom(exc):
                         raise
@@ -291,6 +301,7 @@ def _free_cuda() -> None:
 # ---------------------------------------------------------------------------
 # studies
 
+
 def default_storage(cfg: ExperimentConfig) -> str:
     """``sqlite:///studies/<study>.db`` (the study named by :func:`study_name`)."""
     db = paths.study_db(study_name(cfg))
@@ -323,18 +334,22 @@ def open_storage(url: str, heartbeat: int, grace: int, max_retry: int) -> Any:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             return JournalStorage(JournalFileBackend(path))
         except OSError as exc:
-            raise FoldwiseError(f"storage {url}: the journal file cannot be written ({exc.strerror}: "
-                                f"{exc.filename or path!r}); give a file in a folder you can write, e.g. "
-                                "journal:studies/<name>.log") from None
+            raise FoldwiseError(
+                f"storage {url}: the journal file cannot be written ({exc.strerror}: "
+                f"{exc.filename or path!r}); give a file in a folder you can write, e.g. "
+                "journal:studies/<name>.log"
+            ) from None
     _check_url(url)
     with _quiet_experimental():
         retry = RetryHeartbeatStaleTrialCallback(max_retry=max_retry)
         try:
-            return RDBStorage(url, heartbeat_interval=heartbeat, grace_period=grace,
-                              heartbeat_stale_trial_callback=retry)
+            return RDBStorage(
+                url, heartbeat_interval=heartbeat, grace_period=grace, heartbeat_stale_trial_callback=retry
+            )
         except ImportError:
-            raise FoldwiseError(f"storage {mask_url(url)}: no database driver for this URL "
-                                "(PostgreSQL: pip install 'psycopg[binary]')") from None
+            raise FoldwiseError(
+                f"storage {mask_url(url)}: no database driver for this URL (PostgreSQL: pip install 'psycopg[binary]')"
+            ) from None
 
 
 def _check_url(url: str) -> None:
@@ -348,8 +363,9 @@ def _check_url(url: str) -> None:
     except ArgumentError as exc:
         raise FoldwiseError(f"storage {mask_url(url)}: {mask_secrets(str(exc))}") from None
     except ValueError as exc:
-        raise FoldwiseError(f"storage {mask_url(url)}: invalid URL, e.g. a port that is not a number "
-                            f"({mask_secrets(str(exc))})") from None
+        raise FoldwiseError(
+            f"storage {mask_url(url)}: invalid URL, e.g. a port that is not a number ({mask_secrets(str(exc))})"
+        ) from None
 
 
 def make_pruner(name: str, startup_trials: int) -> Any:
@@ -378,34 +394,44 @@ def finished_count(study: Any) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED)))
 
 
-def open_study(path: str | Path, storage: str | None = None, overrides: list[str] | None = None,
-               heartbeat: int = 30, grace: int = 90, max_retry: int = 2) -> Any:
+def open_study(
+    path: str | Path,
+    storage: str | None = None,
+    overrides: list[str] | None = None,
+    heartbeat: int = 30,
+    grace: int = 90,
+    max_retry: int = 2,
+) -> Any:
     """Create or join the experiment's study (safe when many workers start at once).
 
     A new study gets the experiment's current config enqueued as its first trial, so
     tuning never ends worse than the starting point.
     """
     cfg = load_experiment(path, overrides or [])
-    return _open_study(Path(path), cfg, search_space(Path(path), cfg), storage_url(storage, cfg),
-                       heartbeat, grace, max_retry)
+    return _open_study(
+        Path(path), cfg, search_space(Path(path), cfg), storage_url(storage, cfg), heartbeat, grace, max_retry
+    )
 
 
-def _open_study(path: Path, cfg: ExperimentConfig, params: list[Param], url: str,
-                heartbeat: int, grace: int, max_retry: int) -> Any:
+def _open_study(
+    path: Path, cfg: ExperimentConfig, params: list[Param], url: str, heartbeat: int, grace: int, max_retry: int
+) -> Any:
     import optuna
 
     def create() -> Any:
         return optuna.create_study(
-            study_name=study_name(cfg), storage=open_storage(url, heartbeat, grace, max_retry),
-            load_if_exists=True, direction="maximize",
+            study_name=study_name(cfg),
+            storage=open_storage(url, heartbeat, grace, max_retry),
+            load_if_exists=True,
+            direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=None, n_startup_trials=cfg.tune.startup_trials),
-            pruner=make_pruner(cfg.tune.pruner, cfg.tune.startup_trials))
+            pruner=make_pruner(cfg.tune.pruner, cfg.tune.startup_trials),
+        )
 
     study = _retry_on_race(create, url)
     if not study.trials:
         study.set_user_attr("experiment", str(path))
-        study.enqueue_trial(current_values(cfg, params), user_attrs={"source": "current config"},
-                            skip_if_exists=True)
+        study.enqueue_trial(current_values(cfg, params), user_attrs={"source": "current config"}, skip_if_exists=True)
     return study
 
 
@@ -434,9 +460,16 @@ class StopAtTarget:
             study.stop()
 
 
-def run_study(path: str | Path, trials: int, timeout: float | None = None, storage: str | None = None,
-              overrides: list[str] | None = None, heartbeat: int = 30, grace: int = 90,
-              max_retry: int = 2) -> Any:
+def run_study(
+    path: str | Path,
+    trials: int,
+    timeout: float | None = None,
+    storage: str | None = None,
+    overrides: list[str] | None = None,
+    heartbeat: int = 30,
+    grace: int = 90,
+    max_retry: int = 2,
+) -> Any:
     """Run (or join, or resume) the experiment's study until it holds ``trials`` finished
     (complete or pruned) trials; ``trials`` is a total across restarts and workers."""
     path, overrides = Path(path), overrides or []
@@ -453,9 +486,12 @@ def run_study(path: str | Path, trials: int, timeout: float | None = None, stora
         return study
     objective = CVObjective(path, overrides, params, cfg.tune.folds)
     with _without_optuna_trial_lines():
-        study.optimize(objective, timeout=timeout, gc_after_trial=True,
-                       callbacks=[TrialLines(objective.task.metric),
-                                  StopAtTarget(trials, heartbeats=not is_journal(url))])
+        study.optimize(
+            objective,
+            timeout=timeout,
+            gc_after_trial=True,
+            callbacks=[TrialLines(objective.task.metric), StopAtTarget(trials, heartbeats=not is_journal(url))],
+        )
     return study
 
 
@@ -485,8 +521,10 @@ class TrialLines:
 
         if trial.state == TrialState.COMPLETE:
             best = study.best_trial
-            line = (f"trial {trial.number}: CV {metric_line(self.metric, trial.value)}; best: trial {best.number}, "
-                    f"{self.metric.title} {metric_value(self.metric, best.value):.4f}; {_params_text(trial.params)}")
+            line = (
+                f"trial {trial.number}: CV {metric_line(self.metric, trial.value)}; best: trial {best.number}, "
+                f"{self.metric.title} {metric_value(self.metric, best.value):.4f}; {_params_text(trial.params)}"
+            )
         elif trial.state == TrialState.PRUNED:
             line = f"trial {trial.number} pruned: {trial.user_attrs.get('pruned_reason', 'by the pruner')}"
         else:
@@ -522,10 +560,12 @@ def load_study(path: str | Path, storage: str | None = None, overrides: list[str
     url = storage_url(storage, cfg)
     try:
         return _retry_on_race(
-            lambda: optuna.load_study(study_name=study_name(cfg), storage=open_storage(url, 30, 90, 0)), url, 1)
+            lambda: optuna.load_study(study_name=study_name(cfg), storage=open_storage(url, 30, 90, 0)), url, 1
+        )
     except KeyError:
         raise FoldwiseError(
-            f"no study '{study_name(cfg)}' in {mask_url(url)}; run `foldwise tune {path}` first") from None
+            f"no study '{study_name(cfg)}' in {mask_url(url)}; run `foldwise tune {path}` first"
+        ) from None
 
 
 def write_tuned_config(path: str | Path, study: Any) -> Path:
@@ -538,8 +578,10 @@ def write_tuned_config(path: str | Path, study: Any) -> Path:
     apply_overrides(raw, override_strings(best))
     target = path.with_name(f"{path.stem}.tuned.yaml")
     metric = experiment_metric(path)
-    header = (f"# {path.name} with the best of {finished_count(study)} trials of study '{study.study_name}': "
-              f"CV {metric.title} {metric_value(metric, study.best_value):.4f} (trial {study.best_trial.number})\n")
+    header = (
+        f"# {path.name} with the best of {finished_count(study)} trials of study '{study.study_name}': "
+        f"CV {metric.title} {metric_value(metric, study.best_value):.4f} (trial {study.best_trial.number})\n"
+    )
     artifacts.write_text(target, header + yaml.safe_dump(raw, sort_keys=False))
     load_experiment(target)  # the written file must load like any experiment
     return target
@@ -555,8 +597,11 @@ def save_study_plots(study: Any, folder: Path) -> list[Path]:
 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    plots: dict[str, Callable[..., Any]] = {"history": ovm.plot_optimization_history,
-                                            "importances": ovm.plot_param_importances, "slice": ovm.plot_slice}
+    plots: dict[str, Callable[..., Any]] = {
+        "history": ovm.plot_optimization_history,
+        "importances": ovm.plot_param_importances,
+        "slice": ovm.plot_slice,
+    }
     for name, plot in plots.items():
         try:
             with _quiet_experimental(), warnings.catch_warnings():
@@ -587,19 +632,29 @@ def study_summary(path: str | Path, study: Any, overrides: list[str] | None = No
     from optuna.trial import TrialState
 
     trials = study.get_trials(deepcopy=False)
-    start = next((t for t in trials if t.user_attrs.get("source") == "current config"
-                  and t.state == TrialState.COMPLETE), None)
-    starts, ends = [t.datetime_start for t in trials if t.datetime_start], [t.datetime_complete for t in trials
-                                                                             if t.datetime_complete]
+    start = next(
+        (t for t in trials if t.user_attrs.get("source") == "current config" and t.state == TrialState.COMPLETE), None
+    )
+    starts, ends = (
+        [t.datetime_start for t in trials if t.datetime_start],
+        [t.datetime_complete for t in trials if t.datetime_complete],
+    )
     best = study.best_trial
     cfg = load_experiment(path, overrides or [])
     metric = experiment_metric(path, overrides)
     return {
-        "study": study.study_name, "experiment": str(path), "metric": metric.name, "trials": state_counts(study),
-        "current_config": None if start is None else {"trial": start.number,
-                                                      "cv_score": metric_value(metric, start.value)},
-        "best": {"trial": best.number, "cv_score": metric_value(metric, best.value),
-                 "params": {k: _decode(v) for k, v in best.params.items()}},
+        "study": study.study_name,
+        "experiment": str(path),
+        "metric": metric.name,
+        "trials": state_counts(study),
+        "current_config": None
+        if start is None
+        else {"trial": start.number, "cv_score": metric_value(metric, start.value)},
+        "best": {
+            "trial": best.number,
+            "cv_score": metric_value(metric, best.value),
+            "params": {k: _decode(v) for k, v in best.params.items()},
+        },
         "wall_seconds": (max(ends) - min(starts)).total_seconds() if starts and ends else None,
         "provenance": artifacts.provenance(cfg.seed),
     }

@@ -17,8 +17,9 @@ decisions, submissions, presentation), generic over the task's predictions and t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -38,22 +39,25 @@ if TYPE_CHECKING:
 
 
 # each builder returns its task as the Task of its predictions and truth (the type checker holds it to them)
-def _classification(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                    data: CompetitionData | None = None) -> Task[np.ndarray, np.ndarray]:
+def _classification(
+    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
+) -> Task[np.ndarray, np.ndarray]:
     from .classification.task import ClassificationTask
 
     return ClassificationTask(data_cfg, label_names, sample)
 
 
-def _span(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-          data: CompetitionData | None = None) -> Task[SpanPredictions, SpanTruth]:
+def _span(
+    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
+) -> Task[SpanPredictions, SpanTruth]:
     from .span.task import span_task
 
     return span_task(data_cfg, label_names, sample, data)
 
 
-def _generation(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                data: CompetitionData | None = None) -> Task[GenerationPredictions, GenerationTruth]:
+def _generation(
+    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
+) -> Task[GenerationPredictions, GenerationTruth]:
     from .generation.task import generation_task
 
     return generation_task(data_cfg, label_names, sample, data)
@@ -67,6 +71,7 @@ TASKS: dict[str, Callable[..., Task[Any, Any]]] = {
     "span": _span,
     "generation": _generation,
 }
+
 
 @dataclass
 class SampleFacts:
@@ -143,8 +148,14 @@ def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
 CLASSIFICATION_KINDS: tuple[str, ...] = tuple(kind for kind, build in TASKS.items() if build is _classification)
 
 
-def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, kind: str | None = None,
-             reason: str = "set by data.task", data: CompetitionData | None = None) -> Task:
+def task_for(
+    data_cfg: DataConfig,
+    label_names: list[str],
+    sample: pd.DataFrame,
+    kind: str | None = None,
+    reason: str = "set by data.task",
+    data: CompetitionData | None = None,
+) -> Task:
     """The task of a competition (``data.task``); its metric and submission format checked here.
 
     Parameters
@@ -166,9 +177,11 @@ def task_for(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
 
 
 #: default tuning-space keys that mean nothing for a task (multiclass trains with ce only)
-UNTUNED_KEYS: dict[str, set[str]] = {"multiclass": {"model.loss", "model.focal_gamma"},
-                                     "span": {"model.loss", "model.focal_gamma"},
-                                     "generation": {"model.loss", "model.focal_gamma"}}
+UNTUNED_KEYS: dict[str, set[str]] = {
+    "multiclass": {"model.loss", "model.focal_gamma"},
+    "span": {"model.loss", "model.focal_gamma"},
+    "generation": {"model.loss", "model.focal_gamma"},
+}
 
 
 #: data.task -> the checks of that kind's own data keys (run for every config: a kind also

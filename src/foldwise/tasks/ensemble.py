@@ -17,7 +17,8 @@ Methods (``foldwise ensemble --method``):
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -40,8 +41,10 @@ def blend(probs: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
 
 def after_decisions(metric: Metric, make_decider: Callable[[], Rule[np.ndarray]], labels: np.ndarray) -> Objective:
     """Objective: ``metric`` (negated for losses) after fitting a fresh decider on the blend."""
+
     def objective(blended: np.ndarray) -> float:
         return metric.objective(labels, make_decider().fit(blended, labels).predict(blended))
+
     return objective
 
 
@@ -73,7 +76,7 @@ class Stacker:
         self.single_label = single_label
         self.C = C
 
-    def fit(self, members: list[np.ndarray], truth: np.ndarray, fold: np.ndarray) -> "Stacker":
+    def fit(self, members: list[np.ndarray], truth: np.ndarray, fold: np.ndarray) -> Stacker:
         truth = np.asarray(truth)
         members = [np.asarray(m, dtype=np.float64) for m in members]
         self.n_labels_ = truth.shape[1]
@@ -108,8 +111,11 @@ class Stacker:
         if len(values) < 2:
             return {"constant": int(values[0])}
         model = LogisticRegression(C=self.C, max_iter=1000).fit(x, y)
-        return {"coef": model.coef_.tolist(), "intercept": model.intercept_.tolist(),
-                "classes": model.classes_.astype(int).tolist()}
+        return {
+            "coef": model.coef_.tolist(),
+            "intercept": model.intercept_.tolist(),
+            "classes": model.classes_.astype(int).tolist(),
+        }
 
     def _predict_with(self, models: list[dict], members: list[np.ndarray]) -> np.ndarray:
         n = len(members[0])
@@ -126,16 +132,21 @@ class Stacker:
                 scores -= scores.max(axis=1, keepdims=True)
                 out[:, model["classes"]] = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
             return out
-        return np.column_stack([np.full(n, float(m["constant"])) if "constant" in m else
-                                _sigmoid(self._features(members, j) @ np.array(m["coef"][0]) + m["intercept"][0])
-                                for j, m in enumerate(models)])
+        return np.column_stack(
+            [
+                np.full(n, float(m["constant"]))
+                if "constant" in m
+                else _sigmoid(self._features(members, j) @ np.array(m["coef"][0]) + m["intercept"][0])
+                for j, m in enumerate(models)
+            ]
+        )
 
     def to_record(self) -> dict:
         """The fitted level-2 models as JSON-ready data (the submission record keeps them)."""
         return {"single_label": self.single_label, "C": self.C, "n_labels": self.n_labels_, "models": self.models_}
 
     @classmethod
-    def from_record(cls, record: dict) -> "Stacker":
+    def from_record(cls, record: dict) -> Stacker:
         """A stacker that predicts as the one :meth:`to_record` described."""
         stacker = cls(record["single_label"], record["C"])
         stacker.n_labels_, stacker.models_ = record["n_labels"], record["models"]
@@ -174,8 +185,13 @@ class Blender:
     stacker_ : the fitted :class:`Stacker` (``stack`` only).
     """
 
-    def __init__(self, method: str = "fit", steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125),
-                 combine: Combine = blend, single_label: bool = False):
+    def __init__(
+        self,
+        method: str = "fit",
+        steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125),
+        combine: Combine = blend,
+        single_label: bool = False,
+    ):
         if method not in BLEND_METHODS:
             raise ValueError(f"unknown blend method {method!r}")
         self.method = method
@@ -183,8 +199,13 @@ class Blender:
         self.combine = combine
         self.single_label = single_label
 
-    def fit(self, probs: list[np.ndarray], objective: Objective, truth: np.ndarray | None = None,
-            fold: np.ndarray | None = None) -> "Blender":
+    def fit(
+        self,
+        probs: list[np.ndarray],
+        objective: Objective,
+        truth: np.ndarray | None = None,
+        fold: np.ndarray | None = None,
+    ) -> Blender:
         """Fit on members' OOF predictions (``truth`` and ``fold``: for ``stack``)."""
         n = len(probs)
         weights = np.full(n, 1.0 / n)
@@ -232,7 +253,7 @@ class Blender:
         return record
 
     @classmethod
-    def from_record(cls, record: dict, combine: Combine = blend) -> "Blender":
+    def from_record(cls, record: dict, combine: Combine = blend) -> Blender:
         """The fitted blender a submission record describes (members in ``record["members"]`` order)."""
         blender = cls(record.get("method", "fit"), combine=combine)
         blender.weights_ = np.array([record["weights"][name] for name in record["members"]])
@@ -245,8 +266,10 @@ def blend_line(record: dict) -> str:
     """How a submission record's members were blended, in one line: their weights, or for a
     stack the level-2 model (its equal ``weights`` are no weights the stack applies)."""
     if record.get("method") == "stack":
-        return (f"stacked: a level-2 logistic regression on the logits of {', '.join(record['weights'])}, "
-                "cross-validated on the run folds")
+        return (
+            f"stacked: a level-2 logistic regression on the logits of {', '.join(record['weights'])}, "
+            "cross-validated on the run folds"
+        )
     return "weights: " + ", ".join(f"{name} {weight:.3f}" for name, weight in record["weights"].items())
 
 

@@ -51,7 +51,8 @@ class Evaluation:
     greater_is_better : False for losses.
     task : "multilabel" or "multiclass".
     rows : OOF rows scored.
-    decision : the fitted decision rule as a record (see :func:`foldwise.tasks.classification.decisions.decider_record`).
+    decision : the fitted decision rule as a record
+        (see :func:`foldwise.tasks.classification.decisions.decider_record`).
     score : the metric after the fitted decision, on the OOF rows it was fit on.
     score_untuned : the metric of the untuned decision (0.5 cut, argmax; or the probabilities).
     score_crossfit : the metric when each fold is decided by a rule fit on the other folds
@@ -90,8 +91,9 @@ class Evaluation:
     @property
     def on_probabilities(self) -> bool:
         """Scored on probabilities (ROC AUC, log loss): per-label values of the metric, no decisions."""
-        return (self.decision.get("kind") in ("probabilities", "calibrated")
-                and any(r.metric_untuned is not None for r in self.per_class.values()))
+        return self.decision.get("kind") in ("probabilities", "calibrated") and any(
+            r.metric_untuned is not None for r in self.per_class.values()
+        )
 
     @property
     def learned(self) -> bool:
@@ -106,14 +108,16 @@ class Evaluation:
         return plain
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any], source: str = "metrics.json") -> "Evaluation":
+    def from_json(cls, raw: dict[str, Any], source: str = "metrics.json") -> Evaluation:
         """Read back what :meth:`to_json` wrote (``metrics.json``, a submission record's ``metrics``);
         a record without one of its keys is one line naming them."""
         names = [f.name for f in fields(cls) if f.name not in ("decider", "baselines")]
         missing = [name for name in names if name not in raw]
         if missing:
-            raise FoldwiseError(f"{source}: not an evaluation record (no {', '.join(map(repr, missing))}); "
-                                "train the run again, or make the submission again")
+            raise FoldwiseError(
+                f"{source}: not an evaluation record (no {', '.join(map(repr, missing))}); "
+                "train the run again, or make the submission again"
+            )
         values = {name: raw[name] for name in names}
         values["baselines"] = raw.get("baselines", {})
         values["per_fold"] = [FoldScore(**r) for r in raw["per_fold"]]

@@ -11,7 +11,7 @@ against it. Ties go to the earlier member.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -11,9 +11,10 @@ no competition metric). :func:`metric_problem` is the one check that a metric fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -80,15 +81,17 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 def scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
     """Macro-F1, micro-F1 and exact-match accuracy of 0/1 predictions."""
-    return {"macro_f1": macro_f1(y_true, y_pred), "micro_f1": micro_f1(y_true, y_pred),
-            "accuracy": accuracy(y_true, y_pred)}
+    return {
+        "macro_f1": macro_f1(y_true, y_pred),
+        "micro_f1": micro_f1(y_true, y_pred),
+        "accuracy": accuracy(y_true, y_pred),
+    }
 
 
 # --- count forms: a metric as the mean over groups of cells of a score of their counts ---
 
 
-def f1_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
-                   empty: float = 0.0) -> np.ndarray:
+def f1_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray, empty: float = 0.0) -> np.ndarray:
     """F1 = 2 tp / (predicted + positives) of each group of decisions.
 
     Parameters
@@ -104,8 +107,7 @@ def f1_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
     return np.where(denom > 0, 2.0 * tp / np.maximum(denom, 1), empty)
 
 
-def jaccard_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
-                        empty: float = 1.0) -> np.ndarray:
+def jaccard_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray, empty: float = 1.0) -> np.ndarray:
     """Jaccard = tp / (size of predicted set union true set) of each group, (g,) floats.
 
     ``empty`` is the score of a group with no predicted and no true label.
@@ -139,8 +141,9 @@ def group_counts(y_true: np.ndarray, y_pred: np.ndarray, over: str) -> tuple[np.
     """
     y_true, y_pred = _same_shape(y_true, y_pred)
     axis = {"rows": 1, "labels": 0, "all": None}[over]
-    tp, predicted, positives = (np.atleast_1d(cells.sum(axis=axis, dtype=np.int64))
-                                for cells in (y_true & y_pred, y_pred, y_true))
+    tp, predicted, positives = (
+        np.atleast_1d(cells.sum(axis=axis, dtype=np.int64)) for cells in (y_true & y_pred, y_pred, y_true)
+    )
     return tp, predicted, positives
 
 
@@ -166,8 +169,9 @@ class CountForm:
     score: Callable[..., np.ndarray]
     sized: bool = False
 
-    def group_scores(self, tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
-                     size: np.ndarray) -> np.ndarray:
+    def group_scores(
+        self, tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray, size: np.ndarray
+    ) -> np.ndarray:
         """(g,) score of each group from its counts and its number of cells."""
         return self.score(tp, predicted, positives, size) if self.sized else self.score(tp, predicted, positives)
 
@@ -211,8 +215,7 @@ def jaccard(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 # --- binary metrics: one 0/1 column, scored from its confusion counts ---
 
 
-def mcc_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
-                    size: np.ndarray) -> np.ndarray:
+def mcc_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray, size: np.ndarray) -> np.ndarray:
     """Matthews correlation of each group, (g,) floats; 0 where a margin is empty
     (scikit-learn's convention)."""
     tp, predicted, positives, size = (np.asarray(v, dtype=np.float64) for v in (tp, predicted, positives, size))
@@ -222,8 +225,9 @@ def mcc_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray
     return np.where(denom > 0, (tp * tn - fp * fn) / np.where(denom > 0, denom, 1.0), 0.0)
 
 
-def both_classes_f1_from_counts(tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray,
-                                size: np.ndarray) -> np.ndarray:
+def both_classes_f1_from_counts(
+    tp: np.ndarray, predicted: np.ndarray, positives: np.ndarray, size: np.ndarray
+) -> np.ndarray:
     """Mean of the F1 of the positive and of the negative class of each group, (g,) floats
     (macro-F1 of a binary problem, as scikit-learn's ``average="macro"`` computes it)."""
     tn = size - predicted - positives + tp
@@ -349,8 +353,12 @@ def per_label_scores(name: str, task: str, y_true: np.ndarray, y_prob: np.ndarra
     y_true, y_prob = _same_shape(y_true, y_prob, dtype=np.float64)
     columns = range(y_true.shape[1])
     if name == "roc_auc":
-        return np.array([roc_auc(y_true[:, [j]], y_prob[:, [j]]) if 0 < y_true[:, j].sum() < len(y_true)
-                         else np.nan for j in columns])
+        return np.array(
+            [
+                roc_auc(y_true[:, [j]], y_prob[:, [j]]) if 0 < y_true[:, j].sum() < len(y_true) else np.nan
+                for j in columns
+            ]
+        )
     if name != "log_loss":
         raise ValueError(f"per_label_scores: {name} is not a metric scored on probabilities")
     if task != "multiclass":
@@ -391,9 +399,11 @@ class Score:
 
 
 #: the secondary scores each task reports beside any of its classification metrics
-CLASSIFICATION_SECONDARY = (("multiclass", ("accuracy", "macro_f1")),
-                            ("multilabel", ("macro_f1", "micro_f1", "accuracy")),
-                            ("binary", ("f1", "accuracy", "mcc")))
+CLASSIFICATION_SECONDARY = (
+    ("multiclass", ("accuracy", "macro_f1")),
+    ("multilabel", ("macro_f1", "micro_f1", "accuracy")),
+    ("binary", ("f1", "accuracy", "mcc")),
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -462,7 +472,7 @@ class Metric(Score):
         why = f"task {task}: {reason}; " if reason else ""
         return f"is {self.name!r}, which does not fit {task} data ({why}it fits: {', '.join(self.tasks)})"
 
-    def for_task(self, task: str, reason: str | None = None) -> "Metric":
+    def for_task(self, task: str, reason: str | None = None) -> Metric:
         """This metric as computed on ``task`` data; FoldwiseError (naming ``data.metric``)
         if it does not fit."""
         problem = self.fit_problem(task, reason)
@@ -470,44 +480,87 @@ class Metric(Score):
             raise FoldwiseError(f"key 'data.metric' {problem}")
         for name, fn, counts in self.task_fns:
             if name == task:
-                return replace(self, fn=fn, counts=counts or self.counts, per_label=self.per_label and counts is None,
-                               task_fns=())
+                return replace(
+                    self, fn=fn, counts=counts or self.counts, per_label=self.per_label and counts is None, task_fns=()
+                )
         return replace(self, task_fns=())
 
 
 _ALL_TASKS = ("multilabel", "multiclass", "binary")
 _TEXT_TASKS = ("span", "generation")
 
-METRICS: dict[str, Metric] = {metric.name: metric for metric in (
-    Metric("macro_f1", "macro-F1", fn=macro_f1, per_label=True, counts=CountForm("labels", f1_from_counts),
-           tasks=_ALL_TASKS, task_fns=(("binary", binary_macro_f1, _BOTH_CLASSES_F1),)),
-    Metric("micro_f1", "micro-F1", fn=micro_f1, counts=CountForm("all", f1_from_counts)),
-    Metric("samples_f1", "samples-F1", fn=samples_f1, tasks=("multilabel",), counts=_ROW_F1),
-    Metric("jaccard", "jaccard", fn=jaccard, tasks=("multilabel",), counts=_ROW_JACCARD),
-    Metric("accuracy", "accuracy", fn=accuracy, tasks=("multiclass", "binary"),
-           counts=CountForm("rows", exact_match_from_counts)),
-    Metric("f1", "F1", fn=f1, per_label=True, tasks=("binary",), counts=_POSITIVE_F1),
-    Metric("mcc", "MCC", fn=mcc, tasks=("binary",), counts=_MCC, lowest=-1.0),
-    Metric("roc_auc", "ROC AUC", fn=roc_auc, needs_decision=False, tasks=_ALL_TASKS),
-    Metric("log_loss", "log-loss", fn=binary_log_loss, greater_is_better=False, needs_decision=False,
-           tasks=_ALL_TASKS, calibrated=True, task_fns=(("multiclass", categorical_log_loss, None),)),
-    Metric("squad", "SQuAD F1", hundred=True, short_title="F1", fn=squad_f1, tasks=_TEXT_TASKS,
-           secondary=tuple((task, ("exact_match",)) for task in _TEXT_TASKS)),
-    Metric("rouge", "ROUGE-1", hundred=True, fn=rouge1_score, tasks=("generation",),
-           secondary=(("generation", ("rouge2", "rougeL", "rougeLsum")),)),
-    Metric("word_jaccard", "word Jaccard", fn=word_jaccard_score, tasks=("span",), secondary=()),
-)}
+METRICS: dict[str, Metric] = {
+    metric.name: metric
+    for metric in (
+        Metric(
+            "macro_f1",
+            "macro-F1",
+            fn=macro_f1,
+            per_label=True,
+            counts=CountForm("labels", f1_from_counts),
+            tasks=_ALL_TASKS,
+            task_fns=(("binary", binary_macro_f1, _BOTH_CLASSES_F1),),
+        ),
+        Metric("micro_f1", "micro-F1", fn=micro_f1, counts=CountForm("all", f1_from_counts)),
+        Metric("samples_f1", "samples-F1", fn=samples_f1, tasks=("multilabel",), counts=_ROW_F1),
+        Metric("jaccard", "jaccard", fn=jaccard, tasks=("multilabel",), counts=_ROW_JACCARD),
+        Metric(
+            "accuracy",
+            "accuracy",
+            fn=accuracy,
+            tasks=("multiclass", "binary"),
+            counts=CountForm("rows", exact_match_from_counts),
+        ),
+        Metric("f1", "F1", fn=f1, per_label=True, tasks=("binary",), counts=_POSITIVE_F1),
+        Metric("mcc", "MCC", fn=mcc, tasks=("binary",), counts=_MCC, lowest=-1.0),
+        Metric("roc_auc", "ROC AUC", fn=roc_auc, needs_decision=False, tasks=_ALL_TASKS),
+        Metric(
+            "log_loss",
+            "log-loss",
+            fn=binary_log_loss,
+            greater_is_better=False,
+            needs_decision=False,
+            tasks=_ALL_TASKS,
+            calibrated=True,
+            task_fns=(("multiclass", categorical_log_loss, None),),
+        ),
+        Metric(
+            "squad",
+            "SQuAD F1",
+            hundred=True,
+            short_title="F1",
+            fn=squad_f1,
+            tasks=_TEXT_TASKS,
+            secondary=tuple((task, ("exact_match",)) for task in _TEXT_TASKS),
+        ),
+        Metric(
+            "rouge",
+            "ROUGE-1",
+            hundred=True,
+            fn=rouge1_score,
+            tasks=("generation",),
+            secondary=(("generation", ("rouge2", "rougeL", "rougeLsum")),),
+        ),
+        Metric("word_jaccard", "word Jaccard", fn=word_jaccard_score, tasks=("span",), secondary=()),
+    )
+}
 
 #: every score reports print by name: the metrics, then the secondary scores that are no
 #: competition metric (and the names ``squad_f1``, ``rouge1`` that text scorers give the metrics)
-SCORES: dict[str, Score] = {**METRICS, **{score.name: score for score in (
-    Score("squad_f1", "SQuAD F1", hundred=True, short_title="F1"),
-    Score("exact_match", "exact match", hundred=True),
-    Score("rouge1", "ROUGE-1", hundred=True),
-    Score("rouge2", "ROUGE-2", hundred=True),
-    Score("rougeL", "ROUGE-L", hundred=True),
-    Score("rougeLsum", "ROUGE-Lsum", hundred=True),
-)}}
+SCORES: dict[str, Score] = {
+    **METRICS,
+    **{
+        score.name: score
+        for score in (
+            Score("squad_f1", "SQuAD F1", hundred=True, short_title="F1"),
+            Score("exact_match", "exact match", hundred=True),
+            Score("rouge1", "ROUGE-1", hundred=True),
+            Score("rouge2", "ROUGE-2", hundred=True),
+            Score("rougeL", "ROUGE-L", hundred=True),
+            Score("rougeLsum", "ROUGE-Lsum", hundred=True),
+        )
+    },
+}
 
 
 def score_title(name: str) -> str:
@@ -548,8 +601,10 @@ def two_class_hint(name: str, task: str, n_labels: int) -> str | None:
     if name not in CLASS_AVERAGED or not (task == "binary" or (task == "multiclass" and n_labels == 2)):
         return None
     data = "binary" if task == "binary" else "2-class multiclass"
-    return (f"note: {score_title(name)} on {data} data averages over both classes; a Kaggle 0/1 target "
-            "scored by F1 is `task: binary` with `metric: f1` (F1 of the positive class)")
+    return (
+        f"note: {score_title(name)} on {data} data averages over both classes; a Kaggle 0/1 target "
+        "scored by F1 is `task: binary` with `metric: f1` (F1 of the positive class)"
+    )
 
 
 def metric_problem(name: str, task: str | None = None, reason: str | None = None) -> str | None:

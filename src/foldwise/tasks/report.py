@@ -8,10 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..io.plots import pyplot, save_figure
 from .evaluation import Evaluation
 from .metrics import score_title, shown_score
-from ..io.plots import pyplot, save_figure
-
 
 #: the most characters of a label name that tables and plots show
 NAME_WIDTH = 40
@@ -37,18 +36,22 @@ def secondary_names(metric: str, scores: dict[str, float]) -> list[str]:
 def headline(result: Evaluation | dict[str, Any]) -> str:
     """The one-line OOF result of a run or a blend, the competition metric first."""
     ev = as_evaluation(result)
-    secondary = ", ".join(f"{score_title(name)} {shown_score(name, ev.tuned[name])}"
-                          for name in secondary_names(ev.metric, ev.tuned))
+    secondary = ", ".join(
+        f"{score_title(name)} {shown_score(name, ev.tuned[name])}" for name in secondary_names(ev.metric, ev.tuned)
+    )
     baselines = ", ".join(f"{name} {shown_score(ev.metric, value)}" for name, value in ev.baselines.items())
     tail = "; ".join(part for part in (secondary, f"baselines: {baselines}" if baselines else "") if part)
     if not ev.learned:
         not_kept = ev.decision.get("calibration_not_kept")
-        why = ("; calibration not kept (cross-fitted {crossfit:.4f}, raw {raw:.4f})".format(**not_kept)
-               if not_kept else "")
+        why = (
+            "; calibration not kept (cross-fitted {crossfit:.4f}, raw {raw:.4f})".format(**not_kept) if not_kept else ""
+        )
         return f"OOF {ev.title} {shown_score(ev.metric, ev.score)}" + (f", {tail}" if tail else "") + why
     untuned, tuned = decision_words(ev)
-    return (f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
-            f"({ev.score_crossfit:.4f} cross-fitted)" + (f"; {tail}" if tail else ""))
+    return (
+        f"OOF {ev.title} {ev.score_untuned:.4f} {untuned}, {ev.score:.4f} {tuned} "
+        f"({ev.score_crossfit:.4f} cross-fitted)" + (f"; {tail}" if tail else "")
+    )
 
 
 def decision_words(result: Evaluation | dict[str, Any]) -> tuple[str, str]:
@@ -77,8 +80,14 @@ def plot_training_curve(history: list[dict], path: str | Path, title: str) -> No
         score_ax = ax.twinx()
         names = [k.removeprefix("valid_") for k in history[0] if k.startswith("valid_") and k != "valid_loss"]
         for name, marker, color in zip(names, "s^vDx", ("#3a9d5d", "#8c564b", "#9467bd", "#e377c2", "#7f7f7f")):
-            score_ax.plot(steps, [r[f"valid_{name}"] for r in history], marker=marker, ls="--",
-                          label=f"valid {score_title(name)}", color=color)
+            score_ax.plot(
+                steps,
+                [r[f"valid_{name}"] for r in history],
+                marker=marker,
+                ls="--",
+                label=f"valid {score_title(name)}",
+                color=color,
+            )
         score_ax.set_ylabel(", ".join(score_title(n) for n in names))
         score_ax.legend(loc="upper right", fontsize=8)
     ax.set_xlabel("optimizer step")

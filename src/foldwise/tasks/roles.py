@@ -295,6 +295,5 @@ class Presentation(Named, Protocol[P_contra, T_contra]):
         ...
 
 
-class Task(Folds[P, T], PredictionFiles[P], Decisions[P, T], Submissions[P, T], Presentation[P, T],
-           Protocol[P, T]):
+class Task(Folds[P, T], PredictionFiles[P], Decisions[P, T], Submissions[P, T], Presentation[P, T], Protocol[P, T]):
     """Every role at once: what a competition's task tells the stages (see the module docstring)."""

@@ -14,21 +14,22 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
 
+from ..config import DataConfig, ThresholdConfig
+from ..data.competition import CompetitionData, task_line
+from ..errors import FoldwiseError
+from ..io import artifacts
+from ..io.tables import read_csv
 from .evaluation import Evaluation, FoldScore
 from .metrics import short_title, shown_score
 from .roles import R, Rule
 from .text_metrics import SCORES
-from ..config import DataConfig, ThresholdConfig
-from ..data.competition import CompetitionData, task_line
-from ..io.tables import read_csv
-from ..errors import FoldwiseError
-from ..io import artifacts
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -74,7 +75,7 @@ class TextDecider:
     def __init__(self, kind: str):
         self.kind = kind
 
-    def fit(self, preds: TextPredictions, truth: Any) -> "TextDecider":
+    def fit(self, preds: TextPredictions, truth: Any) -> TextDecider:
         return self
 
     def predict(self, preds: TextPredictions) -> np.ndarray:
@@ -86,10 +87,10 @@ class TextAnswerTask(Generic[TP, TT]):
     """The shared half of a text-answer task (see the module docstring).
 
     Generic over the predictions ``TP`` and the truth ``TT`` of the subclass. Subclasses call
-    ``__init__`` with their kind (the data config, labels and sample become
-    ``cfg``, ``metric``, ``answer_column``, ``id_column``, ``sample``, ...), and implement :meth:`read_truth`, :meth:`gold_truth` (a truth
-    object from gold answer lists, for scoring files), :meth:`baselines` and
-    :meth:`decision_record`.
+    ``__init__`` with their kind (the data config, labels and sample become ``cfg``, ``metric``,
+    ``answer_column``, ``id_column``, ``sample``, ...), and implement :meth:`read_truth`,
+    :meth:`gold_truth` (a truth object from gold answer lists, for scoring files),
+    :meth:`baselines` and :meth:`decision_record`.
     """
 
     kind: str
@@ -100,8 +101,14 @@ class TextAnswerTask(Generic[TP, TT]):
     #: texts blend by selection (weights fit on the metric, or equal), not by ranks or a stack
     blend_methods = ("fit", "mean")
 
-    def __init__(self, kind: str, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                 data: CompetitionData | None = None):
+    def __init__(
+        self,
+        kind: str,
+        data_cfg: DataConfig,
+        label_names: list[str],
+        sample: pd.DataFrame,
+        data: CompetitionData | None = None,
+    ):
         """The settings every text task reads from its data config and sample submission; the
         truth is read once here when ``data`` (the loaded competition) comes with it."""
         from . import metrics
@@ -121,7 +128,7 @@ class TextAnswerTask(Generic[TP, TT]):
 
     @property
     def task_line(self) -> str:
-        """"task: span (set by data.task)" for printing."""
+        """ "task: span (set by data.task)" for printing."""
         return task_line(self.kind, self.task_reason)
 
     @property
@@ -191,11 +198,22 @@ class TextAnswerTask(Generic[TP, TT]):
             value = self.metric.score(truth[rows], preds.texts[rows])
             per_fold.append(FoldScore(fold=int(k), rows=int(len(rows)), untuned=value, tuned=value))
         secondary = {name: value for name, value in scores.items() if name != self.metric.name}
-        return Evaluation(metric=self.metric.name, greater_is_better=True, task=self.kind, rows=len(truth),
-                          decision={"kind": self.kind, "metric": self.metric.name, **self.decision_record()},
-                          score=scores[self.metric.name], score_untuned=scores[self.metric.name],
-                          score_crossfit=None, tuned=secondary, untuned=dict(secondary), per_fold=per_fold,
-                          per_class={}, decider=TextDecider(self.kind), baselines=self.baselines(truth))
+        return Evaluation(
+            metric=self.metric.name,
+            greater_is_better=True,
+            task=self.kind,
+            rows=len(truth),
+            decision={"kind": self.kind, "metric": self.metric.name, **self.decision_record()},
+            score=scores[self.metric.name],
+            score_untuned=scores[self.metric.name],
+            score_crossfit=None,
+            tuned=secondary,
+            untuned=dict(secondary),
+            per_fold=per_fold,
+            per_class={},
+            decider=TextDecider(self.kind),
+            baselines=self.baselines(truth),
+        )
 
     def decision_record(self) -> dict[str, Any]:
         """What the saved decision records beside its kind and metric."""
@@ -223,12 +241,17 @@ class TextAnswerTask(Generic[TP, TT]):
 
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 3.2))
-        ax.bar([f"fold {s.fold}" for s in evaluation.per_fold], [s.tuned for s in evaluation.per_fold],
-               color="#4C72B0", label=f"model ({evaluation.score:.2f} overall)")
+        ax.bar(
+            [f"fold {s.fold}" for s in evaluation.per_fold],
+            [s.tuned for s in evaluation.per_fold],
+            color="#4C72B0",
+            label=f"model ({evaluation.score:.2f} overall)",
+        )
         styles = ("--", ":", "-.")
         for i, (name, value) in enumerate(evaluation.baselines.items()):
-            ax.axhline(value, color="#C44E52", linestyle=styles[i % len(styles)],
-                       label=f"{name} baseline ({value:.2f})")
+            ax.axhline(
+                value, color="#C44E52", linestyle=styles[i % len(styles)], label=f"{name} baseline ({value:.2f})"
+            )
         ax.set_ylabel(short_title(evaluation.metric))
         ax.set_title(f"{title}: OOF {short_title(evaluation.metric)} per fold")
         ax.legend(fontsize=7, loc="lower right")
@@ -269,14 +292,18 @@ class TextAnswerTask(Generic[TP, TT]):
         ids, expected = frame[self.id_column].astype(str).tolist(), self.sample[self.id_column].astype(str).tolist()
         if ids != expected:
             at = next((i for i, (a, b) in enumerate(zip(ids, expected)) if a != b), min(len(ids), len(expected)))
-            raise FoldwiseError(f"{source}: row {at + 2}: ids differ from the sample submission "
-                                f"({len(ids)} rows, the sample has {len(expected)})")
+            raise FoldwiseError(
+                f"{source}: row {at + 2}: ids differ from the sample submission "
+                f"({len(ids)} rows, the sample has {len(expected)})"
+            )
         if not self.allow_empty_answers:
             empty = np.flatnonzero(frame[self.answer_column].fillna("").astype(str).str.strip() == "")
             if empty.size:
-                raise FoldwiseError(f"{source}: row {empty[0] + 2}: empty '{self.answer_column}' for id "
-                                    f"'{frame[self.id_column].iloc[empty[0]]}' ({empty.size} empty in all; "
-                                    "set data.allow_empty_answers: true if the competition takes them)")
+                raise FoldwiseError(
+                    f"{source}: row {empty[0] + 2}: empty '{self.answer_column}' for id "
+                    f"'{frame[self.id_column].iloc[empty[0]]}' ({empty.size} empty in all; "
+                    "set data.allow_empty_answers: true if the competition takes them)"
+                )
 
     def score_submission(self, path: Path, solution: Path) -> dict[str, float]:
         """The metric (first) and secondary scores of a submission against a solution file

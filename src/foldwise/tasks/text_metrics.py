@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import string
 from collections import Counter
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -227,6 +228,7 @@ def pair_similarity(metric: str) -> Callable[[str, str], float]:
 
 # --- the text tasks' metrics: (truth with .answers / .first, answer texts) -> float ---
 
+
 def squad_f1(truth: Any, texts: np.ndarray) -> float:
     """Token F1 (0-100) of predicted answer texts, max over each row's gold answers."""
     return squad_scores(list(texts), truth.answers)["f1"]
@@ -255,5 +257,11 @@ rouge1_score = _rouge("rouge1")
 
 #: every score a text task's report can show, by name (``rouge`` is ROUGE-1)
 SCORES: dict[str, Callable[[Any, np.ndarray], float]] = {
-    "squad": squad_f1, "squad_f1": squad_f1, "exact_match": squad_exact_match, "word_jaccard": word_jaccard_score,
-    "rouge": rouge1_score, "rouge1": rouge1_score, **{name: _rouge(name) for name in ROUGE_TYPES[1:]}}
+    "squad": squad_f1,
+    "squad_f1": squad_f1,
+    "exact_match": squad_exact_match,
+    "word_jaccard": word_jaccard_score,
+    "rouge": rouge1_score,
+    "rouge1": rouge1_score,
+    **{name: _rouge(name) for name in ROUGE_TYPES[1:]},
+}

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 
 
-def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, bucket_batches: int = 50,
-                     shuffle: bool = True) -> list[np.ndarray]:
+def bucketed_batches(
+    lengths: np.ndarray, batch_size: int, seed: int, bucket_batches: int = 50, shuffle: bool = True
+) -> list[np.ndarray]:
     """Row indices grouped into batches of similar length.
 
     Parameters
@@ -30,16 +31,16 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, seed: int, bucket_bat
     n = len(lengths)
     if not shuffle:
         order = np.argsort(-lengths, kind="stable")
-        return [order[i:i + batch_size] for i in range(0, n, batch_size)]
+        return [order[i : i + batch_size] for i in range(0, n, batch_size)]
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
     chunk = batch_size * max(1, bucket_batches)
     batches = []
     for start in range(0, n, chunk):
-        part = order[start:start + chunk]
+        part = order[start : start + chunk]
         if bucket_batches > 1:
             part = part[np.argsort(-lengths[part], kind="stable")]
-        batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+        batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
     rng.shuffle(batches)
     return batches
 
@@ -71,19 +72,31 @@ class TokenizedRows:
         """(n,) the row of every sequence."""
         return np.arange(len(self)) if self.row_of is None else self.row_of
 
-    def batch(self, rows: np.ndarray, pad_id: int, labels: np.ndarray | None = None,
-              padding_side: str = "right", with_targets: bool = False) -> dict[str, torch.Tensor]:
+    def batch(
+        self,
+        rows: np.ndarray,
+        pad_id: int,
+        labels: np.ndarray | None = None,
+        padding_side: str = "right",
+        with_targets: bool = False,
+    ) -> dict[str, torch.Tensor]:
         """The padded tensors of sequences ``rows`` (see :func:`pad_batch`); their ``labels``
         are ``labels``, or this object's targets when ``with_targets``."""
         types = None if self.token_type_ids is None else [self.token_type_ids[r] for r in rows]
         if with_targets and self.targets is not None:
             labels = self.targets[rows]
-        return pad_batch([self.input_ids[r] for r in rows], pad_id, labels, token_type_ids=types,
-                         padding_side=padding_side)
+        return pad_batch(
+            [self.input_ids[r] for r in rows], pad_id, labels, token_type_ids=types, padding_side=padding_side
+        )
 
 
-def pad_batch(input_ids: list[list[int]], pad_id: int, labels: np.ndarray | None = None,
-              token_type_ids: list[list[int]] | None = None, padding_side: str = "right") -> dict[str, torch.Tensor]:
+def pad_batch(
+    input_ids: list[list[int]],
+    pad_id: int,
+    labels: np.ndarray | None = None,
+    token_type_ids: list[list[int]] | None = None,
+    padding_side: str = "right",
+) -> dict[str, torch.Tensor]:
     """Pad token id lists to the longest one in the batch; attention mask marks real tokens.
 
     ``padding_side="left"`` puts the padding before the tokens (decoders that pool the
@@ -118,8 +131,13 @@ def tokenize(tokenizer: Any, texts: np.ndarray, max_length: int) -> TokenizedRow
     """
     if np.ndim(texts) == 2:
         texts = np.asarray(texts, dtype=object)
-        encoded = tokenizer([str(t) for t in texts[:, 0]], [str(t) for t in texts[:, 1]],
-                            truncation="longest_first", max_length=max_length, padding=False)
+        encoded = tokenizer(
+            [str(t) for t in texts[:, 0]],
+            [str(t) for t in texts[:, 1]],
+            truncation="longest_first",
+            max_length=max_length,
+            padding=False,
+        )
     else:
         encoded = tokenizer([str(t) for t in texts], truncation=True, max_length=max_length, padding=False)
     return TokenizedRows(encoded["input_ids"], encoded.get("token_type_ids"))

@@ -46,7 +46,7 @@ def shard(batches: list, ctx: DistContext) -> list:
     if ctx.world_size == 1:
         return batches
     usable = len(batches) - len(batches) % ctx.world_size
-    return batches[ctx.rank:usable:ctx.world_size]
+    return batches[ctx.rank : usable : ctx.world_size]
 
 
 def barrier(ctx: DistContext) -> None:

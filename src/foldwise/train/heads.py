@@ -163,9 +163,14 @@ class PooledClassifier(nn.Module):
         self.head = nn.Linear(hidden_size(backbone), n_labels)
         self.loss_fn = None  # set by the loop from the head (bound to the fold's targets)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                token_type_ids: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                **_: Any) -> dict[str, Any]:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
         types = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **types).last_hidden_state
         pooled = pool(hidden, attention_mask, self.pooling)
@@ -183,8 +188,9 @@ class LogitsOf(nn.Module):
         self.model = model
         self.loss_fn = None
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None,
-                **_: Any) -> dict[str, Any]:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None, **_: Any
+    ) -> dict[str, Any]:
         out = self.model(input_ids=input_ids, attention_mask=attention_mask)
         logits = out["logits"] if isinstance(out, dict) else (out.logits if hasattr(out, "logits") else out)
         return with_loss(self, logits.float(), labels)

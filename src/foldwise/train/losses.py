@@ -7,7 +7,7 @@ not depend on the batch size), the mean over rows for cross-entropy.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -38,8 +38,14 @@ def focal(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25, gamm
     return (alpha_t * (1 - p_t) ** gamma * ce).sum(dim=1).mean()
 
 
-def asymmetric(logits: torch.Tensor, targets: torch.Tensor, gamma_pos: float = 0.0,
-               gamma_neg: float = 4.0, clip: float = 0.05, eps: float = 1e-8) -> torch.Tensor:
+def asymmetric(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    gamma_pos: float = 0.0,
+    gamma_neg: float = 4.0,
+    clip: float = 0.05,
+    eps: float = 1e-8,
+) -> torch.Tensor:
     """Asymmetric loss (Ridnik et al. 2021): focusing on negatives plus probability shifting.
 
     Positives: -(1-p)^gamma_pos log p. Negatives: -p_m^gamma_neg log(1-p_m) with
@@ -48,7 +54,7 @@ def asymmetric(logits: torch.Tensor, targets: torch.Tensor, gamma_pos: float = 0
     p = torch.sigmoid(logits)
     p_m = (p - clip).clamp(min=0) if clip > 0 else p
     loss_pos = targets * (1 - p) ** gamma_pos * torch.log(p.clamp(min=eps))
-    loss_neg = (1 - targets) * p_m ** gamma_neg * torch.log((1 - p_m).clamp(min=eps))
+    loss_neg = (1 - targets) * p_m**gamma_neg * torch.log((1 - p_m).clamp(min=eps))
     return -(loss_pos + loss_neg).sum(dim=1).mean()
 
 
@@ -60,9 +66,19 @@ def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: 
     return F.cross_entropy(logits, targets.float(), label_smoothing=label_smoothing)
 
 
-def make_loss(name: str, labels: np.ndarray, *, single_label: bool, focal_alpha: float = 0.25,
-              focal_gamma: float = 2.0, asl_gamma_pos: float = 0.0, asl_gamma_neg: float = 4.0,
-              asl_clip: float = 0.05, pos_weight_cap: float = 10.0, label_smoothing: float = 0.0) -> LossFn:
+def make_loss(
+    name: str,
+    labels: np.ndarray,
+    *,
+    single_label: bool,
+    focal_alpha: float = 0.25,
+    focal_gamma: float = 2.0,
+    asl_gamma_pos: float = 0.0,
+    asl_gamma_neg: float = 4.0,
+    asl_clip: float = 0.05,
+    pos_weight_cap: float = 10.0,
+    label_smoothing: float = 0.0,
+) -> LossFn:
     """The loss function named in the config, bound to its parameters.
 
     ``single_label``: one label per row (a softmax head, what the head says), which accepts

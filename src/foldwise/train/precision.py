@@ -4,8 +4,8 @@ On a CUDA GPU ``precision: auto`` autocasts to bf16 where the GPU has it, else f
 CPU it autocasts to bf16 only where the CPU has AMX tiles: with AMX a bf16 matmul ran
 6.9x faster than fp32, on a Xeon without it (AVX512-BF16 only) at 0.43-0.59x (DESIGN.md),
 so fp32 stays the CPU's auto choice there (an AMD EPYC with AVX512-BF16 ran bf16 1.5-1.9x
-faster: there ``precision: bf16`` pays; ``bench/speed.py`` tells). Weights that never train (the frozen base of LoRA) are
-stored in the compute dtype itself (:func:`frozen_weight_dtype`): autocast then has no
+faster: there ``precision: bf16`` pays; ``bench/speed.py`` tells). Weights that never train
+(the frozen base of LoRA) are stored in the compute dtype itself (:func:`frozen_weight_dtype`): autocast then has no
 fp32 -> bf16 cast of them to do in every forward and again in backward, and they take half
 the memory; what trains (adapters, head, optimizer state) stays fp32.
 """
@@ -26,7 +26,7 @@ def cpu_has_amx() -> bool:
     return cpu_flags_have("amx_bf16")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cpu_flags_have(flag: str, cpuinfo: str = "/proc/cpuinfo") -> bool:
     """Whether the ``flags`` lines of ``cpuinfo`` list ``flag`` (False where it cannot be read)."""
     try:
@@ -51,12 +51,16 @@ def capability_line() -> str:
     """One line naming the hardware a speed figure comes from and what decides its precision:
     the GPU (and whether it has bf16), or the CPU, its threads, AMX and AVX512-BF16."""
     if torch.cuda.is_available():
-        return (f"GPU: {torch.cuda.get_device_name()}, bf16: {'yes' if torch.cuda.is_bf16_supported() else 'no'}"
-                f", torch {torch.__version__}")
+        return (
+            f"GPU: {torch.cuda.get_device_name()}, bf16: {'yes' if torch.cuda.is_bf16_supported() else 'no'}"
+            f", torch {torch.__version__}"
+        )
     amx = "yes" if cpu_has_amx() else "no"
     avx = "yes" if cpu_flags_have("avx512_bf16") else "no"
-    return (f"CPU: {cpu_model_name()}, {torch.get_num_threads()} threads, AMX bf16: {amx}, AVX512-BF16: {avx}, "
-            f"torch {torch.__version__}")
+    return (
+        f"CPU: {cpu_model_name()}, {torch.get_num_threads()} threads, AMX bf16: {amx}, AVX512-BF16: {avx}, "
+        f"torch {torch.__version__}"
+    )
 
 
 def autocast_dtype(cfg: Any, device: torch.device) -> torch.dtype | None:
@@ -69,9 +73,11 @@ def autocast_dtype(cfg: Any, device: torch.device) -> torch.dtype | None:
         return None
     if device.type != "cuda":
         if cfg.precision == "bf16" and not cpu_has_amx():
-            _warn_once("precision: bf16 on a CPU without AMX: bf16 ran at 0.43-0.64x of fp32 on a Xeon with "
-                       "AVX512-BF16 alone but 1.5-1.9x on an AMD EPYC with it (bench/speed.py measures this "
-                       "CPU); precision: auto picks fp32 without AMX")
+            _warn_once(
+                "precision: bf16 on a CPU without AMX: bf16 ran at 0.43-0.64x of fp32 on a Xeon with "
+                "AVX512-BF16 alone but 1.5-1.9x on an AMD EPYC with it (bench/speed.py measures this "
+                "CPU); precision: auto picks fp32 without AMX"
+            )
         wants_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cpu_has_amx())
         return torch.bfloat16 if wants_bf16 else None
     if cfg.precision == "auto":
@@ -85,6 +91,6 @@ def frozen_weight_dtype(cfg: Any, device: torch.device) -> torch.dtype:
     return autocast_dtype(cfg, device) or torch.float32
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _warn_once(message: str) -> None:
     warnings.warn(message, stacklevel=3)

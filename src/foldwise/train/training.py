@@ -20,22 +20,23 @@ import contextlib
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar, cast
 
 import numpy as np
 import torch
 from torch import nn
 
+from .. import progress
+from ..config import fingerprint_change
 from ..io import artifacts
 from . import distributed
-from .. import progress
 from .backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
 from .heads import Head
 from .precision import autocast_dtype
-from ..config import fingerprint_change
 
 #: the task's predictions, a head's gathered outputs and its sequences (see :class:`Head`)
 P = TypeVar("P")
@@ -82,15 +83,23 @@ def load_trainable_state(module: nn.Module, state: dict[str, torch.Tensor]) -> N
 # ---------------------------------------------------------------------------
 # inference
 
-def _inputs(ids: TokenizedRows, rows: np.ndarray, pad_id: int, padding_side: str,
-            device: torch.device, with_targets: bool = False) -> dict[str, torch.Tensor]:
+
+def _inputs(
+    ids: TokenizedRows,
+    rows: np.ndarray,
+    pad_id: int,
+    padding_side: str,
+    device: torch.device,
+    with_targets: bool = False,
+) -> dict[str, torch.Tensor]:
     batch = ids.batch(rows, pad_id, padding_side=padding_side, with_targets=with_targets)
     return {k: v.to(device) for k, v in batch.items()}
 
 
 @torch.inference_mode()
-def predict_outputs(backbone: Backbone, head: Head[Any, Out, S], module: nn.Module, ids: S, pad_id: int,
-                    device: torch.device) -> Out:
+def predict_outputs(
+    backbone: Backbone, head: Head[Any, Out, S], module: nn.Module, ids: S, pad_id: int, device: torch.device
+) -> Out:
     """The head's outputs of every sequence (classification: (n, L) logits; generation: token
     ids) in sequence order; sequences are run longest first for minimal padding."""
     cfg = backbone.config
@@ -98,8 +107,15 @@ def predict_outputs(backbone: Backbone, head: Head[Any, Out, S], module: nn.Modu
     module.eval()
     pieces: list[tuple[np.ndarray, Out]] = []
     # quiet unless it runs for minutes: then a log gets interim lines with the time left
-    bar = progress.bar(total=len(ids), desc="predict", unit="row", unit_scale=True, leave=False,
-                       line_when_done=False, disable=not distributed.is_main_process())
+    bar = progress.bar(
+        total=len(ids),
+        desc="predict",
+        unit="row",
+        unit_scale=True,
+        leave=False,
+        line_when_done=False,
+        disable=not distributed.is_main_process(),
+    )
     with backbone.inference(module) as model, contextlib.closing(bar):
         for rows in bucketed_batches(ids.lengths(), cfg.eval_batch_size, seed=0, shuffle=False):
             batch = _inputs(ids, rows, pad_id, backbone.padding_side, device)
@@ -121,6 +137,7 @@ def predict(backbone: Backbone, head: Head[P, Any, Any], module: nn.Module, toke
 
 # ---------------------------------------------------------------------------
 # one fold
+
 
 @dataclass
 class FitResult(Generic[P]):
@@ -172,9 +189,18 @@ class _Fold(Generic[P]):
     total_steps: int
 
 
-def fit(backbone: Backbone, head: Head[P, Any, Any], seed: int, texts: np.ndarray, targets: Any,
-        valid_texts: np.ndarray | None = None, valid_targets: Any = None,
-        workdir: Path | None = None, resume: bool = False, fingerprint: str | None = None) -> FitResult[P]:
+def fit(
+    backbone: Backbone,
+    head: Head[P, Any, Any],
+    seed: int,
+    texts: np.ndarray,
+    targets: Any,
+    valid_texts: np.ndarray | None = None,
+    valid_targets: Any = None,
+    workdir: Path | None = None,
+    resume: bool = False,
+    fingerprint: str | None = None,
+) -> FitResult[P]:
     """Fine-tune ``backbone`` on one fold; keep the weights of the best evaluation.
 
     Parameters
@@ -215,12 +241,24 @@ def fit(backbone: Backbone, head: Head[P, Any, Any], seed: int, texts: np.ndarra
         state.best_step = state.step
     if checkpoint is not None and checkpoint.exists() and fold.dist.is_main:
         checkpoint.unlink()  # the fold is done; its artifacts replace the checkpoint
-    return FitResult(model=fold.module, tokenizer=fold.tokenizer, history=state.history, best_step=state.best_step,
-                     valid_preds=state.best_valid_preds)
+    return FitResult(
+        model=fold.module,
+        tokenizer=fold.tokenizer,
+        history=state.history,
+        best_step=state.best_step,
+        valid_preds=state.best_valid_preds,
+    )
 
 
-def _prepare(backbone: Backbone, head: Head[P, Any, Any], seed: int, texts: np.ndarray, targets: Any,
-             valid_texts: np.ndarray | None, valid_targets: Any) -> _Fold[P]:
+def _prepare(
+    backbone: Backbone,
+    head: Head[P, Any, Any],
+    seed: int,
+    texts: np.ndarray,
+    targets: Any,
+    valid_texts: np.ndarray | None,
+    valid_targets: Any,
+) -> _Fold[P]:
     """Model (owning its loss), tokenised sequences, optimiser, schedule and precision of one fold."""
     from transformers import get_scheduler
 
@@ -241,31 +279,54 @@ def _prepare(backbone: Backbone, head: Head[P, Any, Any], seed: int, texts: np.n
     if cfg.max_steps is not None:
         total_steps = min(total_steps, cfg.max_steps)
     optimizer = build_optimizer(backbone.param_groups(module), cfg, dist.device)
-    scheduler = get_scheduler(cfg.scheduler, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps),
-                              num_training_steps=total_steps)
+    scheduler = get_scheduler(
+        cfg.scheduler, optimizer, num_warmup_steps=int(cfg.warmup_ratio * total_steps), num_training_steps=total_steps
+    )
     dtype = autocast_dtype(cfg, dist.device)
     # compiling a module gives a module (torch types what torch.compile returns as a callable)
     train_module = cast(nn.Module, torch.compile(module)) if cfg.compile else module
     if dist.world_size > 1:
         train_module = torch.nn.parallel.DistributedDataParallel(
-            train_module, device_ids=[dist.device.index] if dist.device.type == "cuda" else None)
-    return _Fold(backbone=backbone, head=head, module=module, train_module=train_module, tokenizer=tokenizer,
-                 train_ids=train_ids, valid_texts=valid_texts, valid_ids=valid_ids,
-                 valid_targets=valid_targets, optimizer=optimizer,
-                 scheduler=scheduler, scaler=torch.amp.GradScaler("cuda") if dtype == torch.float16 else None,
-                 dtype=dtype, device=dist.device, dist=dist, pad_id=backbone.pad_id(tokenizer),
-                 steps_per_epoch=steps_per_epoch, total_steps=total_steps)
+            train_module, device_ids=[dist.device.index] if dist.device.type == "cuda" else None
+        )
+    return _Fold(
+        backbone=backbone,
+        head=head,
+        module=module,
+        train_module=train_module,
+        tokenizer=tokenizer,
+        train_ids=train_ids,
+        valid_texts=valid_texts,
+        valid_ids=valid_ids,
+        valid_targets=valid_targets,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        scaler=torch.amp.GradScaler("cuda") if dtype == torch.float16 else None,
+        dtype=dtype,
+        device=dist.device,
+        dist=dist,
+        pad_id=backbone.pad_id(tokenizer),
+        steps_per_epoch=steps_per_epoch,
+        total_steps=total_steps,
+    )
 
 
 def _train_epoch(fold: _Fold[P], state: LoopState[P], epoch: int, seed: int) -> bool:
     """One epoch of bucketed batches; evaluates on schedule. True when training should stop."""
     cfg, dist = fold.backbone.config, fold.dist
     fold.train_module.train()
-    batches = bucketed_batches(fold.train_ids.lengths(), cfg.batch_size, seed=seed + epoch,
-                               bucket_batches=cfg.bucket_batches)
+    batches = bucketed_batches(
+        fold.train_ids.lengths(), cfg.batch_size, seed=seed + epoch, bucket_batches=cfg.bucket_batches
+    )
     batches = distributed.shard(batches, dist)
-    bar = progress.bar(total=len(batches) * cfg.batch_size * dist.world_size, unit="sample", unit_scale=True,
-                       desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not dist.is_main, leave=False)
+    bar = progress.bar(
+        total=len(batches) * cfg.batch_size * dist.world_size,
+        unit="sample",
+        unit_scale=True,
+        desc=f"epoch {epoch + 1}/{cfg.epochs}",
+        disable=not dist.is_main,
+        leave=False,
+    )
     eval_every = cfg.eval_every_steps or fold.steps_per_epoch
     running, seen, tick = 0.0, 0, time.perf_counter()
     fold.optimizer.zero_grad(set_to_none=True)
@@ -282,8 +343,12 @@ def _train_epoch(fold: _Fold[P], state: LoopState[P], epoch: int, seed: int) -> 
             bar.set_postfix(loss=f"{running / seen:.4f}", lr=f"{fold.scheduler.get_last_lr()[0]:.2e}")
             if state.step % eval_every == 0 or i + 1 == len(batches) or state.step >= fold.total_steps:
                 elapsed = time.perf_counter() - tick
-                record = {"epoch": epoch + 1, "step": state.step, "train_loss": running / max(seen, 1),
-                          "samples_per_s": seen * cfg.batch_size * dist.world_size / max(elapsed, 1e-9)}
+                record = {
+                    "epoch": epoch + 1,
+                    "step": state.step,
+                    "train_loss": running / max(seen, 1),
+                    "samples_per_s": seen * cfg.batch_size * dist.world_size / max(elapsed, 1e-9),
+                }
                 _evaluate_and_select(fold, state, record)
                 running, seen, tick = 0.0, 0, time.perf_counter()
                 if (cfg.patience is not None and state.stale >= cfg.patience) or state.step >= fold.total_steps:
@@ -373,13 +438,19 @@ def _history_line(r: dict, score_title: Callable[[str], str]) -> str:
 # ---------------------------------------------------------------------------
 # epoch checkpoints for --resume
 
+
 def _save_checkpoint(fold: _Fold[P], state: LoopState[P], path: Path, fingerprint: str | None) -> None:
     """What a resumed run needs: trainable weights, optimiser, schedule, scaler, loop state, RNG,
     and the training fingerprint they belong to."""
-    payload = {"fingerprint": fingerprint, "model": trainable_state(fold.module),
-               "optimizer": fold.optimizer.state_dict(), "scheduler": fold.scheduler.state_dict(),
-               "scaler": fold.scaler.state_dict() if fold.scaler else None,
-               "loop": vars(state), "torch_rng": torch.get_rng_state()}
+    payload = {
+        "fingerprint": fingerprint,
+        "model": trainable_state(fold.module),
+        "optimizer": fold.optimizer.state_dict(),
+        "scheduler": fold.scheduler.state_dict(),
+        "scaler": fold.scaler.state_dict() if fold.scaler else None,
+        "loop": vars(state),
+        "torch_rng": torch.get_rng_state(),
+    }
     artifacts.write_with(path, lambda tmp: torch.save(payload, tmp))
 
 

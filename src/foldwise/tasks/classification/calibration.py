@@ -43,7 +43,7 @@ class TemperatureScaling:
     temperature_ : float; above 1 flattens the probabilities, below 1 sharpens them.
     """
 
-    def fit(self, probs: np.ndarray, y: np.ndarray) -> "TemperatureScaling":
+    def fit(self, probs: np.ndarray, y: np.ndarray) -> TemperatureScaling:
         """Fit on (n, L) probabilities and (n, L) one-hot truth; returns self."""
         log_p = np.log(np.clip(np.asarray(probs, dtype=np.float64), EPS, 1.0))
         truth = np.asarray(y, dtype=bool)
@@ -71,7 +71,7 @@ class PlattScaling:
     coef_ : (L, 2) float array of (a, b) per label: ``sigmoid(a * logit p + b)``.
     """
 
-    def fit(self, probs: np.ndarray, y: np.ndarray) -> "PlattScaling":
+    def fit(self, probs: np.ndarray, y: np.ndarray) -> PlattScaling:
         """Fit on (n, L) probabilities and (n, L) 0/1 truth; returns self."""
         logits = _logit(probs)
         truth = np.asarray(y, dtype=np.float64)
@@ -97,8 +97,7 @@ def _fit_platt(logit: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         return float(loss.mean()), np.array([(residual * logit).mean(), residual.mean()])
 
     found = minimize(loss_and_grad, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
-    return (float(found.x[0]), float(found.x[1])) if found.fun <= loss_and_grad(np.array([1.0, 0.0]))[0] \
-        else (1.0, 0.0)
+    return (float(found.x[0]), float(found.x[1])) if found.fun <= loss_and_grad(np.array([1.0, 0.0]))[0] else (1.0, 0.0)
 
 
 def calibrator_for(task: str) -> TemperatureScaling | PlattScaling:

@@ -20,13 +20,13 @@ probabilities, ``predict(probs)`` decides; learned state sits in attributes endi
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from .calibration import PlattScaling, TemperatureScaling, calibrator_for
 from ...errors import FoldwiseError
 from ..metrics import EPS, CountForm, Metric, group_counts, group_sizes
+from .calibration import PlattScaling, TemperatureScaling, calibrator_for
 from .thresholds import best_cut, best_global_cut
 
 MODES = ("auto", "per_class", "global", "fixed")
@@ -40,8 +40,11 @@ TOLERANCE = 1e-12
 def _cell_groups(over: str, shape: tuple[int, int]) -> np.ndarray:
     """(n, L) index of the count-form group each cell belongs to."""
     n, n_labels = shape
-    ids = {"rows": np.arange(n)[:, None], "labels": np.arange(n_labels)[None, :],
-           "all": np.zeros((1, 1), dtype=np.int64)}[over]
+    ids = {
+        "rows": np.arange(n)[:, None],
+        "labels": np.arange(n_labels)[None, :],
+        "all": np.zeros((1, 1), dtype=np.int64),
+    }[over]
     return np.broadcast_to(ids, shape)
 
 
@@ -65,8 +68,15 @@ def _earlier_in_group(groups: np.ndarray, *values: np.ndarray) -> list[np.ndarra
     return sums
 
 
-def _sweep(form: CountForm, counts: tuple[np.ndarray, ...], sizes: np.ndarray, groups: np.ndarray,
-           d_tp: np.ndarray, d_pred: np.ndarray, event: np.ndarray | None = None) -> np.ndarray:
+def _sweep(
+    form: CountForm,
+    counts: tuple[np.ndarray, ...],
+    sizes: np.ndarray,
+    groups: np.ndarray,
+    d_tp: np.ndarray,
+    d_pred: np.ndarray,
+    event: np.ndarray | None = None,
+) -> np.ndarray:
     """The metric before and after each event of a sequence of count changes.
 
     Parameters
@@ -88,8 +98,9 @@ def _sweep(form: CountForm, counts: tuple[np.ndarray, ...], sizes: np.ndarray, g
     tp_before = tp_before + tp[groups]
     pred_before = pred_before + predicted[groups]
     pos, size = positives[groups], sizes[groups]
-    gain = (form.group_scores(tp_before + d_tp, pred_before + d_pred, pos, size)
-            - form.group_scores(tp_before, pred_before, pos, size))
+    gain = form.group_scores(tp_before + d_tp, pred_before + d_pred, pos, size) - form.group_scores(
+        tp_before, pred_before, pos, size
+    )
     if event is not None:
         gain = np.bincount(event, weights=gain)
     start = form.group_scores(tp, predicted, positives, sizes).sum()
@@ -119,8 +130,9 @@ def _cut_after(scores_desc: np.ndarray, k: int) -> float:
 def _counted(metric: Metric) -> CountForm:
     """The metric's count form, or a one-line error when it has none."""
     if metric.counts is None:
-        raise FoldwiseError(f"metric {metric.name!r} has no count form: its decisions cannot be "
-                            "searched (use thresholds mode 'fixed')")
+        raise FoldwiseError(
+            f"metric {metric.name!r} has no count form: its decisions cannot be searched (use thresholds mode 'fixed')"
+        )
     return metric.counts
 
 
@@ -142,14 +154,19 @@ def global_sweep(metric: Metric, probs: np.ndarray, y: np.ndarray) -> tuple[floa
     scores = probs.ravel()[order]
     positives = group_counts(y, y, form.over)[2]
     nothing = np.zeros_like(positives)
-    totals = _sweep(form, (nothing, nothing, positives), group_sizes(form.over, y.shape),
-                    _cell_groups(form.over, y.shape).ravel()[order], y.ravel()[order].astype(np.int64), np.ones(len(order), dtype=np.int64))
+    totals = _sweep(
+        form,
+        (nothing, nothing, positives),
+        group_sizes(form.over, y.shape),
+        _cell_groups(form.over, y.shape).ravel()[order],
+        y.ravel()[order].astype(np.int64),
+        np.ones(len(order), dtype=np.int64),
+    )
     k = _best_prefix(totals, scores)
     return _cut_after(scores, k), float(totals[k])
 
 
-def column_sweep(metric: Metric, probs: np.ndarray, y: np.ndarray, decided: np.ndarray,
-                 j: int) -> tuple[float, float]:
+def column_sweep(metric: Metric, probs: np.ndarray, y: np.ndarray, decided: np.ndarray, j: int) -> tuple[float, float]:
     """The cut of label ``j`` that maximises ``metric`` while the other labels keep ``decided``.
 
     One exact coordinate-ascent step: label j's rows switch on in descending score
@@ -172,8 +189,14 @@ def column_sweep(metric: Metric, probs: np.ndarray, y: np.ndarray, decided: np.n
     others[:, j] = False
     order = np.argsort(-probs[:, j])
     scores = probs[order, j]
-    totals = _sweep(form, group_counts(y, others, form.over), group_sizes(form.over, y.shape),
-                    _cell_groups(form.over, y.shape)[order, j], y[order, j].astype(np.int64), np.ones(len(order), dtype=np.int64))
+    totals = _sweep(
+        form,
+        group_counts(y, others, form.over),
+        group_sizes(form.over, y.shape),
+        _cell_groups(form.over, y.shape)[order, j],
+        y[order, j].astype(np.int64),
+        np.ones(len(order), dtype=np.int64),
+    )
     k = _best_prefix(totals, scores)
     return _cut_after(scores, k), float(totals[k])
 
@@ -189,8 +212,7 @@ def _argmax_one_hot(scores: np.ndarray) -> np.ndarray:
     return decided
 
 
-def bias_sweep(metric: Metric, log_probs: np.ndarray, y: np.ndarray, bias: np.ndarray,
-               j: int) -> tuple[float, float]:
+def bias_sweep(metric: Metric, log_probs: np.ndarray, y: np.ndarray, bias: np.ndarray, j: int) -> tuple[float, float]:
     """The bias of class ``j`` that maximises ``metric`` of argmax(log_probs + bias), exactly.
 
     Row i turns to class j once j's bias passes ``d_i`` (the gap between the row's best
@@ -218,12 +240,16 @@ def bias_sweep(metric: Metric, log_probs: np.ndarray, y: np.ndarray, bias: np.nd
     order = np.argsort(gap)
     cell_groups = _cell_groups(form.over, y.shape)
     switched_on = (cell_groups[order, j], y[order, j].astype(np.int64), np.ones(len(order), dtype=np.int64))
-    switched_off = (cell_groups[order, previous[order]], -y[order, previous[order]].astype(np.int64),
-                    -np.ones(len(order), dtype=np.int64))
+    switched_off = (
+        cell_groups[order, previous[order]],
+        -y[order, previous[order]].astype(np.int64),
+        -np.ones(len(order), dtype=np.int64),
+    )
     groups, d_tp, d_pred = (np.column_stack(pair).ravel() for pair in zip(switched_on, switched_off))
     start = group_counts(y, _argmax_one_hot(others), form.over)
-    totals = _sweep(form, start, group_sizes(form.over, y.shape), groups, d_tp, d_pred,
-                    event=np.repeat(np.arange(len(order)), 2))
+    totals = _sweep(
+        form, start, group_sizes(form.over, y.shape), groups, d_tp, d_pred, event=np.repeat(np.arange(len(order)), 2)
+    )
     k = _best_prefix(totals, -gap[order])
     return -_cut_after(-gap[order], k), float(totals[k])
 
@@ -256,7 +282,7 @@ class Decider:
         """Whether fitting learns anything from the data (else in-sample = cross-fitted)."""
         return False
 
-    def fit(self, probs: np.ndarray, y: np.ndarray) -> "Decider":
+    def fit(self, probs: np.ndarray, y: np.ndarray) -> Decider:
         """Learn from (n, L) OOF probabilities and 0/1 truth; returns self."""
         self._fit(np.asarray(probs, dtype=np.float64), np.asarray(y, dtype=bool))
         self.train_score_ = self.metric.score(y, self.predict(probs))
@@ -286,7 +312,8 @@ class CalibratedDecider(Decider):
     Parameters
     ----------
     calibrator : an unfitted :class:`~foldwise.tasks.classification.calibration.TemperatureScaling` or
-        :class:`~foldwise.tasks.classification.calibration.PlattScaling` (:func:`~foldwise.tasks.classification.calibration.calibrator_for`).
+        :class:`~foldwise.tasks.classification.calibration.PlattScaling`
+        (:func:`~foldwise.tasks.classification.calibration.calibrator_for`).
 
     Attributes
     ----------
@@ -347,8 +374,14 @@ class CutDecider(Decider):
     kind = "cuts"
     thresholds_: np.ndarray  # set by fit (None before, from the base class)
 
-    def __init__(self, metric: Metric, mode: str = "per_class", value: float = 0.5,
-                 at_least_one: bool | None = None, max_rounds: int = 10):
+    def __init__(
+        self,
+        metric: Metric,
+        mode: str = "per_class",
+        value: float = 0.5,
+        at_least_one: bool | None = None,
+        max_rounds: int = 10,
+    ):
         super().__init__(metric)
         self.mode = mode
         self.value = value
@@ -472,8 +505,14 @@ class ArgmaxDecider(Decider):
         return _argmax_one_hot(_log_probs(probs) + self.bias_).astype(np.uint8)
 
 
-def make_decider(metric: Metric, task: str, mode: str = "auto", value: float = 0.5,
-                 at_least_one: bool | None = None, class_bias: bool = False) -> Decider:
+def make_decider(
+    metric: Metric,
+    task: str,
+    mode: str = "auto",
+    value: float = 0.5,
+    at_least_one: bool | None = None,
+    class_bias: bool = False,
+) -> Decider:
     """The unfitted decision rule that maximises ``metric`` for ``task``.
 
     Parameters
@@ -511,12 +550,12 @@ def make_decider(metric: Metric, task: str, mode: str = "auto", value: float = 0
         return ArgmaxDecider(metric, class_bias=tuned and class_bias)
     if tuned and not metric.per_label:
         _counted(metric)
-    return CutDecider(metric, mode="per_class" if mode == "auto" else mode, value=value,
-                      at_least_one=at_least_one)
+    return CutDecider(metric, mode="per_class" if mode == "auto" else mode, value=value, at_least_one=at_least_one)
 
 
-def crossfit_score(metric: Metric, probs: np.ndarray, y: np.ndarray, fold: np.ndarray,
-                   make: Callable[[], Decider]) -> float:
+def crossfit_score(
+    metric: Metric, probs: np.ndarray, y: np.ndarray, fold: np.ndarray, make: Callable[[], Decider]
+) -> float:
     """The metric when each fold's rows are decided by a decider fit on the other folds.
 
     A decider fit and scored on the same OOF rows is slightly optimistic; this is the
@@ -550,12 +589,18 @@ def decider_record(decider: Decider, label_names: list[str]) -> dict:
     ``thresholds`` (label -> cut, or None), ``bias`` (label -> bias on log probabilities,
     or None) and ``at_least_one``.
     """
+
     def by_label(values: np.ndarray | None) -> dict[str, float] | None:
         return None if values is None else dict(zip(label_names, map(float, values)))
 
-    record = {"kind": decider.kind, "metric": decider.metric.name, "mode": getattr(decider, "mode", None),
-              "thresholds": by_label(decider.thresholds_), "bias": by_label(decider.bias_),
-              "at_least_one": bool(decider.at_least_one_)}
+    record = {
+        "kind": decider.kind,
+        "metric": decider.metric.name,
+        "mode": getattr(decider, "mode", None),
+        "thresholds": by_label(decider.thresholds_),
+        "bias": by_label(decider.bias_),
+        "at_least_one": bool(decider.at_least_one_),
+    }
     if isinstance(decider, CalibratedDecider):
         record["calibration"] = decider.calibration_record(label_names)
     return record
@@ -601,10 +646,15 @@ def _calibrated_from_record(record: object, metric: Metric, label_names: list[st
         temperature.temperature_ = float(record["temperature"])
         return _fitted_calibration(metric, temperature)
     platt = record.get("platt") if isinstance(record, dict) else None
-    if not isinstance(platt, dict) or list(platt) != list(label_names) or not all(
-            isinstance(v, list) and len(v) == 2 for v in platt.values()):
-        raise FoldwiseError(f"{source}: kind 'calibrated' needs 'calibration' with a 'temperature' or "
-                            f"'platt' mapping of the run's {len(label_names)} labels, in order, to [a, b]")
+    if (
+        not isinstance(platt, dict)
+        or list(platt) != list(label_names)
+        or not all(isinstance(v, list) and len(v) == 2 for v in platt.values())
+    ):
+        raise FoldwiseError(
+            f"{source}: kind 'calibrated' needs 'calibration' with a 'temperature' or "
+            f"'platt' mapping of the run's {len(label_names)} labels, in order, to [a, b]"
+        )
     scaling = PlattScaling()
     scaling.coef_ = np.asarray(list(platt.values()), dtype=np.float64)
     return _fitted_calibration(metric, scaling)

@@ -17,10 +17,18 @@ def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
     fractions = has_fractions(block)
     constant = None if fractions else constant_01(block)
     if fractions:
-        metric, why = (("log_loss", "the sample's class columns hold fractions: probabilities of one class; "
-                        "roc_auc if scored per column") if kind == "multiclass" else
-                       ("roc_auc", "the sample holds fractions: probabilities scored per column (mean AUC); "
-                        "log_loss if scored by log loss"))
+        metric, why = (
+            (
+                "log_loss",
+                "the sample's class columns hold fractions: probabilities of one class; roc_auc if scored per column",
+            )
+            if kind == "multiclass"
+            else (
+                "roc_auc",
+                "the sample holds fractions: probabilities scored per column (mean AUC); "
+                "log_loss if scored by log loss",
+            )
+        )
     elif kind == "binary":
         metric, why = "f1", "one 0/1 target: F1 of class 1; log_loss, roc_auc, accuracy or mcc are also common"
     elif kind == "multiclass":
@@ -28,14 +36,18 @@ def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
     elif facts.one_label_column:
         metric, why = "samples_f1", "a list of labels per row: mean F1 over rows; micro_f1 is also common"
     else:
-        metric, why = "macro_f1", ("0/1 label columns: mean F1 over labels; micro_f1, samples_f1, roc_auc or "
-                                   "log_loss are also common")
+        metric, why = (
+            "macro_f1",
+            ("0/1 label columns: mean F1 over labels; micro_f1, samples_f1, roc_auc or log_loss are also common"),
+        )
     names = facts.label_names or ([] if facts.one_label_column else facts.targets)
     if facts.one_label_column and not names:
         fmt = None  # the class names come from train's values: submission_format auto decides at load time
     elif constant is not None and sorted(names) == sorted(facts.targets):
-        fmt = ("auto", f"the sample's cells are all {constant}, 0/1 labels or probabilities alike: the format "
-                       "follows the metric")
+        fmt = (
+            "auto",
+            f"the sample's cells are all {constant}, 0/1 labels or probabilities alike: the format follows the metric",
+        )
     else:
         fmt = infer_format(facts.sample, facts.id_column, names, kind, get_metric(metric, kind))
     return MetricGuess(metric, why, constant, fmt)

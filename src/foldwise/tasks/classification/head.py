@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..metrics import score_title
 from ...train.heads import PooledClassifier, logits_of, selection_key
+from ..metrics import score_title
 
 
 class ClassificationHead:
@@ -53,9 +53,18 @@ class ClassificationHead:
         from ...train.losses import make_loss
 
         cfg = self.cfg
-        return make_loss(cfg.loss, targets, single_label=self.single_label, focal_alpha=cfg.focal_alpha,
-                         focal_gamma=cfg.focal_gamma, asl_gamma_pos=cfg.asl_gamma_pos, asl_gamma_neg=cfg.asl_gamma_neg,
-                         asl_clip=cfg.asl_clip, pos_weight_cap=cfg.pos_weight_cap, label_smoothing=cfg.label_smoothing)
+        return make_loss(
+            cfg.loss,
+            targets,
+            single_label=self.single_label,
+            focal_alpha=cfg.focal_alpha,
+            focal_gamma=cfg.focal_gamma,
+            asl_gamma_pos=cfg.asl_gamma_pos,
+            asl_gamma_neg=cfg.asl_gamma_neg,
+            asl_clip=cfg.asl_clip,
+            pos_weight_cap=cfg.pos_weight_cap,
+            label_smoothing=cfg.label_smoothing,
+        )
 
     # -- rows <-> sequences --
 
@@ -85,8 +94,9 @@ class ClassificationHead:
 
     # -- validation --
 
-    def valid_scores(self, loss_fn: Any, outputs: np.ndarray, sequences: Any, preds: np.ndarray,
-                     targets: np.ndarray) -> dict[str, float]:
+    def valid_scores(
+        self, loss_fn: Any, outputs: np.ndarray, sequences: Any, preds: np.ndarray, targets: np.ndarray
+    ) -> dict[str, float]:
         """Validation loss (``loss_fn``: the training loss), accuracy (multiclass) or micro-F1,
         macro-F1 at 0.5 / argmax, and the competition metric of the untuned decision when
         ``select_by: metric`` reads it."""

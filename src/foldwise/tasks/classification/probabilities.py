@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...errors import FoldwiseError
 from ...io import artifacts
 from ...io.tables import read_csv
-from ...errors import FoldwiseError
-
 
 #: how probability files write each number (6 significant digits)
 PROBABILITY_FORMAT = "%.6g"
@@ -35,6 +34,7 @@ def read_probabilities(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         row, col = (int(v[0]) for v in np.nonzero(bad))
         cell = frame.iloc[row, col + 1]
         shown = "an empty cell" if pd.isna(cell) else repr(cell)
-        raise FoldwiseError(f"{path}: row {row + 2}: column '{frame.columns[col + 1]}' has {shown}, "
-                            "not a probability; retrain the run")
+        raise FoldwiseError(
+            f"{path}: row {row + 2}: column '{frame.columns[col + 1]}' has {shown}, not a probability; retrain the run"
+        )
     return frame.iloc[:, 0].to_numpy(dtype=str), values, list(frame.columns[1:])

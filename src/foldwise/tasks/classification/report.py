@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .thresholds import f1_curve
+from ...io.plots import pyplot, save_figure
 from ..evaluation import Evaluation
 from ..metrics import score_title
 from ..report import as_evaluation, is_calibrated, secondary_names, short_name
-from ...io.plots import pyplot, save_figure
+from .thresholds import f1_curve
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,8 +34,9 @@ def untuned_score_text(scores: dict[str, float], task: Any) -> str:
     metric, kind = task.metric, task.kind
     at = "" if kind == "multiclass" else "@0.5"
     first = f"{metric.title}{at if metric.needs_decision else ''} {scores[metric.name]:.4f}"
-    return ", ".join([first, *(f"{score_title(name)}{at} {scores[name]:.4f}"
-                               for name in secondary_names(metric.name, scores))])
+    return ", ".join(
+        [first, *(f"{score_title(name)}{at} {scores[name]:.4f}" for name in secondary_names(metric.name, scores))]
+    )
 
 
 def _single_label_table(ev: Evaluation, width: int) -> list[str]:
@@ -45,12 +46,12 @@ def _single_label_table(ev: Evaluation, width: int) -> list[str]:
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {r.f1_tuned:>7.3f}")
     raw = f" calibrated (raw probabilities {ev.score_untuned:.4f})" if is_calibrated(ev) else ""
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {ev.score:>7.4f}{raw}")
-    lines += [f"{score_title(name):<{width}} {'':>8} {ev.tuned[name]:>7.4f}"
-              for name in secondary_names(ev.metric, ev.tuned)]
+    lines += [
+        f"{score_title(name):<{width}} {'':>8} {ev.tuned[name]:>7.4f}" for name in secondary_names(ev.metric, ev.tuned)
+    ]
     if ev.learned:
         fit = "the calibration" if is_calibrated(ev) else "the class bias"
-        lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): "
-                     f"{ev.score_crossfit:.4f}")
+        lines.append(f"{ev.title} with {fit} fit on the other folds (honest estimate): {ev.score_crossfit:.4f}")
     return lines
 
 
@@ -97,15 +98,17 @@ def _probability_table(ev: Evaluation, width: int) -> list[str]:
     columns = f"{'raw':>9} {'calibrated':>10}" if calibrated else f"{ev.title:>9}"
     lines = [f"{first:<{width}} {'support':>8} {columns}"]
     for name, r in _label_metric_order(ev):
-        values = (f"{_shown(r.metric_untuned, 9)} {_shown(r.metric_tuned, 10)}" if calibrated
-                  else _shown(r.metric_tuned, 9))
+        values = (
+            f"{_shown(r.metric_untuned, 9)} {_shown(r.metric_tuned, 10)}" if calibrated else _shown(r.metric_tuned, 9)
+        )
         lines.append(f"{short_name(name):<{width}} {r.support:>8d} {values}")
     total = f"{ev.score_untuned:>9.4f} {ev.score:>10.4f}" if calibrated else f"{ev.score:>9.4f}"
     lines.append(f"{ev.title:<{width}} {ev.rows:>8d} {total}")
     lines += [f"{name:<{width}} {'':>8} {value:>9.4f}" for name, value in secondary.items()]
     if ev.learned:
-        lines.append(f"{ev.title} with the calibration fit on the other folds (honest estimate): "
-                     f"{ev.score_crossfit:.4f}")
+        lines.append(
+            f"{ev.title} with the calibration fit on the other folds (honest estimate): {ev.score_crossfit:.4f}"
+        )
     return lines
 
 
@@ -114,10 +117,10 @@ def per_class_table(result: Evaluation | dict[str, Any]) -> str:
     or each label's own ROC AUC / log loss (a metric scored on probabilities); then the
     competition metric and the secondary scores."""
     ev = as_evaluation(result)
-    width = max(12, *(len(short_name(name)) for name in ev.per_class), len(ev.title),
-                14 if ev.task == "binary" else 0)
-    table = (_probability_table if ev.on_probabilities else _single_label_table if ev.single_label
-             else _multi_label_table)
+    width = max(12, *(len(short_name(name)) for name in ev.per_class), len(ev.title), 14 if ev.task == "binary" else 0)
+    table = (
+        _probability_table if ev.on_probabilities else _single_label_table if ev.single_label else _multi_label_table
+    )
     return "\n".join(table(ev, width))
 
 
@@ -189,8 +192,9 @@ def plot_per_class_f1(result: Evaluation | dict[str, Any], path: str | Path, tit
     save_figure(per_class_f1_figure(result, title), Path(path))
 
 
-def plot_threshold_curves(probs: np.ndarray, labels: np.ndarray, label_names: list[str],
-                          thresholds: np.ndarray | None, path: str | Path) -> None:
+def plot_threshold_curves(
+    probs: np.ndarray, labels: np.ndarray, label_names: list[str], thresholds: np.ndarray | None, path: str | Path
+) -> None:
     """One small panel per label: OOF F1 against the cut, the chosen cut marked."""
     plt = pyplot()
     n = len(label_names)

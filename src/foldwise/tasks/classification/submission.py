@@ -9,12 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..metrics import METRICS, Metric
 from ...errors import FoldwiseError
 from ...io import artifacts
 from ...io.submission import check_layout, target_columns
 from ...io.tables import read_csv
-
+from ..metrics import METRICS, Metric
 
 #: what a submission's cells hold (``data.submission_format``; "auto" infers one of these)
 FORMATS = ("binary", "probabilities", "label", "label_list")
@@ -34,8 +33,9 @@ def has_fractions(block: pd.DataFrame) -> bool:
     return bool(((values > 0) & (values < 1)).any())
 
 
-def infer_format(sample: pd.DataFrame, id_column: str, label_names: list[str], task: str,
-                 metric: Metric) -> tuple[str, str]:
+def infer_format(
+    sample: pd.DataFrame, id_column: str, label_names: list[str], task: str, metric: Metric
+) -> tuple[str, str]:
     """The submission format the sample asks for, and why (for the printed line and the record).
 
     One column per label holds probabilities when the metric is scored on probabilities
@@ -57,40 +57,56 @@ def infer_format(sample: pd.DataFrame, id_column: str, label_names: list[str], t
     return "binary", "the sample has one column per label"  # check_format names the mismatch
 
 
-def check_format(fmt: str, sample: pd.DataFrame, id_column: str, label_names: list[str], task: str,
-                 metric: Metric, source: str) -> None:
+def check_format(
+    fmt: str, sample: pd.DataFrame, id_column: str, label_names: list[str], task: str, metric: Metric, source: str
+) -> None:
     """Refuse, in one line, a format that does not fit the sample's columns, the task or the metric."""
     targets = target_columns(sample, id_column)
     shown = ", ".join(targets[:4]) + (", ..." if len(targets) > 4 else "")
     per_label = fmt in ("binary", "probabilities")
     if per_label and sorted(targets) != sorted(label_names):
-        raise FoldwiseError(f"{source}: submission format '{fmt}' needs one column per label "
-                            f"({len(label_names)}), the sample has {len(targets)} ({shown})")
+        raise FoldwiseError(
+            f"{source}: submission format '{fmt}' needs one column per label "
+            f"({len(label_names)}), the sample has {len(targets)} ({shown})"
+        )
     if not per_label and len(targets) != 1:
-        raise FoldwiseError(f"{source}: submission format '{fmt}' needs one target column besides "
-                            f"'{id_column}', the sample has {len(targets)} ({shown})")
+        raise FoldwiseError(
+            f"{source}: submission format '{fmt}' needs one target column besides "
+            f"'{id_column}', the sample has {len(targets)} ({shown})"
+        )
     if fmt == "label" and task != "multiclass":
-        raise FoldwiseError(f"{source}: submission format 'label' holds one class per row, which does not fit "
-                            "multilabel data (use label_list)")
+        raise FoldwiseError(
+            f"{source}: submission format 'label' holds one class per row, which does not fit "
+            "multilabel data (use label_list)"
+        )
     if fmt == "label_list" and task != "multilabel":
-        raise FoldwiseError(f"{source}: submission format 'label_list' is for multilabel data; "
-                            "multiclass data use 'label'")
+        raise FoldwiseError(
+            f"{source}: submission format 'label_list' is for multilabel data; multiclass data use 'label'"
+        )
     if fmt == "label_list" and any(len(name.split()) != 1 for name in label_names):
         spaced = next(name for name in label_names if len(name.split()) != 1)
-        raise FoldwiseError(f"{source}: submission format 'label_list' separates labels by spaces, "
-                            f"but label {spaced!r} holds one")
+        raise FoldwiseError(
+            f"{source}: submission format 'label_list' separates labels by spaces, but label {spaced!r} holds one"
+        )
     if not metric.needs_decision and fmt != "probabilities":
         decided = ", ".join(name for name, m in METRICS.items() if m.needs_decision and task in m.tasks)
-        fix = ("set data.submission_format to probabilities (or auto, which follows the metric)" if per_label else
-               f"the sample has one column of labels, so the metric is likely one on decisions ({decided}): "
-               "set data.metric")
-        raise FoldwiseError(f"{source}: metric {metric.name} is scored on probabilities, which a '{fmt}' "
-                            f"submission ({FORMAT_WORDS[fmt]}) cannot hold: {fix}")
+        fix = (
+            "set data.submission_format to probabilities (or auto, which follows the metric)"
+            if per_label
+            else f"the sample has one column of labels, so the metric is likely one on decisions ({decided}): "
+            "set data.metric"
+        )
+        raise FoldwiseError(
+            f"{source}: metric {metric.name} is scored on probabilities, which a '{fmt}' "
+            f"submission ({FORMAT_WORDS[fmt]}) cannot hold: {fix}"
+        )
     if metric.needs_decision and fmt == "probabilities":  # its CV score, of decisions, is not the submission's
         scored = ", ".join(name for name, m in METRICS.items() if not m.needs_decision and task in m.tasks)
-        raise FoldwiseError(f"{source}: submission format 'probabilities' ({FORMAT_WORDS[fmt]}) cannot be "
-                            f"scored by metric {metric.name}, which is scored on 0/1 decisions: set data.metric "
-                            f"to a metric on probabilities ({scored}) or data.submission_format to binary")
+        raise FoldwiseError(
+            f"{source}: submission format 'probabilities' ({FORMAT_WORDS[fmt]}) cannot be "
+            f"scored by metric {metric.name}, which is scored on 0/1 decisions: set data.metric "
+            f"to a metric on probabilities ({scored}) or data.submission_format to binary"
+        )
 
 
 def _legacy_format(sample: pd.DataFrame, id_column: str, label_names: list[str] | None) -> str:
@@ -110,7 +126,7 @@ def decimals_summing_to_one(probs: np.ndarray, decimals: int = ROW_DECIMALS) -> 
     sent a 0 that a log loss would punish without bound) and what is left of the row
     goes to its largest cell: a row of thirds is 0.333333334, 0.333333333, 0.333333333.
     """
-    unit = 10 ** decimals
+    unit = 10**decimals
     p = np.asarray(probs, dtype=np.float64)
     p = p / p.sum(axis=1, keepdims=True)
     units = np.maximum(np.floor(p * unit).astype(np.int64), 1)
@@ -119,9 +135,15 @@ def decimals_summing_to_one(probs: np.ndarray, decimals: int = ROW_DECIMALS) -> 
     return np.vectorize(lambda u: f"{u // unit}.{u % unit:0{decimals}d}", otypes=[object])(units)
 
 
-def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
-                     values: np.ndarray, label_names: list[str], fmt: str | None = None,
-                     rows_sum_to_one: bool = False) -> pd.DataFrame:
+def build_submission(
+    sample: pd.DataFrame,
+    id_column: str,
+    test_ids: np.ndarray,
+    values: np.ndarray,
+    label_names: list[str],
+    fmt: str | None = None,
+    rows_sum_to_one: bool = False,
+) -> pd.DataFrame:
     """A frame with the sample's ids (in its order) and columns, filled in format ``fmt``.
 
     Parameters
@@ -144,7 +166,8 @@ def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
         if sorted(targets) != sorted(label_names):
             raise FoldwiseError(
                 f"sample submission columns {targets[:3]}... match neither the labels {label_names[:3]}... "
-                "nor a single target column")
+                "nor a single target column"
+            )
         frame = rows[targets].reset_index(drop=True)
         if fmt == "probabilities":
             frame = frame.clip(0.0, 1.0)
@@ -153,8 +176,7 @@ def build_submission(sample: pd.DataFrame, id_column: str, test_ids: np.ndarray,
     else:
         names = np.asarray(label_names, dtype=object)
         decided = rows.to_numpy().astype(bool)
-        cells = (names[decided.argmax(axis=1)] if fmt == "label"
-                 else [" ".join(names[row]) for row in decided])
+        cells = names[decided.argmax(axis=1)] if fmt == "label" else [" ".join(names[row]) for row in decided]
         frame = pd.DataFrame({targets[0]: cells})
     frame.insert(0, id_column, sample[id_column].to_numpy())
     return frame
@@ -177,8 +199,13 @@ def _bad_cells(block: pd.DataFrame, fmt: str, allowed: list[str] | None) -> tupl
     return ~block.isin(["0", "1"]).to_numpy(), "one of ['0', '1']"
 
 
-def validate_submission(path: str | Path, sample: pd.DataFrame, id_column: str,
-                        allowed_labels: list[str] | None = None, fmt: str | None = None) -> pd.DataFrame:
+def validate_submission(
+    path: str | Path,
+    sample: pd.DataFrame,
+    id_column: str,
+    allowed_labels: list[str] | None = None,
+    fmt: str | None = None,
+) -> pd.DataFrame:
     """Check a submission file against the sample submission; return it if valid.
 
     Raises :class:`FoldwiseError` naming the row or column for: other columns or column
@@ -199,13 +226,13 @@ def validate_submission(path: str | Path, sample: pd.DataFrame, id_column: str,
     bad, expected = _bad_cells(block, fmt, allowed_labels)
     if bad.any():
         row, col = (int(v[0]) for v in np.nonzero(bad))
-        raise FoldwiseError(f"{path}: row {row + 2}: column '{targets[col]}' has "
-                            f"{block.iloc[row, col]!r}, expected {expected}")
+        raise FoldwiseError(
+            f"{path}: row {row + 2}: column '{targets[col]}' has {block.iloc[row, col]!r}, expected {expected}"
+        )
     return sub
 
 
-def read_values(frame: pd.DataFrame, id_column: str, label_names: list[str], fmt: str,
-                path: Path) -> np.ndarray:
+def read_values(frame: pd.DataFrame, id_column: str, label_names: list[str], fmt: str, path: Path) -> np.ndarray:
     """(n, n_labels) floats from a submission or solution frame in format ``fmt``: its
     0/1 or probability columns in label order, or one-hot / multi-hot rows of its label cells."""
     if fmt in ("binary", "probabilities"):
@@ -246,13 +273,21 @@ def solution_truth(values: np.ndarray, path: Path, label_names: list[str], singl
     if len(wrong):
         row = int(wrong[0])
         set_ = ", ".join(f"'{name}'" for name, on in zip(label_names, values[row]) if on) or "none"
-        raise FoldwiseError(f"{path}: row {row + 2}: {int(counts[row])} labels set ({set_}); "
-                            "a multiclass solution holds exactly one label per row")
+        raise FoldwiseError(
+            f"{path}: row {row + 2}: {int(counts[row])} labels set ({set_}); "
+            "a multiclass solution holds exactly one label per row"
+        )
     return values.astype(bool)
 
 
-def write_submission(path: str | Path, frame: pd.DataFrame, sample: pd.DataFrame, id_column: str,
-                     allowed_labels: list[str] | None = None, fmt: str | None = None) -> str:
+def write_submission(
+    path: str | Path,
+    frame: pd.DataFrame,
+    sample: pd.DataFrame,
+    id_column: str,
+    allowed_labels: list[str] | None = None,
+    fmt: str | None = None,
+) -> str:
     """Write ``frame`` to ``path`` only if the written file validates against the sample.
 
     Returns the SHA-256 of the bytes this call wrote (for the submission's record).
@@ -267,5 +302,3 @@ def write_submission(path: str | Path, frame: pd.DataFrame, sample: pd.DataFrame
             raise FoldwiseError(str(exc).replace(str(tmp), str(path)) + "; nothing written") from None
 
     return artifacts.write_hashed(path, write_and_check)
-
-

@@ -7,26 +7,36 @@ come from :mod:`foldwise.tasks.classification.decisions` fit for the competition
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .. import metrics
 from ...config import DataConfig, ThresholdConfig
 from ...data.competition import CompetitionData, task_line
-from ...io.tables import read_csv
-from . import report
-from ...io import artifacts
-from .probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
-from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
-from ..ensemble import BLEND_METHODS, after_decisions, blend
 from ...errors import FoldwiseError
+from ...io import artifacts
+from ...io.tables import read_csv
+from .. import metrics
+from ..ensemble import BLEND_METHODS, after_decisions, blend
 from ..evaluation import ClassScore, Evaluation, FoldScore
 from ..roles import R, Rule
-from .submission import (FORMAT_WORDS, build_submission, check_format, infer_format, read_values,
-                             solution_truth, target_columns, validate_submission, write_submission)
+from . import report
+from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
+from .probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
+from .submission import (
+    FORMAT_WORDS,
+    build_submission,
+    check_format,
+    infer_format,
+    read_values,
+    solution_truth,
+    target_columns,
+    validate_submission,
+    write_submission,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -61,21 +71,29 @@ class ClassificationTask:
         self.metric = metrics.get_metric(data_cfg.metric, data_cfg.task)
         self.label_names = list(label_names)
         if self.kind == "binary" and len(self.label_names) != 1:
-            raise FoldwiseError(f"task binary needs one 0/1 label column, got {len(self.label_names)} "
-                                f"({', '.join(self.label_names[:4])}{', ...' if len(self.label_names) > 4 else ''}); "
-                                "use task multilabel or multiclass")
+            raise FoldwiseError(
+                f"task binary needs one 0/1 label column, got {len(self.label_names)} "
+                f"({', '.join(self.label_names[:4])}{', ...' if len(self.label_names) > 4 else ''}); "
+                "use task multilabel or multiclass"
+            )
         self.id_column = data_cfg.submission_id_column
         self.sample = sample
         self.sample_path = data_cfg.path / data_cfg.sample_submission_file
         if data_cfg.submission_format == "auto":
-            self.submission_format, why = infer_format(sample, self.id_column, self.label_names,
-                                                       self.kind, self.metric)
+            self.submission_format, why = infer_format(sample, self.id_column, self.label_names, self.kind, self.metric)
             self.format_reason = f"inferred from {self.sample_path}: {why}"
         else:
             self.submission_format = data_cfg.submission_format
             self.format_reason = "set by data.submission_format"
-        check_format(self.submission_format, sample, self.id_column, self.label_names, self.kind,
-                     self.metric, str(self.sample_path))
+        check_format(
+            self.submission_format,
+            sample,
+            self.id_column,
+            self.label_names,
+            self.kind,
+            self.metric,
+            str(self.sample_path),
+        )
 
     @property
     def single_label(self) -> bool:
@@ -85,7 +103,7 @@ class ClassificationTask:
 
     @property
     def task_line(self) -> str:
-        """"task: binary (inferred: ...)", and a hint when a 2-class multiclass task is scored
+        """ "task: binary (inferred: ...)", and a hint when a 2-class multiclass task is scored
         by a class-averaged metric (Kaggle's 0/1 competitions score F1 of the positive class)."""
         line = task_line(self.kind, self.task_reason)
         hint = metrics.two_class_hint(self.metric.name, self.kind, len(self.label_names))
@@ -93,9 +111,11 @@ class ClassificationTask:
 
     @property
     def format_line(self) -> str:
-        """"submission format: binary (one 0/1 column per label; inferred from ...)" for printing."""
-        return (f"submission format: {self.submission_format} ({FORMAT_WORDS[self.submission_format]}; "
-                f"{self.format_reason})")
+        """ "submission format: binary (one 0/1 column per label; inferred from ...)" for printing."""
+        return (
+            f"submission format: {self.submission_format} ({FORMAT_WORDS[self.submission_format]}; "
+            f"{self.format_reason})"
+        )
 
     # --- truth, folds, predictions ---
 
@@ -159,7 +179,7 @@ class ClassificationTask:
         return ids, probs
 
     def untuned_text(self, scores: dict[str, float]) -> str:
-        """"macro-F1 0.4120 (accuracy 0.5000, ...)" at 0.5 / argmax."""
+        """ "macro-F1 0.4120 (accuracy 0.5000, ...)" at 0.5 / argmax."""
         return report.untuned_score_text(scores, self)
 
     def report(self, evaluation: Evaluation, oof: np.ndarray, truth: np.ndarray, out: Path, title: str) -> str:
@@ -167,8 +187,9 @@ class ClassificationTask:
         probabilities) and, with cuts, ``threshold_curves.png``; the per-class table."""
         report.plot_per_class_f1(evaluation, out / "per_class_f1.png", title)
         if not evaluation.single_label and not evaluation.on_probabilities:  # no cut to plot
-            report.plot_threshold_curves(oof, truth, self.label_names, evaluation.decider.thresholds_,
-                                         out / "threshold_curves.png")
+            report.plot_threshold_curves(
+                oof, truth, self.label_names, evaluation.decider.thresholds_, out / "threshold_curves.png"
+            )
         return report.per_class_table(evaluation)
 
     def plot(self, evaluation: Evaluation, path: Path, title: str) -> None:
@@ -178,17 +199,23 @@ class ClassificationTask:
     def record(self, evaluation: Evaluation, truth: np.ndarray, test: np.ndarray) -> dict:
         """The share of test cells decided positive, beside the OOF label rate."""
         decided = np.asarray(evaluation.decider.predict(test)) if self.metric.needs_decision else None
-        return {"test_label_rate": None if decided is None else float(decided.mean()),
-                "oof_label_rate": float(truth.mean())}
+        return {
+            "test_label_rate": None if decided is None else float(decided.mean()),
+            "oof_label_rate": float(truth.mean()),
+        }
 
     def prediction_records(self, texts: list, preds: np.ndarray, decided: np.ndarray, top: int) -> list[dict]:
         """``foldwise predict``: per text its predicted labels and top-k probabilities."""
         out = []
         for text, p, d in zip(texts, preds, decided):
             order = np.argsort(-p)[:top]
-            out.append({"text": text, "labels": [self.label_names[j] for j in np.flatnonzero(d)],
-                        "top": [{"label": self.label_names[j], "probability": round(float(p[j]), 4)}
-                                for j in order]})
+            out.append(
+                {
+                    "text": text,
+                    "labels": [self.label_names[j] for j in np.flatnonzero(d)],
+                    "top": [{"label": self.label_names[j], "probability": round(float(p[j]), 4)} for j in order],
+                }
+            )
         return out
 
     def prediction_lines(self, record: dict) -> list[str]:
@@ -211,12 +238,15 @@ class ClassificationTask:
     def data_summary(self, data: CompetitionData, where: str) -> str:
         """One line on the competition's rows and labels, read from ``where`` (the results notebook)."""
         kind = {"multiclass": "single-label", "multilabel": "multi-label", "binary": "binary"}[self.kind]
-        return (f"{data.name} ({kind}, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows, "
-                f"{data.n_labels} labels")
+        return (
+            f"{data.name} ({kind}, {where}): {len(data.train_ids)} train rows, {len(data.test_ids)} test rows, "
+            f"{data.n_labels} labels"
+        )
 
     def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Rows per class (or positives per label), words per text and, multi-label, labels per row."""
         import pandas as pd
+
         from ...io.plots import pyplot
 
         plt = pyplot()
@@ -225,7 +255,8 @@ class ClassificationTask:
         fig, axes = plt.subplots(1, 2 if single else 3, figsize=(15, max(4, 0.2 * data.n_labels + 1)))
         counts.plot.barh(ax=axes[0], fontsize=7, title="rows per class" if single else "positives per label")
         pd.Series([len(str(t).split()) for t in data.train_texts]).plot.hist(
-            bins=40, ax=axes[1], title=f"words per text ({' + '.join(text_columns)})")
+            bins=40, ax=axes[1], title=f"words per text ({' + '.join(text_columns)})"
+        )
         if not single:
             pd.Series(data.labels.sum(axis=1)).value_counts().sort_index().plot.bar(ax=axes[2], title="labels per row")
         fig.suptitle(data.name)
@@ -263,8 +294,11 @@ class ClassificationTask:
         decider = self.load_decider(record, source)
         if decider.kind not in ("probabilities", "calibrated"):
             return decider
-        untuned = ({"kind": "argmax"} if self.single_label
-                   else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(self.label_names, 0.5)})
+        untuned = (
+            {"kind": "argmax"}
+            if self.single_label
+            else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(self.label_names, 0.5)}
+        )
         return decider_from_record(untuned, self.metric, self.label_names, source)
 
     def secondary(self, truth: np.ndarray, decided: np.ndarray) -> dict[str, float]:
@@ -292,8 +326,7 @@ class ClassificationTask:
 
     # --- evaluation ---
 
-    def evaluate(self, preds: np.ndarray, truth: np.ndarray, fold: np.ndarray,
-                 cfg: ThresholdConfig) -> Evaluation:
+    def evaluate(self, preds: np.ndarray, truth: np.ndarray, fold: np.ndarray, cfg: ThresholdConfig) -> Evaluation:
         """Fit the decider on OOF probabilities and score them: the metric tuned, untuned and
         cross-fitted, secondary scores, per fold and per class.
 
@@ -301,8 +334,9 @@ class ClassificationTask:
         otherwise the raw ones are used and ``decision["calibration_not_kept"]`` says why."""
         decider = self.decider(cfg).fit(preds, truth)
         baseline = self.baseline().fit(preds, truth)
-        crossfit = (crossfit_score(self.metric, preds, truth, fold, lambda: self.decider(cfg))
-                    if decider.learns else None)
+        crossfit = (
+            crossfit_score(self.metric, preds, truth, fold, lambda: self.decider(cfg)) if decider.learns else None
+        )
         not_kept = None
         if decider.kind == "calibrated":
             raw = self.metric.score(truth, preds)
@@ -312,40 +346,64 @@ class ClassificationTask:
         tuned_pred, base_pred = decider.predict(preds), baseline.predict(preds)
         untuned_decided = self._untuned_decisions(preds, truth)
         tuned_decided = tuned_pred if self.metric.needs_decision else untuned_decided
-        per_fold = [FoldScore(fold=int(k), rows=int((fold == k).sum()),
-                              untuned=self.metric.score(truth[fold == k], base_pred[fold == k]),
-                              tuned=self.metric.score(truth[fold == k], tuned_pred[fold == k]))
-                    for k in np.unique(fold)]
+        per_fold = [
+            FoldScore(
+                fold=int(k),
+                rows=int((fold == k).sum()),
+                untuned=self.metric.score(truth[fold == k], base_pred[fold == k]),
+                tuned=self.metric.score(truth[fold == k], tuned_pred[fold == k]),
+            )
+            for k in np.unique(fold)
+        ]
         f1_untuned = metrics.f1_per_class(truth, untuned_decided)
         f1_tuned = metrics.f1_per_class(truth, tuned_decided)
         cuts = decider.thresholds_
         label_metric_untuned, label_metric_tuned = self._per_label_metric(truth, base_pred, tuned_pred)
-        per_class = {name: ClassScore(support=int(truth[:, j].sum()), f1_untuned=float(f1_untuned[j]),
-                                      f1_tuned=float(f1_tuned[j]),
-                                      threshold=None if cuts is None else float(cuts[j]),
-                                      metric_untuned=label_metric_untuned[j], metric_tuned=label_metric_tuned[j])
-                     for j, name in enumerate(self.label_names)}
+        per_class = {
+            name: ClassScore(
+                support=int(truth[:, j].sum()),
+                f1_untuned=float(f1_untuned[j]),
+                f1_tuned=float(f1_tuned[j]),
+                threshold=None if cuts is None else float(cuts[j]),
+                metric_untuned=label_metric_untuned[j],
+                metric_tuned=label_metric_tuned[j],
+            )
+            for j, name in enumerate(self.label_names)
+        }
         decision = decider_record(decider, self.label_names)
         if not_kept is not None:
             decision["calibration_not_kept"] = not_kept
         return Evaluation(
-            metric=self.metric.name, greater_is_better=self.metric.greater_is_better, task=self.kind,
-            rows=int(len(truth)), decision=decision,
-            score=self.metric.score(truth, tuned_pred), score_untuned=self.metric.score(truth, base_pred),
-            score_crossfit=crossfit, tuned=self.secondary(truth, tuned_decided),
-            untuned=self.secondary(truth, untuned_decided), per_fold=per_fold, per_class=per_class,
-            decider=decider)
+            metric=self.metric.name,
+            greater_is_better=self.metric.greater_is_better,
+            task=self.kind,
+            rows=int(len(truth)),
+            decision=decision,
+            score=self.metric.score(truth, tuned_pred),
+            score_untuned=self.metric.score(truth, base_pred),
+            score_crossfit=crossfit,
+            tuned=self.secondary(truth, tuned_decided),
+            untuned=self.secondary(truth, untuned_decided),
+            per_fold=per_fold,
+            per_class=per_class,
+            decider=decider,
+        )
 
-    def _per_label_metric(self, truth: np.ndarray, raw: np.ndarray,
-                          fitted: np.ndarray) -> tuple[list[float | None], list[float | None]]:
+    def _per_label_metric(
+        self, truth: np.ndarray, raw: np.ndarray, fitted: np.ndarray
+    ) -> tuple[list[float | None], list[float | None]]:
         """Each label's value of a metric scored on probabilities, of the raw and of the fitted
         (calibrated) probabilities; None per label for metrics scored on decisions (they report
         F1 and cuts) and where a label has no value (one class only)."""
         if self.metric.needs_decision:
             return [None] * len(self.label_names), [None] * len(self.label_names)
-        untuned, tuned = ([None if np.isnan(v) else float(v)
-                           for v in metrics.per_label_scores(self.metric.name, self.kind, truth, probs)]
-                          for probs in (raw, fitted))
+        untuned, tuned = (
+            [
+                None if np.isnan(v) else float(v)
+                for v in metrics.per_label_scores(self.metric.name, self.kind, truth, probs)
+            ]
+            for probs in (raw, fitted)
+        )
         return untuned, tuned
 
     # --- submissions ---
@@ -354,14 +412,20 @@ class ClassificationTask:
         """The sample's ids and columns, filled in the resolved format: decisions of the fitted
         ``decider``, or the probabilities (as the decider calibrated them, for log loss)."""
         values = decider.predict(preds)  # decisions, or the probabilities (calibrated for log loss)
-        return build_submission(self.sample, self.id_column, ids, values, self.label_names,
-                                self.submission_format, rows_sum_to_one=self.single_label)
+        return build_submission(
+            self.sample,
+            self.id_column,
+            ids,
+            values,
+            self.label_names,
+            self.submission_format,
+            rows_sum_to_one=self.single_label,
+        )
 
     def write_submission(self, path: Path, frame: pd.DataFrame) -> str:
         """Write ``frame`` to ``path`` only if it validates in the resolved format; return the
         SHA-256 of the bytes written."""
-        return write_submission(path, frame, self.sample, self.id_column, self.label_names,
-                                self.submission_format)
+        return write_submission(path, frame, self.sample, self.id_column, self.label_names, self.submission_format)
 
     def validate_submission(self, path: Path) -> pd.DataFrame:
         """Check ``path`` against the sample: columns, ids and order, cells in the resolved format."""
@@ -373,7 +437,9 @@ class ClassificationTask:
         if self.id_column not in solution.columns:
             raise FoldwiseError(f"{path}: missing column '{self.id_column}' (columns: {', '.join(solution.columns)})")
         single = len(target_columns(solution, self.id_column)) == 1 and list(solution.columns) != [
-            self.id_column, *self.label_names]
+            self.id_column,
+            *self.label_names,
+        ]
         fmt = ("label" if self.single_label else "label_list") if single else "binary"
         values = read_values(solution, self.id_column, self.label_names, fmt, path)
         return solution_truth(values, path, self.label_names, single_label=self.single_label)
@@ -385,8 +451,11 @@ class ClassificationTask:
         sub = self.validate_submission(path)
         truth = self._truth_of(sub[self.id_column].to_numpy(), solution, path)
         preds = read_values(sub, self.id_column, self.label_names, self.submission_format, path)
-        decided = (preds if self.submission_format != "probabilities"
-                   else self._untuned_decisions(preds, truth).astype(np.float64))
+        decided = (
+            preds
+            if self.submission_format != "probabilities"
+            else self._untuned_decisions(preds, truth).astype(np.float64)
+        )
         value = self.metric.score(truth, preds if not self.metric.needs_decision else decided)
         return {self.metric.name: value, **self.secondary(truth, decided.astype(bool))}
 
@@ -409,8 +478,12 @@ class ClassificationTask:
         truth_ids = truth_frame[self.id_column].to_numpy()
         missing, extra = set(ids) - set(truth_ids), set(truth_ids) - set(ids)
         if missing or extra or len(truth_ids) != len(ids):
-            detail = (f"submission id '{sorted(missing)[0]}' is not in the solution" if missing
-                      else f"solution id '{sorted(extra)[0]}' is not in the submission" if extra
-                      else "repeated ids")
+            detail = (
+                f"submission id '{sorted(missing)[0]}' is not in the solution"
+                if missing
+                else f"solution id '{sorted(extra)[0]}' is not in the submission"
+                if extra
+                else "repeated ids"
+            )
             raise FoldwiseError(f"{solution}: ids differ from {path} ({detail}); nothing scored")
         return truth[pd.Index(truth_ids).get_indexer(ids)]

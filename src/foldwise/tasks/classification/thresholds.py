@@ -1,4 +1,5 @@
-"""Exact F1 cut searches on out-of-fold probabilities (the deciders live in :mod:`foldwise.tasks.classification.decisions`).
+"""Exact F1 cut searches on out-of-fold probabilities (the deciders live in
+:mod:`foldwise.tasks.classification.decisions`).
 
 Macro-F1 is the mean of independent per-label F1 scores, so maximising each label's F1
 on its own maximises macro-F1 exactly. Each label's search sorts its scores once and

@@ -22,8 +22,8 @@ from torch import nn
 
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows, pad_batch
-from ..metrics import score_title
 from ...train.heads import config_int, in_order
+from ..metrics import score_title
 
 #: the label of a position that has no loss (prompt, padding)
 IGNORE = -100
@@ -51,8 +51,9 @@ class GeneratorModule(nn.Module):
         self.loss_fn = None
         self.target_logits_only = _keeps_logits_by_mask(model)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None,
-                **_: Any) -> dict[str, Any]:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor | None = None, **_: Any
+    ) -> dict[str, Any]:
         if labels is None or not self.target_logits_only:
             out = self.model(input_ids=input_ids, attention_mask=attention_mask, labels=labels)
             return {"loss": out.loss, "logits": out.logits}
@@ -94,8 +95,14 @@ class GenerationRows(TokenizedRows):
         targets = self.target_ids or [[]] * len(self.input_ids)
         return np.array([len(p) + len(t) for p, t in zip(self.input_ids, targets)])
 
-    def batch(self, rows: np.ndarray, pad_id: int, labels: np.ndarray | None = None,
-              padding_side: str = "right", with_targets: bool = False) -> dict[str, torch.Tensor]:
+    def batch(
+        self,
+        rows: np.ndarray,
+        pad_id: int,
+        labels: np.ndarray | None = None,
+        padding_side: str = "right",
+        with_targets: bool = False,
+    ) -> dict[str, torch.Tensor]:
         prompts = [self.input_ids[r] for r in rows]
         if not (with_targets and self.target_ids is not None):
             return pad_batch(prompts, pad_id, padding_side="left" if self.decoder_only else "right")
@@ -163,9 +170,12 @@ class GenerationHead:
         model: Any = module.model if isinstance(module, GeneratorModule) else module  # a Hugging Face generator
         cfg = self.cfg
         tokenizer = self.tokenizer
-        options = {"max_new_tokens": config_int(cfg, "max_new_tokens", MAX_NEW_TOKENS),
-                   "num_beams": int(getattr(cfg, "num_beams", None) or 1),
-                   "do_sample": False, "pad_token_id": tokenizer.pad_token_id}
+        options = {
+            "max_new_tokens": config_int(cfg, "max_new_tokens", MAX_NEW_TOKENS),
+            "num_beams": int(getattr(cfg, "num_beams", None) or 1),
+            "do_sample": False,
+            "pad_token_id": tokenizer.pad_token_id,
+        }
         if getattr(cfg, "length_penalty", None) is not None and options["num_beams"] > 1:
             options["length_penalty"] = float(cfg.length_penalty)
         if getattr(cfg, "no_repeat_ngram_size", None):
@@ -174,7 +184,7 @@ class GenerationHead:
         if eos is not None:
             options["eos_token_id"] = eos
         out = model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], **options)
-        return out[:, batch["input_ids"].shape[1]:] if self.decoder_only else out
+        return out[:, batch["input_ids"].shape[1] :] if self.decoder_only else out
 
     def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[list[int]]:
         """Each row's generated token ids."""
@@ -193,8 +203,9 @@ class GenerationHead:
 
     # -- validation --
 
-    def valid_scores(self, loss_fn: Any, outputs: Any, sequences: GenerationRows, preds: Any,
-                     targets: Any) -> dict[str, float]:
+    def valid_scores(
+        self, loss_fn: Any, outputs: Any, sequences: GenerationRows, preds: Any, targets: Any
+    ) -> dict[str, float]:
         """The competition metric of the generated validation texts, and its secondary scores."""
         if self._scores is None:
             return {}
@@ -207,8 +218,10 @@ class GenerationHead:
         """The competition metric of the generated texts, whatever ``select_by`` (``loss``
         has no teacher-forced counterpart here); ``macro_f1`` is refused."""
         if self.cfg.select_by == "macro_f1":
-            raise FoldwiseError("model.select_by macro_f1 is for classification; task generation selects by the "
-                                "metric of the generated validation texts")
+            raise FoldwiseError(
+                "model.select_by macro_f1 is for classification; task generation selects by the "
+                "metric of the generated validation texts"
+            )
         return f"valid_{self.metric.name}", True
 
 

@@ -17,10 +17,10 @@ class GenerationPredictions:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def __getitem__(self, rows: Any) -> "GenerationPredictions":
+    def __getitem__(self, rows: Any) -> GenerationPredictions:
         return GenerationPredictions(self.texts[np.asarray(rows)])
 
     @classmethod
-    def concat(cls, parts: list["GenerationPredictions"]) -> "GenerationPredictions":
+    def concat(cls, parts: list[GenerationPredictions]) -> GenerationPredictions:
         texts = [p.texts for p in parts if len(p)]
         return cls(np.concatenate(texts).astype(object) if texts else np.array([], dtype=object))

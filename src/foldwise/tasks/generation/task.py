@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .. import MetricGuess, SampleFacts, mbr
-from ..span.baselines import overlap_sentence, split_sentences
-from .predictions import GenerationPredictions
-from ..text_answers import TextAnswerTask, training_frame
-from ..text_metrics import pair_similarity
 from ...config import DataConfig
 from ...data.competition import CompetitionData
-from ...io.tables import read_csv
 from ...errors import FoldwiseError
 from ...io import artifacts
+from ...io.tables import read_csv
+from .. import MetricGuess, SampleFacts, mbr
+from ..span.baselines import overlap_sentence, split_sentences
+from ..text_answers import TextAnswerTask, training_frame
+from ..text_metrics import pair_similarity
+from .predictions import GenerationPredictions
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -61,7 +61,7 @@ class GenerationTruth:
     def __len__(self) -> int:
         return len(self.answers)
 
-    def __getitem__(self, rows: Any) -> "GenerationTruth":
+    def __getitem__(self, rows: Any) -> GenerationTruth:
         rows = np.asarray(rows)
         return GenerationTruth([self.answers[r] for r in rows], {k: v[rows] for k, v in self.columns.items()})
 
@@ -74,7 +74,7 @@ class GenerationTruth:
 def lead(text: str, k: int) -> str:
     """The first ``k`` sentences of ``text`` (the lead-k summarization baseline)."""
     spans = split_sentences(str(text))[:k]
-    return str(text)[spans[0][0]:spans[-1][1]].strip() if spans else str(text).strip()
+    return str(text)[spans[0][0] : spans[-1][1]].strip() if spans else str(text).strip()
 
 
 class GenerationTask(TextAnswerTask[GenerationPredictions, GenerationTruth]):
@@ -89,12 +89,15 @@ class GenerationTask(TextAnswerTask[GenerationPredictions, GenerationTruth]):
     data : the loaded competition (None where only predicting): its targets are checked here.
     """
 
-    def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                 data: CompetitionData | None = None):
+    def __init__(
+        self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
+    ):
         if len(label_names) != 1:
-            raise FoldwiseError(f"{data_cfg.path / data_cfg.sample_submission_file}: task generation submits one "
-                                f"text column besides '{data_cfg.submission_id_column}', the sample has "
-                                f"{len(label_names)}")
+            raise FoldwiseError(
+                f"{data_cfg.path / data_cfg.sample_submission_file}: task generation submits one "
+                f"text column besides '{data_cfg.submission_id_column}', the sample has "
+                f"{len(label_names)}"
+            )
         super().__init__("generation", data_cfg, label_names, sample, data)
         self.allow_empty_answers = data_cfg.allow_empty_answers
         self._similarity = pair_similarity(self.metric.name)
@@ -116,19 +119,27 @@ class GenerationTask(TextAnswerTask[GenerationPredictions, GenerationTruth]):
     def no_predictions(self) -> GenerationPredictions:
         return GenerationPredictions(np.array([], dtype=object))
 
-    def save_fold(self, path: Path, valid_ids: np.ndarray, valid: GenerationPredictions,
-                  test: GenerationPredictions) -> None:
+    def save_fold(
+        self, path: Path, valid_ids: np.ndarray, valid: GenerationPredictions, test: GenerationPredictions
+    ) -> None:
         """``fold_<k>.npz``: the validation and test texts."""
         with artifacts.atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(fh, valid_ids=np.asarray(valid_ids, dtype=str), valid_texts=_strings(valid.texts),
-                     test_texts=_strings(test.texts))
+            np.savez(
+                fh,
+                valid_ids=np.asarray(valid_ids, dtype=str),
+                valid_texts=_strings(valid.texts),
+                test_texts=_strings(test.texts),
+            )
 
     def load_fold(self, path: Path) -> tuple[np.ndarray, GenerationPredictions, GenerationPredictions]:
         with np.load(path, allow_pickle=False) as saved:
             if "valid_texts" not in saved:
                 raise FoldwiseError(f"{path}: not a generation fold file (no texts); retrain the run")
-            return (saved["valid_ids"], GenerationPredictions(saved["valid_texts"].astype(object)),
-                    GenerationPredictions(saved["test_texts"].astype(object)))
+            return (
+                saved["valid_ids"],
+                GenerationPredictions(saved["valid_texts"].astype(object)),
+                GenerationPredictions(saved["test_texts"].astype(object)),
+            )
 
     def combine_test(self, folds: list[GenerationPredictions]) -> GenerationPredictions:
         """Per row the fold models' consensus text (minimum-Bayes-risk selection, equal weights)."""
@@ -182,8 +193,9 @@ class GenerationTask(TextAnswerTask[GenerationPredictions, GenerationTruth]):
 
     # --- reports ---
 
-    def prediction_records(self, texts: list, preds: GenerationPredictions, decided: np.ndarray,
-                           top: int) -> list[dict]:
+    def prediction_records(
+        self, texts: list, preds: GenerationPredictions, decided: np.ndarray, top: int
+    ) -> list[dict]:
         """``foldwise predict``: per input its generated text."""
         return [{"input": str(t), "output": str(o)} for t, o in zip(texts, decided)]
 
@@ -201,10 +213,12 @@ class GenerationTask(TextAnswerTask[GenerationPredictions, GenerationTruth]):
 
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-        pd.Series([len(str(t).split()) for t in data.train_texts]).plot.hist(bins=40, ax=axes[0],
-                                                                             title="words per input")
+        pd.Series([len(str(t).split()) for t in data.train_texts]).plot.hist(
+            bins=40, ax=axes[0], title="words per input"
+        )
         pd.Series([len(golds[0].split()) for golds in self.truth(data).answers]).plot.hist(
-            bins=40, ax=axes[1], title="words per target")
+            bins=40, ax=axes[1], title="words per target"
+        )
         fig.suptitle(data.name)
         fig.tight_layout()
         return fig
@@ -224,13 +238,16 @@ def _read_truth(data: CompetitionData, cfg: DataConfig) -> GenerationTruth:
     targets = frame[cfg.target_column].fillna("").astype(str)
     empty = np.flatnonzero(targets.str.strip().to_numpy() == "")
     if empty.size:
-        raise FoldwiseError(f"{path}: row {empty[0] + 2}: empty target text in column '{cfg.target_column}' "
-                            f"(id '{data.train_ids[empty[0]]}'; {empty.size} such rows): fix or drop them")
+        raise FoldwiseError(
+            f"{path}: row {empty[0] + 2}: empty target text in column '{cfg.target_column}' "
+            f"(id '{data.train_ids[empty[0]]}'; {empty.size} such rows): fix or drop them"
+        )
     columns = {c: frame[c].fillna("").astype(str).to_numpy(dtype=object) for c in cfg.input_columns}
     return GenerationTruth([[t] for t in targets], columns)
 
 
-def generation_task(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                    data: CompetitionData | None = None) -> GenerationTask:
+def generation_task(
+    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
+) -> GenerationTask:
     """The ``TASKS`` builder of ``task: generation``."""
     return GenerationTask(replace(data_cfg, task="generation"), label_names, sample, data)

@@ -21,8 +21,8 @@ from torch import nn
 
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows
-from ..metrics import score_title
 from ...train.heads import config_int, hidden_size, in_order, logits_of, selection_key, with_loss, without_pooler
+from ..metrics import score_title
 
 #: defaults of the span keys of a neural config (None there: the key is not set)
 DOC_STRIDE, MAX_ANSWER_LENGTH, N_BEST, MAX_QUESTION_LENGTH = 128, 30, 20, 64
@@ -41,9 +41,14 @@ class SpanModule(nn.Module):
         self.head = nn.Linear(hidden_size(backbone), 2)
         self.loss_fn = None
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                token_type_ids: torch.Tensor | None = None, labels: torch.Tensor | None = None,
-                **_: Any) -> dict[str, Any]:
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
         types = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
         hidden = self.backbone(input_ids=input_ids, attention_mask=attention_mask, **types).last_hidden_state
         logits = self.head(self.dropout(hidden.to(self.head.weight.dtype))).float()
@@ -89,8 +94,10 @@ class SpanHead:
         self.max_answer_length = config_int(model_cfg, "max_answer_length", MAX_ANSWER_LENGTH)
         self.n_best = config_int(model_cfg, "n_best", N_BEST)
         if self.doc_stride >= model_cfg.max_length:
-            raise FoldwiseError(f"model.doc_stride {self.doc_stride} must be below model.max_length "
-                                f"{model_cfg.max_length} (windows share doc_stride tokens)")
+            raise FoldwiseError(
+                f"model.doc_stride {self.doc_stride} must be below model.max_length "
+                f"{model_cfg.max_length} (windows share doc_stride tokens)"
+            )
 
     def module(self, base: nn.Module, pooling: str, dropout: float) -> nn.Module:
         """The token scorer over the encoder ``base`` (``pooling`` is not used)."""
@@ -107,18 +114,29 @@ class SpanHead:
         from .windows import make_windows
 
         if not getattr(tokenizer, "is_fast", False):
-            raise FoldwiseError(f"model.name_or_path '{self.cfg.name_or_path}': task span needs a fast tokenizer "
-                                "(character offsets)")
+            raise FoldwiseError(
+                f"model.name_or_path '{self.cfg.name_or_path}': task span needs a fast tokenizer (character offsets)"
+            )
         texts = np.asarray(texts, dtype=object).reshape(-1, 2)
         answers = None if targets is None else targets.first
-        windows = make_windows(tokenizer, [str(q) for q in texts[:, 0]], [str(c) for c in texts[:, 1]],
-                               self.cfg.max_length, self.doc_stride,
-                               answer_starts=None if targets is None else list(targets.starts),
-                               answer_texts=answers, max_question_length=MAX_QUESTION_LENGTH)
-        positions = (None if windows.start_positions is None or windows.end_positions is None else
-                     np.stack([windows.start_positions, windows.end_positions], axis=1).astype(np.int64))
-        return WindowRows(windows.input_ids, windows.token_type_ids, row_of=windows.row_of, targets=positions,
-                          windows=windows)
+        windows = make_windows(
+            tokenizer,
+            [str(q) for q in texts[:, 0]],
+            [str(c) for c in texts[:, 1]],
+            self.cfg.max_length,
+            self.doc_stride,
+            answer_starts=None if targets is None else list(targets.starts),
+            answer_texts=answers,
+            max_question_length=MAX_QUESTION_LENGTH,
+        )
+        positions = (
+            None
+            if windows.start_positions is None or windows.end_positions is None
+            else np.stack([windows.start_positions, windows.end_positions], axis=1).astype(np.int64)
+        )
+        return WindowRows(
+            windows.input_ids, windows.token_type_ids, row_of=windows.row_of, targets=positions, windows=windows
+        )
 
     def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[np.ndarray]:
         """Each window's (tokens, 2) logits without its padding."""
@@ -140,16 +158,21 @@ class SpanHead:
         contexts = [str(c) for c in np.asarray(texts, dtype=object).reshape(-1, 2)[:, 1]]
         starts = [o[:, 0] for o in outputs]
         ends = [o[:, 1] for o in outputs]
-        spans = decode_spans(starts, ends, sequences.windows, contexts, n_best=self.n_best,
-                             max_answer_length=self.max_answer_length)
+        spans = decode_spans(
+            starts, ends, sequences.windows, contexts, n_best=self.n_best, max_answer_length=self.max_answer_length
+        )
         chars = char_scores(starts, ends, sequences.windows, contexts)
-        return SpanPredictions(np.array([s.text for s in spans], dtype=object),
-                               np.array([s.score for s in spans], dtype=np.float32),
-                               [log_probabilities(s) for s, _ in chars], [log_probabilities(e) for _, e in chars],
-                               np.array(contexts, dtype=object))
+        return SpanPredictions(
+            np.array([s.text for s in spans], dtype=object),
+            np.array([s.score for s in spans], dtype=np.float32),
+            [log_probabilities(s) for s, _ in chars],
+            [log_probabilities(e) for _, e in chars],
+            np.array(contexts, dtype=object),
+        )
 
-    def valid_scores(self, loss_fn: Any, outputs: list[np.ndarray], sequences: WindowRows, preds: Any,
-                     targets: Any) -> dict[str, float]:
+    def valid_scores(
+        self, loss_fn: Any, outputs: list[np.ndarray], sequences: WindowRows, preds: Any, targets: Any
+    ) -> dict[str, float]:
         """Validation loss over the windows, then the competition metric and its secondary scores."""
         if sequences.targets is None:
             raise ValueError("validation windows need their answer positions (encode them with targets)")
@@ -169,6 +192,5 @@ class SpanHead:
     def selection(self) -> tuple[str, bool]:
         """``select_by``: ``loss`` or ``metric`` (macro-F1 means nothing for spans)."""
         if self.cfg.select_by == "macro_f1":
-            raise FoldwiseError("model.select_by macro_f1 is for classification; task span selects by loss "
-                                "or metric")
+            raise FoldwiseError("model.select_by macro_f1 is for classification; task span selects by loss or metric")
         return selection_key(self.cfg.select_by, self.metric)

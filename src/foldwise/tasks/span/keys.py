@@ -15,5 +15,8 @@ def problems(cfg: DataConfig) -> list[tuple[str, str]]:
     """(key, problem): a required key unset for task span; one of its keys set for another task."""
     if cfg.task == "span":
         return [(key, "must be set for task span") for key in REQUIRED if getattr(cfg, key) is None]
-    return [(key, f"is for task span (data.task is {cfg.task}): set data.task: span, or remove it")
-            for key in OWN if getattr(cfg, key) is not None][:1]
+    return [
+        (key, f"is for task span (data.task is {cfg.task}): set data.task: span, or remove it")
+        for key in OWN
+        if getattr(cfg, key) is not None
+    ][:1]

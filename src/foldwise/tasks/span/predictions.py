@@ -25,17 +25,26 @@ class SpanPredictions:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def __getitem__(self, rows: Any) -> "SpanPredictions":
+    def __getitem__(self, rows: Any) -> SpanPredictions:
         rows = np.asarray(rows)
-        return SpanPredictions(self.texts[rows], self.scores[rows], [self.starts[r] for r in rows],
-                               [self.ends[r] for r in rows], self.contexts[rows])
+        return SpanPredictions(
+            self.texts[rows],
+            self.scores[rows],
+            [self.starts[r] for r in rows],
+            [self.ends[r] for r in rows],
+            self.contexts[rows],
+        )
 
     @classmethod
-    def concat(cls, parts: list["SpanPredictions"]) -> "SpanPredictions":
+    def concat(cls, parts: list[SpanPredictions]) -> SpanPredictions:
         """Several row sets one after the other."""
-        return cls(np.concatenate([p.texts for p in parts]), np.concatenate([p.scores for p in parts]),
-                   [a for p in parts for a in p.starts], [a for p in parts for a in p.ends],
-                   np.concatenate([p.contexts for p in parts]))
+        return cls(
+            np.concatenate([p.texts for p in parts]),
+            np.concatenate([p.scores for p in parts]),
+            [a for p in parts for a in p.starts],
+            [a for p in parts for a in p.ends],
+            np.concatenate([p.contexts for p in parts]),
+        )
 
 
 def log_probabilities(scores: np.ndarray) -> np.ndarray:
@@ -49,10 +58,15 @@ def log_probabilities(scores: np.ndarray) -> np.ndarray:
     return out
 
 
-def decode(starts: list[np.ndarray], ends: list[np.ndarray], contexts: np.ndarray,
-           max_answer_chars: int) -> SpanPredictions:
+def decode(
+    starts: list[np.ndarray], ends: list[np.ndarray], contexts: np.ndarray, max_answer_chars: int
+) -> SpanPredictions:
     """The best span of every row from its character scores (start + end log-probability)."""
     spans = decode_char_spans(list(zip(starts, ends)), list(contexts), max_answer_chars)
-    return SpanPredictions(np.array([s.text for s in spans], dtype=object),
-                           np.array([s.score for s in spans], dtype=np.float32), list(starts), list(ends),
-                           np.asarray(contexts, dtype=object))
+    return SpanPredictions(
+        np.array([s.text for s in spans], dtype=object),
+        np.array([s.score for s in spans], dtype=np.float32),
+        list(starts),
+        list(ends),
+        np.asarray(contexts, dtype=object),
+    )

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ...config import DataConfig
+from ...data.competition import CompetitionData
+from ...errors import FoldwiseError
+from ...io import artifacts
+from ...io.tables import read_csv
+from .. import MetricGuess, SampleFacts
+from ..text_answers import TextAnswerTask, training_frame
 from .baselines import overlap_sentence, whole_text
 from .predictions import SpanPredictions, decode, log_probabilities
 from .windows import average_char_scores
-from ..text_answers import TextAnswerTask, training_frame
-from .. import MetricGuess, SampleFacts
-from ...config import DataConfig
-from ...data.competition import CompetitionData
-from ...io.tables import read_csv
-from ...errors import FoldwiseError
-from ...io import artifacts
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -45,8 +45,11 @@ def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
     """``foldwise init``'s metric for a span competition: word Jaccard where the question is a
     short category (a sentiment: Tweet Sentiment Extraction), else SQuAD's token F1."""
     if facts.short_question:
-        return MetricGuess("word_jaccard", "short categorical question (a sentiment): Tweet Sentiment "
-                                           "Extraction's word Jaccard; squad if the questions are questions")
+        return MetricGuess(
+            "word_jaccard",
+            "short categorical question (a sentiment): Tweet Sentiment "
+            "Extraction's word Jaccard; squad if the questions are questions",
+        )
     return MetricGuess("squad", "extractive QA: SQuAD token F1; word_jaccard for sentiment-span competitions")
 
 
@@ -69,10 +72,9 @@ class SpanTruth:
     def __len__(self) -> int:
         return len(self.contexts)
 
-    def __getitem__(self, rows: Any) -> "SpanTruth":
+    def __getitem__(self, rows: Any) -> SpanTruth:
         rows = np.asarray(rows)
-        return SpanTruth(self.questions[rows], self.contexts[rows], [self.answers[r] for r in rows],
-                         self.starts[rows])
+        return SpanTruth(self.questions[rows], self.contexts[rows], [self.answers[r] for r in rows], self.starts[rows])
 
     @property
     def first(self) -> list[str]:
@@ -93,12 +95,18 @@ class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
         checked here, and its contexts restore saved predictions.
     """
 
-    def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-                 data: CompetitionData | None = None):
+    def __init__(
+        self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
+    ):
         super().__init__("span", data_cfg, label_names, sample, data)
-        self._contexts = ({} if data is None else
-                          {**dict(zip(data.train_ids, _side(data.train_texts, 1))),
-                           **dict(zip(data.test_ids, _side(data.test_texts, 1)))})
+        self._contexts = (
+            {}
+            if data is None
+            else {
+                **dict(zip(data.train_ids, _side(data.train_texts, 1))),
+                **dict(zip(data.test_ids, _side(data.test_texts, 1))),
+            }
+        )
         self._test_ids = None if data is None else data.test_ids
         longest = max((len(a) for golds in self._truth.answers for a in golds), default=0) if self._truth else 0
         self.max_answer_chars = max(longest, 1) if longest else DEFAULT_MAX_ANSWER_CHARS
@@ -122,8 +130,9 @@ class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
 
     def save_fold(self, path: Path, valid_ids: np.ndarray, valid: SpanPredictions, test: SpanPredictions) -> None:
         """``fold_<k>.npz``: the validation answers and both sides' character scores (float16)."""
-        _save_arrays(path, {"valid_ids": np.asarray(valid_ids, dtype=str), **_packed("valid", valid),
-                            **_packed("test", test)})
+        _save_arrays(
+            path, {"valid_ids": np.asarray(valid_ids, dtype=str), **_packed("valid", valid), **_packed("test", test)}
+        )
 
     def load_fold(self, path: Path) -> tuple[np.ndarray, SpanPredictions, SpanPredictions]:
         with np.load(path, allow_pickle=False) as saved:
@@ -179,8 +188,12 @@ class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
         mixed = average_char_scores([list(zip(m.starts, m.ends)) for m, _ in used], [w for _, w in used])
         # the longest training answer bounds a span, but never cuts an answer a member gave itself
         limit = max([self.max_answer_chars, *(len(text) for m, _ in used for text in m.texts)])
-        return decode([log_probabilities(s) for s, _ in mixed], [log_probabilities(e) for _, e in mixed],
-                      members[0].contexts, limit)
+        return decode(
+            [log_probabilities(s) for s, _ in mixed],
+            [log_probabilities(e) for _, e in mixed],
+            members[0].contexts,
+            limit,
+        )
 
     def decision_record(self) -> dict[str, Any]:
         """The longest answer (characters) a blend may decode."""
@@ -188,8 +201,9 @@ class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
 
     def gold_truth(self, answers: list[list[str]]) -> SpanTruth:
         n = len(answers)
-        return SpanTruth(np.array([""] * n, dtype=object), np.array([""] * n, dtype=object), answers,
-                         np.zeros(n, dtype=np.int64))
+        return SpanTruth(
+            np.array([""] * n, dtype=object), np.array([""] * n, dtype=object), answers, np.zeros(n, dtype=np.int64)
+        )
 
     def baselines(self, truth: SpanTruth) -> dict[str, float]:
         """The metric of the overlap-sentence (QA) and whole-text (span extraction) answers."""
@@ -201,8 +215,10 @@ class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
 
     def prediction_records(self, texts: list, preds: SpanPredictions, decided: np.ndarray, top: int) -> list[dict]:
         """``foldwise predict``: per question its answer and the answer's score."""
-        return [{"question": str(q), "context": str(c), "answer": str(a), "score": round(float(s), 4)}
-                for (q, c), a, s in zip(texts, decided, preds.scores)]
+        return [
+            {"question": str(q), "context": str(c), "answer": str(a), "score": round(float(s), 4)}
+            for (q, c), a, s in zip(texts, decided, preds.scores)
+        ]
 
     def prediction_lines(self, record: dict) -> list[str]:
         return [f"Q: {record['question']}", f"  answer: {record['answer']!r} (score {record['score']:.3f})"]
@@ -214,14 +230,17 @@ class SpanTask(TextAnswerTask[SpanPredictions, SpanTruth]):
     def data_figure(self, data: CompetitionData, text_columns: list[str]) -> Figure:
         """Words per context and per answer."""
         import pandas as pd
+
         from ...io.plots import pyplot
 
         plt = pyplot()
         fig, axes = plt.subplots(1, 2, figsize=(12, 4))
         pd.Series([len(str(c).split()) for c in _side(data.train_texts, 1)]).plot.hist(
-            bins=40, ax=axes[0], title="words per context")
+            bins=40, ax=axes[0], title="words per context"
+        )
         pd.Series([len(golds[0].split()) for golds in self.truth(data).answers]).plot.hist(
-            bins=40, ax=axes[1], title="words per answer")
+            bins=40, ax=axes[1], title="words per answer"
+        )
         fig.suptitle(data.name)
         fig.tight_layout()
         return fig
@@ -240,9 +259,17 @@ def _save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
 def _packed(prefix: str, preds: SpanPredictions) -> dict[str, np.ndarray]:
     """Ragged character scores as flat float16 arrays with row lengths (npz, no pickles)."""
     lengths = np.array([len(s) for s in preds.starts], dtype=np.int64)
-    flat = (lambda arrays: np.concatenate(arrays).astype(np.float16) if arrays else np.zeros(0, np.float16))
-    return {f"{prefix}_texts": np.asarray(preds.texts, dtype=str), f"{prefix}_scores": preds.scores,
-            f"{prefix}_lengths": lengths, f"{prefix}_start": flat(preds.starts), f"{prefix}_end": flat(preds.ends)}
+
+    def flat(arrays: list[np.ndarray]) -> np.ndarray:
+        return np.concatenate(arrays).astype(np.float16) if arrays else np.zeros(0, np.float16)
+
+    return {
+        f"{prefix}_texts": np.asarray(preds.texts, dtype=str),
+        f"{prefix}_scores": preds.scores,
+        f"{prefix}_lengths": lengths,
+        f"{prefix}_start": flat(preds.starts),
+        f"{prefix}_end": flat(preds.ends),
+    }
 
 
 def _unpacked(saved: Any, prefix: str, contexts: np.ndarray) -> SpanPredictions:
@@ -252,8 +279,13 @@ def _unpacked(saved: Any, prefix: str, contexts: np.ndarray) -> SpanPredictions:
     cuts = np.cumsum(lengths)[:-1]
     starts = [a.astype(np.float32) for a in np.split(saved[f"{prefix}_start"], cuts)] if len(lengths) else []
     ends = [a.astype(np.float32) for a in np.split(saved[f"{prefix}_end"], cuts)] if len(lengths) else []
-    return SpanPredictions(saved[f"{prefix}_texts"].astype(object), saved[f"{prefix}_scores"], starts, ends,
-                           np.asarray(contexts, dtype=object))
+    return SpanPredictions(
+        saved[f"{prefix}_texts"].astype(object),
+        saved[f"{prefix}_scores"],
+        starts,
+        ends,
+        np.asarray(contexts, dtype=object),
+    )
 
 
 def _read_truth(data: CompetitionData, cfg: DataConfig) -> SpanTruth:
@@ -271,19 +303,21 @@ def _read_truth(data: CompetitionData, cfg: DataConfig) -> SpanTruth:
         starts = pd.to_numeric(frame[cfg.answer_start_column], errors="coerce").fillna(-1).astype(np.int64).to_numpy()
     else:
         starts = np.array([c.find(a) if a else 0 for a, c in zip(answers, contexts)], dtype=np.int64)
-    bad = [i for i, (a, s, c) in enumerate(zip(answers, starts, contexts))
-           if a and (s < 0 or c[s:s + len(a)] != a)]
+    bad = [i for i, (a, s, c) in enumerate(zip(answers, starts, contexts)) if a and (s < 0 or c[s : s + len(a)] != a)]
     if bad:
         where = "at its answer_start" if cfg.answer_start_column else "in its context"
         first = answers[bad[0]]
         shown = repr(first if len(first) <= 40 else first[:37] + "...")
-        raise FoldwiseError(f"{path}: {len(bad)} of {len(answers)} training rows have an answer not found {where} "
-                            f"(exact, case-sensitive; first: row {bad[0] + 2}, id '{data.train_ids[bad[0]]}', "
-                            f"answer {shown}); fix or drop them")
+        raise FoldwiseError(
+            f"{path}: {len(bad)} of {len(answers)} training rows have an answer not found {where} "
+            f"(exact, case-sensitive; first: row {bad[0] + 2}, id '{data.train_ids[bad[0]]}', "
+            f"answer {shown}); fix or drop them"
+        )
     return SpanTruth(questions, contexts, [[a] for a in answers], starts)
 
 
-def span_task(data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame,
-              data: CompetitionData | None = None) -> SpanTask:
+def span_task(
+    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
+) -> SpanTask:
     """The ``TASKS`` builder of ``task: span``."""
     return SpanTask(replace(data_cfg, task="span"), label_names, sample, data)

@@ -14,8 +14,9 @@ Everything here is numpy and a Hugging Face *fast* tokenizer (for the offset map
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def _truncate_question(tokenizer: Any, question: str, max_tokens: int) -> str:
     if len(offsets) <= max_tokens:
         return question
     for keep in range(max_tokens, 0, -1):  # a cut inside a word may re-tokenize into more pieces
-        cut = question[:offsets[keep - 1][1]]
+        cut = question[: offsets[keep - 1][1]]
         if len(tokenizer(cut, add_special_tokens=False)["input_ids"]) <= max_tokens:
             return cut
     return ""
@@ -116,9 +117,16 @@ def _answer_tokens(offsets: list[Offset | None], start_char: int, end_char: int)
     return start_token, end_token
 
 
-def make_windows(tokenizer: Any, questions: Sequence[str], contexts: Sequence[str], max_length: int,
-                 doc_stride: int, answer_starts: Sequence[int] | None = None,
-                 answer_texts: Sequence[str] | None = None, max_question_length: int = 64) -> Windows:
+def make_windows(
+    tokenizer: Any,
+    questions: Sequence[str],
+    contexts: Sequence[str],
+    max_length: int,
+    doc_stride: int,
+    answer_starts: Sequence[int] | None = None,
+    answer_texts: Sequence[str] | None = None,
+    max_question_length: int = 64,
+) -> Windows:
     """Question + context windows of at most ``max_length`` tokens, consecutive ones sharing ``doc_stride``.
 
     Parameters
@@ -145,23 +153,31 @@ def make_windows(tokenizer: Any, questions: Sequence[str], contexts: Sequence[st
         not at its ``answer_start`` in the context.
     """
     if doc_stride >= max_length:
-        raise FoldwiseError(f"model.doc_stride ({doc_stride}) must be below model.max_length ({max_length}): "
-                            "it is the number of tokens consecutive windows share")
+        raise FoldwiseError(
+            f"model.doc_stride ({doc_stride}) must be below model.max_length ({max_length}): "
+            "it is the number of tokens consecutive windows share"
+        )
     if doc_stride < 0:
         raise FoldwiseError(f"model.doc_stride must be 0 or more, got {doc_stride}")
     if max_question_length < 1:
         raise FoldwiseError(f"max_question_length must be 1 or more, got {max_question_length}")
     if not getattr(tokenizer, "is_fast", False):
-        raise FoldwiseError(f"span windows need a fast tokenizer (offset mappings); "
-                            f"{type(tokenizer).__name__} is not one")
+        raise FoldwiseError(
+            f"span windows need a fast tokenizer (offset mappings); {type(tokenizer).__name__} is not one"
+        )
     if len(questions) != len(contexts):
         raise FoldwiseError(f"span windows: {len(questions)} questions for {len(contexts)} contexts")
     if (answer_starts is None) != (answer_texts is None):
         raise FoldwiseError("span windows: give both answer_starts and answer_texts, or neither")
-    if answer_starts is not None and answer_texts is not None and not (
-            len(answer_starts) == len(answer_texts) == len(contexts)):
-        raise FoldwiseError(f"span windows: {len(answer_starts)} answer starts and {len(answer_texts)} "
-                            f"answer texts for {len(contexts)} contexts")
+    if (
+        answer_starts is not None
+        and answer_texts is not None
+        and not (len(answer_starts) == len(answer_texts) == len(contexts))
+    ):
+        raise FoldwiseError(
+            f"span windows: {len(answer_starts)} answer starts and {len(answer_texts)} "
+            f"answer texts for {len(contexts)} contexts"
+        )
     contexts = [str(c) for c in contexts]
     answers: list[Offset | None] | None = None
     if answer_starts is not None and answer_texts is not None:
@@ -171,15 +187,17 @@ def make_windows(tokenizer: Any, questions: Sequence[str], contexts: Sequence[st
                 answers.append(None)  # no answer (a blank cell read by pandas is NaN)
                 continue
             start, text = int(start), str(text)
-            if start < 0 or context[start:start + len(text)] != text:
-                raise FoldwiseError(f"row {row}: answer text {text[:40]!r} is not at answer_start {start} "
-                                    "of its context")
+            if start < 0 or context[start : start + len(text)] != text:
+                raise FoldwiseError(
+                    f"row {row}: answer text {text[:40]!r} is not at answer_start {start} of its context"
+                )
             answers.append((start, start + len(text)))
 
     specials = tokenizer.num_special_tokens_to_add(pair=True)
     questions = [str(q) for q in questions]
-    question_lengths = [len(ids) for ids in tokenizer(questions, add_special_tokens=False)["input_ids"]] \
-        if questions else []
+    question_lengths = (
+        [len(ids) for ids in tokenizer(questions, add_special_tokens=False)["input_ids"]] if questions else []
+    )
     cut_questions = []
     for row, (question, n_tokens) in enumerate(zip(questions, question_lengths)):
         if n_tokens > max_question_length:
@@ -187,35 +205,60 @@ def make_windows(tokenizer: Any, questions: Sequence[str], contexts: Sequence[st
             n_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
         room = max_length - specials - n_tokens
         if room <= 0 or doc_stride >= room:
-            raise FoldwiseError(f"row {row}: the question leaves {max(room, 0)} context tokens per window "
-                                f"(model.max_length {max_length}), which must be more than model.doc_stride "
-                                f"({doc_stride}); raise model.max_length, lower model.doc_stride or "
-                                "max_question_length")
+            raise FoldwiseError(
+                f"row {row}: the question leaves {max(room, 0)} context tokens per window "
+                f"(model.max_length {max_length}), which must be more than model.doc_stride "
+                f"({doc_stride}); raise model.max_length, lower model.doc_stride or "
+                "max_question_length"
+            )
         cut_questions.append(question)
     if not cut_questions:
-        return Windows([], None, np.zeros(0, dtype=np.int64), [],
-                       *((np.zeros(0, dtype=np.int64),) * 2 if answers is not None else (None, None)))
+        return Windows(
+            [],
+            None,
+            np.zeros(0, dtype=np.int64),
+            [],
+            *((np.zeros(0, dtype=np.int64),) * 2 if answers is not None else (None, None)),
+        )
 
-    encoded = tokenizer(cut_questions, contexts, truncation="only_second", max_length=max_length,
-                        stride=doc_stride, return_overflowing_tokens=True, return_offsets_mapping=True,
-                        padding=False)
+    encoded = tokenizer(
+        cut_questions,
+        contexts,
+        truncation="only_second",
+        max_length=max_length,
+        stride=doc_stride,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+        padding=False,
+    )
     row_of = np.asarray(encoded["overflow_to_sample_mapping"], dtype=np.int64)
     offsets: list[list[Offset | None]] = []
     for w in range(len(row_of)):
         context = contexts[row_of[w]]
         sequence_ids = encoded.sequence_ids(w)
-        offsets.append([_trim(context, int(s), int(e)) if seq == 1 else None
-                        for seq, (s, e) in zip(sequence_ids, encoded["offset_mapping"][w])])
+        offsets.append(
+            [
+                _trim(context, int(s), int(e)) if seq == 1 else None
+                for seq, (s, e) in zip(sequence_ids, encoded["offset_mapping"][w])
+            ]
+        )
     starts = ends = None
     if answers is not None:
-        positions = [_answer_tokens(offsets[w], *answers[row_of[w]]) if answers[row_of[w]] else (0, 0)
-                     for w in range(len(row_of))]
+        positions = [
+            _answer_tokens(offsets[w], *answers[row_of[w]]) if answers[row_of[w]] else (0, 0)
+            for w in range(len(row_of))
+        ]
         starts = np.array([p[0] for p in positions], dtype=np.int64)
         ends = np.array([p[1] for p in positions], dtype=np.int64)
     token_types = encoded.get("token_type_ids")
-    return Windows(input_ids=[list(ids) for ids in encoded["input_ids"]],
-                   token_type_ids=[list(t) for t in token_types] if token_types is not None else None,
-                   row_of=row_of, offsets=offsets, start_positions=starts, end_positions=ends)
+    return Windows(
+        input_ids=[list(ids) for ids in encoded["input_ids"]],
+        token_type_ids=[list(t) for t in token_types] if token_types is not None else None,
+        row_of=row_of,
+        offsets=offsets,
+        start_positions=starts,
+        end_positions=ends,
+    )
 
 
 def _window_logits(logits: Sequence[np.ndarray], windows: Windows, which: str) -> list[np.ndarray]:
@@ -231,8 +274,14 @@ def _window_logits(logits: Sequence[np.ndarray], windows: Windows, which: str) -
     return out
 
 
-def decode_spans(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.ndarray], windows: Windows,
-                 contexts: Sequence[str], n_best: int = 20, max_answer_length: int = 30) -> list[Span]:
+def decode_spans(
+    start_logits: Sequence[np.ndarray],
+    end_logits: Sequence[np.ndarray],
+    windows: Windows,
+    contexts: Sequence[str],
+    n_best: int = 20,
+    max_answer_length: int = 30,
+) -> list[Span]:
     """The best answer span of each row from per-token start/end logits over all its windows.
 
     In each window the ``n_best`` highest start and end logits among context tokens are
@@ -276,8 +325,9 @@ def decode_spans(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.nda
     return spans
 
 
-def average_logits(per_model: Sequence[tuple[list[np.ndarray], list[np.ndarray]]]
-                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def average_logits(
+    per_model: Sequence[tuple[list[np.ndarray], list[np.ndarray]]],
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The mean start and end logits of several models over the same windows (same tokenizer).
 
     Parameters
@@ -299,8 +349,10 @@ def average_logits(per_model: Sequence[tuple[list[np.ndarray], list[np.ndarray]]
         raise FoldwiseError("average logits: no models given")
     n_windows = {len(starts) for starts, _ in per_model} | {len(ends) for _, ends in per_model}
     if len(n_windows) != 1:
-        raise FoldwiseError(f"average logits: the models predicted different numbers of windows "
-                            f"({', '.join(map(str, sorted(n_windows)))}); they must share tokenizer and windows")
+        raise FoldwiseError(
+            f"average logits: the models predicted different numbers of windows "
+            f"({', '.join(map(str, sorted(n_windows)))}); they must share tokenizer and windows"
+        )
 
     def mean(arrays: list) -> np.ndarray:
         arrays = [np.asarray(a, dtype=np.float64).reshape(-1) for a in arrays]
@@ -312,8 +364,9 @@ def average_logits(per_model: Sequence[tuple[list[np.ndarray], list[np.ndarray]]
     return starts, ends
 
 
-def char_scores(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.ndarray], windows: Windows,
-                contexts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+def char_scores(
+    start_logits: Sequence[np.ndarray], end_logits: Sequence[np.ndarray], windows: Windows, contexts: Sequence[str]
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Start and end logits spread onto each row's context characters, for blending tokenizers.
 
     A context token's start logit lands on its first character and its end logit on its
@@ -339,8 +392,9 @@ def char_scores(start_logits: Sequence[np.ndarray], end_logits: Sequence[np.ndar
     return scores
 
 
-def average_char_scores(per_model: Sequence[Sequence[tuple[np.ndarray, np.ndarray]]],
-                        weights: Sequence[float] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+def average_char_scores(
+    per_model: Sequence[Sequence[tuple[np.ndarray, np.ndarray]]], weights: Sequence[float] | None = None
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """The (weighted) mean of several models' :func:`char_scores`, row by row.
 
     A character that some model gives ``-inf`` (no token boundary there) stays ``-inf``.
@@ -357,8 +411,10 @@ def average_char_scores(per_model: Sequence[Sequence[tuple[np.ndarray, np.ndarra
         raise FoldwiseError("average char scores: the models scored different numbers of rows")
     w = np.ones(len(per_model)) if weights is None else np.asarray(weights, dtype=np.float64)
     if len(w) != len(per_model) or (w < 0).any() or w.sum() <= 0:
-        raise FoldwiseError(f"average char scores: weights {w.tolist()} for {len(per_model)} models "
-                            "(one non-negative weight per model, positive sum)")
+        raise FoldwiseError(
+            f"average char scores: weights {w.tolist()} for {len(per_model)} models "
+            "(one non-negative weight per model, positive sum)"
+        )
     w = w / w.sum()
     used = w > 0  # a model weighted 0 does not veto a boundary
     out = []
@@ -369,14 +425,16 @@ def average_char_scores(per_model: Sequence[Sequence[tuple[np.ndarray, np.ndarra
         for side in (0, 1):
             stack = np.stack([np.asarray(m[row][side], dtype=np.float64) for m in per_model])[used]
             missing = ~np.isfinite(stack)
-            blended.append(np.where(missing.any(axis=0), -np.inf,
-                                    (w[used, None] * np.where(missing, 0.0, stack)).sum(axis=0)))
+            blended.append(
+                np.where(missing.any(axis=0), -np.inf, (w[used, None] * np.where(missing, 0.0, stack)).sum(axis=0))
+            )
         out.append((blended[0], blended[1]))
     return out
 
 
-def decode_char_spans(char_start_end_per_row: Sequence[tuple[np.ndarray, np.ndarray]], contexts: Sequence[str],
-                      max_answer_chars: int) -> list[Span]:
+def decode_char_spans(
+    char_start_end_per_row: Sequence[tuple[np.ndarray, np.ndarray]], contexts: Sequence[str], max_answer_chars: int
+) -> list[Span]:
     """The best character span of each row from per-character start and end scores.
 
     Every pair of a start character ``i`` and an end character ``j >= i`` with
@@ -403,15 +461,17 @@ def decode_char_spans(char_start_end_per_row: Sequence[tuple[np.ndarray, np.ndar
     for row, ((start, end), context) in enumerate(zip(char_start_end_per_row, contexts)):
         start, end = np.asarray(start, dtype=np.float64), np.asarray(end, dtype=np.float64)
         if not (len(start) == len(end) == len(context)):
-            raise FoldwiseError(f"decode char spans: row {row} has {len(start)}/{len(end)} start/end scores "
-                                f"for {len(context)} characters")
+            raise FoldwiseError(
+                f"decode char spans: row {row} has {len(start)}/{len(end)} start/end scores "
+                f"for {len(context)} characters"
+            )
         best = _empty_span()
         for d in range(min(max_answer_chars, len(context))):
-            total = start[:len(context) - d] + end[d:]
+            total = start[: len(context) - d] + end[d:]
             if not np.isfinite(total).any():
                 continue
             i = int(np.argmax(total))
             if total[i] > best.score:
-                best = Span(context[i:i + d + 1], float(total[i]), i, i + d + 1)
+                best = Span(context[i : i + d + 1], float(total[i]), i, i + d + 1)
         spans.append(best)
     return spans
