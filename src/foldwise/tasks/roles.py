@@ -75,7 +75,8 @@ class Rule(Protocol[P_contra]):
 
 
 class Named(Protocol):
-    """What every role reads: the task's name, its prediction columns and its metric.
+    """What the stages read of any task: its name, its prediction columns and its metric (every
+    role but :class:`PredictionFiles` extends it).
 
     Attributes
     ----------
