@@ -82,7 +82,8 @@ def test_help_opens_with_a_usage_summary_the_stages_in_order_and_an_example(caps
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    assert out.split("\n\n")[1].startswith("Cross-validated text classification for Kaggle competitions")
+    first = "Cross-validated Kaggle text competitions: classification, span extraction, generation."
+    assert out.split("\n\n")[1].startswith(first)
     assert "dispatches" not in out and "logic lives" not in out  # the developers' module docstring stays out
     stages = [out.index(f"\n    {stage} ") for stage in ("data", "folds", "train", "ensemble", "validate", "submit")]
     assert stages == sorted(stages)

@@ -11,8 +11,9 @@ from .redact import mask_secrets
 
 #: what `foldwise --help` says first (the module docstring above is for developers)
 SUMMARY = """\
-Cross-validated text classification for Kaggle competitions. Run the stages in order:
-each one reads the files the one before wrote (data/, folds/, runs/, submissions/)."""
+Cross-validated Kaggle text competitions: classification, span extraction, generation.
+Run the stages in order: each one reads the files the one before wrote (data/, folds/,
+runs/, submissions/)."""
 EXAMPLE = """\
 example (the default job; `make folds train ensemble` runs the same):
   foldwise data configs/tfidf.yaml        # data/goemotions/
