@@ -177,3 +177,16 @@ def test_fingerprint_change_names_what_differs():
     assert fingerprint_change(None, "c1-d1") == "another config and other data (ids, texts or labels changed since)"
     # a fingerprint without its data part (the kit's first days) is other data, as any other
     assert fingerprint_change("c1", "c1-d1") == "other data (ids, texts or labels changed since)"
+
+
+def test_a_data_config_is_not_checked_without_the_registries_that_check_it(monkeypatch):
+    """The metric and task-key checks live above config; with none registered, building a data
+    config refuses instead of skipping them."""
+    from foldwise import config
+
+    monkeypatch.setattr(config, "DATA_CHECKS", [])
+    with pytest.raises(RuntimeError, match="registries are not loaded"):
+        config.build(config.DataConfig, {"metric": "nope"}, "x.yaml")
+    monkeypatch.setattr(config, "GENERATED_HELP", {})
+    with pytest.raises(RuntimeError, match="registries are not loaded"):
+        config.describe_keys(config.DataConfig)

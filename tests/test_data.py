@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from conftest import SHARED_GOEMOTIONS, toy_frames, write_competition
 
+import foldwise.tasks  # noqa: F401  (DataConfig.validate runs the task and metric registries' checks)
 from foldwise.config import DataConfig
 from foldwise.data.competition import load_competition
 from foldwise.errors import FoldwiseError

@@ -83,10 +83,20 @@ DATA_CHECKS: list[Callable[[DataConfig], list[tuple[str, str]]]] = []
 GENERATED_HELP: dict[str, Callable[[], str]] = {}
 
 
+def _registered(what: object) -> None:
+    """Refuse to check or describe a data config before the registries above filled their part:
+    a data config built with only this module imported would skip those checks silently."""
+    if not what:
+        raise RuntimeError(
+            "the task and metric registries are not loaded: import foldwise.experiment (or foldwise.tasks) "
+            "before building or describing a DataConfig"
+        )
+
+
 def _metric_help() -> str:
     """``data.metric``'s help: the metric registry's list (:mod:`foldwise.tasks.metrics` fills it in)."""
-    made = GENERATED_HELP.get("data.metric")
-    return made() if made else "the competition metric (see foldwise.tasks.metrics)"
+    _registered(GENERATED_HELP)
+    return GENERATED_HELP["data.metric"]()
 
 
 @dataclass
@@ -209,6 +219,7 @@ class DataConfig:
 
     def _registered_problems(self) -> list[tuple[str, str]]:
         """What the layers above check (the metric fits the task; each task kind's own keys)."""
+        _registered(DATA_CHECKS)
         return [problem for check in DATA_CHECKS for problem in check(self)]
 
     @property
