@@ -254,3 +254,18 @@ def test_workers_stop_when_running_trials_would_reach_the_target(tmp_path):
     study.ask()  # a trial another live worker is running
     study.optimize(lambda trial: 1.0, n_trials=10, callbacks=[StopAtTarget(3)])
     assert finished(study) == 2  # 2 finished + 1 running elsewhere = the target of 3
+
+
+@pytest.mark.parametrize(("task", "tunes_the_loss"), [("multilabel", True), ("multiclass", False), ("span", False)])
+def test_the_default_space_leaves_out_the_keys_a_task_kind_does_not_use(tmp_path, task, tunes_the_loss):
+    """A softmax, span logits or generated tokens train with one loss: their kinds' default space
+    does not tune model.loss or model.focal_gamma (TASKS' untuned_keys)."""
+    from foldwise.experiment import load_experiment
+    from foldwise.stages.tuning import search_space
+
+    span = ", question_column: q, context_column: c, answer_column: a, metric: squad" if task == "span" else ""
+    path = tmp_path / "t.yaml"
+    path.write_text(f"data: {{name: x, task: {task}{span}}}\nmodel: {{kind: transformer}}\n")
+    keys = {param.key for param in search_space(path, load_experiment(path))}
+    assert "model.lr" in keys
+    assert ({"model.loss", "model.focal_gamma"} <= keys) is tunes_the_loss

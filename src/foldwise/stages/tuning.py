@@ -31,7 +31,7 @@ from ..errors import FoldwiseError
 from ..experiment import load_experiment
 from ..io import artifacts, paths
 from ..redact import mask_secrets, mask_url, remember_url
-from ..tasks import UNTUNED_KEYS, competition_task
+from ..tasks import competition_task, untuned_keys
 from ..tasks.metrics import Metric, get_metric
 
 #: environment variable holding the storage URL when --storage is not given (keeps a
@@ -183,7 +183,7 @@ def search_space(path: Path, cfg: ExperimentConfig) -> list[Param]:
     raw = cfg.tune.space
     if raw is None:
         raw = dict(DEFAULT_SPACES.get(cfg.model.kind) or {})
-        untuned = UNTUNED_KEYS.get(resolved_task(cfg.data), set())
+        untuned = untuned_keys(resolved_task(cfg.data))
         raw = {key: spec for key, spec in raw.items() if key not in untuned}
     if not raw:
         raise FoldwiseError(f"{path}: no tune.space given and no default space for kind '{cfg.model.kind}'")

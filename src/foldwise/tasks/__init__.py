@@ -19,58 +19,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..config import DATA_CHECKS, DataConfig, concrete_task
 from ..data.competition import CompetitionData
-from .generation import keys as generation_keys
+from . import classification, generation, span
 from .metrics import get_metric
 from .roles import Task
-from .span import keys as span_keys
-
-if TYPE_CHECKING:
-    from .generation.predictions import GenerationPredictions
-    from .generation.task import GenerationTruth
-    from .span.predictions import SpanPredictions
-    from .span.task import SpanTruth
-
-
-# each builder returns its task as the Task of its predictions and truth (the type checker holds it to them)
-def _classification(
-    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
-) -> Task[np.ndarray, np.ndarray]:
-    from .classification.task import ClassificationTask
-
-    return ClassificationTask(data_cfg, label_names, sample)
-
-
-def _span(
-    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
-) -> Task[SpanPredictions, SpanTruth]:
-    from .span.task import span_task
-
-    return span_task(data_cfg, label_names, sample, data)
-
-
-def _generation(
-    data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame, data: CompetitionData | None = None
-) -> Task[GenerationPredictions, GenerationTruth]:
-    from .generation.task import generation_task
-
-    return generation_task(data_cfg, label_names, sample, data)
-
-
-#: data.task -> builder(data config, label names, sample submission, loaded data or None)
-TASKS: dict[str, Callable[..., Task[Any, Any]]] = {
-    "multilabel": _classification,
-    "multiclass": _classification,
-    "binary": _classification,
-    "span": _span,
-    "generation": _generation,
-}
 
 
 @dataclass
@@ -111,41 +68,55 @@ class MetricGuess:
     submission_format: tuple[str, str] | None = None
 
 
-def _classification_guess(kind: str, facts: SampleFacts) -> MetricGuess:
-    from .classification.guess import guess_metric as guess
-
-    return guess(kind, facts)
+def _no_key_problems(cfg: DataConfig) -> list[tuple[str, str]]:
+    return []
 
 
-def _span_guess(kind: str, facts: SampleFacts) -> MetricGuess:
-    from .span.task import guess_metric as guess
+@dataclass(frozen=True)
+class TaskKind:
+    """What the kit asks of a task kind before it has a task object: one record per ``data.task``.
 
-    return guess(kind, facts)
+    Attributes
+    ----------
+    build : ``(data config, label names, sample submission, loaded data or None) -> Task``.
+    guess_metric : ``(kind, what init read) -> MetricGuess``, for ``foldwise init``.
+    key_problems : the checks of the kind's own data keys, ``cfg -> [(key, problem), ...]``; run
+        for every data config, since a kind also refuses its keys under another task.
+    untuned_keys : default tuning-space keys that mean nothing for the kind.
+    """
+
+    build: Callable[..., Task[Any, Any]]
+    guess_metric: Callable[[str, SampleFacts], MetricGuess]
+    key_problems: Callable[[DataConfig], list[tuple[str, str]]] = _no_key_problems
+    untuned_keys: frozenset[str] = frozenset()
 
 
-def _generation_guess(kind: str, facts: SampleFacts) -> MetricGuess:
-    from .generation.task import guess_metric as guess
+#: what a kind trains without a choice of loss (one softmax, span logits, generated tokens)
+_FIXED_LOSS = frozenset({"model.loss", "model.focal_gamma"})
+_CLASSIFICATION = TaskKind(classification.build, classification.guess_metric)
 
-    return guess(kind, facts)
-
-
-#: data.task -> its metric guess for ``foldwise init`` (kind, what init read) -> MetricGuess
-METRIC_GUESSES: dict[str, Callable[[str, SampleFacts], MetricGuess]] = {
-    "multilabel": _classification_guess,
-    "multiclass": _classification_guess,
-    "binary": _classification_guess,
-    "span": _span_guess,
-    "generation": _generation_guess,
+#: data.task -> its kind: a new kind of competition is a package under tasks/ and a line here
+TASKS: dict[str, TaskKind] = {
+    "multilabel": _CLASSIFICATION,
+    "multiclass": replace(_CLASSIFICATION, untuned_keys=_FIXED_LOSS),
+    "binary": _CLASSIFICATION,
+    "span": TaskKind(span.build, span.guess_metric, span.key_problems, _FIXED_LOSS),
+    "generation": TaskKind(generation.build, generation.guess_metric, generation.key_problems, _FIXED_LOSS),
 }
 
 
 def guess_metric(kind: str, facts: SampleFacts) -> MetricGuess:
     """The metric (and submission format) ``foldwise init`` guesses for a ``kind`` competition."""
-    return METRIC_GUESSES[kind](kind, facts)
+    return TASKS[kind].guess_metric(kind, facts)
+
+
+def untuned_keys(kind: str) -> frozenset[str]:
+    """The default tuning-space keys that mean nothing for ``kind`` (none for ``auto``)."""
+    return TASKS[kind].untuned_keys if kind in TASKS else frozenset()
 
 
 #: the kinds whose predictions are (n, L) label probabilities: what a classifier model kind trains
-CLASSIFICATION_KINDS: tuple[str, ...] = tuple(kind for kind, build in TASKS.items() if build is _classification)
+CLASSIFICATION_KINDS: tuple[str, ...] = tuple(kind for kind, k in TASKS.items() if k.build is classification.build)
 
 
 def task_for(
@@ -171,29 +142,14 @@ def task_for(
     kind = concrete_task(kind or data_cfg.task, len(label_names))
     get_metric(data_cfg.metric, kind, reason)  # data.task auto: the metric's fit is checked once the task is known
     # kind is concrete (not auto): one of the Literal values data.task takes, which a str does not say
-    task = TASKS[kind](replace(data_cfg, task=kind), label_names, sample, data)  # type: ignore[arg-type]
+    task = TASKS[kind].build(replace(data_cfg, task=kind), label_names, sample, data)  # type: ignore[arg-type]
     task.task_reason = reason
     return task
 
 
-#: default tuning-space keys that mean nothing for a task (multiclass trains with ce only)
-UNTUNED_KEYS: dict[str, set[str]] = {
-    "multiclass": {"model.loss", "model.focal_gamma"},
-    "span": {"model.loss", "model.focal_gamma"},
-    "generation": {"model.loss", "model.focal_gamma"},
-}
-
-
-#: data.task -> the checks of that kind's own data keys (run for every config: a kind also
-#: refuses its keys under another task)
-TASK_KEYS: dict[str, Callable[[DataConfig], list[tuple[str, str]]]] = {
-    "span": span_keys.problems,
-    "generation": generation_keys.problems,
-}
-
-
 def _task_key_problems(cfg: DataConfig) -> list[tuple[str, str]]:
-    return [problem for check in TASK_KEYS.values() for problem in check(cfg)]
+    checks = dict.fromkeys(k.key_problems for k in TASKS.values())  # each kind's checks once
+    return [problem for check in checks for problem in check(cfg)]
 
 
 DATA_CHECKS.append(_task_key_problems)
