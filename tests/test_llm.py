@@ -7,7 +7,7 @@ import subprocess
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FOLDWISE, REPO, cli_env, small_goemotions, write_configs
+from conftest import REPO, cli_env, foldwise_cli, small_goemotions, write_configs
 
 pytest.importorskip("peft", reason="make install provides peft")
 pytest.importorskip("gguf", reason="make install provides gguf (reads the offline SmolLM2 GGUF)")
@@ -340,38 +340,28 @@ def llm_project(root, epochs=1, extra=""):
     return root
 
 
-def cli(root, *args, ok=True):
-    proc = subprocess.run([*FOLDWISE, *args], cwd=root, env=cli_env(), capture_output=True, text=True)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-4000:]
-    return proc
-
-
 def test_quantization_without_cuda_is_one_line_and_writes_nothing(tmp_path):
     root = llm_project(tmp_path)
-    cli(root, "folds", "small")
-    proc = cli(root, "train", "configs/tiny-llm.yaml", "--set", "model.quantization=4bit", ok=False)
-    assert proc.returncode == 2
+    foldwise_cli("folds", "small", cwd=root)
+    proc = foldwise_cli("train", "configs/tiny-llm.yaml", "--set", "model.quantization=4bit", cwd=root, code=2)
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "model.quantization: 4bit needs a CUDA GPU" in lines[0]
     assert not (root / "runs").exists()
     # auto means none on a CPU: it trains
-    assert (
-        cli(root, "train", "configs/tiny-llm.yaml", "--set", "model.quantization=auto", "--folds", "0").returncode == 0
-    )
+    foldwise_cli("train", "configs/tiny-llm.yaml", "--set", "model.quantization=auto", "--folds", "0", cwd=root)
 
 
 def test_llm_run_trains_predicts_and_blends_through_the_cli(tmp_path):
     root = llm_project(tmp_path, extra="save_models: true\n")
-    cli(root, "folds", "small")
-    cli(root, "train", "configs/tiny-llm.yaml", "configs/tiny-tfidf.yaml")
+    foldwise_cli("folds", "small", cwd=root)
+    foldwise_cli("train", "configs/tiny-llm.yaml", "configs/tiny-tfidf.yaml", cwd=root)
     oof = pd.read_csv(root / "runs" / "tiny-llm" / "oof.csv")
     assert oof.shape == (96, 29) and not oof.isna().any().any()
     saved = root / "runs" / "tiny-llm" / "fold_0" / "model"
     assert (saved / "adapter" / "adapter_config.json").exists()
-    text = cli(root, "predict", "runs/tiny-llm", "so sad and angry").stdout
+    text = foldwise_cli("predict", "runs/tiny-llm", "so sad and angry", cwd=root).stdout
     assert text.startswith("so sad and angry\n  predicted:")
-    cli(root, "ensemble", "tiny-llm", "tiny-tfidf", "--name", "blend")
+    foldwise_cli("ensemble", "tiny-llm", "tiny-tfidf", "--name", "blend", cwd=root)
     record = json.loads((root / "submissions" / "blend.json").read_text())
     assert set(record["weights"]) == {"tiny-llm", "tiny-tfidf"}
 
@@ -380,7 +370,7 @@ def test_llm_study_with_the_default_space(tmp_path, monkeypatch):
     from foldwise.stages.tuning import DEFAULT_SPACES, run_study
 
     root = llm_project(tmp_path, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n")
-    cli(root, "folds", "small")
+    foldwise_cli("folds", "small", cwd=root)
     monkeypatch.chdir(root)
     study = run_study("configs/tiny-llm.yaml", trials=2)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
@@ -407,16 +397,16 @@ def test_a_movie_genres_benchmark_fold_runs_end_to_end_on_a_slice(tmp_path):
         {"movie_genres": data_yaml.replace("../shared/data/movie_genres", str(mirror))},
         {"movie_genres-smollm2-lora": (REPO / "configs" / "movie_genres-smollm2-lora.yaml").read_text()},
     )
-    cli(tmp_path, "data", "movie_genres")
-    cli(tmp_path, "folds", "movie_genres")
+    foldwise_cli("data", "movie_genres", cwd=tmp_path)
+    foldwise_cli("folds", "movie_genres", cwd=tmp_path)
     shrink = ["model.num_hidden_layers=2", "model.max_length=32", "model.eval_batch_size=32", "model.lr=2.0e-3"]
-    cli(
-        tmp_path,
+    foldwise_cli(
         "train",
         "configs/movie_genres-smollm2-lora.yaml",
         "--folds",
         "0",
         *[arg for item in shrink for arg in ("--set", item)],
+        cwd=tmp_path,
     )
     record = json.loads((tmp_path / "runs" / "movie_genres-smollm2-lora" / "fold_0.json").read_text())
     assert record["metric"] == "micro_f1" and 0 <= record["valid_score_untuned"] <= 1
@@ -427,7 +417,7 @@ def test_llm_trains_data_parallel_on_two_cpu_processes(tmp_path):
     import sys
 
     root = llm_project(tmp_path)
-    cli(root, "folds", "small")
+    foldwise_cli("folds", "small", cwd=root)
     launcher = [
         sys.executable,
         "-m",
@@ -437,6 +427,7 @@ def test_llm_trains_data_parallel_on_two_cpu_processes(tmp_path):
         "-m",
         "foldwise.cli",
     ]
+    # processes of their own: torchrun starts two ranks that train together
     proc = subprocess.run(
         [*launcher, "train", "configs/tiny-llm.yaml"], cwd=root, env=cli_env(), capture_output=True, text=True
     )

