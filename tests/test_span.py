@@ -94,7 +94,7 @@ def qa_project(
 
 def test_span_end_to_end_from_folds_to_a_scored_submission(tmp_path):
     train, test, solution = qa_frames()
-    root = qa_project(tmp_path, train, test)
+    root = qa_project(tmp_path, train, test, epochs=1)
     solution.to_csv(root / "data" / "qa" / "solution.csv", index=False)
     for args in (("folds", "qa"), ("train", "configs/qa.yaml"), ("ensemble", "qa", "--name", "qa")):
         foldwise_cli(*args, cwd=root)
@@ -198,7 +198,7 @@ def test_select_by_metric_keeps_the_epoch_with_the_best_metric(tmp_path):
     from foldwise.models.transformer import EncoderBackbone, TransformerConfig
     from foldwise.train import training
 
-    train, _, _ = qa_frames(n_train=40, n_test=1)
+    train, _, _ = qa_frames(n_train=24, n_test=1)
     task = SpanTask(
         DataConfig(
             task="span",
@@ -228,13 +228,13 @@ def test_select_by_metric_keeps_the_epoch_with_the_best_metric(tmp_path):
         select_by="metric",
     )
     result = training.fit(
-        EncoderBackbone(cfg), task.head(cfg), 0, texts[:28], truth[np.arange(28)], texts[28:], truth[np.arange(28, 40)]
+        EncoderBackbone(cfg), task.head(cfg), 0, texts[:16], truth[np.arange(16)], texts[16:], truth[np.arange(16, 24)]
     )
     history = [r for r in result.history if "valid_squad" in r]
     assert len(history) == 3 and {"valid_loss", "valid_exact_match"} <= set(history[0])
     best = max(history, key=lambda r: r["valid_squad"])  # first of equals, as the loop keeps it
     assert result.best_step == best["step"]
-    assert task.untuned_scores(result.valid_preds, truth[np.arange(28, 40)])["squad"] == pytest.approx(
+    assert task.untuned_scores(result.valid_preds, truth[np.arange(16, 24)])["squad"] == pytest.approx(
         best["valid_squad"]
     )
 

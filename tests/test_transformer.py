@@ -86,7 +86,7 @@ def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_
     from foldwise.experiment import load_experiment
     from foldwise.stages import cv
 
-    root = tiny_project(tmp_path)
+    root = tiny_project(tmp_path, n_train=120, n_test=24)
     foldwise_cli("folds", "small", cwd=root)
     monkeypatch.chdir(root)
     real, passes = training.predict_outputs, []
@@ -98,14 +98,14 @@ def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_
     monkeypatch.setattr(training, "predict_outputs", counted)
     cv.run_cv(load_experiment("configs/tiny.yaml", ["model.max_rows_per_fold=40"]), folds="0")
     n_valid = int((pd.read_csv(root / "folds" / "small.csv")["fold"] == 0).sum())
-    assert passes == [n_valid, n_valid, 40]  # two epoch evaluations of the validation rows, then the test
+    assert passes == [n_valid, n_valid, 24]  # two epoch evaluations of the validation rows, then the test
     record = json.loads((root / "runs" / "tiny" / "fold_0.json").read_text())
     assert record["train_rows"] == 40 and record["history"][-1]["step"] == 2 * 3  # 3 batches of <= 16 per epoch
-    assert f"trained on 40 rows (of {200 - n_valid}: max_rows_per_fold)" in capsys.readouterr().out
+    assert f"trained on 40 rows (of {120 - n_valid}: max_rows_per_fold)" in capsys.readouterr().out
 
 
 def test_cv_artifacts_curve_and_predict(tmp_path):
-    root = tiny_project(tmp_path, extra="save_models: true\n")
+    root = tiny_project(tmp_path, n_train=96, n_test=16, extra="save_models: true\n")
     foldwise_cli("folds", "small", cwd=root)
     proc = foldwise_cli("train", "configs/tiny.yaml", cwd=root)
     log = proc.stdout + proc.stderr
@@ -114,8 +114,8 @@ def test_cv_artifacts_curve_and_predict(tmp_path):
     run = root / "runs" / "tiny"
     oof = pd.read_csv(run / "oof.csv", dtype={"id": str})
     train = pd.read_csv(root / "data" / "small" / "train.csv", dtype={"id": str})
-    assert oof.shape == (200, 29) and oof["id"].tolist() == train["id"].tolist()
-    assert pd.read_csv(run / "test.csv").shape == (40, 29)
+    assert oof.shape == (96, 29) and oof["id"].tolist() == train["id"].tolist()
+    assert pd.read_csv(run / "test.csv").shape == (16, 29)
     record = json.loads((run / "fold_0.json").read_text())
     assert [h["epoch"] for h in record["history"]] == [1, 2]
     assert {"valid_loss", "valid_macro_f1", "valid_micro_f1", "samples_per_s"} <= set(record["history"][0])
@@ -136,7 +136,7 @@ def test_cv_artifacts_curve_and_predict(tmp_path):
 
 
 def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
-    small_goemotions(in_tmp / "d", n_train=120, n_test=10)
+    small_goemotions(in_tmp / "d", n_train=64, n_test=10)
     frame = pd.read_csv(in_tmp / "d" / "train.csv")
     texts, labels = frame["text"].to_numpy(), frame.iloc[:, 2:].to_numpy(np.uint8)
     cfg = TransformerConfig(num_hidden_layers=2, max_length=32, epochs=3, batch_size=16, lr=2e-4)
@@ -146,10 +146,10 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
         EncoderBackbone(cfg),
         ClassificationHead("multilabel", 28, cfg),
         0,
-        texts[:90],
-        labels[:90],
-        texts[90:],
-        labels[90:],
+        texts[:48],
+        labels[:48],
+        texts[48:],
+        labels[48:],
     )
 
     real_evaluate = training._evaluate
@@ -167,10 +167,10 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
             EncoderBackbone(cfg),
             ClassificationHead("multilabel", 28, cfg),
             0,
-            texts[:90],
-            labels[:90],
-            texts[90:],
-            labels[90:],
+            texts[:48],
+            labels[:48],
+            texts[48:],
+            labels[48:],
             workdir=workdir,
         )
     assert (workdir / "last.pt").exists()
@@ -179,10 +179,10 @@ def test_resume_continues_from_last_epoch_checkpoint(in_tmp, monkeypatch):
         EncoderBackbone(cfg),
         ClassificationHead("multilabel", 28, cfg),
         0,
-        texts[:90],
-        labels[:90],
-        texts[90:],
-        labels[90:],
+        texts[:48],
+        labels[:48],
+        texts[48:],
+        labels[48:],
         workdir=workdir,
         resume=True,
     )
@@ -342,7 +342,7 @@ def test_transformer_study_with_the_default_space(tmp_path, monkeypatch):
     from foldwise.stages.tuning import DEFAULT_SPACES, run_study
 
     root = tiny_project(
-        tmp_path, n_train=120, n_test=10, epochs=1, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n"
+        tmp_path, n_train=64, n_test=10, epochs=1, extra="tune: {folds: 1, startup_trials: 1, pruner: none}\n"
     )
     foldwise_cli("folds", "small", cwd=root)
     monkeypatch.chdir(root)
