@@ -347,16 +347,19 @@ def test_quantization_without_cuda_is_one_line_and_writes_nothing(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "model.quantization: 4bit needs a CUDA GPU" in lines[0]
     assert not (root / "runs").exists()
-    # auto means none on a CPU: it trains
-    foldwise_cli("train", "configs/tiny-llm.yaml", "--set", "model.quantization=auto", "--folds", "0", cwd=root)
+    # quantization auto, none on a CPU, trains: test_llm_run_trains_predicts_and_blends_through_the_cli trains so
 
 
 def test_llm_run_trains_predicts_and_blends_through_the_cli(tmp_path):
     root = llm_project(tmp_path, extra="save_models: true\n")
+    experiment = root / "configs" / "tiny-llm.yaml"  # quantization auto: none on a CPU, and it trains
+    experiment.write_text(experiment.read_text().replace("eval_batch_size: 32}", "eval_batch_size: 32, "
+                                                         "quantization: auto}"))
     foldwise_cli("folds", "small", cwd=root)
     foldwise_cli("train", "configs/tiny-llm.yaml", "configs/tiny-tfidf.yaml", cwd=root)
     oof = pd.read_csv(root / "runs" / "tiny-llm" / "oof.csv")
     assert oof.shape == (96, 29) and not oof.isna().any().any()
+    assert "quantization: auto" in (root / "runs" / "tiny-llm" / "config.yaml").read_text()
     saved = root / "runs" / "tiny-llm" / "fold_0" / "model"
     assert (saved / "adapter" / "adapter_config.json").exists()
     text = foldwise_cli("predict", "runs/tiny-llm", "so sad and angry", cwd=root).stdout
