@@ -353,8 +353,9 @@ def test_quantization_without_cuda_is_one_line_and_writes_nothing(tmp_path):
 def test_llm_run_trains_predicts_and_blends_through_the_cli(tmp_path):
     root = llm_project(tmp_path, extra="save_models: true\n")
     experiment = root / "configs" / "tiny-llm.yaml"  # quantization auto: none on a CPU, and it trains
-    experiment.write_text(experiment.read_text().replace("eval_batch_size: 32}", "eval_batch_size: 32, "
-                                                         "quantization: auto}"))
+    experiment.write_text(
+        experiment.read_text().replace("eval_batch_size: 32}", "eval_batch_size: 32, quantization: auto}")
+    )
     foldwise_cli("folds", "small", cwd=root)
     foldwise_cli("train", "configs/tiny-llm.yaml", "configs/tiny-tfidf.yaml", cwd=root)
     oof = pd.read_csv(root / "runs" / "tiny-llm" / "oof.csv")

@@ -34,7 +34,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "configs" / "data").mkdir(parents=True)
     (tmp_path / "configs" / "data" / "small.yaml").write_text("name: small\nfolds: {n_splits: 3, seed: 0}\n")
     (tmp_path / "configs" / "tf.yaml").write_text(
-        "data: small\nmodel: {kind: tfidf, C: 2.0, word_min_df: 1, char_min_df: 1, n_jobs: 1}\n" + SPACE
+        "data: small\nmodel: {kind: tfidf, C: 2.0, word_min_df: 1, char_ngram_range: [], n_jobs: 1}\n" + SPACE
     )
     monkeypatch.chdir(tmp_path)
     foldwise_cli("folds", "small")
@@ -75,16 +75,7 @@ def test_space_widens_to_hold_the_current_config(project):
 def test_trial_lines_show_a_loss_as_it_reads_with_its_direction(project):
     optuna.logging.set_verbosity(optuna.logging.INFO)  # optuna's own default, as in a fresh process
     try:
-        proc = foldwise_cli(
-            "tune",
-            "configs/tf.yaml",
-            "--trials",
-            "2",
-            "--set",
-            "data.metric=log_loss",
-            "--set",
-            "model.char_ngram_range=[]",
-        )
+        proc = foldwise_cli("tune", "configs/tf.yaml", "--trials", "2", "--set", "data.metric=log_loss")
     finally:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("trial ")]
