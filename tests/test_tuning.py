@@ -162,7 +162,7 @@ def test_journal_storage(project):
     assert finished(study) == 2 and Path("studies/tf.log").exists()
 
 
-def _worker(trials, storage=None, heartbeat=1, grace=2):
+def _worker(trials, storage=None, heartbeat=1, grace=2, overrides=()):
     """A `foldwise tune` worker in a process of its own (workers run at once, and some are killed)."""
     args = [
         *FOLDWISE,
@@ -174,6 +174,7 @@ def _worker(trials, storage=None, heartbeat=1, grace=2):
         str(heartbeat),
         "--grace",
         str(grace),
+        *[arg for item in overrides for arg in ("--set", item)],
     ]
     if storage:
         args += ["--storage", storage]
@@ -185,9 +186,13 @@ def _trial0_params(url):
     return optuna.load_study(study_name="small-tf", storage=url).trials[0].params
 
 
+#: character n-grams too: trials of a few seconds, so that the kill lands in one, not after it
+SLOW_TRIALS = ("model.char_ngram_range=[2, 5]", "model.char_min_df=1")
+
+
 def test_worker_killed_mid_trial_is_retried_not_lost(project):
     url = "sqlite:///studies/small-tf.db"
-    worker = _worker(trials=3)
+    worker = _worker(trials=3, overrides=SLOW_TRIALS)
     killed = None
     deadline = time.time() + 120
     while time.time() < deadline and worker.poll() is None:
@@ -207,7 +212,7 @@ def test_worker_killed_mid_trial_is_retried_not_lost(project):
     worker.wait()
     assert killed is not None, "the worker finished before it could be killed mid-trial"
     time.sleep(3)  # past the grace period: the trial's heartbeat is stale
-    restart = _worker(trials=3)
+    restart = _worker(trials=3, overrides=SLOW_TRIALS)
     assert restart.wait(timeout=300) == 0, restart.stderr.read()[-2000:]
     study = optuna.load_study(study_name="small-tf", storage=url)
     counts = states(study)
