@@ -121,7 +121,7 @@ test: $(STAMP) ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP) ## ruff: lint rules and the format check (fix with: .venv/bin/ruff check --fix . && .venv/bin/ruff format .)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench notebooks
 	$(BIN)/ruff format --check src tests bench
 
 typecheck: $(STAMP) ## mypy: tasks/, train/ and stages/ held to their annotations ([tool.mypy] in pyproject.toml)
