@@ -282,6 +282,10 @@ def test_a_float_target_is_refused_as_regression_not_read_as_thousands_of_classe
     train = train.drop(columns=["joy", "anger", "fear"]).assign(target=np.linspace(-3.5, 1.7, len(train)).round(4))
     folder = write_competition(tmp_path / "c", train, test, pd.DataFrame({"id": test["id"], "target": 0.0}))
     message = load_error(folder, label_column="target", task=task)
-    assert "train.csv: column 'target' holds real numbers ('-3.5', 60 distinct values): a regression target" in message
-    if task == "auto":  # the sample's one column, without label_column (a set task reads it as 0/1 and says so)
-        assert "column 'target' holds real numbers" in load_error(folder)
+    assert message.endswith(
+        "train.csv: column 'target' holds real numbers ('-3.5', 60 distinct values): a regression target; "
+        "set data.task: regression and target_column: target"
+    )
+    if task == "auto":  # the sample's one column, without label_column: task auto infers a regression
+        data = load_competition(DataConfig(name="c", dir=str(folder)))
+        assert (data.task, data.task_reason) == ("regression", "inferred: column 'target' holds real numbers ('-3.5')")

@@ -97,7 +97,9 @@ def test_stacking_learns_which_member_to_trust_and_round_trips_through_its_recor
 
     y, (good, weak, noise) = members(2)
     fold = np.arange(len(y)) % 4
-    blender = Blender("stack").fit([noise, good, weak], tuned_macro_f1(y), y, fold)
+    blender = Blender("stack", stacker=lambda: Stacker(single_label=False)).fit(
+        [noise, good, weak], tuned_macro_f1(y), y, fold
+    )
     alone = tuned_macro_f1(y)(good)
     assert blender.score_ > blender.mean_score_ and blender.score_ > alone - 0.02
     record = {"members": ["noise", "good", "weak"], **blender.to_record(["noise", "good", "weak"])}

@@ -122,7 +122,13 @@ def test_count_forms_equal_their_metrics(seed):
 def test_registry_flags():
     assert [m.name for m in metrics.METRICS.values() if m.per_label] == ["macro_f1", "f1"]
     assert {m.name for m in metrics.METRICS.values() if not m.needs_decision} == {"roc_auc", "log_loss"}
-    assert [m.name for m in metrics.METRICS.values() if not m.greater_is_better] == ["log_loss"]
+    assert [m.name for m in metrics.METRICS.values() if not m.greater_is_better] == [
+        "log_loss",
+        "rmse",
+        "mcrmse",
+        "mae",
+    ]
+    assert [m.name for m in metrics.METRICS.values() if m.levels] == ["accuracy", "qwk"]
 
 
 def test_get_metric_unknown_name_lists_the_known_ones():
@@ -144,7 +150,12 @@ def test_get_metric_that_does_not_fit_the_task(name, task):
 
 @pytest.mark.parametrize(
     "name, task, fits",
-    [("accuracy", "multilabel", "multiclass, binary"), ("f1", "multiclass", "binary"), ("rouge", "span", "generation")],
+    [
+        ("accuracy", "multilabel", "multiclass, binary, regression, ordinal"),
+        ("f1", "multiclass", "binary"),
+        ("rouge", "span", "generation"),
+        ("rmse", "multiclass", "regression, ordinal"),
+    ],
 )
 def test_a_metric_that_does_not_fit_is_one_wording_from_every_entry_point(name, task, fits):
     import pandas as pd

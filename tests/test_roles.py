@@ -45,6 +45,12 @@ KINDS = {
         ["summary"],
         pd.DataFrame({"id": ["a"], "summary": ["x"]}),
     ),
+    "regression": (
+        DataConfig(task="regression", metric="rmse"),
+        ["score"],
+        pd.DataFrame({"id": ["a"], "score": [0.5]}),
+    ),
+    "ordinal": (DataConfig(task="ordinal", metric="qwk"), ["score"], pd.DataFrame({"id": ["a"], "score": [3]})),
 }
 
 

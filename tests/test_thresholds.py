@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from foldwise.tasks.classification.decisions import ArgmaxDecider, CutDecider, crossfit_score
+from foldwise.tasks.classification.decisions import ArgmaxDecider, CutDecider
 from foldwise.tasks.classification.thresholds import best_cut, best_global_cut
+from foldwise.tasks.evaluation import crossfit_score
 from foldwise.tasks.metrics import get_metric
 
 MACRO_F1 = get_metric("macro_f1", "multilabel")

@@ -124,9 +124,9 @@ def cmd_folds(args: argparse.Namespace) -> None:
     for cfg in load_dataset_configs(args.data, args.set):
         data = load_competition(cfg)
         print(data.task_line)
-        key, method = competition_task(cfg, data).stratify_on(data)
+        strata = competition_task(cfg, data).stratify_on(data)
         path, table, written = write_folds(
-            cfg, data.train_ids, key, data.label_names, force=args.force, task=data.task, method=method
+            cfg, data.train_ids, strata.key, strata.names, force=args.force, task=data.task, method=strata.method
         )
         print(table.rename(index=short_name).to_string())
         print(

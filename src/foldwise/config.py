@@ -125,11 +125,13 @@ class DataConfig:
         "both sides apart; use instead of several text_columns",
         None,
     )
-    task: Literal["auto", "multilabel", "multiclass", "binary", "span", "generation"] = option(
-        "auto: inferred from the files (one 0/1 label column: binary; one label per row: multiclass; "
-        "else multilabel), said when data loads; multilabel (a sigmoid per label), multiclass (softmax), "
-        "binary (one 0/1 target), span (the answer is a piece of the context: extractive QA), "
-        "generation (the target is free text: answers, summaries, rewrites)",
+    task: Literal["auto", "multilabel", "multiclass", "binary", "span", "generation", "regression", "ordinal"] = option(
+        "auto: inferred from the files (real numbers: regression; one 0/1 label column: binary; one "
+        "label per row: multiclass; else multilabel), said when data loads; multilabel (a sigmoid per "
+        "label), multiclass (softmax), binary (one 0/1 target), span (the answer is a piece of the "
+        "context: extractive QA), generation (the target is free text: answers, summaries, rewrites), "
+        "regression (one or several numbers per text), ordinal (integer scores decided by cut points "
+        "fit on OOF: essay scores)",
         "auto",
     )
     metric: str = option(_metric_help, "macro_f1")
@@ -156,14 +158,17 @@ class DataConfig:
     )
     target_column: str | None = option(
         "task generation: the train column holding the target text (the submission's column is the "
-        "sample's one non-id column)",
+        "sample's one non-id column); tasks regression and ordinal: the train column of the one target "
+        "(several: label_columns)",
         None,
     )
     allow_empty_answers: bool = option(
         "task generation: a submission may hold an empty text (else one is refused, naming its row)", False
     )
     label_columns: list[str] | None = option(
-        "0/1 label columns in train; default: the sample submission's columns but the id", None
+        "0/1 label columns in train (tasks regression and ordinal: the target columns); default: the "
+        "sample submission's columns but the id",
+        None,
     )
     label_column: str | None = option(
         "one train column holding label names or indices (a list for multilabel, e.g. "
@@ -309,7 +314,8 @@ class TextConfig:
 
 @dataclass
 class ThresholdConfig:
-    """How probabilities become 0/1 labels (fit on out-of-fold predictions only)."""
+    """How predictions become decisions: probabilities 0/1 labels, numbers clipped or cut into
+    levels (fit on out-of-fold predictions only)."""
 
     mode: Literal["auto", "per_class", "global", "fixed"] = option(
         "auto: the metric's own search (per-class cuts for multilabel, argmax for multiclass); per_class: "
@@ -323,6 +329,7 @@ class ThresholdConfig:
         None,
     )
     class_bias: bool = option("multiclass: fit a per-class bias on log probabilities on OOF", False)
+    clip: bool = option("regression and ordinal: clip predictions to the range of the training targets", True)
 
 
 @dataclass

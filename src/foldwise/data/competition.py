@@ -91,7 +91,8 @@ class CompetitionData:
 
     @cached_property
     def content_sha256(self) -> str:
-        """Hash of what training reads: ids, texts (train and test), label names and matrix.
+        """Hash of what training reads: ids, texts (train and test), label names and matrix (a task
+        without a label matrix, which reads its truth from the training rows: every training cell).
 
         Part of the training fingerprint, so folds trained before the data changed are
         not reused (changed labels keep the ids, and so the folds, the same).
@@ -111,6 +112,8 @@ class CompetitionData:
                 digest.update(encoded)
         digest.update(str(self.labels.shape).encode())
         digest.update(np.ascontiguousarray(self.labels, dtype=np.uint8).tobytes())
+        if self.train_frame is not None and not len(self.labels.T):  # a task reading its truth from the rows
+            digest.update(pd.util.hash_pandas_object(self.train_frame, index=False).to_numpy().tobytes())
         return digest.hexdigest()[:16]
 
 
@@ -277,22 +280,31 @@ def _label_names(cfg: DataConfig, sample: pd.DataFrame, train: pd.DataFrame) -> 
     return targets
 
 
+def real_number_example(values: pd.Series) -> str | None:
+    """The first cell of a column of numbers that is not a whole number (a regression target's),
+    or None when some cell is no number or every one is whole."""
+    numbers = pd.to_numeric(values.dropna(), errors="coerce")
+    if not (len(numbers) and numbers.notna().all() and (numbers % 1 != 0).any()):
+        return None
+    return str(values.dropna().iloc[int(np.flatnonzero((numbers % 1 != 0).to_numpy())[0])])
+
+
 def refuse_regression(values: pd.Series, path: Path, column: str) -> None:
     """Refuse, in one line, a label column of real numbers (a regression target), which would
     otherwise be read as one class per distinct value."""
-    numbers = pd.to_numeric(values.dropna(), errors="coerce")
-    if len(numbers) and numbers.notna().all() and (numbers % 1 != 0).any():
-        example = values.dropna().iloc[int(np.flatnonzero((numbers % 1 != 0).to_numpy())[0])]
+    example = real_number_example(values)
+    if example is not None:
         raise FoldwiseError(
             f"{path}: column '{column}' holds real numbers ({example!r}, {values.nunique():,} "
-            "distinct values): a regression target; foldwise predicts labels, spans and text"
+            f"distinct values): a regression target; set data.task: regression and target_column: {column}"
         )
 
 
 def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train_path: Path) -> tuple[str, str]:
     """The task ``data.task: auto`` stands for, and why, from the full training file.
 
-    A ``label_column`` with a ``positive_label``, or of 0/1 cells with a one-column sample,
+    Target columns of real numbers (``label_columns``, ``target_column`` or the sample's) are a
+    regression. A ``label_column`` with a ``positive_label``, or of 0/1 cells with a one-column sample,
     is binary; one whose every cell holds one label is multiclass, else multilabel. 0/1 label
     columns (``label_columns`` or the sample's) are binary when there is one, multiclass when
     every row sets exactly one of them, else multilabel.
@@ -314,10 +326,13 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
             f"inferred: cells of '{cfg.label_column}' hold several labels or none "
             f"(read as {describe_separator(separator)})"
         )
-    columns = list(cfg.label_columns or targets)
+    columns = list(cfg.label_columns or ([cfg.target_column] if cfg.target_column else targets))
+    _require_columns(train, columns, train_path)
+    real = {c: example for c in columns if (example := real_number_example(train[c])) is not None}
+    if real:
+        column, example = next(iter(real.items()))
+        return "regression", f"inferred: column '{column}' holds real numbers ({example!r})"
     if len(columns) == 1:
-        _require_columns(train, columns, train_path)
-        refuse_regression(train[columns[0]], train_path, columns[0])
         values = sorted(set(train[columns[0]].dropna().str.strip()) - {"0", "1"})
         if values and not cfg.label_columns:  # the sample's one column holds class names (id,label)
             raise FoldwiseError(

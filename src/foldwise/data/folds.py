@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,22 @@ import pandas as pd
 from ..config import DataConfig, concrete_task
 from ..errors import FoldwiseError
 from ..io import artifacts, paths
+
+
+class Strata(NamedTuple):
+    """What a task's folds balance (:meth:`foldwise.tasks.Task.stratify_on`).
+
+    Attributes
+    ----------
+    key : an (n_rows, C) 0/1 matrix (labels, or bins of a number), or None: nothing to balance.
+    method : "iterative" (iterative stratification of several columns) or "classes" (stratified
+        on the one set column), None with no key.
+    names : the key's C column names, as the per-fold count table shows them.
+    """
+
+    key: np.ndarray | None
+    method: str | None
+    names: list[str]
 
 
 def assign_folds(

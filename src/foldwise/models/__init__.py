@@ -51,8 +51,10 @@ def build_model(
     fingerprint: str | None = None,
     head: Any = None,
     single_label: bool = False,
+    numeric: bool = False,
 ) -> TextModel:
-    """A fresh, unfitted model for one fold (``fingerprint``, ``head``, ``single_label``: see :class:`TextModel`)."""
+    """A fresh, unfitted model for one fold (``fingerprint``, ``head``, ``single_label``, ``numeric``: see
+    :class:`TextModel`)."""
     return model_class(config.kind)(
         config,
         task=task,
@@ -63,6 +65,7 @@ def build_model(
         fingerprint=fingerprint,
         head=head,
         single_label=single_label,
+        numeric=numeric,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tasks import CLASSIFICATION_KINDS
+from ..tasks import CLASSIFICATION_KINDS, NUMBER_KINDS
 
 
 class TextModel(ABC):
@@ -27,10 +27,11 @@ class TextModel(ABC):
     head : the task's head (:meth:`foldwise.tasks.Task.head`) for kinds that train one.
     single_label : one label per row (the task's ``single_label``): a classifier's rows of
         probabilities sum to 1; else one independent probability per label.
+    numeric : the task's predictions are numbers (its ``numeric``): the kind fits a regressor.
     """
 
-    #: the tasks (``data.task``) this kind can train
-    tasks: tuple[str, ...] = CLASSIFICATION_KINDS
+    #: the tasks (``data.task``) this kind can train: label probabilities, and numbers
+    tasks: tuple[str, ...] = (*CLASSIFICATION_KINDS, *NUMBER_KINDS)
     #: whether it trains the task's head (:meth:`foldwise.tasks.Task.head`): neural kinds do
     uses_head: bool = False
 
@@ -51,6 +52,7 @@ class TextModel(ABC):
         fingerprint: str | None = None,
         head: Any = None,
         single_label: bool = False,
+        numeric: bool = False,
     ):
         self.config = config
         self.task = task
@@ -61,6 +63,7 @@ class TextModel(ABC):
         self.fingerprint = fingerprint
         self.head = head
         self.single_label = single_label
+        self.numeric = numeric
 
     @classmethod
     def check_can_run(cls, config: Any) -> None:

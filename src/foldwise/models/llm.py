@@ -26,7 +26,7 @@ import numpy as np
 
 from ..config import option
 from ..errors import FoldwiseError
-from ..tasks import CLASSIFICATION_KINDS
+from ..tasks import CLASSIFICATION_KINDS, NUMBER_KINDS
 from ..train.backbone import NeuralConfig, is_no_decay
 from .neural import NeuralModel
 
@@ -424,7 +424,7 @@ class LlmModel(NeuralModel):
     """Fine-tune a decoder LLM with LoRA on a fold; predictions from the best evaluation's adapters."""
 
     backbone_class = LlmBackbone
-    tasks = (*CLASSIFICATION_KINDS, "generation")
+    tasks = (*CLASSIFICATION_KINDS, *NUMBER_KINDS, "generation")
 
     @classmethod
     def check_can_run(cls, config: LlmConfig) -> None:

@@ -6,10 +6,14 @@ naming it; fitting, predicting, saving and loading go through :mod:`foldwise.tra
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 from .base import TextModel
+
+#: what a head keeps beside a saved model's weights (:meth:`foldwise.train.heads.Head.state`)
+HEAD_STATE = "head_state.json"
 
 
 class NeuralModel(TextModel):
@@ -30,6 +34,7 @@ class NeuralModel(TextModel):
         fingerprint: str | None = None,
         head: Any = None,
         single_label: bool = False,
+        numeric: bool = False,
     ):
         super().__init__(
             config,
@@ -41,6 +46,7 @@ class NeuralModel(TextModel):
             fingerprint=fingerprint,
             head=head,
             single_label=single_label,
+            numeric=numeric,
         )
         if head is None:
             raise ValueError(f"{type(self).__name__} trains the task's head: pass head=task.head(config)")
@@ -77,7 +83,13 @@ class NeuralModel(TextModel):
         return training.predict(self.backbone, self.head, self.result_.model, self.result_.tokenizer, texts)
 
     def save(self, folder: Path) -> None:
+        """The backbone's files, and ``head_state.json`` where the head keeps state beside its weights."""
+        from ..io import artifacts
+
         self.backbone.save(self.result_.model, self.result_.tokenizer, folder, self.head)
+        state = self.head.state()
+        if state:
+            artifacts.write_json(folder / HEAD_STATE, state)
 
     @classmethod
     def load_predictor(cls, folder: Path, config: Any, task: str, n_labels: int, head: Any = None) -> NeuralModel:
@@ -85,5 +97,7 @@ class NeuralModel(TextModel):
 
         model = cls(config, task=task, n_labels=n_labels, seed=0, head=head)
         module, tokenizer = model.backbone.load(folder, model.head)
+        if (folder / HEAD_STATE).exists():
+            model.head.restore(json.loads((folder / HEAD_STATE).read_text()))
         model.result_ = training.FitResult(model=module, tokenizer=tokenizer, history=[], best_step=0)
         return model

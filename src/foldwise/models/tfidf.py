@@ -17,7 +17,7 @@ from .base import TextModel
 
 @dataclass
 class TfidfConfig:
-    """TF-IDF features and logistic regression (one-vs-rest for multi-label)."""
+    """TF-IDF features and logistic regression (one-vs-rest for multi-label), or ridge regression for numbers."""
 
     kind: str = field(default="tfidf", init=False)
     word_ngram_range: list[int] = option("word n-gram sizes [min, max]; [] turns word features off", [1, 2], ge=1)
@@ -30,6 +30,7 @@ class TfidfConfig:
     sublinear_tf: bool = option("use 1 + log(tf)", True)
     lowercase: bool = option("lower-case before counting n-grams", True)
     C: float = option("inverse L2 regularisation strength of logistic regression", 4.0, gt=0)
+    alpha: float = option("L2 regularisation strength of ridge regression (tasks regression and ordinal)", 1.0, gt=0)
     class_weight: Literal["balanced"] | None = option("None or 'balanced' (up-weights rare labels)", None)
     max_iter: int = option("solver iterations", 1000, ge=1)
     n_jobs: int = option("labels fit in parallel (multi-label)", 2, ge=1)
@@ -51,7 +52,8 @@ class TfidfModel(TextModel):
 
     Sentence pairs ((n, 2) texts) get pair features instead of one joined string: see
     :meth:`_pair_features`. One label per row (``single_label``): one multinomial model over
-    the classes; else one binary model per label.
+    the classes; numbers (``numeric``): one ridge regression of every target; else one binary
+    model per label.
     """
 
     def _vectorizers(self) -> list:
@@ -160,6 +162,13 @@ class TfidfModel(TextModel):
         from joblib import Parallel, delayed
 
         features = self._features(texts, fit=True)
+        if self.numeric:
+            from sklearn.linear_model import Ridge
+
+            self.regressor_ = Ridge(alpha=self.config.alpha, random_state=self.seed).fit(
+                features, np.asarray(labels, dtype=np.float64)
+            )
+            return
         if self.single_label:
             if _is_hard(labels):
                 self.classifier_ = self._logistic().fit(features, labels.argmax(axis=1))
@@ -176,6 +185,13 @@ class TfidfModel(TextModel):
             delayed(_fit_binary)(self._logistic("liblinear"), features, labels[:, chunk]) for chunk in chunks
         )
         self.estimators_ = [estimator for chunk in fitted for estimator in chunk]
+
+    def predict(self, texts) -> np.ndarray:
+        """(n, K) numbers (``numeric``), else (n, L) probabilities."""
+        if not self.numeric:
+            return self.predict_proba(texts)
+        values = self.regressor_.predict(self._features(texts, fit=False))
+        return np.asarray(values, dtype=np.float32).reshape(len(texts), -1)
 
     def predict_proba(self, texts) -> np.ndarray:
         features = self._features(texts, fit=False)

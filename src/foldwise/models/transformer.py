@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..config import option
-from ..tasks import CLASSIFICATION_KINDS
+from ..tasks import CLASSIFICATION_KINDS, NUMBER_KINDS
 from ..train.backbone import NeuralConfig, is_no_decay, no_inference_change
 from .neural import NeuralModel
 
@@ -123,4 +123,4 @@ class TransformerModel(NeuralModel):
     """Fine-tune an encoder on a fold; predictions come from the best evaluation's weights."""
 
     backbone_class = EncoderBackbone
-    tasks = (*CLASSIFICATION_KINDS, "span")
+    tasks = (*CLASSIFICATION_KINDS, *NUMBER_KINDS, "span")

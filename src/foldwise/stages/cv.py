@@ -263,6 +263,7 @@ def _train_one_seed(
         fingerprint=fingerprint,
         head=model_head(cfg.model, task),
         single_label=task.single_label,
+        numeric=task.numeric,
     )
     truth = task.truth(data)
     start = time.perf_counter()

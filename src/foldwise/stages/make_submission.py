@@ -91,7 +91,7 @@ def ensemble(
 
     truth = task.truth(data)
     _check_method(method, task, len(runs))
-    blender = Blender(method=method, combine=task.blend, single_label=task.single_label).fit(
+    blender = Blender(method=method, combine=task.blend, stacker=task.stacker).fit(
         [r.oof for r in runs], task.objective(thresholds, truth), truth, fold
     )
     oof = blender.oof_
@@ -179,7 +179,7 @@ def _check_method(method: str, task: Task, n_runs: int) -> None:
     decisions already tune, costs CV and prints a weight of 1)."""
     if method not in task.blend_methods:
         raise FoldwiseError(
-            f"--method {method} blends label probabilities; task {task.kind} blends by "
+            f"--method {method}: task {task.kind} (metric {task.metric.name}) blends by "
             f"{' or '.join(task.blend_methods)}"
         )
     if method == "stack" and n_runs < 2:

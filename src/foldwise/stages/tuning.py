@@ -54,6 +54,7 @@ def _quiet_experimental() -> Iterator[None]:
 DEFAULT_SPACES: dict[str, dict[str, dict[str, Any]]] = {
     "tfidf": {
         "model.C": {"type": "float", "low": 0.25, "high": 32.0, "log": True},
+        "model.alpha": {"type": "float", "low": 0.1, "high": 30.0, "log": True},
         "model.word_ngram_range": {"type": "categorical", "choices": [[1, 1], [1, 2], [1, 3]]},
         "model.char_ngram_range": {"type": "categorical", "choices": [[], [2, 4], [2, 5], [1, 6]]},
         "model.char_max_features": {"type": "int", "low": 50000, "high": 500000, "log": True},

@@ -4,8 +4,8 @@ reports and submission format.
 A :class:`Task` is built from the data config and the loaded data by :func:`task_for`.
 The stages (``cv``, ``ensemble``, ``tuning``, ``predict``, ``folds``, ``benchmarks``) only
 orchestrate: they hand the task opaque *predictions* (for classification an (n, L)
-probability matrix; for span extraction the answer spans with their character scores;
-for generation the generated texts)
+probability matrix; for regression and ordinal scores an (n, K) matrix of numbers; for span
+extraction the answer spans with their character scores; for generation the generated texts)
 and *truth*, and get back fold files, OOF, deciders, typed
 :class:`~foldwise.tasks.evaluation.Evaluation` results, reports, submission frames and
 scores. Models get their output layer and loss from :meth:`Task.head`. What each stage
@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..config import DATA_CHECKS, DataConfig, concrete_task
 from ..data.competition import CompetitionData
-from . import classification, generation, span
+from . import classification, generation, regression, span
 from .metrics import get_metric
 from .roles import Task
 
@@ -93,15 +93,21 @@ class TaskKind:
 
 #: what a kind trains without a choice of loss (one softmax, span logits, generated tokens)
 _FIXED_LOSS = frozenset({"model.loss", "model.focal_gamma"})
-_CLASSIFICATION = TaskKind(classification.build, classification.guess_metric)
+#: the TF-IDF model's keys of one kind of estimator: logistic regression (labels), ridge (numbers)
+_LOGISTIC_KEYS = frozenset({"model.C", "model.class_weight"})
+_RIDGE_KEYS = frozenset({"model.alpha"})
+_CLASSIFICATION = TaskKind(classification.build, classification.guess_metric, untuned_keys=_RIDGE_KEYS)
+_NUMBERS = TaskKind(regression.build, regression.guess_metric, regression.key_problems, _FIXED_LOSS | _LOGISTIC_KEYS)
 
 #: data.task -> its kind: a new kind of competition is a package under tasks/ and a line here
 TASKS: dict[str, TaskKind] = {
     "multilabel": _CLASSIFICATION,
-    "multiclass": replace(_CLASSIFICATION, untuned_keys=_FIXED_LOSS),
+    "multiclass": replace(_CLASSIFICATION, untuned_keys=_FIXED_LOSS | _RIDGE_KEYS),
     "binary": _CLASSIFICATION,
     "span": TaskKind(span.build, span.guess_metric, span.key_problems, _FIXED_LOSS),
     "generation": TaskKind(generation.build, generation.guess_metric, generation.key_problems, _FIXED_LOSS),
+    "regression": _NUMBERS,
+    "ordinal": _NUMBERS,
 }
 
 
@@ -117,6 +123,8 @@ def untuned_keys(kind: str) -> frozenset[str]:
 
 #: the kinds whose predictions are (n, L) label probabilities: what a classifier model kind trains
 CLASSIFICATION_KINDS: tuple[str, ...] = tuple(kind for kind, k in TASKS.items() if k.build is classification.build)
+#: the kinds whose predictions are (n, K) numbers: what a regressor (TF-IDF ridge, a neural head) trains
+NUMBER_KINDS: tuple[str, ...] = tuple(kind for kind, k in TASKS.items() if k.build is regression.build)
 
 
 def task_for(

@@ -9,10 +9,11 @@ Methods (``foldwise ensemble --method``):
 - ``rank``: ``fit`` on each member's predictions turned into ranks (per label, scaled to
   (0, 1], OOF and test ranked apart): members whose probabilities are on different scales
   (an LLM against TF-IDF) weigh by order only, the trick for AUC-scored competitions;
-- ``stack``: a level-2 logistic regression on the members' logits (per label; multinomial
-  on every member's classes for one label per row), cross-validated on the run folds: a
-  row's stacked OOF prediction comes from a model fit on the other folds, the test
-  prediction from one fit on every OOF row.
+- ``stack``: a level-2 model, cross-validated on the run folds: a logistic regression on the
+  members' logits (per label; multinomial on every member's classes for one label per row), or
+  for numbers a ridge regression per target on the members' predictions; a row's stacked OOF
+  prediction comes from a model fit on the other folds, the test prediction from one fit on
+  every OOF row.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class Stacker:
     cross-validated OOF prediction (``oof_``: the rows of fold k predicted by models fit on
     the other folds) and models fit on every row, which :meth:`predict` uses for the test set.
     """
+
+    kind = "logistic"
 
     def __init__(self, single_label: bool, C: float = 1.0):
         self.single_label = single_label
@@ -143,7 +146,13 @@ class Stacker:
 
     def to_record(self) -> dict:
         """The fitted level-2 models as JSON-ready data (the submission record keeps them)."""
-        return {"single_label": self.single_label, "C": self.C, "n_labels": self.n_labels_, "models": self.models_}
+        return {
+            "kind": self.kind,
+            "single_label": self.single_label,
+            "C": self.C,
+            "n_labels": self.n_labels_,
+            "models": self.models_,
+        }
 
     @classmethod
     def from_record(cls, record: dict) -> Stacker:
@@ -151,6 +160,66 @@ class Stacker:
         stacker = cls(record["single_label"], record["C"])
         stacker.n_labels_, stacker.models_ = record["n_labels"], record["models"]
         return stacker
+
+
+class RidgeStacker:
+    """A level-2 ridge regression per target on the members' (n, K) numeric predictions.
+
+    Target ``j`` is predicted from every member's column ``j`` (and an intercept); :meth:`fit`
+    keeps the cross-validated OOF prediction (``oof_``) and models fit on every row for the test.
+    """
+
+    kind = "ridge"
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def fit(self, members: list[np.ndarray], truth: np.ndarray, fold: np.ndarray) -> RidgeStacker:
+        truth = np.asarray(truth, dtype=np.float64)
+        members = [np.asarray(m, dtype=np.float64) for m in members]
+        self.oof_ = np.zeros(truth.shape, dtype=np.float64)
+        for k in np.unique(fold):
+            held = np.asarray(fold) == k
+            models = self._fit_models(members, truth, ~held)
+            self.oof_[held] = self._predict_with(models, [m[held] for m in members])
+        self.models_ = self._fit_models(members, truth, np.ones(len(truth), dtype=bool))
+        return self
+
+    def predict(self, members: list[np.ndarray]) -> np.ndarray:
+        """Test predictions of the models fit on every OOF row."""
+        return self._predict_with(self.models_, [np.asarray(m, dtype=np.float64) for m in members])
+
+    def _fit_models(self, members: list[np.ndarray], truth: np.ndarray, rows: np.ndarray) -> list[dict]:
+        from sklearn.linear_model import Ridge
+
+        models = []
+        for j in range(truth.shape[1]):
+            model = Ridge(alpha=self.alpha).fit(np.column_stack([m[rows, j] for m in members]), truth[rows, j])
+            models.append({"coef": model.coef_.tolist(), "intercept": float(model.intercept_)})
+        return models
+
+    def _predict_with(self, models: list[dict], members: list[np.ndarray]) -> np.ndarray:
+        return np.column_stack(
+            [
+                np.column_stack([m[:, j] for m in members]) @ np.array(model["coef"]) + model["intercept"]
+                for j, model in enumerate(models)
+            ]
+        )
+
+    def to_record(self) -> dict:
+        """The fitted level-2 models as JSON-ready data."""
+        return {"kind": self.kind, "alpha": self.alpha, "models": self.models_}
+
+    @classmethod
+    def from_record(cls, record: dict) -> RidgeStacker:
+        """A stacker that predicts as the one :meth:`to_record` described."""
+        stacker = cls(record["alpha"])
+        stacker.models_ = record["models"]
+        return stacker
+
+
+#: a level-2 model's record kind -> its class (what ``reproduce`` reads back)
+STACKERS: dict[str, Any] = {"logistic": Stacker, "ridge": RidgeStacker}
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -175,7 +244,8 @@ class Blender:
     combine : (members' predictions, weights) -> one prediction; default :func:`blend`, the
         weighted mean of probability matrices (a task whose predictions are not matrices
         passes its own, ``Task.blend``, and blends by ``fit`` or ``mean`` only).
-    single_label : one label per row (stacking fits one multinomial model).
+    stacker : builds the unfitted level-2 model of ``stack`` (``Task.stacker``: a :class:`Stacker`
+        for label probabilities, a :class:`RidgeStacker` for numbers).
 
     Attributes
     ----------
@@ -190,14 +260,14 @@ class Blender:
         method: str = "fit",
         steps: tuple[float, ...] = (0.2, 0.1, 0.05, 0.025, 0.0125),
         combine: Combine = blend,
-        single_label: bool = False,
+        stacker: Callable[[], Any] | None = None,
     ):
         if method not in BLEND_METHODS:
             raise ValueError(f"unknown blend method {method!r}")
         self.method = method
         self.steps = steps
         self.combine = combine
-        self.single_label = single_label
+        self.stacker = stacker
 
     def fit(
         self,
@@ -211,9 +281,9 @@ class Blender:
         weights = np.full(n, 1.0 / n)
         self.mean_score_ = objective(self.combine(probs, weights))
         if self.method == "stack":
-            if truth is None or fold is None:
-                raise ValueError("stacking needs the truth and the folds")
-            self.stacker_ = Stacker(self.single_label).fit(probs, truth, fold)
+            if truth is None or fold is None or self.stacker is None:
+                raise ValueError("stacking needs the truth, the folds and the task's level-2 model")
+            self.stacker_ = self.stacker().fit(probs, truth, fold)
             self.weights_, self.oof_ = weights, self.stacker_.oof_
             self.score_ = objective(self.oof_)
             return self
@@ -258,7 +328,7 @@ class Blender:
         blender = cls(record.get("method", "fit"), combine=combine)
         blender.weights_ = np.array([record["weights"][name] for name in record["members"]])
         if blender.method == "stack":
-            blender.stacker_ = Stacker.from_record(record["stacker"])
+            blender.stacker_ = STACKERS[record["stacker"]["kind"]].from_record(record["stacker"])
         return blender
 
 
@@ -266,10 +336,12 @@ def blend_line(record: dict) -> str:
     """How a submission record's members were blended, in one line: their weights, or for a
     stack the level-2 model (its equal ``weights`` are no weights the stack applies)."""
     if record.get("method") == "stack":
-        return (
-            f"stacked: a level-2 logistic regression on the logits of {', '.join(record['weights'])}, "
-            "cross-validated on the run folds"
+        what = (
+            "ridge regression on the predictions"
+            if record["stacker"]["kind"] == "ridge"
+            else "logistic regression on the logits"
         )
+        return f"stacked: a level-2 {what} of {', '.join(record['weights'])}, cross-validated on the run folds"
     return "weights: " + ", ".join(f"{name} {weight:.3f}" for name, weight in record["weights"].items())
 
 

@@ -7,11 +7,18 @@ reports and the results notebook read them back with :meth:`Evaluation.from_json
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from ..errors import FoldwiseError
 from .metrics import score_title
+
+if TYPE_CHECKING:
+    from .metrics import Metric
+    from .roles import Rule
 
 
 @dataclass
@@ -134,3 +141,27 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "__dataclass_fields__"):
         return asdict(value)
     return value
+
+
+def crossfit_score(metric: Metric, probs: Any, y: Any, fold: np.ndarray, make: Callable[[], Rule[Any]]) -> float:
+    """The metric when each fold's rows are decided by a decider fit on the other folds.
+
+    A decider fit and scored on the same OOF rows is slightly optimistic; this is the
+    honest estimate of what it will do on unseen test rows.
+
+    Parameters
+    ----------
+    metric : the metric to report.
+    probs, y : (n, L) OOF predictions (probabilities, numbers) and their truth; fold : (n,) fold of each row.
+    make : builds a fresh, unfitted decider.
+    """
+    decided: np.ndarray | None = None
+    for k in np.unique(fold):
+        held = fold == k
+        part = make().fit(probs[~held], y[~held]).predict(probs[held])
+        if decided is None:
+            decided = np.empty((len(probs), *np.shape(part)[1:]), dtype=part.dtype)
+        decided[held] = part
+    if decided is None:
+        raise ValueError("cross-fitting needs at least one fold")
+    return metric.score(y, decided)

@@ -369,6 +369,84 @@ def per_label_scores(name: str, task: str, y_true: np.ndarray, y_prob: np.ndarra
     return np.array([row_loss[true_class == j].mean() if (true_class == j).any() else np.nan for j in columns])
 
 
+# --- metrics on numbers (regression, ordinal scores) ---
+
+
+def _numbers(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both arrays as (n, K) float64, shapes checked (a (n,) vector is one column)."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    y_pred = np.asarray(y_pred, dtype=np.float64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"shape mismatch: y_true {y_true.shape} vs y_pred {y_pred.shape}")
+    return (y_true[:, None], y_pred[:, None]) if y_true.ndim == 1 else (y_true, y_pred)
+
+
+def rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Root mean squared error over every (row, target) cell."""
+    y_true, y_pred = _numbers(y_true, y_pred)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2)))
+
+
+def mcrmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean column-wise RMSE: each target column's RMSE, averaged (Feedback Prize - ELL)."""
+    y_true, y_pred = _numbers(y_true, y_pred)
+    return float(np.sqrt(np.mean((y_true - y_pred) ** 2, axis=0)).mean())
+
+
+def mae(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean absolute error over every (row, target) cell."""
+    y_true, y_pred = _numbers(y_true, y_pred)
+    return float(np.mean(np.abs(y_true - y_pred)))
+
+
+def _column_correlations(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """(K,) Pearson correlation of each column pair; 0 where the predictions are constant (a
+    constant truth is refused when the data loads: its correlation is undefined)."""
+    t = y_true - y_true.mean(axis=0)
+    p = y_pred - y_pred.mean(axis=0)
+    denom = np.sqrt((t**2).sum(axis=0) * (p**2).sum(axis=0))
+    return np.where(denom > 0, (t * p).sum(axis=0) / np.where(denom > 0, denom, 1.0), 0.0)
+
+
+def pearson(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Pearson correlation (several targets: the mean over columns); constant predictions score 0."""
+    return float(_column_correlations(*_numbers(y_true, y_pred)).mean())
+
+
+def spearman(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Spearman rank correlation: Pearson of the average ranks (ties share theirs), per column, averaged."""
+    y_true, y_pred = _numbers(y_true, y_pred)
+    return float(_column_correlations(_average_ranks(y_true), _average_ranks(y_pred)).mean())
+
+
+def quadratic_weighted_kappa(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Quadratic weighted kappa of integer scores (several targets: the mean over columns).
+
+    Each column's levels are the values seen in its truth and predictions together (as
+    scikit-learn's ``cohen_kappa_score(weights="quadratic")``); 1 - sum(w * observed) /
+    sum(w * expected) with w the squared level distance; a column where truth and
+    predictions agree on one value scores 1.
+    """
+    y_true, y_pred = _numbers(y_true, y_pred)
+    return float(np.mean([_kappa(y_true[:, j], y_pred[:, j]) for j in range(y_true.shape[1])]))
+
+
+def _kappa(truth: np.ndarray, pred: np.ndarray) -> float:
+    levels, codes = np.unique(np.concatenate([truth, pred]), return_inverse=True)
+    n, m = len(truth), len(levels)
+    observed = np.bincount(codes[:n] * m + codes[n:], minlength=m * m).reshape(m, m).astype(np.float64)
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0)) / max(n, 1)
+    weights = (np.arange(m)[:, None] - np.arange(m)[None, :]) ** 2
+    denom = (weights * expected).sum()
+    return 1.0 if denom == 0 else float(1.0 - (weights * observed).sum() / denom)
+
+
+def exact_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Share of rows whose every target is predicted exactly (integer scores)."""
+    y_true, y_pred = _numbers(y_true, y_pred)
+    return float((y_true == y_pred).all(axis=1).mean())
+
+
 # --- the registry ---
 
 ScoreFn = Callable[[np.ndarray, np.ndarray], float]
@@ -419,7 +497,8 @@ class Metric(Score):
     needs_decision : False: scored on probabilities, which are submitted as they are.
     per_label : the mean over labels of each label's F1 (or of a rising function of
         it), so each label's F1-optimal cut optimises it exactly (macro-F1).
-    tasks : the tasks it fits ("multilabel", "multiclass", "binary", "span", "generation").
+    tasks : the tasks it fits ("multilabel", "multiclass", "binary", "span", "generation",
+        "regression", "ordinal").
     secondary : (task, score names) pairs: the scores reported beside it on that task's data.
     counts : the metric as a :class:`CountForm`; None for metrics on probabilities.
     task_fns : (task, fn, counts) triples for tasks on which it is computed differently
@@ -427,8 +506,10 @@ class Metric(Score):
         both classes); :meth:`for_task` picks the one to use.
     calibrated : a metric on probabilities that calibration can improve (log loss), so a
         temperature or Platt scaling is fit on OOF for it; a rank metric (ROC AUC) is not.
-    lowest : the lowest score it can give (0 for F1s, accuracy, AUC, losses; -1 for MCC):
-        ``foldwise lb`` refuses a leaderboard score below it as a typo.
+    lowest : the lowest score it can give (0 for F1s, accuracy, AUC, losses; -1 for MCC and
+        correlations): ``foldwise lb`` refuses a leaderboard score below it as a typo.
+    levels : on numbers, it scores integer levels (QWK, accuracy): the targets must be integers and
+        the decision is a set of cut points fit on OOF (an ordinal task).
     """
 
     fn: ScoreFn
@@ -441,6 +522,7 @@ class Metric(Score):
     task_fns: tuple[tuple[str, ScoreFn, CountForm | None], ...] = ()
     calibrated: bool = False
     lowest: float = 0.0
+    levels: bool = False
 
     def score(self, y_true: Any, y_pred: np.ndarray) -> float:
         """The metric's value (raw: a loss stays a loss); ``y_true`` is the task's truth (a 0/1
@@ -488,6 +570,14 @@ class Metric(Score):
 
 _ALL_TASKS = ("multilabel", "multiclass", "binary")
 _TEXT_TASKS = ("span", "generation")
+#: the tasks whose predictions are numbers: regression, and ordinal scores (integer levels)
+_NUMBER_TASKS = ("regression", "ordinal")
+
+
+def _numbers_secondary(*names: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The same secondary scores on regression and ordinal data."""
+    return tuple((task, names) for task in _NUMBER_TASKS)
+
 
 METRICS: dict[str, Metric] = {
     metric.name: metric
@@ -508,8 +598,11 @@ METRICS: dict[str, Metric] = {
             "accuracy",
             "accuracy",
             fn=accuracy,
-            tasks=("multiclass", "binary"),
+            tasks=("multiclass", "binary", *_NUMBER_TASKS),
             counts=CountForm("rows", exact_match_from_counts),
+            levels=True,
+            secondary=(*CLASSIFICATION_SECONDARY, *_numbers_secondary("qwk", "pearson")),
+            task_fns=tuple((task, exact_accuracy, None) for task in _NUMBER_TASKS),
         ),
         Metric("f1", "F1", fn=f1, per_label=True, tasks=("binary",), counts=_POSITIVE_F1),
         Metric("mcc", "MCC", fn=mcc, tasks=("binary",), counts=_MCC, lowest=-1.0),
@@ -542,6 +635,55 @@ METRICS: dict[str, Metric] = {
             secondary=(("generation", ("rouge2", "rougeL", "rougeLsum")),),
         ),
         Metric("word_jaccard", "word Jaccard", fn=word_jaccard_score, tasks=("span",), secondary=()),
+        Metric(
+            "rmse",
+            "RMSE",
+            fn=rmse,
+            greater_is_better=False,
+            tasks=_NUMBER_TASKS,
+            secondary=_numbers_secondary("mae", "pearson"),
+        ),
+        Metric(
+            "mcrmse",
+            "MCRMSE",
+            fn=mcrmse,
+            greater_is_better=False,
+            tasks=_NUMBER_TASKS,
+            secondary=_numbers_secondary("rmse", "pearson"),
+        ),
+        Metric(
+            "mae",
+            "MAE",
+            fn=mae,
+            greater_is_better=False,
+            tasks=_NUMBER_TASKS,
+            secondary=_numbers_secondary("rmse", "pearson"),
+        ),
+        Metric(
+            "pearson",
+            "Pearson",
+            fn=pearson,
+            tasks=_NUMBER_TASKS,
+            secondary=_numbers_secondary("spearman", "rmse"),
+            lowest=-1.0,
+        ),
+        Metric(
+            "spearman",
+            "Spearman",
+            fn=spearman,
+            tasks=_NUMBER_TASKS,
+            secondary=_numbers_secondary("pearson", "rmse"),
+            lowest=-1.0,
+        ),
+        Metric(
+            "qwk",
+            "QWK",
+            fn=quadratic_weighted_kappa,
+            tasks=_NUMBER_TASKS,
+            levels=True,
+            secondary=_numbers_secondary("pearson", "accuracy"),
+            lowest=-1.0,
+        ),
     )
 }
 

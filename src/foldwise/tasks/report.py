@@ -58,6 +58,9 @@ def decision_words(result: Evaluation | dict[str, Any]) -> tuple[str, str]:
     """How reports name the untuned and the fitted decision: ("at 0.5", "tuned") for cuts,
     ("argmax", "tuned") for single-label data, ("raw", "calibrated") for a calibration."""
     ev = as_evaluation(result)
+    if "words" in ev.decision:  # the task named them (numbers: "rounded", "cut")
+        untuned, tuned = ev.decision["words"]
+        return untuned, tuned
     if is_calibrated(ev):
         return "raw", "calibrated"
     return ("argmax" if ev.single_label else "at 0.5"), "tuned"

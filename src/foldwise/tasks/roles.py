@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..config import ThresholdConfig
 from ..data.competition import CompetitionData
+from ..data.folds import Strata
 from .evaluation import Evaluation
 from .metrics import Metric
 
@@ -99,8 +100,10 @@ class Folds(Named, Protocol[P, T_co]):
     ----------
     single_label : one label per row, probabilities summing to 1 (argmax decisions, a
         multinomial stack, a one-class softmax for models); False for tasks without label rows.
-    soft_targets : the truth is label rows that a teacher's probabilities can stand in for
-        (``distill``, ``pseudo_labels``).
+    soft_targets : the truth is label rows (or numbers) that a teacher's predictions can stand in
+        for (``distill``, ``pseudo_labels``).
+    numeric : the predictions are numbers (regression, ordinal scores): a model kind fits a
+        regressor (TF-IDF: ridge) where it would fit a classifier.
     blend_methods : the ``ensemble --method`` values its predictions blend by.
     """
 
@@ -111,16 +114,19 @@ class Folds(Named, Protocol[P, T_co]):
     def soft_targets(self) -> bool: ...
 
     @property
+    def numeric(self) -> bool: ...
+
+    @property
     def blend_methods(self) -> tuple[str, ...]: ...
 
     def truth(self, data: CompetitionData) -> T_co:
         """What the training rows' predictions are scored against (and models train on)."""
         ...
 
-    def stratify_on(self, data: CompetitionData) -> tuple[np.ndarray | None, str | None]:
-        """What folds balance and how: an (n, L) 0/1 matrix with ``"multilabel"`` (iterative
-        stratification) or ``"classes"`` (stratified), or ``(None, None)`` (plain shuffled
-        K-fold); groups come from ``folds.group_column``."""
+    def stratify_on(self, data: CompetitionData) -> Strata:
+        """What folds balance and how: an (n, C) 0/1 matrix (labels, bins of a number) with
+        ``"iterative"`` (iterative stratification) or ``"classes"`` (stratified), or no key (plain
+        shuffled K-fold); groups come from ``folds.group_column``."""
         ...
 
     def take(self, values: R, rows: np.ndarray) -> R:
@@ -145,6 +151,11 @@ class Folds(Named, Protocol[P, T_co]):
 
     def blend(self, members: list[P], weights: np.ndarray) -> P:
         """One prediction from several members' predictions and their weights (summing to 1)."""
+        ...
+
+    def stacker(self) -> Any:
+        """A fresh level-2 model for ``ensemble --method stack`` (``fit(members, truth, fold)``,
+        ``oof_``, ``predict``, ``to_record``); None where ``stack`` is not among :attr:`blend_methods`."""
         ...
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..config import DataConfig, ThresholdConfig
 from ..data.competition import CompetitionData, task_line
+from ..data.folds import Strata
 from ..errors import FoldwiseError
 from ..io import artifacts
 from ..io.tables import read_csv
@@ -98,8 +99,13 @@ class TextAnswerTask(Generic[TP, TT]):
     #: answers, not label rows: no argmax, nothing a teacher's probabilities could stand in for
     single_label = False
     soft_targets = False
+    numeric = False
     #: texts blend by selection (weights fit on the metric, or equal), not by ranks or a stack
     blend_methods = ("fit", "mean")
+
+    def stacker(self) -> None:
+        """No level-2 model: texts are not stacked."""
+        return None
 
     def __init__(
         self,
@@ -159,9 +165,9 @@ class TextAnswerTask(Generic[TP, TT]):
     def take(self, values: R, rows: np.ndarray) -> R:
         return values[rows]
 
-    def stratify_on(self, data: CompetitionData) -> tuple[None, None]:
+    def stratify_on(self, data: CompetitionData) -> Strata:
         """Nothing to balance: shuffled folds (grouped by ``folds.group_column``, e.g. the article)."""
-        return None, None
+        return Strata(None, None, [])
 
     # --- decisions and scores ---
 

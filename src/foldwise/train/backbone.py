@@ -37,8 +37,10 @@ class NeuralConfig:
     )
     num_hidden_layers: int | None = option("keep only the first N layers (fast tests)", None, ge=1)
     max_length: int = option("truncate texts to this many tokens", 128, ge=1)
-    loss: Literal["auto", "bce", "weighted_bce", "focal", "asl", "ce"] = option(
-        "auto: bce for multi-label, ce for multiclass", "auto"
+    loss: Literal["auto", "bce", "weighted_bce", "focal", "asl", "ce", "mse", "smooth_l1"] = option(
+        "auto: bce for multi-label, ce for multiclass, mse for regression and ordinal; regression also "
+        "takes smooth_l1, and bce on targets scaled to [0, 1]",
+        "auto",
     )
     focal_alpha: float = option("focal loss weight of positives", 0.25, ge=0, le=1)
     focal_gamma: float = option("focal loss focusing exponent", 2.0, ge=0)

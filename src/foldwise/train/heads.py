@@ -97,6 +97,26 @@ class Head(Protocol[P, Out, S]):
         """The history key the best evaluation is chosen by, and whether higher is better."""
         ...
 
+    def state(self) -> dict:
+        """What a saved model needs besides its weights to predict as trained (JSON data; a
+        regression head's target scale), kept in ``head_state.json`` beside it."""
+        ...
+
+    def restore(self, state: dict) -> None:
+        """Take back what :meth:`state` gave, for a reloaded model."""
+        ...
+
+
+class Stateless:
+    """The :meth:`Head.state` and :meth:`Head.restore` of a head that learns nothing outside its module."""
+
+    def state(self) -> dict:
+        """Nothing beside the weights."""
+        return {}
+
+    def restore(self, state: dict) -> None:
+        """Nothing to take back."""
+
 
 def pool(hidden: torch.Tensor, attention_mask: torch.Tensor, pooling: str) -> torch.Tensor:
     """One vector per row: ``cls`` (first position), ``mean`` (over real tokens) or

@@ -20,8 +20,6 @@ probabilities, ``predict(probs)`` decides; learned state sits in attributes endi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 
 from ...errors import FoldwiseError
@@ -551,32 +549,6 @@ def make_decider(
     if tuned and not metric.per_label:
         _counted(metric)
     return CutDecider(metric, mode="per_class" if mode == "auto" else mode, value=value, at_least_one=at_least_one)
-
-
-def crossfit_score(
-    metric: Metric, probs: np.ndarray, y: np.ndarray, fold: np.ndarray, make: Callable[[], Decider]
-) -> float:
-    """The metric when each fold's rows are decided by a decider fit on the other folds.
-
-    A decider fit and scored on the same OOF rows is slightly optimistic; this is the
-    honest estimate of what it will do on unseen test rows.
-
-    Parameters
-    ----------
-    metric : the metric to report.
-    probs, y : (n, L) OOF probabilities and 0/1 truth; fold : (n,) fold of each row.
-    make : builds a fresh, unfitted decider.
-    """
-    decided: np.ndarray | None = None
-    for k in np.unique(fold):
-        held = fold == k
-        part = make().fit(probs[~held], y[~held]).predict(probs[held])
-        if decided is None:
-            decided = np.empty(probs.shape, dtype=part.dtype)
-        decided[held] = part
-    if decided is None:
-        raise ValueError("cross-fitting needs at least one fold")
-    return metric.score(y, decided)
 
 
 # --- the fitted decider as a record (``thresholds.json``) and back ---

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...train.heads import PooledClassifier, logits_of, selection_key
+from ...train.heads import PooledClassifier, Stateless, logits_of, selection_key
 from ..metrics import score_title
 
 
-class ClassificationHead:
+class ClassificationHead(Stateless):
     """L logits per row: a sigmoid per label (multi-label, binary) or a softmax (multiclass).
 
     Parameters

@@ -16,15 +16,16 @@ import pandas as pd
 
 from ...config import DataConfig, ThresholdConfig
 from ...data.competition import CompetitionData, task_line
+from ...data.folds import Strata
 from ...errors import FoldwiseError
 from ...io import artifacts
 from ...io.tables import read_csv
 from .. import metrics
-from ..ensemble import BLEND_METHODS, after_decisions, blend
-from ..evaluation import ClassScore, Evaluation, FoldScore
+from ..ensemble import BLEND_METHODS, Stacker, after_decisions, blend
+from ..evaluation import ClassScore, Evaluation, FoldScore, crossfit_score
 from ..roles import R, Rule
 from . import report
-from .decisions import Decider, crossfit_score, decider_from_record, decider_record, make_decider
+from .decisions import Decider, decider_from_record, decider_record, make_decider
 from .probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
 from .submission import (
     FORMAT_WORDS,
@@ -64,6 +65,8 @@ class ClassificationTask:
     blend_methods = BLEND_METHODS
     #: the truth is label rows, which a teacher's probabilities can stand in for (distillation, pseudo-labels)
     soft_targets = True
+    #: the predictions are label probabilities, not numbers
+    numeric = False
 
     def __init__(self, data_cfg: DataConfig, label_names: list[str], sample: pd.DataFrame):
         self.kind: str = data_cfg.task
@@ -131,10 +134,10 @@ class ClassificationTask:
         """Probability matrices one after the other, as float32 (what fold files hold)."""
         return np.concatenate(parts).astype(np.float32)
 
-    def stratify_on(self, data: CompetitionData) -> tuple[np.ndarray, str]:
+    def stratify_on(self, data: CompetitionData) -> Strata:
         """The label matrix, balanced by iterative stratification (multi-label) or by class
         (single-label and binary)."""
-        return data.labels, "iterative" if self.kind == "multilabel" else "classes"
+        return Strata(data.labels, "iterative" if self.kind == "multilabel" else "classes", data.label_names)
 
     def head(self, model_cfg: Any) -> ClassificationHead:
         """A linear layer of L logits: sigmoid per label or softmax, with the config's loss."""
@@ -319,6 +322,10 @@ class ClassificationTask:
     def blend(self, members: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
         """The weighted mean of the members' (n, L) probabilities."""
         return blend(members, weights)
+
+    def stacker(self) -> Stacker:
+        """A level-2 logistic regression on the members' logits (multinomial for one label per row)."""
+        return Stacker(self.single_label)
 
     def objective(self, cfg: ThresholdConfig, truth: np.ndarray) -> Callable[[np.ndarray], float]:
         """probs -> the metric after fitting ``decider(cfg)`` on them (negated for losses)."""

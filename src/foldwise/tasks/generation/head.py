@@ -22,7 +22,7 @@ from torch import nn
 
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows, pad_batch
-from ...train.heads import config_int, in_order
+from ...train.heads import Stateless, config_int, in_order
 from ..metrics import score_title
 
 #: the label of a position that has no loss (prompt, padding)
@@ -118,7 +118,7 @@ class GenerationRows(TokenizedRows):
         return batch
 
 
-class GenerationHead:
+class GenerationHead(Stateless):
     """Teacher-forced training, generated predictions; see the module docstring.
 
     Parameters

@@ -21,7 +21,16 @@ from torch import nn
 
 from ...errors import FoldwiseError
 from ...train.batching import TokenizedRows
-from ...train.heads import config_int, hidden_size, in_order, logits_of, selection_key, with_loss, without_pooler
+from ...train.heads import (
+    Stateless,
+    config_int,
+    hidden_size,
+    in_order,
+    logits_of,
+    selection_key,
+    with_loss,
+    without_pooler,
+)
 from ..metrics import score_title
 
 #: defaults of the span keys of a neural config (None there: the key is not set)
@@ -70,7 +79,7 @@ class WindowRows(TokenizedRows):
     windows: Any = None
 
 
-class SpanHead:
+class SpanHead(Stateless):
     """Start/end logits per token; see the module docstring.
 
     Parameters
