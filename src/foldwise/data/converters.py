@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -672,6 +673,192 @@ def xsum_from_hub() -> Frames:
     )
 
 
+# ---------------------------------------------------------------------------
+# Scored targets: STS-B (a 0-5 similarity score per sentence pair; a seeded 20 % held out,
+# stratified on score quantiles) and SemEval-2018 V-oc (a valence level -3..3 per tweet; CV only)
+
+#: GLUE's STS-B training split: the pairs the mirror's two files hold together, and its columns
+STSB_FILES = ("train.tsv", "dev.tsv")
+STSB_PAIRS = 5749
+STSB_COLUMNS = (
+    "index",
+    "genre",
+    "filename",
+    "year",
+    "old_index",
+    "source1",
+    "source2",
+    "sentence1",
+    "sentence2",
+    "score",
+)
+#: seed, share and score quantile bins of the held-out test split of stsb
+STSB_SEED = 42
+STSB_TEST_SHARE = 0.2
+STSB_BINS = 10
+#: SemEval-2018 Task 1 V-oc (English) training file, its columns and valence levels
+VOC_FILE = "2018-Valence-oc-En-train.txt"
+VOC_COLUMNS = ("ID", "Tweet", "Affect Dimension", "Intensity Class")
+VOC_LEVELS = tuple(range(-3, 4))
+
+
+def tsv_rows(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A tab-separated file without header or quoting (a quote is text) as text columns.
+
+    The frame's index is the file's line number (1-based), which errors name. A line with
+    another number of fields than ``columns`` is refused in one line naming file and row.
+    """
+    if not path.is_file():
+        raise FoldwiseError(f"{path}: file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FoldwiseError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    rows = [line.removesuffix("\r").split("\t") for line in text.removesuffix("\n").split("\n")] if text else []
+    for number, fields in enumerate(rows, start=1):
+        if len(fields) != len(columns):
+            raise FoldwiseError(
+                f"{path}: row {number}: {len(fields)} tab-separated fields, expected {len(columns)} "
+                f"({', '.join(columns)})"
+            )
+    return pd.DataFrame(rows, columns=list(columns), index=pd.RangeIndex(1, len(rows) + 1))
+
+
+def _refuse_row(frame: pd.DataFrame, bad: pd.Series, path: Path, column: str, expected: str) -> None:
+    """Refuse the first row where ``bad`` holds, naming the file, its row (the frame's index) and cell."""
+    if bad.any():
+        row = bad.index[bad.to_numpy()][0]
+        raise FoldwiseError(f"{path}: row {row}: column '{column}' has {frame.at[row, column]!r}, expected {expected}")
+
+
+def held_out_on_quantiles(values: np.ndarray, share: float, seed: int, bins: int) -> np.ndarray:
+    """Boolean mask of the rows held out as test (``ceil(share * n)`` of them), stratified on
+    ``bins`` quantile bins of ``values`` so that both sides keep the same distribution.
+
+    The bins hold equal counts of the values' ranks (ties broken by row order, so that many
+    tied scores never leave a bin too small to split), and are fewer where either side has
+    fewer rows than ``bins``; deterministic for a given seed and row order (scikit-learn's
+    StratifiedShuffleSplit).
+    """
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    n = len(values)
+    held = math.ceil(share * n)
+    ranks = pd.Series(values).rank(method="first").to_numpy() - 1
+    codes = (ranks * max(1, min(bins, held, n - held)) // max(n, 1)).astype(int)
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=share, random_state=seed)
+    _, test = next(splitter.split(np.zeros(n), codes))
+    mask = np.zeros(n, dtype=bool)
+    mask[test] = True
+    return mask
+
+
+def stsb_competition(pairs: pd.DataFrame, source: str) -> Frames:
+    """Frames of a regression competition from STS-B pairs (``index`` the GLUE row index,
+    ``sentence1``, ``sentence2``, ``score`` a float).
+
+    Pairs are put in GLUE order, ids are ``stsb-<index>``, and a seeded, score-stratified
+    :data:`STSB_TEST_SHARE` is held out: train.csv ``id,sentence1,sentence2,score``, test.csv
+    ``id,sentence1,sentence2``, solution.csv ``id,score`` and a sample submission ``id,score``
+    holding the train mean. A repeated index is refused, naming ``source``.
+    """
+    repeated = pairs["index"].duplicated()
+    if repeated.any():
+        raise FoldwiseError(f"{source}: GLUE index {pairs['index'][repeated].iloc[0]} appears twice")
+    pairs = pairs.sort_values("index", kind="stable")
+    frame = pd.DataFrame(
+        {
+            "id": [f"stsb-{i}" for i in pairs["index"]],
+            "sentence1": pairs["sentence1"].to_numpy(),
+            "sentence2": pairs["sentence2"].to_numpy(),
+            "score": pairs["score"].astype(float).to_numpy(),
+        }
+    )
+    test = held_out_on_quantiles(frame["score"].to_numpy(), STSB_TEST_SHARE, STSB_SEED, STSB_BINS)
+    train, held = frame[~test].reset_index(drop=True), frame[test].reset_index(drop=True)
+    return {
+        "train": train,
+        "test": held[["id", "sentence1", "sentence2"]],
+        "sample_submission": _sample_submission(held["id"], {"score": round(float(train["score"].mean()), 4)}),
+        "solution": held[["id", "score"]],
+    }
+
+
+def stsb_from_mirror(mirror: Path) -> Frames:
+    """``train.tsv`` + ``dev.tsv`` (no header, :data:`STSB_COLUMNS`): together GLUE's STS-B
+    training split, :data:`STSB_PAIRS` pairs; a bad index or score (not 0-5) is refused by row."""
+    frames = []
+    for name in STSB_FILES:
+        path = mirror / name
+        raw = tsv_rows(path, STSB_COLUMNS)
+        _refuse_row(raw, ~raw["index"].str.fullmatch(r"\d+"), path, "index", "a GLUE row index (0, 1, ...)")
+        score = pd.to_numeric(raw["score"], errors="coerce")
+        _refuse_row(raw, ~score.between(0, 5), path, "score", "a number from 0 to 5")
+        frames.append(raw.assign(index=raw["index"].astype(int), score=score))
+    pairs = pd.concat(frames, ignore_index=True)
+    source = f"{mirror}/{{{','.join(STSB_FILES)}}}"
+    if len(pairs) != STSB_PAIRS:
+        raise FoldwiseError(f"{source}: {len(pairs)} pairs, expected {STSB_PAIRS:,} (GLUE's STS-B training split)")
+    return stsb_competition(pairs, source)
+
+
+def stsb_from_hub() -> Frames:
+    """The hub's GLUE ``stsb`` train split (``idx`` is the GLUE index, ``label`` the score)."""
+    train = load_hub("nyu-mll/glue", "stsb")["train"]
+    pairs = pd.DataFrame(
+        {
+            "index": train["idx"],
+            "sentence1": train["sentence1"],
+            "sentence2": train["sentence2"],
+            "score": train["label"],
+        }
+    )
+    return stsb_competition(pairs, "nyu-mll/glue stsb train")
+
+
+def semeval_voc_competition(tweets: pd.DataFrame) -> Frames:
+    """Frames of a cross-validated ordinal competition from ``id,text,valence`` rows
+    (valence an integer level): train.csv as given; test.csv (``id,text``) and the sample
+    submission (``id,valence``) have no rows. A repeated id is refused."""
+    repeated = tweets["id"].duplicated()
+    if repeated.any():
+        raise FoldwiseError(f"semeval_voc: tweet id '{tweets['id'][repeated].iloc[0]}' appears twice")
+    return {
+        "train": tweets[["id", "text", "valence"]].astype({"valence": int}).reset_index(drop=True),
+        "test": pd.DataFrame(columns=["id", "text"]),
+        "sample_submission": _sample_submission(pd.Series([], dtype=str), {"valence": 0}),
+    }
+
+
+def semeval_voc_from_mirror(mirror: Path) -> Frames:
+    """:data:`VOC_FILE` (no header; a header line starting "ID" is skipped: ID, Tweet,
+    Affect Dimension, Intensity Class such as "-2: moderately negative ..."); the valence is
+    the class's level, -3..3. Another dimension or level is refused by row."""
+    path = mirror / VOC_FILE
+    raw = tsv_rows(path, VOC_COLUMNS)
+    if len(raw) and raw["ID"].iloc[0] == "ID":
+        raw = raw.iloc[1:]
+    _refuse_row(raw, raw["Affect Dimension"] != "valence", path, "Affect Dimension", "'valence' (a V-oc file)")
+    levels = raw["Intensity Class"].str.extract(r"^(-?\d+):", expand=False)
+    _refuse_row(
+        raw,
+        ~levels.isin([str(v) for v in VOC_LEVELS]),
+        path,
+        "Intensity Class",
+        f"'<level>: <words>' with a level from {VOC_LEVELS[0]} to {VOC_LEVELS[-1]}",
+    )
+    return semeval_voc_competition(pd.DataFrame({"id": raw["ID"], "text": raw["Tweet"], "valence": levels}))
+
+
+def semeval_voc_from_hub() -> Frames:
+    """No hub copy of V-oc exists (the hub's SemEval-2018 Task 1 holds subtask 5, E-c, only): a one-line error."""
+    raise FoldwiseError(
+        "semeval_voc: no copy of SemEval-2018 V-oc on the Hugging Face hub (SemEvalWorkshop/sem_eval_2018_task_1 "
+        f"holds only E-c); put {VOC_FILE} (ID, Tweet, Affect Dimension, Intensity Class) in the folder named by "
+        "mirror_dir"
+    )
+
+
 #: data config ``hub_dataset`` value -> its converter
 CONVERTERS: dict[str, Converter] = {
     "go_emotions": Converter(from_hub=go_emotions_from_hub),
@@ -700,4 +887,6 @@ CONVERTERS: dict[str, Converter] = {
         SQUAD_FILES,
     ),
     "xsum": Converter(xsum_from_hub, xsum_from_mirror, XSUM_FILES),
+    "stsb": Converter(stsb_from_hub, stsb_from_mirror, STSB_FILES),
+    "semeval_voc": Converter(semeval_voc_from_hub, semeval_voc_from_mirror, (VOC_FILE,)),
 }

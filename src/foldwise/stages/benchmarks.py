@@ -199,6 +199,41 @@ BENCHMARKS: dict[str, Benchmark] = {
             blends={},
         ),
         Benchmark(
+            "stsb",
+            "GLUE STS-B's 5,749 training pairs (the mirror's train.tsv + dev.tsv) with a fixed, seeded 20 % "
+            "held out, stratified on score deciles (4,599 train / 1,150 test, scores in data/stsb/solution.csv); "
+            "regression of the 0-5 similarity, Pearson (Spearman beside it); not GLUE's dev or test set",
+            held_out=True,
+            references=(
+                Reference("BERT-base fine-tuned (published, GLUE dev)", 0.88, "0.87-0.89 Pearson on GLUE's dev set"),
+                Reference(
+                    "all-MiniLM-L6-v2 zero-shot cosine (published, Spearman)",
+                    0.82,
+                    "no training; Spearman on the STS-B test set",
+                ),
+                Reference(
+                    "plain scikit-learn Ridge on TF-IDF of both sentences, measured here",
+                    0.3084,
+                    "same split; Spearman 0.3059; bench/stsb_ridge.py",
+                ),
+            ),
+            models={"tfidf": "stsb-tfidf", "minilm": "stsb-minilm"},
+        ),
+        Benchmark(
+            "semeval_voc",
+            "5-fold CV on SemEval-2018 V-oc's 1,181 English training tweets (valence -3..3, ordinal; "
+            "cut points fit on OOF), quadratic weighted kappa (Pearson beside it)",
+            held_out=False,
+            references=(
+                Reference(
+                    "SemEval-2018 V-oc official baseline, Pearson on its test set",
+                    0.509,
+                    "the official test set, not these folds; Pearson, not kappa",
+                ),
+            ),
+            models={"tfidf": "semeval_voc-tfidf", "minilm": "semeval_voc-minilm"},
+        ),
+        Benchmark(
             "squad",
             "3-fold CV, grouped by article, on a seeded subset of SQuAD v1.1 train (6,067 questions "
             "from 39 whole articles); the 10,570 dev questions held out (every gold answer in "
