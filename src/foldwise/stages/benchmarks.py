@@ -382,6 +382,7 @@ def score_submission(bench: Benchmark, name: str) -> dict[str, Any]:
     return {
         "metric": metric,
         "score": cv,
+        **{name: value for name, value in record["metrics"]["tuned"].items() if name in PAIRED_SCORES},
         "score_tuned_oof": record["cv_score"],
         "score_untuned": record["cv_score_untuned"],
     }
@@ -527,12 +528,14 @@ def _untuned_cell(record: dict) -> str:
     return f"{value:.4f}" if isinstance(value, (int, float)) else ""
 
 
-#: secondary scores shown beside the score, as the literature pairs them (SQuAD F1 / EM, ROUGE-1/2/L)
-PAIRED_SCORES = ("exact_match", "rouge2", "rougeL")
+#: secondary scores shown beside the score, as the literature pairs them (SQuAD F1 / EM, ROUGE-1/2/L,
+#: Pearson / Spearman, QWK / Pearson)
+PAIRED_SCORES = ("exact_match", "rouge2", "rougeL", "spearman", "pearson")
 
 
 def _secondary_cell(record: dict) -> str:
-    """Exact match beside a SQuAD F1, ROUGE-2 and ROUGE-L beside a ROUGE-1; a multi-seed run's
+    """Exact match beside a SQuAD F1, ROUGE-2 and ROUGE-L beside a ROUGE-1, Spearman beside a Pearson,
+    Pearson beside a QWK; a multi-seed run's
     single seeds; a student's teachers."""
     shown = [
         f"{score_title(key)} {shown_score(key, record[key])}"
@@ -563,7 +566,7 @@ def results_markdown(records: list[dict]) -> str:
         "report OOF scores with cross-fitted decisions",
         "(each fold decided by cuts fit on the other folds: the honest estimate). 'untuned' is the",
         "same predictions at a 0.5 cut per label (argmax for one label per row); for log loss, the",
-        "probabilities before calibration.",
+        "probabilities before calibration; for numbers, the raw predictions (ordinal scores: rounded).",
         "",
     ]
     for name, bench in BENCHMARKS.items():
@@ -575,7 +578,7 @@ def results_markdown(records: list[dict]) -> str:
             "",
             f"Split: {bench.split}.",
             "",
-            "| model | metric | score | untuned (0.5 / argmax) | OOF (held-out benchmarks) | wall (s) | command |",
+            "| model | metric | score | untuned | OOF (held-out benchmarks) | wall (s) | command |",
             "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         lines += [
