@@ -112,7 +112,7 @@ class CompetitionData:
                 digest.update(encoded)
         digest.update(str(self.labels.shape).encode())
         digest.update(np.ascontiguousarray(self.labels, dtype=np.uint8).tobytes())
-        if self.train_frame is not None and not len(self.labels.T):  # a task reading its truth from the rows
+        if self.train_frame is not None and self.labels.shape[1] == 0:  # a task reading its truth from the rows
             digest.update(pd.util.hash_pandas_object(self.train_frame, index=False).to_numpy().tobytes())
         return digest.hexdigest()[:16]
 
@@ -289,6 +289,11 @@ def real_number_example(values: pd.Series) -> str | None:
     return str(values.dropna().iloc[int(np.flatnonzero((numbers % 1 != 0).to_numpy())[0])])
 
 
+def _whole_numbers(values: list[str]) -> bool:
+    """Every value is an integer written as such ('3', '-2')."""
+    return all(v.lstrip("-").isdigit() for v in values)
+
+
 def refuse_regression(values: pd.Series, path: Path, column: str) -> None:
     """Refuse, in one line, a label column of real numbers (a regression target), which would
     otherwise be read as one class per distinct value."""
@@ -338,6 +343,7 @@ def infer_task(cfg: DataConfig, train: pd.DataFrame, sample: pd.DataFrame, train
             raise FoldwiseError(
                 f"{train_path}: column '{columns[0]}' holds {values[0]!r}, not 0/1: set "
                 f"label_column: {columns[0]} (a class name per row), or data.task"
+                + (" (ordinal: integer scores such as essay grades)" if _whole_numbers(values) else "")
             )
         return "binary", f"inferred: one 0/1 label column '{columns[0]}'"
     labels = _binary_labels(train, columns, train_path)
