@@ -124,7 +124,7 @@ def fit_cuts(
 
     Starts from rounding (cuts halfway between levels); each pass moves each cut, in turn, to the
     best of up to ``candidates`` positions (quantiles of the predictions strictly between its
-    neighbours, and its current place) and stops when a pass moves none.
+    neighbours, one place above all of them, and its current place) and stops when a pass moves none.
     """
     cuts = (levels[:-1] + levels[1:]) / 2.0
     if len(cuts) == 0:
@@ -143,7 +143,10 @@ def fit_cuts(
             inside = pred[(pred > low) & (pred < high)]
             if not len(inside):
                 continue
-            for place in np.unique(np.quantile(inside, np.linspace(0.0, 1.0, candidates))):
+            # a cut at a prediction puts it in the upper level: the place above the highest one puts
+            # every prediction between the neighbours in the lower level (the quantiles never do)
+            above = (inside.max() + high) / 2.0 if np.isfinite(high) else inside.max() + 0.5
+            for place in np.append(np.unique(np.quantile(inside, np.linspace(0.0, 1.0, candidates))), above):
                 trial = cuts.copy()
                 trial[i] = place
                 trial_value = value(trial)
