@@ -69,7 +69,8 @@ class Rounding:
         return self
 
     def predict(self, preds: np.ndarray) -> np.ndarray:
-        return np.clip(np.round(np.asarray(preds, dtype=np.float64)), self.low_, self.high_)
+        # halves round up, as a prediction on a cut goes to the upper level (np.round would round to even)
+        return np.clip(np.floor(np.asarray(preds, dtype=np.float64) + 0.5), self.low_, self.high_)
 
 
 class Cuts:

@@ -51,14 +51,15 @@ def check_levels(values: np.ndarray, columns: list[str], path: Path, why: str) -
 
 
 def check_varies(values: np.ndarray, columns: list[str], path: Path, metric: str) -> None:
-    """Refuse a target column that holds one value only: no model learns it, and a correlation
-    metric is undefined on it."""
+    """Refuse a target column that holds one value only: no model learns it (and a correlation
+    metric is undefined on it)."""
     if not len(values):
         return
     constant = np.flatnonzero(values.min(axis=0) == values.max(axis=0))
     if constant.size:
         j = int(constant[0])
+        undefined = f"; metric {metric} is undefined on it" if metric in ("pearson", "spearman", "qwk") else ""
         raise FoldwiseError(
-            f"{path}: column '{columns[j]}' holds one value ({values[0, j]:g}) in every row: nothing to learn, "
-            f"and metric {metric} is undefined on it"
+            f"{path}: column '{columns[j]}' holds one value ({values[0, j]:g}) in every row: nothing to learn"
+            + undefined
         )
