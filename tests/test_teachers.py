@@ -16,7 +16,8 @@ from conftest import TINY_TFIDF, foldwise_cli, toy_frames, write_competition, wr
 from foldwise.cli import main
 from foldwise.errors import FoldwiseError
 from foldwise.stages.runs import Run
-from foldwise.stages.teachers import Teachers, check_teacher, confidence, confidence_cut, fold_training_rows
+from foldwise.stages.teachers import Teachers, check_teacher, fold_training_rows
+from foldwise.tasks.classification.pseudo import confidence, confidence_cut, confident_rows
 from foldwise.tasks.metrics import roc_auc
 
 
@@ -34,6 +35,10 @@ class LabelTask:
     @staticmethod
     def take(values, rows):
         return values[rows]
+
+    @staticmethod
+    def pseudo_label_rows(per_fold, k, oof, right, min_agreement):
+        return confident_rows(per_fold, k, oof, right, min_agreement, False)
 
 
 def setting(n_train=30, n_test=8, n_labels=2, seed=0):
@@ -79,8 +84,9 @@ def test_pseudo_labels_come_from_the_folds_own_teacher_models_and_a_cut_chosen_w
     wrong_on_fold0 = oof.copy()
     wrong_on_fold0[fold == 0] = 1 - wrong_on_fold0[fold == 0]  # fold 0's own rows cannot move fold 0's cut
     outside = fold != 0
-    assert confidence_cut(teachers, truth[outside], oof[outside], False) == confidence_cut(
-        teachers, truth[outside], wrong_on_fold0[outside], False
+    right = (Cut().predict(oof) == truth).all(axis=1)
+    assert confidence_cut(oof[outside], right[outside], 0.9, False) == confidence_cut(
+        wrong_on_fold0[outside], right[outside], 0.9, False
     )
     soft = Teachers(pseudo_oof=oof, pseudo_test=per_fold, decider=Cut(), mode="soft", min_agreement=0.9)
     _, targets, chosen = fold_training_rows(soft, LabelTask, truth, texts, test_texts, fold, 0)
@@ -273,3 +279,87 @@ def test_soft_targets_train_the_softmax_loss_and_tfidf_as_cross_entropy_against_
         probs = model.predict(texts[:6])
         assert (probs.argmax(axis=1) == [0, 0, 1, 1, 2, 2]).all()
         assert probs.max() < 0.99  # soft targets: no row pushed to certainty
+
+
+def number_task(kind: str = "regression"):
+    """A regression (or ordinal) task of two targets, ``a`` and ``b``."""
+    from foldwise.config import DataConfig
+    from foldwise.tasks import task_for
+
+    metric = "qwk" if kind == "ordinal" else "mcrmse"
+    return task_for(DataConfig(task=kind, metric=metric), ["a", "b"], pd.DataFrame({"id": ["x"], "a": [1], "b": [1]}))
+
+
+class Clip:
+    """A decider that clips numbers to [0, 10]."""
+
+    def predict(self, values):
+        return np.clip(values, 0, 10)
+
+
+def test_numbers_pseudo_label_the_rows_the_fold_models_agree_on_with_the_folds_own_numbers():
+    fold, _, texts, test_texts = setting(n_test=6)
+    rng = np.random.default_rng(0)
+    truth = rng.random((len(fold), 2)) * 10
+    oof = truth + rng.normal(0, 1, truth.shape)
+    oof[:, 1] *= 100  # target b on a 100 times wider scale: its spread counts relative to its own
+    truth[:, 1] *= 100
+    shake = np.array([0.0, 0.1, 0.2, 3.0, 4.0, 5.0])  # rows 0-2: the fold models nearly agree
+    base = np.column_stack([np.arange(6.0), 100 * np.arange(6.0)])
+    per_fold = [
+        (base + np.column_stack([shake * sign, 100 * shake[::-1] * 0.01 * sign])).astype(np.float32)
+        for sign in (-1, 0, 1)
+    ]
+    task = number_task()
+    chosen, how = task.pseudo_label_rows(per_fold, 0, oof, np.zeros(len(oof), bool), 0.5)
+    assert chosen.tolist() == [0, 1, 2] and "the 50% its 3 fold models agree on most" in how
+    for mode, expected in (("hard", np.clip(per_fold[2][:3], 0, 10)), ("soft", per_fold[2][:3])):
+        teachers = Teachers(pseudo_oof=oof, pseudo_test=per_fold, decider=Clip(), mode=mode, min_agreement=0.5)
+        fit_texts, targets, chosen = fold_training_rows(teachers, task, truth, texts, test_texts, fold, 2)
+        assert not set(fit_texts) & set(texts[fold == 2]) and list(fit_texts[-3:]) == list(test_texts[:3])
+        np.testing.assert_allclose(targets[-3:], expected)  # fold 2's own models label them
+        np.testing.assert_allclose(targets[:-3], truth[fold != 2], rtol=1e-6)
+    assert task.pseudo_label_rows(per_fold, 0, oof, np.zeros(len(oof), bool), 1.0)[0].tolist() == list(range(6))
+
+
+def number_rows(n: int, seed: int, prefix: str) -> pd.DataFrame:
+    """A score of 1 to 6 per text, said by how many of its words are long, and a real number beside it."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        level = int(rng.integers(1, 7))
+        words = ["notwithstanding"] * level + ["cat"] * (7 - level) + [f"w{j}" for j in rng.integers(50, size=3)]
+        rng.shuffle(words)
+        rows.append({"id": f"{prefix}{i}", "text": " ".join(words), "score": level, "ease": level + rng.normal(0, 0.3)})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("kind, target", [("regression", "ease"), ("ordinal", "score")])
+def test_a_student_of_numbers_distils_and_pseudo_labels_end_to_end(in_tmp, capsys, kind, target):
+    train, test = number_rows(90, 0, "r"), number_rows(20, 1, "t")
+    metric = "qwk" if kind == "ordinal" else "rmse"
+    sample = test[["id"]].assign(**{target: 3})
+    write_competition(
+        in_tmp / "data" / "num", train.drop(columns={"ease", "score"} - {target}), test[["id", "text"]], sample
+    )
+    write_configs(
+        in_tmp,
+        {"num": f"name: num\ntask: {kind}\nmetric: {metric}\nfolds: {{n_splits: 3, seed: 0}}\n"},
+        {
+            "teacher": "data: num\nsave_models: true\n" + TINY_TFIDF,
+            "distilled": "data: num\ndistill: {teacher: teacher, weight: 0.5}\n" + TINY_TFIDF,
+            "pseudo": "data: num\npseudo_labels: {teacher: teacher, min_agreement: 0.5}\n" + TINY_TFIDF,
+        },
+    )
+    for args in (["folds", "num"], ["train", "configs/teacher.yaml"], ["ensemble", "teacher"]):
+        assert main(args) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    for student in ("distilled", "pseudo"):
+        assert main(["train", f"configs/{student}.yaml"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert re.search(r"fold 0: runs/teacher's fold-0 models predict the 60 training rows", out)
+    assert "fold 2: 10 of 20 test rows pseudo-labelled (hard, the 50% its 3 fold models agree on most" in out
+    teacher = pd.read_csv(in_tmp / "runs" / "teacher" / "oof.csv")[target]
+    for student in ("distilled", "pseudo"):
+        oof = pd.read_csv(in_tmp / "runs" / student / "oof.csv")
+        assert len(oof) == 90 and not np.allclose(oof[target], teacher)  # the students learnt something else
