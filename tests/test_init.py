@@ -184,6 +184,46 @@ def quora_pairs(rng, short_first: bool = False) -> dict[str, bytes]:
     return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
 
 
+def commonlit_readability(rng) -> dict[str, bytes]:
+    """CommonLit Readability: an excerpt, a float target and its standard error (train only), url_legal
+    and license mostly empty; the sample is ``id,target`` of 0.0."""
+    n, m = 60, 12
+    ids = [f"{i:09x}" for i in rng.integers(0, 16**9, n + m)]
+    blank = {"url_legal": "", "license": ""}
+    train = pd.DataFrame({"id": ids[:n], **blank, "excerpt": sentences(rng, n)})
+    train["target"] = rng.normal(-1, 1, n).round(9)
+    train["standard_error"] = rng.uniform(0.45, 0.5, n).round(9)
+    test = pd.DataFrame({"id": ids[n:], **blank, "excerpt": sentences(rng, m)})
+    sample = pd.DataFrame({"id": test["id"], "target": 0.0})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
+
+
+ELL_SCORES = ["cohesion", "syntax", "vocabulary", "phraseology", "grammar", "conventions"]
+
+
+def feedback_ell(rng) -> dict[str, bytes]:
+    """Feedback Prize - English Language Learning: six scores 1.0..5.0 by halves per essay; a sample of 3.0."""
+    n, m = 60, 12
+    ids = [f"{i:012X}" for i in rng.integers(0, 16**12, n + m)]
+    train = pd.DataFrame({"text_id": ids[:n], "full_text": sentences(rng, n, "essay")})
+    train[ELL_SCORES] = rng.integers(2, 11, (n, len(ELL_SCORES))) / 2
+    test = pd.DataFrame({"text_id": ids[n:], "full_text": sentences(rng, m, "essay")})
+    sample = pd.DataFrame({"text_id": test["text_id"], **{c: 3.0 for c in ELL_SCORES}})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
+
+
+def essay_scoring(rng) -> dict[str, bytes]:
+    """Automated Essay Scoring 2.0: a whole score 1..6 per essay; the sample is ``essay_id,score`` of 3."""
+    n, m = 60, 12
+    ids = [f"{i:07x}" for i in rng.integers(0, 16**7, n + m)]
+    train = pd.DataFrame(
+        {"essay_id": ids[:n], "full_text": sentences(rng, n, "essay"), "score": [1 + i % 6 for i in range(n)]}
+    )
+    test = pd.DataFrame({"essay_id": ids[n:], "full_text": sentences(rng, m, "essay")})
+    sample = pd.DataFrame({"essay_id": test["essay_id"], "score": 3})
+    return {"train.csv": csv_bytes(train), "test.csv": csv_bytes(test), "sample_submission.csv": csv_bytes(sample)}
+
+
 def _flatten(files: dict[str, bytes]) -> dict[str, bytes]:
     """'train.zip/train.csv' -> a train.zip member holding train.csv (a zip in the zip)."""
     out = {}
@@ -266,6 +306,21 @@ CASES = {
         False,
         {"text_columns": ["text"], "task": "binary", "metric": "f1", "submission_format": "auto"},
     ),
+    "commonlitreadabilityprize": (
+        commonlit_readability,
+        False,
+        {"id_column": "id", "text_columns": ["excerpt"], "task": "regression", "metric": "rmse", "label_columns": None},
+    ),
+    "feedback-prize-english-language-learning": (
+        feedback_ell,
+        False,
+        {"id_column": "text_id", "task": "regression", "label_columns": ELL_SCORES, "metric": "mcrmse"},
+    ),
+    "learning-agency-lab-automated-essay-scoring-2": (
+        essay_scoring,
+        False,
+        {"text_columns": ["full_text"], "task": "ordinal", "metric": "qwk", "label_column": None},
+    ),
 }
 
 
@@ -322,20 +377,54 @@ def test_an_archive_without_a_sample_submission_is_refused_and_unpacks_nothing(i
     assert not list(Path("data/tse").glob("*.csv")) and not Path("configs/data/tse.yaml").exists()
 
 
-def test_a_regression_target_is_refused_in_one_line(in_tmp):
+def test_init_guesses_numbers_end_to_end_and_says_what_is_unsure(in_tmp, capsys):
+    write_zip(Path("aes.zip"), essay_scoring(np.random.default_rng(0)))
+    path, guess = init_competition("aes", archive="aes.zip")
+    sure = {g.key: g.sure for g in guess.guesses}
+    assert not sure["task"] and not sure["metric"]  # classes named 1..6 look alike; only the Evaluation page knows
+    assert "task: ordinal  # unsure: column 'score' holds whole numbers 1..6 (6 levels)" in path.read_text()
+    assert "write task: multiclass and label_column: score instead" in path.read_text()
+    write_zip(Path("ell.zip"), feedback_ell(np.random.default_rng(0)))
+    path, guess = init_competition("ell", archive="ell.zip")
+    assert {g.key: g.sure for g in guess.guesses}["task"]  # halves: real numbers
+    assert "0/1 in train" not in path.read_text()
+    for name in ("aes", "ell"):
+        Path(f"configs/{name}-tfidf.yaml").write_text(f"data: {name}\n" + TINY_TFIDF)
+        for args in (["folds", name], ["train", f"configs/{name}-tfidf.yaml"], ["ensemble", f"{name}-tfidf"]):
+            assert main(args) == 0, capsys.readouterr().err
+    essays = pd.read_csv("submissions/aes-tfidf.csv")
+    assert list(essays.columns) == ["essay_id", "score"] and essays["score"].between(1, 6).all()
+    assert essays["score"].dtype == np.int64  # levels, as the sample writes them
+    scores = pd.read_csv("submissions/ell-tfidf.csv")
+    assert list(scores.columns) == ["text_id", *ELL_SCORES] and scores[ELL_SCORES].dtypes.eq(np.float64).all()
+
+
+def test_a_train_only_column_of_real_numbers_is_the_target_column_and_whole_numbers_stay_classes(in_tmp):
+    files = commonlit_readability(np.random.default_rng(0))
+    sample = pd.read_csv(io.BytesIO(files["sample_submission.csv"])).rename(columns={"target": "readability"})
+    train = pd.read_csv(io.BytesIO(files["train.csv"])).drop(columns="standard_error")  # one train-only column
+    write_zip(Path("renamed.zip"), {**files, "train.csv": csv_bytes(train), "sample_submission.csv": csv_bytes(sample)})
+    path, _ = init_competition("renamed", archive="renamed.zip")
+    written = yaml.safe_load(path.read_text())
+    assert (written["task"], written["target_column"], written["metric"]) == ("regression", "target", "rmse")
     rng = np.random.default_rng(0)
-    train = pd.DataFrame({"id": range(30), "excerpt": sentences(rng, 30), "target": rng.normal(size=30).round(3)})
-    test = pd.DataFrame({"id": range(30, 36), "excerpt": sentences(rng, 6)})
-    write_zip(
-        Path("commonlit.zip"),
-        {
-            "train.csv": csv_bytes(train),
-            "test.csv": csv_bytes(test),
-            "sample_submission.csv": csv_bytes(test[["id"]].assign(target=0.0)),
-        },
-    )
-    with pytest.raises(FoldwiseError, match="regression target"):
-        init_competition("commonlit", archive="commonlit.zip")
+    for name, labels, sample_cell, task in (
+        ("two", [1 + i % 2 for i in range(30)], 1, "multiclass"),  # two values: classes
+        ("named", [1 + i % 5 for i in range(30)], "pos", "multiclass"),  # the sample's cells name classes
+        ("many", list(range(30)), 0, "regression"),  # 30 whole values: a number
+    ):
+        train = pd.DataFrame({"id": range(30), "text": sentences(rng, 30), "stars": labels})
+        test = pd.DataFrame({"id": range(30, 36), "text": sentences(rng, 6)})
+        write_zip(
+            Path(f"{name}.zip"),
+            {
+                "train.csv": csv_bytes(train),
+                "test.csv": csv_bytes(test),
+                "sample_submission.csv": csv_bytes(test[["id"]].assign(stars=sample_cell)),
+            },
+        )
+        path, _ = init_competition(name, archive=f"{name}.zip")
+        assert yaml.safe_load(path.read_text())["task"] == task, name
 
 
 def test_an_id_column_named_differently_in_the_sample_is_named_in_one_line(in_tmp):

@@ -31,12 +31,13 @@ def project(root: Path) -> Path:
     return root
 
 
-def run_kernel(root: Path, folder: Path, tag: str) -> Path:
-    """The kernel's run.py as Kaggle would run it: competition files at the input path, a fresh process."""
+def run_kernel(root: Path, folder: Path, tag: str, data: Path | None = None) -> Path:
+    """The kernel's run.py as Kaggle would run it: competition files (``data``, default the news
+    competition's) at the input path, a fresh process."""
     out = root / f"kernel-{tag}"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(
-        FOLDWISE_KAGGLE_INPUT=str(root / "data" / "news"),
+        FOLDWISE_KAGGLE_INPUT=str(data or root / "data" / "news"),
         FOLDWISE_OUTPUT=str(out / "working"),
         FOLDWISE_PROJECT=str(out / "project"),
     )

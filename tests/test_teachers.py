@@ -16,7 +16,8 @@ from conftest import TINY_TFIDF, foldwise_cli, toy_frames, write_competition, wr
 from foldwise.cli import main
 from foldwise.errors import FoldwiseError
 from foldwise.stages.runs import Run
-from foldwise.stages.teachers import Teachers, check_teacher, confidence, confidence_cut, fold_training_rows
+from foldwise.stages.teachers import Teachers, check_teacher, fold_training_rows
+from foldwise.tasks.classification.pseudo import confidence, confidence_cut, confident_rows
 from foldwise.tasks.metrics import roc_auc
 
 
@@ -34,6 +35,10 @@ class LabelTask:
     @staticmethod
     def take(values, rows):
         return values[rows]
+
+    @staticmethod
+    def pseudo_label_rows(per_fold, k, oof, right, min_agreement):
+        return confident_rows(per_fold, k, oof, right, min_agreement, False)
 
 
 def setting(n_train=30, n_test=8, n_labels=2, seed=0):
@@ -79,8 +84,9 @@ def test_pseudo_labels_come_from_the_folds_own_teacher_models_and_a_cut_chosen_w
     wrong_on_fold0 = oof.copy()
     wrong_on_fold0[fold == 0] = 1 - wrong_on_fold0[fold == 0]  # fold 0's own rows cannot move fold 0's cut
     outside = fold != 0
-    assert confidence_cut(teachers, truth[outside], oof[outside], False) == confidence_cut(
-        teachers, truth[outside], wrong_on_fold0[outside], False
+    right = (Cut().predict(oof) == truth).all(axis=1)
+    assert confidence_cut(oof[outside], right[outside], 0.9, False) == confidence_cut(
+        wrong_on_fold0[outside], right[outside], 0.9, False
     )
     soft = Teachers(pseudo_oof=oof, pseudo_test=per_fold, decider=Cut(), mode="soft", min_agreement=0.9)
     _, targets, chosen = fold_training_rows(soft, LabelTask, truth, texts, test_texts, fold, 0)
@@ -273,3 +279,45 @@ def test_soft_targets_train_the_softmax_loss_and_tfidf_as_cross_entropy_against_
         probs = model.predict(texts[:6])
         assert (probs.argmax(axis=1) == [0, 0, 1, 1, 2, 2]).all()
         assert probs.max() < 0.99  # soft targets: no row pushed to certainty
+
+
+def number_task():
+    """A regression task of two targets, ``a`` and ``b``."""
+    from foldwise.config import DataConfig
+    from foldwise.tasks import task_for
+
+    return task_for(
+        DataConfig(task="regression", metric="mcrmse"), ["a", "b"], pd.DataFrame({"id": ["x"], "a": [1], "b": [1]})
+    )
+
+
+class Clip:
+    """A decider that clips numbers to [0, 10]."""
+
+    def predict(self, values):
+        return np.clip(values, 0, 10)
+
+
+def test_numbers_pseudo_label_the_rows_the_fold_models_agree_on_with_the_folds_own_numbers():
+    fold, _, texts, test_texts = setting(n_test=6)
+    rng = np.random.default_rng(0)
+    truth = rng.random((len(fold), 2)) * 10
+    oof = truth + rng.normal(0, 1, truth.shape)
+    oof[:, 1] *= 100  # target b on a 100 times wider scale: its spread counts relative to its own
+    truth[:, 1] *= 100
+    shake = np.array([0.0, 0.1, 0.2, 3.0, 4.0, 5.0])  # rows 0-2: the fold models nearly agree
+    base = np.column_stack([np.arange(6.0), 100 * np.arange(6.0)])
+    per_fold = [
+        (base + np.column_stack([shake * sign, 100 * shake[::-1] * 0.01 * sign])).astype(np.float32)
+        for sign in (-1, 0, 1)
+    ]
+    task = number_task()
+    chosen, how = task.pseudo_label_rows(per_fold, 0, oof, np.zeros(len(oof), bool), 0.5)
+    assert chosen.tolist() == [0, 1, 2] and "the 50% its 3 fold models agree on most" in how
+    for mode, expected in (("hard", np.clip(per_fold[2][:3], 0, 10)), ("soft", per_fold[2][:3])):
+        teachers = Teachers(pseudo_oof=oof, pseudo_test=per_fold, decider=Clip(), mode=mode, min_agreement=0.5)
+        fit_texts, targets, chosen = fold_training_rows(teachers, task, truth, texts, test_texts, fold, 2)
+        assert not set(fit_texts) & set(texts[fold == 2]) and list(fit_texts[-3:]) == list(test_texts[:3])
+        np.testing.assert_allclose(targets[-3:], expected)  # fold 2's own models label them
+        np.testing.assert_allclose(targets[:-3], truth[fold != 2], rtol=1e-6)
+    assert task.pseudo_label_rows(per_fold, 0, oof, np.zeros(len(oof), bool), 1.0)[0].tolist() == list(range(6))

@@ -375,10 +375,13 @@ class PseudoLabelConfig:
         "confident test rows join training; None: no pseudo-labels",
         None,
     )
-    mode: Literal["hard", "soft"] = option("hard: the teacher's decisions; soft: its probabilities", "hard")
+    mode: Literal["hard", "soft"] = option(
+        "hard: the teacher's decisions; soft: its probabilities (numbers: its unclipped predictions)", "hard"
+    )
     min_agreement: float = option(
         "the confidence cut is the lowest at which the teacher's OOF decisions on rows "
-        "that confident match the truth this often (chosen without the fold's own rows)",
+        "that confident match the truth this often (chosen without the fold's own rows); numbers "
+        "(regression, ordinal): the share of test rows added, those the teacher's fold models agree on most",
         0.95,
         gt=0.0,
         le=1.0,

@@ -12,8 +12,12 @@ say what else it could be. The guesses:
   ``text_pair``, any other two are joined and asked about;
 - the labels: the sample's columns when train has them (0/1 columns, or one column of
   class names), or the train-only column whose values name the sample's columns;
-- the task: what ``data.task: auto`` infers for labels; ``span`` when a text target is a
-  piece of a text column in nearly every row, else ``generation``;
+- the task: ``regression`` for target columns of numbers (one not whole, or whole numbers of
+  many values; several: ``label_columns``), ``ordinal`` for whole numbers of a few levels (essay
+  scores 1..6; unsure, since classes may be named by numbers)
+  (:func:`foldwise.tasks.regression.guess.guess_kind`); what ``data.task: auto`` infers for
+  labels; ``span`` when a text target is a piece of a text column in nearly every row, else
+  ``generation``;
 - the metric, which the task kind guesses from the sample's values (fractions: a metric on
   probabilities; :func:`foldwise.tasks.guess_metric`); always marked unsure, since only the
   competition's Evaluation page knows, and a blind guess when every cell of the sample is the
@@ -35,6 +39,7 @@ from ..config import DataConfig
 from ..data.competition import infer_task, refuse_regression
 from ..errors import FoldwiseError
 from ..io.tables import read_csv
+from ..tasks.regression.guess import guess_kind
 
 #: a text column's values have at least this many words on average, and mostly differ
 MIN_TEXT_WORDS, MIN_DISTINCT_SHARE = 3.0, 0.5
@@ -230,6 +235,12 @@ def _guess_labels(
         return
     _add_text_columns(guess, train, texts, unread)
     if all(t in train.columns for t in targets):
+        numbers = guess_kind(train, sample, targets)
+        if numbers is not None:
+            if len(targets) > 1:
+                guess.add("label_columns", targets, "the sample's columns, numbers in train, each a target")
+            guess.add("task", numbers.kind, numbers.why, sure=numbers.sure)
+            return
         if len(targets) == 1 and not _is_01(train[targets[0]]):
             refuse_regression(train[targets[0]], train_path, targets[0])
             guess.add("label_column", targets[0], "train's column of the sample's one target, holding class names")
@@ -245,6 +256,11 @@ def _guess_labels(
                 f"{train_path}: no column holds the sample's targets ({_shown(targets)}), nor "
                 "names them; write label_columns or label_column in the data config by hand"
             )
+        numbers = guess_kind(train, sample, [column]) if len(targets) == 1 else None
+        if numbers is not None and numbers.kind == "regression":  # whole numbers: classes, as before
+            guess.add("target_column", column, f"the train-only column; the sample calls its target '{targets[0]}'")
+            guess.add("task", numbers.kind, numbers.why)
+            return
         guess.add(
             "label_column",
             column,

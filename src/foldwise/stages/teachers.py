@@ -6,22 +6,29 @@
   this fold, so nothing the teacher learnt from fold k's labels reaches fold k's training
   (a teacher's OOF prediction of a training row would: it came from a model that trained
   on fold k). With the losses the kit uses (binary and softmax cross-entropy, linear in
-  the target) that is the hard and the soft loss mixed in that proportion. The teacher's
+  the target; for numbers squared error, whose gradient is, and ``bce`` on scaled targets)
+  that is the hard and the soft loss mixed in that proportion (``smooth_l1``: nearly). The teacher's
   predictions of the training rows are cached per fold in its run folder
   (``fold_<k>/train_preds.npz``), keyed by the hash of its fold-k model files.
 - ``pseudo_labels.teacher`` (a submission blended by ``fit`` or ``mean``): fold k adds the
   test rows that the teacher's *fold-k* models (trained without fold k's rows, like this
   fold) predict confidently, labelled with the teacher's decisions (``hard``) or
-  probabilities (``soft``). "Confidently" is a cut chosen on the teacher's OOF rows outside
-  fold k: the lowest confidence at which its decisions match the truth ``min_agreement``
-  of the time. Confidence is the row's least certain label, ``min_j max(p, 1 - p)`` (the
-  largest probability for one label per row).
+  probabilities (``soft``). The task says which rows (``Task.pseudo_label_rows``). Labels:
+  "confidently" is a cut chosen on the teacher's OOF rows outside fold k: the lowest
+  confidence at which its decisions match the truth ``min_agreement`` of the time;
+  confidence is the row's least certain label, ``min_j max(p, 1 - p)`` (the largest
+  probability for one label per row). Numbers (regression, ordinal scores), never exactly
+  right: the ``min_agreement`` share of test rows that the teacher's fold models agree on
+  most (the least spread of their predictions), labelled with its decisions (clipped
+  numbers, levels) or its numbers (``soft``). Every fold model votes on which test rows
+  (a choice among test rows only); their labels are still fold k's models'.
 
 In both cases a fold's validation rows never enter its training, and no model that saw
 them teaches it. A teacher (a submission's every member) must have been trained on the
 student's data as it is now (same dataset, task, label names, rows and fold file: what
-``ensemble`` asks of its members); its predictions are matched to the rows by id. Only
-label-probability tasks take teachers.
+``ensemble`` asks of its members); its predictions are matched to the rows by id. Tasks
+whose truth a teacher's predictions can stand in for (``soft_targets``: labels, numbers)
+take teachers; text answers do not.
 """
 
 from __future__ import annotations
@@ -70,7 +77,9 @@ def prepare(
     if not distill and not pseudo:
         return cfg, None
     if not task.soft_targets:
-        raise FoldwiseError(f"distill / pseudo_labels: task {task.kind} has no label probabilities to learn from")
+        raise FoldwiseError(
+            f"distill / pseudo_labels: task {task.kind} has no label probabilities or numbers to learn from"
+        )
     teachers = Teachers()
     if distill:
         teacher = FoldModelsTeacher.open(distill, data, task, folds_sha)
@@ -186,41 +195,17 @@ def fold_training_rows(
     if teachers.pseudo_test is None or teachers.pseudo_oof is None:
         return train_texts[train_rows], targets.astype(np.float32), np.array([], dtype=np.int64)
     outside = fold != k
-    cut = confidence_cut(teachers, truth[outside], teachers.pseudo_oof[outside], task.single_label)
+    oof = teachers.pseudo_oof[outside]
+    right = (np.asarray(teachers.decider.predict(oof)) == np.asarray(truth[outside])).all(axis=1)
+    chosen, how = task.pseudo_label_rows(teachers.pseudo_test, k, oof, right, teachers.min_agreement)
     probs = teachers.pseudo_test[k]
-    chosen = (
-        np.flatnonzero(confidence(probs, task.single_label) >= cut) if cut is not None else np.array([], dtype=np.int64)
-    )
     extra = (teachers.decider.predict(probs[chosen]) if teachers.mode == "hard" else probs[chosen]).astype(np.float32)
-    progress.write(
-        f"fold {k}: {len(chosen)} of {len(probs)} test rows pseudo-labelled ({teachers.mode}, "
-        f"teacher confidence >= {cut if cut is not None else 'none reached'})"
-    )
+    progress.write(f"fold {k}: {len(chosen)} of {len(probs)} test rows pseudo-labelled ({teachers.mode}, {how})")
     return (
         np.concatenate([train_texts[train_rows], test_texts[chosen]]),
         np.concatenate([targets, extra]).astype(np.float32),
         chosen,
     )
-
-
-def confidence(probs: np.ndarray, single_label: bool) -> np.ndarray:
-    """How sure each row's prediction is: the largest probability (``single_label``: one label
-    per row), else the least certain label's ``max(p, 1 - p)``."""
-    probs = np.asarray(probs, dtype=np.float64)
-    if single_label:
-        return probs.max(axis=1)
-    return np.maximum(probs, 1 - probs).min(axis=1)
-
-
-def confidence_cut(teachers: Teachers, truth: np.ndarray, oof: np.ndarray, single_label: bool) -> float | None:
-    """The lowest confidence at which the teacher's decisions on OOF rows at least that
-    confident match the truth (the whole row) ``min_agreement`` of the time; None if no cut does."""
-    sure = confidence(oof, single_label)
-    order = np.argsort(-sure, kind="stable")
-    right = (np.asarray(teachers.decider.predict(oof)) == np.asarray(truth)).all(axis=1)[order]
-    agreement = np.cumsum(right) / np.arange(1, len(right) + 1)
-    good = np.flatnonzero(agreement >= teachers.min_agreement)
-    return float(sure[order][good[-1]]) if len(good) else None
 
 
 def _aligned(

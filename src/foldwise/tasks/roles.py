@@ -17,7 +17,7 @@ generation: their truth objects). A stage that does not care which task it runs 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -187,8 +187,9 @@ class PredictionFiles(Protocol[P]):
 
 class Decisions(Named, Protocol[P_contra, T_contra]):
     """Decisions fit on OOF predictions, and the scores of predictions (``cv``, ``ensemble``,
-    ``tuning``, ``predict``, ``teachers``). How a task builds its rules (its tuned and untuned
-    deciders) stays inside it: :meth:`evaluate` and :meth:`objective` fit them."""
+    ``tuning``, ``predict``, ``teachers``: which test rows a teacher is sure of). How a task
+    builds its rules (its tuned and untuned deciders) stays inside it: :meth:`evaluate` and
+    :meth:`objective` fit them."""
 
     def load_decider(self, record: dict, source: str) -> Rule[P_contra]:
         """A fitted decider back from the record that ``Evaluation.decision`` holds."""
@@ -213,6 +214,18 @@ class Decisions(Named, Protocol[P_contra, T_contra]):
 
     def threshold_notes(self, cfg: ThresholdConfig) -> list[str]:
         """Lines on ``thresholds`` settings this task does not use."""
+        ...
+
+    def pseudo_label_rows(
+        self, per_fold: Sequence[P_contra], k: int, oof: P_contra, right: np.ndarray, min_agreement: float
+    ) -> tuple[np.ndarray, str]:
+        """The test rows a teacher is sure of, which student fold ``k`` adds as pseudo-labels
+        (``pseudo_labels``), and how they were chosen (for the log).
+
+        ``per_fold``: the teacher's test predictions of each fold's models (``per_fold[k]``: of
+        those trained without fold k); ``oof``: its OOF predictions of the rows outside fold k,
+        ``right``: whether its decisions of them match the truth; ``min_agreement``: the config's.
+        """
         ...
 
 

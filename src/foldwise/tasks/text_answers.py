@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -183,6 +183,12 @@ class TextAnswerTask(Generic[TP, TT]):
         return TextDecider(self.kind)
 
     shown_decider = load_decider
+
+    def pseudo_label_rows(
+        self, per_fold: Sequence[TP], k: int, oof: TP, right: np.ndarray, min_agreement: float
+    ) -> tuple[np.ndarray, str]:
+        """Refused: answers are not label rows a teacher's predictions could stand in for."""
+        raise FoldwiseError(f"pseudo_labels: task {self.kind} has no label probabilities or numbers to learn from")
 
     def scores(self, truth: TT, texts: np.ndarray) -> dict[str, float]:
         """The metric first, then its secondary scores."""

@@ -7,7 +7,7 @@ come from :mod:`foldwise.tasks.classification.decisions` fit for the competition
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from ..roles import R, Rule
 from . import report
 from .decisions import Decider, decider_from_record, decider_record, make_decider
 from .probabilities import PROBABILITY_FORMAT, read_probabilities, save_probabilities
+from .pseudo import confident_rows
 from .submission import (
     FORMAT_WORDS,
     build_submission,
@@ -303,6 +304,13 @@ class ClassificationTask:
             else {"kind": "cuts", "mode": "fixed", "thresholds": dict.fromkeys(self.label_names, 0.5)}
         )
         return decider_from_record(untuned, self.metric, self.label_names, source)
+
+    def pseudo_label_rows(
+        self, per_fold: Sequence[np.ndarray], k: int, oof: np.ndarray, right: np.ndarray, min_agreement: float
+    ) -> tuple[np.ndarray, str]:
+        """The test rows fold k's teacher models are confident of, at a cut chosen on the teacher's
+        OOF rows outside fold k (:func:`foldwise.tasks.classification.pseudo.confident_rows`)."""
+        return confident_rows(per_fold, k, oof, right, min_agreement, self.single_label)
 
     def secondary(self, truth: np.ndarray, decided: np.ndarray) -> dict[str, float]:
         """The secondary scores of 0/1 decisions: accuracy and macro-F1 (single-label, where

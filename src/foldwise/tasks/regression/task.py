@@ -10,7 +10,7 @@ levels at points fit for the metric, rounding being the untuned decision. Submis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,7 @@ from .files import (
     submission_frame,
     write_submission,
 )
+from .pseudo import agreed_rows
 from .targets import check_levels, check_varies, read_numbers, target_columns
 
 if TYPE_CHECKING:
@@ -241,6 +242,15 @@ class RegressionTask:
         if self.ordinal and not cfg.clip:
             notes.append("thresholds.clip: false has no effect on ordinal levels (they are within the training range)")
         return notes
+
+    def pseudo_label_rows(
+        self, per_fold: Sequence[np.ndarray], k: int, oof: np.ndarray, right: np.ndarray, min_agreement: float
+    ) -> tuple[np.ndarray, str]:
+        """The ``min_agreement`` share of test rows that the teacher's fold models agree on most (the
+        least spread of their predictions, :func:`foldwise.tasks.regression.pseudo.agreed_rows`).
+        Every fold model votes on the spread, the labels are still fold k's; numbers are never
+        exactly right, so the OOF agreement that labels use gives no cut here."""
+        return agreed_rows(per_fold, oof, min_agreement)
 
     def evaluate(self, preds: np.ndarray, truth: np.ndarray, fold: np.ndarray, cfg: ThresholdConfig) -> Evaluation:
         """Fit the decision on OOF predictions and score them: tuned, untuned, cross-fitted (cuts), per fold."""
