@@ -19,12 +19,15 @@ Methods (``foldwise ensemble --method``):
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .metrics import Metric
 from .roles import Rule
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 #: objective(blended OOF probabilities) -> score to maximise
 Objective = Callable[[np.ndarray], float]
@@ -64,7 +67,37 @@ def rank_normalize(probs: np.ndarray) -> np.ndarray:
     return rankdata(probs, axis=0, method="average") / len(probs)
 
 
-class Stacker:
+class CrossFitStacker:
+    """A level-2 model on members' (n, L) predictions, cross-validated on the run folds.
+
+    :meth:`fit` keeps the OOF prediction (``oof_``: the rows of fold k predicted by models fit on
+    the other folds) and models fit on every row (``models_``), which :meth:`predict` uses for the
+    test set. Subclasses say how models are fit (``_fit_models``) and predict (``_predict_with``).
+    """
+
+    def fit(self, members: list[np.ndarray], truth: np.ndarray, fold: np.ndarray) -> Self:
+        truth = np.asarray(truth, dtype=np.float64)
+        members = [np.asarray(m, dtype=np.float64) for m in members]
+        self.oof_ = np.zeros(truth.shape, dtype=np.float64)
+        for k in np.unique(fold):
+            held = np.asarray(fold) == k
+            models = self._fit_models(members, truth, ~held)
+            self.oof_[held] = self._predict_with(models, [m[held] for m in members])
+        self.models_ = self._fit_models(members, truth, np.ones(len(truth), dtype=bool))
+        return self
+
+    def predict(self, members: list[np.ndarray]) -> np.ndarray:
+        """Test predictions of the models fit on every OOF row."""
+        return self._predict_with(self.models_, [np.asarray(m, dtype=np.float64) for m in members])
+
+    def _fit_models(self, members: list[np.ndarray], truth: np.ndarray, rows: np.ndarray) -> list[dict]:
+        raise NotImplementedError
+
+    def _predict_with(self, models: list[dict], members: list[np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Stacker(CrossFitStacker):
     """A level-2 logistic regression on members' (n, L) probabilities.
 
     ``single_label``: one multinomial model on every member's log-probabilities; else one
@@ -79,21 +112,9 @@ class Stacker:
         self.single_label = single_label
         self.C = C
 
-    def fit(self, members: list[np.ndarray], truth: np.ndarray, fold: np.ndarray) -> Stacker:
-        truth = np.asarray(truth)
-        members = [np.asarray(m, dtype=np.float64) for m in members]
-        self.n_labels_ = truth.shape[1]
-        self.oof_ = np.zeros(truth.shape, dtype=np.float64)
-        for k in np.unique(fold):
-            held = np.asarray(fold) == k
-            models = self._fit_models(members, truth, ~held)
-            self.oof_[held] = self._predict_with(models, [m[held] for m in members])
-        self.models_ = self._fit_models(members, truth, np.ones(len(truth), dtype=bool))
-        return self
-
-    def predict(self, members: list[np.ndarray]) -> np.ndarray:
-        """Test predictions of the models fit on every OOF row."""
-        return self._predict_with(self.models_, [np.asarray(m, dtype=np.float64) for m in members])
+    def fit(self, members: list[np.ndarray], truth: np.ndarray, fold: np.ndarray) -> Self:
+        self.n_labels_ = np.shape(truth)[1]
+        return super().fit(members, truth, fold)
 
     def _features(self, members: list[np.ndarray], label: int | None) -> np.ndarray:
         clipped = [np.clip(m, CLIP, 1 - CLIP) for m in members]
@@ -162,32 +183,14 @@ class Stacker:
         return stacker
 
 
-class RidgeStacker:
-    """A level-2 ridge regression per target on the members' (n, K) numeric predictions.
-
-    Target ``j`` is predicted from every member's column ``j`` (and an intercept); :meth:`fit`
-    keeps the cross-validated OOF prediction (``oof_``) and models fit on every row for the test.
-    """
+class RidgeStacker(CrossFitStacker):
+    """A level-2 ridge regression per target on the members' (n, K) numeric predictions: target
+    ``j`` is predicted from every member's column ``j`` (and an intercept)."""
 
     kind = "ridge"
 
     def __init__(self, alpha: float = 1.0):
         self.alpha = alpha
-
-    def fit(self, members: list[np.ndarray], truth: np.ndarray, fold: np.ndarray) -> RidgeStacker:
-        truth = np.asarray(truth, dtype=np.float64)
-        members = [np.asarray(m, dtype=np.float64) for m in members]
-        self.oof_ = np.zeros(truth.shape, dtype=np.float64)
-        for k in np.unique(fold):
-            held = np.asarray(fold) == k
-            models = self._fit_models(members, truth, ~held)
-            self.oof_[held] = self._predict_with(models, [m[held] for m in members])
-        self.models_ = self._fit_models(members, truth, np.ones(len(truth), dtype=bool))
-        return self
-
-    def predict(self, members: list[np.ndarray]) -> np.ndarray:
-        """Test predictions of the models fit on every OOF row."""
-        return self._predict_with(self.models_, [np.asarray(m, dtype=np.float64) for m in members])
 
     def _fit_models(self, members: list[np.ndarray], truth: np.ndarray, rows: np.ndarray) -> list[dict]:
         from sklearn.linear_model import Ridge

@@ -136,6 +136,35 @@ def logits_of(module: nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor
     return module(**batch)["logits"]
 
 
+class PooledRows(Stateless):
+    """The row pieces of a head with one pooled vector per row and ``n_outputs`` float outputs
+    (classification logits, regression outputs): one truncated sequence per row with its float
+    targets, the module's logits as they come, gathered back into row order."""
+
+    n_outputs: int
+
+    #: a scoring head's inference: the module's logits
+    infer = staticmethod(logits_of)
+
+    def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: np.ndarray | None = None) -> Any:
+        """One truncated sequence per row, its targets (0/1 labels, numbers) as float32."""
+        rows = backbone.tokenize(tokenizer, texts)
+        if targets is not None:
+            rows.targets = np.asarray(targets, dtype=np.float32)
+        return rows
+
+    def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> np.ndarray:
+        """A batch's (b, n_outputs) logits as float32 numpy."""
+        return raw.float().cpu().numpy()
+
+    def outputs(self, pieces: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
+        """(n, n_outputs) logits in sequence order from ``(rows, logits)`` batches."""
+        out = np.zeros((n, self.n_outputs), dtype=np.float32)
+        for rows, logits in pieces:
+            out[rows] = logits
+        return out
+
+
 def config_int(cfg: Any, name: str, default: int) -> int:
     """A task's optional integer key of a neural config: its value, or ``default`` where unset (None)."""
     value = getattr(cfg, name, None)

@@ -8,11 +8,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ...train.heads import PooledClassifier, Stateless, logits_of, selection_key
+from ...train.heads import PooledClassifier, PooledRows, selection_key
 from ..metrics import score_title
 
 
-class ClassificationHead(Stateless):
+class ClassificationHead(PooledRows):
     """L logits per row: a sigmoid per label (multi-label, binary) or a softmax (multiclass).
 
     Parameters
@@ -67,26 +67,6 @@ class ClassificationHead(Stateless):
         )
 
     # -- rows <-> sequences --
-
-    infer = staticmethod(logits_of)
-
-    def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: np.ndarray | None = None) -> Any:
-        """One truncated sequence per row, its 0/1 labels as float targets."""
-        rows = backbone.tokenize(tokenizer, texts)
-        if targets is not None:
-            rows.targets = np.asarray(targets, dtype=np.float32)
-        return rows
-
-    def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> np.ndarray:
-        """A batch's (b, L) logits as float32 numpy."""
-        return raw.float().cpu().numpy()
-
-    def outputs(self, pieces: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
-        """(n, L) logits in sequence order from ``(rows, logits)`` batches."""
-        out = np.zeros((n, self.n_outputs), dtype=np.float32)
-        for rows, logits in pieces:
-            out[rows] = logits
-        return out
 
     def predictions(self, outputs: np.ndarray, sequences: Any, texts: np.ndarray) -> np.ndarray:
         """Probabilities: sigmoid per label, or softmax over labels (multiclass)."""

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ...errors import FoldwiseError
-from ...train.heads import PooledClassifier, logits_of, selection_key
+from ...train.heads import PooledClassifier, PooledRows, selection_key
 from ..metrics import score_title
 
 #: the losses a regression head trains with (``auto``: mse)
@@ -55,7 +55,7 @@ class TargetScale:
         return (values * np.array(self.scale) + np.array(self.shift)).astype(np.float32)
 
 
-class RegressionHead:
+class RegressionHead(PooledRows):
     """K outputs per row, one per target, over the pooled encoder.
 
     Parameters
@@ -120,27 +120,7 @@ class RegressionHead:
         if "target_scale" in state:
             self.scale = TargetScale(**state["target_scale"])
 
-    # -- rows <-> sequences --
-
-    infer = staticmethod(logits_of)
-
-    def encode(self, backbone: Any, tokenizer: Any, texts: np.ndarray, targets: np.ndarray | None = None) -> Any:
-        """One truncated sequence per row, its targets as floats."""
-        rows = backbone.tokenize(tokenizer, texts)
-        if targets is not None:
-            rows.targets = np.asarray(targets, dtype=np.float32)
-        return rows
-
-    def collect(self, raw: torch.Tensor, batch: dict[str, torch.Tensor]) -> np.ndarray:
-        """A batch's (b, K) outputs as float32 numpy."""
-        return raw.float().cpu().numpy()
-
-    def outputs(self, pieces: list[tuple[np.ndarray, np.ndarray]], n: int) -> np.ndarray:
-        """(n, K) outputs in sequence order."""
-        out = np.zeros((n, self.n_outputs), dtype=np.float32)
-        for rows, values in pieces:
-            out[rows] = values
-        return out
+    # -- rows <-> sequences (one per row: :class:`~foldwise.train.heads.PooledRows`) --
 
     def predictions(self, outputs: np.ndarray, sequences: Any, texts: np.ndarray) -> np.ndarray:
         """(n, K) predictions on the targets' scale."""
