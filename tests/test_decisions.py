@@ -11,11 +11,11 @@ from foldwise.tasks.classification.decisions import (
     ProbabilityDecider,
     bias_sweep,
     column_sweep,
-    crossfit_score,
     global_sweep,
     make_decider,
 )
 from foldwise.tasks.classification.thresholds import best_cut, best_global_cut
+from foldwise.tasks.evaluation import crossfit_score
 from foldwise.tasks.metrics import METRICS, Metric, get_metric
 
 MULTILABEL_METRICS = ["macro_f1", "micro_f1", "samples_f1", "jaccard"]
