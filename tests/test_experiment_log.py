@@ -144,9 +144,9 @@ def test_lb_bad_input_is_one_line_and_records_nothing(project, args, message):
 
 
 def test_negative_lb_scores_only_where_the_metric_has_them():
-    for score, metric in ((-0.2, "mcc"), (-3.0, None), (-3.0, "rmse"), (0.0, "log_loss")):
-        log.check_lb_score("s", score, metric)  # MCC, a metric without a record or unknown to the kit
-    for score, metric in ((-0.1, "log_loss"), (-1.5, "mcc"), (float("-inf"), None)):
+    for score, metric in ((-0.2, "mcc"), (-0.3, "pearson"), (-3.0, None), (-3.0, "wmae"), (0.0, "log_loss")):
+        log.check_lb_score("s", score, metric)  # MCC, a correlation, a metric without a record or unknown to the kit
+    for score, metric in ((-0.1, "log_loss"), (-1.5, "mcc"), (-3.0, "rmse"), (-1.2, "qwk"), (float("-inf"), None)):
         with pytest.raises(FoldwiseError, match="^lb s: score"):
             log.check_lb_score("s", score, metric)
 

@@ -153,7 +153,7 @@ def test_rank_and_stack_refuse_what_they_cannot_blend(tmp_path):
     for args in (("folds", "gq"), ("train", "configs/gq.yaml")):
         foldwise_cli(*args, cwd=root)
     done = foldwise_cli("ensemble", "gq", "--method", "stack", cwd=root, code=2)
-    assert "task generation blends by fit or mean" in done.stderr
+    assert "--method stack: task generation (metric squad) blends by fit or mean" in done.stderr
 
 
 def test_package_of_the_default_run_trains_its_fold_models_again_without_changing_the_run(
