@@ -69,6 +69,7 @@ def real_tokens(path: str, texts: np.ndarray, max_length: int) -> int:
 
 def run_foldwise(path: str, texts, labels, batch_size: int, max_length: int) -> float:
     from foldwise.models.transformer import EncoderBackbone, TransformerConfig
+    from foldwise.tasks.classification.head import ClassificationHead
     from foldwise.train.training import fit
 
     cfg = TransformerConfig(
@@ -80,7 +81,7 @@ def run_foldwise(path: str, texts, labels, batch_size: int, max_length: int) -> 
         precision="bf16" if torch.cuda.is_available() else "fp32",
     )
     start = time.perf_counter()
-    fit(EncoderBackbone(cfg), "multilabel", labels.shape[1], 0, texts, labels)
+    fit(EncoderBackbone(cfg), ClassificationHead("multilabel", labels.shape[1], cfg), 0, texts, labels)
     return time.perf_counter() - start
 
 
