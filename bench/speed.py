@@ -1,6 +1,6 @@
 """Training and inference speed of MiniLM and SmolLM2-LoRA in fp32 and in the auto precision, with MFU.
 
-    .venv/bin/python bench/speed.py                         # both models, fp32 vs auto (+ bf16 where auto is fp32)
+    .venv/bin/python bench/speed.py                         # both models, fp32 vs auto (+ forced bf16 on a CPU)
     .venv/bin/python bench/speed.py --models smollm2-lora --rows 96 --compile
     .venv/bin/python bench/speed.py --json bench/speed.json  # the table as JSON too
 
@@ -16,8 +16,9 @@ the matmul FLOPs the model needs per real token (counted by ``torch.utils.flop_c
 on one batch, forward + backward for training) times the tokens processed per second,
 over the measured peak of the dtype the setting computes in.
 
-Where ``precision: auto`` is fp32 (a CPU without AMX) a forced ``bf16`` row shows what
-bf16 would cost there, and its memory. ``--compile`` adds a ``torch.compile`` row per model;
+On a CPU a forced ``bf16`` row shows what bf16 costs there, and its memory, beside the
+``auto`` row (whose ``computes_in`` in ``--json`` is what its probe measured and chose:
+``foldwise.train.precision_probe``). ``--compile`` adds a ``torch.compile`` row per model;
 ``--vary "KEY=VALUE ..."`` a row with those model settings, applied as ``--set model.KEY=VALUE``
 (a key the model lacks: that row is skipped for it, with the config loader's one-line error).
 """
@@ -72,19 +73,12 @@ def _sync() -> None:
 
 def settings(precisions: list[str], compile_too: bool, variants: list[str]) -> list[tuple[str, str]]:
     """(label, model overrides) of every row per model: one per precision, a forced bf16 one
-    where ``auto`` is fp32, a compiled one, and one per ``--vary``."""
+    on a CPU (where ``auto`` measured each model's choice: a real epoch checks it), a compiled
+    one, and one per ``--vary``."""
     import torch
 
-    from foldwise.train.precision import autocast_dtype
-
     rows = [(p, f"precision={p}") for p in precisions]
-    auto_is_fp32 = (
-        autocast_dtype(
-            argparse.Namespace(precision="auto"), torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        )
-        is None
-    )
-    if auto_is_fp32 and "bf16" not in precisions:
+    if not torch.cuda.is_available() and "bf16" not in precisions:
         rows.append(("bf16 (forced)", "precision=bf16"))
     if compile_too:
         rows.append(("auto + compile", "precision=auto compile=true"))

@@ -29,6 +29,9 @@ FOLDWISE = [sys.executable, "-m", "foldwise.cli"]
 # reads HF_HUB_OFFLINE once, when first imported, so it is set before any test imports it.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["MPLBACKEND"] = "Agg"
+# Deterministic precision: `precision: auto` on a CPU keeps the CPU-flag rule instead of timing bf16
+# against fp32 (tests/test_precision_probe.py turns the probe on, with a cache of its own).
+os.environ["FOLDWISE_PRECISION_PROBE"] = "off"
 
 
 def doc_pages() -> list[Path]:

@@ -101,6 +101,8 @@ def test_a_fold_predicts_its_validation_rows_once_and_trains_on_its_row_cap(tmp_
     assert passes == [n_valid, n_valid, 24]  # two epoch evaluations of the validation rows, then the test
     record = json.loads((root / "runs" / "tiny" / "fold_0.json").read_text())
     assert record["train_rows"] == 40 and record["history"][-1]["step"] == 2 * 3  # 3 batches of <= 16 per epoch
+    # the precision and why (the suite keeps the CPU-flag rule: FOLDWISE_PRECISION_PROBE=off)
+    assert record["precision"]["asked"] == "auto" and record["precision"]["by"].startswith("cpu flags: AMX bf16")
     assert f"trained on 40 rows (of {120 - n_valid}: max_rows_per_fold)" in capsys.readouterr().out
 
 

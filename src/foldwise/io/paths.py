@@ -1,4 +1,5 @@
-"""Every path the kit writes, in one place (all relative to the working directory).
+"""Every path the kit writes, in one place (all relative to the working directory, but for
+the per-user cache: :func:`cache_root`).
 
 Experiment, submission, study and dataset names become file and folder names here, so
 each is checked to be a plain name first: a name such as ``../x`` or ``/abs/x`` would
@@ -7,6 +8,7 @@ otherwise write outside the project (or over another run's files).
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -42,6 +44,12 @@ def check_name(value: str, what: str) -> str:
             f"{what} {value!r} is not a valid name: use letters, digits and -_.+ (no path separators, not '.' or '..')"
         )
     return value
+
+
+def cache_root() -> Path:
+    """The per-user cache (``$FOLDWISE_CACHE``, default ``~/.cache/foldwise``): converted
+    models, ``precision.json`` (what ``precision: auto`` measured on this machine)."""
+    return Path(os.environ.get("FOLDWISE_CACHE") or Path.home() / ".cache" / "foldwise")
 
 
 def run_dir(experiment: str) -> Path:

@@ -40,6 +40,8 @@ class TextModel(ABC):
     #: predictions of the validation rows given to ``fit``, from the weights it kept, when
     #: fitting already computed them (the fold's OOF predictions without a second pass)
     valid_preds_: Any = None
+    #: the precision a neural model computed in and why (recorded in the fold's record)
+    precision_: dict | None = None
 
     def __init__(
         self,

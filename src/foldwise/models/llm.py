@@ -68,8 +68,8 @@ class LlmConfig(NeuralConfig):
         "none",
     )
     base_dtype: Literal["auto", "fp32", "bf16", "fp16"] = option(
-        "dtype of the frozen base weights (auto: the compute dtype of precision: bf16 on a CPU with AMX or a GPU "
-        "with bf16, fp16 on older GPUs, else fp32)",
+        "dtype of the frozen base weights (auto: the compute dtype of precision: bf16 on a GPU with bf16 or on a "
+        "CPU where precision auto measured bf16 faster, fp16 on older GPUs, else fp32)",
         "auto",
     )
     lean_lora: bool = option(
@@ -375,8 +375,8 @@ def check_target_modules(model: Any, target_modules: str | list[str], model_name
 
 def base_dtype(cfg: LlmConfig, device: Any) -> Any:
     """The dtype the frozen base is stored in: with ``auto`` the run's compute dtype (bf16 on
-    a CPU with AMX or a GPU with bf16, fp16 on older GPUs, fp32 where the run computes in
-    fp32), so autocast never re-casts frozen weights; adapters and head stay fp32."""
+    a GPU with bf16 or a CPU where bf16 measured faster, fp16 on older GPUs, fp32 where the
+    run computes in fp32), so autocast never re-casts frozen weights; adapters and head stay fp32."""
     import torch
 
     from ..train.precision import frozen_weight_dtype

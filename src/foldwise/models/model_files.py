@@ -10,7 +10,6 @@ lock, and reused by every fold and process afterwards.
 from __future__ import annotations
 
 import importlib
-import os
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,7 @@ from typing import Any
 from .. import progress
 from ..errors import FoldwiseError
 from ..io import artifacts
-
-
-def cache_root() -> Path:
-    """The folder converted models are kept in."""
-    return Path(os.environ.get("FOLDWISE_CACHE") or Path.home() / ".cache" / "foldwise")
+from ..io.paths import cache_root
 
 
 def resolve_model_path(name_or_path: str) -> str:

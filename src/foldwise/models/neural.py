@@ -76,6 +76,7 @@ class NeuralModel(TextModel):
         )
         self.history_ = self.result_.history
         self.valid_preds_ = self.result_.valid_preds
+        self.precision_ = self.result_.precision
 
     def predict(self, texts) -> Any:
         from ..train import training

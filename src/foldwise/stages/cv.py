@@ -58,6 +58,7 @@ class FoldResult:
     train_rows: int  # rows the model trained on (a max_rows_per_fold subset of the fold's rows)
     history: list[dict] | None  # a neural model's evaluations (None: a model without them)
     per_seed: list[tuple[int, Any, Any]] = field(default_factory=list)  # seeds: (seed, valid, test) each
+    precision: dict | None = None  # a neural model's dtype and why (precision_probe.resolve)
 
 
 @dataclass
@@ -231,6 +232,7 @@ def train_fold(
         predict_seconds=sum(r.predict_seconds for r in results),
         train_rows=first.train_rows,
         history=first.history,
+        precision=first.precision,
         per_seed=[(seed, r.valid_preds, r.test_preds) for seed, r in zip(seeds, results)],
     )
 
@@ -287,6 +289,7 @@ def _train_one_seed(
         predict_seconds=predict_seconds,
         train_rows=min(len(fit_texts), cap or len(fit_texts)),
         history=model.history_,
+        precision=model.precision_,
     )
 
 
@@ -337,6 +340,7 @@ def _fold_record(
         "valid_score_untuned": scores[task.metric.name],
         "valid_untuned": scores,
         "history": result.history,
+        **({"precision": result.precision} if result.precision else {}),
         **artifacts.provenance(seed),
     }
 

@@ -1,13 +1,16 @@
 """Which dtype a run computes in, and which dtype its frozen weights are stored in.
 
 On a CUDA GPU ``precision: auto`` autocasts to bf16 where the GPU has it, else fp16. On a
-CPU it autocasts to bf16 only where the CPU has AMX tiles: with AMX a bf16 matmul ran
-6.9x faster than fp32, on a Xeon without it (AVX512-BF16 only) at 0.43-0.59x (DESIGN.md),
-so fp32 stays the CPU's auto choice there (an AMD EPYC with AVX512-BF16 ran bf16 1.5-1.9x
-faster: there ``precision: bf16`` pays; ``bench/speed.py`` tells). Weights that never train
-(the frozen base of LoRA) are stored in the compute dtype itself (:func:`frozen_weight_dtype`): autocast then has no
-fp32 -> bf16 cast of them to do in every forward and again in backward, and they take half
-the memory; what trains (adapters, head, optimizer state) stays fp32.
+CPU it autocasts to bf16 where bf16 measured faster for the model on this machine
+(:mod:`foldwise.train.precision_probe`: a few timed steps of each, cached per CPU, torch and
+model): CPUs differ too much for a rule (with AMX a bf16 matmul ran 6.9x faster than fp32,
+on a Xeon with AVX512-BF16 alone at 0.43-0.59x, on an AMD EPYC with AVX512-BF16 1.5-1.9x
+faster; DESIGN.md). Unmeasured (probing off, data-parallel runs, or a model loaded to
+predict on a machine that never trained it) it autocasts to bf16 only with AMX. Weights
+that never train (the frozen base of LoRA) are stored in the compute dtype itself
+(:func:`frozen_weight_dtype`): autocast then has no fp32 -> bf16 cast of them to do in every
+forward and again in backward, and they take half the memory; what trains (adapters, head,
+optimizer state) stays fp32.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ def cpu_flags_have(flag: str, cpuinfo: str = "/proc/cpuinfo") -> bool:
     return any(flag in line.split() for line in text.splitlines() if line.startswith("flags"))
 
 
+@functools.cache
 def cpu_model_name(cpuinfo: str = "/proc/cpuinfo") -> str:
     """The CPU's marketing name (``model name`` in ``cpuinfo``), or what ``platform`` knows."""
     try:
@@ -66,8 +70,9 @@ def capability_line() -> str:
 def autocast_dtype(cfg: Any, device: torch.device) -> torch.dtype | None:
     """The autocast dtype of ``cfg.precision`` on ``device`` (None: full fp32).
 
-    On a CPU, ``bf16`` always autocasts and ``auto`` autocasts to bf16 only where the CPU
-    has AMX (:func:`cpu_has_amx`), else stays fp32; fp16 has no CPU kernels worth having.
+    On a CPU, ``bf16`` always autocasts and ``auto`` autocasts to bf16 where the probe found
+    bf16 faster for this model here (:func:`auto_picks_bf16`), else stays fp32; fp16 has no
+    CPU kernels worth having.
     """
     if cfg.precision == "fp32":
         return None
@@ -76,18 +81,29 @@ def autocast_dtype(cfg: Any, device: torch.device) -> torch.dtype | None:
             _warn_once(
                 "precision: bf16 on a CPU without AMX: bf16 ran at 0.43-0.64x of fp32 on a Xeon with "
                 "AVX512-BF16 alone but 1.5-1.9x on an AMD EPYC with it (bench/speed.py measures this "
-                "CPU); precision: auto picks fp32 without AMX"
+                "CPU); precision: auto measures which is faster"
             )
-        wants_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and cpu_has_amx())
+        wants_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and auto_picks_bf16(cfg))
         return torch.bfloat16 if wants_bf16 else None
     if cfg.precision == "auto":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cfg.precision == "bf16" else torch.float16
 
 
+def auto_picks_bf16(cfg: Any) -> bool:
+    """Whether ``precision: auto`` computes in bf16 on this CPU: what the probe measured for
+    ``cfg``'s model here (:func:`foldwise.train.precision_probe.known_choice`), else whether
+    the CPU has AMX."""
+    from .precision_probe import known_choice
+
+    choice = known_choice(cfg)
+    return cpu_has_amx() if choice is None else choice == "bf16"
+
+
 def frozen_weight_dtype(cfg: Any, device: torch.device) -> torch.dtype:
     """The dtype weights that never train are stored in: the run's compute dtype (bf16 on a
-    CPU with AMX or a GPU with bf16, fp16 on older GPUs), fp32 when the run computes in fp32."""
+    CPU where bf16 measured faster or a GPU with bf16, fp16 on older GPUs), fp32 when the
+    run computes in fp32."""
     return autocast_dtype(cfg, device) or torch.float32
 
 

@@ -17,11 +17,12 @@ Data-parallel runs (torchrun / accelerate launch) shard the batches over process
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -32,7 +33,7 @@ from torch import nn
 from .. import progress
 from ..config import fingerprint_change
 from ..io import artifacts
-from . import distributed
+from . import distributed, precision_probe
 from .backbone import Backbone, NeuralConfig
 from .batching import TokenizedRows, bucketed_batches
 from .heads import Head
@@ -149,6 +150,8 @@ class FitResult(Generic[P]):
     best_step: int
     #: predictions of the validation rows from the kept weights (None without validation rows)
     valid_preds: P | None = None
+    #: the precision it computed in and why (:func:`foldwise.train.precision_probe.resolve`)
+    precision: dict[str, Any] | None = None
 
 
 @dataclass
@@ -182,6 +185,7 @@ class _Fold(Generic[P]):
     scheduler: Any
     scaler: Any
     dtype: torch.dtype | None
+    precision: dict[str, Any]  # the dtype and why (precision_probe.resolve)
     device: torch.device
     dist: Any
     pad_id: int
@@ -247,6 +251,7 @@ def fit(
         history=state.history,
         best_step=state.best_step,
         valid_preds=state.best_valid_preds,
+        precision=fold.precision,
     )
 
 
@@ -263,10 +268,17 @@ def _prepare(
     from transformers import get_scheduler
 
     cfg = backbone.config
-    torch.manual_seed(seed)
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     dist = distributed.context()
+    precision = precision_probe.resolve(  # before seeding: a probe leaves the fold's random state alone
+        cfg,
+        dist.device,
+        lambda: _precision_probe(backbone, head, texts, targets, dist.device),
+        is_main=dist.is_main,
+        world_size=dist.world_size,
+    )
+    torch.manual_seed(seed)
     module, tokenizer = backbone.build(head, dist.device)
     train_ids = head.encode(backbone, tokenizer, texts, targets)
     if valid_texts is not None and len(valid_texts) == 0:
@@ -303,12 +315,40 @@ def _prepare(
         scheduler=scheduler,
         scaler=torch.amp.GradScaler("cuda") if dtype == torch.float16 else None,
         dtype=dtype,
+        precision=precision,
         device=dist.device,
         dist=dist,
         pad_id=backbone.pad_id(tokenizer),
         steps_per_epoch=steps_per_epoch,
         total_steps=total_steps,
     )
+
+
+def _precision_probe(
+    backbone: Backbone, head: Head[Any, Any, Any], texts: np.ndarray, targets: Any, device: torch.device
+) -> precision_probe.Probe:
+    """What ``precision: auto`` times on a CPU: a throwaway fp32 copy of the fold's model and one
+    batch of the fold's rows of middling length (batches are bucketed by length)."""
+    cfg = backbone.config
+    fp32 = copy.copy(backbone)
+    fp32.config = replace(cfg, precision="fp32")
+    module, tokenizer = fp32.build(head, device)
+    module.loss_fn = head.loss(targets)
+    order = np.argsort([len(str(text)) for text in texts], kind="stable")
+    size = min(cfg.batch_size, precision_probe.BATCH_ROWS)
+    rows = np.sort(order[max(0, len(order) // 2 - size // 2) :][:size])
+    sequences = head.encode(fp32, tokenizer, texts[rows], targets[rows])
+    batch = _inputs(
+        sequences,
+        np.arange(min(len(sequences), size)),
+        fp32.pad_id(tokenizer),
+        fp32.padding_side,
+        device,
+        with_targets=True,
+    )
+    # weights that never train (LoRA's base) are stored in the compute dtype unless pinned (base_dtype)
+    frozen = getattr(cfg, "base_dtype", "auto") == "auto" and any(not p.requires_grad for p in module.parameters())
+    return precision_probe.Probe(module, batch, frozen_in_bf16=frozen)
 
 
 def _train_epoch(fold: _Fold[P], state: LoopState[P], epoch: int, seed: int) -> bool:
