@@ -85,6 +85,7 @@ class NoisyNumbers:
 
     history_ = None
     valid_preds_ = None
+    precision_ = None
 
     def __init__(self, seed: int):
         self.seed = seed

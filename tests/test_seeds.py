@@ -20,6 +20,7 @@ class SeededModel:
 
     history_ = None
     valid_preds_ = None
+    precision_ = None
 
     def __init__(self, seed: int, n_labels: int):
         self.seed, self.n_labels = seed, n_labels
